@@ -1,0 +1,24 @@
+# Every dependency comes from Debian 12 packages (tools/scripts/install-deps.sh).
+find_package(Threads REQUIRED)
+find_package(Boost 1.81 REQUIRED CONFIG)          # libboost1.81-dev: Beast, Asio are header-only
+find_package(RocksDB REQUIRED CONFIG)             # librocksdb-dev
+find_package(cereal REQUIRED CONFIG)              # libcereal-dev
+find_package(OpenSSL REQUIRED)                    # libssl-dev
+find_package(zstd REQUIRED CONFIG)                # libzstd-dev
+find_package(CLI11 REQUIRED CONFIG)               # libcli11-dev
+find_package(nlohmann_json 3.10 REQUIRED CONFIG)  # nlohmann-json3-dev
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+
+if(TARGET zstd::libzstd_shared)
+  set(COMMUNESYNC_ZSTD zstd::libzstd_shared)
+else()
+  set(COMMUNESYNC_ZSTD zstd::libzstd_static)
+endif()
+
+if(TARGET RocksDB::rocksdb-shared)
+  set(COMMUNESYNC_ROCKSDB RocksDB::rocksdb-shared)
+else()
+  set(COMMUNESYNC_ROCKSDB RocksDB::rocksdb)
+endif()

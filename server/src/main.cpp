@@ -1,0 +1,50 @@
+// communesync-server [--data DIR] [--listen HOST:PORT] [--config FILE]
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "communesync/server/server.hpp"
+
+int main(int argc, char** argv) {
+  using namespace communesync;
+  CLI::App app{"communesync-server: the authoritative sync server (WebSocket and HTTP on one port)"};
+  std::string data_dir;
+  std::string listen;
+  std::string config_file;
+  app.add_option("--data", data_dir, "folder of the RocksDB store (default ./communesync-data)");
+  app.add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
+  app.add_option("--config", config_file, "JSON config file; flags given on the command line win");
+  CLI11_PARSE(app, argc, argv);
+
+  server::Config config;
+  if (!config_file.empty()) {
+    if (auto s = server::loadConfigFile(config_file, config); !s) {
+      std::cerr << "communesync-server: " << s.message() << "\n";
+      return 2;
+    }
+  }
+  if (!data_dir.empty()) config.data_dir = data_dir;
+  if (!listen.empty()) {
+    if (auto s = server::parseListen(listen, config); !s) {
+      std::cerr << "communesync-server: " << s.message() << "\n";
+      return 2;
+    }
+  }
+
+  auto server = server::Server::create(config);
+  if (!server) {
+    std::cerr << "communesync-server: " << server.status().message() << "\n";
+    return 1;
+  }
+  (*server)->handleSignals();
+  std::cout << "communesync-server: listening on " << config.listen_host << ":" << (*server)->port()
+            << ", store " << config.data_dir.string() << " (incarnation " << (*server)->incarnationId() << ")"
+            << std::endl;
+  auto status = (*server)->run();
+  if (!status) {
+    std::cerr << "communesync-server: closing the store: " << status.message() << "\n";
+    return 1;
+  }
+  std::cout << "communesync-server: stopped cleanly" << std::endl;
+  return 0;
+}

@@ -1,0 +1,181 @@
+// A small, documented layer over RocksDB: the only place in communesync that touches it.
+//
+// A Store is a directory holding a fixed set of named column families. Writes go through atomic
+// WriteBatches, committed either durably (the write-ahead log is fsynced before commit() returns)
+// or buffered (survives a process crash, not a power cut). Reads may use a Snapshot for a
+// consistent view across several calls. No rocksdb type appears in this header.
+//
+// Thread safety: a Store may be used from many threads at once. Concurrent durable commits are
+// grouped by RocksDB into one fsync (group commit). WriteBatch, Cursor and Snapshot are not
+// thread-safe; each belongs to one thread at a time. Cursors and Snapshots must not outlive the Store.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "communesync/storage/result.hpp"
+#include "communesync/storage/tuning.hpp"
+
+namespace communesync::storage {
+
+//! The column families of a store. Server and device stores use the same set; each uses its part.
+enum class Column : std::uint8_t {
+  kMeta = 0,      //!< store identity and settings: incarnation id, format version, counters
+  kRecords,       //!< merged records by (collection, id)
+  kLog,           //!< the change log by server sequence (server) or by device sequence (device outbox)
+  kScopeIndex,    //!< (scope, server sequence) -> record key: what a pull reads
+  kDevices,       //!< per-device state: checkpoints, last contact, tokens
+  kConflicts,     //!< open and resolved conflicts
+  kIdempotency,   //!< change id -> its first result (server); rejected changes (device)
+  kCount
+};
+
+//! The RocksDB name of a column family ("records", "log", ...).
+std::string_view columnName(Column column);
+
+//! How hard commit() works to make a batch survive.
+enum class Durability : std::uint8_t {
+  kSynced,    //!< WAL fsynced before commit() returns: survives a power cut. For acknowledgements.
+  kBuffered,  //!< WAL written, not fsynced: survives a process crash only. For caches and counters.
+};
+
+//! Options for Store::open. Each can only be set at open time.
+struct StoreOptions {
+  //! Create the directory and an empty store if none exists. Default: true.
+  bool create_if_missing = true;
+  //! Bytes of the LRU block cache shared by all column families. Default: 64 MiB (server).
+  std::size_t block_cache_bytes = tuning::kServerBlockCacheBytes;
+  //! Bytes of each column family's memtable before it is flushed. Default: 16 MiB (server).
+  std::size_t write_buffer_bytes = tuning::kServerWriteBufferBytes;
+  //! Background flush and compaction threads. Default: 2.
+  int background_jobs = tuning::kServerBackgroundJobs;
+
+  //! The defaults for a phone: small cache and memtables, one background thread.
+  static StoreOptions forDevice() {
+    StoreOptions o;
+    o.block_cache_bytes = tuning::kDeviceBlockCacheBytes;
+    o.write_buffer_bytes = tuning::kDeviceWriteBufferBytes;
+    o.background_jobs = tuning::kDeviceBackgroundJobs;
+    return o;
+  }
+};
+
+//! A set of puts and deletes applied all together or not at all.
+class WriteBatch {
+ public:
+  WriteBatch();
+  ~WriteBatch();
+  WriteBatch(WriteBatch&&) noexcept;
+  WriteBatch& operator=(WriteBatch&&) noexcept;
+  WriteBatch(const WriteBatch&) = delete;
+  WriteBatch& operator=(const WriteBatch&) = delete;
+
+  void put(Column column, std::string_view key, std::string_view value);
+  void erase(Column column, std::string_view key);
+  //! Number of puts and deletes.
+  std::size_t count() const;
+  //! Approximate encoded size in bytes.
+  std::size_t bytes() const;
+  bool empty() const { return count() == 0; }
+  void clear();
+
+ private:
+  friend class Store;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+//! A consistent, read-only view of the store at one moment. Release it by destroying it.
+class Snapshot {
+ public:
+  ~Snapshot();
+  Snapshot(Snapshot&&) noexcept;
+  Snapshot& operator=(Snapshot&&) noexcept;
+  Snapshot(const Snapshot&) = delete;
+  Snapshot& operator=(const Snapshot&) = delete;
+
+ private:
+  friend class Store;
+  struct Impl;
+  explicit Snapshot(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+//! Iterates keys in ascending byte order within [lower, upper). Check status() when !valid().
+class Cursor {
+ public:
+  ~Cursor();
+  Cursor(Cursor&&) noexcept;
+  Cursor& operator=(Cursor&&) noexcept;
+  Cursor(const Cursor&) = delete;
+  Cursor& operator=(const Cursor&) = delete;
+
+  bool valid() const;
+  void next();
+  //! Valid until next() or destruction.
+  std::string_view key() const;
+  std::string_view value() const;
+  //! Ok unless iteration stopped on an error (corruption, I/O).
+  Status status() const;
+
+ private:
+  friend class Store;
+  struct Impl;
+  explicit Cursor(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+class Store {
+ public:
+  //! Opens (or creates) the store at `path`.
+  //! Errors: kLocked (another process has it open), kPermissionDenied, kNoSpace, kCorruption,
+  //! kInvalidArgument (not a store, or written by a newer version), kIoError. Each message names the path.
+  static Result<std::unique_ptr<Store>> open(const std::filesystem::path& path, const StoreOptions& options = {});
+
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  //! A random id made when the store was first created and kept for its life. A store restored
+  //! from elsewhere or recreated has another one: devices use it to notice the server went back in time.
+  const std::string& incarnationId() const { return incarnation_id_; }
+  const std::filesystem::path& path() const { return path_; }
+
+  //! The value at `key`, or std::nullopt if absent.
+  Result<std::optional<std::string>> get(Column column, std::string_view key, const Snapshot* snapshot = nullptr) const;
+
+  //! Applies the batch atomically. With kSynced, returns only once the batch is on stable storage.
+  //! Errors: kNoSpace, kIoError; on error nothing of the batch is applied.
+  Status commit(WriteBatch& batch, Durability durability);
+
+  //! A consistent view for reads across several calls.
+  Snapshot snapshot() const;
+
+  //! Keys in [lower, upper); an empty `upper` means to the end of the column.
+  Cursor scan(Column column, std::string_view lower, std::string_view upper, const Snapshot* snapshot = nullptr) const;
+  //! Keys starting with `prefix`.
+  Cursor scanPrefix(Column column, std::string_view prefix, const Snapshot* snapshot = nullptr) const;
+
+  //! Flushes memtables and syncs the WAL; called on graceful shutdown.
+  Status flush();
+
+  //! Approximate bytes on disk of live data (SST files and memtables), for metrics.
+  std::uint64_t approximateSizeBytes() const;
+
+ private:
+  struct Impl;
+  Store(std::unique_ptr<Impl> impl, std::filesystem::path path, std::string incarnation_id);
+  std::unique_ptr<Impl> impl_;
+  std::filesystem::path path_;
+  std::string incarnation_id_;
+};
+
+//! The smallest key greater than every key starting with `prefix` (empty if there is none).
+std::string prefixSuccessor(std::string_view prefix);
+
+}  // namespace communesync::storage

@@ -1,0 +1,28 @@
+// Every limit and default of storage/, in one place.
+#pragma once
+
+#include <cstddef>
+
+namespace communesync::storage::tuning {
+
+inline constexpr std::size_t kMiB = 1024 * 1024;
+
+//! Block cache for a server store: hot records and index blocks.
+inline constexpr std::size_t kServerBlockCacheBytes = 64 * kMiB;
+//! Block cache for a phone: small, the phone's budget is 64 MB in all.
+inline constexpr std::size_t kDeviceBlockCacheBytes = 4 * kMiB;
+//! Memtable size per column family on the server.
+inline constexpr std::size_t kServerWriteBufferBytes = 16 * kMiB;
+//! Memtable size per column family on a phone.
+inline constexpr std::size_t kDeviceWriteBufferBytes = 2 * kMiB;
+//! Background flush and compaction threads.
+inline constexpr int kServerBackgroundJobs = 2;
+inline constexpr int kDeviceBackgroundJobs = 1;
+//! Bloom filter bits per key: point lookups (idempotency, records) skip files that lack the key.
+inline constexpr double kBloomBitsPerKey = 10.0;
+//! Open files kept by RocksDB; bounded so a big store cannot exhaust descriptors.
+inline constexpr int kMaxOpenFiles = 512;
+//! The on-disk layout this code writes; a store with a higher number is refused.
+inline constexpr int kFormatVersion = 1;
+
+}  // namespace communesync::storage::tuning

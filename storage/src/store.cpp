@@ -1,0 +1,350 @@
+#include "communesync/storage/store.hpp"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/options_util.h>
+#include <rocksdb/write_batch.h>
+#include <sodium.h>
+
+#include <array>
+#include <system_error>
+#include <vector>
+
+namespace communesync::storage {
+namespace {
+
+constexpr std::array<std::string_view, static_cast<std::size_t>(Column::kCount)> kColumnNames = {
+    "default",  // kMeta lives in RocksDB's default column family
+    "records", "log", "scope_index", "devices", "conflicts", "idempotency",
+};
+
+constexpr std::string_view kIncarnationKey = "incarnation";
+constexpr std::string_view kFormatKey = "format_version";
+
+bool contains(const std::string& haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// Turns a rocksdb::Status into one of ours, naming the path and the cause in words.
+Status translate(const rocksdb::Status& s, const std::filesystem::path& path, std::string_view doing) {
+  if (s.ok()) return Status::ok();
+  const std::string raw = s.ToString();
+  std::string where = std::string(doing) + " " + path.string() + ": ";
+  if (contains(raw, "/LOCK") || contains(raw, "lock hold")) {
+    return Status::error(ErrorCode::kLocked,
+                         where + "the store is in use by another process (is another server or client running on it?)");
+  }
+  if (s.IsNoSpace() || contains(raw, "No space left")) {
+    return Status::error(ErrorCode::kNoSpace, where + "no space left on the device; free some space and retry");
+  }
+  if (contains(raw, "Permission denied")) {
+    return Status::error(ErrorCode::kPermissionDenied, where + "permission denied; check the owner and mode of the folder");
+  }
+  if (s.IsCorruption()) {
+    return Status::error(ErrorCode::kCorruption, where + "the store is corrupt (" + raw + "); restore it from a backup");
+  }
+  if (s.IsInvalidArgument()) {
+    return Status::error(ErrorCode::kInvalidArgument, where + raw);
+  }
+  if (s.IsBusy() || s.IsTryAgain()) return Status::error(ErrorCode::kBusy, where + raw);
+  if (s.IsNotFound()) return Status::error(ErrorCode::kNotFound, where + raw);
+  return Status::error(ErrorCode::kIoError, where + raw);
+}
+
+std::string randomHex(std::size_t bytes) {
+  std::vector<unsigned char> buf(bytes);
+  randombytes_buf(buf.data(), buf.size());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes * 2);
+  for (auto b : buf) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 0xf]);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view columnName(Column column) {
+  auto i = static_cast<std::size_t>(column);
+  return i < kColumnNames.size() ? kColumnNames[i] : "invalid";
+}
+
+std::string prefixSuccessor(std::string_view prefix) {
+  std::string out(prefix);
+  while (!out.empty()) {
+    auto& last = out.back();
+    if (static_cast<unsigned char>(last) != 0xff) {
+      last = static_cast<char>(static_cast<unsigned char>(last) + 1);
+      return out;
+    }
+    out.pop_back();
+  }
+  return out;
+}
+
+// ---- WriteBatch ----
+
+// A batch is filled without a store at hand, so it keeps its operations by column and the store
+// turns them into a rocksdb::WriteBatch with its own column family handles at commit time.
+struct WriteBatch::Impl {
+  struct Op {
+    Column column;
+    bool is_delete;
+    std::string key;
+    std::string value;
+  };
+  std::vector<Op> ops;
+  std::size_t bytes = 0;
+};
+
+WriteBatch::WriteBatch() : impl_(std::make_unique<Impl>()) {}
+WriteBatch::~WriteBatch() = default;
+WriteBatch::WriteBatch(WriteBatch&&) noexcept = default;
+WriteBatch& WriteBatch::operator=(WriteBatch&&) noexcept = default;
+
+void WriteBatch::put(Column column, std::string_view key, std::string_view value) {
+  assert(column < Column::kCount);
+  impl_->ops.push_back({column, false, std::string(key), std::string(value)});
+  impl_->bytes += key.size() + value.size();
+}
+
+void WriteBatch::erase(Column column, std::string_view key) {
+  assert(column < Column::kCount);
+  impl_->ops.push_back({column, true, std::string(key), {}});
+  impl_->bytes += key.size();
+}
+
+std::size_t WriteBatch::count() const { return impl_->ops.size(); }
+std::size_t WriteBatch::bytes() const { return impl_->bytes; }
+void WriteBatch::clear() {
+  impl_->ops.clear();
+  impl_->bytes = 0;
+}
+
+// ---- Snapshot ----
+
+struct Snapshot::Impl {
+  rocksdb::DB* db = nullptr;
+  const rocksdb::Snapshot* snapshot = nullptr;
+  ~Impl() {
+    if (db != nullptr && snapshot != nullptr) db->ReleaseSnapshot(snapshot);
+  }
+};
+
+Snapshot::Snapshot(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Snapshot::~Snapshot() = default;
+Snapshot::Snapshot(Snapshot&&) noexcept = default;
+Snapshot& Snapshot::operator=(Snapshot&&) noexcept = default;
+
+// ---- Cursor ----
+
+struct Cursor::Impl {
+  std::string upper;  // owns the bytes iterate_upper_bound points at
+  rocksdb::Slice upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it;
+};
+
+Cursor::Cursor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Cursor::~Cursor() = default;
+Cursor::Cursor(Cursor&&) noexcept = default;
+Cursor& Cursor::operator=(Cursor&&) noexcept = default;
+
+bool Cursor::valid() const { return impl_->it->Valid(); }
+void Cursor::next() { impl_->it->Next(); }
+std::string_view Cursor::key() const {
+  auto k = impl_->it->key();
+  return {k.data(), k.size()};
+}
+std::string_view Cursor::value() const {
+  auto v = impl_->it->value();
+  return {v.data(), v.size()};
+}
+Status Cursor::status() const {
+  auto s = impl_->it->status();
+  if (s.ok()) return Status::ok();
+  return Status::error(s.IsCorruption() ? ErrorCode::kCorruption : ErrorCode::kIoError, "reading: " + s.ToString());
+}
+
+// ---- Store ----
+
+struct Store::Impl {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // indexed by Column
+
+  rocksdb::ColumnFamilyHandle* handle(Column c) const { return handles.at(static_cast<std::size_t>(c)); }
+
+  ~Impl() {
+    if (db) {
+      for (auto* h : handles) {
+        if (h != nullptr) (void)db->DestroyColumnFamilyHandle(h);
+      }
+      (void)db->Close();
+    }
+  }
+};
+
+Store::Store(std::unique_ptr<Impl> impl, std::filesystem::path path, std::string incarnation_id)
+    : impl_(std::move(impl)), path_(std::move(path)), incarnation_id_(std::move(incarnation_id)) {}
+
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& path, const StoreOptions& options) {
+  if (sodium_init() < 0) return Status::error(ErrorCode::kInternal, "libsodium failed to initialise");
+
+  std::error_code ec;
+  if (options.create_if_missing) {
+    std::filesystem::create_directories(path, ec);
+    if (ec) {
+      auto code = ec == std::errc::permission_denied ? ErrorCode::kPermissionDenied
+                  : ec == std::errc::no_space_on_device ? ErrorCode::kNoSpace
+                                                        : ErrorCode::kIoError;
+      return Status::error(code, "creating " + path.string() + ": " + ec.message());
+    }
+  } else if (!std::filesystem::exists(path / "CURRENT", ec)) {
+    return Status::error(ErrorCode::kNotFound, "opening " + path.string() + ": no store there");
+  }
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(tuning::kBloomBitsPerKey));
+  table.cache_index_and_filter_blocks = true;  // keeps memory bounded by the cache, not by store size
+  table.format_version = 5;
+
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.write_buffer_size = options.write_buffer_bytes;
+  cf_options.max_write_buffer_number = 2;
+  cf_options.compression = rocksdb::kLZ4Compression;
+  cf_options.bottommost_compression = rocksdb::kZSTD;
+  cf_options.level_compaction_dynamic_level_bytes = true;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = options.background_jobs;
+  db_options.max_open_files = tuning::kMaxOpenFiles;
+  db_options.keep_log_file_num = 5;
+  db_options.max_total_wal_size = 4 * options.write_buffer_bytes * static_cast<std::size_t>(Column::kCount);
+  // Several threads committing durably at once share one fsync.
+  db_options.enable_pipelined_write = true;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (auto name : kColumnNames) descriptors.emplace_back(std::string(name), cf_options);
+
+  auto impl = std::make_unique<Impl>();
+  rocksdb::DB* raw = nullptr;
+  auto s = rocksdb::DB::Open(db_options, path.string(), descriptors, &impl->handles, &raw);
+  if (!s.ok()) return translate(s, path, "opening");
+  impl->db.reset(raw);
+
+  // Identity: format version and incarnation id, both made at first open.
+  auto* meta = impl->handle(Column::kMeta);
+  std::string format;
+  s = impl->db->Get(rocksdb::ReadOptions(), meta, std::string(kFormatKey), &format);
+  if (s.ok()) {
+    int stored = 0;
+    try {
+      stored = std::stoi(format);
+    } catch (...) {
+      return Status::error(ErrorCode::kCorruption, "opening " + path.string() + ": unreadable format version");
+    }
+    if (stored > tuning::kFormatVersion) {
+      return Status::error(ErrorCode::kInvalidArgument,
+                           "opening " + path.string() + ": written by a newer communesync (format " +
+                               std::to_string(stored) + ", this build reads up to " +
+                               std::to_string(tuning::kFormatVersion) + "); upgrade this program");
+    }
+  } else if (!s.IsNotFound()) {
+    return translate(s, path, "reading the format of");
+  }
+
+  std::string incarnation;
+  s = impl->db->Get(rocksdb::ReadOptions(), meta, std::string(kIncarnationKey), &incarnation);
+  if (s.IsNotFound()) {
+    incarnation = randomHex(16);
+    rocksdb::WriteBatch init;
+    (void)init.Put(meta, std::string(kIncarnationKey), incarnation);
+    (void)init.Put(meta, std::string(kFormatKey), std::to_string(tuning::kFormatVersion));
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    s = impl->db->Write(wo, &init);
+    if (!s.ok()) return translate(s, path, "initialising");
+  } else if (!s.ok()) {
+    return translate(s, path, "reading the identity of");
+  }
+
+  return std::unique_ptr<Store>(new Store(std::move(impl), path, std::move(incarnation)));
+}
+
+Result<std::optional<std::string>> Store::get(Column column, std::string_view key, const Snapshot* snapshot) const {
+  rocksdb::ReadOptions ro;
+  if (snapshot != nullptr) ro.snapshot = snapshot->impl_->snapshot;
+  std::string value;
+  auto s = impl_->db->Get(ro, impl_->handle(column), rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return translate(s, path_, "reading");
+  return std::optional<std::string>(std::move(value));
+}
+
+Status Store::commit(WriteBatch& batch, Durability durability) {
+  rocksdb::WriteBatch routed(batch.bytes() + 16 * batch.count());
+  for (const auto& op : batch.impl_->ops) {
+    auto s = op.is_delete ? routed.Delete(impl_->handle(op.column), op.key)
+                          : routed.Put(impl_->handle(op.column), op.key, op.value);
+    if (!s.ok()) return Status::error(ErrorCode::kInternal, "building a batch: " + s.ToString());
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = durability == Durability::kSynced;
+  auto s = impl_->db->Write(wo, &routed);
+  return translate(s, path_, "writing to");
+}
+
+Snapshot Store::snapshot() const {
+  auto impl = std::make_unique<Snapshot::Impl>();
+  impl->db = impl_->db.get();
+  impl->snapshot = impl_->db->GetSnapshot();
+  return Snapshot(std::move(impl));
+}
+
+Cursor Store::scan(Column column, std::string_view lower, std::string_view upper, const Snapshot* snapshot) const {
+  auto impl = std::make_unique<Cursor::Impl>();
+  rocksdb::ReadOptions ro;
+  if (snapshot != nullptr) ro.snapshot = snapshot->impl_->snapshot;
+  if (!upper.empty()) {
+    impl->upper.assign(upper);
+    impl->upper_slice = rocksdb::Slice(impl->upper);
+    ro.iterate_upper_bound = &impl->upper_slice;
+  }
+  impl->it.reset(impl_->db->NewIterator(ro, impl_->handle(column)));
+  impl->it->Seek(rocksdb::Slice(lower.data(), lower.size()));
+  return Cursor(std::move(impl));
+}
+
+Cursor Store::scanPrefix(Column column, std::string_view prefix, const Snapshot* snapshot) const {
+  return scan(column, prefix, prefixSuccessor(prefix), snapshot);
+}
+
+Status Store::flush() {
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  auto s = impl_->db->Flush(fo, impl_->handles);
+  if (!s.ok()) return translate(s, path_, "flushing");
+  return translate(impl_->db->SyncWAL(), path_, "syncing the log of");
+}
+
+std::uint64_t Store::approximateSizeBytes() const {
+  std::uint64_t total = 0;
+  for (auto* h : impl_->handles) {
+    std::uint64_t v = 0;
+    if (impl_->db->GetIntProperty(h, "rocksdb.total-sst-files-size", &v)) total += v;
+    if (impl_->db->GetIntProperty(h, "rocksdb.cur-size-all-mem-tables", &v)) total += v;
+  }
+  return total;
+}
+
+}  // namespace communesync::storage

@@ -1,0 +1,26 @@
+// Every limit of sync/ (record model, merge, protocol), in one place.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+namespace communesync::sync::tuning {
+
+//! The server never keeps a stamp further ahead of its own clock than this; it clamps it and says so.
+inline constexpr std::chrono::milliseconds kMaxStampAhead = std::chrono::minutes(5);
+//! Collection names and record ids: bytes.
+inline constexpr std::size_t kMaxNameBytes = 128;
+//! Field names: bytes.
+inline constexpr std::size_t kMaxFieldNameBytes = 128;
+//! Fields in one record.
+inline constexpr std::size_t kMaxFieldsPerRecord = 512;
+//! One string or bytes value.
+inline constexpr std::size_t kMaxValueBytes = 256 * 1024;
+//! Nesting of lists and maps inside a value.
+inline constexpr std::size_t kMaxValueDepth = 16;
+//! Elements in one list or map value.
+inline constexpr std::size_t kMaxValueElements = 10'000;
+//! One encoded change.
+inline constexpr std::size_t kMaxChangeBytes = 1024 * 1024;
+
+}  // namespace communesync::sync::tuning

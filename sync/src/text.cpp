@@ -1,0 +1,46 @@
+#include "communesync/sync/text.hpp"
+
+#include <utf8proc.h>
+
+#include <cstdlib>
+#include <memory>
+
+namespace communesync::sync {
+
+bool isCleanUtf8(std::string_view text) {
+  auto* p = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+  auto remaining = static_cast<utf8proc_ssize_t>(text.size());
+  while (remaining > 0) {
+    utf8proc_int32_t cp = 0;
+    auto n = utf8proc_iterate(p, remaining, &cp);
+    if (n <= 0 || cp == 0) return false;
+    p += n;
+    remaining -= n;
+  }
+  return true;
+}
+
+Result<std::string> toNfc(std::string_view text) {
+  // Plain ASCII is already NFC: skip the allocation (most field names and codes).
+  bool ascii = true;
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return std::string(text);
+
+  utf8proc_uint8_t* out = nullptr;
+  auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
+                        static_cast<utf8proc_ssize_t>(text.size()), &out,
+                        static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+  if (n < 0) {
+    return Status::error(ErrorCode::kInvalidArgument,
+                         std::string("text is not valid UTF-8: ") + utf8proc_errmsg(n));
+  }
+  std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owned(out, &std::free);
+  return std::string(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n));
+}
+
+}  // namespace communesync::sync

@@ -1,0 +1,41 @@
+#include "communesync/server/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "temp_dir.hpp"
+
+namespace communesync::server {
+namespace {
+
+TEST(Config, ListenParses) {
+  Config c;
+  ASSERT_TRUE(parseListen("0.0.0.0:9000", c).isOk());
+  EXPECT_EQ(c.listen_host, "0.0.0.0");
+  EXPECT_EQ(c.listen_port, 9000);
+  ASSERT_TRUE(parseListen("[::1]:80", c).isOk());
+  EXPECT_EQ(c.listen_host, "::1");
+  EXPECT_FALSE(parseListen("localhost", c).isOk());
+  EXPECT_FALSE(parseListen("h:99999", c).isOk());
+  EXPECT_FALSE(parseListen("h:8o", c).isOk());
+}
+
+TEST(Config, FileOverridesDefaultsAndRejectsUnknownKeys) {
+  testing::TempDir dir;
+  std::ofstream(dir / "good.json") << R"({"data": "/var/lib/cs", "listen": "127.0.0.1:9999", "threads": 3})";
+  Config c;
+  ASSERT_TRUE(loadConfigFile(dir / "good.json", c).isOk());
+  EXPECT_EQ(c.data_dir, "/var/lib/cs");
+  EXPECT_EQ(c.listen_port, 9999);
+  EXPECT_EQ(c.threads, 3u);
+
+  std::ofstream(dir / "bad.json") << R"({"dta": "x"})";
+  auto s = loadConfigFile(dir / "bad.json", c);
+  ASSERT_FALSE(s.isOk());
+  EXPECT_NE(s.message().find("\"dta\""), std::string::npos) << s.message();
+  EXPECT_EQ(loadConfigFile(dir / "missing.json", c).code(), ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace communesync::server

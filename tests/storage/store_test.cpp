@@ -1,0 +1,171 @@
+#include "communesync/storage/store.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <thread>
+#include <vector>
+
+#include "temp_dir.hpp"
+
+namespace communesync::storage {
+namespace {
+
+using testing::TempDir;
+
+std::unique_ptr<Store> openOrDie(const std::filesystem::path& path) {
+  auto store = Store::open(path);
+  EXPECT_TRUE(store.isOk()) << store.status().toString();
+  return std::move(store).value();
+}
+
+std::optional<std::string> read(Store& store, Column c, std::string_view key) {
+  auto v = store.get(c, key);
+  EXPECT_TRUE(v.isOk()) << v.status().toString();
+  return v.isOk() ? *v : std::nullopt;
+}
+
+TEST(Store, PutGetAndDeleteInColumns) {
+  TempDir dir;
+  auto store = openOrDie(dir / "db");
+  WriteBatch batch;
+  batch.put(Column::kRecords, "k", "record");
+  batch.put(Column::kLog, "k", "log");
+  ASSERT_TRUE(store->commit(batch, Durability::kSynced).isOk());
+  EXPECT_EQ(read(*store, Column::kRecords, "k"), "record");
+  EXPECT_EQ(read(*store, Column::kLog, "k"), "log");
+  EXPECT_EQ(read(*store, Column::kConflicts, "k"), std::nullopt) << "columns are separate key spaces";
+
+  WriteBatch del;
+  del.erase(Column::kRecords, "k");
+  ASSERT_TRUE(store->commit(del, Durability::kBuffered).isOk());
+  EXPECT_EQ(read(*store, Column::kRecords, "k"), std::nullopt);
+  EXPECT_EQ(read(*store, Column::kLog, "k"), "log");
+}
+
+TEST(Store, DataAndIncarnationSurviveReopen) {
+  TempDir dir;
+  std::string incarnation;
+  {
+    auto store = openOrDie(dir / "db");
+    incarnation = store->incarnationId();
+    EXPECT_EQ(incarnation.size(), 32u);
+    WriteBatch batch;
+    for (int i = 0; i < 1000; ++i) batch.put(Column::kRecords, "key" + std::to_string(i), std::string(100, 'x'));
+    ASSERT_TRUE(store->commit(batch, Durability::kSynced).isOk());
+  }
+  auto store = openOrDie(dir / "db");
+  EXPECT_EQ(store->incarnationId(), incarnation);
+  EXPECT_EQ(read(*store, Column::kRecords, "key999"), std::string(100, 'x'));
+
+  TempDir other;
+  auto fresh = openOrDie(other / "db");
+  EXPECT_NE(fresh->incarnationId(), incarnation) << "a new store has a new incarnation";
+}
+
+TEST(Store, SecondOpenIsRefusedAsLocked) {
+  TempDir dir;
+  auto store = openOrDie(dir / "db");
+  auto second = Store::open(dir / "db");
+  ASSERT_FALSE(second.isOk());
+  EXPECT_EQ(second.status().code(), ErrorCode::kLocked) << second.status().toString();
+  EXPECT_NE(second.status().message().find((dir / "db").string()), std::string::npos) << "the message names the path";
+}
+
+TEST(Store, OpeningMissingStoreWithoutCreateIsNotFound) {
+  TempDir dir;
+  StoreOptions options;
+  options.create_if_missing = false;
+  auto store = Store::open(dir / "absent", options);
+  ASSERT_FALSE(store.isOk());
+  EXPECT_EQ(store.status().code(), ErrorCode::kNotFound);
+}
+
+TEST(Store, PathUnderAFileIsAClearError) {
+  TempDir dir;
+  std::ofstream(dir / "file") << "not a folder";
+  auto store = Store::open(dir / "file" / "db");
+  ASSERT_FALSE(store.isOk());
+  EXPECT_NE(store.status().message().find("file"), std::string::npos) << store.status().toString();
+}
+
+TEST(Store, UnwritableFolderIsPermissionDenied) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root ignores file modes";
+  TempDir dir;
+  std::filesystem::create_directories(dir / "ro");
+  std::filesystem::permissions(dir / "ro", std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+  auto store = Store::open(dir / "ro" / "db");
+  ASSERT_FALSE(store.isOk());
+  EXPECT_EQ(store.status().code(), ErrorCode::kPermissionDenied) << store.status().toString();
+}
+
+TEST(Store, PrefixAndRangeScansAreOrderedAndBounded) {
+  TempDir dir;
+  auto store = openOrDie(dir / "db");
+  WriteBatch batch;
+  for (auto key : {"a/1", "a/2", "a/3", "b/1", "a", "a0"}) batch.put(Column::kScopeIndex, key, key);
+  ASSERT_TRUE(store->commit(batch, Durability::kBuffered).isOk());
+
+  std::vector<std::string> seen;
+  for (auto c = store->scanPrefix(Column::kScopeIndex, "a/"); c.valid(); c.next()) seen.emplace_back(c.key());
+  EXPECT_EQ(seen, (std::vector<std::string>{"a/1", "a/2", "a/3"}));
+
+  seen.clear();
+  for (auto c = store->scan(Column::kScopeIndex, "a/2", "b"); c.valid(); c.next()) seen.emplace_back(c.key());
+  EXPECT_EQ(seen, (std::vector<std::string>{"a/2", "a/3", "a0"}));
+
+  seen.clear();
+  for (auto c = store->scan(Column::kScopeIndex, "a0", ""); c.valid(); c.next()) seen.emplace_back(c.key());
+  EXPECT_EQ(seen, (std::vector<std::string>{"a0", "b/1"}));
+}
+
+TEST(Store, SnapshotSeesOneMomentAcrossReads) {
+  TempDir dir;
+  auto store = openOrDie(dir / "db");
+  WriteBatch first;
+  first.put(Column::kRecords, "x", "1");
+  first.put(Column::kLog, "x", "1");
+  ASSERT_TRUE(store->commit(first, Durability::kBuffered).isOk());
+  auto snap = store->snapshot();
+
+  WriteBatch second;
+  second.put(Column::kRecords, "x", "2");
+  second.put(Column::kLog, "y", "2");
+  ASSERT_TRUE(store->commit(second, Durability::kBuffered).isOk());
+
+  EXPECT_EQ(**store->get(Column::kRecords, "x", &snap), "1");
+  EXPECT_EQ(*store->get(Column::kLog, "y", &snap), std::nullopt);
+  int count = 0;
+  for (auto c = store->scanPrefix(Column::kLog, "", &snap); c.valid(); c.next()) ++count;
+  EXPECT_EQ(count, 1);
+  EXPECT_EQ(read(*store, Column::kRecords, "x"), "2");
+}
+
+TEST(Store, ConcurrentDurableCommitsAllLand) {
+  TempDir dir;
+  auto store = openOrDie(dir / "db");
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        WriteBatch b;
+        b.put(Column::kLog, std::to_string(t) + "/" + std::to_string(i), "v");
+        EXPECT_TRUE(store->commit(b, Durability::kSynced).isOk());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  int count = 0;
+  for (auto c = store->scanPrefix(Column::kLog, ""); c.valid(); c.next()) ++count;
+  EXPECT_EQ(count, 200);
+}
+
+TEST(Store, PrefixSuccessor) {
+  EXPECT_EQ(prefixSuccessor("ab"), "ac");
+  EXPECT_EQ(prefixSuccessor(std::string("a\xff", 2)), "b");
+  EXPECT_EQ(prefixSuccessor(std::string("\xff\xff", 2)), "");
+}
+
+}  // namespace
+}  // namespace communesync::storage

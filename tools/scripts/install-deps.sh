@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages communesync needs to build and test.
+# Only what is missing is installed; run as root or through sudo.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libboost1.81-dev          # Beast, Asio (header-only parts)
+  librocksdb-dev            # the embedded store
+  libcereal-dev             # portable binary serialisation
+  libgtest-dev libgmock-dev # tests
+  libbenchmark-dev          # micro benchmarks
+  libssl-dev                # TLS, SHA-256
+  libsodium-dev             # tokens, password hashing
+  libzstd-dev               # payload compression
+  libutf8proc-dev           # Unicode NFC
+  libcli11-dev              # command lines
+  nlohmann-json3-dev        # JSON for the CLI, admin API, config
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

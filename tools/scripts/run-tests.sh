@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Quick start, command 2: install what is missing, build, and run the whole test suite with ctest.
+#   tools/scripts/run-tests.sh                 # debug preset
+#   tools/scripts/run-tests.sh --preset asan   # AddressSanitizer + UndefinedBehaviorSanitizer
+# Extra arguments after the preset go to ctest (e.g. -R Merge).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+preset=debug
+if [ "${1:-}" = "--preset" ]; then
+  preset="$2"
+  shift 2
+fi
+"$here/install-deps.sh"
+cd "$root"
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset"
+ctest --preset "$preset" "$@"
