@@ -1,10 +1,13 @@
 #include "http_session.hpp"
 
+#include <boost/algorithm/string.hpp>
+
 #include "communesync/server/tuning.hpp"
+#include "sync_session.hpp"
 
 namespace communesync::server {
 
-HttpSession::HttpSession(tcp::socket&& socket, ServerState& state) : stream_(std::move(socket)), state_(state) {}
+HttpSession::HttpSession(tcp::socket&& socket, ServerContext& context) : stream_(std::move(socket)), context_(context) {}
 
 void HttpSession::run() {
   // Start on the connection's strand: every handler of this session runs there, one at a time.
@@ -35,11 +38,48 @@ void HttpSession::onRead(beast::error_code ec, std::size_t /*bytes*/) {
                              beast::bind_front_handler(&HttpSession::onWrite, shared_from_this(), false));
   }
   auto request = parser_->release();
-  response_ = std::make_shared<HttpResponse>(handleHttp(request, state_));
+  if (websocket::is_upgrade(request)) return upgrade(std::move(request));
+  reply(handleHttp(request, context_.state));
+}
+
+void HttpSession::reply(HttpResponse response) {
+  response_ = std::make_shared<HttpResponse>(std::move(response));
   const bool keep_alive = response_->keep_alive();
   stream_.expires_after(tuning::kHandshakeTimeout);
   http::async_write(stream_, *response_,
                     beast::bind_front_handler(&HttpSession::onWrite, shared_from_this(), keep_alive));
+}
+
+void HttpSession::upgrade(HttpRequest request) {
+  auto refuse = [&](http::status status, std::string_view code, const std::string& message) {
+    HttpResponse res{status, request.version()};
+    res.set(http::field::content_type, "application/json; charset=utf-8");
+    if (status == http::status::unauthorized) res.set(http::field::www_authenticate, "Bearer");
+    res.body() = std::string(R"({"error":")") + std::string(code) + R"(","message":")" + message + "\"}\n";
+    res.keep_alive(false);
+    res.prepare_payload();
+    reply(std::move(res));
+  };
+  const auto target = request.target();
+  if (target.substr(0, target.find('?')) != "/sync") {
+    return refuse(http::status::not_found, "not_found", "WebSocket sync is served on /sync");
+  }
+  bool offered = false;
+  if (auto it = request.find(http::field::sec_websocket_protocol); it != request.end()) {
+    std::vector<std::string> names;
+    boost::split(names, std::string(it->value()), boost::is_any_of(","));
+    for (auto& n : names) offered |= boost::trim_copy(n) == sync::proto::kSubprotocol;
+  }
+  if (!offered) {
+    return refuse(http::status::bad_request, "protocol",
+                  "offer the WebSocket subprotocol " + std::string(sync::proto::kSubprotocol));
+  }
+  auto user = context_.state.data.userForToken(bearerToken(request));
+  if (!user) return refuse(http::status::service_unavailable, "busy", user.status().message());
+  if (!user->has_value()) {
+    return refuse(http::status::unauthorized, "unauthorized", "a valid token is needed: Authorization: Bearer <token>");
+  }
+  std::make_shared<SyncSession>(stream_.release_socket(), context_, std::move(**user))->run(std::move(request));
 }
 
 void HttpSession::onWrite(bool keep_alive, beast::error_code ec, std::size_t /*bytes*/) {

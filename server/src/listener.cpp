@@ -7,8 +7,8 @@
 
 namespace communesync::server {
 
-Listener::Listener(net::io_context& ioc, ServerState& state)
-    : ioc_(ioc), acceptor_(net::make_strand(ioc)), state_(state) {}
+Listener::Listener(net::io_context& ioc, ServerContext& context)
+    : ioc_(ioc), acceptor_(net::make_strand(ioc)), context_(context) {}
 
 Status Listener::open(const tcp::endpoint& endpoint) {
   beast::error_code ec;
@@ -48,7 +48,7 @@ void Listener::onAccept(beast::error_code ec, tcp::socket socket) {
     // Out of descriptors and the like: say so and keep accepting; the other sessions go on.
     std::cerr << "communesync-server: accept failed: " << ec.message() << "\n";
   } else {
-    std::make_shared<HttpSession>(std::move(socket), state_)->run();
+    std::make_shared<HttpSession>(std::move(socket), context_)->run();
   }
   doAccept();
 }

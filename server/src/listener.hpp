@@ -3,7 +3,7 @@
 
 #include <memory>
 
-#include "communesync/server/http_handler.hpp"
+#include "context.hpp"
 #include "communesync/storage/result.hpp"
 #include "net.hpp"
 
@@ -11,7 +11,7 @@ namespace communesync::server {
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(net::io_context& ioc, ServerState& state);
+  Listener(net::io_context& ioc, ServerContext& context);
   //! Binds and listens. Errors: kUnavailable naming the address and the cause.
   Status open(const tcp::endpoint& endpoint);
   void run();
@@ -24,7 +24,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   net::io_context& ioc_;
   tcp::acceptor acceptor_;
-  ServerState& state_;
+  ServerContext& context_;
 };
 
 }  // namespace communesync::server

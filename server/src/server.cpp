@@ -1,9 +1,14 @@
 #include "communesync/server/server.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <fstream>
+#include <iostream>
 #include <thread>
 #include <vector>
 
+#include "communesync/server/tuning.hpp"
 #include "communesync/storage/store.hpp"
 #include "listener.hpp"
 
@@ -12,10 +17,15 @@ namespace communesync::server {
 struct Server::Impl {
   Config config;
   std::unique_ptr<storage::Store> store;
+  std::unique_ptr<ServerStore> data;
   std::unique_ptr<ServerState> state;
+  std::unique_ptr<Hub> hub;
+  std::unique_ptr<Writer> writer;
+  std::unique_ptr<ServerContext> context;
   net::io_context ioc;
   std::shared_ptr<Listener> listener;
   std::optional<net::signal_set> signals;
+  std::optional<net::steady_timer> grace;
 
   explicit Impl(const Config& c) : config(c), ioc(static_cast<int>(threadCount(c))) {}
 
@@ -25,20 +35,59 @@ struct Server::Impl {
   }
 };
 
+namespace {
+
+// Writes the admin token where only the owner can read it.
+Status writeAdminToken(const std::filesystem::path& file, const std::string& token) {
+  const auto old_mask = ::umask(077);
+  std::ofstream out(file, std::ios::trunc);
+  ::umask(old_mask);
+  if (!out) return Status::error(ErrorCode::kIoError, "cannot write " + file.string());
+  out << token << "\n";
+  out.close();
+  std::error_code ec;
+  std::filesystem::permissions(file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::replace, ec);
+  if (!out || ec) return Status::error(ErrorCode::kIoError, "cannot write " + file.string());
+  return Status::ok();
+}
+
+}  // namespace
+
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Server::~Server() = default;
+
+Server::~Server() {
+  if (impl_->writer) impl_->writer->stop();
+}
 
 Result<std::unique_ptr<Server>> Server::create(const Config& config) {
   auto impl = std::make_unique<Impl>(config);
   auto store = storage::Store::open(config.data_dir);
   if (!store) return store.status();
   impl->store = std::move(store).value();
-  impl->state = std::make_unique<ServerState>(ServerState{*impl->store});
+  auto data = ServerStore::open(*impl->store);
+  if (!data) return data.status();
+  impl->data = std::move(data).value();
+
+  auto admin = impl->data->ensureAdminToken();
+  if (!admin) return admin.status();
+  if (admin->has_value()) {
+    const auto file = config.data_dir / "admin.token";
+    CS_RETURN_IF_ERROR(writeAdminToken(file, **admin));
+    std::cout << "communesync-server: new store; admin token (shown once, also in " << file.string()
+              << "):\n" << **admin << std::endl;
+  }
+
+  impl->state = std::make_unique<ServerState>(ServerState{*impl->store, *impl->data});
+  impl->hub = std::make_unique<Hub>();
+  Hub* hub = impl->hub.get();
+  impl->writer = std::make_unique<Writer>(*impl->data, [hub](const std::set<Scope, std::less<>>& scopes,
+                                                             std::uint64_t seq) { hub->notify(scopes, seq); });
+  impl->context = std::make_unique<ServerContext>(ServerContext{*impl->state, *impl->writer, *impl->hub});
 
   beast::error_code ec;
   auto address = net::ip::make_address(config.listen_host, ec);
   if (ec) {
-    // A host name: resolve it once at start.
     tcp::resolver resolver(impl->ioc);
     auto results = resolver.resolve(config.listen_host, std::to_string(config.listen_port), ec);
     if (ec || results.empty()) {
@@ -46,7 +95,7 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
     }
     address = results.begin()->endpoint().address();
   }
-  impl->listener = std::make_shared<Listener>(impl->ioc, *impl->state);
+  impl->listener = std::make_shared<Listener>(impl->ioc, *impl->context);
   CS_RETURN_IF_ERROR(impl->listener->open(tcp::endpoint(address, config.listen_port)));
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
@@ -69,20 +118,34 @@ Status Server::run() {
   for (unsigned i = 1; i < n; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
   impl_->ioc.run();
   for (auto& t : threads) t.join();
-  // Every session has ended: nothing writes any more. Make the store's state durable and close it.
+  // Sessions are gone; let the writer finish the commits it holds, then make the store durable.
+  impl_->writer->stop();
   return impl_->store->flush();
 }
 
 void Server::stop() {
   net::post(impl_->ioc, [this] {
+    if (impl_->grace) return;  // already stopping
     if (impl_->signals) {
       beast::error_code ec;
       impl_->signals->cancel(ec);
     }
     impl_->listener->stop();
-    // HTTP sessions hold no state worth finishing; the sync sessions (next issue) get a going-away close.
-    impl_->ioc.stop();
+    impl_->hub->closeAll();  // going-away close to every device
+    // Idle HTTP connections and devices that do not answer the close would hold run() open:
+    // stop the loop once every sync session has ended, or after a grace period regardless.
+    impl_->grace.emplace(impl_->ioc);
+    waitForSessions(std::chrono::steady_clock::now() + tuning::kShutdownGrace);
   });
+}
+
+void Server::waitForSessions(std::chrono::steady_clock::time_point deadline) {
+  if (impl_->hub->size() == 0 || std::chrono::steady_clock::now() >= deadline) {
+    impl_->ioc.stop();
+    return;
+  }
+  impl_->grace->expires_after(std::chrono::milliseconds(20));
+  impl_->grace->async_wait([this, deadline](beast::error_code) { waitForSessions(deadline); });
 }
 
 }  // namespace communesync::server

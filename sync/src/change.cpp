@@ -23,9 +23,9 @@ Status checkName(std::string_view what, std::string_view name, std::size_t limit
   return Status::ok();
 }
 
-Status checkStamp(std::string_view what, const Stamp& stamp, const DeviceId& device) {
+Status checkStamp(std::string_view what, const Stamp& stamp, const DeviceId& device, bool allow_foreign) {
   if (stamp.isZero()) return Status::error(ErrorCode::kInvalidArgument, std::string(what) + " has no stamp");
-  if (stamp.device != device) {
+  if (!allow_foreign && stamp.device != device) {
     return Status::error(ErrorCode::kInvalidArgument, std::string(what) + " is stamped by another device");
   }
   if (stamp.wall_ms <= 0) return Status::error(ErrorCode::kInvalidArgument, std::string(what) + " has a stamp before 1970");
@@ -34,7 +34,7 @@ Status checkStamp(std::string_view what, const Stamp& stamp, const DeviceId& dev
 
 }  // namespace
 
-Result<Change> validateChange(Change change) {
+Result<Change> validateChange(Change change, bool allow_foreign_stamps) {
   if (change.id.device.isNil()) return Status::error(ErrorCode::kInvalidArgument, "change has no device id");
   if (change.id.seq == 0) return Status::error(ErrorCode::kInvalidArgument, "change sequence numbers start at 1");
   CS_RETURN_IF_ERROR(checkName("collection", change.key.collection, tuning::kMaxNameBytes));
@@ -50,7 +50,7 @@ Result<Change> validateChange(Change change) {
                                                         std::to_string(tuning::kMaxFieldsPerRecord));
   }
   if (change.deletion) {
-    CS_RETURN_IF_ERROR(checkStamp("deletion", change.deletion->stamp, change.id.device));
+    CS_RETURN_IF_ERROR(checkStamp("deletion", change.deletion->stamp, change.id.device, allow_foreign_stamps));
     if (change.deletion->seen.size() > tuning::kMaxFieldsPerRecord) {
       return Status::error(ErrorCode::kLimitExceeded, "deletion lists too many fields");
     }
@@ -65,7 +65,7 @@ Result<Change> validateChange(Change change) {
     if (!names.insert(a.field).second) {
       return Status::error(ErrorCode::kInvalidArgument, "field '" + a.field + "' is assigned twice in one change");
     }
-    CS_RETURN_IF_ERROR(checkStamp("field '" + a.field + "'", a.stamp, change.id.device));
+    CS_RETURN_IF_ERROR(checkStamp("field '" + a.field + "'", a.stamp, change.id.device, allow_foreign_stamps));
     if (a.seen >= a.stamp) {
       return Status::error(ErrorCode::kInvalidArgument, "field '" + a.field + "' was written before the value it replaced");
     }

@@ -4,6 +4,7 @@
 // after stop(). stop() may be called from any thread or a signal handler context via Asio.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 
@@ -36,6 +37,7 @@ class Server {
  private:
   struct Impl;
   explicit Server(std::unique_ptr<Impl> impl);
+  void waitForSessions(std::chrono::steady_clock::time_point deadline);
   std::unique_ptr<Impl> impl_;
 };
 

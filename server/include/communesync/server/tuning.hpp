@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 
 namespace communesync::server::tuning {
 
@@ -16,5 +17,30 @@ inline constexpr std::size_t kMaxHttpBodyBytes = 1024 * 1024;
 inline constexpr std::size_t kMaxHttpHeaderBytes = 16 * 1024;
 //! Pending connections in the kernel's accept queue.
 inline constexpr int kListenBacklog = 1024;
+
+}  // namespace communesync::server::tuning
+
+namespace communesync::server::tuning {
+
+//! Largest WebSocket message the server reads (compressed or not, and after decompression).
+inline constexpr std::size_t kMaxMessageBytes = 4 * 1024 * 1024;
+//! Changes in one push.
+inline constexpr std::uint32_t kMaxChangesPerPush = 1000;
+//! Pushes a session may have waiting for their durable commit (the pipelining window).
+inline constexpr std::uint32_t kMaxPushesInFlight = 8;
+//! Largest pull batch a device may ask for; smaller requests are honoured.
+inline constexpr std::uint64_t kMaxPullBytes = 1024 * 1024;
+//! Messages queued for sending to one session before it counts as too slow and is closed.
+inline constexpr std::size_t kMaxSendQueue = 64;
+//! Push jobs waiting for the writer before new ones are refused as busy (retryable).
+inline constexpr std::size_t kMaxWriterQueue = 4096;
+//! Push jobs the writer merges into one durable commit (group commit).
+inline constexpr std::size_t kMaxGroupJobs = 256;
+//! A session that sends nothing (and answers no ping) for this long is closed.
+inline constexpr std::chrono::seconds kSessionIdleTimeout{120};
+//! Scopes one user may hold.
+inline constexpr std::size_t kMaxScopesPerUser = 4096;
+//! Time given to sessions to close on shutdown before the server stops anyway.
+inline constexpr std::chrono::seconds kShutdownGrace{5};
 
 }  // namespace communesync::server::tuning

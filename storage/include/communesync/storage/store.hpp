@@ -32,6 +32,8 @@ enum class Column : std::uint8_t {
   kDevices,       //!< per-device state: checkpoints, last contact, tokens
   kConflicts,     //!< open and resolved conflicts
   kIdempotency,   //!< change id -> its first result (server); rejected changes (device)
+  kOutbox,        //!< device: local changes not yet acknowledged, by device sequence
+  kBase,          //!< device: the server's latest state of each record, under the local view
   kCount
 };
 

@@ -51,6 +51,7 @@ struct Change {
 //! Checks a change from outside: names clean and within limits, no duplicate fields, stamps set and
 //! from the change's device, every value normalised to NFC. Returns the normalised change.
 //! Errors: kInvalidArgument or kLimitExceeded, with a message naming the offending part.
-Result<Change> validateChange(Change change);
+//! `allow_foreign_stamps` admits stamps of other devices (a device restoring what it holds).
+Result<Change> validateChange(Change change, bool allow_foreign_stamps = false);
 
 }  // namespace communesync::sync

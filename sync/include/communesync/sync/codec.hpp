@@ -86,6 +86,20 @@ struct Str {
   void load(Archive& ar) { loadString(ar, s); }
 };
 
+//! Reads and writes a bool as one byte that must be 0 or 1 (loading any other byte into a bool is UB).
+struct Flag {
+  bool& b;
+  template <class Archive>
+  void save(Archive& ar) const { ar(static_cast<std::uint8_t>(b ? 1 : 0)); }
+  template <class Archive>
+  void load(Archive& ar) {
+    std::uint8_t v = 0;
+    ar(v);
+    if (v > 1) throw DecodeError("a flag byte is " + std::to_string(v));
+    b = v == 1;
+  }
+};
+
 template <class Archive, class T>
 void saveVector(Archive& ar, const std::vector<T>& v) {
   saveLength(ar, v.size());
@@ -202,6 +216,9 @@ void save(Archive& ar, const Value& v, std::uint32_t /*version*/) {
           codec_detail::saveVector(ar, x);
         } else if constexpr (std::is_same_v<T, Value::Map>) {
           codec_detail::saveStringMap(ar, x);
+        } else if constexpr (std::is_same_v<T, bool>) {
+          bool copy = x;
+          ar(codec_detail::Flag{copy});
         } else {
           ar(x);
         }
@@ -221,7 +238,7 @@ void load(Archive& ar, Value& v, std::uint32_t /*version*/) {
   ar(kind);
   switch (static_cast<Value::Kind>(kind)) {
     case Value::Kind::kNull: v = Value(); break;
-    case Value::Kind::kBool: { bool b = false; ar(b); v = Value(b); break; }
+    case Value::Kind::kBool: { bool b = false; ar(codec_detail::Flag{b}); v = Value(b); break; }
     case Value::Kind::kInt: { std::int64_t i = 0; ar(i); v = Value(i); break; }
     case Value::Kind::kDouble: { double d = 0; ar(d); v = Value(d); break; }
     case Value::Kind::kString: { std::string s; codec_detail::loadString(ar, s); v = Value(std::move(s)); break; }
@@ -297,7 +314,8 @@ void save(Archive& ar, const Change& c, std::uint32_t /*version*/) {
   codec_detail::saveString(ar, c.scope);
   ar(c.form_version, c.capture_time_ms);
   codec_detail::saveVector(ar, c.assignments);
-  ar(c.deletion.has_value());
+  bool has_deletion = c.deletion.has_value();
+  ar(codec_detail::Flag{has_deletion});
   if (c.deletion) ar(*c.deletion);
   ar(c.seen_tombstone);
 }
@@ -308,7 +326,7 @@ void load(Archive& ar, Change& c, std::uint32_t /*version*/) {
   ar(c.form_version, c.capture_time_ms);
   codec_detail::loadVector(ar, c.assignments);
   bool has_deletion = false;
-  ar(has_deletion);
+  ar(codec_detail::Flag{has_deletion});
   c.deletion.reset();
   if (has_deletion) {
     Deletion d;
@@ -320,14 +338,15 @@ void load(Archive& ar, Change& c, std::uint32_t /*version*/) {
 
 template <class Archive>
 void save(Archive& ar, const ConflictSide& s, std::uint32_t /*version*/) {
-  ar(s.value.has_value());
+  bool has_value = s.value.has_value();
+  ar(codec_detail::Flag{has_value});
   if (s.value) ar(*s.value);
   ar(s.stamp);
 }
 template <class Archive>
 void load(Archive& ar, ConflictSide& s, std::uint32_t /*version*/) {
   bool has_value = false;
-  ar(has_value);
+  ar(codec_detail::Flag{has_value});
   s.value.reset();
   if (has_value) {
     Value v;

@@ -23,4 +23,9 @@ inline constexpr std::size_t kMaxValueElements = 10'000;
 //! One encoded change.
 inline constexpr std::size_t kMaxChangeBytes = 1024 * 1024;
 
+//! Frames smaller than this are sent uncompressed (zstd's header would not pay for itself).
+inline constexpr std::size_t kCompressAboveBytes = 256;
+//! zstd level for frames: 3 is zstd's default, a good ratio at low CPU on a phone.
+inline constexpr int kZstdLevel = 3;
+
 }  // namespace communesync::sync::tuning

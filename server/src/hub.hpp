@@ -1,0 +1,33 @@
+// Who is connected, by scope: the writer tells the hub what changed, the hub tells the sessions.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <vector>
+
+#include "communesync/sync/record.hpp"
+
+namespace communesync::server {
+
+class SyncSession;
+
+class Hub {
+ public:
+  void join(const std::vector<sync::Scope>& scopes, const std::shared_ptr<SyncSession>& session);
+  //! Sends a notify to every live session holding one of `scopes`.
+  void notify(const std::set<sync::Scope, std::less<>>& scopes, std::uint64_t seq);
+  //! Closes every session with "going away" (shutdown).
+  void closeAll();
+  //! Live sessions (for metrics and shutdown).
+  std::size_t size();
+
+ private:
+  std::vector<std::shared_ptr<SyncSession>> live(std::vector<std::weak_ptr<SyncSession>>& list);
+  std::mutex mutex_;
+  std::map<sync::Scope, std::vector<std::weak_ptr<SyncSession>>, std::less<>> by_scope_;
+  std::vector<std::weak_ptr<SyncSession>> all_;
+};
+
+}  // namespace communesync::server

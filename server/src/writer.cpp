@@ -1,0 +1,60 @@
+#include "writer.hpp"
+
+#include <chrono>
+#include <iostream>
+
+#include "communesync/server/tuning.hpp"
+
+namespace communesync::server {
+
+Writer::Writer(ServerStore& store, Committed on_committed)
+    : store_(store), on_committed_(std::move(on_committed)), thread_([this] { loop(); }) {}
+
+Writer::~Writer() { stop(); }
+
+bool Writer::submit(std::shared_ptr<PushJob> job, Done done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || queue_.size() >= tuning::kMaxWriterQueue) return false;
+    queue_.push_back({std::move(job), std::move(done)});
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void Writer::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Writer::loop() {
+  for (;;) {
+    std::vector<Item> group;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything queued is done
+      while (!queue_.empty() && group.size() < tuning::kMaxGroupJobs) {
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    std::vector<PushJob*> jobs;
+    jobs.reserve(group.size());
+    for (auto& item : group) jobs.push_back(item.job.get());
+    std::set<Scope, std::less<>> touched;
+    const auto now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    const Status status = store_.apply(jobs, now_ms, touched);
+    if (!status) std::cerr << "communesync-server: commit failed: " << status.toString() << "\n";
+    for (auto& item : group) item.done(status);
+    if (status && !touched.empty() && on_committed_) on_committed_(touched, store_.lastSeq());
+  }
+}
+
+}  // namespace communesync::server

@@ -1,0 +1,35 @@
+// A frame is the body of one WebSocket binary message: one byte naming the compression, then the
+// encoded Envelope, compressed with zstd when that makes it smaller.
+//
+//   byte 0: 0 = not compressed, 1 = zstd (one zstd frame with its content size)
+//   rest:   the Envelope (cereal portable binary), or its zstd compression
+//
+// Why zstd and not permessage-deflate: measured on survey records (docs/protocol.md), zstd at
+// level 3 gives smaller messages for less CPU, and it keeps no per-connection window, so an idle
+// session costs no compression memory (permessage-deflate keeps ~300 KB per connection).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "communesync/storage/result.hpp"
+#include "communesync/sync/messages.hpp"
+
+namespace communesync::sync::proto {
+
+enum class FrameCodec : std::uint8_t { kNone = 0, kZstd = 1 };
+
+//! Encodes and, above a small size, compresses an envelope.
+std::string encodeFrame(const Envelope& envelope);
+
+//! Decodes a frame from untrusted bytes; the decompressed size may not exceed `max_bytes`.
+//! Errors: kProtocol (bad codec byte, corrupt data, undecodable envelope), kLimitExceeded.
+Result<Envelope> decodeFrame(std::string_view frame, std::size_t max_bytes);
+
+//! Shorthand: the frame of `message` with `request_id`.
+template <class T>
+std::string frameOf(const T& message, std::uint64_t request_id) {
+  return encodeFrame(wrap(message, request_id));
+}
+
+}  // namespace communesync::sync::proto

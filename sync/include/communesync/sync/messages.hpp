@@ -1,0 +1,280 @@
+// THE WIRE MESSAGES of protocol communesync.v1, all in this file. docs/protocol.md describes the
+// bytes; this header is the source of truth it is checked against.
+//
+// Every WebSocket binary message is one Frame (frame.hpp) holding one Envelope: a message type, a
+// request id chosen by the sender of a request and echoed in its reply, and the payload, which is
+// one of the structs below encoded with cereal's portable binary archive (codec.hpp).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "communesync/sync/change.hpp"
+#include "communesync/sync/codec.hpp"
+#include "communesync/sync/conflict.hpp"
+#include "communesync/sync/record.hpp"
+
+namespace communesync::sync::proto {
+
+//! The WebSocket subprotocol name; a new incompatible protocol gets a new name.
+inline constexpr std::string_view kSubprotocol = "communesync.v1";
+inline constexpr std::uint32_t kProtocolVersion = 1;
+
+enum class MessageType : std::uint16_t {
+  kHello = 1,       //!< device -> server, first message
+  kWelcome = 2,     //!< server -> device, reply to hello
+  kPush = 3,        //!< device -> server: local changes
+  kPushResult = 4,  //!< server -> device: one result per change, sent once they are durable
+  kPull = 5,        //!< device -> server: what changed in my scopes since my checkpoints?
+  kPullBatch = 6,   //!< server -> device: records, conflicts, new checkpoints, more?
+  kNotify = 7,      //!< server -> device: your scopes have new data (no reply)
+  kError = 8,       //!< either way: the request (or the session) failed
+};
+
+const char* messageTypeName(MessageType type);
+
+struct Envelope {
+  MessageType type = MessageType::kError;
+  std::uint64_t request_id = 0;  //!< 0 for messages that are not requests or replies (notify)
+  std::string payload;           //!< the encoded message
+};
+
+//! The server's limits, told to the device in Welcome so it sizes its batches.
+struct Limits {
+  std::uint64_t max_message_bytes = 0;   //!< a frame larger than this is refused
+  std::uint32_t max_changes_per_push = 0;
+  std::uint32_t max_pushes_in_flight = 0;  //!< pipelining window
+  std::uint64_t max_pull_bytes = 0;        //!< upper bound a pull may ask for
+};
+
+struct Hello {
+  std::uint32_t protocol_version = kProtocolVersion;
+  DeviceId device;
+  std::string client_version;
+  std::int64_t device_time_ms = 0;  //!< the device's own clock, uncorrected
+};
+
+struct Welcome {
+  std::uint32_t protocol_version = kProtocolVersion;
+  DeviceId device;
+  std::string user;
+  std::vector<Scope> scopes;         //!< what this device may read and write
+  std::int64_t server_time_ms = 0;   //!< the device sets its clock offset from this
+  std::string incarnation;           //!< the store's incarnation id
+  Limits limits;
+};
+
+struct Push {
+  std::vector<Change> changes;
+  //! Set when the device re-sends records it holds because the server's incarnation changed:
+  //! their stamps may then be other devices' (the merge makes re-sending harmless).
+  bool restore = false;
+};
+
+enum class Outcome : std::uint8_t {
+  kAccepted = 0,  //!< applied (or applied before: a replay gets its first result)
+  kRejected = 1,  //!< refused for good; `code` and `reason` say why; the device keeps it for the user
+};
+
+struct ChangeResult {
+  ChangeId id;
+  Outcome outcome = Outcome::kAccepted;
+  std::uint64_t server_seq = 0;  //!< accepted: the server sequence number it got
+  std::uint16_t code = 0;        //!< rejected: an ErrorCode
+  std::string reason;            //!< rejected: for a person to read
+  bool clamped = false;          //!< accepted: a stamp was too far ahead and was clamped
+};
+
+struct PushResult {
+  std::vector<ChangeResult> results;  //!< one per change, in the order of the push
+};
+
+//! Per scope: the highest server sequence the device has applied in that scope.
+using Checkpoints = std::map<Scope, std::uint64_t, std::less<>>;
+
+struct Pull {
+  Checkpoints checkpoints;       //!< scopes missing here start from 0
+  std::uint64_t max_bytes = 0;   //!< the batch stops growing past this (at least one record is sent)
+};
+
+struct PullBatch {
+  std::vector<Record> records;      //!< latest merged state of each changed record
+  std::vector<Conflict> conflicts;  //!< conflicts found or changed in these scopes since the checkpoints
+  Checkpoints checkpoints;          //!< apply the batch and these atomically
+  bool more = false;                //!< pull again: more remains
+};
+
+struct Notify {
+  std::uint64_t server_seq = 0;  //!< the latest sequence number in the device's scopes
+};
+
+struct Error {
+  std::uint16_t code = 0;  //!< an ErrorCode
+  std::string message;
+  bool retryable = false;
+};
+
+//! The type tag of each payload struct.
+template <class T> constexpr MessageType typeOf();
+template <> constexpr MessageType typeOf<Hello>() { return MessageType::kHello; }
+template <> constexpr MessageType typeOf<Welcome>() { return MessageType::kWelcome; }
+template <> constexpr MessageType typeOf<Push>() { return MessageType::kPush; }
+template <> constexpr MessageType typeOf<PushResult>() { return MessageType::kPushResult; }
+template <> constexpr MessageType typeOf<Pull>() { return MessageType::kPull; }
+template <> constexpr MessageType typeOf<PullBatch>() { return MessageType::kPullBatch; }
+template <> constexpr MessageType typeOf<Notify>() { return MessageType::kNotify; }
+template <> constexpr MessageType typeOf<Error>() { return MessageType::kError; }
+
+//! An envelope holding `message`.
+template <class T>
+Envelope wrap(const T& message, std::uint64_t request_id) {
+  return Envelope{typeOf<T>(), request_id, encode(message)};
+}
+
+//! The payload of `envelope` as a `T`. Errors: kProtocol if the type differs or the bytes do not decode.
+template <class T>
+Result<T> unwrap(const Envelope& envelope) {
+  if (envelope.type != typeOf<T>()) {
+    return Status::error(ErrorCode::kProtocol, std::string("expected ") + messageTypeName(typeOf<T>()) + ", got " +
+                                                   messageTypeName(envelope.type));
+  }
+  return decode<T>(envelope.payload);
+}
+
+// ---- serialization ----
+
+template <class Archive>
+void save(Archive& ar, const Envelope& e, std::uint32_t) {
+  ar(static_cast<std::uint16_t>(e.type), e.request_id);
+  codec_detail::saveString(ar, e.payload);
+}
+template <class Archive>
+void load(Archive& ar, Envelope& e, std::uint32_t) {
+  std::uint16_t type = 0;
+  ar(type, e.request_id);
+  if (type < 1 || type > 8) throw DecodeError("unknown message type " + std::to_string(type));
+  e.type = static_cast<MessageType>(type);
+  codec_detail::loadString(ar, e.payload);
+}
+
+template <class Archive>
+void serialize(Archive& ar, Limits& l, std::uint32_t) {
+  ar(l.max_message_bytes, l.max_changes_per_push, l.max_pushes_in_flight, l.max_pull_bytes);
+}
+
+template <class Archive>
+void serialize(Archive& ar, Hello& h, std::uint32_t) {
+  ar(h.protocol_version, h.device, codec_detail::Str{h.client_version}, h.device_time_ms);
+}
+
+template <class Archive>
+void save(Archive& ar, const Welcome& w, std::uint32_t) {
+  ar(w.protocol_version, w.device);
+  codec_detail::saveString(ar, w.user);
+  codec_detail::saveLength(ar, w.scopes.size());
+  for (const auto& s : w.scopes) codec_detail::saveString(ar, s);
+  ar(w.server_time_ms);
+  codec_detail::saveString(ar, w.incarnation);
+  ar(w.limits);
+}
+template <class Archive>
+void load(Archive& ar, Welcome& w, std::uint32_t) {
+  ar(w.protocol_version, w.device);
+  codec_detail::loadString(ar, w.user);
+  auto n = codec_detail::loadLength(ar);
+  w.scopes.clear();
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::string s;
+    codec_detail::loadString(ar, s);
+    w.scopes.push_back(std::move(s));
+  }
+  ar(w.server_time_ms);
+  codec_detail::loadString(ar, w.incarnation);
+  ar(w.limits);
+}
+
+template <class Archive>
+void save(Archive& ar, const Push& p, std::uint32_t) {
+  codec_detail::saveVector(ar, p.changes);
+  bool restore = p.restore;
+  ar(codec_detail::Flag{restore});
+}
+template <class Archive>
+void load(Archive& ar, Push& p, std::uint32_t) {
+  codec_detail::loadVector(ar, p.changes);
+  ar(codec_detail::Flag{p.restore});
+}
+
+template <class Archive>
+void save(Archive& ar, const ChangeResult& r, std::uint32_t) {
+  ar(r.id, static_cast<std::uint8_t>(r.outcome), r.server_seq, r.code);
+  codec_detail::saveString(ar, r.reason);
+  bool clamped = r.clamped;
+  ar(codec_detail::Flag{clamped});
+}
+template <class Archive>
+void load(Archive& ar, ChangeResult& r, std::uint32_t) {
+  std::uint8_t outcome = 0;
+  ar(r.id, outcome, r.server_seq, r.code);
+  if (outcome > 1) throw DecodeError("unknown outcome");
+  r.outcome = static_cast<Outcome>(outcome);
+  codec_detail::loadString(ar, r.reason);
+  ar(codec_detail::Flag{r.clamped});
+}
+
+template <class Archive>
+void save(Archive& ar, const PushResult& p, std::uint32_t) { codec_detail::saveVector(ar, p.results); }
+template <class Archive>
+void load(Archive& ar, PushResult& p, std::uint32_t) { codec_detail::loadVector(ar, p.results); }
+
+template <class Archive>
+void save(Archive& ar, const Pull& p, std::uint32_t) {
+  codec_detail::saveStringMap(ar, p.checkpoints);
+  ar(p.max_bytes);
+}
+template <class Archive>
+void load(Archive& ar, Pull& p, std::uint32_t) {
+  codec_detail::loadStringMap(ar, p.checkpoints);
+  ar(p.max_bytes);
+}
+
+template <class Archive>
+void save(Archive& ar, const PullBatch& b, std::uint32_t) {
+  codec_detail::saveVector(ar, b.records);
+  codec_detail::saveVector(ar, b.conflicts);
+  codec_detail::saveStringMap(ar, b.checkpoints);
+  bool more = b.more;
+  ar(codec_detail::Flag{more});
+}
+template <class Archive>
+void load(Archive& ar, PullBatch& b, std::uint32_t) {
+  codec_detail::loadVector(ar, b.records);
+  codec_detail::loadVector(ar, b.conflicts);
+  codec_detail::loadStringMap(ar, b.checkpoints);
+  ar(codec_detail::Flag{b.more});
+}
+
+template <class Archive>
+void serialize(Archive& ar, Notify& n, std::uint32_t) { ar(n.server_seq); }
+
+template <class Archive>
+void serialize(Archive& ar, Error& e, std::uint32_t) {
+  ar(e.code, codec_detail::Str{e.message}, codec_detail::Flag{e.retryable});
+}
+
+}  // namespace communesync::sync::proto
+
+CEREAL_CLASS_VERSION(communesync::sync::proto::Envelope, 1)
+CEREAL_CLASS_VERSION(communesync::sync::proto::Limits, 1)
+CEREAL_CLASS_VERSION(communesync::sync::proto::Hello, 1)
+CEREAL_CLASS_VERSION(communesync::sync::proto::Welcome, 1)
+CEREAL_CLASS_VERSION(communesync::sync::proto::Push, 1)
+CEREAL_CLASS_VERSION(communesync::sync::proto::ChangeResult, 1)
+CEREAL_CLASS_VERSION(communesync::sync::proto::PushResult, 1)
+CEREAL_CLASS_VERSION(communesync::sync::proto::Pull, 1)
+CEREAL_CLASS_VERSION(communesync::sync::proto::PullBatch, 1)
+CEREAL_CLASS_VERSION(communesync::sync::proto::Notify, 1)
+CEREAL_CLASS_VERSION(communesync::sync::proto::Error, 1)
