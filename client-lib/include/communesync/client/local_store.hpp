@@ -1,0 +1,114 @@
+// The device's own store: the records as the user sees them, the outbox of changes not yet
+// acknowledged, the server's latest state under them, checkpoints, rejected changes and conflicts.
+//
+// Every call that changes data commits one atomic batch before it returns: put() and remove()
+// durably (WAL fsynced), so a write the app reported saved survives a power cut; results and pull
+// batches also atomically, so a checkpoint never runs ahead of the data it covers.
+//
+// Thread safety: a LocalStore may be used from several threads; writes are serialised inside.
+// Only one process may open a store (another gets kLocked).
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "communesync/storage/store.hpp"
+#include "communesync/sync/hybrid_clock.hpp"
+#include "communesync/sync/messages.hpp"
+
+namespace communesync::client {
+
+using sync::Record;
+using sync::RecordKey;
+using sync::Scope;
+using sync::Value;
+
+//! A change the server refused, kept until the user fixes it.
+struct RejectedChange {
+  sync::Change change;
+  std::uint16_t code = 0;
+  std::string reason;
+  std::int64_t rejected_ms = 0;
+};
+
+//! An outbox entry: a change waiting for the server's acknowledgement.
+struct PendingChange {
+  sync::Change change;
+  bool restore = false;  //!< re-sent after the server's incarnation changed
+};
+
+struct LocalStatus {
+  std::uint64_t pending = 0;                 //!< changes waiting to be pushed
+  std::vector<RejectedChange> rejected;
+  std::vector<sync::Conflict> conflicts;     //!< open conflicts known to this device
+  std::int64_t last_sync_ms = 0;             //!< 0: never synced
+  std::string incarnation;                   //!< the server store this device last synced with
+};
+
+class LocalStore {
+ public:
+  //! Opens or creates the store at `path` (a new store gets a random device id).
+  //! Errors: storage's (kLocked if another process has it, ...).
+  static Result<std::unique_ptr<LocalStore>> open(const std::filesystem::path& path);
+
+  const sync::DeviceId& deviceId() const { return device_; }
+
+  // ---- the app's API ----
+
+  //! Creates a record (id empty: a new time-ordered id) or updates the given fields of one (re-creating
+  //! it if it was deleted). `scope` is required for a new record and must match for an existing one.
+  //! Returns the record id. Errors: kInvalidArgument (bad names or values, scope mismatch), kLimitExceeded.
+  Result<std::string> put(const std::string& collection, const std::string& id, const Scope& scope,
+                          const std::map<std::string, Value>& fields, std::chrono::milliseconds now);
+  //! The live record, or std::nullopt if absent or deleted.
+  Result<std::optional<Record>> get(const RecordKey& key) const;
+  //! Live records of a collection, sorted by id (an empty collection: all records).
+  Result<std::vector<Record>> list(const std::string& collection) const;
+  //! Every live record, sorted by collection then id.
+  Result<std::vector<Record>> all() const;
+  //! Deletes a live record. Errors: kNotFound.
+  Status remove(const RecordKey& key, std::chrono::milliseconds now);
+  Result<LocalStatus> status() const;
+
+  // ---- for the replicator ----
+
+  //! Outbox entries after `after_seq`, in order, at most `max_changes` and about `max_bytes`;
+  //! entries of one batch are all restore or all not.
+  Result<std::vector<PendingChange>> pending(std::uint64_t after_seq, std::size_t max_changes,
+                                             std::size_t max_bytes) const;
+  //! Applies the server's results: accepted entries leave the outbox; rejected ones move to the
+  //! rejected list with their reason (and the view falls back to the server's state).
+  Status applyResults(const std::vector<sync::proto::ChangeResult>& results, std::chrono::milliseconds now);
+  //! Applies a pull batch and its checkpoints atomically.
+  Status applyPull(const sync::proto::PullBatch& batch);
+  //! Checkpoints for the current incarnation.
+  Result<sync::proto::Checkpoints> checkpoints() const;
+  //! Notes the server's incarnation. If it differs from the one the device synced with, the server
+  //! went back in time: checkpoints are dropped (pull afresh) and every record the device holds is
+  //! queued to be pushed again. Returns true if that happened.
+  Result<bool> adoptIncarnation(const std::string& incarnation);
+  //! Sets the clock offset measured against the server (server time minus device time).
+  Status setClockOffset(std::chrono::milliseconds offset);
+  Status setLastSync(std::chrono::milliseconds now);
+
+ private:
+  explicit LocalStore(std::unique_ptr<storage::Store> store) : store_(std::move(store)) {}
+  Status load();
+
+  std::unique_ptr<storage::Store> store_;
+  sync::DeviceId device_;
+  mutable std::mutex mutex_;  // serialises writers: sequence numbers and the clock
+  std::uint64_t last_seq_ = 0;
+  std::unique_ptr<sync::HybridClock> clock_;
+};
+
+//! A new record id: 48 bits of milliseconds then 80 random bits, as 32 hex digits (sorts by time).
+std::string newRecordId(std::chrono::milliseconds now);
+
+}  // namespace communesync::client

@@ -1,0 +1,31 @@
+// How the replicator reaches the server: whole frames in and out. The WebSocket implementation is
+// websocket_transport.hpp; a phone may plug in its own socket, and tests plug in faulty ones.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "communesync/storage/result.hpp"
+
+namespace communesync::client {
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  //! Connects and completes the handshake. Errors: kUnavailable (unreachable), kUnauthorized
+  //! (token refused), kProtocol (not a communesync server).
+  virtual Status connect() = 0;
+  //! Sends one frame. Errors: kUnavailable when the connection is gone.
+  virtual Status send(std::string_view frame) = 0;
+  //! Waits up to `timeout` for one frame. Errors: kUnavailable (closed, cut, timed out).
+  virtual Result<std::string> receive(std::chrono::milliseconds timeout) = 0;
+  //! Closes politely if still open. Never fails.
+  virtual void close() = 0;
+  //! Bytes of frames sent and received on this transport so far.
+  virtual std::uint64_t bytesSent() const = 0;
+  virtual std::uint64_t bytesReceived() const = 0;
+};
+
+}  // namespace communesync::client

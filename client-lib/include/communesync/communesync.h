@@ -1,0 +1,103 @@
+/* communesync client library: the C API.
+ *
+ * One header for every language (Kotlin through JNI, Swift through a module map, C).
+ * Conventions:
+ *  - Opaque handles; functions are named cs_<noun>_<verb>.
+ *  - Functions returning int return 0 on success and -1 on failure, filling *error when it is not
+ *    NULL. No C++ exception ever crosses this API.
+ *  - Strings in and out are UTF-8. Strings returned through char** are owned by the caller and
+ *    released with cs_string_free().
+ *  - Records and values travel as JSON text: a record is
+ *      {"collection":"household","fields":{"head":"Lò Văn Pá","members":6},"id":"…","scope":"xa-01"}
+ * Threads: a cs_store may be used from several threads; writes are serialised inside. cs_store_sync
+ * blocks its caller and calls on_progress on that same thread. Use one cs_store per process:
+ * opening a store another process holds fails with CS_ERR_LOCKED, at once.
+ */
+#ifndef COMMUNESYNC_H
+#define COMMUNESYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Error codes: the same numbers as communesync::ErrorCode. */
+enum {
+  CS_OK = 0,
+  CS_ERR_NOT_FOUND = 1,
+  CS_ERR_INVALID_ARGUMENT = 2,
+  CS_ERR_LOCKED = 3,
+  CS_ERR_NO_SPACE = 4,
+  CS_ERR_CORRUPTION = 5,
+  CS_ERR_PERMISSION_DENIED = 6,
+  CS_ERR_IO = 7,
+  CS_ERR_BUSY = 8,
+  CS_ERR_UNAVAILABLE = 9,
+  CS_ERR_UNAUTHORIZED = 10,
+  CS_ERR_FORBIDDEN = 11,
+  CS_ERR_REJECTED = 12,
+  CS_ERR_LIMIT_EXCEEDED = 13,
+  CS_ERR_PROTOCOL = 14,
+  CS_ERR_CANCELLED = 15,
+  CS_ERR_INTERNAL = 16
+};
+
+typedef struct cs_error {
+  int code;           /* CS_OK or a CS_ERR_* value */
+  int retryable;      /* 1 if trying again later may succeed (network, busy) */
+  char message[512];  /* for a person to read; NUL-terminated, truncated if longer */
+} cs_error;
+
+typedef struct cs_store cs_store;
+typedef struct cs_cancel cs_cancel;
+
+/* Sync phases passed to the progress callback. */
+enum { CS_PHASE_CONNECTING = 0, CS_PHASE_PUSHING = 1, CS_PHASE_PULLING = 2, CS_PHASE_DONE = 3 };
+
+/* Progress: `done` of `total` changes pushed while pushing (total known), records pulled while pulling. */
+typedef void (*cs_progress_fn)(void* context, int phase, uint64_t done, uint64_t total);
+
+/* Opens (creating if needed) the local store in folder `path`. Returns NULL on error. */
+cs_store* cs_store_open(const char* path, cs_error* error);
+/* Closes the store and frees the handle. NULL is ignored. */
+void cs_store_close(cs_store* store);
+/* This install's device id, 32 hex digits; valid until cs_store_close. */
+const char* cs_store_device_id(const cs_store* store);
+
+/* Creates a record (id NULL or "": a new id) or updates the fields given in `fields_json` (a JSON
+ * object) of an existing one. `scope` is needed for a new record. On success *out_id (if not NULL)
+ * receives the record id. The write is durable when this returns. */
+int cs_record_put(cs_store* store, const char* collection, const char* id, const char* scope,
+                  const char* fields_json, char** out_id, cs_error* error);
+/* The record as JSON in *out_json, or NULL in *out_json if it does not exist or is deleted. */
+int cs_record_get(cs_store* store, const char* collection, const char* id, char** out_json, cs_error* error);
+/* Live records of `collection`, one JSON object per line, sorted by id. */
+int cs_record_list(cs_store* store, const char* collection, char** out_json_lines, cs_error* error);
+/* Deletes a record. CS_ERR_NOT_FOUND if it is absent or already deleted. */
+int cs_record_delete(cs_store* store, const char* collection, const char* id, cs_error* error);
+
+/* {"pending":N,"rejected":[{"collection","id","code","reason"}...],"conflicts":[...],"last_sync_ms":T} */
+int cs_store_status(cs_store* store, char** out_json, cs_error* error);
+
+/* A cancellation flag another thread may raise while cs_store_sync runs. */
+cs_cancel* cs_cancel_new(void);
+void cs_cancel_raise(cs_cancel* cancel);
+void cs_cancel_free(cs_cancel* cancel);
+
+/* Syncs with the server at `server_url` (ws://HOST:PORT) using `token`. `on_progress`, `context`
+ * and `cancel` may be NULL. Returns 0 only if every change pushed was acknowledged and the pull
+ * caught up. *out_report_json (if not NULL) receives
+ * {"pushed","accepted","rejected","pulled","conflicts","bytes_sent","bytes_received"} even on failure. */
+int cs_store_sync(cs_store* store, const char* server_url, const char* token, cs_progress_fn on_progress,
+                  void* context, const cs_cancel* cancel, char** out_report_json, cs_error* error);
+
+/* Frees a string returned by this API. NULL is ignored. */
+void cs_string_free(char* text);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* COMMUNESYNC_H */

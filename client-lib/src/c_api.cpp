@@ -1,0 +1,221 @@
+// The C API: a thin border that catches every exception and turns every Status into a cs_error.
+#include "communesync/communesync.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <new>
+
+#include "communesync/client/local_store.hpp"
+#include "communesync/client/record_json.hpp"
+#include "communesync/client/replicator.hpp"
+#include "communesync/client/websocket_transport.hpp"
+
+struct cs_store {
+  std::unique_ptr<communesync::client::LocalStore> store;
+  std::string device_hex;
+};
+
+struct cs_cancel {
+  std::atomic<bool> raised{false};
+};
+
+namespace {
+
+using communesync::ErrorCode;
+using communesync::Status;
+namespace client = communesync::client;
+
+void setError(cs_error* error, const Status& status) {
+  if (error == nullptr) return;
+  error->code = static_cast<int>(status.code());
+  error->retryable = status.retryable() ? 1 : 0;
+  std::snprintf(error->message, sizeof error->message, "%s", status.message().c_str());
+}
+
+void clearError(cs_error* error) {
+  if (error == nullptr) return;
+  error->code = CS_OK;
+  error->retryable = 0;
+  error->message[0] = '\0';
+}
+
+char* copyString(const std::string& s) {
+  auto* out = static_cast<char*>(std::malloc(s.size() + 1));
+  if (out == nullptr) throw std::bad_alloc();
+  std::memcpy(out, s.data(), s.size() + 1);
+  return out;
+}
+
+// Runs `body`, turning a returned Status or any exception into -1 and *error.
+template <class Body>
+int guarded(cs_error* error, Body&& body) noexcept {
+  clearError(error);
+  try {
+    Status s = body();
+    if (s.isOk()) return 0;
+    setError(error, s);
+  } catch (const std::bad_alloc&) {
+    setError(error, Status::error(ErrorCode::kInternal, "out of memory"));
+  } catch (const std::exception& e) {
+    setError(error, Status::error(ErrorCode::kInternal, std::string("unexpected: ") + e.what()));
+  } catch (...) {
+    setError(error, Status::error(ErrorCode::kInternal, "unexpected error"));
+  }
+  return -1;
+}
+
+Status needStore(const cs_store* store) {
+  if (store == nullptr || !store->store) return Status::error(ErrorCode::kInvalidArgument, "store is NULL");
+  return Status::ok();
+}
+
+Status needText(const char* text, const char* what) {
+  if (text == nullptr) return Status::error(ErrorCode::kInvalidArgument, std::string(what) + " is NULL");
+  return Status::ok();
+}
+
+std::chrono::milliseconds now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+}
+
+}  // namespace
+
+extern "C" {
+
+cs_store* cs_store_open(const char* path, cs_error* error) {
+  cs_store* out = nullptr;
+  guarded(error, [&]() -> Status {
+    CS_RETURN_IF_ERROR(needText(path, "path"));
+    auto store = client::LocalStore::open(path);
+    if (!store) return store.status();
+    auto handle = std::make_unique<cs_store>();
+    handle->device_hex = (*store)->deviceId().hex();
+    handle->store = std::move(store).value();
+    out = handle.release();
+    return Status::ok();
+  });
+  return out;
+}
+
+void cs_store_close(cs_store* store) { delete store; }
+
+const char* cs_store_device_id(const cs_store* store) { return store == nullptr ? "" : store->device_hex.c_str(); }
+
+int cs_record_put(cs_store* store, const char* collection, const char* id, const char* scope, const char* fields_json,
+                  char** out_id, cs_error* error) {
+  return guarded(error, [&]() -> Status {
+    CS_RETURN_IF_ERROR(needStore(store));
+    CS_RETURN_IF_ERROR(needText(collection, "collection"));
+    CS_RETURN_IF_ERROR(needText(fields_json, "fields_json"));
+    auto json = nlohmann::json::parse(fields_json, nullptr, false);
+    if (json.is_discarded() || !json.is_object()) {
+      return Status::error(ErrorCode::kInvalidArgument, "fields_json must be a JSON object");
+    }
+    std::map<std::string, communesync::sync::Value> fields;
+    for (const auto& [name, value] : json.items()) {
+      auto v = client::valueFromJson(value);
+      if (!v) return Status::error(ErrorCode::kInvalidArgument, "field '" + name + "': " + v.status().message());
+      fields.emplace(name, std::move(v).value());
+    }
+    auto new_id = store->store->put(collection, id == nullptr ? "" : id, scope == nullptr ? "" : scope, fields, now());
+    if (!new_id) return new_id.status();
+    if (out_id != nullptr) *out_id = copyString(*new_id);
+    return Status::ok();
+  });
+}
+
+int cs_record_get(cs_store* store, const char* collection, const char* id, char** out_json, cs_error* error) {
+  return guarded(error, [&]() -> Status {
+    CS_RETURN_IF_ERROR(needStore(store));
+    CS_RETURN_IF_ERROR(needText(collection, "collection"));
+    CS_RETURN_IF_ERROR(needText(id, "id"));
+    CS_RETURN_IF_ERROR(needText(reinterpret_cast<const char*>(out_json), "out_json"));
+    *out_json = nullptr;
+    auto record = store->store->get({collection, id});
+    if (!record) return record.status();
+    if (record->has_value()) *out_json = copyString(client::recordToJson(**record).dump());
+    return Status::ok();
+  });
+}
+
+int cs_record_list(cs_store* store, const char* collection, char** out_json_lines, cs_error* error) {
+  return guarded(error, [&]() -> Status {
+    CS_RETURN_IF_ERROR(needStore(store));
+    CS_RETURN_IF_ERROR(needText(collection, "collection"));
+    CS_RETURN_IF_ERROR(needText(reinterpret_cast<const char*>(out_json_lines), "out_json_lines"));
+    auto records = store->store->list(collection);
+    if (!records) return records.status();
+    std::string lines;
+    for (const auto& r : *records) lines += client::recordToJson(r).dump() + "\n";
+    *out_json_lines = copyString(lines);
+    return Status::ok();
+  });
+}
+
+int cs_record_delete(cs_store* store, const char* collection, const char* id, cs_error* error) {
+  return guarded(error, [&]() -> Status {
+    CS_RETURN_IF_ERROR(needStore(store));
+    CS_RETURN_IF_ERROR(needText(collection, "collection"));
+    CS_RETURN_IF_ERROR(needText(id, "id"));
+    return store->store->remove({collection, id}, now());
+  });
+}
+
+int cs_store_status(cs_store* store, char** out_json, cs_error* error) {
+  return guarded(error, [&]() -> Status {
+    CS_RETURN_IF_ERROR(needStore(store));
+    CS_RETURN_IF_ERROR(needText(reinterpret_cast<const char*>(out_json), "out_json"));
+    auto status = store->store->status();
+    if (!status) return status.status();
+    nlohmann::json j = {{"pending", status->pending}, {"last_sync_ms", status->last_sync_ms}};
+    j["rejected"] = nlohmann::json::array();
+    for (const auto& r : status->rejected) {
+      j["rejected"].push_back({{"collection", r.change.key.collection}, {"id", r.change.key.id},
+                               {"code", communesync::errorCodeName(static_cast<ErrorCode>(r.code))},
+                               {"reason", r.reason}});
+    }
+    j["conflicts"] = nlohmann::json::array();
+    for (const auto& c : status->conflicts) j["conflicts"].push_back(client::conflictToJson(c));
+    *out_json = copyString(j.dump());
+    return Status::ok();
+  });
+}
+
+cs_cancel* cs_cancel_new(void) { return new (std::nothrow) cs_cancel(); }
+void cs_cancel_raise(cs_cancel* cancel) {
+  if (cancel != nullptr) cancel->raised.store(true);
+}
+void cs_cancel_free(cs_cancel* cancel) { delete cancel; }
+
+int cs_store_sync(cs_store* store, const char* server_url, const char* token, cs_progress_fn on_progress,
+                  void* context, const cs_cancel* cancel, char** out_report_json, cs_error* error) {
+  return guarded(error, [&]() -> Status {
+    CS_RETURN_IF_ERROR(needStore(store));
+    CS_RETURN_IF_ERROR(needText(server_url, "server_url"));
+    CS_RETURN_IF_ERROR(needText(token, "token"));
+    client::WebSocketTransport transport(server_url, token);
+    client::SyncOptions options;
+    if (cancel != nullptr) options.cancel = &cancel->raised;
+    if (on_progress != nullptr) {
+      options.on_progress = [on_progress, context](const client::SyncProgress& p) {
+        const bool pulling = p.phase == client::SyncProgress::Phase::kPulling;
+        on_progress(context, static_cast<int>(p.phase), pulling ? p.pulled : p.pushed, pulling ? 0 : p.to_push);
+      };
+    }
+    auto report = client::syncOnce(*store->store, transport, options);
+    if (out_report_json != nullptr) {
+      nlohmann::json j = {{"pushed", report.pushed},       {"accepted", report.accepted},
+                          {"rejected", report.rejected},   {"pulled", report.pulled},
+                          {"conflicts", report.conflicts}, {"bytes_sent", report.bytes_sent},
+                          {"bytes_received", report.bytes_received}};
+      *out_report_json = copyString(j.dump());
+    }
+    return report.status;
+  });
+}
+
+void cs_string_free(char* text) { std::free(text); }
+
+}  // extern "C"

@@ -1,0 +1,463 @@
+#include "communesync/client/local_store.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "communesync/storage/key_codec.hpp"
+#include "communesync/sync/codec.hpp"
+#include "communesync/sync/text.hpp"
+#include "communesync/sync/tuning.hpp"
+
+namespace communesync::client {
+
+// ---- stored forms (private to this file) ----
+
+//! What the user sees of a record: the server's state with the pending local changes on top.
+struct LocalRecord {
+  Record view;
+  std::vector<std::uint64_t> pending;  // outbox sequence numbers touching this record, in order
+  bool pending_delete = false;         // the last pending change deletes the record
+};
+
+template <class Archive>
+void save(Archive& ar, const LocalRecord& r, std::uint32_t) {
+  ar(r.view);
+  sync::codec_detail::saveLength(ar, r.pending.size());
+  for (auto s : r.pending) ar(s);
+  bool pd = r.pending_delete;
+  ar(sync::codec_detail::Flag{pd});
+}
+template <class Archive>
+void load(Archive& ar, LocalRecord& r, std::uint32_t) {
+  ar(r.view);
+  auto n = sync::codec_detail::loadLength(ar);
+  r.pending.clear();
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::uint64_t s = 0;
+    ar(s);
+    r.pending.push_back(s);
+  }
+  ar(sync::codec_detail::Flag{r.pending_delete});
+}
+
+template <class Archive>
+void serialize(Archive& ar, PendingChange& p, std::uint32_t) { ar(p.change, sync::codec_detail::Flag{p.restore}); }
+
+template <class Archive>
+void serialize(Archive& ar, RejectedChange& r, std::uint32_t) {
+  ar(r.change, r.code, sync::codec_detail::Str{r.reason}, r.rejected_ms);
+}
+
+}  // namespace communesync::client
+
+CEREAL_CLASS_VERSION(communesync::client::LocalRecord, 1)
+CEREAL_CLASS_VERSION(communesync::client::PendingChange, 1)
+CEREAL_CLASS_VERSION(communesync::client::RejectedChange, 1)
+
+namespace communesync::client {
+namespace {
+
+using storage::Column;
+using storage::Durability;
+
+constexpr std::string_view kDeviceKey = "device_id";
+constexpr std::string_view kSeqKey = "last_seq";
+constexpr std::string_view kClockKey = "hlc";
+constexpr std::string_view kOffsetKey = "clock_offset_ms";
+constexpr std::string_view kIncarnationKey = "server_incarnation";
+constexpr std::string_view kLastSyncKey = "last_sync_ms";
+
+std::string recordKey(const RecordKey& key) {
+  std::string out;
+  storage::appendPart(out, key.collection);
+  storage::appendPart(out, key.id);
+  return out;
+}
+
+std::string seqKey(std::uint64_t seq) {
+  std::string out;
+  storage::appendUint64(out, seq);
+  return out;
+}
+
+std::string checkpointKey(const Scope& scope) { return "c" + scope; }
+
+std::string int64Bytes(std::int64_t v) { return seqKey(static_cast<std::uint64_t>(v)); }
+
+template <class T>
+Result<std::optional<T>> readDecoded(const storage::Store& store, Column column, std::string_view key) {
+  auto raw = store.get(column, key);
+  if (!raw) return raw.status();
+  if (!raw->has_value()) return std::optional<T>();
+  auto decoded = sync::decode<T>(**raw);
+  if (!decoded) return Status::error(ErrorCode::kCorruption, "local store: " + decoded.status().message());
+  return std::optional<T>(std::move(decoded).value());
+}
+
+// Puts a pending local change on top of a view: the local value shows whatever its stamp
+// (pulled data never hides a pending local edit).
+void overlay(Record& view, const sync::Change& change) {
+  if (view.key.id.empty()) {
+    view.key = change.key;
+    view.scope = change.scope;
+  }
+  view.form_version = std::max(view.form_version, change.form_version);
+  view.capture_time_ms = std::max(view.capture_time_ms, change.capture_time_ms);
+  if (change.deletion) {
+    if (change.deletion->stamp > view.tombstone.stamp) view.tombstone = {change.deletion->stamp, change.deletion->seen};
+    return;
+  }
+  for (const auto& a : change.assignments) {
+    view.fields.insert_or_assign(a.field, sync::FieldState{a.value, a.stamp, a.seen, change.seen_tombstone});
+  }
+}
+
+bool isLive(const LocalRecord& r) { return !r.pending_delete && !r.view.deleted() && !r.view.fields.empty(); }
+
+Result<Value> normalized(const Value& v) { return sync::normalizeValue(v); }
+
+}  // namespace
+
+std::string newRecordId(std::chrono::milliseconds now) {
+  unsigned char bytes[16];
+  const auto ms = static_cast<std::uint64_t>(now.count());
+  for (int i = 0; i < 6; ++i) bytes[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
+  randombytes_buf(bytes + 6, 10);
+  return sync::toHex(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+}
+
+Result<std::unique_ptr<LocalStore>> LocalStore::open(const std::filesystem::path& path) {
+  if (sodium_init() < 0) return Status::error(ErrorCode::kInternal, "libsodium failed to initialise");
+  auto store = storage::Store::open(path, storage::StoreOptions::forDevice());
+  if (!store) return store.status();
+  std::unique_ptr<LocalStore> out(new LocalStore(std::move(store).value()));
+  CS_RETURN_IF_ERROR(out->load());
+  return out;
+}
+
+Status LocalStore::load() {
+  auto device = store_->get(Column::kMeta, kDeviceKey);
+  if (!device) return device.status();
+  if (device->has_value() && (*device)->size() == 16) {
+    std::copy((*device)->begin(), (*device)->end(), reinterpret_cast<char*>(device_.bytes.data()));
+  } else {
+    randombytes_buf(device_.bytes.data(), device_.bytes.size());
+    storage::WriteBatch batch;
+    batch.put(Column::kMeta, kDeviceKey, device_.raw());
+    CS_RETURN_IF_ERROR(store_->commit(batch, Durability::kSynced));
+  }
+  auto seq = store_->get(Column::kMeta, kSeqKey);
+  if (!seq) return seq.status();
+  if (seq->has_value()) last_seq_ = storage::readUint64(**seq).value_or(0);
+  auto stamp = readDecoded<sync::Stamp>(*store_, Column::kMeta, kClockKey);
+  if (!stamp) return stamp.status();
+  clock_ = std::make_unique<sync::HybridClock>(device_, stamp->value_or(sync::Stamp{}));
+  auto offset = store_->get(Column::kMeta, kOffsetKey);
+  if (!offset) return offset.status();
+  if (offset->has_value()) {
+    clock_->setOffset(std::chrono::milliseconds(static_cast<std::int64_t>(storage::readUint64(**offset).value_or(0))));
+  }
+  return Status::ok();
+}
+
+Result<std::string> LocalStore::put(const std::string& collection, const std::string& id, const Scope& scope,
+                                    const std::map<std::string, Value>& fields, std::chrono::milliseconds now) {
+  if (fields.empty()) return Status::error(ErrorCode::kInvalidArgument, "give at least one FIELD=VALUE");
+  std::lock_guard lock(mutex_);
+  RecordKey key{collection, id.empty() ? newRecordId(now) : id};
+  const auto rkey = recordKey(key);
+  auto existing = readDecoded<LocalRecord>(*store_, Column::kRecords, rkey);
+  if (!existing) return existing.status();
+  LocalRecord local = existing->value_or(LocalRecord{});
+  Scope record_scope = scope;
+  if (existing->has_value() && !local.view.scope.empty()) {
+    if (!scope.empty() && scope != local.view.scope) {
+      return Status::error(ErrorCode::kInvalidArgument, "record " + collection + "/" + key.id + " belongs to unit '" +
+                                                            local.view.scope + "', not '" + scope + "'");
+    }
+    record_scope = local.view.scope;
+  }
+  if (record_scope.empty()) return Status::error(ErrorCode::kInvalidArgument, "a new record needs a unit (--scope)");
+
+  sync::Change change;
+  change.id = {device_, last_seq_ + 1};
+  change.key = key;
+  change.scope = record_scope;
+  change.capture_time_ms = clock_->correctedMs(now);
+  change.seen_tombstone = local.view.tombstone.stamp;
+  sync::HybridClock clock = *clock_;  // committed only if the write commits
+  const sync::Stamp stamp = clock.tick(now);
+  for (const auto& [name, value] : fields) {
+    auto v = normalized(value);
+    if (!v) return Status::error(v.status().code(), "field '" + name + "': " + v.status().message());
+    change.assignments.push_back({name, std::move(v).value(), stamp, local.view.fieldStamp(name)});
+  }
+  auto valid = sync::validateChange(std::move(change));
+  if (!valid) return valid.status();
+  change = std::move(valid).value();
+  // Field names were normalised by validation: the seen stamps must be of the normalised names.
+  for (auto& a : change.assignments) a.seen = local.view.fieldStamp(a.field);
+  const auto encoded = sync::encode(PendingChange{change, false});
+  if (encoded.size() > sync::tuning::kMaxChangeBytes) {
+    return Status::error(ErrorCode::kLimitExceeded, "this change is " + std::to_string(encoded.size()) +
+                                                        " bytes; the limit is " +
+                                                        std::to_string(sync::tuning::kMaxChangeBytes));
+  }
+
+  overlay(local.view, change);
+  local.pending.push_back(change.id.seq);
+  local.pending_delete = false;
+
+  storage::WriteBatch batch;
+  batch.put(Column::kOutbox, seqKey(change.id.seq), encoded);
+  batch.put(Column::kRecords, rkey, sync::encode(local));
+  batch.put(Column::kMeta, kSeqKey, seqKey(change.id.seq));
+  batch.put(Column::kMeta, kClockKey, sync::encode(clock.last()));
+  CS_RETURN_IF_ERROR(store_->commit(batch, Durability::kSynced));
+  last_seq_ = change.id.seq;
+  *clock_ = clock;
+  return key.id;
+}
+
+Status LocalStore::remove(const RecordKey& key, std::chrono::milliseconds now) {
+  std::lock_guard lock(mutex_);
+  const auto rkey = recordKey(key);
+  auto existing = readDecoded<LocalRecord>(*store_, Column::kRecords, rkey);
+  if (!existing) return existing.status();
+  if (!existing->has_value() || !isLive(**existing)) {
+    return Status::error(ErrorCode::kNotFound, "no record " + key.collection + "/" + key.id);
+  }
+  LocalRecord local = **existing;
+  sync::Change change;
+  change.id = {device_, last_seq_ + 1};
+  change.key = key;
+  change.scope = local.view.scope;
+  change.capture_time_ms = clock_->correctedMs(now);
+  change.seen_tombstone = local.view.tombstone.stamp;
+  sync::HybridClock clock = *clock_;
+  sync::Deletion deletion{clock.tick(now), {}};
+  for (const auto& [name, state] : local.view.fields) deletion.seen[name] = state.stamp;
+  change.deletion = std::move(deletion);
+
+  overlay(local.view, change);
+  local.pending.push_back(change.id.seq);
+  local.pending_delete = true;
+  storage::WriteBatch batch;
+  batch.put(Column::kOutbox, seqKey(change.id.seq), sync::encode(PendingChange{change, false}));
+  batch.put(Column::kRecords, rkey, sync::encode(local));
+  batch.put(Column::kMeta, kSeqKey, seqKey(change.id.seq));
+  batch.put(Column::kMeta, kClockKey, sync::encode(clock.last()));
+  CS_RETURN_IF_ERROR(store_->commit(batch, Durability::kSynced));
+  last_seq_ = change.id.seq;
+  *clock_ = clock;
+  return Status::ok();
+}
+
+Result<std::optional<Record>> LocalStore::get(const RecordKey& key) const {
+  auto local = readDecoded<LocalRecord>(*store_, Column::kRecords, recordKey(key));
+  if (!local) return local.status();
+  if (!local->has_value() || !isLive(**local)) return std::optional<Record>();
+  return std::optional<Record>((*local)->view);
+}
+
+Result<std::vector<Record>> LocalStore::list(const std::string& collection) const {
+  std::string prefix;
+  if (!collection.empty()) storage::appendPart(prefix, collection);
+  std::vector<Record> out;
+  auto cursor = store_->scanPrefix(Column::kRecords, prefix);
+  for (; cursor.valid(); cursor.next()) {
+    auto local = sync::decode<LocalRecord>(cursor.value());
+    if (!local) return Status::error(ErrorCode::kCorruption, "local store: " + local.status().message());
+    if (isLive(*local)) out.push_back(std::move(local->view));
+  }
+  CS_RETURN_IF_ERROR(cursor.status());
+  return out;
+}
+
+Result<std::vector<Record>> LocalStore::all() const { return list(""); }  // keys sort by collection, then id
+
+Result<LocalStatus> LocalStore::status() const {
+  LocalStatus out;
+  for (auto c = store_->scan(Column::kOutbox, "", ""); c.valid(); c.next()) ++out.pending;
+  for (auto c = store_->scan(Column::kIdempotency, "", ""); c.valid(); c.next()) {
+    auto r = sync::decode<RejectedChange>(c.value());
+    if (r) out.rejected.push_back(std::move(r).value());
+  }
+  for (auto c = store_->scan(Column::kConflicts, "", ""); c.valid(); c.next()) {
+    auto k = sync::decode<sync::Conflict>(c.value());
+    if (k && k->status == sync::ConflictStatus::kOpen) out.conflicts.push_back(std::move(k).value());
+  }
+  auto last = store_->get(Column::kMeta, kLastSyncKey);
+  if (!last) return last.status();
+  if (last->has_value()) out.last_sync_ms = static_cast<std::int64_t>(storage::readUint64(**last).value_or(0));
+  auto inc = store_->get(Column::kMeta, kIncarnationKey);
+  if (!inc) return inc.status();
+  out.incarnation = inc->value_or("");
+  return out;
+}
+
+Result<std::vector<PendingChange>> LocalStore::pending(std::uint64_t after_seq, std::size_t max_changes,
+                                                       std::size_t max_bytes) const {
+  std::vector<PendingChange> out;
+  std::size_t bytes = 0;
+  auto cursor = store_->scan(Column::kOutbox, seqKey(after_seq + 1), "");
+  for (; cursor.valid() && out.size() < max_changes; cursor.next()) {
+    if (!out.empty() && bytes + cursor.value().size() > max_bytes) break;
+    auto p = sync::decode<PendingChange>(cursor.value());
+    if (!p) return Status::error(ErrorCode::kCorruption, "outbox: " + p.status().message());
+    if (!out.empty() && p->restore != out.front().restore) break;
+    bytes += cursor.value().size();
+    out.push_back(std::move(p).value());
+  }
+  CS_RETURN_IF_ERROR(cursor.status());
+  return out;
+}
+
+Status LocalStore::applyResults(const std::vector<sync::proto::ChangeResult>& results, std::chrono::milliseconds now) {
+  std::lock_guard lock(mutex_);
+  storage::WriteBatch batch;
+  std::map<std::string, LocalRecord> touched;  // records whose pending list changes, by key
+  for (const auto& result : results) {
+    if (result.id.device != device_) continue;
+    const auto okey = seqKey(result.id.seq);
+    auto entry = readDecoded<PendingChange>(*store_, Column::kOutbox, okey);
+    if (!entry) return entry.status();
+    if (!entry->has_value()) continue;  // acknowledged before (a replayed result)
+    const auto& change = (*entry)->change;
+    const auto rkey = recordKey(change.key);
+    if (touched.count(rkey) == 0) {
+      auto local = readDecoded<LocalRecord>(*store_, Column::kRecords, rkey);
+      if (!local) return local.status();
+      touched[rkey] = local->value_or(LocalRecord{});
+    }
+    auto& local = touched[rkey];
+    local.pending.erase(std::remove(local.pending.begin(), local.pending.end(), result.id.seq), local.pending.end());
+    batch.erase(Column::kOutbox, okey);
+    if (result.outcome == sync::proto::Outcome::kRejected) {
+      RejectedChange rejected{change, result.code, result.reason, now.count()};
+      batch.put(Column::kIdempotency, okey, sync::encode(rejected));
+      // The refused edit leaves the view: it shows the server's state and the other pending edits.
+      auto base = readDecoded<Record>(*store_, Column::kBase, rkey);
+      if (!base) return base.status();
+      local.view = base->value_or(Record{});
+      local.pending_delete = false;
+      for (auto seq : local.pending) {
+        auto other = readDecoded<PendingChange>(*store_, Column::kOutbox, seqKey(seq));
+        if (!other) return other.status();
+        if (other->has_value()) {
+          overlay(local.view, (*other)->change);
+          local.pending_delete = (*other)->change.deletion.has_value();
+        }
+      }
+    }
+  }
+  for (const auto& [rkey, local] : touched) batch.put(Column::kRecords, rkey, sync::encode(local));
+  if (batch.empty()) return Status::ok();
+  return store_->commit(batch, Durability::kSynced);
+}
+
+Status LocalStore::applyPull(const sync::proto::PullBatch& pulled) {
+  std::lock_guard lock(mutex_);
+  storage::WriteBatch batch;
+  sync::HybridClock clock = *clock_;
+  for (const auto& record : pulled.records) {
+    const auto rkey = recordKey(record.key);
+    for (const auto& [name, state] : record.fields) clock.observe(state.stamp);
+    clock.observe(record.tombstone.stamp);
+    auto existing = readDecoded<LocalRecord>(*store_, Column::kRecords, rkey);
+    if (!existing) return existing.status();
+    LocalRecord local = existing->value_or(LocalRecord{});
+    local.view = record;
+    for (auto seq : local.pending) {
+      auto p = readDecoded<PendingChange>(*store_, Column::kOutbox, seqKey(seq));
+      if (!p) return p.status();
+      if (p->has_value()) overlay(local.view, (*p)->change);
+    }
+    batch.put(Column::kBase, rkey, sync::encode(record));
+    batch.put(Column::kRecords, rkey, sync::encode(local));
+  }
+  for (const auto& conflict : pulled.conflicts) batch.put(Column::kConflicts, conflict.id(), sync::encode(conflict));
+  for (const auto& [scope, seq] : pulled.checkpoints) batch.put(Column::kDevices, checkpointKey(scope), seqKey(seq));
+  batch.put(Column::kMeta, kClockKey, sync::encode(clock.last()));
+  // Buffered: losing a pulled batch to a power cut only means pulling it again; data and checkpoint
+  // are in one batch, so the checkpoint never runs ahead of the data.
+  CS_RETURN_IF_ERROR(store_->commit(batch, Durability::kBuffered));
+  *clock_ = clock;
+  return Status::ok();
+}
+
+Result<sync::proto::Checkpoints> LocalStore::checkpoints() const {
+  sync::proto::Checkpoints out;
+  for (auto c = store_->scanPrefix(Column::kDevices, "c"); c.valid(); c.next()) {
+    out[std::string(c.key().substr(1))] = storage::readUint64(c.value()).value_or(0);
+  }
+  return out;
+}
+
+Result<bool> LocalStore::adoptIncarnation(const std::string& incarnation) {
+  std::lock_guard lock(mutex_);
+  auto stored = store_->get(Column::kMeta, kIncarnationKey);
+  if (!stored) return stored.status();
+  if (stored->has_value() && **stored == incarnation) return false;
+  storage::WriteBatch batch;
+  batch.put(Column::kMeta, kIncarnationKey, incarnation);
+  if (!stored->has_value()) {
+    CS_RETURN_IF_ERROR(store_->commit(batch, Durability::kSynced));
+    return false;
+  }
+  // The server is not the one we synced with: forget checkpoints, and queue everything we hold
+  // (as the server last gave it to us) to be pushed again. Stamps make re-sending harmless.
+  for (auto c = store_->scanPrefix(Column::kDevices, "c"); c.valid(); c.next()) batch.erase(Column::kDevices, c.key());
+  std::uint64_t seq = last_seq_;
+  for (auto c = store_->scan(Column::kBase, "", ""); c.valid(); c.next()) {
+    auto record = sync::decode<Record>(c.value());
+    if (!record) return Status::error(ErrorCode::kCorruption, "local store: " + record.status().message());
+    // One change per distinct tombstone the writers saw, so each field keeps what its writer saw.
+    std::map<sync::Stamp, std::vector<const std::pair<const std::string, sync::FieldState>*>> groups;
+    for (const auto& field : record->fields) groups[field.second.seen_tombstone].push_back(&field);
+    auto enqueue = [&](sync::Change change) {
+      change.id = {device_, ++seq};
+      change.key = record->key;
+      change.scope = record->scope;
+      change.form_version = record->form_version;
+      change.capture_time_ms = record->capture_time_ms;
+      // Not added to the record's pending list: it carries the server's own state, which the view
+      // already shows under the user's pending edits.
+      batch.put(Column::kOutbox, seqKey(seq), sync::encode(PendingChange{change, true}));
+    };
+    for (const auto& [seen_tombstone, fields] : groups) {
+      sync::Change change;
+      change.seen_tombstone = seen_tombstone;
+      for (const auto* f : fields) {
+        change.assignments.push_back({f->first, f->second.value, f->second.stamp, f->second.seen});
+      }
+      enqueue(std::move(change));
+    }
+    if (!record->tombstone.stamp.isZero()) {
+      sync::Change change;
+      change.deletion = sync::Deletion{record->tombstone.stamp, record->tombstone.seen};
+      enqueue(std::move(change));
+    }
+  }
+  batch.put(Column::kMeta, kSeqKey, seqKey(seq));
+  CS_RETURN_IF_ERROR(store_->commit(batch, Durability::kSynced));
+  last_seq_ = seq;
+  return true;
+}
+
+Status LocalStore::setClockOffset(std::chrono::milliseconds offset) {
+  std::lock_guard lock(mutex_);
+  clock_->setOffset(offset);
+  storage::WriteBatch batch;
+  batch.put(Column::kMeta, kOffsetKey, int64Bytes(offset.count()));
+  return store_->commit(batch, Durability::kBuffered);
+}
+
+Status LocalStore::setLastSync(std::chrono::milliseconds now) {
+  storage::WriteBatch batch;
+  batch.put(Column::kMeta, kLastSyncKey, int64Bytes(now.count()));
+  return store_->commit(batch, Durability::kBuffered);
+}
+
+}  // namespace communesync::client

@@ -1,0 +1,210 @@
+#include "communesync/client/replicator.hpp"
+
+#include <map>
+
+#include "communesync/client/tuning.hpp"
+#include "communesync/sync/frame.hpp"
+
+namespace communesync::client {
+namespace {
+
+namespace proto = sync::proto;
+using Clock = std::chrono::system_clock;
+
+std::chrono::milliseconds nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch());
+}
+
+class Session {
+ public:
+  Session(LocalStore& store, Transport& transport, const SyncOptions& options, SyncReport& report)
+      : store_(store), transport_(transport), options_(options), report_(report),
+        timeout_(options.reply_timeout.count() > 0 ? options.reply_timeout
+                                                   : std::chrono::milliseconds(tuning::kReplyTimeout)) {}
+
+  Status run() {
+    progress(SyncProgress::Phase::kConnecting);
+    CS_RETURN_IF_ERROR(transport_.connect());
+    CS_RETURN_IF_ERROR(hello());
+    CS_RETURN_IF_ERROR(push());
+    CS_RETURN_IF_ERROR(pull());
+    progress(SyncProgress::Phase::kDone);
+    return store_.setLastSync(nowMs());
+  }
+
+  const proto::Welcome& welcome() const { return welcome_; }
+
+  Status connectAndHello() {
+    CS_RETURN_IF_ERROR(transport_.connect());
+    return hello();
+  }
+
+ private:
+  Status cancelled() const {
+    if (options_.cancel != nullptr && options_.cancel->load()) {
+      return Status::error(ErrorCode::kCancelled, "sync cancelled");
+    }
+    return Status::ok();
+  }
+
+  void progress(SyncProgress::Phase phase) {
+    progress_.phase = phase;
+    if (options_.on_progress) options_.on_progress(progress_);
+  }
+
+  template <class T>
+  Status send(const T& message, std::uint64_t request_id) {
+    return transport_.send(proto::frameOf(message, request_id));
+  }
+
+  // The next reply; notifies are skipped, an Error becomes a Status.
+  Result<proto::Envelope> receive() {
+    for (;;) {
+      CS_RETURN_IF_ERROR(cancelled());
+      auto frame = transport_.receive(timeout_);
+      if (!frame) return frame.status();
+      auto envelope = proto::decodeFrame(*frame, tuning::kMaxMessageBytes);
+      if (!envelope) return envelope.status();
+      if (envelope->type == proto::MessageType::kNotify) continue;
+      if (envelope->type == proto::MessageType::kError) {
+        auto error = proto::unwrap<proto::Error>(*envelope);
+        if (!error) return error.status();
+        auto code = static_cast<ErrorCode>(error->code);
+        return Status::error(code == ErrorCode::kOk ? ErrorCode::kProtocol : code, "server: " + error->message);
+      }
+      return envelope;
+    }
+  }
+
+  Status hello() {
+    proto::Hello hello;
+    hello.device = store_.deviceId();
+    hello.client_version = options_.client_version;
+    const auto sent_at = nowMs();
+    hello.device_time_ms = sent_at.count();
+    CS_RETURN_IF_ERROR(send(hello, next_request_++));
+    auto reply = receive();
+    if (!reply) return reply.status();
+    auto welcome = proto::unwrap<proto::Welcome>(*reply);
+    if (!welcome) return welcome.status();
+    const auto received_at = nowMs();
+    // The server read its clock about halfway through the round trip.
+    const auto device_mid = sent_at + (received_at - sent_at) / 2;
+    CS_RETURN_IF_ERROR(store_.setClockOffset(std::chrono::milliseconds(welcome->server_time_ms) - device_mid));
+    limits_ = welcome->limits;
+    welcome_ = *welcome;
+    report_.user = welcome->user;
+    report_.scopes = welcome->scopes;
+    auto reset = store_.adoptIncarnation(welcome->incarnation);
+    if (!reset) return reset.status();
+    report_.server_reset = *reset;
+    return Status::ok();
+  }
+
+  Status push() {
+    auto status = store_.status();
+    if (!status) return status.status();
+    progress_.to_push = status->pending;
+    progress(SyncProgress::Phase::kPushing);
+    const std::size_t max_changes = std::max<std::uint32_t>(1, limits_.max_changes_per_push);
+    const std::size_t window = std::clamp<std::uint32_t>(limits_.max_pushes_in_flight, 1, tuning::kMaxPushesInFlight);
+    const std::size_t max_bytes = std::min<std::size_t>(tuning::kPushBatchBytes, limits_.max_message_bytes / 2);
+    std::uint64_t after = 0;
+    bool exhausted = false;
+    std::map<std::uint64_t, std::size_t> in_flight;  // request id -> changes in it
+
+    for (;;) {
+      while (!exhausted && in_flight.size() < window) {
+        CS_RETURN_IF_ERROR(cancelled());
+        auto batch = store_.pending(after, max_changes, max_bytes);
+        if (!batch) return batch.status();
+        if (batch->empty()) {
+          exhausted = true;
+          break;
+        }
+        proto::Push push;
+        push.restore = batch->front().restore;
+        for (auto& p : *batch) push.changes.push_back(std::move(p.change));
+        after = push.changes.back().id.seq;
+        const auto id = next_request_++;
+        CS_RETURN_IF_ERROR(send(push, id));
+        in_flight[id] = push.changes.size();
+        report_.pushed += push.changes.size();
+      }
+      if (in_flight.empty()) return Status::ok();
+      auto reply = receive();
+      if (!reply) return reply.status();
+      if (in_flight.count(reply->request_id) == 0) {
+        return Status::error(ErrorCode::kProtocol, "a reply to a request never sent");
+      }
+      auto result = proto::unwrap<proto::PushResult>(*reply);
+      if (!result) return result.status();
+      CS_RETURN_IF_ERROR(store_.applyResults(result->results, nowMs()));
+      in_flight.erase(reply->request_id);
+      for (const auto& r : result->results) {
+        if (r.outcome == proto::Outcome::kAccepted) {
+          ++report_.accepted;
+        } else {
+          ++report_.rejected;
+        }
+      }
+      progress_.pushed += result->results.size();
+      progress(SyncProgress::Phase::kPushing);
+    }
+  }
+
+  Status pull() {
+    progress(SyncProgress::Phase::kPulling);
+    for (;;) {
+      CS_RETURN_IF_ERROR(cancelled());
+      auto checkpoints = store_.checkpoints();
+      if (!checkpoints) return checkpoints.status();
+      proto::Pull pull{*checkpoints, std::min<std::uint64_t>(tuning::kPullBatchBytes, limits_.max_pull_bytes)};
+      CS_RETURN_IF_ERROR(send(pull, next_request_++));
+      auto reply = receive();
+      if (!reply) return reply.status();
+      auto batch = proto::unwrap<proto::PullBatch>(*reply);
+      if (!batch) return batch.status();
+      CS_RETURN_IF_ERROR(store_.applyPull(*batch));
+      report_.pulled += batch->records.size();
+      report_.conflicts += batch->conflicts.size();
+      progress_.pulled += batch->records.size();
+      progress(SyncProgress::Phase::kPulling);
+      if (!batch->more) return Status::ok();
+    }
+  }
+
+  LocalStore& store_;
+  Transport& transport_;
+  const SyncOptions& options_;
+  SyncReport& report_;
+  std::chrono::milliseconds timeout_;
+  SyncProgress progress_;
+  proto::Limits limits_;
+  proto::Welcome welcome_;
+  std::uint64_t next_request_ = 1;
+};
+
+}  // namespace
+
+Result<sync::proto::Welcome> introduce(LocalStore& store, Transport& transport) {
+  SyncReport report;
+  SyncOptions options;
+  Session session(store, transport, options, report);
+  auto status = session.connectAndHello();
+  transport.close();
+  if (!status) return status;
+  return session.welcome();
+}
+
+SyncReport syncOnce(LocalStore& store, Transport& transport, const SyncOptions& options) {
+  SyncReport report;
+  Session session(store, transport, options, report);
+  report.status = session.run();
+  transport.close();
+  report.bytes_sent = transport.bytesSent();
+  report.bytes_received = transport.bytesReceived();
+  return report;
+}
+
+}  // namespace communesync::client
