@@ -113,6 +113,20 @@ void overlay(Record& view, const sync::Change& change) {
   }
 }
 
+// The view from the server's state and the pending changes still in the outbox.
+Status rebuildView(const storage::Store& store, LocalRecord& local, const Record& base) {
+  local.view = base;
+  local.pending_delete = false;
+  for (auto seq : local.pending) {
+    auto p = readDecoded<PendingChange>(store, Column::kOutbox, seqKey(seq));
+    if (!p) return p.status();
+    if (!p->has_value()) continue;
+    overlay(local.view, (*p)->change);
+    local.pending_delete = (*p)->change.deletion.has_value();
+  }
+  return Status::ok();
+}
+
 bool isLive(const LocalRecord& r) { return !r.pending_delete && !r.view.deleted() && !r.view.fields.empty(); }
 
 Result<Value> normalized(const Value& v) { return sync::normalizeValue(v); }
@@ -338,17 +352,19 @@ Status LocalStore::applyResults(const std::vector<sync::proto::ChangeResult>& re
       RejectedChange rejected{change, result.code, result.reason, now.count()};
       batch.put(Column::kIdempotency, okey, sync::encode(rejected));
       // The refused edit leaves the view: it shows the server's state and the other pending edits.
+      // (Entries acknowledged in this same call are still in the outbox until the batch commits;
+      // they were erased from `pending` above, so they do not count.)
       auto base = readDecoded<Record>(*store_, Column::kBase, rkey);
       if (!base) return base.status();
-      local.view = base->value_or(Record{});
+      CS_RETURN_IF_ERROR(rebuildView(*store_, local, base->value_or(Record{})));
+    } else {
+      // Accepted: the view keeps showing the edit until the pull brings the merged record
+      // (the server moves every accepted record to the head of its scope index).
       local.pending_delete = false;
-      for (auto seq : local.pending) {
-        auto other = readDecoded<PendingChange>(*store_, Column::kOutbox, seqKey(seq));
-        if (!other) return other.status();
-        if (other->has_value()) {
-          overlay(local.view, (*other)->change);
-          local.pending_delete = (*other)->change.deletion.has_value();
-        }
+      if (!local.pending.empty()) {
+        auto last = readDecoded<PendingChange>(*store_, Column::kOutbox, seqKey(local.pending.back()));
+        if (!last) return last.status();
+        local.pending_delete = last->has_value() && (*last)->change.deletion.has_value();
       }
     }
   }
@@ -368,12 +384,7 @@ Status LocalStore::applyPull(const sync::proto::PullBatch& pulled) {
     auto existing = readDecoded<LocalRecord>(*store_, Column::kRecords, rkey);
     if (!existing) return existing.status();
     LocalRecord local = existing->value_or(LocalRecord{});
-    local.view = record;
-    for (auto seq : local.pending) {
-      auto p = readDecoded<PendingChange>(*store_, Column::kOutbox, seqKey(seq));
-      if (!p) return p.status();
-      if (p->has_value()) overlay(local.view, (*p)->change);
-    }
+    CS_RETURN_IF_ERROR(rebuildView(*store_, local, record));
     batch.put(Column::kBase, rkey, sync::encode(record));
     batch.put(Column::kRecords, rkey, sync::encode(local));
   }

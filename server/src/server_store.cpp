@@ -350,14 +350,14 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, std:
           result.outcome = Outcome::kAccepted;
           result.server_seq = seq;
           batch.put(Column::kLog, seqKey(seq), sync::encode(change));
-          if (merged.changed || !merged.conflicts.empty()) {
-            if (old_seq != 0) batch.erase(Column::kScopeIndex, scopeIndexKey(change.scope, old_seq));
-            batch.put(Column::kScopeIndex, scopeIndexKey(change.scope, seq), key);
-            StoredRecord stored{std::move(merged.record), seq};
-            batch.put(Column::kRecords, key, sync::encode(stored));
-            overlay.putRecord(key, std::move(stored));
-            group_touched.insert(change.scope);
-          }
+          // Every accepted change moves its record to the head of the scope index, even one whose
+          // writes all lost: the pushing device then pulls the record and drops its local overlay.
+          if (old_seq != 0) batch.erase(Column::kScopeIndex, scopeIndexKey(change.scope, old_seq));
+          batch.put(Column::kScopeIndex, scopeIndexKey(change.scope, seq), key);
+          StoredRecord stored{std::move(merged.record), seq};
+          batch.put(Column::kRecords, key, sync::encode(stored));
+          overlay.putRecord(key, std::move(stored));
+          group_touched.insert(change.scope);
           for (auto& conflict : merged.conflicts) {
             const auto id = conflict.id();
             auto known = overlay.conflictKnown(id);

@@ -1,0 +1,162 @@
+// SIGKILL the server in the middle of a large push, and the CLI in the middle of a sync: nothing
+// acknowledged is lost, the next sync completes, nothing is applied twice.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <random>
+#include <set>
+
+#include "process.hpp"
+#include "server_harness.hpp"
+#include "temp_dir.hpp"
+
+namespace communesync {
+namespace {
+
+using sync::Value;
+using testing::Child;
+using testing::TestDevice;
+
+// The server as its own process, so that it can be killed.
+class ServerProcess {
+ public:
+  explicit ServerProcess(std::filesystem::path data) : data_(std::move(data)) {}
+
+  void start() {
+    child_ = std::make_unique<Child>(std::vector<std::string>{SERVER_PATH, "--data", data_.string(), "--listen",
+                                                              "127.0.0.1:" + std::to_string(port_)});
+    auto line = child_->waitForLine("listening on");
+    ASSERT_FALSE(line.empty()) << "the server did not start";
+    auto colon = line.find("127.0.0.1:");
+    port_ = static_cast<std::uint16_t>(std::stoi(line.substr(colon + 10)));
+  }
+  void kill() {
+    child_->signal(SIGKILL);
+    child_->wait();
+  }
+  void stopGracefully() {
+    child_->signal(SIGTERM);
+    auto r = child_->wait();
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  }
+  pid_t pid() const { return child_->pid(); }
+  std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_); }
+  std::uint16_t port() const { return port_; }
+  std::string adminToken() const {
+    std::ifstream in(data_ / "admin.token");
+    std::string t;
+    in >> t;
+    return t;
+  }
+  //! Change ids in the log, read while the server is stopped.
+  std::vector<sync::ChangeId> loggedIds() const {
+    auto store = storage::Store::open(data_);
+    EXPECT_TRUE(store.isOk()) << store.status().toString();
+    auto data = server::ServerStore::open(**store);
+    auto log = (*data)->logForTesting();
+    std::vector<sync::ChangeId> out;
+    for (const auto& c : *log) out.push_back(c.id);
+    return out;
+  }
+
+ private:
+  std::filesystem::path data_;
+  std::uint16_t port_ = 0;
+  std::unique_ptr<Child> child_;
+};
+
+std::string addUser(std::uint16_t port, const std::string& admin, const std::string& name) {
+  auto [status, body] = testing::adminPost(port, admin, "/admin/users",
+                                           nlohmann::json{{"name", name}, {"scopes", {"xa-01"}}}.dump());
+  EXPECT_EQ(status, 201u) << body;
+  return nlohmann::json::parse(body).value("token", "");
+}
+
+TEST(Kills, ServerKilledDuringALargePushLosesNothingAcknowledged) {
+  const auto seed = testing::testSeed(11);
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  testing::TempDir dir;
+  ServerProcess server(dir / "server");
+  server.start();
+  const auto token = addUser(server.port(), server.adminToken(), "an");
+  TestDevice device(dir / "device", token);
+  constexpr int kRecords = 4000;
+  for (int i = 0; i < kRecords; ++i) {
+    device.put("household", "", {{"head", Value("Hộ " + std::to_string(i))}, {"members", Value(i % 7)}});
+  }
+
+  int interrupted = 0;
+  for (int round = 0; round < 3; ++round) {
+    const auto delay = std::chrono::milliseconds(20 + rng() % 300);
+    std::thread killer([&] {
+      std::this_thread::sleep_for(delay);
+      server.kill();
+    });
+    auto report = device.sync(server.url());
+    killer.join();
+    interrupted += report.status.isOk() ? 0 : 1;
+
+    // What the device holds as acknowledged: every change no longer in its outbox.
+    std::set<std::uint64_t> pending;
+    auto outbox = device.store().pending(0, 1 << 20, SIZE_MAX);
+    ASSERT_TRUE(outbox.isOk());
+    for (const auto& p : *outbox) pending.insert(p.change.id.seq);
+    std::set<std::uint64_t> logged;
+    for (const auto& id : server.loggedIds()) logged.insert(id.seq);
+    for (std::uint64_t seq = 1; seq <= kRecords; ++seq) {
+      if (pending.count(seq) == 0) {
+        ASSERT_TRUE(logged.count(seq)) << "change " << seq << " was acknowledged, then lost";
+      }
+    }
+    server.start();
+  }
+  EXPECT_GT(interrupted, 0) << "no kill landed during a sync: the test proved nothing";
+
+  device.syncOk(server.url());
+  EXPECT_EQ(device.pendingCount(), 0u);
+  server.stopGracefully();
+  auto ids = server.loggedIds();
+  std::set<std::uint64_t> unique;
+  for (const auto& id : ids) ASSERT_TRUE(unique.insert(id.seq).second) << "change " << id.seq << " applied twice";
+  EXPECT_EQ(unique.size(), static_cast<std::size_t>(kRecords));
+}
+
+TEST(Kills, CliKilledDuringSyncLosesAndDoublesNothing) {
+  const auto seed = testing::testSeed(13);
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  testing::TempDir dir;
+  testing::ServerHarness server(dir / "server");
+  const auto token = server.addUser("an", {"xa-01"});
+  const auto home = dir / "home";
+  auto login = testing::run({CLI_PATH, "--home", home.string(), "login", "--server", server.url(), "--token", token});
+  ASSERT_EQ(login.exit_code, 0) << login.err;
+  constexpr int kRecords = 3000;
+  {
+    TestDevice local(home / "store", token);  // write straight into the CLI's store, then close it
+    for (int i = 0; i < kRecords; ++i) local.put("household", "", {{"n", Value(i)}});
+  }
+  int killed = 0;
+  for (int round = 0; round < 5; ++round) {
+    Child sync({CLI_PATH, "--home", home.string(), "sync"});
+    std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 200));
+    sync.signal(SIGKILL);
+    killed += sync.wait().exit_code == 128 + SIGKILL ? 1 : 0;
+  }
+  EXPECT_GT(killed, 0);
+  auto last = testing::run({CLI_PATH, "--home", home.string(), "sync", "--json"});
+  ASSERT_EQ(last.exit_code, 0) << last.err;
+
+  TestDevice other(dir / "other", server.addUser("binh", {"xa-01"}));
+  other.syncOk(server.url());
+  auto exported = testing::run({CLI_PATH, "--home", home.string(), "export"});
+  EXPECT_EQ(exported.out, other.exportText());
+  auto log = server.log();
+  std::set<std::uint64_t> unique;
+  for (const auto& c : log) ASSERT_TRUE(unique.insert(c.id.seq).second) << "applied twice";
+  EXPECT_EQ(unique.size(), static_cast<std::size_t>(kRecords));
+}
+
+}  // namespace
+}  // namespace communesync

@@ -1,0 +1,183 @@
+#include "communesync/client/local_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include "temp_dir.hpp"
+
+namespace communesync::client {
+namespace {
+
+using std::chrono::milliseconds;
+using sync::Value;
+
+milliseconds t(std::int64_t ms) { return milliseconds(1'800'000'000'000 + ms); }
+
+std::unique_ptr<LocalStore> openStore(const std::filesystem::path& p) {
+  auto s = LocalStore::open(p);
+  EXPECT_TRUE(s.isOk()) << s.status().toString();
+  return std::move(s).value();
+}
+
+TEST(LocalStore, PutGetListDelete) {
+  testing::TempDir dir;
+  auto store = openStore(dir / "s");
+  auto id = store->put("household", "", "xa-01", {{"head", Value("Lò Văn Pá")}, {"members", Value(6)}}, t(0));
+  ASSERT_TRUE(id.isOk()) << id.status().toString();
+  EXPECT_EQ(id->size(), 32u);
+  auto r = store->get({"household", *id});
+  ASSERT_TRUE(r.isOk() && r->has_value());
+  EXPECT_EQ(*(*r)->fields.at("head").value.get<std::string>(), "Lò Văn Pá");
+  EXPECT_EQ((*r)->scope, "xa-01");
+
+  ASSERT_TRUE(store->put("household", *id, "", {{"members", Value(7)}}, t(1)).isOk());
+  r = store->get({"household", *id});
+  EXPECT_EQ(*(*r)->fields.at("members").value.get<std::int64_t>(), 7);
+  EXPECT_EQ(*(*r)->fields.at("head").value.get<std::string>(), "Lò Văn Pá") << "other fields kept";
+
+  ASSERT_TRUE(store->put("plan", "", "xa-01", {{"x", Value(1)}}, t(2)).isOk());
+  EXPECT_EQ(store->list("household")->size(), 1u);
+  EXPECT_EQ(store->all()->size(), 2u);
+
+  ASSERT_TRUE(store->remove({"household", *id}, t(3)).isOk());
+  EXPECT_FALSE(store->get({"household", *id})->has_value());
+  EXPECT_EQ(store->remove({"household", *id}, t(4)).code(), ErrorCode::kNotFound);
+
+  // put --id on a deleted record re-creates it
+  ASSERT_TRUE(store->put("household", *id, "", {{"members", Value(8)}}, t(5)).isOk());
+  r = store->get({"household", *id});
+  ASSERT_TRUE(r->has_value());
+  EXPECT_EQ(*(*r)->fields.at("head").value.get<std::string>(), "Lò Văn Pá") << "revived whole";
+  EXPECT_EQ(store->status()->pending, 5u);
+}
+
+TEST(LocalStore, BadInputIsRefusedAndNothingSaved) {
+  testing::TempDir dir;
+  auto store = openStore(dir / "s");
+  EXPECT_EQ(store->put("household", "", "", {{"a", Value(1)}}, t(0)).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(store->put("household", "", "xa-01", {{"a", Value("\xC3")}}, t(0)).isOk());
+  EXPECT_FALSE(store->put("", "", "xa-01", {{"a", Value(1)}}, t(0)).isOk());
+  auto id = store->put("household", "", "xa-01", {{"a", Value(1)}}, t(0));
+  ASSERT_TRUE(id.isOk());
+  auto moved = store->put("household", *id, "xa-02", {{"a", Value(2)}}, t(1));
+  EXPECT_EQ(moved.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store->status()->pending, 1u);
+}
+
+TEST(LocalStore, WritesSurviveReopenWithTheSameDevice) {
+  testing::TempDir dir;
+  std::string id;
+  sync::DeviceId device;
+  {
+    auto store = openStore(dir / "s");
+    device = store->deviceId();
+    id = *store->put("household", "", "xa-01", {{"a", Value(1)}}, t(0));
+  }
+  auto store = openStore(dir / "s");
+  EXPECT_EQ(store->deviceId(), device);
+  EXPECT_TRUE(store->get({"household", id})->has_value());
+  auto pending = store->pending(0, 100, 1 << 20);
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ(pending->front().change.id.seq, 1u);
+  // The sequence continues after reopening.
+  ASSERT_TRUE(store->put("household", id, "", {{"a", Value(2)}}, t(1)).isOk());
+  EXPECT_EQ(store->pending(0, 100, 1 << 20)->back().change.id.seq, 2u);
+}
+
+TEST(LocalStore, SecondOpenIsLocked) {
+  testing::TempDir dir;
+  auto store = openStore(dir / "s");
+  auto second = LocalStore::open(dir / "s");
+  ASSERT_FALSE(second.isOk());
+  EXPECT_EQ(second.status().code(), ErrorCode::kLocked);
+}
+
+TEST(LocalStore, EditSeesWhatTheDeviceHeld) {
+  testing::TempDir dir;
+  auto store = openStore(dir / "s");
+  auto id = *store->put("household", "", "xa-01", {{"a", Value(1)}}, t(0));
+  ASSERT_TRUE(store->put("household", id, "", {{"a", Value(2)}}, t(0)).isOk());
+  auto pending = *store->pending(0, 10, 1 << 20);
+  ASSERT_EQ(pending.size(), 2u);
+  EXPECT_EQ(pending[1].change.assignments[0].seen, pending[0].change.assignments[0].stamp);
+  EXPECT_GT(pending[1].change.assignments[0].stamp, pending[0].change.assignments[0].stamp)
+      << "same millisecond: the counter orders them";
+}
+
+TEST(LocalStore, AcceptedLeaveTheOutboxRejectedAreKeptWithReason) {
+  testing::TempDir dir;
+  auto store = openStore(dir / "s");
+  auto a = *store->put("household", "", "xa-01", {{"a", Value(1)}}, t(0));
+  auto b = *store->put("household", "", "xa-01", {{"b", Value(1)}}, t(1));
+  auto pending = *store->pending(0, 10, 1 << 20);
+  std::vector<sync::proto::ChangeResult> results(2);
+  results[0].id = pending[0].change.id;
+  results[0].server_seq = 1;
+  results[1].id = pending[1].change.id;
+  results[1].outcome = sync::proto::Outcome::kRejected;
+  results[1].code = static_cast<std::uint16_t>(ErrorCode::kForbidden);
+  results[1].reason = "you may not write in unit 'xa-01'";
+  ASSERT_TRUE(store->applyResults(results, t(2)).isOk());
+  auto st = *store->status();
+  EXPECT_EQ(st.pending, 0u);
+  ASSERT_EQ(st.rejected.size(), 1u);
+  EXPECT_EQ(st.rejected[0].reason, "you may not write in unit 'xa-01'");
+  EXPECT_EQ(st.rejected[0].change.key.id, b);
+  EXPECT_TRUE(store->get({"household", a})->has_value());
+  // Applying the same results again changes nothing.
+  ASSERT_TRUE(store->applyResults(results, t(3)).isOk());
+  EXPECT_EQ(store->status()->rejected.size(), 1u);
+}
+
+TEST(LocalStore, PulledDataNeverHidesAPendingEdit) {
+  testing::TempDir dir;
+  auto store = openStore(dir / "s");
+  auto id = *store->put("household", "", "xa-01", {{"a", Value("mine")}}, t(0));
+  sync::Record server_version;
+  server_version.key = {"household", id};
+  server_version.scope = "xa-01";
+  sync::DeviceId other;
+  other.bytes[0] = 9;
+  server_version.fields["a"] = {Value("theirs"), sync::Stamp{1'900'000'000'000, 0, other}, {}, {}};
+  server_version.fields["b"] = {Value("new"), sync::Stamp{1'900'000'000'000, 0, other}, {}, {}};
+  sync::proto::PullBatch batch;
+  batch.records.push_back(server_version);
+  batch.checkpoints["xa-01"] = 5;
+  ASSERT_TRUE(store->applyPull(batch).isOk());
+  auto r = **store->get({"household", id});
+  EXPECT_EQ(*r.fields.at("a").value.get<std::string>(), "mine") << "the pending local edit stays visible";
+  EXPECT_EQ(*r.fields.at("b").value.get<std::string>(), "new");
+  EXPECT_EQ(store->checkpoints()->at("xa-01"), 5u);
+  // The next local edit is stamped after everything pulled.
+  ASSERT_TRUE(store->put("household", id, "", {{"b", Value("edited")}}, t(1)).isOk());
+  auto last = store->pending(0, 10, 1 << 20)->back();
+  EXPECT_GT(last.change.assignments[0].stamp, (sync::Stamp{1'900'000'000'000, 0, other}));
+  EXPECT_EQ(last.change.assignments[0].seen, (sync::Stamp{1'900'000'000'000, 0, other}));
+}
+
+TEST(LocalStore, NewIncarnationDropsCheckpointsAndQueuesEverythingAgain) {
+  testing::TempDir dir;
+  auto store = openStore(dir / "s");
+  EXPECT_FALSE(*store->adoptIncarnation("one"));
+  sync::Record rec;
+  rec.key = {"household", "h1"};
+  rec.scope = "xa-01";
+  sync::DeviceId other;
+  other.bytes[0] = 9;
+  rec.fields["a"] = {Value(1), sync::Stamp{5, 0, other}, {}, {}};
+  sync::proto::PullBatch batch;
+  batch.records.push_back(rec);
+  batch.checkpoints["xa-01"] = 9;
+  ASSERT_TRUE(store->applyPull(batch).isOk());
+  EXPECT_FALSE(*store->adoptIncarnation("one"));
+  EXPECT_EQ(store->checkpoints()->size(), 1u);
+
+  EXPECT_TRUE(*store->adoptIncarnation("two"));
+  EXPECT_TRUE(store->checkpoints()->empty());
+  auto pending = *store->pending(0, 10, 1 << 20);
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_TRUE(pending[0].restore);
+  EXPECT_EQ(pending[0].change.assignments[0].stamp, (sync::Stamp{5, 0, other})) << "the original stamp";
+}
+
+}  // namespace
+}  // namespace communesync::client

@@ -1,0 +1,305 @@
+// Devices and a real server over 127.0.0.1: record offline, sync in varied orders, converge.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+
+#include "communesync/sync/frame.hpp"
+#include "server_harness.hpp"
+#include "temp_dir.hpp"
+
+namespace communesync {
+namespace {
+
+using sync::Value;
+using testing::ServerHarness;
+using testing::TestDevice;
+
+TEST(Sync, TwoDevicesRecordOfflineAndConverge) {
+  testing::TempDir dir;
+  ServerHarness server(dir / "server");
+  const auto token_a = server.addUser("an", {"xa-01"});
+  const auto token_b = server.addUser("binh", {"xa-01"});
+  TestDevice a(dir / "a", token_a);
+  TestDevice b(dir / "b", token_b);
+  const auto h1 = a.put("household", "", {{"head", Value("Lò Văn Pá")}, {"members", Value(6)}});
+  const auto h2 = b.put("household", "", {{"head", Value("Hà Thị Mai")}, {"members", Value(3)}});
+  a.syncOk(server.url());
+  b.syncOk(server.url());
+  a.syncOk(server.url());
+  EXPECT_EQ(a.exportText(), b.exportText());
+  EXPECT_NE(a.exportText().find(h2), std::string::npos);
+  EXPECT_NE(b.exportText().find(h1), std::string::npos);
+  EXPECT_EQ(a.pendingCount(), 0u);
+}
+
+TEST(Sync, ThreeDevicesRandomOfflineWorkGiveByteIdenticalExports) {
+  const auto seed = testing::testSeed(77);
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  testing::TempDir dir;
+  ServerHarness server(dir / "server");
+  std::vector<std::unique_ptr<TestDevice>> devices;
+  for (int i = 0; i < 3; ++i) {
+    devices.push_back(std::make_unique<TestDevice>(dir / ("d" + std::to_string(i)),
+                                                   server.addUser("user" + std::to_string(i), {"xa-01"})));
+  }
+  const std::vector<std::string> fields = {"head", "members", "village", "poverty"};
+  for (int round = 0; round < 6; ++round) {
+    for (auto& d : devices) {
+      for (int op = 0; op < 8; ++op) {
+        auto known = d->store().list("household");
+        ASSERT_TRUE(known.isOk());
+        const auto kind = rng() % 10;
+        if (known->empty() || kind < 3) {
+          d->put("household", "", {{fields[rng() % fields.size()], Value(static_cast<std::int64_t>(rng() % 100))}});
+        } else if (kind < 9) {
+          const auto& r = (*known)[rng() % known->size()];
+          d->put("household", r.key.id, {{fields[rng() % fields.size()], Value("v" + std::to_string(rng() % 50))}});
+        } else {
+          d->remove("household", (*known)[rng() % known->size()].key.id);
+        }
+      }
+    }
+    std::vector<std::size_t> order = {0, 1, 2};
+    std::shuffle(order.begin(), order.end(), rng);
+    for (auto i : order) {
+      if (rng() % 4 != 0) devices[i]->syncOk(server.url());  // some stay offline this round
+    }
+  }
+  for (int pass = 0; pass < 2; ++pass) {
+    for (auto& d : devices) d->syncOk(server.url());
+  }
+  const auto reference = devices[0]->exportText();
+  EXPECT_FALSE(reference.empty());
+  for (auto& d : devices) EXPECT_EQ(d->exportText(), reference);
+}
+
+TEST(Sync, ConcurrentEditsOfOneFieldGiveOneConflictWithBothValues) {
+  testing::TempDir dir;
+  ServerHarness server(dir / "server");
+  TestDevice a(dir / "a", server.addUser("an", {"xa-01"}));
+  TestDevice b(dir / "b", server.addUser("binh", {"xa-01"}));
+  const auto id = a.put("household", "", {{"members", Value(6)}});
+  a.syncOk(server.url());
+  b.syncOk(server.url());
+  a.put("household", id, {{"members", Value(7)}});
+  b.put("household", id, {{"members", Value(8)}});
+  a.syncOk(server.url());
+  b.syncOk(server.url());
+  a.syncOk(server.url());
+  EXPECT_EQ(a.exportText(), b.exportText());
+  for (auto* d : {&a, &b}) {
+    auto st = d->store().status();
+    ASSERT_TRUE(st.isOk());
+    ASSERT_EQ(st->conflicts.size(), 1u);
+    const auto& c = st->conflicts[0];
+    EXPECT_EQ(c.field, "members");
+    std::set<std::int64_t> values = {*c.kept.value->get<std::int64_t>(), *c.lost.value->get<std::int64_t>()};
+    EXPECT_EQ(values, (std::set<std::int64_t>{7, 8}));
+    EXPECT_NE(c.kept.stamp.device, c.lost.stamp.device) << "both authors' devices are kept";
+  }
+}
+
+TEST(Sync, DeleteAgainstEditKeepsTheNewerAndRecordsTheConflict) {
+  testing::TempDir dir;
+  ServerHarness server(dir / "server");
+  TestDevice a(dir / "a", server.addUser("an", {"xa-01"}));
+  TestDevice b(dir / "b", server.addUser("binh", {"xa-01"}));
+  const auto id = a.put("household", "", {{"head", Value("An")}, {"members", Value(6)}});
+  a.syncOk(server.url());
+  b.syncOk(server.url());
+  a.remove("household", id);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  b.put("household", id, {{"members", Value(9)}});  // later, without seeing the delete
+  a.syncOk(server.url());
+  b.syncOk(server.url());
+  a.syncOk(server.url());
+  EXPECT_EQ(a.exportText(), b.exportText());
+  auto r = a.store().get({"household", id});
+  ASSERT_TRUE(r.isOk() && r->has_value()) << "the newer edit brings the record back";
+  EXPECT_EQ(*(*r)->fields.at("head").value.get<std::string>(), "An") << "whole";
+  auto st = a.store().status();
+  ASSERT_EQ(st->conflicts.size(), 1u);
+  EXPECT_EQ(st->conflicts[0].field, "");
+  EXPECT_TRUE(st->conflicts[0].lost.isDeletion());
+
+  // And a stale device that never saw the edit does not undo the delete of another record.
+  const auto gone = a.put("household", "", {{"head", Value("Ba")}});
+  a.syncOk(server.url());
+  b.syncOk(server.url());
+  a.remove("household", gone);
+  a.syncOk(server.url());
+  b.syncOk(server.url());
+  EXPECT_FALSE(b.store().get({"household", gone})->has_value());
+}
+
+TEST(Sync, ADeviceNeverReceivesRecordsOfOtherScopes) {
+  testing::TempDir dir;
+  ServerHarness server(dir / "server");
+  TestDevice x(dir / "x", server.addUser("x", {"xa-01"}));
+  TestDevice y(dir / "y", server.addUser("y", {"xa-02"}));
+  TestDevice z(dir / "z", server.addUser("z", {"xa-01", "xa-02"}));
+  x.put("household", "", {{"head", Value("in 01")}}, "xa-01");
+  y.put("household", "", {{"head", Value("in 02")}}, "xa-02");
+  const auto sneaky = x.put("household", "", {{"head", Value("x writes into 02")}}, "xa-02");
+  x.syncOk(server.url());
+  y.syncOk(server.url());
+  z.syncOk(server.url());
+  x.syncOk(server.url());
+  EXPECT_EQ(x.exportText().find("xa-02"), std::string::npos) << x.exportText();
+  EXPECT_EQ(y.exportText().find("xa-01"), std::string::npos) << y.exportText();
+  EXPECT_NE(z.exportText().find("in 01"), std::string::npos);
+  EXPECT_NE(z.exportText().find("in 02"), std::string::npos);
+  EXPECT_EQ(z.exportText().find("x writes into 02"), std::string::npos);
+  auto st = x.store().status();
+  ASSERT_EQ(st->rejected.size(), 1u) << "the refused change is kept with its reason";
+  EXPECT_EQ(st->rejected[0].change.key.id, sneaky);
+  EXPECT_NE(st->rejected[0].reason.find("xa-02"), std::string::npos);
+}
+
+TEST(Sync, WipedServerGetsEverythingBackFromTheDevices) {
+  testing::TempDir dir;
+  ServerHarness server(dir / "server");
+  auto a = std::make_unique<TestDevice>(dir / "a", server.addUser("an", {"xa-01"}));
+  auto b = std::make_unique<TestDevice>(dir / "b", server.addUser("binh", {"xa-01"}));
+  for (int i = 0; i < 20; ++i) a->put("household", "", {{"n", Value(i)}});
+  const auto del = b->put("household", "", {{"n", Value(100)}});
+  a->syncOk(server.url());
+  b->syncOk(server.url());
+  b->remove("household", del);
+  b->syncOk(server.url());
+  a->syncOk(server.url());
+  const auto before = a->exportText();
+
+  server.wipeAndRestart();
+  // The users are made again (tokens lived in the wiped store); b keeps its local store.
+  b.reset();
+  b = std::make_unique<TestDevice>(dir / "b", server.addUser("binh", {"xa-01"}));
+  TestDevice c(dir / "c", server.addUser("chi", {"xa-01"}));
+  auto report = b->sync(server.url());
+  ASSERT_TRUE(report.status.isOk()) << report.status.toString();
+  EXPECT_TRUE(report.server_reset);
+  c.syncOk(server.url());
+  EXPECT_EQ(c.exportText(), before) << "every record, and the delete, came back from one device";
+  EXPECT_EQ(b->exportText(), before);
+}
+
+// Protocol-level checks on a raw session.
+class RawSession {
+ public:
+  RawSession(const std::string& url, const std::string& token) : transport_(url, token) {
+    EXPECT_TRUE(transport_.connect().isOk());
+  }
+  template <class T>
+  void send(const T& m, std::uint64_t id) { ASSERT_TRUE(transport_.send(sync::proto::frameOf(m, id)).isOk()); }
+  //! The next message; notifies are skipped unless asked for.
+  sync::proto::Envelope receive(std::chrono::milliseconds timeout = std::chrono::seconds(5), bool notifies = false) {
+    for (;;) {
+      auto frame = transport_.receive(timeout);
+      EXPECT_TRUE(frame.isOk()) << frame.status().toString();
+      if (!frame.isOk()) return {};
+      auto env = sync::proto::decodeFrame(*frame, 1 << 24);
+      EXPECT_TRUE(env.isOk());
+      if (!env.isOk()) return {};
+      if (env->type == sync::proto::MessageType::kNotify && !notifies) continue;
+      return *env;
+    }
+  }
+  client::WebSocketTransport& transport() { return transport_; }
+
+ private:
+  client::WebSocketTransport transport_;
+};
+
+TEST(Protocol, ReplayedChangeGetsItsFirstResultAndIsAppliedOnce) {
+  testing::TempDir dir;
+  ServerHarness server(dir / "server");
+  const auto token = server.addUser("an", {"xa-01"});
+  TestDevice d(dir / "d", token);
+  d.put("household", "", {{"a", Value(1)}});
+  auto pending = *d.store().pending(0, 10, 1 << 20);
+  RawSession s(server.url(), token);
+  sync::proto::Hello hello;
+  hello.device = d.store().deviceId();
+  s.send(hello, 1);
+  EXPECT_EQ(s.receive().type, sync::proto::MessageType::kWelcome);
+  sync::proto::Push push;
+  push.changes.push_back(pending[0].change);
+  s.send(push, 2);
+  s.send(push, 3);  // the acknowledgement "was lost": the device sends it again
+  auto first = sync::proto::unwrap<sync::proto::PushResult>(s.receive());
+  auto second = sync::proto::unwrap<sync::proto::PushResult>(s.receive());
+  ASSERT_TRUE(first.isOk() && second.isOk());
+  EXPECT_EQ(first->results[0].server_seq, second->results[0].server_seq);
+  EXPECT_EQ(first->results[0].outcome, sync::proto::Outcome::kAccepted);
+  s.transport().close();
+  EXPECT_EQ(server.log().size(), 1u);
+}
+
+TEST(Protocol, ConnectedDeviceIsNotifiedOfChangesInItsScopes) {
+  testing::TempDir dir;
+  ServerHarness server(dir / "server");
+  const auto token = server.addUser("an", {"xa-01"});
+  TestDevice writer(dir / "w", server.addUser("binh", {"xa-01"}));
+  TestDevice other(dir / "o", server.addUser("chi", {"xa-02"}));
+  RawSession s(server.url(), token);
+  sync::proto::Hello hello;
+  hello.device.bytes[0] = 42;
+  s.send(hello, 1);
+  EXPECT_EQ(s.receive().type, sync::proto::MessageType::kWelcome);
+
+  other.put("household", "", {{"a", Value(1)}}, "xa-02");
+  other.syncOk(server.url());
+  auto nothing = s.transport().receive(std::chrono::milliseconds(300));
+  EXPECT_FALSE(nothing.isOk()) << "no notify for a scope the device does not have";
+}
+
+TEST(Protocol, NotifyArrivesWithinASecond) {
+  testing::TempDir dir;
+  ServerHarness server(dir / "server");
+  const auto token = server.addUser("an", {"xa-01"});
+  TestDevice writer(dir / "w", server.addUser("binh", {"xa-01"}));
+  RawSession s(server.url(), token);
+  sync::proto::Hello hello;
+  hello.device.bytes[0] = 42;
+  s.send(hello, 1);
+  EXPECT_EQ(s.receive().type, sync::proto::MessageType::kWelcome);
+  writer.put("household", "", {{"a", Value(1)}});
+  writer.syncOk(server.url());
+  auto env = s.receive(std::chrono::seconds(1), /*notifies=*/true);
+  EXPECT_EQ(env.type, sync::proto::MessageType::kNotify);
+}
+
+TEST(Protocol, GarbageGetsAnErrorAndTheServerServesOthers) {
+  testing::TempDir dir;
+  ServerHarness server(dir / "server");
+  const auto token = server.addUser("an", {"xa-01"});
+  {
+    client::WebSocketTransport raw(server.url(), token);
+    ASSERT_TRUE(raw.connect().isOk());
+    ASSERT_TRUE(raw.send(std::string("\x00garbage", 8)).isOk());
+    auto reply = raw.receive(std::chrono::seconds(5));
+    ASSERT_TRUE(reply.isOk());
+    auto env = sync::proto::decodeFrame(*reply, 1 << 20);
+    ASSERT_TRUE(env.isOk());
+    EXPECT_EQ(env->type, sync::proto::MessageType::kError);
+  }
+  TestDevice d(dir / "d", token);
+  d.put("household", "", {{"a", Value(1)}});
+  d.syncOk(server.url());
+}
+
+TEST(Protocol, BadTokenIsRefusedAtTheHandshake) {
+  testing::TempDir dir;
+  ServerHarness server(dir / "server");
+  client::WebSocketTransport t(server.url(), "not-a-token");
+  auto s = t.connect();
+  ASSERT_FALSE(s.isOk());
+  EXPECT_EQ(s.code(), ErrorCode::kUnauthorized) << s.toString();
+  auto [status, body] = testing::adminPost(server.port(), "wrong", "/admin/users", "{}");
+  EXPECT_EQ(status, 401u);
+}
+
+}  // namespace
+}  // namespace communesync

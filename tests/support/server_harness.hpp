@@ -1,0 +1,168 @@
+// A communesync server in this process on 127.0.0.1 (port 0), and devices that sync with it.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "communesync/client/local_store.hpp"
+#include "communesync/client/record_json.hpp"
+#include "communesync/client/replicator.hpp"
+#include "communesync/client/websocket_transport.hpp"
+#include "communesync/server/server.hpp"
+#include "communesync/server/server_store.hpp"
+
+namespace communesync::testing {
+
+inline std::chrono::milliseconds wallNow() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+}
+
+//! POSTs JSON to the server's admin API; returns (status, body).
+inline std::pair<unsigned, std::string> adminPost(std::uint16_t port, const std::string& token, const std::string& path,
+                                                  const std::string& body) {
+  namespace http = boost::beast::http;
+  boost::asio::io_context ioc;
+  boost::beast::tcp_stream stream(ioc);
+  stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+  http::request<http::string_body> req{http::verb::post, path, 11};
+  req.set(http::field::host, "127.0.0.1");
+  if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
+  req.body() = body;
+  req.prepare_payload();
+  http::write(stream, req);
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  return {res.result_int(), res.body()};
+}
+
+class ServerHarness {
+ public:
+  explicit ServerHarness(std::filesystem::path data, std::uint16_t port = 0) : data_(std::move(data)) { start(port); }
+  ~ServerHarness() { stop(); }
+
+  void start(std::uint16_t port = 0) {
+    server::Config config;
+    config.data_dir = data_;
+    config.listen_port = port != 0 ? port : port_;
+    config.threads = 2;
+    auto s = server::Server::create(config);
+    ASSERT_TRUE(s.isOk()) << s.status().toString();
+    server_ = std::move(s).value();
+    port_ = server_->port();
+    std::ifstream in(data_ / "admin.token");
+    in >> admin_token_;
+    thread_ = std::thread([this] { (void)server_->run(); });
+  }
+
+  void stop() {
+    if (!server_) return;
+    server_->stop();
+    thread_.join();
+    server_.reset();
+  }
+
+  //! Stops the server, deletes its store, starts a new one on the same port.
+  void wipeAndRestart() {
+    stop();
+    std::filesystem::remove_all(data_);
+    start(port_);
+  }
+
+  std::string addUser(const std::string& name, const std::vector<std::string>& scopes) {
+    auto [status, body] = adminPost(port_, admin_token_, "/admin/users",
+                                    nlohmann::json{{"name", name}, {"scopes", scopes}}.dump());
+    EXPECT_EQ(status, 201u) << body;
+    return nlohmann::json::parse(body).value("token", "");
+  }
+
+  std::uint16_t port() const { return port_; }
+  std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_); }
+  const std::filesystem::path& data() const { return data_; }
+  const std::string& adminToken() const { return admin_token_; }
+
+  //! The server's change log (stops the server while reading it, then starts it again).
+  std::vector<sync::Change> log() {
+    stop();
+    std::vector<sync::Change> out;
+    {
+      auto store = storage::Store::open(data_);
+      EXPECT_TRUE(store.isOk()) << store.status().toString();
+      auto data = server::ServerStore::open(**store);
+      auto changes = (*data)->logForTesting();
+      EXPECT_TRUE(changes.isOk());
+      out = *changes;
+    }
+    start(port_);
+    return out;
+  }
+
+ private:
+  std::filesystem::path data_;
+  std::uint16_t port_ = 0;
+  std::string admin_token_;
+  std::unique_ptr<server::Server> server_;
+  std::thread thread_;
+};
+
+class TestDevice {
+ public:
+  TestDevice(std::filesystem::path path, std::string token) : path_(std::move(path)), token_(std::move(token)) {
+    auto s = client::LocalStore::open(path_);
+    EXPECT_TRUE(s.isOk()) << s.status().toString();
+    store_ = std::move(s).value();
+  }
+
+  client::LocalStore& store() { return *store_; }
+
+  std::string put(const std::string& collection, const std::string& id, const std::map<std::string, sync::Value>& f,
+                  const std::string& scope = "xa-01") {
+    auto r = store_->put(collection, id, scope, f, wallNow());
+    EXPECT_TRUE(r.isOk()) << r.status().toString();
+    return r.isOk() ? *r : "";
+  }
+
+  void remove(const std::string& collection, const std::string& id) {
+    auto s = store_->remove({collection, id}, wallNow());
+    EXPECT_TRUE(s.isOk()) << s.toString();
+  }
+
+  client::SyncReport sync(const std::string& url) {
+    client::WebSocketTransport transport(url, token_);
+    client::SyncOptions options;
+    options.reply_timeout = std::chrono::seconds(20);
+    return client::syncOnce(*store_, transport, options);
+  }
+
+  void syncOk(const std::string& url) {
+    auto r = sync(url);
+    ASSERT_TRUE(r.status.isOk()) << r.status.toString();
+  }
+
+  //! Canonical export: every live record as a JSON line, sorted.
+  std::string exportText() {
+    auto all = store_->all();
+    EXPECT_TRUE(all.isOk());
+    std::string out;
+    for (const auto& r : *all) out += client::recordToJson(r).dump() + "\n";
+    return out;
+  }
+
+  std::uint64_t pendingCount() {
+    auto st = store_->status();
+    return st.isOk() ? st->pending : 0;
+  }
+
+ private:
+  std::filesystem::path path_;
+  std::string token_;
+  std::unique_ptr<client::LocalStore> store_;
+};
+
+}  // namespace communesync::testing
