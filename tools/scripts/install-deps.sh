@@ -16,6 +16,7 @@ packages=(
   libutf8proc-dev           # Unicode NFC
   libcli11-dev              # command lines
   nlohmann-json3-dev        # JSON for the CLI, admin API, config
+  zlib1g-dev                # permessage-deflate comparison (tools/wire_size.cpp)
 )
 
 missing=()
