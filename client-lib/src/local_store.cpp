@@ -406,35 +406,40 @@ Result<sync::proto::Checkpoints> LocalStore::checkpoints() const {
   return out;
 }
 
-Result<bool> LocalStore::adoptIncarnation(const std::string& incarnation) {
+Result<bool> LocalStore::adoptIncarnation(const std::string& incarnation, std::uint64_t server_seq) {
   std::lock_guard lock(mutex_);
   auto stored = store_->get(Column::kMeta, kIncarnationKey);
   if (!stored) return stored.status();
-  if (stored->has_value() && **stored == incarnation) return false;
   storage::WriteBatch batch;
   batch.put(Column::kMeta, kIncarnationKey, incarnation);
-  if (!stored->has_value()) {
+  if (!stored->has_value()) {  // first contact with any server
     CS_RETURN_IF_ERROR(store_->commit(batch, Durability::kSynced));
     return false;
   }
-  // The server is not the one we synced with: forget checkpoints, and queue everything we hold
-  // (as the server last gave it to us) to be pushed again. Stamps make re-sending harmless.
+  bool went_back = **stored != incarnation;
+  for (auto c = store_->scanPrefix(Column::kDevices, "c"); c.valid() && !went_back; c.next()) {
+    went_back = storage::readUint64(c.value()).value_or(0) > server_seq;
+  }
+  if (!went_back) return false;
+
+  // The server is behind what we know: forget checkpoints, and queue every record we hold (as we
+  // see it: the server's state with our own edits) to be pushed again. Stamps make re-sending harmless.
   for (auto c = store_->scanPrefix(Column::kDevices, "c"); c.valid(); c.next()) batch.erase(Column::kDevices, c.key());
   std::uint64_t seq = last_seq_;
-  for (auto c = store_->scan(Column::kBase, "", ""); c.valid(); c.next()) {
-    auto record = sync::decode<Record>(c.value());
-    if (!record) return Status::error(ErrorCode::kCorruption, "local store: " + record.status().message());
+  for (auto c = store_->scan(Column::kRecords, "", ""); c.valid(); c.next()) {
+    auto local = sync::decode<LocalRecord>(c.value());
+    if (!local) return Status::error(ErrorCode::kCorruption, "local store: " + local.status().message());
+    const Record& record = local->view;
     // One change per distinct tombstone the writers saw, so each field keeps what its writer saw.
     std::map<sync::Stamp, std::vector<const std::pair<const std::string, sync::FieldState>*>> groups;
-    for (const auto& field : record->fields) groups[field.second.seen_tombstone].push_back(&field);
+    for (const auto& field : record.fields) groups[field.second.seen_tombstone].push_back(&field);
     auto enqueue = [&](sync::Change change) {
       change.id = {device_, ++seq};
-      change.key = record->key;
-      change.scope = record->scope;
-      change.form_version = record->form_version;
-      change.capture_time_ms = record->capture_time_ms;
-      // Not added to the record's pending list: it carries the server's own state, which the view
-      // already shows under the user's pending edits.
+      change.key = record.key;
+      change.scope = record.scope;
+      change.form_version = record.form_version;
+      change.capture_time_ms = record.capture_time_ms;
+      // Not added to the record's pending list: it carries what the view already shows.
       batch.put(Column::kOutbox, seqKey(seq), sync::encode(PendingChange{change, true}));
     };
     for (const auto& [seen_tombstone, fields] : groups) {
@@ -445,9 +450,9 @@ Result<bool> LocalStore::adoptIncarnation(const std::string& incarnation) {
       }
       enqueue(std::move(change));
     }
-    if (!record->tombstone.stamp.isZero()) {
+    if (!record.tombstone.stamp.isZero()) {
       sync::Change change;
-      change.deletion = sync::Deletion{record->tombstone.stamp, record->tombstone.seen};
+      change.deletion = sync::Deletion{record.tombstone.stamp, record.tombstone.seen};
       enqueue(std::move(change));
     }
   }

@@ -95,7 +95,7 @@ class Session {
     welcome_ = *welcome;
     report_.user = welcome->user;
     report_.scopes = welcome->scopes;
-    auto reset = store_.adoptIncarnation(welcome->incarnation);
+    auto reset = store_.adoptIncarnation(welcome->incarnation, welcome->server_seq);
     if (!reset) return reset.status();
     report_.server_reset = *reset;
     return Status::ok();

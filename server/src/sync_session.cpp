@@ -106,6 +106,7 @@ void SyncSession::onHello(const proto::Envelope& envelope) {
   welcome.scopes = user_.scopes;
   welcome.server_time_ms = now;
   welcome.incarnation = context_.state.data.incarnationId();
+  welcome.server_seq = context_.state.data.lastSeq();
   welcome.limits = serverLimits();
   send(proto::frameOf(welcome, envelope.request_id));
 }

@@ -157,7 +157,7 @@ TEST(LocalStore, PulledDataNeverHidesAPendingEdit) {
 TEST(LocalStore, NewIncarnationDropsCheckpointsAndQueuesEverythingAgain) {
   testing::TempDir dir;
   auto store = openStore(dir / "s");
-  EXPECT_FALSE(*store->adoptIncarnation("one"));
+  EXPECT_FALSE(*store->adoptIncarnation("one", 0));
   sync::Record rec;
   rec.key = {"household", "h1"};
   rec.scope = "xa-01";
@@ -168,15 +168,28 @@ TEST(LocalStore, NewIncarnationDropsCheckpointsAndQueuesEverythingAgain) {
   batch.records.push_back(rec);
   batch.checkpoints["xa-01"] = 9;
   ASSERT_TRUE(store->applyPull(batch).isOk());
-  EXPECT_FALSE(*store->adoptIncarnation("one"));
+  EXPECT_FALSE(*store->adoptIncarnation("one", 9));
   EXPECT_EQ(store->checkpoints()->size(), 1u);
 
-  EXPECT_TRUE(*store->adoptIncarnation("two"));
+  EXPECT_TRUE(*store->adoptIncarnation("two", 100));
   EXPECT_TRUE(store->checkpoints()->empty());
   auto pending = *store->pending(0, 10, 1 << 20);
   ASSERT_EQ(pending.size(), 1u);
   EXPECT_TRUE(pending[0].restore);
   EXPECT_EQ(pending[0].change.assignments[0].stamp, (sync::Stamp{5, 0, other})) << "the original stamp";
+}
+
+TEST(LocalStore, ServerBehindACheckpointMeansRestoredFromABackup) {
+  testing::TempDir dir;
+  auto store = openStore(dir / "s");
+  ASSERT_FALSE(*store->adoptIncarnation("one", 0));
+  ASSERT_TRUE(store->put("household", "", "xa-01", {{"a", Value(1)}}, t(0)).isOk());
+  sync::proto::PullBatch batch;
+  batch.checkpoints["xa-01"] = 50;
+  ASSERT_TRUE(store->applyPull(batch).isOk());
+  EXPECT_FALSE(*store->adoptIncarnation("one", 50));
+  EXPECT_TRUE(*store->adoptIncarnation("one", 40)) << "same id, but the server forgot sequence 41-50";
+  EXPECT_TRUE(store->checkpoints()->empty());
 }
 
 }  // namespace

@@ -185,6 +185,28 @@ TEST(Sync, WipedServerGetsEverythingBackFromTheDevices) {
   EXPECT_EQ(b->exportText(), before);
 }
 
+TEST(Sync, ServerRestoredFromAnOlderBackupGetsTheNewerDataBack) {
+  testing::TempDir dir;
+  ServerHarness server(dir / "server");
+  TestDevice a(dir / "a", server.addUser("an", {"xa-01"}));
+  TestDevice b(dir / "b", server.addUser("binh", {"xa-01"}));
+  const auto first = a.put("household", "", {{"n", Value(1)}});
+  a.syncOk(server.url());
+  server.backupTo(dir / "backup");
+  a.put("household", first, {{"n", Value(2)}});
+  const auto later = a.put("household", "", {{"n", Value(3)}});
+  a.syncOk(server.url());  // acknowledged by the server, then lost by the restore below
+  const auto expected = a.exportText();
+
+  server.restoreFrom(dir / "backup");
+  auto report = a.sync(server.url());
+  ASSERT_TRUE(report.status.isOk()) << report.status.toString();
+  EXPECT_TRUE(report.server_reset) << "the device noticed the server went back in time";
+  b.syncOk(server.url());
+  EXPECT_EQ(b.exportText(), expected);
+  EXPECT_NE(b.exportText().find(later), std::string::npos);
+}
+
 // Protocol-level checks on a raw session.
 class RawSession {
  public:

@@ -75,6 +75,21 @@ class ServerHarness {
     start(port_);
   }
 
+  //! Stops the server, copies its store to `to` (a backup), starts it again.
+  void backupTo(const std::filesystem::path& to) {
+    stop();
+    std::filesystem::copy(data_, to, std::filesystem::copy_options::recursive);
+    start(port_);
+  }
+
+  //! Stops the server, replaces its store with the backup at `from`, starts it again.
+  void restoreFrom(const std::filesystem::path& from) {
+    stop();
+    std::filesystem::remove_all(data_);
+    std::filesystem::copy(from, data_, std::filesystem::copy_options::recursive);
+    start(port_);
+  }
+
   std::string addUser(const std::string& name, const std::vector<std::string>& scopes) {
     auto [status, body] = adminPost(port_, admin_token_, "/admin/users",
                                     nlohmann::json{{"name", name}, {"scopes", scopes}}.dump());

@@ -89,10 +89,12 @@ class LocalStore {
   Status applyPull(const sync::proto::PullBatch& batch);
   //! Checkpoints for the current incarnation.
   Result<sync::proto::Checkpoints> checkpoints() const;
-  //! Notes the server's incarnation. If it differs from the one the device synced with, the server
-  //! went back in time: checkpoints are dropped (pull afresh) and every record the device holds is
-  //! queued to be pushed again. Returns true if that happened.
-  Result<bool> adoptIncarnation(const std::string& incarnation);
+  //! Notes the server's incarnation and latest sequence number. If the incarnation differs from the
+  //! one the device synced with (the store was recreated), or a checkpoint is beyond `server_seq`
+  //! (the store was restored from a backup), the server went back in time: checkpoints are dropped
+  //! (pull afresh) and every record the device holds is queued to be pushed again.
+  //! Returns true if that happened.
+  Result<bool> adoptIncarnation(const std::string& incarnation, std::uint64_t server_seq);
   //! Sets the clock offset measured against the server (server time minus device time).
   Status setClockOffset(std::chrono::milliseconds offset);
   Status setLastSync(std::chrono::milliseconds now);

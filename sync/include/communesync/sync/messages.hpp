@@ -64,6 +64,8 @@ struct Welcome {
   std::vector<Scope> scopes;         //!< what this device may read and write
   std::int64_t server_time_ms = 0;   //!< the device sets its clock offset from this
   std::string incarnation;           //!< the store's incarnation id
+  std::uint64_t server_seq = 0;      //!< the store's latest sequence number: a device holding a
+                                     //!< checkpoint beyond it knows the server went back in time
   Limits limits;
 };
 
@@ -178,7 +180,7 @@ void save(Archive& ar, const Welcome& w, std::uint32_t) {
   for (const auto& s : w.scopes) codec_detail::saveString(ar, s);
   ar(w.server_time_ms);
   codec_detail::saveString(ar, w.incarnation);
-  ar(w.limits);
+  ar(w.server_seq, w.limits);
 }
 template <class Archive>
 void load(Archive& ar, Welcome& w, std::uint32_t) {
@@ -193,7 +195,7 @@ void load(Archive& ar, Welcome& w, std::uint32_t) {
   }
   ar(w.server_time_ms);
   codec_detail::loadString(ar, w.incarnation);
-  ar(w.limits);
+  ar(w.server_seq, w.limits);
 }
 
 template <class Archive>
