@@ -1,6 +1,7 @@
 #include "communesync/client/record_json.hpp"
 
 #include "communesync/sync/device_id.hpp"
+#include "communesync/sync/tuning.hpp"
 
 namespace communesync::client {
 
@@ -27,7 +28,13 @@ nlohmann::json valueToJson(const sync::Value& value) {
       value.variant());
 }
 
-Result<sync::Value> valueFromJson(const nlohmann::json& json) {
+namespace {
+
+Result<sync::Value> fromJson(const nlohmann::json& json, std::size_t depth) {
+  if (depth > sync::tuning::kMaxValueDepth) {
+    return Status::error(ErrorCode::kLimitExceeded, "value nested deeper than " +
+                                                        std::to_string(sync::tuning::kMaxValueDepth) + " levels");
+  }
   switch (json.type()) {
     case nlohmann::json::value_t::null: return sync::Value();
     case nlohmann::json::value_t::boolean: return sync::Value(json.get<bool>());
@@ -44,7 +51,7 @@ Result<sync::Value> valueFromJson(const nlohmann::json& json) {
     case nlohmann::json::value_t::array: {
       sync::Value::List list;
       for (const auto& e : json) {
-        auto v = valueFromJson(e);
+        auto v = fromJson(e, depth + 1);
         if (!v) return v.status();
         list.push_back(std::move(v).value());
       }
@@ -53,7 +60,7 @@ Result<sync::Value> valueFromJson(const nlohmann::json& json) {
     case nlohmann::json::value_t::object: {
       sync::Value::Map map;
       for (const auto& [k, e] : json.items()) {
-        auto v = valueFromJson(e);
+        auto v = fromJson(e, depth + 1);
         if (!v) return v.status();
         map.insert_or_assign(k, std::move(v).value());
       }
@@ -62,6 +69,10 @@ Result<sync::Value> valueFromJson(const nlohmann::json& json) {
     default: return Status::error(ErrorCode::kInvalidArgument, "unsupported JSON value");
   }
 }
+
+}  // namespace
+
+Result<sync::Value> valueFromJson(const nlohmann::json& json) { return fromJson(json, 0); }
 
 nlohmann::json recordToJson(const sync::Record& record) {
   nlohmann::json fields = nlohmann::json::object();

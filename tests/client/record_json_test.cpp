@@ -13,6 +13,8 @@ TEST(RecordJson, ValuesRoundTrip) {
     EXPECT_EQ(valueToJson(*value), v) << k;
   }
   EXPECT_FALSE(valueFromJson(nlohmann::json(18446744073709551615ULL)).isOk());
+  EXPECT_EQ(valueFromJson(nlohmann::json::parse(std::string(100, '[') + std::string(100, ']'))).status().code(),
+            ErrorCode::kLimitExceeded);
 }
 
 TEST(RecordJson, ExportLineHasSortedKeysAndTheContractShape) {
