@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "communesync/storage/key_codec.hpp"
+#include "communesync/sync/stored.hpp"
 #include "communesync/sync/codec.hpp"
 #include "communesync/sync/text.hpp"
 #include "communesync/sync/tuning.hpp"
@@ -68,32 +69,9 @@ constexpr std::string_view kOffsetKey = "clock_offset_ms";
 constexpr std::string_view kIncarnationKey = "server_incarnation";
 constexpr std::string_view kLastSyncKey = "last_sync_ms";
 
-std::string recordKey(const RecordKey& key) {
-  std::string out;
-  storage::appendPart(out, key.collection);
-  storage::appendPart(out, key.id);
-  return out;
-}
-
-std::string seqKey(std::uint64_t seq) {
-  std::string out;
-  storage::appendUint64(out, seq);
-  return out;
-}
-
 std::string checkpointKey(const Scope& scope) { return "c" + scope; }
 
-std::string int64Bytes(std::int64_t v) { return seqKey(static_cast<std::uint64_t>(v)); }
-
-template <class T>
-Result<std::optional<T>> readDecoded(const storage::Store& store, Column column, std::string_view key) {
-  auto raw = store.get(column, key);
-  if (!raw) return raw.status();
-  if (!raw->has_value()) return std::optional<T>();
-  auto decoded = sync::decode<T>(**raw);
-  if (!decoded) return Status::error(ErrorCode::kCorruption, "local store: " + decoded.status().message());
-  return std::optional<T>(std::move(decoded).value());
-}
+std::string int64Bytes(std::int64_t v) { return sync::seqStorageKey(static_cast<std::uint64_t>(v)); }
 
 // Puts a pending local change on top of a view: the local value shows whatever its stamp
 // (pulled data never hides a pending local edit).
@@ -118,7 +96,7 @@ Status rebuildView(const storage::Store& store, LocalRecord& local, const Record
   local.view = base;
   local.pending_delete = false;
   for (auto seq : local.pending) {
-    auto p = readDecoded<PendingChange>(store, Column::kOutbox, seqKey(seq));
+    auto p = sync::readDecoded<PendingChange>(store, Column::kOutbox, sync::seqStorageKey(seq));
     if (!p) return p.status();
     if (!p->has_value()) continue;
     overlay(local.view, (*p)->change);
@@ -164,7 +142,7 @@ Status LocalStore::load() {
   auto seq = store_->get(Column::kMeta, kSeqKey);
   if (!seq) return seq.status();
   if (seq->has_value()) last_seq_ = storage::readUint64(**seq).value_or(0);
-  auto stamp = readDecoded<sync::Stamp>(*store_, Column::kMeta, kClockKey);
+  auto stamp = sync::readDecoded<sync::Stamp>(*store_, Column::kMeta, kClockKey);
   if (!stamp) return stamp.status();
   clock_ = std::make_unique<sync::HybridClock>(device_, stamp->value_or(sync::Stamp{}));
   auto offset = store_->get(Column::kMeta, kOffsetKey);
@@ -180,8 +158,8 @@ Result<std::string> LocalStore::put(const std::string& collection, const std::st
   if (fields.empty()) return Status::error(ErrorCode::kInvalidArgument, "give at least one FIELD=VALUE");
   std::lock_guard lock(mutex_);
   RecordKey key{collection, id.empty() ? newRecordId(now) : id};
-  const auto rkey = recordKey(key);
-  auto existing = readDecoded<LocalRecord>(*store_, Column::kRecords, rkey);
+  const auto rkey = sync::recordStorageKey(key);
+  auto existing = sync::readDecoded<LocalRecord>(*store_, Column::kRecords, rkey);
   if (!existing) return existing.status();
   LocalRecord local = existing->value_or(LocalRecord{});
   Scope record_scope = scope;
@@ -224,9 +202,9 @@ Result<std::string> LocalStore::put(const std::string& collection, const std::st
   local.pending_delete = false;
 
   storage::WriteBatch batch;
-  batch.put(Column::kOutbox, seqKey(change.id.seq), encoded);
+  batch.put(Column::kOutbox, sync::seqStorageKey(change.id.seq), encoded);
   batch.put(Column::kRecords, rkey, sync::encode(local));
-  batch.put(Column::kMeta, kSeqKey, seqKey(change.id.seq));
+  batch.put(Column::kMeta, kSeqKey, sync::seqStorageKey(change.id.seq));
   batch.put(Column::kMeta, kClockKey, sync::encode(clock.last()));
   CS_RETURN_IF_ERROR(store_->commit(batch, Durability::kSynced));
   last_seq_ = change.id.seq;
@@ -236,8 +214,8 @@ Result<std::string> LocalStore::put(const std::string& collection, const std::st
 
 Status LocalStore::remove(const RecordKey& key, std::chrono::milliseconds now) {
   std::lock_guard lock(mutex_);
-  const auto rkey = recordKey(key);
-  auto existing = readDecoded<LocalRecord>(*store_, Column::kRecords, rkey);
+  const auto rkey = sync::recordStorageKey(key);
+  auto existing = sync::readDecoded<LocalRecord>(*store_, Column::kRecords, rkey);
   if (!existing) return existing.status();
   if (!existing->has_value() || !isLive(**existing)) {
     return Status::error(ErrorCode::kNotFound, "no record " + key.collection + "/" + key.id);
@@ -258,9 +236,9 @@ Status LocalStore::remove(const RecordKey& key, std::chrono::milliseconds now) {
   local.pending.push_back(change.id.seq);
   local.pending_delete = true;
   storage::WriteBatch batch;
-  batch.put(Column::kOutbox, seqKey(change.id.seq), sync::encode(PendingChange{change, false}));
+  batch.put(Column::kOutbox, sync::seqStorageKey(change.id.seq), sync::encode(PendingChange{change, false}));
   batch.put(Column::kRecords, rkey, sync::encode(local));
-  batch.put(Column::kMeta, kSeqKey, seqKey(change.id.seq));
+  batch.put(Column::kMeta, kSeqKey, sync::seqStorageKey(change.id.seq));
   batch.put(Column::kMeta, kClockKey, sync::encode(clock.last()));
   CS_RETURN_IF_ERROR(store_->commit(batch, Durability::kSynced));
   last_seq_ = change.id.seq;
@@ -269,7 +247,7 @@ Status LocalStore::remove(const RecordKey& key, std::chrono::milliseconds now) {
 }
 
 Result<std::optional<Record>> LocalStore::get(const RecordKey& key) const {
-  auto local = readDecoded<LocalRecord>(*store_, Column::kRecords, recordKey(key));
+  auto local = sync::readDecoded<LocalRecord>(*store_, Column::kRecords, sync::recordStorageKey(key));
   if (!local) return local.status();
   if (!local->has_value() || !isLive(**local)) return std::optional<Record>();
   return std::optional<Record>((*local)->view);
@@ -315,7 +293,7 @@ Result<std::vector<PendingChange>> LocalStore::pending(std::uint64_t after_seq, 
                                                        std::size_t max_bytes) const {
   std::vector<PendingChange> out;
   std::size_t bytes = 0;
-  auto cursor = store_->scan(Column::kOutbox, seqKey(after_seq + 1), "");
+  auto cursor = store_->scan(Column::kOutbox, sync::seqStorageKey(after_seq + 1), "");
   for (; cursor.valid() && out.size() < max_changes; cursor.next()) {
     if (!out.empty() && bytes + cursor.value().size() > max_bytes) break;
     auto p = sync::decode<PendingChange>(cursor.value());
@@ -334,14 +312,14 @@ Status LocalStore::applyResults(const std::vector<sync::proto::ChangeResult>& re
   std::map<std::string, LocalRecord> touched;  // records whose pending list changes, by key
   for (const auto& result : results) {
     if (result.id.device != device_) continue;
-    const auto okey = seqKey(result.id.seq);
-    auto entry = readDecoded<PendingChange>(*store_, Column::kOutbox, okey);
+    const auto okey = sync::seqStorageKey(result.id.seq);
+    auto entry = sync::readDecoded<PendingChange>(*store_, Column::kOutbox, okey);
     if (!entry) return entry.status();
     if (!entry->has_value()) continue;  // acknowledged before (a replayed result)
     const auto& change = (*entry)->change;
-    const auto rkey = recordKey(change.key);
+    const auto rkey = sync::recordStorageKey(change.key);
     if (touched.count(rkey) == 0) {
-      auto local = readDecoded<LocalRecord>(*store_, Column::kRecords, rkey);
+      auto local = sync::readDecoded<LocalRecord>(*store_, Column::kRecords, rkey);
       if (!local) return local.status();
       touched[rkey] = local->value_or(LocalRecord{});
     }
@@ -354,7 +332,7 @@ Status LocalStore::applyResults(const std::vector<sync::proto::ChangeResult>& re
       // The refused edit leaves the view: it shows the server's state and the other pending edits.
       // (Entries acknowledged in this same call are still in the outbox until the batch commits;
       // they were erased from `pending` above, so they do not count.)
-      auto base = readDecoded<Record>(*store_, Column::kBase, rkey);
+      auto base = sync::readDecoded<Record>(*store_, Column::kBase, rkey);
       if (!base) return base.status();
       CS_RETURN_IF_ERROR(rebuildView(*store_, local, base->value_or(Record{})));
     } else {
@@ -362,7 +340,7 @@ Status LocalStore::applyResults(const std::vector<sync::proto::ChangeResult>& re
       // (the server moves every accepted record to the head of its scope index).
       local.pending_delete = false;
       if (!local.pending.empty()) {
-        auto last = readDecoded<PendingChange>(*store_, Column::kOutbox, seqKey(local.pending.back()));
+        auto last = sync::readDecoded<PendingChange>(*store_, Column::kOutbox, sync::seqStorageKey(local.pending.back()));
         if (!last) return last.status();
         local.pending_delete = last->has_value() && (*last)->change.deletion.has_value();
       }
@@ -378,10 +356,10 @@ Status LocalStore::applyPull(const sync::proto::PullBatch& pulled) {
   storage::WriteBatch batch;
   sync::HybridClock clock = *clock_;
   for (const auto& record : pulled.records) {
-    const auto rkey = recordKey(record.key);
+    const auto rkey = sync::recordStorageKey(record.key);
     for (const auto& [name, state] : record.fields) clock.observe(state.stamp);
     clock.observe(record.tombstone.stamp);
-    auto existing = readDecoded<LocalRecord>(*store_, Column::kRecords, rkey);
+    auto existing = sync::readDecoded<LocalRecord>(*store_, Column::kRecords, rkey);
     if (!existing) return existing.status();
     LocalRecord local = existing->value_or(LocalRecord{});
     CS_RETURN_IF_ERROR(rebuildView(*store_, local, record));
@@ -389,7 +367,7 @@ Status LocalStore::applyPull(const sync::proto::PullBatch& pulled) {
     batch.put(Column::kRecords, rkey, sync::encode(local));
   }
   for (const auto& conflict : pulled.conflicts) batch.put(Column::kConflicts, conflict.id(), sync::encode(conflict));
-  for (const auto& [scope, seq] : pulled.checkpoints) batch.put(Column::kDevices, checkpointKey(scope), seqKey(seq));
+  for (const auto& [scope, seq] : pulled.checkpoints) batch.put(Column::kDevices, checkpointKey(scope), sync::seqStorageKey(seq));
   batch.put(Column::kMeta, kClockKey, sync::encode(clock.last()));
   // Buffered: losing a pulled batch to a power cut only means pulling it again; data and checkpoint
   // are in one batch, so the checkpoint never runs ahead of the data.
@@ -440,7 +418,7 @@ Result<bool> LocalStore::adoptIncarnation(const std::string& incarnation, std::u
       change.form_version = record.form_version;
       change.capture_time_ms = record.capture_time_ms;
       // Not added to the record's pending list: it carries what the view already shows.
-      batch.put(Column::kOutbox, seqKey(seq), sync::encode(PendingChange{change, true}));
+      batch.put(Column::kOutbox, sync::seqStorageKey(seq), sync::encode(PendingChange{change, true}));
     };
     for (const auto& [seen_tombstone, fields] : groups) {
       sync::Change change;
@@ -456,7 +434,7 @@ Result<bool> LocalStore::adoptIncarnation(const std::string& incarnation, std::u
       enqueue(std::move(change));
     }
   }
-  batch.put(Column::kMeta, kSeqKey, seqKey(seq));
+  batch.put(Column::kMeta, kSeqKey, sync::seqStorageKey(seq));
   CS_RETURN_IF_ERROR(store_->commit(batch, Durability::kSynced));
   last_seq_ = seq;
   return true;

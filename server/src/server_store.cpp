@@ -6,6 +6,7 @@
 #include <map>
 
 #include "communesync/storage/key_codec.hpp"
+#include "communesync/sync/stored.hpp"
 #include "communesync/sync/hybrid_clock.hpp"
 #include "communesync/sync/merge.hpp"
 #include "communesync/sync/text.hpp"
@@ -76,19 +77,6 @@ using sync::proto::Outcome;
 constexpr std::string_view kLastSeqKey = "last_seq";
 constexpr std::string_view kAdminTokenKey = "admin_token_sha256";
 
-std::string recordKey(const sync::RecordKey& key) {
-  std::string out;
-  storage::appendPart(out, key.collection);
-  storage::appendPart(out, key.id);
-  return out;
-}
-
-std::string seqKey(std::uint64_t seq) {
-  std::string out;
-  storage::appendUint64(out, seq);
-  return out;
-}
-
 std::string scopeIndexKey(const Scope& scope, std::uint64_t seq) {
   std::string out;
   storage::appendPart(out, scope);
@@ -114,20 +102,6 @@ std::string deviceKey(const sync::DeviceId& d) { return "d" + std::string(d.raw(
 std::string userKey(std::string_view name) { return "u" + std::string(name); }
 std::string tokenKey(std::string_view digest) { return "t" + std::string(digest); }
 
-template <class T>
-Result<std::optional<T>> readDecoded(const storage::Store& store, Column column, std::string_view key,
-                                     const storage::Snapshot* snapshot = nullptr) {
-  auto raw = store.get(column, key, snapshot);
-  if (!raw) return raw.status();
-  if (!raw->has_value()) return std::optional<T>();
-  auto decoded = sync::decode<T>(**raw);
-  if (!decoded) {
-    return Status::error(ErrorCode::kCorruption, "stored value in " + std::string(storage::columnName(column)) +
-                                                     " does not decode: " + decoded.status().message());
-  }
-  return std::optional<T>(std::move(decoded).value());
-}
-
 ChangeResult rejected(const sync::ChangeId& id, ErrorCode code, std::string reason) {
   ChangeResult r;
   r.id = id;
@@ -151,13 +125,13 @@ class GroupOverlay {
 
   Result<std::optional<StoredRecord>> record(const std::string& key) {
     if (auto it = records_.find(key); it != records_.end()) return std::optional<StoredRecord>(it->second);
-    return readDecoded<StoredRecord>(store_, Column::kRecords, key);
+    return sync::readDecoded<StoredRecord>(store_, Column::kRecords, key);
   }
   void putRecord(const std::string& key, StoredRecord r) { records_[key] = std::move(r); }
 
   Result<std::optional<ChangeResult>> result(const std::string& key) {
     if (auto it = results_.find(key); it != results_.end()) return std::optional<ChangeResult>(it->second);
-    return readDecoded<ChangeResult>(store_, Column::kIdempotency, key);
+    return sync::readDecoded<ChangeResult>(store_, Column::kIdempotency, key);
   }
   void putResult(const std::string& key, const ChangeResult& r) { results_[key] = r; }
 
@@ -171,7 +145,7 @@ class GroupOverlay {
 
   Result<sync::StampClamp*> clampFor(const sync::DeviceId& device) {
     if (auto it = clamps_.find(device); it != clamps_.end()) return &it->second;
-    auto state = readDecoded<DeviceState>(store_, Column::kDevices, deviceKey(device));
+    auto state = sync::readDecoded<DeviceState>(store_, Column::kDevices, deviceKey(device));
     if (!state) return state.status();
     auto& clamp = clamps_[device];
     if (state->has_value()) clamp = sync::StampClamp((*state)->last_clamped);
@@ -275,14 +249,14 @@ Result<std::optional<User>> ServerStore::userForToken(std::string_view token) co
   auto name = store_.get(Column::kDevices, tokenKey(tokenDigest(token)));
   if (!name) return name.status();
   if (!name->has_value()) return std::optional<User>();
-  auto user = readDecoded<StoredUser>(store_, Column::kDevices, userKey(**name));
+  auto user = sync::readDecoded<StoredUser>(store_, Column::kDevices, userKey(**name));
   if (!user) return user.status();
   if (!user->has_value()) return std::optional<User>();
   return std::optional<User>(User{(*user)->name, (*user)->scopes});
 }
 
 Status ServerStore::recordDeviceContact(const sync::DeviceId& device, const std::string& user, std::int64_t now_ms) {
-  auto state = readDecoded<DeviceState>(store_, Column::kDevices, deviceKey(device));
+  auto state = sync::readDecoded<DeviceState>(store_, Column::kDevices, deviceKey(device));
   if (!state) return state.status();
   DeviceState s;
   if (state->has_value()) {
@@ -327,7 +301,7 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, std:
       if (job->writable.count(change.scope) == 0) {
         result = rejected(change.id, ErrorCode::kForbidden, "you may not write in unit '" + change.scope + "'");
       } else {
-        const auto key = recordKey(change.key);
+        const auto key = sync::recordStorageKey(change.key);
         auto current = overlay.record(key);
         if (!current) return current.status();
         if (current->has_value() && (*current)->record.scope != change.scope) {
@@ -349,7 +323,7 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, std:
           ++seq;
           result.outcome = Outcome::kAccepted;
           result.server_seq = seq;
-          batch.put(Column::kLog, seqKey(seq), sync::encode(change));
+          batch.put(Column::kLog, sync::seqStorageKey(seq), sync::encode(change));
           // Every accepted change moves its record to the head of the scope index, even one whose
           // writes all lost: the pushing device then pulls the record and drops its local overlay.
           if (old_seq != 0) batch.erase(Column::kScopeIndex, scopeIndexKey(change.scope, old_seq));
@@ -380,14 +354,14 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, std:
 
   for (const auto& [device, clamp] : overlay.clamps()) {
     if (clamp.last().isZero()) continue;
-    auto state = readDecoded<DeviceState>(store_, Column::kDevices, deviceKey(device));
+    auto state = sync::readDecoded<DeviceState>(store_, Column::kDevices, deviceKey(device));
     if (!state) return state.status();
     DeviceState s = state->value_or(DeviceState{});
     s.last_clamped = clamp.last();
     batch.put(Column::kDevices, deviceKey(device), sync::encode(s));
   }
   if (seq == lastSeq() && batch.empty()) return Status::ok();
-  batch.put(Column::kMeta, kLastSeqKey, seqKey(seq));
+  batch.put(Column::kMeta, kLastSeqKey, sync::seqStorageKey(seq));
   // THE durability boundary of the server: nothing of this group is acknowledged before this returns.
   auto status = store_.commit(batch, storage::Durability::kSynced);
   if (!status) {
@@ -400,7 +374,7 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, std:
 }
 
 Result<std::optional<ChangeResult>> ServerStore::previousResult(const sync::ChangeId& id) const {
-  return readDecoded<ChangeResult>(store_, Column::kIdempotency, idempotencyKey(id));
+  return sync::readDecoded<ChangeResult>(store_, Column::kIdempotency, idempotencyKey(id));
 }
 
 // ---- pull ----
@@ -438,7 +412,7 @@ Result<sync::proto::PullBatch> ServerStore::pull(const std::vector<Scope>& scope
         break;
       }
       const auto seq = storage::readUint64(cursor.key(), cursor.key().size() - 8).value_or(0);
-      auto stored = readDecoded<StoredRecord>(store_, Column::kRecords, cursor.value(), &snapshot);
+      auto stored = sync::readDecoded<StoredRecord>(store_, Column::kRecords, cursor.value(), &snapshot);
       if (!stored) return stored.status();
       if (!stored->has_value()) {
         return Status::error(ErrorCode::kCorruption, "the scope index points at a missing record");
