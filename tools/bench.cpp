@@ -1,0 +1,198 @@
+// communesync-bench SCENARIO [--records N] [--json]
+// Runs a scenario against a real communesync-server (started here, on 127.0.0.1, with its own
+// temporary store, and stopped at the end) and prints what it measured. Every write is acknowledged
+// only after it is durable, as in production.
+//   push: one device pushes N survey records: records/s, server CPU µs per record, wire bytes per record
+//   pull: a second device pulls those N records from zero: records/s, wire bytes per record
+// Other scenarios of the benchmark plan (concurrent, tiny, idle, scale) are not written yet.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
+
+#include "communesync/client/local_store.hpp"
+#include "communesync/client/replicator.hpp"
+#include "communesync/client/websocket_transport.hpp"
+#include "survey_records.hpp"
+
+extern char** environ;
+
+namespace {
+
+using namespace communesync;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+struct ServerChild {
+  pid_t pid = -1;
+  std::uint16_t port = 0;
+  fs::path data;
+};
+
+// Starts communesync-server from the build tree next to this program.
+std::optional<ServerChild> startServer(const fs::path& self, const fs::path& data, std::uint16_t port) {
+  const fs::path binary = self.parent_path().parent_path() / "server" / "communesync-server";
+  const std::string listen = "127.0.0.1:" + std::to_string(port);
+  std::vector<std::string> args = {binary.string(), "--data", data.string(), "--listen", listen};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  ServerChild child{-1, port, data};
+  const int rc = posix_spawn(&child.pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return std::nullopt;
+  for (int i = 0; i < 100 && !fs::exists(data / "admin.token"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  return child;
+}
+
+void stopServer(const ServerChild& s) {
+  ::kill(s.pid, SIGTERM);
+  int status = 0;
+  ::waitpid(s.pid, &status, 0);
+}
+
+// CPU time (user + system) of a process, in microseconds, from /proc.
+double cpuMicros(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string field;
+  for (int i = 0; i < 13 && in >> field; ++i) {
+  }
+  long utime = 0, stime = 0;
+  in >> utime >> stime;
+  return static_cast<double>(utime + stime) * 1e6 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+double peakRssMb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
+
+std::string addUser(std::uint16_t port, const std::string& admin, const std::string& name) {
+  namespace http = boost::beast::http;
+  boost::asio::io_context ioc;
+  boost::beast::tcp_stream stream(ioc);
+  stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+  http::request<http::string_body> req{http::verb::post, "/admin/users", 11};
+  req.set(http::field::host, "127.0.0.1");
+  req.set(http::field::authorization, "Bearer " + admin);
+  req.body() = nlohmann::json{{"name", name}, {"scopes", {"xa-01"}}}.dump();
+  req.prepare_payload();
+  http::write(stream, req);
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  return nlohmann::json::parse(res.body()).value("token", "");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"communesync-bench: scenarios against a real communesync-server on 127.0.0.1"};
+  std::string scenario;
+  std::size_t records = 10000;
+  bool as_json = false;
+  app.add_option("scenario", scenario, "push | pull")->required()->check(CLI::IsMember({"push", "pull"}));
+  app.add_option("--records", records, "records (default 10000)");
+  app.add_flag("--json", as_json, "one JSON object");
+  CLI11_PARSE(app, argc, argv);
+
+  const fs::path work = fs::temp_directory_path() / ("communesync-bench-" + std::to_string(::getpid()));
+  fs::remove_all(work);
+  const auto port = static_cast<std::uint16_t>(20000 + ::getpid() % 20000);
+  auto server = startServer(fs::canonical("/proc/self/exe"), work / "server", port);
+  if (!server) {
+    std::cerr << "communesync-bench: cannot start communesync-server\n";
+    return 1;
+  }
+  std::string admin;
+  std::ifstream(work / "server" / "admin.token") >> admin;
+  const std::string url = "ws://127.0.0.1:" + std::to_string(port);
+
+  nlohmann::json out = {{"scenario", scenario}, {"records", records}};
+  int rc = 0;
+  {
+    auto writer = client::LocalStore::open(work / "writer");
+    if (!writer) {
+      std::cerr << writer.status().toString() << "\n";
+      stopServer(*server);
+      return 1;
+    }
+    std::mt19937_64 rng(1);
+    std::vector<double> put_ms;
+    for (std::size_t i = 0; i < records; ++i) {
+      const auto start = Clock::now();
+      auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+      auto id = (*writer)->put("household", "", "xa-01", tools::surveyFields(rng), now);
+      if (!id) {
+        std::cerr << id.status().toString() << "\n";
+        return 1;
+      }
+      put_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    }
+    std::sort(put_ms.begin(), put_ms.end());
+    const auto token = addUser(port, admin, "writer");
+    const double cpu_before = cpuMicros(server->pid);
+    const auto start = Clock::now();
+    client::WebSocketTransport transport(url, token);
+    auto report = client::syncOnce(**writer, transport);
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    const double cpu = cpuMicros(server->pid) - cpu_before;
+    if (!report.status) {
+      std::cerr << "push failed: " << report.status.toString() << "\n";
+      rc = 1;
+    }
+    if (scenario == "push") {
+      out["records_per_s"] = static_cast<double>(records) / seconds;
+      out["server_cpu_us_per_record"] = cpu / static_cast<double>(records);
+      out["wire_bytes_per_record"] = static_cast<double>(report.bytes_sent) / static_cast<double>(records);
+      out["local_put_p50_ms"] = put_ms[put_ms.size() / 2];
+      out["local_put_p99_ms"] = put_ms[put_ms.size() * 99 / 100];
+    }
+  }
+  if (scenario == "pull" && rc == 0) {
+    auto reader = client::LocalStore::open(work / "reader");
+    const auto token = addUser(port, admin, "reader");
+    const double cpu_before = cpuMicros(server->pid);
+    const auto start = Clock::now();
+    client::WebSocketTransport transport(url, token);
+    auto report = client::syncOnce(**reader, transport);
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    if (!report.status || report.pulled != records) {
+      std::cerr << "pull failed: " << report.status.toString() << " (" << report.pulled << " records)\n";
+      rc = 1;
+    }
+    out["records_per_s"] = static_cast<double>(records) / seconds;
+    out["server_cpu_us_per_record"] = (cpuMicros(server->pid) - cpu_before) / static_cast<double>(records);
+    out["wire_bytes_per_record"] = static_cast<double>(report.bytes_received) / static_cast<double>(records);
+  }
+  out["peak_rss_mb"] = peakRssMb(server->pid);
+  stopServer(*server);
+  fs::remove_all(work);
+
+  if (as_json) {
+    std::cout << out.dump() << "\n";
+  } else {
+    for (const auto& [k, v] : out.items()) std::cout << std::left << std::setw(28) << k << v << "\n";
+  }
+  return rc;
+}
