@@ -164,10 +164,12 @@ Result<std::string> WebSocketTransport::receive(std::chrono::milliseconds timeou
   }
   if (ec) {
     impl_->open = false;
-    if (ec == websocket::error::closed) {
-      const auto& reason = impl_->ws->reason();
-      return Status::error(ErrorCode::kUnavailable, "the server closed the connection" +
-                                                        (reason.reason.empty() ? std::string() : ": " + std::string(reason.reason.c_str())));
+    // A close frame from the server (even if our reply to it could not be written) says why.
+    const auto& reason = impl_->ws->reason();
+    if (ec == websocket::error::closed || reason.code != websocket::close_code::none) {
+      return Status::error(ErrorCode::kUnavailable,
+                           "the server closed the connection" +
+                               (reason.reason.empty() ? std::string() : ": " + std::string(reason.reason.c_str())));
     }
     return Status::error(ErrorCode::kUnavailable, "connection lost: " + ec.message());
   }

@@ -293,6 +293,28 @@ TEST(Protocol, NotifyArrivesWithinASecond) {
   EXPECT_EQ(env.type, sync::proto::MessageType::kNotify);
 }
 
+TEST(Protocol, ShutdownClosesSessionsWithGoingAway) {
+  testing::TempDir dir;
+  ServerHarness server(dir / "server");
+  const auto token = server.addUser("an", {"xa-01"});
+  RawSession s(server.url(), token);
+  sync::proto::Hello hello;
+  hello.device.bytes[0] = 42;
+  s.send(hello, 1);
+  EXPECT_EQ(s.receive().type, sync::proto::MessageType::kWelcome);
+  // The device is reading (waiting for a notify) when the server stops.
+  Result<std::string> after = Status::error(ErrorCode::kInternal, "not read");
+  std::thread reader([&] { after = s.transport().receive(std::chrono::seconds(10)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto start = std::chrono::steady_clock::now();
+  server.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3))
+      << "a device that answers the close does not hold the shutdown";
+  reader.join();
+  ASSERT_FALSE(after.isOk());
+  EXPECT_NE(after.status().message().find("server stopping"), std::string::npos) << after.status().message();
+}
+
 TEST(Protocol, GarbageGetsAnErrorAndTheServerServesOthers) {
   testing::TempDir dir;
   ServerHarness server(dir / "server");
