@@ -348,7 +348,9 @@ Status LocalStore::applyResults(const std::vector<sync::proto::ChangeResult>& re
   }
   for (const auto& [rkey, local] : touched) batch.put(Column::kRecords, rkey, sync::encode(local));
   if (batch.empty()) return Status::ok();
-  return store_->commit(batch, Durability::kSynced);
+  // Buffered is enough: if a power cut loses this batch, the entries are still in the outbox and
+  // are pushed again; the server answers a replayed change with its first result.
+  return store_->commit(batch, Durability::kBuffered);
 }
 
 Status LocalStore::applyPull(const sync::proto::PullBatch& pulled) {
