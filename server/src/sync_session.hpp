@@ -1,24 +1,22 @@
 // One device's WebSocket session. Like Beast's chat example: a strand per session (the socket's
 // executor), shared_from_this() bound into every handler, one read and one write in flight, and a
 // bounded send queue (a device that does not read is closed rather than allowed to eat memory).
-//
-// Message flow: hello -> welcome; then any number of pull and push requests, pushes pipelined up
-// to the window in Limits. Push results are sent only after the writer's durable commit.
+// What the messages mean is SyncHandler's business; this class only moves frames.
 #pragma once
 
 #include <deque>
 #include <memory>
-#include <set>
+#include <optional>
 #include <string>
 
 #include "communesync/server/http_handler.hpp"
-#include "communesync/sync/messages.hpp"
+#include "communesync/server/sync_handler.hpp"
 #include "context.hpp"
 #include "net.hpp"
 
 namespace communesync::server {
 
-class SyncSession : public std::enable_shared_from_this<SyncSession> {
+class SyncSession : public std::enable_shared_from_this<SyncSession>, private PushSink {
  public:
   SyncSession(tcp::socket&& socket, ServerContext& context, User user);
   //! Completes the WebSocket handshake for the already-read upgrade request, then serves.
@@ -29,14 +27,12 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
   void closeGoingAway();
 
  private:
+  // PushSink: hands the job to the writer; the result comes back on this session's strand.
+  bool submit(std::shared_ptr<PushJob> job, std::function<void(const Status&)> done) override;
+
   void onAccept(beast::error_code ec);
   void doRead();
   void onRead(beast::error_code ec, std::size_t bytes);
-  void handle(const sync::proto::Envelope& envelope);
-  void onHello(const sync::proto::Envelope& envelope);
-  void onPush(const sync::proto::Envelope& envelope);
-  void onPull(const sync::proto::Envelope& envelope);
-  void sendError(std::uint64_t request_id, const Status& status);
   void send(std::string frame);
   void doWrite();
   void onWrite(beast::error_code ec, std::size_t bytes);
@@ -46,12 +42,8 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
   beast::flat_buffer buffer_;
   ServerContext& context_;
   User user_;
-  std::set<sync::Scope, std::less<>> scopes_;
-  sync::DeviceId device_;
-  bool hello_done_ = false;
-  bool notify_pending_ = false;
+  std::optional<SyncHandler> handler_;
   bool closing_ = false;
-  std::uint32_t pushes_in_flight_ = 0;
   std::deque<std::string> queue_;
 };
 

@@ -1,0 +1,171 @@
+#include "communesync/server/sync_handler.hpp"
+
+#include <algorithm>
+
+#include "communesync/server/tuning.hpp"
+#include "communesync/sync/frame.hpp"
+
+namespace communesync::server {
+namespace {
+
+namespace proto = sync::proto;
+
+proto::Limits serverLimits() {
+  return proto::Limits{tuning::kMaxMessageBytes, tuning::kMaxChangesPerPush, tuning::kMaxPushesInFlight,
+                       tuning::kMaxPullBytes};
+}
+
+proto::ChangeResult rejectedResult(const sync::ChangeId& id, ErrorCode code, std::string reason) {
+  return proto::ChangeResult{id, proto::Outcome::kRejected, 0, static_cast<std::uint16_t>(code), std::move(reason),
+                             false};
+}
+
+}  // namespace
+
+SyncHandler::SyncHandler(ServerStore& store, PushSink& sink, User user, Send send, Clock clock,
+                         std::function<void()> joined)
+    : store_(store),
+      sink_(sink),
+      user_(std::move(user)),
+      scopes_(user_.scopes.begin(), user_.scopes.end()),
+      send_(std::move(send)),
+      clock_(std::move(clock)),
+      joined_(std::move(joined)) {}
+
+Status SyncHandler::handle(const proto::Envelope& envelope) {
+  switch (envelope.type) {
+    case proto::MessageType::kHello: return onHello(envelope);
+    case proto::MessageType::kPush: onPush(envelope); return Status::ok();
+    case proto::MessageType::kPull: onPull(envelope); return Status::ok();
+    default:
+      sendError(envelope.request_id, Status::error(ErrorCode::kProtocol, std::string("a device may not send ") +
+                                                                             proto::messageTypeName(envelope.type)));
+      return Status::ok();
+  }
+}
+
+void SyncHandler::undecodable(const Status& status) { sendError(0, status); }
+
+Status SyncHandler::onHello(const proto::Envelope& envelope) {
+  auto hello = proto::unwrap<proto::Hello>(envelope);
+  if (!hello) {
+    sendError(envelope.request_id, hello.status());
+    return Status::ok();
+  }
+  if (hello->protocol_version != proto::kProtocolVersion) {
+    auto s = Status::error(ErrorCode::kProtocol, "protocol version " + std::to_string(hello->protocol_version) +
+                                                     " is not spoken here; update the app");
+    sendError(envelope.request_id, s);
+    return s;
+  }
+  if (hello->device.isNil()) {
+    sendError(envelope.request_id, Status::error(ErrorCode::kProtocol, "no device id"));
+    return Status::ok();
+  }
+  if (hello_done_ && hello->device != device_) {
+    sendError(envelope.request_id, Status::error(ErrorCode::kProtocol, "a session serves one device"));
+    return Status::ok();
+  }
+  const auto now = clock_().count();
+  if (auto s = store_.recordDeviceContact(hello->device, user_.name, now); !s) {
+    sendError(envelope.request_id, s);
+    return s;
+  }
+  device_ = hello->device;
+  if (!hello_done_ && joined_) joined_();
+  hello_done_ = true;
+  proto::Welcome welcome;
+  welcome.device = device_;
+  welcome.user = user_.name;
+  welcome.scopes = user_.scopes;
+  welcome.server_time_ms = now;
+  welcome.incarnation = store_.incarnationId();
+  welcome.server_seq = store_.lastSeq();
+  welcome.limits = serverLimits();
+  send_(proto::frameOf(welcome, envelope.request_id));
+  return Status::ok();
+}
+
+void SyncHandler::onPush(const proto::Envelope& envelope) {
+  if (!hello_done_) return sendError(envelope.request_id, Status::error(ErrorCode::kProtocol, "hello first"));
+  auto push = proto::unwrap<proto::Push>(envelope);
+  if (!push) return sendError(envelope.request_id, push.status());
+  if (push->changes.size() > tuning::kMaxChangesPerPush) {
+    return sendError(envelope.request_id,
+                     Status::error(ErrorCode::kLimitExceeded, std::to_string(push->changes.size()) +
+                                                                  " changes in one push; the limit is " +
+                                                                  std::to_string(tuning::kMaxChangesPerPush)));
+  }
+  if (*pushes_in_flight_ >= tuning::kMaxPushesInFlight) {
+    return sendError(envelope.request_id, Status::error(ErrorCode::kBusy, "too many pushes in flight; wait for results"));
+  }
+
+  // Check each change here; only good ones go to the sink. Results keep the push's order.
+  const std::size_t n = push->changes.size();
+  auto results = std::make_shared<std::vector<proto::ChangeResult>>(n);
+  auto positions = std::make_shared<std::vector<std::size_t>>();
+  auto job = std::make_shared<PushJob>();
+  job->user = user_.name;
+  job->writable = scopes_;
+  job->restore = push->restore;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto& change = push->changes[i];
+    const auto id = change.id;
+    if (id.device != device_) {
+      (*results)[i] = rejectedResult(id, ErrorCode::kForbidden, "a change of another device cannot be pushed by this one");
+      continue;
+    }
+    auto valid = sync::validateChange(std::move(change), push->restore);
+    if (!valid) {
+      (*results)[i] = rejectedResult(id, valid.status().code(), valid.status().message());
+      continue;
+    }
+    job->changes.push_back(std::move(valid).value());
+    positions->push_back(i);
+  }
+
+  const auto request_id = envelope.request_id;
+  auto send = send_;
+  if (job->changes.empty()) return send(proto::frameOf(proto::PushResult{std::move(*results)}, request_id));
+
+  ++*pushes_in_flight_;
+  auto in_flight = pushes_in_flight_;
+  auto done = [job, results, positions, request_id, send, in_flight](const Status& status) {
+    --*in_flight;
+    if (!status) {
+      proto::Error error{static_cast<std::uint16_t>(ErrorCode::kBusy), "the server could not commit: " + status.message(),
+                         true};
+      return send(proto::frameOf(error, request_id));
+    }
+    for (std::size_t k = 0; k < positions->size(); ++k) (*results)[(*positions)[k]] = job->results[k];
+    send(proto::frameOf(proto::PushResult{std::move(*results)}, request_id));
+  };
+  if (!sink_.submit(job, std::move(done))) {
+    --*pushes_in_flight_;
+    sendError(request_id, Status::error(ErrorCode::kBusy, "the server is busy or stopping; retry shortly"));
+  }
+}
+
+void SyncHandler::onPull(const proto::Envelope& envelope) {
+  if (!hello_done_) return sendError(envelope.request_id, Status::error(ErrorCode::kProtocol, "hello first"));
+  auto pull = proto::unwrap<proto::Pull>(envelope);
+  if (!pull) return sendError(envelope.request_id, pull.status());
+  notify_pending_ = false;
+  const auto max_bytes = std::clamp<std::uint64_t>(pull->max_bytes, 1024, tuning::kMaxPullBytes);
+  auto batch = store_.pull(user_.scopes, pull->checkpoints, max_bytes);
+  if (!batch) return sendError(envelope.request_id, batch.status());
+  send_(proto::frameOf(*batch, envelope.request_id));
+}
+
+void SyncHandler::notify(std::uint64_t seq) {
+  if (!hello_done_ || notify_pending_) return;
+  notify_pending_ = true;
+  send_(proto::frameOf(proto::Notify{seq}, 0));
+}
+
+void SyncHandler::sendError(std::uint64_t request_id, const Status& status) {
+  proto::Error error{static_cast<std::uint16_t>(status.code()), status.message(), status.retryable()};
+  send_(proto::frameOf(error, request_id));
+}
+
+}  // namespace communesync::server
