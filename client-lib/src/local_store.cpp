@@ -119,22 +119,27 @@ std::string newRecordId(std::chrono::milliseconds now) {
   return sync::toHex(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
 }
 
-Result<std::unique_ptr<LocalStore>> LocalStore::open(const std::filesystem::path& path) {
+Result<std::unique_ptr<LocalStore>> LocalStore::open(const std::filesystem::path& path,
+                                                     std::optional<sync::DeviceId> new_device) {
   if (sodium_init() < 0) return Status::error(ErrorCode::kInternal, "libsodium failed to initialise");
   auto store = storage::Store::open(path, storage::StoreOptions::forDevice());
   if (!store) return store.status();
   std::unique_ptr<LocalStore> out(new LocalStore(std::move(store).value()));
-  CS_RETURN_IF_ERROR(out->load());
+  CS_RETURN_IF_ERROR(out->load(new_device));
   return out;
 }
 
-Status LocalStore::load() {
+Status LocalStore::load(std::optional<sync::DeviceId> new_device) {
   auto device = store_->get(Column::kMeta, kDeviceKey);
   if (!device) return device.status();
   if (device->has_value() && (*device)->size() == 16) {
     std::copy((*device)->begin(), (*device)->end(), reinterpret_cast<char*>(device_.bytes.data()));
   } else {
-    randombytes_buf(device_.bytes.data(), device_.bytes.size());
+    if (new_device) {
+      device_ = *new_device;
+    } else {
+      randombytes_buf(device_.bytes.data(), device_.bytes.size());
+    }
     storage::WriteBatch batch;
     batch.put(Column::kMeta, kDeviceKey, device_.raw());
     CS_RETURN_IF_ERROR(store_->commit(batch, Durability::kSynced));

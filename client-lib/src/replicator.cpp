@@ -11,7 +11,7 @@ namespace {
 namespace proto = sync::proto;
 using Clock = std::chrono::system_clock;
 
-std::chrono::milliseconds nowMs() {
+std::chrono::milliseconds systemNow() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch());
 }
 
@@ -20,7 +20,8 @@ class Session {
   Session(LocalStore& store, Transport& transport, const SyncOptions& options, SyncReport& report)
       : store_(store), transport_(transport), options_(options), report_(report),
         timeout_(options.reply_timeout.count() > 0 ? options.reply_timeout
-                                                   : std::chrono::milliseconds(tuning::kReplyTimeout)) {}
+                                                   : std::chrono::milliseconds(tuning::kReplyTimeout)),
+        clock_(options.clock ? options.clock : systemNow) {}
 
   Status run() {
     progress(SyncProgress::Phase::kConnecting);
@@ -29,7 +30,7 @@ class Session {
     CS_RETURN_IF_ERROR(push());
     CS_RETURN_IF_ERROR(pull());
     progress(SyncProgress::Phase::kDone);
-    return store_.setLastSync(nowMs());
+    return store_.setLastSync(clock_());
   }
 
   const proto::Welcome& welcome() const { return welcome_; }
@@ -80,14 +81,14 @@ class Session {
     proto::Hello hello;
     hello.device = store_.deviceId();
     hello.client_version = options_.client_version;
-    const auto sent_at = nowMs();
+    const auto sent_at = clock_();
     hello.device_time_ms = sent_at.count();
     CS_RETURN_IF_ERROR(send(hello, next_request_++));
     auto reply = receive();
     if (!reply) return reply.status();
     auto welcome = proto::unwrap<proto::Welcome>(*reply);
     if (!welcome) return welcome.status();
-    const auto received_at = nowMs();
+    const auto received_at = clock_();
     // The server read its clock about halfway through the round trip.
     const auto device_mid = sent_at + (received_at - sent_at) / 2;
     CS_RETURN_IF_ERROR(store_.setClockOffset(std::chrono::milliseconds(welcome->server_time_ms) - device_mid));
@@ -139,7 +140,7 @@ class Session {
       }
       auto result = proto::unwrap<proto::PushResult>(*reply);
       if (!result) return result.status();
-      CS_RETURN_IF_ERROR(store_.applyResults(result->results, nowMs()));
+      CS_RETURN_IF_ERROR(store_.applyResults(result->results, clock_()));
       in_flight.erase(reply->request_id);
       for (const auto& r : result->results) {
         if (r.outcome == proto::Outcome::kAccepted) {
@@ -179,6 +180,7 @@ class Session {
   const SyncOptions& options_;
   SyncReport& report_;
   std::chrono::milliseconds timeout_;
+  std::function<std::chrono::milliseconds()> clock_;
   SyncProgress progress_;
   proto::Limits limits_;
   proto::Welcome welcome_;

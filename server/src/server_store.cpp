@@ -451,4 +451,28 @@ Result<std::vector<sync::Change>> ServerStore::logForTesting() const {
   return out;
 }
 
+Result<std::vector<sync::Record>> ServerStore::recordsForTesting() const {
+  std::vector<sync::Record> out;
+  auto cursor = store_.scan(Column::kRecords, "", "");
+  for (; cursor.valid(); cursor.next()) {
+    auto stored = sync::decode<StoredRecord>(cursor.value());
+    if (!stored) return stored.status();
+    out.push_back(std::move(stored->record));
+  }
+  CS_RETURN_IF_ERROR(cursor.status());
+  return out;
+}
+
+Result<std::vector<sync::Conflict>> ServerStore::conflictsForTesting() const {
+  std::vector<sync::Conflict> out;
+  auto cursor = store_.scanPrefix(Column::kConflicts, "s");
+  for (; cursor.valid(); cursor.next()) {
+    auto conflict = sync::decode<sync::Conflict>(cursor.value());
+    if (!conflict) return conflict.status();
+    out.push_back(std::move(conflict).value());
+  }
+  CS_RETURN_IF_ERROR(cursor.status());
+  return out;
+}
+
 }  // namespace communesync::server

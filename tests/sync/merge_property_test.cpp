@@ -12,6 +12,7 @@
 
 #include "communesync/sync/hybrid_clock.hpp"
 #include "communesync/sync/merge.hpp"
+#include "merge_oracle.hpp"
 #include "sync_builders.hpp"
 #include "temp_dir.hpp"
 
@@ -129,58 +130,8 @@ Outcome deliver(const std::vector<Change>& history, std::mt19937_64& rng) {
   return out;
 }
 
-std::string conflictId(const RecordKey& key, const std::string& field, const Stamp& lost) {
-  Conflict c;
-  c.key = key;
-  c.field = field;
-  c.lost.stamp = lost;
-  return c.id();
-}
-
 void checkOracle(const std::vector<Change>& history, const Outcome& out) {
-  for (const auto& c : history) {
-    const Record& r = out.records.at(c.key);
-    for (const auto& a : c.assignments) {
-      // A value never loses to an older stamp.
-      Stamp max;
-      for (const auto& other : history) {
-        if (other.key != c.key) continue;
-        for (const auto& b : other.assignments) {
-          if (b.field == a.field && b.stamp > max) max = b.stamp;
-        }
-      }
-      ASSERT_EQ(r.fields.at(a.field).stamp, max) << "field " << a.field;
-
-      const bool visible = !r.deleted() && r.fields.at(a.field).stamp == a.stamp;
-      bool seen_later = false;
-      for (const auto& other : history) {
-        if (other.key != c.key) continue;
-        for (const auto& b : other.assignments) seen_later |= b.field == a.field && b.seen == a.stamp;
-        if (other.deletion) {
-          auto it = other.deletion->seen.find(a.field);
-          seen_later |= it != other.deletion->seen.end() && it->second == a.stamp;
-        }
-      }
-      if (!visible && !seen_later) {
-        ASSERT_TRUE(out.conflict_ids.count(conflictId(c.key, a.field, a.stamp)))
-            << "write " << a.stamp.toString() << " to " << c.key.id << "." << a.field
-            << " lost to a concurrent write and is in no conflict";
-      }
-    }
-  }
-  for (const auto& [key, r] : out.records) {
-    Stamp max_delete;
-    bool delete_seen = false;
-    for (const auto& c : history) {
-      if (c.key == key && c.deletion && c.deletion->stamp > max_delete) max_delete = c.deletion->stamp;
-    }
-    ASSERT_EQ(r.tombstone.stamp, max_delete);
-    for (const auto& c : history) delete_seen |= c.key == key && !max_delete.isZero() && c.seen_tombstone == max_delete;
-    if (!max_delete.isZero() && !r.deleted() && !delete_seen) {
-      ASSERT_TRUE(out.conflict_ids.count(conflictId(key, "", max_delete)))
-          << "the delete of " << key.id << " lost to a concurrent edit and is in no conflict";
-    }
-  }
+  ASSERT_EQ(testing::checkMergeOracle(history, out.records, out.conflict_ids), "");
 }
 
 TEST(MergeProperty, AnyOrderAnyDuplicatesSameStateAndNothingSilentlyLost) {

@@ -55,7 +55,10 @@ class LocalStore {
  public:
   //! Opens or creates the store at `path` (a new store gets a random device id).
   //! Errors: storage's (kLocked if another process has it, ...).
-  static Result<std::unique_ptr<LocalStore>> open(const std::filesystem::path& path);
+  //! `new_device` fixes the device id of a store created now (simulations replay by seed);
+  //! an existing store keeps its own.
+  static Result<std::unique_ptr<LocalStore>> open(const std::filesystem::path& path,
+                                                  std::optional<sync::DeviceId> new_device = std::nullopt);
 
   const sync::DeviceId& deviceId() const { return device_; }
 
@@ -101,7 +104,7 @@ class LocalStore {
 
  private:
   explicit LocalStore(std::unique_ptr<storage::Store> store) : store_(std::move(store)) {}
-  Status load();
+  Status load(std::optional<sync::DeviceId> new_device);
 
   std::unique_ptr<storage::Store> store_;
   sync::DeviceId device_;

@@ -28,6 +28,8 @@ struct SyncOptions {
   const std::atomic<bool>* cancel = nullptr;              //!< set to true to stop at the next message
   std::chrono::milliseconds reply_timeout{0};             //!< 0: tuning::kReplyTimeout
   std::string client_version = "communesync/0.1";
+  //! The device's clock (uncorrected); the system clock if empty. Simulations inject theirs.
+  std::function<std::chrono::milliseconds()> clock;
 };
 
 struct SyncReport {

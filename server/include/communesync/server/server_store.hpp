@@ -83,6 +83,10 @@ class ServerStore {
 
   //! Every change in the log, in order (for tests and audits; reads the whole log).
   Result<std::vector<sync::Change>> logForTesting() const;
+  //! Every record, deleted ones included, by key (for tests; reads the whole store).
+  Result<std::vector<sync::Record>> recordsForTesting() const;
+  //! Every conflict (for tests; reads the whole store).
+  Result<std::vector<sync::Conflict>> conflictsForTesting() const;
 
  private:
   explicit ServerStore(storage::Store& store) : store_(store) {}
