@@ -320,6 +320,18 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, std:
             old_seq = (*current)->seq;
           }
           auto merged = sync::merge(before, change, now_ms);
+          StoredRecord stored{std::move(merged.record), seq + 1};
+          std::string encoded = sync::encode(stored);
+          if (encoded.size() > sync::tuning::kMaxRecordBytes) {
+            result = rejected(change.id, ErrorCode::kLimitExceeded,
+                              "record " + change.key.collection + "/" + change.key.id + " would grow to " +
+                                  std::to_string(encoded.size()) + " bytes; the limit is " +
+                                  std::to_string(sync::tuning::kMaxRecordBytes));
+            batch.put(Column::kIdempotency, idem_key, sync::encode(result));
+            overlay.putResult(idem_key, result);
+            job->results.push_back(std::move(result));
+            continue;
+          }
           ++seq;
           result.outcome = Outcome::kAccepted;
           result.server_seq = seq;
@@ -328,8 +340,7 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, std:
           // writes all lost: the pushing device then pulls the record and drops its local overlay.
           if (old_seq != 0) batch.erase(Column::kScopeIndex, scopeIndexKey(change.scope, old_seq));
           batch.put(Column::kScopeIndex, scopeIndexKey(change.scope, seq), key);
-          StoredRecord stored{std::move(merged.record), seq};
-          batch.put(Column::kRecords, key, sync::encode(stored));
+          batch.put(Column::kRecords, key, encoded);
           overlay.putRecord(key, std::move(stored));
           group_touched.insert(change.scope);
           for (auto& conflict : merged.conflicts) {

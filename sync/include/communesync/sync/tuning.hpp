@@ -22,6 +22,9 @@ inline constexpr std::size_t kMaxValueDepth = 16;
 inline constexpr std::size_t kMaxValueElements = 10'000;
 //! One encoded change.
 inline constexpr std::size_t kMaxChangeBytes = 1024 * 1024;
+//! One merged record, encoded. A change that would make a record larger is rejected, so that any
+//! record fits in a pull batch (and a device never meets a record it cannot receive).
+inline constexpr std::size_t kMaxRecordBytes = 1024 * 1024;
 
 //! Frames smaller than this are sent uncompressed (zstd's header would not pay for itself).
 inline constexpr std::size_t kCompressAboveBytes = 256;

@@ -1,0 +1,162 @@
+#include "communesync/server/server_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include "communesync/sync/tuning.hpp"
+#include "sync_builders.hpp"
+#include "temp_dir.hpp"
+
+namespace communesync::server {
+namespace {
+
+using sync::Value;
+using testing::edit;
+using testing::stampAt;
+
+class ServerStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = storage::Store::open(dir_ / "db");
+    ASSERT_TRUE(s.isOk());
+    store_ = std::move(s).value();
+    auto d = ServerStore::open(*store_);
+    ASSERT_TRUE(d.isOk());
+    data_ = std::move(d).value();
+  }
+
+  std::vector<sync::proto::ChangeResult> push(std::vector<sync::Change> changes, std::set<sync::Scope, std::less<>> writable = {"xa-01"}) {
+    PushJob job;
+    job.user = "u";
+    job.writable = std::move(writable);
+    job.changes = std::move(changes);
+    std::vector<PushJob*> jobs{&job};
+    std::set<sync::Scope, std::less<>> touched;
+    EXPECT_TRUE(data_->apply(jobs, 1'700'000'000'000, touched).isOk());
+    return job.results;
+  }
+
+  sync::Change change(std::uint8_t device, std::uint64_t seq, const std::string& id, const std::string& scope,
+                      std::int64_t wall) {
+    auto c = edit(device, seq, "head", Value("v" + std::to_string(seq)), stampAt(wall, device));
+    c.key.id = id;
+    c.scope = scope;
+    return c;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<ServerStore> data_;
+};
+
+TEST_F(ServerStoreTest, AcceptsWithIncreasingSequenceAndReplaysTheFirstResult) {
+  auto r = push({change(1, 1, "a", "xa-01", 100), change(1, 2, "b", "xa-01", 101)});
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].outcome, sync::proto::Outcome::kAccepted);
+  EXPECT_EQ(r[0].server_seq, 1u);
+  EXPECT_EQ(r[1].server_seq, 2u);
+  EXPECT_EQ(data_->lastSeq(), 2u);
+  auto again = push({change(1, 1, "a", "xa-01", 100)});
+  EXPECT_EQ(again[0].server_seq, 1u) << "the first result, not a new sequence";
+  EXPECT_EQ(data_->lastSeq(), 2u);
+  EXPECT_EQ(data_->logForTesting()->size(), 2u);
+}
+
+TEST_F(ServerStoreTest, RejectsScopesNotWritableAndRecordsMovingUnits) {
+  auto r = push({change(1, 1, "a", "xa-02", 100), change(1, 2, "b", "xa-01", 101)});
+  EXPECT_EQ(r[0].outcome, sync::proto::Outcome::kRejected);
+  EXPECT_EQ(r[0].code, static_cast<std::uint16_t>(ErrorCode::kForbidden));
+  EXPECT_NE(r[0].reason.find("xa-02"), std::string::npos);
+  EXPECT_EQ(r[1].outcome, sync::proto::Outcome::kAccepted) << "the rest of the push goes in";
+  auto moved = push({change(1, 3, "b", "xa-02", 102)}, {"xa-01", "xa-02"});
+  EXPECT_EQ(moved[0].outcome, sync::proto::Outcome::kRejected);
+}
+
+TEST_F(ServerStoreTest, ARecordOverTheSizeLimitIsRefusedAlone) {
+  std::vector<sync::Change> changes;
+  const std::string big(200 * 1024, 'x');
+  for (int i = 0; i < 6; ++i) {
+    auto c = edit(1, static_cast<std::uint64_t>(i + 1), "f" + std::to_string(i), Value(big), stampAt(100 + i, 1));
+    c.key.id = "huge";
+    changes.push_back(c);
+  }
+  changes.push_back(change(1, 7, "small", "xa-01", 200));
+  auto r = push(changes);
+  EXPECT_EQ(r[4].outcome, sync::proto::Outcome::kAccepted);
+  EXPECT_EQ(r[5].outcome, sync::proto::Outcome::kRejected);
+  EXPECT_EQ(r[5].code, static_cast<std::uint16_t>(ErrorCode::kLimitExceeded));
+  EXPECT_EQ(r[6].outcome, sync::proto::Outcome::kAccepted) << "everything behind it goes in";
+}
+
+TEST_F(ServerStoreTest, PullReturnsOnlyGrantedScopesInBoundedBatchesFromTheCheckpoint) {
+  for (int i = 0; i < 50; ++i) {
+    push({change(1, static_cast<std::uint64_t>(2 * i + 1), "a" + std::to_string(i), "xa-01", 100 + i),
+          change(1, static_cast<std::uint64_t>(2 * i + 2), "b" + std::to_string(i), "xa-02", 100 + i)},
+         {"xa-01", "xa-02"});
+  }
+  sync::proto::Checkpoints cp;
+  std::set<std::string> seen;
+  int batches = 0;
+  for (;;) {
+    auto b = data_->pull({"xa-01"}, cp, 1024);
+    ASSERT_TRUE(b.isOk());
+    ++batches;
+    for (const auto& r : b->records) {
+      EXPECT_EQ(r.scope, "xa-01");
+      EXPECT_TRUE(seen.insert(r.key.id).second) << "sent twice: " << r.key.id;
+    }
+    cp = b->checkpoints;
+    if (!b->more) break;
+    ASSERT_LT(batches, 100);
+  }
+  EXPECT_EQ(seen.size(), 50u);
+  EXPECT_GT(batches, 2) << "1 KB batches";
+  EXPECT_EQ(cp.at("xa-01"), data_->lastSeq());
+  auto nothing = data_->pull({"xa-01"}, cp, 1 << 20);
+  EXPECT_TRUE(nothing->records.empty());
+  EXPECT_FALSE(nothing->more);
+
+  // Ten edits of one record arrive as one.
+  for (int i = 0; i < 10; ++i) {
+    auto c = change(2, static_cast<std::uint64_t>(i + 1), "a0", "xa-01", 1000 + i);
+    c.assignments[0].seen = i == 0 ? sync::Stamp{} : stampAt(1000 + i - 1, 2);
+    push({c});
+  }
+  auto ten = data_->pull({"xa-01"}, cp, 1 << 20);
+  ASSERT_EQ(ten->records.size(), 1u);
+  EXPECT_EQ(*ten->records[0].fields.at("head").value.get<std::string>(), "v10");
+}
+
+TEST_F(ServerStoreTest, ConflictsTravelWithTheirScope) {
+  push({change(1, 1, "a", "xa-01", 100)});
+  auto mine = change(2, 1, "a", "xa-01", 200);
+  push({mine});  // did not see device 1's write
+  auto b = data_->pull({"xa-01"}, {}, 1 << 20);
+  ASSERT_EQ(b->conflicts.size(), 1u);
+  EXPECT_EQ(b->conflicts[0].field, "head");
+  auto other = data_->pull({"xa-02"}, {}, 1 << 20);
+  EXPECT_TRUE(other->conflicts.empty());
+  EXPECT_TRUE(other->records.empty());
+}
+
+TEST_F(ServerStoreTest, UsersAndTokens) {
+  auto admin = data_->ensureAdminToken();
+  ASSERT_TRUE(admin.isOk() && admin->has_value());
+  EXPECT_TRUE(data_->isAdminToken(**admin));
+  EXPECT_FALSE(data_->isAdminToken("nope"));
+  EXPECT_FALSE(data_->ensureAdminToken()->has_value()) << "made once";
+  auto token = data_->createUser("an", {"xa-01"});
+  ASSERT_TRUE(token.isOk());
+  auto user = data_->userForToken(*token);
+  ASSERT_TRUE(user->has_value());
+  EXPECT_EQ((*user)->name, "an");
+  EXPECT_FALSE(data_->createUser("an", {"xa-01"}).isOk());
+  EXPECT_FALSE(data_->createUser("b", {}).isOk());
+  EXPECT_FALSE(data_->userForToken("wrong")->has_value());
+  sync::DeviceId d;
+  d.bytes[0] = 1;
+  EXPECT_TRUE(data_->recordDeviceContact(d, "an", 1).isOk());
+  EXPECT_EQ(data_->recordDeviceContact(d, "someone-else", 2).code(), ErrorCode::kForbidden);
+}
+
+}  // namespace
+}  // namespace communesync::server
