@@ -56,7 +56,8 @@ std::optional<ServerChild> startServer(const fs::path& self, const fs::path& dat
   const int rc = posix_spawn(&child.pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return std::nullopt;
-  for (int i = 0; i < 100 && !fs::exists(data / "admin.token"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 0; i < 100 && !fs::exists(data / "admin.token"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   return child;
 }
@@ -141,7 +142,8 @@ int main(int argc, char** argv) {
     std::vector<double> put_ms;
     for (std::size_t i = 0; i < records; ++i) {
       const auto start = Clock::now();
-      auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+      auto now =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
       auto id = (*writer)->put("household", "", "xa-01", tools::surveyFields(rng), now);
       if (!id) {
         std::cerr << id.status().toString() << "\n";

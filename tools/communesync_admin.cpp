@@ -95,8 +95,8 @@ int main(int argc, char** argv) {
 
   try {
     if (*add) {
-      auto [status, body] = request(*target, http::verb::post, "/admin/users", token,
-                                    json{{"name", name}, {"scopes", scopes}}.dump());
+      auto [status, body] =
+          request(*target, http::verb::post, "/admin/users", token, json{{"name", name}, {"scopes", scopes}}.dump());
       json j = json::parse(body, nullptr, false);
       if (status != 201 || j.is_discarded() || !j.contains("token")) {
         std::string message = (!j.is_discarded() && j.contains("message")) ? j["message"].get<std::string>() : body;

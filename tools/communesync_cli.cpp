@@ -5,9 +5,9 @@
 //   put COLLECTION [--id ID] [--scope UNIT] FIELD=VALUE... FIELD:=JSON...
 //   get COLLECTION ID | list COLLECTION | delete COLLECTION ID
 //   sync [--json] | status [--json] | export
-#include <CLI/CLI.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <atomic>
 #include <csignal>
@@ -101,7 +101,8 @@ Result<std::pair<std::string, sync::Value>> parseAssignment(const std::string& a
     if (eq == 1) return Status::error(ErrorCode::kInvalidArgument, "'" + arg + "' has no field name");
     json j = json::parse(arg.substr(eq + 1), nullptr, false);
     if (j.is_discarded()) {
-      return Status::error(ErrorCode::kInvalidArgument, "'" + arg.substr(eq + 1) + "' is not JSON (for text use FIELD=VALUE)");
+      return Status::error(ErrorCode::kInvalidArgument,
+                           "'" + arg.substr(eq + 1) + "' is not JSON (for text use FIELD=VALUE)");
     }
     auto v = client::valueFromJson(j);
     if (!v) return v.status();
@@ -110,7 +111,9 @@ Result<std::pair<std::string, sync::Value>> parseAssignment(const std::string& a
   return std::make_pair(arg.substr(0, eq), sync::Value(arg.substr(eq + 1)));
 }
 
-void printRecord(const sync::Record& r) { std::cout << client::recordToJson(r).dump() << "\n"; }
+void printRecord(const sync::Record& r) {
+  std::cout << client::recordToJson(r).dump() << "\n";
+}
 
 std::string formatTime(std::int64_t ms) {
   if (ms == 0) return "never";
@@ -239,8 +242,10 @@ int main(int argc, char** argv) {
       json j = {{"pending", st->pending}, {"last_sync_ms", st->last_sync_ms}, {"device", local.deviceId().hex()}};
       j["rejected"] = json::array();
       for (const auto& r : st->rejected) {
-        j["rejected"].push_back({{"collection", r.change.key.collection}, {"id", r.change.key.id},
-                                 {"code", errorCodeName(static_cast<ErrorCode>(r.code))}, {"reason", r.reason}});
+        j["rejected"].push_back({{"collection", r.change.key.collection},
+                                 {"id", r.change.key.id},
+                                 {"code", errorCodeName(static_cast<ErrorCode>(r.code))},
+                                 {"reason", r.reason}});
       }
       j["conflicts"] = json::array();
       for (const auto& c : st->conflicts) j["conflicts"].push_back(client::conflictToJson(c));
@@ -263,7 +268,8 @@ int main(int argc, char** argv) {
 
   if (*sync_cmd) {
     auto l = readLogin(home);
-    if (!l || l->server.empty()) return fail("not logged in: run communesync login --server ws://HOST:PORT --token TOKEN");
+    if (!l || l->server.empty())
+      return fail("not logged in: run communesync login --server ws://HOST:PORT --token TOKEN");
     std::signal(SIGINT, [](int) { g_cancel.store(true); });
     const bool tty = ::isatty(STDERR_FILENO) != 0 && !as_json;
     client::SyncOptions options;
@@ -271,7 +277,9 @@ int main(int argc, char** argv) {
     if (tty) {
       options.on_progress = [](const client::SyncProgress& p) {
         switch (p.phase) {
-          case client::SyncProgress::Phase::kConnecting: std::cerr << "\rconnecting…" << std::flush; break;
+          case client::SyncProgress::Phase::kConnecting:
+            std::cerr << "\rconnecting…" << std::flush;
+            break;
           case client::SyncProgress::Phase::kPushing: {
             const int width = 30;
             const int filled = p.to_push == 0 ? width : static_cast<int>(width * p.pushed / p.to_push);
@@ -283,7 +291,9 @@ int main(int argc, char** argv) {
           case client::SyncProgress::Phase::kPulling:
             std::cerr << "\rreceiving " << p.pulled << " records" << std::string(20, ' ') << std::flush;
             break;
-          case client::SyncProgress::Phase::kDone: std::cerr << "\r" << std::string(60, ' ') << "\r" << std::flush; break;
+          case client::SyncProgress::Phase::kDone:
+            std::cerr << "\r" << std::string(60, ' ') << "\r" << std::flush;
+            break;
         }
       };
     }
@@ -291,9 +301,12 @@ int main(int argc, char** argv) {
     auto report = client::syncOnce(local, transport, options);
     if (tty) std::cerr << "\r" << std::string(60, ' ') << "\r";
     if (as_json) {
-      std::cout << json{{"pushed", report.pushed},       {"accepted", report.accepted},
-                        {"rejected", report.rejected},   {"pulled", report.pulled},
-                        {"conflicts", report.conflicts}, {"bytes_sent", report.bytes_sent},
+      std::cout << json{{"pushed", report.pushed},
+                        {"accepted", report.accepted},
+                        {"rejected", report.rejected},
+                        {"pulled", report.pulled},
+                        {"conflicts", report.conflicts},
+                        {"bytes_sent", report.bytes_sent},
                         {"bytes_received", report.bytes_received}}
                        .dump()
                 << "\n";

@@ -13,16 +13,15 @@ namespace communesync::tools {
 
 inline std::map<std::string, sync::Value> surveyFields(std::mt19937_64& rng) {
   static const std::array<const char*, 8> kFamily = {"Lò", "Hà", "Vàng", "Sùng", "Giàng", "Lường", "Nông", "Triệu"};
-  static const std::array<const char*, 8> kGiven = {"Văn Pá", "Thị Mai", "A Dính", "Seo Chứ", "Thị Hoa",
-                                                    "Văn Thắng", "Mí Sử", "Thị Lan"};
+  static const std::array<const char*, 8> kGiven = {"Văn Pá",  "Thị Mai",   "A Dính", "Seo Chứ",
+                                                    "Thị Hoa", "Văn Thắng", "Mí Sử",  "Thị Lan"};
   static const std::array<const char*, 6> kEthnic = {"Thái", "Mông", "Dao", "Tày", "Nùng", "Khơ Mú"};
   static const std::array<const char*, 4> kPoverty = {"ngheo", "can_ngheo", "thoat_ngheo", "khong_ngheo"};
-  static const std::array<const char*, 5> kLivelihood = {"trồng lúa nương", "chăn nuôi bò", "trồng chè",
-                                                          "làm thuê", "trồng ngô"};
+  static const std::array<const char*, 5> kLivelihood = {"trồng lúa nương", "chăn nuôi bò", "trồng chè", "làm thuê",
+                                                         "trồng ngô"};
   static const std::array<const char*, 4> kWish = {"Mong được hỗ trợ bò giống để phát triển kinh tế",
                                                    "Cần vốn vay ưu đãi và tập huấn kỹ thuật",
-                                                   "Mong được hỗ trợ làm nhà vệ sinh",
-                                                   "Cần giống chè và phân bón"};
+                                                   "Mong được hỗ trợ làm nhà vệ sinh", "Cần giống chè và phân bón"};
   auto pick = [&](const auto& a) { return std::string(a[rng() % a.size()]); };
   std::map<std::string, sync::Value> f;
   f["chu_ho"] = pick(kFamily) + " " + pick(kGiven);

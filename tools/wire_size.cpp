@@ -4,10 +4,10 @@
 //   communesync-wiresize [--records N]
 #include <zlib.h>
 
+#include <zstd.h>
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
-#include <zstd.h>
 
 #include "communesync/sync/frame.hpp"
 #include "communesync/sync/hybrid_clock.hpp"
@@ -83,14 +83,16 @@ int main(int argc, char** argv) {
   app.add_option("--records", records, "records to encode (default 10000)");
   CLI11_PARSE(app, argc, argv);
 
-  std::printf("%-28s %10s %12s %12s %14s %14s\n", "records per message", "raw B/rec", "zstd-3 B/rec",
-              "deflate B/rec", "deflate+ctx B/rec", "zstd/deflate CPU");
+  std::printf("%-28s %10s %12s %12s %14s %14s\n", "records per message", "raw B/rec", "zstd-3 B/rec", "deflate B/rec",
+              "deflate+ctx B/rec", "zstd/deflate CPU");
   for (std::size_t per : {std::size_t{1}, std::size_t{10}, std::size_t{100}, std::size_t{500}}) {
     const auto messages = pushPayloads(per == 1 ? std::min<std::size_t>(records, 2000) : records, per);
     const double n = static_cast<double>(per == 1 ? std::min<std::size_t>(records, 2000) : records);
     auto raw = measure(messages, [](const std::string& m) { return m.size(); });
     auto zstd = measure(messages, [](const std::string& m) {
-      return communesync::sync::proto::encodeFrame(communesync::sync::decode<communesync::sync::proto::Envelope>(m).value()).size();
+      return communesync::sync::proto::encodeFrame(
+                 communesync::sync::decode<communesync::sync::proto::Envelope>(m).value())
+          .size();
     });
     auto zstd_only = measure(messages, [](const std::string& m) {
       std::string out(ZSTD_compressBound(m.size()), '\0');

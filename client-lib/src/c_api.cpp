@@ -76,8 +76,7 @@ Status needText(const char* text, const char* what) {
 }
 
 std::chrono::milliseconds now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now().time_since_epoch());
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
 }
 
 }  // namespace
@@ -99,9 +98,13 @@ cs_store* cs_store_open(const char* path, cs_error* error) {
   return out;
 }
 
-void cs_store_close(cs_store* store) { delete store; }
+void cs_store_close(cs_store* store) {
+  delete store;
+}
 
-const char* cs_store_device_id(const cs_store* store) { return store == nullptr ? "" : store->device_hex.c_str(); }
+const char* cs_store_device_id(const cs_store* store) {
+  return store == nullptr ? "" : store->device_hex.c_str();
+}
 
 int cs_record_put(cs_store* store, const char* collection, const char* id, const char* scope, const char* fields_json,
                   char** out_id, cs_error* error) {
@@ -172,7 +175,8 @@ int cs_store_status(cs_store* store, char** out_json, cs_error* error) {
     nlohmann::json j = {{"pending", status->pending}, {"last_sync_ms", status->last_sync_ms}};
     j["rejected"] = nlohmann::json::array();
     for (const auto& r : status->rejected) {
-      j["rejected"].push_back({{"collection", r.change.key.collection}, {"id", r.change.key.id},
+      j["rejected"].push_back({{"collection", r.change.key.collection},
+                               {"id", r.change.key.id},
                                {"code", communesync::errorCodeName(static_cast<ErrorCode>(r.code))},
                                {"reason", r.reason}});
     }
@@ -183,14 +187,18 @@ int cs_store_status(cs_store* store, char** out_json, cs_error* error) {
   });
 }
 
-cs_cancel* cs_cancel_new(void) { return new (std::nothrow) cs_cancel(); }
+cs_cancel* cs_cancel_new(void) {
+  return new (std::nothrow) cs_cancel();
+}
 void cs_cancel_raise(cs_cancel* cancel) {
   if (cancel != nullptr) cancel->raised.store(true);
 }
-void cs_cancel_free(cs_cancel* cancel) { delete cancel; }
+void cs_cancel_free(cs_cancel* cancel) {
+  delete cancel;
+}
 
-int cs_store_sync(cs_store* store, const char* server_url, const char* token, cs_progress_fn on_progress,
-                  void* context, const cs_cancel* cancel, char** out_report_json, cs_error* error) {
+int cs_store_sync(cs_store* store, const char* server_url, const char* token, cs_progress_fn on_progress, void* context,
+                  const cs_cancel* cancel, char** out_report_json, cs_error* error) {
   return guarded(error, [&]() -> Status {
     CS_RETURN_IF_ERROR(needStore(store));
     CS_RETURN_IF_ERROR(needText(server_url, "server_url"));
@@ -206,9 +214,12 @@ int cs_store_sync(cs_store* store, const char* server_url, const char* token, cs
     }
     auto report = client::syncOnce(*store->store, transport, options);
     if (out_report_json != nullptr) {
-      nlohmann::json j = {{"pushed", report.pushed},       {"accepted", report.accepted},
-                          {"rejected", report.rejected},   {"pulled", report.pulled},
-                          {"conflicts", report.conflicts}, {"bytes_sent", report.bytes_sent},
+      nlohmann::json j = {{"pushed", report.pushed},
+                          {"accepted", report.accepted},
+                          {"rejected", report.rejected},
+                          {"pulled", report.pulled},
+                          {"conflicts", report.conflicts},
+                          {"bytes_sent", report.bytes_sent},
                           {"bytes_received", report.bytes_received}};
       *out_report_json = copyString(j.dump());
     }
@@ -216,6 +227,8 @@ int cs_store_sync(cs_store* store, const char* server_url, const char* token, cs
   });
 }
 
-void cs_string_free(char* text) { std::free(text); }
+void cs_string_free(char* text) {
+  std::free(text);
+}
 
 }  // extern "C"

@@ -5,8 +5,8 @@
 #include <algorithm>
 
 #include "communesync/storage/key_codec.hpp"
-#include "communesync/sync/stored.hpp"
 #include "communesync/sync/codec.hpp"
+#include "communesync/sync/stored.hpp"
 #include "communesync/sync/text.hpp"
 #include "communesync/sync/tuning.hpp"
 
@@ -43,7 +43,9 @@ void load(Archive& ar, LocalRecord& r, std::uint32_t) {
 }
 
 template <class Archive>
-void serialize(Archive& ar, PendingChange& p, std::uint32_t) { ar(p.change, sync::codec_detail::Flag{p.restore}); }
+void serialize(Archive& ar, PendingChange& p, std::uint32_t) {
+  ar(p.change, sync::codec_detail::Flag{p.restore});
+}
 
 template <class Archive>
 void serialize(Archive& ar, RejectedChange& r, std::uint32_t) {
@@ -69,9 +71,13 @@ constexpr std::string_view kOffsetKey = "clock_offset_ms";
 constexpr std::string_view kIncarnationKey = "server_incarnation";
 constexpr std::string_view kLastSyncKey = "last_sync_ms";
 
-std::string checkpointKey(const Scope& scope) { return "c" + scope; }
+std::string checkpointKey(const Scope& scope) {
+  return "c" + scope;
+}
 
-std::string int64Bytes(std::int64_t v) { return sync::seqStorageKey(static_cast<std::uint64_t>(v)); }
+std::string int64Bytes(std::int64_t v) {
+  return sync::seqStorageKey(static_cast<std::uint64_t>(v));
+}
 
 // Puts a pending local change on top of a view: the local value shows whatever its stamp
 // (pulled data never hides a pending local edit).
@@ -105,9 +111,13 @@ Status rebuildView(const storage::Store& store, LocalRecord& local, const Record
   return Status::ok();
 }
 
-bool isLive(const LocalRecord& r) { return !r.pending_delete && !r.view.deleted() && !r.view.fields.empty(); }
+bool isLive(const LocalRecord& r) {
+  return !r.pending_delete && !r.view.deleted() && !r.view.fields.empty();
+}
 
-Result<Value> normalized(const Value& v) { return sync::normalizeValue(v); }
+Result<Value> normalized(const Value& v) {
+  return sync::normalizeValue(v);
+}
 
 }  // namespace
 
@@ -272,7 +282,9 @@ Result<std::vector<Record>> LocalStore::list(const std::string& collection) cons
   return out;
 }
 
-Result<std::vector<Record>> LocalStore::all() const { return list(""); }  // keys sort by collection, then id
+Result<std::vector<Record>> LocalStore::all() const {
+  return list("");
+}  // keys sort by collection, then id
 
 Result<LocalStatus> LocalStore::status() const {
   LocalStatus out;
@@ -345,7 +357,8 @@ Status LocalStore::applyResults(const std::vector<sync::proto::ChangeResult>& re
       // (the server moves every accepted record to the head of its scope index).
       local.pending_delete = false;
       if (!local.pending.empty()) {
-        auto last = sync::readDecoded<PendingChange>(*store_, Column::kOutbox, sync::seqStorageKey(local.pending.back()));
+        auto last =
+            sync::readDecoded<PendingChange>(*store_, Column::kOutbox, sync::seqStorageKey(local.pending.back()));
         if (!last) return last.status();
         local.pending_delete = last->has_value() && (*last)->change.deletion.has_value();
       }
@@ -374,7 +387,8 @@ Status LocalStore::applyPull(const sync::proto::PullBatch& pulled) {
     batch.put(Column::kRecords, rkey, sync::encode(local));
   }
   for (const auto& conflict : pulled.conflicts) batch.put(Column::kConflicts, conflict.id(), sync::encode(conflict));
-  for (const auto& [scope, seq] : pulled.checkpoints) batch.put(Column::kDevices, checkpointKey(scope), sync::seqStorageKey(seq));
+  for (const auto& [scope, seq] : pulled.checkpoints)
+    batch.put(Column::kDevices, checkpointKey(scope), sync::seqStorageKey(seq));
   batch.put(Column::kMeta, kClockKey, sync::encode(clock.last()));
   // Buffered: losing a pulled batch to a power cut only means pulling it again; data and checkpoint
   // are in one batch, so the checkpoint never runs ahead of the data.

@@ -32,13 +32,16 @@ namespace {
 
 Result<sync::Value> fromJson(const nlohmann::json& json, std::size_t depth) {
   if (depth > sync::tuning::kMaxValueDepth) {
-    return Status::error(ErrorCode::kLimitExceeded, "value nested deeper than " +
-                                                        std::to_string(sync::tuning::kMaxValueDepth) + " levels");
+    return Status::error(ErrorCode::kLimitExceeded,
+                         "value nested deeper than " + std::to_string(sync::tuning::kMaxValueDepth) + " levels");
   }
   switch (json.type()) {
-    case nlohmann::json::value_t::null: return sync::Value();
-    case nlohmann::json::value_t::boolean: return sync::Value(json.get<bool>());
-    case nlohmann::json::value_t::number_integer: return sync::Value(json.get<std::int64_t>());
+    case nlohmann::json::value_t::null:
+      return sync::Value();
+    case nlohmann::json::value_t::boolean:
+      return sync::Value(json.get<bool>());
+    case nlohmann::json::value_t::number_integer:
+      return sync::Value(json.get<std::int64_t>());
     case nlohmann::json::value_t::number_unsigned: {
       const auto u = json.get<std::uint64_t>();
       if (u > static_cast<std::uint64_t>(INT64_MAX)) {
@@ -46,8 +49,10 @@ Result<sync::Value> fromJson(const nlohmann::json& json, std::size_t depth) {
       }
       return sync::Value(static_cast<std::int64_t>(u));
     }
-    case nlohmann::json::value_t::number_float: return sync::Value(json.get<double>());
-    case nlohmann::json::value_t::string: return sync::Value(json.get<std::string>());
+    case nlohmann::json::value_t::number_float:
+      return sync::Value(json.get<double>());
+    case nlohmann::json::value_t::string:
+      return sync::Value(json.get<std::string>());
     case nlohmann::json::value_t::array: {
       sync::Value::List list;
       for (const auto& e : json) {
@@ -66,13 +71,16 @@ Result<sync::Value> fromJson(const nlohmann::json& json, std::size_t depth) {
       }
       return sync::Value(std::move(map));
     }
-    default: return Status::error(ErrorCode::kInvalidArgument, "unsupported JSON value");
+    default:
+      return Status::error(ErrorCode::kInvalidArgument, "unsupported JSON value");
   }
 }
 
 }  // namespace
 
-Result<sync::Value> valueFromJson(const nlohmann::json& json) { return fromJson(json, 0); }
+Result<sync::Value> valueFromJson(const nlohmann::json& json) {
+  return fromJson(json, 0);
+}
 
 nlohmann::json recordToJson(const sync::Record& record) {
   nlohmann::json fields = nlohmann::json::object();

@@ -18,7 +18,10 @@ std::chrono::milliseconds systemNow() {
 class Session {
  public:
   Session(LocalStore& store, Transport& transport, const SyncOptions& options, SyncReport& report)
-      : store_(store), transport_(transport), options_(options), report_(report),
+      : store_(store),
+        transport_(transport),
+        options_(options),
+        report_(report),
         timeout_(options.reply_timeout.count() > 0 ? options.reply_timeout
                                                    : std::chrono::milliseconds(tuning::kReplyTimeout)),
         clock_(options.clock ? options.clock : systemNow) {}

@@ -71,7 +71,9 @@ struct WebSocketTransport::Impl {
 WebSocketTransport::WebSocketTransport(std::string url, std::string token)
     : impl_(std::make_unique<Impl>()), url_(std::move(url)), token_(std::move(token)) {}
 
-WebSocketTransport::~WebSocketTransport() { close(); }
+WebSocketTransport::~WebSocketTransport() {
+  close();
+}
 
 Status WebSocketTransport::connect() {
   auto url = parseWsUrl(url_);
@@ -94,8 +96,8 @@ Status WebSocketTransport::connect() {
   impl_->ioc.restart();
   impl_->ioc.run();
   if (!done || ec) {
-    return Status::error(ErrorCode::kUnavailable, "cannot reach " + url->host + ":" + url->port + ": " +
-                                                      (ec ? ec.message() : "timed out"));
+    return Status::error(ErrorCode::kUnavailable,
+                         "cannot reach " + url->host + ":" + url->port + ": " + (ec ? ec.message() : "timed out"));
   }
 
   ws.set_option(websocket::stream_base::decorator([this](websocket::request_type& req) {
@@ -142,7 +144,8 @@ Status WebSocketTransport::send(std::string_view frame) {
   });
   if (!impl_->runUntil([&] { return done; }, tuning::kReplyTimeout) || ec) {
     impl_->open = false;
-    return Status::error(ErrorCode::kUnavailable, "connection lost while sending: " + (ec ? ec.message() : "timed out"));
+    return Status::error(ErrorCode::kUnavailable,
+                         "connection lost while sending: " + (ec ? ec.message() : "timed out"));
   }
   sent_ += frame.size();
   return Status::ok();
@@ -159,8 +162,8 @@ Result<std::string> WebSocketTransport::receive(std::chrono::milliseconds timeou
   });
   if (!impl_->runUntil([&] { return done; }, timeout)) {
     impl_->open = false;
-    return Status::error(ErrorCode::kUnavailable, "no answer from the server in " +
-                                                      std::to_string(timeout.count() / 1000) + " s");
+    return Status::error(ErrorCode::kUnavailable,
+                         "no answer from the server in " + std::to_string(timeout.count() / 1000) + " s");
   }
   if (ec) {
     impl_->open = false;

@@ -17,7 +17,8 @@ Status parseListen(const std::string& text, Config& config) {
   auto port_text = std::string_view(text).substr(colon + 1);
   auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port > 65535) {
-    return Status::error(ErrorCode::kInvalidArgument, "--listen: '" + std::string(port_text) + "' is not a port (0-65535)");
+    return Status::error(ErrorCode::kInvalidArgument,
+                         "--listen: '" + std::string(port_text) + "' is not a port (0-65535)");
   }
   config.listen_host = host;
   config.listen_port = static_cast<std::uint16_t>(port);
@@ -33,7 +34,8 @@ Status loadConfigFile(const std::filesystem::path& file, Config& config) {
   } catch (const nlohmann::json::exception& e) {
     return Status::error(ErrorCode::kInvalidArgument, "config file " + file.string() + " is not JSON: " + e.what());
   }
-  if (!j.is_object()) return Status::error(ErrorCode::kInvalidArgument, "config file " + file.string() + ": expected an object");
+  if (!j.is_object())
+    return Status::error(ErrorCode::kInvalidArgument, "config file " + file.string() + ": expected an object");
   for (const auto& [key, value] : j.items()) {
     const std::string where = "config file " + file.string() + ": \"" + key + "\"";
     if (key == "data") {
@@ -43,7 +45,8 @@ Status loadConfigFile(const std::filesystem::path& file, Config& config) {
       if (!value.is_string()) return Status::error(ErrorCode::kInvalidArgument, where + " must be a string");
       CS_RETURN_IF_ERROR(parseListen(value.get<std::string>(), config));
     } else if (key == "threads") {
-      if (!value.is_number_unsigned()) return Status::error(ErrorCode::kInvalidArgument, where + " must be a whole number");
+      if (!value.is_number_unsigned())
+        return Status::error(ErrorCode::kInvalidArgument, where + " must be a whole number");
       config.threads = value.get<unsigned>();
     } else {
       return Status::error(ErrorCode::kInvalidArgument, where + " is not a setting (see docs/operations.md)");

@@ -16,19 +16,27 @@ HttpResponse jsonResponse(const HttpRequest& request, http::status status, const
   return res;
 }
 
-HttpResponse errorResponse(const HttpRequest& request, http::status status, std::string_view code, std::string message) {
+HttpResponse errorResponse(const HttpRequest& request, http::status status, std::string_view code,
+                           std::string message) {
   return jsonResponse(request, status, {{"error", code}, {"message", std::move(message)}});
 }
 
 http::status httpStatusOf(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return http::status::bad_request;
-    case ErrorCode::kNotFound: return http::status::not_found;
-    case ErrorCode::kUnauthorized: return http::status::unauthorized;
-    case ErrorCode::kForbidden: return http::status::forbidden;
-    case ErrorCode::kLimitExceeded: return http::status::payload_too_large;
-    case ErrorCode::kBusy: return http::status::service_unavailable;
-    default: return http::status::internal_server_error;
+    case ErrorCode::kInvalidArgument:
+      return http::status::bad_request;
+    case ErrorCode::kNotFound:
+      return http::status::not_found;
+    case ErrorCode::kUnauthorized:
+      return http::status::unauthorized;
+    case ErrorCode::kForbidden:
+      return http::status::forbidden;
+    case ErrorCode::kLimitExceeded:
+      return http::status::payload_too_large;
+    case ErrorCode::kBusy:
+      return http::status::service_unavailable;
+    default:
+      return http::status::internal_server_error;
   }
 }
 
@@ -41,7 +49,8 @@ HttpResponse addUser(const HttpRequest& request, ServerState& state) {
     return errorResponse(request, http::status::bad_request, "invalid_argument", "\"name\" must be a string");
   }
   if (!body.contains("scopes") || !body["scopes"].is_array()) {
-    return errorResponse(request, http::status::bad_request, "invalid_argument", "\"scopes\" must be a list of unit codes");
+    return errorResponse(request, http::status::bad_request, "invalid_argument",
+                         "\"scopes\" must be a list of unit codes");
   }
   std::vector<Scope> scopes;
   for (const auto& s : body["scopes"]) {
@@ -55,7 +64,7 @@ HttpResponse addUser(const HttpRequest& request, ServerState& state) {
   if (!token) {
     const auto code = token.status().code();
     auto status = token.status().message().find("already exists") != std::string::npos ? http::status::conflict
-                                                                                         : httpStatusOf(code);
+                                                                                       : httpStatusOf(code);
     return errorResponse(request, status, errorCodeName(code), token.status().message());
   }
   return jsonResponse(request, http::status::created, {{"name", name}, {"scopes", scopes}, {"token", *token}});
@@ -79,9 +88,9 @@ HttpResponse handleHttp(const HttpRequest& request, ServerState& state) {
     if (request.method() != http::verb::get && request.method() != http::verb::head) {
       return errorResponse(request, http::status::method_not_allowed, "method_not_allowed", "use GET");
     }
-    return jsonResponse(request, http::status::ok,
-                        {{"status", "ok"}, {"incarnation", state.store.incarnationId()},
-                         {"last_seq", state.data.lastSeq()}});
+    return jsonResponse(
+        request, http::status::ok,
+        {{"status", "ok"}, {"incarnation", state.store.incarnationId()}, {"last_seq", state.data.lastSeq()}});
   }
   if (path.substr(0, 7) == "/admin/") {
     if (!state.data.isAdminToken(bearerToken(request))) {

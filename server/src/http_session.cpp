@@ -7,7 +7,8 @@
 
 namespace communesync::server {
 
-HttpSession::HttpSession(tcp::socket&& socket, ServerContext& context) : stream_(std::move(socket)), context_(context) {}
+HttpSession::HttpSession(tcp::socket&& socket, ServerContext& context)
+    : stream_(std::move(socket)), context_(context) {}
 
 void HttpSession::run() {
   // Start on the connection's strand: every handler of this session runs there, one at a time.

@@ -29,7 +29,9 @@ std::uint16_t Listener::port() const {
   return ec ? 0 : ep.port();
 }
 
-void Listener::run() { doAccept(); }
+void Listener::run() {
+  doAccept();
+}
 
 void Listener::stop() {
   net::dispatch(acceptor_.get_executor(), [self = shared_from_this()] {

@@ -3,8 +3,8 @@
 
 #include <memory>
 
-#include "context.hpp"
 #include "communesync/storage/result.hpp"
+#include "context.hpp"
 #include "net.hpp"
 
 namespace communesync::server {

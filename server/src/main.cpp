@@ -37,9 +37,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   (*server)->handleSignals();
-  std::cout << "communesync-server: listening on " << config.listen_host << ":" << (*server)->port()
-            << ", store " << config.data_dir.string() << " (incarnation " << (*server)->incarnationId() << ")"
-            << std::endl;
+  std::cout << "communesync-server: listening on " << config.listen_host << ":" << (*server)->port() << ", store "
+            << config.data_dir.string() << " (incarnation " << (*server)->incarnationId() << ")" << std::endl;
   auto status = (*server)->run();
   if (!status) {
     std::cerr << "communesync-server: closing the store: " << status.message() << "\n";

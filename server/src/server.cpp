@@ -74,15 +74,15 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
   if (admin->has_value()) {
     const auto file = config.data_dir / "admin.token";
     CS_RETURN_IF_ERROR(writeAdminToken(file, **admin));
-    std::cout << "communesync-server: new store; admin token (shown once, also in " << file.string()
-              << "):\n" << **admin << std::endl;
+    std::cout << "communesync-server: new store; admin token (shown once, also in " << file.string() << "):\n"
+              << **admin << std::endl;
   }
 
   impl->state = std::make_unique<ServerState>(ServerState{*impl->store, *impl->data});
   impl->hub = std::make_unique<Hub>();
   Hub* hub = impl->hub.get();
-  impl->writer = std::make_unique<Writer>(*impl->data, [hub](const std::set<Scope, std::less<>>& scopes,
-                                                             std::uint64_t seq) { hub->notify(scopes, seq); });
+  impl->writer = std::make_unique<Writer>(
+      *impl->data, [hub](const std::set<Scope, std::less<>>& scopes, std::uint64_t seq) { hub->notify(scopes, seq); });
   impl->context = std::make_unique<ServerContext>(ServerContext{*impl->state, *impl->writer, *impl->hub});
 
   beast::error_code ec;
@@ -100,8 +100,12 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
-std::uint16_t Server::port() const { return impl_->listener->port(); }
-const std::string& Server::incarnationId() const { return impl_->store->incarnationId(); }
+std::uint16_t Server::port() const {
+  return impl_->listener->port();
+}
+const std::string& Server::incarnationId() const {
+  return impl_->store->incarnationId();
+}
 
 void Server::handleSignals() {
   impl_->signals.emplace(impl_->ioc, SIGINT, SIGTERM);

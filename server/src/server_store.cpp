@@ -5,13 +5,13 @@
 
 #include <map>
 
+#include "communesync/server/tuning.hpp"
 #include "communesync/storage/key_codec.hpp"
-#include "communesync/sync/stored.hpp"
 #include "communesync/sync/hybrid_clock.hpp"
 #include "communesync/sync/merge.hpp"
+#include "communesync/sync/stored.hpp"
 #include "communesync/sync/text.hpp"
 #include "communesync/sync/tuning.hpp"
-#include "communesync/server/tuning.hpp"
 
 namespace communesync::server {
 
@@ -36,7 +36,9 @@ struct StoredUser {
 };
 
 template <class Archive>
-void serialize(Archive& ar, StoredRecord& r, std::uint32_t) { ar(r.record, r.seq); }
+void serialize(Archive& ar, StoredRecord& r, std::uint32_t) {
+  ar(r.record, r.seq);
+}
 template <class Archive>
 void serialize(Archive& ar, DeviceState& d, std::uint32_t) {
   ar(sync::codec_detail::Str{d.user}, d.first_contact_ms, d.last_contact_ms, d.last_clamped);
@@ -98,9 +100,15 @@ std::string idempotencyKey(const sync::ChangeId& id) {
   return out;
 }
 
-std::string deviceKey(const sync::DeviceId& d) { return "d" + std::string(d.raw()); }
-std::string userKey(std::string_view name) { return "u" + std::string(name); }
-std::string tokenKey(std::string_view digest) { return "t" + std::string(digest); }
+std::string deviceKey(const sync::DeviceId& d) {
+  return "d" + std::string(d.raw());
+}
+std::string userKey(std::string_view name) {
+  return "u" + std::string(name);
+}
+std::string tokenKey(std::string_view digest) {
+  return "t" + std::string(digest);
+}
 
 ChangeResult rejected(const sync::ChangeId& id, ErrorCode code, std::string reason) {
   ChangeResult r;
@@ -262,8 +270,8 @@ Status ServerStore::recordDeviceContact(const sync::DeviceId& device, const std:
   if (state->has_value()) {
     s = **state;
     if (s.user != user) {
-      return Status::error(ErrorCode::kForbidden, "this device is registered to another user; reinstall to log in as '" +
-                                                      user + "'");
+      return Status::error(ErrorCode::kForbidden,
+                           "this device is registered to another user; reinstall to log in as '" + user + "'");
     }
   } else {
     s.user = user;
@@ -414,8 +422,8 @@ Result<sync::proto::PullBatch> ServerStore::pull(const std::vector<Scope>& scope
       continue;
     }
     std::uint64_t reached = last;
-    auto cursor = store_.scan(Column::kScopeIndex, scopeIndexKey(scope, from + 1), scopeIndexKey(scope, last + 1),
-                              &snapshot);
+    auto cursor =
+        store_.scan(Column::kScopeIndex, scopeIndexKey(scope, from + 1), scopeIndexKey(scope, last + 1), &snapshot);
     for (; cursor.valid(); cursor.next()) {
       if (bytes >= max_bytes) {
         full = true;

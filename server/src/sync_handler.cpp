@@ -16,7 +16,7 @@ proto::Limits serverLimits() {
 }
 
 proto::ChangeResult rejectedResult(const sync::ChangeId& id, ErrorCode code, std::string reason) {
-  return proto::ChangeResult{id, proto::Outcome::kRejected, 0, static_cast<std::uint16_t>(code), std::move(reason),
+  return proto::ChangeResult{id,   proto::Outcome::kRejected, 0, static_cast<std::uint16_t>(code), std::move(reason),
                              false};
 }
 
@@ -34,9 +34,14 @@ SyncHandler::SyncHandler(ServerStore& store, PushSink& sink, User user, Send sen
 
 Status SyncHandler::handle(const proto::Envelope& envelope) {
   switch (envelope.type) {
-    case proto::MessageType::kHello: return onHello(envelope);
-    case proto::MessageType::kPush: onPush(envelope); return Status::ok();
-    case proto::MessageType::kPull: onPull(envelope); return Status::ok();
+    case proto::MessageType::kHello:
+      return onHello(envelope);
+    case proto::MessageType::kPush:
+      onPush(envelope);
+      return Status::ok();
+    case proto::MessageType::kPull:
+      onPull(envelope);
+      return Status::ok();
     default:
       sendError(envelope.request_id, Status::error(ErrorCode::kProtocol, std::string("a device may not send ") +
                                                                              proto::messageTypeName(envelope.type)));
@@ -44,7 +49,9 @@ Status SyncHandler::handle(const proto::Envelope& envelope) {
   }
 }
 
-void SyncHandler::undecodable(const Status& status) { sendError(0, status); }
+void SyncHandler::undecodable(const Status& status) {
+  sendError(0, status);
+}
 
 Status SyncHandler::onHello(const proto::Envelope& envelope) {
   auto hello = proto::unwrap<proto::Hello>(envelope);
@@ -97,7 +104,8 @@ void SyncHandler::onPush(const proto::Envelope& envelope) {
                                                                   std::to_string(tuning::kMaxChangesPerPush)));
   }
   if (*pushes_in_flight_ >= tuning::kMaxPushesInFlight) {
-    return sendError(envelope.request_id, Status::error(ErrorCode::kBusy, "too many pushes in flight; wait for results"));
+    return sendError(envelope.request_id,
+                     Status::error(ErrorCode::kBusy, "too many pushes in flight; wait for results"));
   }
 
   // Check each change here; only good ones go to the sink. Results keep the push's order.
@@ -112,7 +120,8 @@ void SyncHandler::onPush(const proto::Envelope& envelope) {
     auto& change = push->changes[i];
     const auto id = change.id;
     if (id.device != device_) {
-      (*results)[i] = rejectedResult(id, ErrorCode::kForbidden, "a change of another device cannot be pushed by this one");
+      (*results)[i] =
+          rejectedResult(id, ErrorCode::kForbidden, "a change of another device cannot be pushed by this one");
       continue;
     }
     auto valid = sync::validateChange(std::move(change), push->restore);
@@ -133,8 +142,8 @@ void SyncHandler::onPush(const proto::Envelope& envelope) {
   auto done = [job, results, positions, request_id, send, in_flight](const Status& status) {
     --*in_flight;
     if (!status) {
-      proto::Error error{static_cast<std::uint16_t>(ErrorCode::kBusy), "the server could not commit: " + status.message(),
-                         true};
+      proto::Error error{static_cast<std::uint16_t>(ErrorCode::kBusy),
+                         "the server could not commit: " + status.message(), true};
       return send(proto::frameOf(error, request_id));
     }
     for (std::size_t k = 0; k < positions->size(); ++k) (*results)[(*positions)[k]] = job->results[k];

@@ -65,9 +65,9 @@ void SyncSession::onRead(beast::error_code ec, std::size_t /*bytes*/) {
     return fail(websocket::close_code::policy_error, "undecodable message");
   }
   if (auto s = handler_->handle(*envelope); !s) {
-    return fail(s.code() == ErrorCode::kProtocol ? websocket::close_code::protocol_error
-                                                 : websocket::close_code::policy_error,
-                s.message().substr(0, 100));
+    return fail(
+        s.code() == ErrorCode::kProtocol ? websocket::close_code::protocol_error : websocket::close_code::policy_error,
+        s.message().substr(0, 100));
   }
   if (!closing_) doRead();
 }
@@ -87,7 +87,8 @@ void SyncSession::notify(std::uint64_t seq) {
 }
 
 void SyncSession::closeGoingAway() {
-  net::post(ws_.get_executor(), [self = shared_from_this()] { self->fail(websocket::close_code::going_away, "server stopping"); });
+  net::post(ws_.get_executor(),
+            [self = shared_from_this()] { self->fail(websocket::close_code::going_away, "server stopping"); });
 }
 
 void SyncSession::send(std::string frame) {

@@ -10,7 +10,9 @@ namespace communesync::server {
 Writer::Writer(ServerStore& store, Committed on_committed)
     : store_(store), on_committed_(std::move(on_committed)), thread_([this] { loop(); }) {}
 
-Writer::~Writer() { stop(); }
+Writer::~Writer() {
+  stop();
+}
 
 bool Writer::submit(std::shared_ptr<PushJob> job, Done done) {
   {

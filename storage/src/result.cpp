@@ -4,23 +4,40 @@ namespace communesync {
 
 std::string_view errorCodeName(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kOk: return "ok";
-    case ErrorCode::kNotFound: return "not_found";
-    case ErrorCode::kInvalidArgument: return "invalid_argument";
-    case ErrorCode::kLocked: return "locked";
-    case ErrorCode::kNoSpace: return "no_space";
-    case ErrorCode::kCorruption: return "corruption";
-    case ErrorCode::kPermissionDenied: return "permission_denied";
-    case ErrorCode::kIoError: return "io_error";
-    case ErrorCode::kBusy: return "busy";
-    case ErrorCode::kUnavailable: return "unavailable";
-    case ErrorCode::kUnauthorized: return "unauthorized";
-    case ErrorCode::kForbidden: return "forbidden";
-    case ErrorCode::kRejected: return "rejected";
-    case ErrorCode::kLimitExceeded: return "limit_exceeded";
-    case ErrorCode::kProtocol: return "protocol";
-    case ErrorCode::kCancelled: return "cancelled";
-    case ErrorCode::kInternal: return "internal";
+    case ErrorCode::kOk:
+      return "ok";
+    case ErrorCode::kNotFound:
+      return "not_found";
+    case ErrorCode::kInvalidArgument:
+      return "invalid_argument";
+    case ErrorCode::kLocked:
+      return "locked";
+    case ErrorCode::kNoSpace:
+      return "no_space";
+    case ErrorCode::kCorruption:
+      return "corruption";
+    case ErrorCode::kPermissionDenied:
+      return "permission_denied";
+    case ErrorCode::kIoError:
+      return "io_error";
+    case ErrorCode::kBusy:
+      return "busy";
+    case ErrorCode::kUnavailable:
+      return "unavailable";
+    case ErrorCode::kUnauthorized:
+      return "unauthorized";
+    case ErrorCode::kForbidden:
+      return "forbidden";
+    case ErrorCode::kRejected:
+      return "rejected";
+    case ErrorCode::kLimitExceeded:
+      return "limit_exceeded";
+    case ErrorCode::kProtocol:
+      return "protocol";
+    case ErrorCode::kCancelled:
+      return "cancelled";
+    case ErrorCode::kInternal:
+      return "internal";
   }
   return "unknown";
 }

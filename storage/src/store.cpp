@@ -41,10 +41,12 @@ Status translate(const rocksdb::Status& s, const std::filesystem::path& path, st
     return Status::error(ErrorCode::kNoSpace, where + "no space left on the device; free some space and retry");
   }
   if (contains(raw, "Permission denied")) {
-    return Status::error(ErrorCode::kPermissionDenied, where + "permission denied; check the owner and mode of the folder");
+    return Status::error(ErrorCode::kPermissionDenied,
+                         where + "permission denied; check the owner and mode of the folder");
   }
   if (s.IsCorruption()) {
-    return Status::error(ErrorCode::kCorruption, where + "the store is corrupt (" + raw + "); restore it from a backup");
+    return Status::error(ErrorCode::kCorruption,
+                         where + "the store is corrupt (" + raw + "); restore it from a backup");
   }
   if (s.IsInvalidArgument()) {
     return Status::error(ErrorCode::kInvalidArgument, where + raw);
@@ -119,8 +121,12 @@ void WriteBatch::erase(Column column, std::string_view key) {
   impl_->bytes += key.size();
 }
 
-std::size_t WriteBatch::count() const { return impl_->ops.size(); }
-std::size_t WriteBatch::bytes() const { return impl_->bytes; }
+std::size_t WriteBatch::count() const {
+  return impl_->ops.size();
+}
+std::size_t WriteBatch::bytes() const {
+  return impl_->bytes;
+}
 void WriteBatch::clear() {
   impl_->ops.clear();
   impl_->bytes = 0;
@@ -154,8 +160,12 @@ Cursor::~Cursor() = default;
 Cursor::Cursor(Cursor&&) noexcept = default;
 Cursor& Cursor::operator=(Cursor&&) noexcept = default;
 
-bool Cursor::valid() const { return impl_->it->Valid(); }
-void Cursor::next() { impl_->it->Next(); }
+bool Cursor::valid() const {
+  return impl_->it->Valid();
+}
+void Cursor::next() {
+  impl_->it->Next();
+}
 std::string_view Cursor::key() const {
   auto k = impl_->it->key();
   return {k.data(), k.size()};
@@ -200,7 +210,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& path, co
   if (options.create_if_missing) {
     std::filesystem::create_directories(path, ec);
     if (ec) {
-      auto code = ec == std::errc::permission_denied ? ErrorCode::kPermissionDenied
+      auto code = ec == std::errc::permission_denied    ? ErrorCode::kPermissionDenied
                   : ec == std::errc::no_space_on_device ? ErrorCode::kNoSpace
                                                         : ErrorCode::kIoError;
       return Status::error(code, "creating " + path.string() + ": " + ec.message());

@@ -7,7 +7,9 @@
 
 namespace communesync::sync {
 
-std::string ChangeId::toString() const { return device.hex() + ":" + std::to_string(seq); }
+std::string ChangeId::toString() const {
+  return device.hex() + ":" + std::to_string(seq);
+}
 
 namespace {
 
@@ -28,7 +30,8 @@ Status checkStamp(std::string_view what, const Stamp& stamp, const DeviceId& dev
   if (!allow_foreign && stamp.device != device) {
     return Status::error(ErrorCode::kInvalidArgument, std::string(what) + " is stamped by another device");
   }
-  if (stamp.wall_ms <= 0) return Status::error(ErrorCode::kInvalidArgument, std::string(what) + " has a stamp before 1970");
+  if (stamp.wall_ms <= 0)
+    return Status::error(ErrorCode::kInvalidArgument, std::string(what) + " has a stamp before 1970");
   return Status::ok();
 }
 
@@ -67,7 +70,8 @@ Result<Change> validateChange(Change change, bool allow_foreign_stamps) {
     }
     CS_RETURN_IF_ERROR(checkStamp("field '" + a.field + "'", a.stamp, change.id.device, allow_foreign_stamps));
     if (a.seen >= a.stamp) {
-      return Status::error(ErrorCode::kInvalidArgument, "field '" + a.field + "' was written before the value it replaced");
+      return Status::error(ErrorCode::kInvalidArgument,
+                           "field '" + a.field + "' was written before the value it replaced");
     }
     auto value = normalizeValue(std::move(a.value));
     if (!value) return Status::error(value.status().code(), "field '" + a.field + "': " + value.status().message());

@@ -24,7 +24,9 @@ std::string toHex(std::string_view bytes) {
   return out;
 }
 
-std::string DeviceId::hex() const { return toHex(raw()); }
+std::string DeviceId::hex() const {
+  return toHex(raw());
+}
 
 std::optional<DeviceId> DeviceId::fromHex(std::string_view hex) {
   if (hex.size() != 32) return std::nullopt;

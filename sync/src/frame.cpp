@@ -8,14 +8,22 @@ namespace communesync::sync::proto {
 
 const char* messageTypeName(MessageType type) {
   switch (type) {
-    case MessageType::kHello: return "hello";
-    case MessageType::kWelcome: return "welcome";
-    case MessageType::kPush: return "push";
-    case MessageType::kPushResult: return "push_result";
-    case MessageType::kPull: return "pull";
-    case MessageType::kPullBatch: return "pull_batch";
-    case MessageType::kNotify: return "notify";
-    case MessageType::kError: return "error";
+    case MessageType::kHello:
+      return "hello";
+    case MessageType::kWelcome:
+      return "welcome";
+    case MessageType::kPush:
+      return "push";
+    case MessageType::kPushResult:
+      return "push_result";
+    case MessageType::kPull:
+      return "pull";
+    case MessageType::kPullBatch:
+      return "pull_batch";
+    case MessageType::kNotify:
+      return "notify";
+    case MessageType::kError:
+      return "error";
   }
   return "unknown";
 }
@@ -51,8 +59,9 @@ Result<Envelope> decodeFrame(std::string_view frame, std::size_t max_bytes) {
     return Status::error(ErrorCode::kProtocol, "compressed frame without a valid content size");
   }
   if (size > max_bytes) {
-    return Status::error(ErrorCode::kLimitExceeded, "message of " + std::to_string(size) +
-                                                        " bytes decompressed; the limit is " + std::to_string(max_bytes));
+    return Status::error(
+        ErrorCode::kLimitExceeded,
+        "message of " + std::to_string(size) + " bytes decompressed; the limit is " + std::to_string(max_bytes));
   }
   std::string plain(static_cast<std::size_t>(size), '\0');
   const auto n = ZSTD_decompress(plain.data(), plain.size(), body.data(), body.size());

@@ -4,7 +4,9 @@
 
 namespace communesync::sync {
 
-HybridClock::HybridClock(DeviceId device, Stamp last) : device_(device), last_(last) { last_.device = device_; }
+HybridClock::HybridClock(DeviceId device, Stamp last) : device_(device), last_(last) {
+  last_.device = device_;
+}
 
 Stamp HybridClock::tick(std::chrono::milliseconds device_now) {
   const std::int64_t physical = correctedMs(device_now);

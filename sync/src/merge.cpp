@@ -12,8 +12,8 @@ class ConflictSink {
       : record_(record), now_ms_(now_ms), out_(out) {}
 
   void add(std::string field, ConflictSide lost, ConflictSide kept) {
-    Conflict c{record_.key, record_.scope, std::move(field), std::move(lost), std::move(kept), now_ms_,
-               ConflictStatus::kOpen};
+    Conflict c{record_.key,     record_.scope, std::move(field),     std::move(lost),
+               std::move(kept), now_ms_,       ConflictStatus::kOpen};
     auto same = [&](const Conflict& o) { return o.field == c.field && o.lost.stamp == c.lost.stamp; };
     if (std::none_of(out_.begin(), out_.end(), same)) out_.push_back(std::move(c));
   }
@@ -24,8 +24,12 @@ class ConflictSink {
   std::vector<Conflict>& out_;
 };
 
-ConflictSide deletionSide(const Stamp& stamp) { return ConflictSide{std::nullopt, stamp}; }
-ConflictSide valueSide(const Value& value, const Stamp& stamp) { return ConflictSide{value, stamp}; }
+ConflictSide deletionSide(const Stamp& stamp) {
+  return ConflictSide{std::nullopt, stamp};
+}
+ConflictSide valueSide(const Value& value, const Stamp& stamp) {
+  return ConflictSide{value, stamp};
+}
 
 Stamp seenIn(const std::map<std::string, Stamp, std::less<>>& seen, std::string_view field) {
   auto it = seen.find(field);

@@ -10,7 +10,9 @@ Stamp Record::maxFieldStamp() const {
   return max;
 }
 
-bool Record::deleted() const { return !tombstone.stamp.isZero() && tombstone.stamp > maxFieldStamp(); }
+bool Record::deleted() const {
+  return !tombstone.stamp.isZero() && tombstone.stamp > maxFieldStamp();
+}
 
 Stamp Record::fieldStamp(std::string_view field) const {
   auto it = fields.find(field);

@@ -32,12 +32,11 @@ Result<std::string> toNfc(std::string_view text) {
   if (ascii) return std::string(text);
 
   utf8proc_uint8_t* out = nullptr;
-  auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
-                        static_cast<utf8proc_ssize_t>(text.size()), &out,
-                        static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+  auto n =
+      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()), static_cast<utf8proc_ssize_t>(text.size()),
+                   &out, static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
   if (n < 0) {
-    return Status::error(ErrorCode::kInvalidArgument,
-                         std::string("text is not valid UTF-8: ") + utf8proc_errmsg(n));
+    return Status::error(ErrorCode::kInvalidArgument, std::string("text is not valid UTF-8: ") + utf8proc_errmsg(n));
   }
   std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owned(out, &std::free);
   return std::string(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n));

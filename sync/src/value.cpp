@@ -7,14 +7,22 @@ namespace communesync::sync {
 
 const char* kindName(Value::Kind kind) {
   switch (kind) {
-    case Value::Kind::kNull: return "null";
-    case Value::Kind::kBool: return "bool";
-    case Value::Kind::kInt: return "int";
-    case Value::Kind::kDouble: return "double";
-    case Value::Kind::kString: return "string";
-    case Value::Kind::kBytes: return "bytes";
-    case Value::Kind::kList: return "list";
-    case Value::Kind::kMap: return "map";
+    case Value::Kind::kNull:
+      return "null";
+    case Value::Kind::kBool:
+      return "bool";
+    case Value::Kind::kInt:
+      return "int";
+    case Value::Kind::kDouble:
+      return "double";
+    case Value::Kind::kString:
+      return "string";
+    case Value::Kind::kBytes:
+      return "bytes";
+    case Value::Kind::kList:
+      return "list";
+    case Value::Kind::kMap:
+      return "map";
   }
   return "unknown";
 }
@@ -28,18 +36,17 @@ Status normalizeInPlace(Value& value, std::size_t depth) {
   }
   if (auto* s = value.get<std::string>()) {
     if (s->size() > tuning::kMaxValueBytes) {
-      return Status::error(ErrorCode::kLimitExceeded,
-                           "text of " + std::to_string(s->size()) + " bytes; the limit is " +
-                               std::to_string(tuning::kMaxValueBytes));
+      return Status::error(ErrorCode::kLimitExceeded, "text of " + std::to_string(s->size()) + " bytes; the limit is " +
+                                                          std::to_string(tuning::kMaxValueBytes));
     }
     auto nfc = toNfc(*s);
     if (!nfc) return nfc.status();
     *s = std::move(nfc).value();
   } else if (auto* b = value.get<Bytes>()) {
     if (b->data.size() > tuning::kMaxValueBytes) {
-      return Status::error(ErrorCode::kLimitExceeded,
-                           "bytes value of " + std::to_string(b->data.size()) + " bytes; the limit is " +
-                               std::to_string(tuning::kMaxValueBytes));
+      return Status::error(ErrorCode::kLimitExceeded, "bytes value of " + std::to_string(b->data.size()) +
+                                                          " bytes; the limit is " +
+                                                          std::to_string(tuning::kMaxValueBytes));
     }
   } else if (auto* list = value.get<Value::List>()) {
     if (list->size() > tuning::kMaxValueElements) {

@@ -11,12 +11,12 @@
 #include "communesync/communesync.h"
 
 static int failures = 0;
-#define CHECK(cond, what)                                         \
-  do {                                                            \
-    if (!(cond)) {                                                \
-      fprintf(stderr, "FAILED: %s (line %d)\n", what, __LINE__);  \
-      failures++;                                                 \
-    }                                                             \
+#define CHECK(cond, what)                                        \
+  do {                                                           \
+    if (!(cond)) {                                               \
+      fprintf(stderr, "FAILED: %s (line %d)\n", what, __LINE__); \
+      failures++;                                                \
+    }                                                            \
   } while (0)
 
 static int progress_calls = 0;
@@ -88,7 +88,8 @@ int main(int argc, char** argv) {
 
   char* id = NULL;
   CHECK(cs_record_put(a, "household", NULL, "xa-01", "{\"head\":\"L\xc3\xb2 V\xc4\x83n P\xc3\xa1\",\"members\":6}", &id,
-                      &err) == 0, "put offline");
+                      &err) == 0,
+        "put offline");
   CHECK(id != NULL && strlen(id) == 32, "new id");
   CHECK(cs_record_put(a, "household", NULL, "xa-01", "not json", NULL, &err) == -1 &&
             err.code == CS_ERR_INVALID_ARGUMENT && strstr(err.message, "JSON") != NULL,

@@ -31,7 +31,8 @@ TEST(Cli, TheContractEndToEnd) {
   testing::TempDir dir;
   testing::ServerHarness server(dir / "server");
   const std::string http = "http://127.0.0.1:" + std::to_string(server.port());
-  auto added = run({ADMIN_PATH, "--server", http, "--token", server.adminToken(), "user", "add", "an", "--scope", "xa-01"});
+  auto added =
+      run({ADMIN_PATH, "--server", http, "--token", server.adminToken(), "user", "add", "an", "--scope", "xa-01"});
   ASSERT_EQ(added.exit_code, 0) << added.err;
   const auto token_a = trim(added.out);
   EXPECT_EQ(token_a.size(), 64u) << "the token alone on stdout";
@@ -54,7 +55,8 @@ TEST(Cli, TheContractEndToEnd) {
   EXPECT_EQ(id.size(), 32u);
   auto got = a({"get", "household", id});
   EXPECT_EQ(trim(got.out), R"({"collection":"household","fields":{"head":"Lò Văn Pá","members":6,"poor":true,)"
-                           R"("tags":["bò","gà"]},"id":")" + id + R"(","scope":"xa-01"})");
+                           R"("tags":["bò","gà"]},"id":")" +
+                               id + R"(","scope":"xa-01"})");
 
   auto ambiguous = b({"put", "household", "head=x"});
   EXPECT_NE(ambiguous.exit_code, 0);

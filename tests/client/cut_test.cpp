@@ -37,7 +37,9 @@ TEST(Cuts, SyncResumesAfterACutAtAnyByteWithNothingLostOrDoubled) {
     testing::TempDir probe_dir;
     ServerHarness probe(probe_dir / "server");
     TestDevice copy(probe_dir / "copy", probe.addUser("an", {"xa-01"}));
-    for (int i = 0; i < kRecords; ++i) copy.put("household", "", {{"head", Value("Hộ " + std::to_string(i))}, {"members", Value(i % 9)}, {"village", Value("Thôn 3")}});
+    for (int i = 0; i < kRecords; ++i)
+      copy.put("household", "",
+               {{"head", Value("Hộ " + std::to_string(i))}, {"members", Value(i % 9)}, {"village", Value("Thôn 3")}});
     testing::CuttingProxy proxy(probe.port(), UINT64_MAX);
     ASSERT_TRUE(copy.sync("ws://127.0.0.1:" + std::to_string(proxy.port())).status.isOk());
     whole = proxy.forwarded();

@@ -66,8 +66,8 @@ class ServerProcess {
 };
 
 std::string addUser(std::uint16_t port, const std::string& admin, const std::string& name) {
-  auto [status, body] = testing::adminPost(port, admin, "/admin/users",
-                                           nlohmann::json{{"name", name}, {"scopes", {"xa-01"}}}.dump());
+  auto [status, body] =
+      testing::adminPost(port, admin, "/admin/users", nlohmann::json{{"name", name}, {"scopes", {"xa-01"}}}.dump());
   EXPECT_EQ(status, 201u) << body;
   return nlohmann::json::parse(body).value("token", "");
 }

@@ -10,7 +10,9 @@ namespace {
 using std::chrono::milliseconds;
 using sync::Value;
 
-milliseconds t(std::int64_t ms) { return milliseconds(1'800'000'000'000 + ms); }
+milliseconds t(std::int64_t ms) {
+  return milliseconds(1'800'000'000'000 + ms);
+}
 
 std::unique_ptr<LocalStore> openStore(const std::filesystem::path& p) {
   auto s = LocalStore::open(p);

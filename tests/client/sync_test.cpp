@@ -214,7 +214,9 @@ class RawSession {
     EXPECT_TRUE(transport_.connect().isOk());
   }
   template <class T>
-  void send(const T& m, std::uint64_t id) { ASSERT_TRUE(transport_.send(sync::proto::frameOf(m, id)).isOk()); }
+  void send(const T& m, std::uint64_t id) {
+    ASSERT_TRUE(transport_.send(sync::proto::frameOf(m, id)).isOk());
+  }
   //! The next message; notifies are skipped unless asked for.
   sync::proto::Envelope receive(std::chrono::milliseconds timeout = std::chrono::seconds(5), bool notifies = false) {
     for (;;) {

@@ -22,8 +22,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto envelope = proto::decodeFrame(std::string_view(reinterpret_cast<const char*>(data), size), 1 << 20);
   if (!envelope.isOk()) return 0;
   switch (envelope->type) {
-    case proto::MessageType::kHello: tryUnwrap<proto::Hello>(*envelope); break;
-    case proto::MessageType::kWelcome: tryUnwrap<proto::Welcome>(*envelope); break;
+    case proto::MessageType::kHello:
+      tryUnwrap<proto::Hello>(*envelope);
+      break;
+    case proto::MessageType::kWelcome:
+      tryUnwrap<proto::Welcome>(*envelope);
+      break;
     case proto::MessageType::kPush: {
       auto push = proto::unwrap<proto::Push>(*envelope);
       if (push.isOk()) {
@@ -31,11 +35,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       break;
     }
-    case proto::MessageType::kPushResult: tryUnwrap<proto::PushResult>(*envelope); break;
-    case proto::MessageType::kPull: tryUnwrap<proto::Pull>(*envelope); break;
-    case proto::MessageType::kPullBatch: tryUnwrap<proto::PullBatch>(*envelope); break;
-    case proto::MessageType::kNotify: tryUnwrap<proto::Notify>(*envelope); break;
-    case proto::MessageType::kError: tryUnwrap<proto::Error>(*envelope); break;
+    case proto::MessageType::kPushResult:
+      tryUnwrap<proto::PushResult>(*envelope);
+      break;
+    case proto::MessageType::kPull:
+      tryUnwrap<proto::Pull>(*envelope);
+      break;
+    case proto::MessageType::kPullBatch:
+      tryUnwrap<proto::PullBatch>(*envelope);
+      break;
+    case proto::MessageType::kNotify:
+      tryUnwrap<proto::Notify>(*envelope);
+      break;
+    case proto::MessageType::kError:
+      tryUnwrap<proto::Error>(*envelope);
+      break;
   }
   return 0;
 }
@@ -48,7 +62,8 @@ std::vector<std::string> fuzzSeeds() {
   c.key = {"household", "h1"};
   c.scope = "xa-01";
   c.assignments.push_back({"chu_ho", Value("Lò Văn Pá"), Stamp{10, 0, d}, {}});
-  c.assignments.push_back({"tags", Value(Value::List{Value(1), Value(Value::Map{{"a", Value(2.5)}})}), Stamp{10, 0, d}, {}});
+  c.assignments.push_back(
+      {"tags", Value(Value::List{Value(1), Value(Value::Map{{"a", Value(2.5)}})}), Stamp{10, 0, d}, {}});
   Change del = c;
   del.assignments.clear();
   del.deletion = Deletion{Stamp{11, 0, d}, {{"chu_ho", Stamp{10, 0, d}}}};

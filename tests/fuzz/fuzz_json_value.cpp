@@ -17,6 +17,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 }
 
 std::vector<std::string> fuzzSeeds() {
-  return {R"({"a":1,"b":[true,null,2.5],"c":{"d":"Hà"}})", "6", R"("Lò Văn Pá")", "[[[[1]]]]", "-9223372036854775808",
-          "18446744073709551615", "1e308"};
+  return {R"({"a":1,"b":[true,null,2.5],"c":{"d":"Hà"}})",
+          "6",
+          R"("Lò Văn Pá")",
+          "[[[[1]]]]",
+          "-9223372036854775808",
+          "18446744073709551615",
+          "1e308"};
 }

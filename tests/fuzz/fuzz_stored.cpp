@@ -8,9 +8,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   const std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
   switch (data[0] % 4) {
-    case 0: (void)decode<Record>(bytes); break;
-    case 1: (void)decode<Change>(bytes); break;
-    case 2: (void)decode<Conflict>(bytes); break;
+    case 0:
+      (void)decode<Record>(bytes);
+      break;
+    case 1:
+      (void)decode<Change>(bytes);
+      break;
+    case 2:
+      (void)decode<Conflict>(bytes);
+      break;
     default: {
       auto v = decode<Value>(bytes);
       if (v.isOk()) (void)normalizeValue(*v);

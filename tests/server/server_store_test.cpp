@@ -24,7 +24,8 @@ class ServerStoreTest : public ::testing::Test {
     data_ = std::move(d).value();
   }
 
-  std::vector<sync::proto::ChangeResult> push(std::vector<sync::Change> changes, std::set<sync::Scope, std::less<>> writable = {"xa-01"}) {
+  std::vector<sync::proto::ChangeResult> push(std::vector<sync::Change> changes,
+                                              std::set<sync::Scope, std::less<>> writable = {"xa-01"}) {
     PushJob job;
     job.user = "u";
     job.writable = std::move(writable);

@@ -173,8 +173,8 @@ std::string exportOf(const std::vector<sync::Record>& records) {
 // One run of the simulation. Returns "" or what went wrong.
 std::string runSeed(std::uint64_t seed, int steps, bool verbose) {
   std::mt19937_64 rng(seed);
-  const fs::path root = fs::temp_directory_path() / ("communesync-sim-" + std::to_string(::getpid()) + "-" +
-                                                     std::to_string(seed));
+  const fs::path root =
+      fs::temp_directory_path() / ("communesync-sim-" + std::to_string(::getpid()) + "-" + std::to_string(seed));
   fs::remove_all(root);
   SimServer server(root / "server");
   const int device_count = 2 + static_cast<int>(rng() % 3);
@@ -207,12 +207,14 @@ std::string runSeed(std::uint64_t seed, int steps, bool verbose) {
     auto known = d.store->list("household");
     if (!known) return "list failed: " + known.status().toString();
     if (action < 5 || known->empty()) {
-      std::map<std::string, sync::Value> f{{fields[rng() % fields.size()], sync::Value(static_cast<std::int64_t>(rng() % 9))}};
+      std::map<std::string, sync::Value> f{
+          {fields[rng() % fields.size()], sync::Value(static_cast<std::int64_t>(rng() % 9))}};
       auto id = d.store->put("household", hexId(rng), "xa-01", f, device_now);
       if (!id) return "put failed: " + id.status().toString();
     } else if (action < 10) {
       const auto& r = (*known)[rng() % known->size()];
-      std::map<std::string, sync::Value> f{{fields[rng() % fields.size()], sync::Value("v" + std::to_string(rng() % 20))}};
+      std::map<std::string, sync::Value> f{
+          {fields[rng() % fields.size()], sync::Value("v" + std::to_string(rng() % 20))}};
       if (auto id = d.store->put("household", r.key.id, "", f, device_now); !id) return "edit failed";
     } else if (action < 11) {
       const auto& r = (*known)[rng() % known->size()];
@@ -253,7 +255,8 @@ std::string runSeed(std::uint64_t seed, int steps, bool verbose) {
     if (exportOf(*all) != server_export) return "device " + std::to_string(i) + " differs from the server";
     auto st = devices[i].store->status();
     if (st->pending != 0) return "device " + std::to_string(i) + " still has pending changes";
-    if (!st->rejected.empty()) return "device " + std::to_string(i) + " had a change rejected: " + st->rejected[0].reason;
+    if (!st->rejected.empty())
+      return "device " + std::to_string(i) + " had a change rejected: " + st->rejected[0].reason;
   }
 
   // Every change made is in the log exactly once.
@@ -308,8 +311,8 @@ int main(int argc, char** argv) {
       failure = std::string("exception: ") + e.what();
     }
     if (!failure.empty()) {
-      std::cerr << "FAILED seed " << s << ": " << failure << "\n  replay: communesync-sim --seed " << s
-                << " --steps " << steps << " --verbose\n";
+      std::cerr << "FAILED seed " << s << ": " << failure << "\n  replay: communesync-sim --seed " << s << " --steps "
+                << steps << " --verbose\n";
       ++failures;
     }
   }

@@ -91,7 +91,8 @@ TEST(StoreCrash, EveryReportedDurableBatchSurvivesSigkillWhole) {
       keys_per_batch[std::stol(rest.substr(0, rest.find('/')))]++;
     }
     for (long b : reported) {
-      ASSERT_EQ(keys_per_batch.count(b), 1u) << "round " << round << ": batch " << b << " was reported durable but is gone";
+      ASSERT_EQ(keys_per_batch.count(b), 1u)
+          << "round " << round << ": batch " << b << " was reported durable but is gone";
     }
     for (auto [b, n] : keys_per_batch) {
       ASSERT_EQ(n, kKeysPerBatch) << "round " << round << ": batch " << b << " is torn";

@@ -91,8 +91,8 @@ class ServerHarness {
   }
 
   std::string addUser(const std::string& name, const std::vector<std::string>& scopes) {
-    auto [status, body] = adminPost(port_, admin_token_, "/admin/users",
-                                    nlohmann::json{{"name", name}, {"scopes", scopes}}.dump());
+    auto [status, body] =
+        adminPost(port_, admin_token_, "/admin/users", nlohmann::json{{"name", name}, {"scopes", scopes}}.dump());
     EXPECT_EQ(status, 201u) << body;
     return nlohmann::json::parse(body).value("token", "");
   }

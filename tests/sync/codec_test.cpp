@@ -49,7 +49,7 @@ TEST(Codec, ChangeAndConflictRoundTrip) {
   EXPECT_EQ(roundTrip(c), c);
   auto d = testing::deletion(2, 8, stampAt(11, 2), {{"head", stampAt(10, 1)}});
   EXPECT_EQ(roundTrip(d), d);
-  Conflict k{{"household", "h1"}, "xa-01", "", {std::nullopt, stampAt(1, 1)}, {Value(1), stampAt(2, 2)}, 77,
+  Conflict k{{"household", "h1"},      "xa-01", "", {std::nullopt, stampAt(1, 1)}, {Value(1), stampAt(2, 2)}, 77,
              ConflictStatus::kResolved};
   EXPECT_EQ(roundTrip(k), k);
 }

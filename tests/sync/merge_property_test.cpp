@@ -42,9 +42,12 @@ const std::vector<std::string> kIds = {"h1", "h2"};
 
 Value randomValue(std::mt19937_64& rng) {
   switch (rng() % 3) {
-    case 0: return Value(static_cast<std::int64_t>(rng() % 5));
-    case 1: return Value(std::string("Nguyễn ") + std::to_string(rng() % 4));
-    default: return Value();
+    case 0:
+      return Value(static_cast<std::int64_t>(rng() % 5));
+    case 1:
+      return Value(std::string("Nguyễn ") + std::to_string(rng() % 4));
+    default:
+      return Value();
   }
 }
 
@@ -54,7 +57,10 @@ std::vector<Change> randomHistory(std::mt19937_64& rng) {
   for (int i = 0; i < device_count; ++i) {
     devices.push_back(SimDevice{testing::deviceNo(static_cast<std::uint8_t>(i + 1)),
                                 HybridClock(testing::deviceNo(static_cast<std::uint8_t>(i + 1))),
-                                static_cast<std::int64_t>(rng() % 2000) - 1000, 0, {}, 0});
+                                static_cast<std::int64_t>(rng() % 2000) - 1000,
+                                0,
+                                {},
+                                0});
   }
   std::vector<Change> history;
   std::int64_t now = 1'700'000'000'000;

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build ccache pkg-config git curl
+  build-essential cmake ninja-build ccache pkg-config git curl clang-format
   libboost1.81-dev          # Beast, Asio (header-only parts)
   librocksdb-dev            # the embedded store
   libcereal-dev             # portable binary serialisation

@@ -45,9 +45,9 @@ enum {
 };
 
 typedef struct cs_error {
-  int code;           /* CS_OK or a CS_ERR_* value */
-  int retryable;      /* 1 if trying again later may succeed (network, busy) */
-  char message[512];  /* for a person to read; NUL-terminated, truncated if longer */
+  int code;          /* CS_OK or a CS_ERR_* value */
+  int retryable;     /* 1 if trying again later may succeed (network, busy) */
+  char message[512]; /* for a person to read; NUL-terminated, truncated if longer */
 } cs_error;
 
 typedef struct cs_store cs_store;
@@ -69,8 +69,8 @@ const char* cs_store_device_id(const cs_store* store);
 /* Creates a record (id NULL or "": a new id) or updates the fields given in `fields_json` (a JSON
  * object) of an existing one. `scope` is needed for a new record. On success *out_id (if not NULL)
  * receives the record id. The write is durable when this returns. */
-int cs_record_put(cs_store* store, const char* collection, const char* id, const char* scope,
-                  const char* fields_json, char** out_id, cs_error* error);
+int cs_record_put(cs_store* store, const char* collection, const char* id, const char* scope, const char* fields_json,
+                  char** out_id, cs_error* error);
 /* The record as JSON in *out_json, or NULL in *out_json if it does not exist or is deleted. */
 int cs_record_get(cs_store* store, const char* collection, const char* id, char** out_json, cs_error* error);
 /* Live records of `collection`, one JSON object per line, sorted by id. */
@@ -90,8 +90,8 @@ void cs_cancel_free(cs_cancel* cancel);
  * and `cancel` may be NULL. Returns 0 only if every change pushed was acknowledged and the pull
  * caught up. *out_report_json (if not NULL) receives
  * {"pushed","accepted","rejected","pulled","conflicts","bytes_sent","bytes_received"} even on failure. */
-int cs_store_sync(cs_store* store, const char* server_url, const char* token, cs_progress_fn on_progress,
-                  void* context, const cs_cancel* cancel, char** out_report_json, cs_error* error);
+int cs_store_sync(cs_store* store, const char* server_url, const char* token, cs_progress_fn on_progress, void* context,
+                  const cs_cancel* cancel, char** out_report_json, cs_error* error);
 
 /* Frees a string returned by this API. NULL is ignored. */
 void cs_string_free(char* text);

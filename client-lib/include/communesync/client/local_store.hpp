@@ -44,11 +44,11 @@ struct PendingChange {
 };
 
 struct LocalStatus {
-  std::uint64_t pending = 0;                 //!< changes waiting to be pushed
+  std::uint64_t pending = 0;  //!< changes waiting to be pushed
   std::vector<RejectedChange> rejected;
-  std::vector<sync::Conflict> conflicts;     //!< open conflicts known to this device
-  std::int64_t last_sync_ms = 0;             //!< 0: never synced
-  std::string incarnation;                   //!< the server store this device last synced with
+  std::vector<sync::Conflict> conflicts;  //!< open conflicts known to this device
+  std::int64_t last_sync_ms = 0;          //!< 0: never synced
+  std::string incarnation;                //!< the server store this device last synced with
 };
 
 class LocalStore {

@@ -18,30 +18,30 @@ namespace communesync::client {
 struct SyncProgress {
   enum class Phase : std::uint8_t { kConnecting, kPushing, kPulling, kDone };
   Phase phase = Phase::kConnecting;
-  std::uint64_t pushed = 0;       //!< changes acknowledged so far
-  std::uint64_t to_push = 0;      //!< changes in the outbox at the start
-  std::uint64_t pulled = 0;       //!< records received so far
+  std::uint64_t pushed = 0;   //!< changes acknowledged so far
+  std::uint64_t to_push = 0;  //!< changes in the outbox at the start
+  std::uint64_t pulled = 0;   //!< records received so far
 };
 
 struct SyncOptions {
   std::function<void(const SyncProgress&)> on_progress;  //!< called on the syncing thread
-  const std::atomic<bool>* cancel = nullptr;              //!< set to true to stop at the next message
-  std::chrono::milliseconds reply_timeout{0};             //!< 0: tuning::kReplyTimeout
+  const std::atomic<bool>* cancel = nullptr;             //!< set to true to stop at the next message
+  std::chrono::milliseconds reply_timeout{0};            //!< 0: tuning::kReplyTimeout
   std::string client_version = "communesync/0.1";
   //! The device's clock (uncorrected); the system clock if empty. Simulations inject theirs.
   std::function<std::chrono::milliseconds()> clock;
 };
 
 struct SyncReport {
-  Status status;                //!< ok only if everything pushed was acknowledged and the pull caught up
-  std::uint64_t pushed = 0;     //!< changes sent
+  Status status;             //!< ok only if everything pushed was acknowledged and the pull caught up
+  std::uint64_t pushed = 0;  //!< changes sent
   std::uint64_t accepted = 0;
   std::uint64_t rejected = 0;
   std::uint64_t pulled = 0;     //!< records received
   std::uint64_t conflicts = 0;  //!< conflicts received
   std::uint64_t bytes_sent = 0;
   std::uint64_t bytes_received = 0;
-  bool server_reset = false;    //!< the server's incarnation changed; local data was queued again
+  bool server_reset = false;  //!< the server's incarnation changed; local data was queued again
   std::string user;
   std::vector<Scope> scopes;
 };

@@ -16,8 +16,8 @@
 // Threads: apply() is called by one writer thread at a time; everything else from any thread.
 #pragma once
 
-#include <cstdint>
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <set>
@@ -39,9 +39,9 @@ struct User {
 //! A push waiting to be applied, from one session.
 struct PushJob {
   std::string user;
-  std::set<Scope, std::less<>> writable;  //!< scopes the user may write
-  bool restore = false;                   //!< the device re-sends what it holds after an incarnation change
-  std::vector<sync::Change> changes;      //!< already checked by sync::validateChange
+  std::set<Scope, std::less<>> writable;           //!< scopes the user may write
+  bool restore = false;                            //!< the device re-sends what it holds after an incarnation change
+  std::vector<sync::Change> changes;               //!< already checked by sync::validateChange
   std::vector<sync::proto::ChangeResult> results;  //!< filled by apply(), one per change
 };
 

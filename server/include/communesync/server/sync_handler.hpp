@@ -33,8 +33,7 @@ class SyncHandler {
 
   //! `send` is called with every frame to write, in order. `joined` is called once after a
   //! successful hello (the server registers the session for notifies there).
-  SyncHandler(ServerStore& store, PushSink& sink, User user, Send send, Clock clock,
-              std::function<void()> joined = {});
+  SyncHandler(ServerStore& store, PushSink& sink, User user, Send send, Clock clock, std::function<void()> joined = {});
 
   //! Handles one message from the device. Returns an error when the connection must be closed
   //! (the reason has already been sent as an error message).

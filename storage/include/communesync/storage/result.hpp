@@ -69,8 +69,8 @@ class [[nodiscard]] Status {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}                      // NOLINT(google-explicit-constructor)
-  Result(Status status) : state_(std::move(status)) {                // NOLINT(google-explicit-constructor)
+  Result(T value) : state_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
+  Result(Status status) : state_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(state_).isOk() && "a Result built from a Status must carry an error");
   }
 
@@ -104,8 +104,8 @@ class [[nodiscard]] Result {
 }  // namespace communesync
 
 //! Returns the Status of `expr` from the enclosing function if it is an error.
-#define CS_RETURN_IF_ERROR(expr)              \
-  do {                                        \
+#define CS_RETURN_IF_ERROR(expr)               \
+  do {                                         \
     ::communesync::Status cs_status_ = (expr); \
     if (!cs_status_.isOk()) return cs_status_; \
   } while (false)

@@ -25,15 +25,15 @@ namespace communesync::storage {
 
 //! The column families of a store. Server and device stores use the same set; each uses its part.
 enum class Column : std::uint8_t {
-  kMeta = 0,      //!< store identity and settings: incarnation id, format version, counters
-  kRecords,       //!< merged records by (collection, id)
-  kLog,           //!< the change log by server sequence (server) or by device sequence (device outbox)
-  kScopeIndex,    //!< (scope, server sequence) -> record key: what a pull reads
-  kDevices,       //!< per-device state: checkpoints, last contact, tokens
-  kConflicts,     //!< open and resolved conflicts
-  kIdempotency,   //!< change id -> its first result (server); rejected changes (device)
-  kOutbox,        //!< device: local changes not yet acknowledged, by device sequence
-  kBase,          //!< device: the server's latest state of each record, under the local view
+  kMeta = 0,     //!< store identity and settings: incarnation id, format version, counters
+  kRecords,      //!< merged records by (collection, id)
+  kLog,          //!< the change log by server sequence (server) or by device sequence (device outbox)
+  kScopeIndex,   //!< (scope, server sequence) -> record key: what a pull reads
+  kDevices,      //!< per-device state: checkpoints, last contact, tokens
+  kConflicts,    //!< open and resolved conflicts
+  kIdempotency,  //!< change id -> its first result (server); rejected changes (device)
+  kOutbox,       //!< device: local changes not yet acknowledged, by device sequence
+  kBase,         //!< device: the server's latest state of each record, under the local view
   kCount
 };
 

@@ -40,10 +40,10 @@ struct Change {
   RecordKey key;
   Scope scope;
   std::uint32_t form_version = 0;
-  std::int64_t capture_time_ms = 0;  //!< device clock, corrected by the offset from the server
+  std::int64_t capture_time_ms = 0;          //!< device clock, corrected by the offset from the server
   std::vector<FieldAssignment> assignments;  //!< an edit: one or more fields (empty for a delete)
   std::optional<Deletion> deletion;          //!< a delete (then no assignments)
-  Stamp seen_tombstone;  //!< the record's tombstone stamp on the device when the user made the edit
+  Stamp seen_tombstone;                      //!< the record's tombstone stamp on the device when the user made the edit
 
   bool operator==(const Change&) const = default;
 };

@@ -81,16 +81,22 @@ void loadString(Archive& ar, std::string& s) {
 struct Str {
   std::string& s;
   template <class Archive>
-  void save(Archive& ar) const { saveString(ar, s); }
+  void save(Archive& ar) const {
+    saveString(ar, s);
+  }
   template <class Archive>
-  void load(Archive& ar) { loadString(ar, s); }
+  void load(Archive& ar) {
+    loadString(ar, s);
+  }
 };
 
 //! Reads and writes a bool as one byte that must be 0 or 1 (loading any other byte into a bool is UB).
 struct Flag {
   bool& b;
   template <class Archive>
-  void save(Archive& ar) const { ar(static_cast<std::uint8_t>(b ? 1 : 0)); }
+  void save(Archive& ar) const {
+    ar(static_cast<std::uint8_t>(b ? 1 : 0));
+  }
   template <class Archive>
   void load(Archive& ar) {
     std::uint8_t v = 0;
@@ -260,15 +266,53 @@ void load(Archive& ar, Value& v, std::uint32_t /*version*/) {
   std::uint8_t kind = 0;
   ar(kind);
   switch (static_cast<Value::Kind>(kind)) {
-    case Value::Kind::kNull: v = Value(); break;
-    case Value::Kind::kBool: { bool b = false; ar(codec_detail::Flag{b}); v = Value(b); break; }
-    case Value::Kind::kInt: { std::int64_t i = 0; ar(i); v = Value(i); break; }
-    case Value::Kind::kDouble: { double d = 0; ar(d); v = Value(d); break; }
-    case Value::Kind::kString: { std::string s; codec_detail::loadString(ar, s); v = Value(std::move(s)); break; }
-    case Value::Kind::kBytes: { Bytes b; ar(b); v = Value(std::move(b)); break; }
-    case Value::Kind::kList: { Value::List l; codec_detail::loadVector(ar, l); v = Value(std::move(l)); break; }
-    case Value::Kind::kMap: { Value::Map m; codec_detail::loadStringMap(ar, m); v = Value(std::move(m)); break; }
-    default: throw DecodeError("unknown value kind " + std::to_string(kind));
+    case Value::Kind::kNull:
+      v = Value();
+      break;
+    case Value::Kind::kBool: {
+      bool b = false;
+      ar(codec_detail::Flag{b});
+      v = Value(b);
+      break;
+    }
+    case Value::Kind::kInt: {
+      std::int64_t i = 0;
+      ar(i);
+      v = Value(i);
+      break;
+    }
+    case Value::Kind::kDouble: {
+      double d = 0;
+      ar(d);
+      v = Value(d);
+      break;
+    }
+    case Value::Kind::kString: {
+      std::string s;
+      codec_detail::loadString(ar, s);
+      v = Value(std::move(s));
+      break;
+    }
+    case Value::Kind::kBytes: {
+      Bytes b;
+      ar(b);
+      v = Value(std::move(b));
+      break;
+    }
+    case Value::Kind::kList: {
+      Value::List l;
+      codec_detail::loadVector(ar, l);
+      v = Value(std::move(l));
+      break;
+    }
+    case Value::Kind::kMap: {
+      Value::Map m;
+      codec_detail::loadStringMap(ar, m);
+      v = Value(std::move(m));
+      break;
+    }
+    default:
+      throw DecodeError("unknown value kind " + std::to_string(kind));
   }
 }
 

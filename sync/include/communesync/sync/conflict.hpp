@@ -23,9 +23,9 @@ enum class ConflictStatus : std::uint8_t { kOpen = 0, kResolved = 1 };
 struct Conflict {
   RecordKey key;
   Scope scope;
-  std::string field;    //!< empty: the conflict is about the record's deletion
-  ConflictSide lost;    //!< the value the merge did not keep
-  ConflictSide kept;    //!< the value the merge kept at the time
+  std::string field;             //!< empty: the conflict is about the record's deletion
+  ConflictSide lost;             //!< the value the merge did not keep
+  ConflictSide kept;             //!< the value the merge kept at the time
   std::int64_t detected_ms = 0;  //!< server time when the merge found it
   ConflictStatus status = ConflictStatus::kOpen;
 

@@ -44,7 +44,7 @@ struct Envelope {
 
 //! The server's limits, told to the device in Welcome so it sizes its batches.
 struct Limits {
-  std::uint64_t max_message_bytes = 0;   //!< a frame larger than this is refused
+  std::uint64_t max_message_bytes = 0;  //!< a frame larger than this is refused
   std::uint32_t max_changes_per_push = 0;
   std::uint32_t max_pushes_in_flight = 0;  //!< pipelining window
   std::uint64_t max_pull_bytes = 0;        //!< upper bound a pull may ask for
@@ -61,11 +61,11 @@ struct Welcome {
   std::uint32_t protocol_version = kProtocolVersion;
   DeviceId device;
   std::string user;
-  std::vector<Scope> scopes;         //!< what this device may read and write
-  std::int64_t server_time_ms = 0;   //!< the device sets its clock offset from this
-  std::string incarnation;           //!< the store's incarnation id
-  std::uint64_t server_seq = 0;      //!< the store's latest sequence number: a device holding a
-                                     //!< checkpoint beyond it knows the server went back in time
+  std::vector<Scope> scopes;        //!< what this device may read and write
+  std::int64_t server_time_ms = 0;  //!< the device sets its clock offset from this
+  std::string incarnation;          //!< the store's incarnation id
+  std::uint64_t server_seq = 0;     //!< the store's latest sequence number: a device holding a
+                                    //!< checkpoint beyond it knows the server went back in time
   Limits limits;
 };
 
@@ -98,8 +98,8 @@ struct PushResult {
 using Checkpoints = std::map<Scope, std::uint64_t, std::less<>>;
 
 struct Pull {
-  Checkpoints checkpoints;       //!< scopes missing here start from 0
-  std::uint64_t max_bytes = 0;   //!< the batch stops growing past this (at least one record is sent)
+  Checkpoints checkpoints;      //!< scopes missing here start from 0
+  std::uint64_t max_bytes = 0;  //!< the batch stops growing past this (at least one record is sent)
 };
 
 struct PullBatch {
@@ -120,15 +120,40 @@ struct Error {
 };
 
 //! The type tag of each payload struct.
-template <class T> constexpr MessageType typeOf();
-template <> constexpr MessageType typeOf<Hello>() { return MessageType::kHello; }
-template <> constexpr MessageType typeOf<Welcome>() { return MessageType::kWelcome; }
-template <> constexpr MessageType typeOf<Push>() { return MessageType::kPush; }
-template <> constexpr MessageType typeOf<PushResult>() { return MessageType::kPushResult; }
-template <> constexpr MessageType typeOf<Pull>() { return MessageType::kPull; }
-template <> constexpr MessageType typeOf<PullBatch>() { return MessageType::kPullBatch; }
-template <> constexpr MessageType typeOf<Notify>() { return MessageType::kNotify; }
-template <> constexpr MessageType typeOf<Error>() { return MessageType::kError; }
+template <class T>
+constexpr MessageType typeOf();
+template <>
+constexpr MessageType typeOf<Hello>() {
+  return MessageType::kHello;
+}
+template <>
+constexpr MessageType typeOf<Welcome>() {
+  return MessageType::kWelcome;
+}
+template <>
+constexpr MessageType typeOf<Push>() {
+  return MessageType::kPush;
+}
+template <>
+constexpr MessageType typeOf<PushResult>() {
+  return MessageType::kPushResult;
+}
+template <>
+constexpr MessageType typeOf<Pull>() {
+  return MessageType::kPull;
+}
+template <>
+constexpr MessageType typeOf<PullBatch>() {
+  return MessageType::kPullBatch;
+}
+template <>
+constexpr MessageType typeOf<Notify>() {
+  return MessageType::kNotify;
+}
+template <>
+constexpr MessageType typeOf<Error>() {
+  return MessageType::kError;
+}
 
 //! An envelope holding `message`.
 template <class T>
@@ -228,9 +253,13 @@ void load(Archive& ar, ChangeResult& r, std::uint32_t) {
 }
 
 template <class Archive>
-void save(Archive& ar, const PushResult& p, std::uint32_t) { codec_detail::saveVector(ar, p.results); }
+void save(Archive& ar, const PushResult& p, std::uint32_t) {
+  codec_detail::saveVector(ar, p.results);
+}
 template <class Archive>
-void load(Archive& ar, PushResult& p, std::uint32_t) { codec_detail::loadVector(ar, p.results); }
+void load(Archive& ar, PushResult& p, std::uint32_t) {
+  codec_detail::loadVector(ar, p.results);
+}
 
 template <class Archive>
 void save(Archive& ar, const Pull& p, std::uint32_t) {
@@ -260,7 +289,9 @@ void load(Archive& ar, PullBatch& b, std::uint32_t) {
 }
 
 template <class Archive>
-void serialize(Archive& ar, Notify& n, std::uint32_t) { ar(n.server_seq); }
+void serialize(Archive& ar, Notify& n, std::uint32_t) {
+  ar(n.server_seq);
+}
 
 template <class Archive>
 void serialize(Archive& ar, Error& e, std::uint32_t) {

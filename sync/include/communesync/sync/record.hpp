@@ -25,7 +25,7 @@ struct RecordKey {
 //! One field's merged state.
 struct FieldState {
   Value value;
-  Stamp stamp;  //!< the write that set `value`; the greatest stamp ever written to this field
+  Stamp stamp;           //!< the write that set `value`; the greatest stamp ever written to this field
   Stamp seen;            //!< the field's stamp as that write's device saw it (see merge.hpp)
   Stamp seen_tombstone;  //!< the record's tombstone as that write's device saw it
   bool operator==(const FieldState&) const = default;
@@ -33,7 +33,7 @@ struct FieldState {
 
 //! The newest delete of a record.
 struct Tombstone {
-  Stamp stamp;                               //!< zero: never deleted
+  Stamp stamp;                                     //!< zero: never deleted
   std::map<std::string, Stamp, std::less<>> seen;  //!< each field as the deleting device saw it
   bool operator==(const Tombstone&) const = default;
 };
@@ -41,11 +41,11 @@ struct Tombstone {
 struct Record {
   RecordKey key;
   Scope scope;
-  std::uint32_t form_version = 0;       //!< the form version the record was filled with (0: free-form)
+  std::uint32_t form_version = 0;  //!< the form version the record was filled with (0: free-form)
   std::map<std::string, FieldState, std::less<>> fields;
   Tombstone tombstone;
-  std::int64_t capture_time_ms = 0;     //!< latest device capture time (clock-corrected) of any change received
-  std::int64_t receive_time_ms = 0;     //!< latest server receive time of a change that altered the record
+  std::int64_t capture_time_ms = 0;  //!< latest device capture time (clock-corrected) of any change received
+  std::int64_t receive_time_ms = 0;  //!< latest server receive time of a change that altered the record
 
   //! Deleted iff the tombstone is newer than every field's stamp; a newer edit brings it back whole.
   bool deleted() const;

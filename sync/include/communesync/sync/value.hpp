@@ -26,16 +26,16 @@ class Value {
   using Variant = std::variant<std::monostate, bool, std::int64_t, double, std::string, Bytes, List, Map>;
 
   Value() = default;
-  Value(std::nullptr_t) {}                                       // NOLINT(google-explicit-constructor)
-  Value(bool v) : v_(v) {}                                       // NOLINT(google-explicit-constructor)
-  Value(std::int64_t v) : v_(v) {}                               // NOLINT(google-explicit-constructor)
-  Value(int v) : v_(static_cast<std::int64_t>(v)) {}             // NOLINT(google-explicit-constructor)
-  Value(double v) : v_(v) {}                                     // NOLINT(google-explicit-constructor)
-  Value(std::string v) : v_(std::move(v)) {}                     // NOLINT(google-explicit-constructor)
-  Value(const char* v) : v_(std::string(v)) {}                   // NOLINT(google-explicit-constructor)
-  Value(Bytes v) : v_(std::move(v)) {}                           // NOLINT(google-explicit-constructor)
-  Value(List v) : v_(std::move(v)) {}                            // NOLINT(google-explicit-constructor)
-  Value(Map v) : v_(std::move(v)) {}                             // NOLINT(google-explicit-constructor)
+  Value(std::nullptr_t) {}                            // NOLINT(google-explicit-constructor)
+  Value(bool v) : v_(v) {}                            // NOLINT(google-explicit-constructor)
+  Value(std::int64_t v) : v_(v) {}                    // NOLINT(google-explicit-constructor)
+  Value(int v) : v_(static_cast<std::int64_t>(v)) {}  // NOLINT(google-explicit-constructor)
+  Value(double v) : v_(v) {}                          // NOLINT(google-explicit-constructor)
+  Value(std::string v) : v_(std::move(v)) {}          // NOLINT(google-explicit-constructor)
+  Value(const char* v) : v_(std::string(v)) {}        // NOLINT(google-explicit-constructor)
+  Value(Bytes v) : v_(std::move(v)) {}                // NOLINT(google-explicit-constructor)
+  Value(List v) : v_(std::move(v)) {}                 // NOLINT(google-explicit-constructor)
+  Value(Map v) : v_(std::move(v)) {}                  // NOLINT(google-explicit-constructor)
 
   Kind kind() const { return static_cast<Kind>(v_.index()); }
   bool isNull() const { return kind() == Kind::kNull; }
@@ -43,9 +43,13 @@ class Value {
   Variant& variant() { return v_; }
 
   template <class T>
-  const T* get() const { return std::get_if<T>(&v_); }
+  const T* get() const {
+    return std::get_if<T>(&v_);
+  }
   template <class T>
-  T* get() { return std::get_if<T>(&v_); }
+  T* get() {
+    return std::get_if<T>(&v_);
+  }
 
   bool operator==(const Value& other) const { return v_ == other.v_; }
 
