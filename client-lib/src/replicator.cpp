@@ -15,35 +15,80 @@ std::chrono::milliseconds systemNow() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch());
 }
 
-class Session {
- public:
-  Session(LocalStore& store, Transport& transport, const SyncOptions& options, SyncReport& report)
+}  // namespace
+
+struct Replicator::Impl {
+  Impl(LocalStore& store, Transport& transport, SyncOptions options)
       : store_(store),
         transport_(transport),
-        options_(options),
-        report_(report),
+        options_(std::move(options)),
         timeout_(options.reply_timeout.count() > 0 ? options.reply_timeout
                                                    : std::chrono::milliseconds(tuning::kReplyTimeout)),
         clock_(options.clock ? options.clock : systemNow) {}
 
-  Status run() {
+  Status connect() {
+    progress_ = {};
     progress(SyncProgress::Phase::kConnecting);
+    connected_ = false;
     CS_RETURN_IF_ERROR(transport_.connect());
     CS_RETURN_IF_ERROR(hello());
-    CS_RETURN_IF_ERROR(push());
-    CS_RETURN_IF_ERROR(pull());
-    progress(SyncProgress::Phase::kDone);
-    return store_.setLastSync(clock_());
+    connected_ = true;
+    return Status::ok();
   }
 
-  const proto::Welcome& welcome() const { return welcome_; }
-
-  Status connectAndHello() {
-    CS_RETURN_IF_ERROR(transport_.connect());
-    return hello();
+  Status sync() {
+    if (!connected_) CS_RETURN_IF_ERROR(connect());
+    auto status = [&]() -> Status {
+      CS_RETURN_IF_ERROR(push());
+      CS_RETURN_IF_ERROR(pull());
+      progress(SyncProgress::Phase::kDone);
+      return store_.setLastSync(clock_());
+    }();
+    if (!status) connected_ = false;
+    return status;
   }
 
- private:
+  Result<bool> waitForNotify(std::chrono::milliseconds timeout) {
+    if (!connected_) return Status::error(ErrorCode::kUnavailable, "not connected");
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      auto fresh = isNew(notified_seq_);
+      if (!fresh) return fresh.status();
+      if (*fresh) return true;
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      auto frame = transport_.poll(left);
+      if (!frame) {
+        connected_ = false;
+        return frame.status();
+      }
+      if (!frame->has_value()) return false;
+      auto envelope = proto::decodeFrame(**frame, tuning::kMaxMessageBytes);
+      if (!envelope) return envelope.status();
+      if (envelope->type != proto::MessageType::kNotify) continue;
+      auto notify = proto::unwrap<proto::Notify>(*envelope);
+      if (!notify) return notify.status();
+      notified_seq_ = std::max(notified_seq_, notify->server_seq);
+    }
+  }
+
+  // A notify is news only if it is past what every scope of the device has pulled (the server also
+  // notifies the device of its own pushes, which its next pull already brings).
+  Result<bool> isNew(std::uint64_t seq) {
+    if (seq == 0) return false;
+    auto checkpoints = store_.checkpoints();
+    if (!checkpoints) return checkpoints.status();
+    for (const auto& scope : welcome_.scopes) {
+      auto it = checkpoints->find(scope);
+      if (it == checkpoints->end() || it->second < seq) return true;
+    }
+    return false;
+  }
+
+  SyncReport* report_ = nullptr;
+  bool connected_ = false;
+  std::uint64_t notified_seq_ = 0;  // the latest notify heard
   Status cancelled() const {
     if (options_.cancel != nullptr && options_.cancel->load()) {
       return Status::error(ErrorCode::kCancelled, "sync cancelled");
@@ -69,7 +114,12 @@ class Session {
       if (!frame) return frame.status();
       auto envelope = proto::decodeFrame(*frame, tuning::kMaxMessageBytes);
       if (!envelope) return envelope.status();
-      if (envelope->type == proto::MessageType::kNotify) continue;
+      if (envelope->type == proto::MessageType::kNotify) {
+        // Remembered for waitForNotify; a sync under way may fetch it anyway.
+        auto notify = proto::unwrap<proto::Notify>(*envelope);
+        if (notify) notified_seq_ = std::max(notified_seq_, notify->server_seq);
+        continue;
+      }
       if (envelope->type == proto::MessageType::kError) {
         auto error = proto::unwrap<proto::Error>(*envelope);
         if (!error) return error.status();
@@ -97,11 +147,11 @@ class Session {
     CS_RETURN_IF_ERROR(store_.setClockOffset(std::chrono::milliseconds(welcome->server_time_ms) - device_mid));
     limits_ = welcome->limits;
     welcome_ = *welcome;
-    report_.user = welcome->user;
-    report_.scopes = welcome->scopes;
+    report_->user = welcome->user;
+    report_->scopes = welcome->scopes;
     auto reset = store_.adoptIncarnation(welcome->incarnation, welcome->server_seq);
     if (!reset) return reset.status();
-    report_.server_reset = *reset;
+    report_->server_reset = *reset;
     return Status::ok();
   }
 
@@ -133,7 +183,7 @@ class Session {
         const auto id = next_request_++;
         CS_RETURN_IF_ERROR(send(push, id));
         in_flight[id] = push.changes.size();
-        report_.pushed += push.changes.size();
+        report_->pushed += push.changes.size();
       }
       if (in_flight.empty()) return Status::ok();
       auto reply = receive();
@@ -147,9 +197,9 @@ class Session {
       in_flight.erase(reply->request_id);
       for (const auto& r : result->results) {
         if (r.outcome == proto::Outcome::kAccepted) {
-          ++report_.accepted;
+          ++report_->accepted;
         } else {
-          ++report_.rejected;
+          ++report_->rejected;
         }
       }
       progress_.pushed += result->results.size();
@@ -170,8 +220,8 @@ class Session {
       auto batch = proto::unwrap<proto::PullBatch>(*reply);
       if (!batch) return batch.status();
       CS_RETURN_IF_ERROR(store_.applyPull(*batch));
-      report_.pulled += batch->records.size();
-      report_.conflicts += batch->conflicts.size();
+      report_->pulled += batch->records.size();
+      report_->conflicts += batch->conflicts.size();
       progress_.pulled += batch->records.size();
       progress(SyncProgress::Phase::kPulling);
       if (!batch->more) return Status::ok();
@@ -180,8 +230,7 @@ class Session {
 
   LocalStore& store_;
   Transport& transport_;
-  const SyncOptions& options_;
-  SyncReport& report_;
+  SyncOptions options_;
   std::chrono::milliseconds timeout_;
   std::function<std::chrono::milliseconds()> clock_;
   SyncProgress progress_;
@@ -190,25 +239,63 @@ class Session {
   std::uint64_t next_request_ = 1;
 };
 
-}  // namespace
+Replicator::Replicator(LocalStore& store, Transport& transport, SyncOptions options)
+    : impl_(std::make_unique<Impl>(store, transport, std::move(options))) {}
+
+Replicator::~Replicator() = default;
+
+Status Replicator::connect() {
+  SyncReport scratch;
+  impl_->report_ = &scratch;
+  auto status = impl_->connect();
+  impl_->report_ = nullptr;
+  return status;
+}
+
+SyncReport Replicator::sync() {
+  SyncReport report;
+  const auto sent_before = impl_->transport_.bytesSent();
+  const auto received_before = impl_->transport_.bytesReceived();
+  impl_->report_ = &report;
+  report.status = impl_->sync();
+  impl_->report_ = nullptr;
+  report.user = impl_->welcome_.user;
+  report.scopes = impl_->welcome_.scopes;
+  report.bytes_sent = impl_->transport_.bytesSent() - sent_before;
+  report.bytes_received = impl_->transport_.bytesReceived() - received_before;
+  return report;
+}
+
+Result<bool> Replicator::waitForNotify(std::chrono::milliseconds timeout) {
+  return impl_->waitForNotify(timeout);
+}
+
+const sync::proto::Welcome& Replicator::welcome() const {
+  return impl_->welcome_;
+}
+
+void Replicator::close() {
+  impl_->connected_ = false;
+  impl_->transport_.close();
+}
 
 Result<sync::proto::Welcome> introduce(LocalStore& store, Transport& transport) {
-  SyncReport report;
-  SyncOptions options;
-  Session session(store, transport, options, report);
-  auto status = session.connectAndHello();
-  transport.close();
+  Replicator replicator(store, transport);
+  auto status = replicator.connect();
+  replicator.close();
   if (!status) return status;
-  return session.welcome();
+  return replicator.welcome();
 }
 
 SyncReport syncOnce(LocalStore& store, Transport& transport, const SyncOptions& options) {
-  SyncReport report;
-  Session session(store, transport, options, report);
-  report.status = session.run();
-  transport.close();
-  report.bytes_sent = transport.bytesSent();
-  report.bytes_received = transport.bytesReceived();
+  Replicator replicator(store, transport, options);
+  // Bytes of the whole exchange, hello included.
+  const auto sent_before = transport.bytesSent();
+  const auto received_before = transport.bytesReceived();
+  auto report = replicator.sync();
+  replicator.close();
+  report.bytes_sent = transport.bytesSent() - sent_before;
+  report.bytes_received = transport.bytesReceived() - received_before;
   return report;
 }
 

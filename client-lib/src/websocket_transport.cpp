@@ -45,26 +45,30 @@ struct WebSocketTransport::Impl {
   std::optional<websocket::stream<beast::tcp_stream>> ws;
   beast::flat_buffer buffer;
   bool open = false;
+  // A read may outlive one call to poll(): it stays pending until a frame arrives.
+  bool reading = false;
+  bool read_done = false;
+  beast::error_code read_ec;
 
-  // Runs the io_context until `done` or the timeout; on timeout, closes the socket so the
-  // pending operation ends with an error.
+  // Runs the io_context until `done` or the timeout; false on timeout (operations stay pending).
   template <class Pred>
   bool runUntil(Pred done, std::chrono::milliseconds timeout) {
-    ioc.restart();
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!done()) {
-      if (ioc.run_one_until(deadline) == 0) {
-        if (std::chrono::steady_clock::now() >= deadline) {
-          beast::error_code ec;
-          beast::get_lowest_layer(*ws).socket().close(ec);
-          ioc.restart();
-          ioc.run_for(std::chrono::milliseconds(100));  // let the cancelled operation finish
-          return false;
-        }
-        ioc.restart();
-      }
+      ioc.restart();
+      if (ioc.run_one_until(deadline) == 0 && std::chrono::steady_clock::now() >= deadline) return done();
     }
     return true;
+  }
+
+  // Closes the socket so pending operations end, and lets them finish.
+  void abort() {
+    open = false;
+    if (!ws) return;
+    beast::error_code ec;
+    beast::get_lowest_layer(*ws).socket().close(ec);
+    ioc.restart();
+    ioc.run_for(std::chrono::milliseconds(100));
   }
 };
 
@@ -78,6 +82,8 @@ WebSocketTransport::~WebSocketTransport() {
 Status WebSocketTransport::connect() {
   auto url = parseWsUrl(url_);
   if (!url) return url.status();
+  if (impl_->ws) impl_->abort();  // a previous connection's operations end before its stream goes
+  impl_->reading = false;
   impl_->ws.emplace(impl_->ioc);
   impl_->buffer.clear();
   auto& ws = *impl_->ws;
@@ -142,29 +148,32 @@ Status WebSocketTransport::send(std::string_view frame) {
     ec = e;
     done = true;
   });
-  if (!impl_->runUntil([&] { return done; }, tuning::kReplyTimeout) || ec) {
+  if (!impl_->runUntil([&] { return done; }, tuning::kReplyTimeout)) {
+    impl_->abort();  // ends the write before `done` and `ec` go out of scope
+    return Status::error(ErrorCode::kUnavailable, "connection lost while sending: timed out");
+  }
+  if (ec) {
     impl_->open = false;
-    return Status::error(ErrorCode::kUnavailable,
-                         "connection lost while sending: " + (ec ? ec.message() : "timed out"));
+    return Status::error(ErrorCode::kUnavailable, "connection lost while sending: " + ec.message());
   }
   sent_ += frame.size();
   return Status::ok();
 }
 
-Result<std::string> WebSocketTransport::receive(std::chrono::milliseconds timeout) {
+Result<std::optional<std::string>> WebSocketTransport::read(std::chrono::milliseconds timeout) {
   if (!impl_->open) return Status::error(ErrorCode::kUnavailable, "not connected");
-  beast::error_code ec;
-  bool done = false;
-  impl_->buffer.clear();
-  impl_->ws->async_read(impl_->buffer, [&](beast::error_code e, std::size_t) {
-    ec = e;
-    done = true;
-  });
-  if (!impl_->runUntil([&] { return done; }, timeout)) {
-    impl_->open = false;
-    return Status::error(ErrorCode::kUnavailable,
-                         "no answer from the server in " + std::to_string(timeout.count() / 1000) + " s");
+  if (!impl_->reading) {
+    impl_->reading = true;
+    impl_->read_done = false;
+    impl_->buffer.clear();
+    impl_->ws->async_read(impl_->buffer, [this](beast::error_code e, std::size_t) {
+      impl_->read_ec = e;
+      impl_->read_done = true;
+    });
   }
+  if (!impl_->runUntil([&] { return impl_->read_done; }, timeout)) return std::optional<std::string>();
+  impl_->reading = false;
+  const auto ec = impl_->read_ec;
   if (ec) {
     impl_->open = false;
     // A close frame from the server (even if our reply to it could not be written) says why.
@@ -178,7 +187,22 @@ Result<std::string> WebSocketTransport::receive(std::chrono::milliseconds timeou
   }
   std::string out = beast::buffers_to_string(impl_->buffer.data());
   received_ += out.size();
-  return out;
+  return std::optional<std::string>(std::move(out));
+}
+
+Result<std::string> WebSocketTransport::receive(std::chrono::milliseconds timeout) {
+  auto frame = read(timeout);
+  if (!frame) return frame.status();
+  if (!frame->has_value()) {
+    impl_->abort();  // a reply that does not come in time ends the connection
+    return Status::error(ErrorCode::kUnavailable,
+                         "no answer from the server in " + std::to_string(timeout.count() / 1000) + " s");
+  }
+  return std::move(**frame);
+}
+
+Result<std::optional<std::string>> WebSocketTransport::poll(std::chrono::milliseconds timeout) {
+  return read(timeout);
 }
 
 void WebSocketTransport::close() {
@@ -187,10 +211,10 @@ void WebSocketTransport::close() {
     impl_->open = false;
     bool done = false;
     impl_->ws->async_close(websocket::close_code::normal, [&](beast::error_code) { done = true; });
-    impl_->runUntil([&] { return done; }, std::chrono::seconds(2));
+    impl_->runUntil([&] { return done && (!impl_->reading || impl_->read_done); }, std::chrono::seconds(2));
   }
-  beast::error_code ec;
-  beast::get_lowest_layer(*impl_->ws).socket().close(ec);
+  impl_->abort();
+  impl_->reading = false;
 }
 
 }  // namespace communesync::client

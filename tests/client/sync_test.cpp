@@ -207,6 +207,37 @@ TEST(Sync, ServerRestoredFromAnOlderBackupGetsTheNewerDataBack) {
   EXPECT_NE(b.exportText().find(later), std::string::npos);
 }
 
+TEST(Sync, AnOpenConnectionSyncsAgainAndHearsNotifies) {
+  testing::TempDir dir;
+  ServerHarness server(dir / "server");
+  const auto token_a = server.addUser("an", {"xa-01"});
+  TestDevice a(dir / "a", token_a);
+  TestDevice b(dir / "b", server.addUser("binh", {"xa-01"}));
+  client::WebSocketTransport transport(server.url(), token_a);
+  client::Replicator replicator(a.store(), transport);
+  ASSERT_TRUE(replicator.connect().isOk());
+  a.put("household", "", {{"n", Value(1)}});
+  auto first = replicator.sync();
+  ASSERT_TRUE(first.status.isOk()) << first.status.toString();
+  EXPECT_EQ(first.accepted, 1u);
+
+  auto quiet = replicator.waitForNotify(std::chrono::milliseconds(200));
+  ASSERT_TRUE(quiet.isOk()) << quiet.status().toString();
+  EXPECT_FALSE(*quiet) << "nothing new: no notify, and the connection stays open";
+
+  const auto theirs = b.put("household", "", {{"n", Value(2)}});
+  b.syncOk(server.url());
+  auto heard = replicator.waitForNotify(std::chrono::seconds(2));
+  ASSERT_TRUE(heard.isOk()) << heard.status().toString();
+  EXPECT_TRUE(*heard);
+  auto second = replicator.sync();  // same connection: no new handshake
+  ASSERT_TRUE(second.status.isOk()) << second.status.toString();
+  EXPECT_EQ(second.pulled, 1u);
+  EXPECT_TRUE(a.store().get({"household", theirs})->has_value());
+  EXPECT_LT(second.bytes_sent, 200u) << "a no-push sync on an open connection is one small pull";
+  replicator.close();
+}
+
 // Protocol-level checks on a raw session.
 class RawSession {
  public:

@@ -116,6 +116,15 @@ class SimTransport : public client::Transport {
     return frame;
   }
 
+  Result<std::optional<std::string>> poll(milliseconds) override {
+    if (!alive()) return Status::error(ErrorCode::kUnavailable, "sim: connection lost");
+    if (inbox_.empty()) return std::optional<std::string>();
+    auto frame = std::move(inbox_.front());
+    inbox_.pop_front();
+    received_ += frame.size();
+    return std::optional<std::string>(std::move(frame));
+  }
+
   void close() override { open_ = false; }
   std::uint64_t bytesSent() const override { return sent_; }
   std::uint64_t bytesReceived() const override { return received_; }

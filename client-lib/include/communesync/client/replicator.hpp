@@ -46,7 +46,34 @@ struct SyncReport {
   std::vector<Scope> scopes;
 };
 
-//! Runs one sync of `store` over `transport` (connect() is called here).
+//! A connection kept open between syncs: hello once, then syncs whenever there is something to
+//! send or the server notifies that there is something to fetch. Not thread-safe: one thread drives it.
+class Replicator {
+ public:
+  Replicator(LocalStore& store, Transport& transport, SyncOptions options = {});
+  ~Replicator();
+  Replicator(const Replicator&) = delete;
+  Replicator& operator=(const Replicator&) = delete;
+
+  //! Connects and says hello (clock offset, incarnation check). Errors: the transport's.
+  Status connect();
+  //! Pushes the outbox and pulls until caught up over the open connection (connecting first if
+  //! needed). The report's status is ok only if both finished.
+  SyncReport sync();
+  //! Waits up to `timeout` for the server's notify; true if one came (then sync()).
+  //! Errors: kUnavailable when the connection is gone.
+  Result<bool> waitForNotify(std::chrono::milliseconds timeout);
+  //! The server's welcome of the last connect().
+  const sync::proto::Welcome& welcome() const;
+  //! Closes the connection politely.
+  void close();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+//! Runs one sync of `store` over `transport`: connect, hello, push, pull, close.
 SyncReport syncOnce(LocalStore& store, Transport& transport, const SyncOptions& options = {});
 
 //! Connects and says hello only (login): checks the token and learns the user's name and scopes.

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,8 +20,12 @@ class Transport {
   virtual Status connect() = 0;
   //! Sends one frame. Errors: kUnavailable when the connection is gone.
   virtual Status send(std::string_view frame) = 0;
-  //! Waits up to `timeout` for one frame. Errors: kUnavailable (closed, cut, timed out).
+  //! Waits up to `timeout` for one frame. Errors: kUnavailable (closed, cut, timed out: a reply that
+  //! does not come in time ends the connection).
   virtual Result<std::string> receive(std::chrono::milliseconds timeout) = 0;
+  //! Waits up to `timeout` for a frame the server may send unasked (a notify); std::nullopt if
+  //! none came, and the connection stays open. Errors: kUnavailable when the connection is gone.
+  virtual Result<std::optional<std::string>> poll(std::chrono::milliseconds timeout) = 0;
   //! Closes politely if still open. Never fails.
   virtual void close() = 0;
   //! Bytes of frames sent and received on this transport so far.

@@ -18,11 +18,14 @@ class WebSocketTransport : public Transport {
   Status connect() override;
   Status send(std::string_view frame) override;
   Result<std::string> receive(std::chrono::milliseconds timeout) override;
+  Result<std::optional<std::string>> poll(std::chrono::milliseconds timeout) override;
   void close() override;
   std::uint64_t bytesSent() const override { return sent_; }
   std::uint64_t bytesReceived() const override { return received_; }
 
  private:
+  //! One read, which may stay pending across calls (poll); nullopt on timeout.
+  Result<std::optional<std::string>> read(std::chrono::milliseconds timeout);
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::string url_;
