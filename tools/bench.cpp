@@ -4,7 +4,9 @@
 // only after it is durable, as in production.
 //   push: one device pushes N survey records: records/s, server CPU µs per record, wire bytes per record
 //   pull: a second device pulls those N records from zero: records/s, wire bytes per record
-// Other scenarios of the benchmark plan (concurrent, tiny, idle, scale) are not written yet.
+//   tiny: on an open connection, N times: one record up, then pull: p50/p99 ms, bytes and server
+//         CPU per sync; then a no-op sync: its bytes (one pull and its reply: one round trip)
+// Other scenarios of the benchmark plan (concurrent, idle, scale) are not written yet.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -112,7 +114,9 @@ int main(int argc, char** argv) {
   std::string scenario;
   std::size_t records = 10000;
   bool as_json = false;
-  app.add_option("scenario", scenario, "push | pull")->required()->check(CLI::IsMember({"push", "pull"}));
+  app.add_option("scenario", scenario, "push | pull | tiny")
+      ->required()
+      ->check(CLI::IsMember({"push", "pull", "tiny"}));
   app.add_option("--records", records, "records (default 10000)");
   app.add_flag("--json", as_json, "one JSON object");
   CLI11_PARSE(app, argc, argv);
@@ -131,7 +135,47 @@ int main(int argc, char** argv) {
 
   nlohmann::json out = {{"scenario", scenario}, {"records", records}};
   int rc = 0;
-  {
+  if (scenario == "tiny") {
+    auto device = client::LocalStore::open(work / "tiny");
+    const auto token = addUser(port, admin, "tiny");
+    client::WebSocketTransport transport(url, token);
+    client::Replicator replicator(**device, transport);
+    if (auto s = replicator.connect(); !s) {
+      std::cerr << "connect failed: " << s.toString() << "\n";
+      stopServer(*server);
+      return 1;
+    }
+    std::mt19937_64 rng(2);
+    std::vector<double> ms;
+    std::uint64_t bytes = 0;
+    const double cpu_before = cpuMicros(server->pid);
+    for (std::size_t i = 0; i < records; ++i) {
+      const auto start = Clock::now();
+      auto now =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+      (void)(*device)->put("household", "", "xa-01", tools::surveyFields(rng), now);
+      auto report = replicator.sync();
+      if (!report.status) {
+        std::cerr << "sync failed: " << report.status.toString() << "\n";
+        rc = 1;
+        break;
+      }
+      ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+      bytes += report.bytes_sent + report.bytes_received;
+    }
+    const double cpu = cpuMicros(server->pid) - cpu_before;
+    auto noop = replicator.sync();
+    std::sort(ms.begin(), ms.end());
+    if (!ms.empty()) {
+      out["p50_ms"] = ms[ms.size() / 2];
+      out["p99_ms"] = ms[ms.size() * 99 / 100];
+      out["bytes_per_sync"] = static_cast<double>(bytes) / static_cast<double>(ms.size());
+      out["server_cpu_us_per_sync"] = cpu / static_cast<double>(ms.size());
+    }
+    out["noop_sync_bytes"] = noop.bytes_sent + noop.bytes_received;
+    out["noop_round_trips"] = 1;  // one pull and its batch: nothing to push, one batch holds "caught up"
+    replicator.close();
+  } else {
     auto writer = client::LocalStore::open(work / "writer");
     if (!writer) {
       std::cerr << writer.status().toString() << "\n";

@@ -106,6 +106,8 @@ Status WebSocketTransport::connect() {
                          "cannot reach " + url->host + ":" + url->port + ": " + (ec ? ec.message() : "timed out"));
   }
 
+  // Messages are whole requests: send them at once (no Nagle delay of ~40 ms per round trip).
+  beast::get_lowest_layer(ws).socket().set_option(tcp::no_delay(true), ec);
   ws.set_option(websocket::stream_base::decorator([this](websocket::request_type& req) {
     req.set(http::field::authorization, "Bearer " + token_);
     req.set(http::field::sec_websocket_protocol, sync::proto::kSubprotocol);
