@@ -298,6 +298,12 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, std:
     job->results.reserve(job->changes.size());
     for (sync::Change& change : job->changes) {
       const auto idem_key = idempotencyKey(change.id);
+      // Every result, accepted or rejected, is kept: a replay gets it again.
+      auto keepResult = [&](ChangeResult result) {
+        batch.put(Column::kIdempotency, idem_key, sync::encode(result));
+        overlay.putResult(idem_key, result);
+        job->results.push_back(std::move(result));
+      };
       auto previous = overlay.result(idem_key);
       if (!previous) return previous.status();
       if (previous->has_value()) {  // a replay: its first result, nothing applied again
@@ -335,9 +341,7 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, std:
                               "record " + change.key.collection + "/" + change.key.id + " would grow to " +
                                   std::to_string(encoded.size()) + " bytes; the limit is " +
                                   std::to_string(sync::tuning::kMaxRecordBytes));
-            batch.put(Column::kIdempotency, idem_key, sync::encode(result));
-            overlay.putResult(idem_key, result);
-            job->results.push_back(std::move(result));
+            keepResult(std::move(result));
             continue;
           }
           ++seq;
@@ -365,9 +369,7 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, std:
           }
         }
       }
-      batch.put(Column::kIdempotency, idem_key, sync::encode(result));
-      overlay.putResult(idem_key, result);
-      job->results.push_back(std::move(result));
+      keepResult(std::move(result));
     }
   }
 
