@@ -348,6 +348,38 @@ TEST(Protocol, ShutdownClosesSessionsWithGoingAway) {
   EXPECT_NE(after.status().message().find("server stopping"), std::string::npos) << after.status().message();
 }
 
+TEST(Protocol, MessagesOverALimitGetAClearErrorAndOthersAreServed) {
+  testing::TempDir dir;
+  ServerHarness server(dir / "server");
+  const auto token = server.addUser("an", {"xa-01"});
+  TestDevice d(dir / "d", token);
+  for (int i = 0; i < 1001; ++i) d.put("household", "", {{"n", Value(i)}});
+  {
+    RawSession s(server.url(), token);
+    sync::proto::Hello hello;
+    hello.device = d.store().deviceId();
+    s.send(hello, 1);
+    EXPECT_EQ(s.receive().type, sync::proto::MessageType::kWelcome);
+    sync::proto::Push push;
+    auto outbox = d.store().pending(0, 2000, SIZE_MAX);
+    ASSERT_TRUE(outbox.isOk());
+    for (auto& p : *outbox) push.changes.push_back(p.change);
+    ASSERT_EQ(push.changes.size(), 1001u);
+    s.send(push, 2);
+    auto reply = s.receive();
+    ASSERT_EQ(reply.type, sync::proto::MessageType::kError);
+    auto error = sync::proto::unwrap<sync::proto::Error>(reply);
+    EXPECT_EQ(error->code, static_cast<std::uint16_t>(ErrorCode::kLimitExceeded));
+    EXPECT_NE(error->message.find("1001 changes"), std::string::npos) << error->message;
+
+    // A frame over the message limit ends this connection, not the server.
+    ASSERT_TRUE(s.transport().send(std::string(5 * 1024 * 1024, '\0')).isOk());
+    EXPECT_FALSE(s.transport().receive(std::chrono::seconds(5)).isOk());
+  }
+  d.syncOk(server.url());  // the replicator sizes its pushes by the server's limits
+  EXPECT_EQ(d.pendingCount(), 0u);
+}
+
 TEST(Protocol, GarbageGetsAnErrorAndTheServerServesOthers) {
   testing::TempDir dir;
   ServerHarness server(dir / "server");

@@ -85,12 +85,15 @@ class [[nodiscard]] Result {
     assert(isOk());
     return std::get<T>(state_);
   }
-  T&& value() && {
+  //! From a temporary Result, the value is moved out (not referenced), so that
+  //! `for (auto& x : *makeList())` does not read a destroyed temporary.
+  T value() && {
     assert(isOk());
     return std::get<T>(std::move(state_));
   }
   const T& operator*() const& { return value(); }
   T& operator*() & { return value(); }
+  T operator*() && { return std::move(*this).value(); }
   const T* operator->() const { return &value(); }
   T* operator->() { return &value(); }
 
