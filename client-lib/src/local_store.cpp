@@ -24,21 +24,14 @@ struct LocalRecord {
 template <class Archive>
 void save(Archive& ar, const LocalRecord& r, std::uint32_t) {
   ar(r.view);
-  sync::codec_detail::saveLength(ar, r.pending.size());
-  for (auto s : r.pending) ar(s);
+  sync::codec_detail::saveVector(ar, r.pending);
   bool pd = r.pending_delete;
   ar(sync::codec_detail::Flag{pd});
 }
 template <class Archive>
 void load(Archive& ar, LocalRecord& r, std::uint32_t) {
   ar(r.view);
-  auto n = sync::codec_detail::loadLength(ar);
-  r.pending.clear();
-  for (std::uint64_t i = 0; i < n; ++i) {
-    std::uint64_t s = 0;
-    ar(s);
-    r.pending.push_back(s);
-  }
+  sync::codec_detail::loadVector(ar, r.pending);
   ar(sync::codec_detail::Flag{r.pending_delete});
 }
 

@@ -46,20 +46,13 @@ void serialize(Archive& ar, DeviceState& d, std::uint32_t) {
 template <class Archive>
 void save(Archive& ar, const StoredUser& u, std::uint32_t) {
   sync::codec_detail::saveString(ar, u.name);
-  sync::codec_detail::saveLength(ar, u.scopes.size());
-  for (const auto& s : u.scopes) sync::codec_detail::saveString(ar, s);
+  sync::codec_detail::saveVector(ar, u.scopes);
   sync::codec_detail::saveString(ar, u.token_digest);
 }
 template <class Archive>
 void load(Archive& ar, StoredUser& u, std::uint32_t) {
   sync::codec_detail::loadString(ar, u.name);
-  auto n = sync::codec_detail::loadLength(ar);
-  u.scopes.clear();
-  for (std::uint64_t i = 0; i < n; ++i) {
-    std::string s;
-    sync::codec_detail::loadString(ar, s);
-    u.scopes.push_back(std::move(s));
-  }
+  sync::codec_detail::loadVector(ar, u.scopes);
   sync::codec_detail::loadString(ar, u.token_digest);
 }
 

@@ -106,10 +106,17 @@ struct Flag {
   }
 };
 
+//! A list: its length, then each element (strings through the length-checked path).
 template <class Archive, class T>
 void saveVector(Archive& ar, const std::vector<T>& v) {
   saveLength(ar, v.size());
-  for (const auto& e : v) ar(e);
+  for (const auto& e : v) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      saveString(ar, e);
+    } else {
+      ar(e);
+    }
+  }
 }
 
 template <class Archive, class T>
@@ -118,7 +125,11 @@ void loadVector(Archive& ar, std::vector<T>& v) {
   v.clear();
   for (std::uint64_t i = 0; i < n; ++i) {
     T e{};
-    ar(e);
+    if constexpr (std::is_same_v<T, std::string>) {
+      loadString(ar, e);
+    } else {
+      ar(e);
+    }
     v.push_back(std::move(e));
   }
 }

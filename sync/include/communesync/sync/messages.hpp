@@ -201,8 +201,7 @@ template <class Archive>
 void save(Archive& ar, const Welcome& w, std::uint32_t) {
   ar(w.protocol_version, w.device);
   codec_detail::saveString(ar, w.user);
-  codec_detail::saveLength(ar, w.scopes.size());
-  for (const auto& s : w.scopes) codec_detail::saveString(ar, s);
+  codec_detail::saveVector(ar, w.scopes);
   ar(w.server_time_ms);
   codec_detail::saveString(ar, w.incarnation);
   ar(w.server_seq, w.limits);
@@ -211,13 +210,7 @@ template <class Archive>
 void load(Archive& ar, Welcome& w, std::uint32_t) {
   ar(w.protocol_version, w.device);
   codec_detail::loadString(ar, w.user);
-  auto n = codec_detail::loadLength(ar);
-  w.scopes.clear();
-  for (std::uint64_t i = 0; i < n; ++i) {
-    std::string s;
-    codec_detail::loadString(ar, s);
-    w.scopes.push_back(std::move(s));
-  }
+  codec_detail::loadVector(ar, w.scopes);
   ar(w.server_time_ms);
   codec_detail::loadString(ar, w.incarnation);
   ar(w.server_seq, w.limits);
