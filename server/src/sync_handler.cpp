@@ -163,11 +163,19 @@ void SyncHandler::onPull(const proto::Envelope& envelope) {
   const auto max_bytes = std::clamp<std::uint64_t>(pull->max_bytes, 1024, tuning::kMaxPullBytes);
   auto batch = store_.pull(user_.scopes, pull->checkpoints, max_bytes);
   if (!batch) return sendError(envelope.request_id, batch.status());
+  if (!batch->more) {
+    // Caught up: the device holds every change up to the lowest of its new checkpoints.
+    std::uint64_t lowest = UINT64_MAX;
+    for (const auto& [scope, seq] : batch->checkpoints) lowest = std::min(lowest, seq);
+    if (lowest != UINT64_MAX) pulled_seq_ = std::max(pulled_seq_, lowest);
+  }
   send_(proto::frameOf(*batch, envelope.request_id));
 }
 
 void SyncHandler::notify(std::uint64_t seq) {
-  if (!hello_done_ || notify_pending_) return;
+  // A notify that arrives after the pull it would announce (the writer's notify for a commit can
+  // trail the device's own pull on the strand) is stale: it must not block the next real one.
+  if (!hello_done_ || notify_pending_ || seq <= pulled_seq_) return;
   notify_pending_ = true;
   send_(proto::frameOf(proto::Notify{seq}, 0));
 }

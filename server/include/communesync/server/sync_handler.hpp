@@ -61,7 +61,8 @@ class SyncHandler {
   std::function<void()> joined_;
   sync::DeviceId device_;
   bool hello_done_ = false;
-  bool notify_pending_ = false;
+  bool notify_pending_ = false;   // a notify was sent and the device has not pulled since
+  std::uint64_t pulled_seq_ = 0;  // the device has pulled every change up to this sequence
   std::shared_ptr<std::uint32_t> pushes_in_flight_ = std::make_shared<std::uint32_t>(0);
 };
 
