@@ -63,6 +63,7 @@ constexpr std::string_view kClockKey = "hlc";
 constexpr std::string_view kOffsetKey = "clock_offset_ms";
 constexpr std::string_view kIncarnationKey = "server_incarnation";
 constexpr std::string_view kLastSyncKey = "last_sync_ms";
+constexpr std::string_view kReadableKey = "readable_scopes";
 
 std::string checkpointKey(const Scope& scope) {
   return "c" + scope;
@@ -398,7 +399,44 @@ Result<sync::proto::Checkpoints> LocalStore::checkpoints() const {
   return out;
 }
 
-Result<bool> LocalStore::adoptIncarnation(const std::string& incarnation, std::uint64_t server_seq) {
+Result<std::size_t> LocalStore::restrictTo(const std::vector<Scope>& readable) {
+  std::lock_guard lock(mutex_);
+  std::string encoded;
+  for (const auto& scope : readable) storage::appendPart(encoded, scope);
+  auto known = store_->get(Column::kMeta, kReadableKey);
+  if (!known) return known.status();
+  if (known->has_value() && **known == encoded) return std::size_t{0};  // nothing changed since last time
+  auto allowed = [&](std::string_view scope) { return std::binary_search(readable.begin(), readable.end(), scope); };
+
+  storage::WriteBatch batch;
+  std::size_t purged = 0;
+  bool kept_pending = false;
+  for (auto c = store_->scan(Column::kRecords, "", ""); c.valid(); c.next()) {
+    auto local = sync::decode<LocalRecord>(c.value());
+    if (!local) return Status::error(ErrorCode::kCorruption, "local store: " + local.status().message());
+    if (allowed(local->view.scope)) continue;
+    if (!local->pending.empty()) {
+      kept_pending = true;
+      continue;
+    }
+    batch.erase(Column::kRecords, c.key());
+    batch.erase(Column::kBase, c.key());
+    ++purged;
+  }
+  for (auto c = store_->scan(Column::kConflicts, "", ""); c.valid(); c.next()) {
+    auto conflict = sync::decode<sync::Conflict>(c.value());
+    if (!conflict || !allowed(conflict->scope)) batch.erase(Column::kConflicts, c.key());
+  }
+  for (auto c = store_->scanPrefix(Column::kDevices, "c"); c.valid(); c.next()) {
+    if (!allowed(c.key().substr(1))) batch.erase(Column::kDevices, c.key());
+  }
+  // Remembered only once nothing outside is left, so the next sync finishes the purge.
+  if (!kept_pending) batch.put(Column::kMeta, kReadableKey, encoded);
+  CS_RETURN_IF_ERROR(store_->commit(batch, Durability::kSynced));
+  return purged;
+}
+
+Result<bool> LocalStore::adoptIncarnation(const std::string& incarnation, const sync::proto::Checkpoints& latest) {
   std::lock_guard lock(mutex_);
   auto stored = store_->get(Column::kMeta, kIncarnationKey);
   if (!stored) return stored.status();
@@ -410,7 +448,8 @@ Result<bool> LocalStore::adoptIncarnation(const std::string& incarnation, std::u
   }
   bool went_back = **stored != incarnation;
   for (auto c = store_->scanPrefix(Column::kDevices, "c"); c.valid() && !went_back; c.next()) {
-    went_back = storage::readUint64(c.value()).value_or(0) > server_seq;
+    auto it = latest.find(c.key().substr(1));
+    went_back = storage::readUint64(c.value()).value_or(0) > (it == latest.end() ? 0 : it->second);
   }
   if (!went_back) return false;
 

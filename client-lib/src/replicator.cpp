@@ -1,5 +1,6 @@
 #include "communesync/client/replicator.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include "communesync/client/tuning.hpp"
@@ -52,7 +53,7 @@ struct Replicator::Impl {
     if (!connected_) return Status::error(ErrorCode::kUnavailable, "not connected");
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-      auto fresh = isNew(notified_seq_);
+      auto fresh = behind();
       if (!fresh) return fresh.status();
       if (*fresh) return true;
       const auto left =
@@ -66,29 +67,69 @@ struct Replicator::Impl {
       if (!frame->has_value()) return false;
       auto envelope = proto::decodeFrame(**frame, tuning::kMaxMessageBytes);
       if (!envelope) return envelope.status();
-      if (envelope->type != proto::MessageType::kNotify) continue;
-      auto notify = proto::unwrap<proto::Notify>(*envelope);
-      if (!notify) return notify.status();
-      notified_seq_ = std::max(notified_seq_, notify->server_seq);
+      auto unsolicited = onUnsolicited(*envelope);
+      if (!unsolicited) return unsolicited.status();
+      if (!*unsolicited && envelope->type == proto::MessageType::kError) {
+        connected_ = false;
+        return errorStatus(*envelope);
+      }
     }
   }
 
-  // A notify is news only if it is past what every scope of the device has pulled (the server also
-  // notifies the device of its own pushes, which its next pull already brings).
-  Result<bool> isNew(std::uint64_t seq) {
-    if (seq == 0) return false;
+  // True if the server has changes the device has not pulled: some scope's latest (as told by
+  // welcome, access and notify messages) is past the device's checkpoint there.
+  Result<bool> behind() {
     auto checkpoints = store_.checkpoints();
     if (!checkpoints) return checkpoints.status();
-    for (const auto& scope : welcome_.scopes) {
+    for (const auto& [scope, seq] : latest_) {
       auto it = checkpoints->find(scope);
       if (it == checkpoints->end() || it->second < seq) return true;
     }
     return false;
   }
 
+  void learnLatest(const proto::Checkpoints& latest) {
+    for (const auto& [scope, seq] : latest) latest_[scope] = std::max(latest_[scope], seq);
+  }
+
+  // Handles a message the server sends on its own (notify, access). True if it was one.
+  Result<bool> onUnsolicited(const proto::Envelope& envelope) {
+    if (envelope.type == proto::MessageType::kNotify) {
+      auto notify = proto::unwrap<proto::Notify>(envelope);
+      if (!notify) return notify.status();
+      learnLatest(notify->latest);
+      return true;
+    }
+    if (envelope.type == proto::MessageType::kAccess) {
+      auto access = proto::unwrap<proto::Access>(envelope);
+      if (!access) return access.status();
+      CS_RETURN_IF_ERROR(adoptAccess(access->scopes, access->latest));
+      return true;
+    }
+    return false;
+  }
+
+  // The units the device may read: purge the rest, and forget what is known of them.
+  Status adoptAccess(const std::vector<Scope>& scopes, const proto::Checkpoints& latest) {
+    auto purged = store_.restrictTo(scopes);
+    if (!purged) return purged.status();
+    if (report_ != nullptr) report_->purged += *purged;
+    welcome_.scopes = scopes;
+    std::erase_if(latest_, [&](const auto& e) { return !std::binary_search(scopes.begin(), scopes.end(), e.first); });
+    learnLatest(latest);
+    return Status::ok();
+  }
+
+  static Status errorStatus(const proto::Envelope& envelope) {
+    auto error = proto::unwrap<proto::Error>(envelope);
+    if (!error) return error.status();
+    auto code = static_cast<ErrorCode>(error->code);
+    return Status::error(code == ErrorCode::kOk ? ErrorCode::kProtocol : code, "server: " + error->message);
+  }
+
   SyncReport* report_ = nullptr;
   bool connected_ = false;
-  std::uint64_t notified_seq_ = 0;  // the latest notify heard
+  proto::Checkpoints latest_;  // each readable scope's latest seq, as last heard
   Status cancelled() const {
     if (options_.cancel != nullptr && options_.cancel->load()) {
       return Status::error(ErrorCode::kCancelled, "sync cancelled");
@@ -114,18 +155,11 @@ struct Replicator::Impl {
       if (!frame) return frame.status();
       auto envelope = proto::decodeFrame(*frame, tuning::kMaxMessageBytes);
       if (!envelope) return envelope.status();
-      if (envelope->type == proto::MessageType::kNotify) {
-        // Remembered for waitForNotify; a sync under way may fetch it anyway.
-        auto notify = proto::unwrap<proto::Notify>(*envelope);
-        if (notify) notified_seq_ = std::max(notified_seq_, notify->server_seq);
-        continue;
-      }
-      if (envelope->type == proto::MessageType::kError) {
-        auto error = proto::unwrap<proto::Error>(*envelope);
-        if (!error) return error.status();
-        auto code = static_cast<ErrorCode>(error->code);
-        return Status::error(code == ErrorCode::kOk ? ErrorCode::kProtocol : code, "server: " + error->message);
-      }
+      // Notifies are remembered for waitForNotify (a sync under way may fetch them anyway).
+      auto unsolicited = onUnsolicited(*envelope);
+      if (!unsolicited) return unsolicited.status();
+      if (*unsolicited) continue;
+      if (envelope->type == proto::MessageType::kError) return errorStatus(*envelope);
       return envelope;
     }
   }
@@ -149,7 +183,9 @@ struct Replicator::Impl {
     welcome_ = *welcome;
     report_->user = welcome->user;
     report_->scopes = welcome->scopes;
-    auto reset = store_.adoptIncarnation(welcome->incarnation, welcome->server_seq);
+    latest_.clear();
+    CS_RETURN_IF_ERROR(adoptAccess(welcome->scopes, welcome->latest));
+    auto reset = store_.adoptIncarnation(welcome->incarnation, welcome->latest);
     if (!reset) return reset.status();
     report_->server_reset = *reset;
     return Status::ok();
@@ -209,6 +245,11 @@ struct Replicator::Impl {
 
   Status pull() {
     progress(SyncProgress::Phase::kPulling);
+    // Nothing to fetch (nothing accepted, so nothing of ours to pull back; no scope behind): the
+    // sync ends without a round trip.
+    auto is_behind = behind();
+    if (!is_behind) return is_behind.status();
+    if (report_->accepted == 0 && !*is_behind) return Status::ok();
     for (;;) {
       CS_RETURN_IF_ERROR(cancelled());
       auto checkpoints = store_.checkpoints();

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "communesync/server/tuning.hpp"
+
 namespace communesync::server {
 
 Status parseListen(const std::string& text, Config& config) {
@@ -26,28 +28,52 @@ Status parseListen(const std::string& text, Config& config) {
 }
 
 Status loadConfigFile(const std::filesystem::path& file, Config& config) {
-  std::ifstream in(file);
+  std::ifstream in(file, std::ios::binary);
   if (!in) return Status::error(ErrorCode::kNotFound, "config file " + file.string() + " cannot be read");
-  nlohmann::json j;
-  try {
-    in >> j;
-  } catch (const nlohmann::json::exception& e) {
-    return Status::error(ErrorCode::kInvalidArgument, "config file " + file.string() + " is not JSON: " + e.what());
+  std::string text;
+  char buf[4096];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    text.append(buf, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > tuning::kMaxConfigBytes) {
+      return Status::error(ErrorCode::kLimitExceeded, "config file " + file.string() + " is too large");
+    }
   }
-  if (!j.is_object())
-    return Status::error(ErrorCode::kInvalidArgument, "config file " + file.string() + ": expected an object");
+  return parseConfig(text, "config file " + file.string(), config);
+}
+
+Status parseConfig(std::string_view text, const std::string& name, Config& config) {
+  if (text.size() > tuning::kMaxConfigBytes) return Status::error(ErrorCode::kLimitExceeded, name + " is too large");
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded()) return Status::error(ErrorCode::kInvalidArgument, name + " is not JSON");
+  if (!j.is_object()) return Status::error(ErrorCode::kInvalidArgument, name + ": expected an object");
   for (const auto& [key, value] : j.items()) {
-    const std::string where = "config file " + file.string() + ": \"" + key + "\"";
-    if (key == "data") {
+    const std::string where = name + ": \"" + key + "\"";
+    auto wantString = [&]() -> Result<std::string> {
       if (!value.is_string()) return Status::error(ErrorCode::kInvalidArgument, where + " must be a string");
-      config.data_dir = value.get<std::string>();
-    } else if (key == "listen") {
-      if (!value.is_string()) return Status::error(ErrorCode::kInvalidArgument, where + " must be a string");
-      CS_RETURN_IF_ERROR(parseListen(value.get<std::string>(), config));
+      return value.get<std::string>();
+    };
+    if (key == "data" || key == "listen" || key == "tls_cert" || key == "tls_key") {
+      auto text_value = wantString();
+      if (!text_value) return text_value.status();
+      if (key == "data") config.data_dir = *text_value;
+      if (key == "listen") CS_RETURN_IF_ERROR(parseListen(*text_value, config));
+      if (key == "tls_cert") config.tls_cert = *text_value;
+      if (key == "tls_key") config.tls_key = *text_value;
     } else if (key == "threads") {
-      if (!value.is_number_unsigned())
-        return Status::error(ErrorCode::kInvalidArgument, where + " must be a whole number");
+      if (!value.is_number_unsigned() || value.get<std::uint64_t>() > 1024) {
+        return Status::error(ErrorCode::kInvalidArgument, where + " must be a whole number up to 1024");
+      }
       config.threads = value.get<unsigned>();
+    } else if (key == "admin_remote") {
+      if (!value.is_boolean()) return Status::error(ErrorCode::kInvalidArgument, where + " must be true or false");
+      config.admin_remote = value.get<bool>();
+    } else if (key == "allowed_origins") {
+      if (!value.is_array()) return Status::error(ErrorCode::kInvalidArgument, where + " must be a list of strings");
+      config.allowed_origins.clear();
+      for (const auto& o : value) {
+        if (!o.is_string()) return Status::error(ErrorCode::kInvalidArgument, where + " must be a list of strings");
+        config.allowed_origins.push_back(o.get<std::string>());
+      }
     } else {
       return Status::error(ErrorCode::kInvalidArgument, where + " is not a setting (see docs/operations.md)");
     }

@@ -40,7 +40,9 @@ void HttpSession::onRead(beast::error_code ec, std::size_t /*bytes*/) {
   }
   auto request = parser_->release();
   if (websocket::is_upgrade(request)) return upgrade(std::move(request));
-  reply(handleHttp(request, context_.state));
+  beast::error_code peer_ec;
+  const auto peer = stream_.socket().remote_endpoint(peer_ec).address();
+  reply(handleHttp(request, context_.state, peer_ec ? "unknown" : peer.to_string(), !peer_ec && peer.is_loopback()));
 }
 
 void HttpSession::reply(HttpResponse response) {
@@ -75,12 +77,16 @@ void HttpSession::upgrade(HttpRequest request) {
     return refuse(http::status::bad_request, "protocol",
                   "offer the WebSocket subprotocol " + std::string(sync::proto::kSubprotocol));
   }
-  auto user = context_.state.data.userForToken(bearerToken(request));
-  if (!user) return refuse(http::status::service_unavailable, "busy", user.status().message());
-  if (!user->has_value()) {
+  if (auto s = checkOrigin(request, context_.state); !s)
+    return refuse(http::status::forbidden, "forbidden", s.message());
+  const std::string token(bearerToken(request));
+  auto principal = context_.state.directory.authenticate(token);
+  if (!principal) return refuse(http::status::service_unavailable, "busy", principal.status().message());
+  if (!principal->has_value()) {
     return refuse(http::status::unauthorized, "unauthorized", "a valid token is needed: Authorization: Bearer <token>");
   }
-  std::make_shared<SyncSession>(stream_.release_socket(), context_, std::move(**user))->run(std::move(request));
+  std::make_shared<SyncSession>(stream_.release_socket(), context_, token, std::move(**principal))
+      ->run(std::move(request));
 }
 
 void HttpSession::onWrite(bool keep_alive, beast::error_code ec, std::size_t /*bytes*/) {

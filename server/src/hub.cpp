@@ -17,25 +17,35 @@ std::vector<std::shared_ptr<SyncSession>> Hub::live(std::vector<std::weak_ptr<Sy
   return out;
 }
 
-void Hub::join(const std::vector<sync::Scope>& scopes, const std::shared_ptr<SyncSession>& session) {
+void Hub::join(const std::vector<sync::Scope>& scopes, const std::shared_ptr<SyncSession>& session, bool first) {
   std::lock_guard lock(mutex_);
   for (const auto& scope : scopes) by_scope_[scope].push_back(session);
+  if (!first) return;
   all_.push_back(session);
   if (all_.size() % 1024 == 0) (void)live(all_);
 }
 
-void Hub::notify(const std::set<sync::Scope, std::less<>>& scopes, std::uint64_t seq) {
+void Hub::notify(const sync::proto::Checkpoints& latest) {
   std::set<std::shared_ptr<SyncSession>> targets;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& scope : scopes) {
+    for (const auto& [scope, seq] : latest) {
       auto it = by_scope_.find(scope);
       if (it == by_scope_.end()) continue;
       for (auto& s : live(it->second)) targets.insert(std::move(s));
       if (it->second.empty()) by_scope_.erase(it);
     }
   }
-  for (const auto& s : targets) s->notify(seq);  // outside the lock: notify posts to the session's strand
+  for (const auto& s : targets) s->notify(latest);  // outside the lock: notify posts to the session's strand
+}
+
+void Hub::recheckAll() {
+  std::vector<std::shared_ptr<SyncSession>> sessions;
+  {
+    std::lock_guard lock(mutex_);
+    sessions = live(all_);
+  }
+  for (const auto& s : sessions) s->recheck();
 }
 
 void Hub::closeAll() {

@@ -7,7 +7,7 @@
 #include <set>
 #include <vector>
 
-#include "communesync/sync/record.hpp"
+#include "communesync/sync/messages.hpp"
 
 namespace communesync::server {
 
@@ -15,9 +15,13 @@ class SyncSession;
 
 class Hub {
  public:
-  void join(const std::vector<sync::Scope>& scopes, const std::shared_ptr<SyncSession>& session);
-  //! Sends a notify to every live session holding one of `scopes`.
-  void notify(const std::set<sync::Scope, std::less<>>& scopes, std::uint64_t seq);
+  //! Registers the session for notifies on `scopes` (again when its scopes change; a session
+  //! left registered on a scope it lost is harmless: its handler filters).
+  void join(const std::vector<sync::Scope>& scopes, const std::shared_ptr<SyncSession>& session, bool first);
+  //! Sends a notify to every live session holding one of the changed scopes.
+  void notify(const sync::proto::Checkpoints& latest);
+  //! Asks every live session to check its rights again (users, grants or units changed).
+  void recheckAll();
   //! Closes every session with "going away" (shutdown).
   void closeAll();
   //! Live sessions (for metrics and shutdown).

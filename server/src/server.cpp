@@ -18,6 +18,7 @@ struct Server::Impl {
   Config config;
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<ServerStore> data;
+  std::unique_ptr<Directory> directory;
   std::unique_ptr<ServerState> state;
   std::unique_ptr<Hub> hub;
   std::unique_ptr<Writer> writer;
@@ -68,8 +69,11 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
   auto data = ServerStore::open(*impl->store);
   if (!data) return data.status();
   impl->data = std::move(data).value();
+  auto directory = Directory::open(*impl->store);
+  if (!directory) return directory.status();
+  impl->directory = std::move(directory).value();
 
-  auto admin = impl->data->ensureAdminToken();
+  auto admin = impl->directory->ensureAdminToken();
   if (!admin) return admin.status();
   if (admin->has_value()) {
     const auto file = config.data_dir / "admin.token";
@@ -78,11 +82,13 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
               << **admin << std::endl;
   }
 
-  impl->state = std::make_unique<ServerState>(ServerState{*impl->store, *impl->data});
   impl->hub = std::make_unique<Hub>();
   Hub* hub = impl->hub.get();
-  impl->writer = std::make_unique<Writer>(
-      *impl->data, [hub](const std::set<Scope, std::less<>>& scopes, std::uint64_t seq) { hub->notify(scopes, seq); });
+  impl->state = std::make_unique<ServerState>(ServerState{*impl->store, *impl->data, *impl->directory,
+                                                          [hub] { hub->recheckAll(); }, config.admin_remote,
+                                                          config.allowed_origins});
+  impl->writer =
+      std::make_unique<Writer>(*impl->data, [hub](const sync::proto::Checkpoints& latest) { hub->notify(latest); });
   impl->context = std::make_unique<ServerContext>(ServerContext{*impl->state, *impl->writer, *impl->hub});
 
   beast::error_code ec;

@@ -1,8 +1,5 @@
 #include "communesync/server/server_store.hpp"
 
-#include <openssl/sha.h>
-#include <sodium.h>
-
 #include <map>
 
 #include "communesync/server/tuning.hpp"
@@ -12,6 +9,7 @@
 #include "communesync/sync/stored.hpp"
 #include "communesync/sync/text.hpp"
 #include "communesync/sync/tuning.hpp"
+#include "stored_forms.hpp"
 
 namespace communesync::server {
 
@@ -22,45 +20,13 @@ struct StoredRecord {
   std::uint64_t seq = 0;  // the server sequence of the last change that altered it
 };
 
-struct DeviceState {
-  std::string user;
-  std::int64_t first_contact_ms = 0;
-  std::int64_t last_contact_ms = 0;
-  sync::Stamp last_clamped;  // StampClamp state
-};
-
-struct StoredUser {
-  std::string name;
-  std::vector<Scope> scopes;
-  std::string token_digest;
-};
-
 template <class Archive>
 void serialize(Archive& ar, StoredRecord& r, std::uint32_t) {
   ar(r.record, r.seq);
 }
-template <class Archive>
-void serialize(Archive& ar, DeviceState& d, std::uint32_t) {
-  ar(sync::codec_detail::Str{d.user}, d.first_contact_ms, d.last_contact_ms, d.last_clamped);
-}
-template <class Archive>
-void save(Archive& ar, const StoredUser& u, std::uint32_t) {
-  sync::codec_detail::saveString(ar, u.name);
-  sync::codec_detail::saveVector(ar, u.scopes);
-  sync::codec_detail::saveString(ar, u.token_digest);
-}
-template <class Archive>
-void load(Archive& ar, StoredUser& u, std::uint32_t) {
-  sync::codec_detail::loadString(ar, u.name);
-  sync::codec_detail::loadVector(ar, u.scopes);
-  sync::codec_detail::loadString(ar, u.token_digest);
-}
-
 }  // namespace communesync::server
 
 CEREAL_CLASS_VERSION(communesync::server::StoredRecord, 1)
-CEREAL_CLASS_VERSION(communesync::server::DeviceState, 1)
-CEREAL_CLASS_VERSION(communesync::server::StoredUser, 1)
 
 namespace communesync::server {
 namespace {
@@ -70,7 +36,13 @@ using sync::proto::ChangeResult;
 using sync::proto::Outcome;
 
 constexpr std::string_view kLastSeqKey = "last_seq";
-constexpr std::string_view kAdminTokenKey = "admin_token_sha256";
+
+std::string scopeSeqKey(std::string_view scope) {
+  return "q" + std::string(scope);
+}
+std::string clampKey(const sync::DeviceId& d) {
+  return "c" + std::string(d.raw());
+}
 
 std::string scopeIndexKey(const Scope& scope, std::uint64_t seq) {
   std::string out;
@@ -93,16 +65,6 @@ std::string idempotencyKey(const sync::ChangeId& id) {
   return out;
 }
 
-std::string deviceKey(const sync::DeviceId& d) {
-  return "d" + std::string(d.raw());
-}
-std::string userKey(std::string_view name) {
-  return "u" + std::string(name);
-}
-std::string tokenKey(std::string_view digest) {
-  return "t" + std::string(digest);
-}
-
 ChangeResult rejected(const sync::ChangeId& id, ErrorCode code, std::string reason) {
   ChangeResult r;
   r.id = id;
@@ -110,13 +72,6 @@ ChangeResult rejected(const sync::ChangeId& id, ErrorCode code, std::string reas
   r.code = static_cast<std::uint16_t>(code);
   r.reason = std::move(reason);
   return r;
-}
-
-Status checkScopeName(const std::string& scope) {
-  if (scope.empty() || scope.size() > sync::tuning::kMaxNameBytes || !sync::isCleanUtf8(scope)) {
-    return Status::error(ErrorCode::kInvalidArgument, "scope '" + scope + "' is not a valid unit code");
-  }
-  return Status::ok();
 }
 
 // The state of one group commit: what this group has written so far, read before the store.
@@ -146,13 +101,26 @@ class GroupOverlay {
 
   Result<sync::StampClamp*> clampFor(const sync::DeviceId& device) {
     if (auto it = clamps_.find(device); it != clamps_.end()) return &it->second;
-    auto state = sync::readDecoded<DeviceState>(store_, Column::kDevices, deviceKey(device));
-    if (!state) return state.status();
+    auto last = sync::readDecoded<sync::Stamp>(store_, Column::kDevices, clampKey(device));
+    if (!last) return last.status();
     auto& clamp = clamps_[device];
-    if (state->has_value()) clamp = sync::StampClamp((*state)->last_clamped);
+    if (last->has_value()) {
+      clamp = sync::StampClamp(**last);
+    } else {  // stores of the sync issue kept it in the device's state
+      auto state = sync::readDecoded<DeviceState>(store_, Column::kDevices, deviceKey(device));
+      if (!state) return state.status();
+      if (state->has_value()) clamp = sync::StampClamp((*state)->last_clamped);
+    }
     return &clamp;
   }
   const std::map<sync::DeviceId, sync::StampClamp>& clamps() const { return clamps_; }
+
+  // The next seq of `scope` in this group (the committed latest, plus this group's).
+  std::uint64_t nextScopeSeq(const Scope& scope, std::uint64_t committed) {
+    auto [it, inserted] = scope_seqs_.try_emplace(scope, committed);
+    return ++it->second;
+  }
+  const sync::proto::Checkpoints& scopeSeqs() const { return scope_seqs_; }
 
  private:
   const storage::Store& store_;
@@ -160,6 +128,7 @@ class GroupOverlay {
   std::map<std::string, ChangeResult> results_;
   std::set<std::string> conflicts_;
   std::map<sync::DeviceId, sync::StampClamp> clamps_;
+  sync::proto::Checkpoints scope_seqs_;
 };
 
 // Clamps every stamp of `change` that runs ahead of the ceiling; true if any was clamped.
@@ -177,20 +146,7 @@ bool clampChange(sync::Change& change, sync::StampClamp& clamp, std::int64_t cei
 
 }  // namespace
 
-std::string tokenDigest(std::string_view token) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
-  return sync::toHex(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
-}
-
-std::string newToken() {
-  unsigned char bytes[32];
-  randombytes_buf(bytes, sizeof bytes);
-  return sync::toHex(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
-}
-
 Result<std::unique_ptr<ServerStore>> ServerStore::open(storage::Store& store) {
-  if (sodium_init() < 0) return Status::error(ErrorCode::kInternal, "libsodium failed to initialise");
   std::unique_ptr<ServerStore> out(new ServerStore(store));
   auto raw = store.get(Column::kMeta, kLastSeqKey);
   if (!raw) return raw.status();
@@ -199,92 +155,58 @@ Result<std::unique_ptr<ServerStore>> ServerStore::open(storage::Store& store) {
     if (!seq) return Status::error(ErrorCode::kCorruption, "the stored last sequence number is malformed");
     out->last_seq_.store(*seq);
   }
+  CS_RETURN_IF_ERROR(out->loadScopeSeqs());
   return out;
 }
 
-// ---- users ----
-
-Result<std::optional<std::string>> ServerStore::ensureAdminToken() {
-  auto existing = store_.get(Column::kMeta, kAdminTokenKey);
-  if (!existing) return existing.status();
-  if (existing->has_value()) return std::optional<std::string>();
-  std::string token = newToken();
-  storage::WriteBatch batch;
-  batch.put(Column::kMeta, kAdminTokenKey, tokenDigest(token));
-  CS_RETURN_IF_ERROR(store_.commit(batch, storage::Durability::kSynced));
-  return std::optional<std::string>(token);
-}
-
-bool ServerStore::isAdminToken(std::string_view token) const {
-  if (token.empty()) return false;
-  auto stored = store_.get(Column::kMeta, kAdminTokenKey);
-  if (!stored || !stored->has_value()) return false;
-  const auto digest = tokenDigest(token);
-  return digest.size() == (*stored)->size() && sodium_memcmp(digest.data(), (*stored)->data(), digest.size()) == 0;
-}
-
-Result<std::string> ServerStore::createUser(const std::string& name, const std::vector<Scope>& scopes) {
-  if (name.empty() || name.size() > sync::tuning::kMaxNameBytes || !sync::isCleanUtf8(name)) {
-    return Status::error(ErrorCode::kInvalidArgument, "user name must be 1-128 bytes of UTF-8");
+Status ServerStore::loadScopeSeqs() {
+  sync::proto::Checkpoints seqs;
+  auto cursor = store_.scanPrefix(Column::kMeta, "q");
+  for (; cursor.valid(); cursor.next()) {
+    auto seq = storage::readUint64(cursor.value());
+    if (!seq) return Status::error(ErrorCode::kCorruption, "a stored scope sequence number is malformed");
+    seqs[std::string(cursor.key().substr(1))] = *seq;
   }
-  if (scopes.empty()) return Status::error(ErrorCode::kInvalidArgument, "a user needs at least one scope");
-  if (scopes.size() > tuning::kMaxScopesPerUser) {
-    return Status::error(ErrorCode::kLimitExceeded, "too many scopes for one user");
-  }
-  for (const auto& s : scopes) CS_RETURN_IF_ERROR(checkScopeName(s));
-  auto existing = store_.get(Column::kDevices, userKey(name));
-  if (!existing) return existing.status();
-  if (existing->has_value()) return Status::error(ErrorCode::kInvalidArgument, "user '" + name + "' already exists");
-
-  std::string token = newToken();
-  StoredUser user{name, scopes, tokenDigest(token)};
-  storage::WriteBatch batch;
-  batch.put(Column::kDevices, userKey(name), sync::encode(user));
-  batch.put(Column::kDevices, tokenKey(user.token_digest), name);
-  CS_RETURN_IF_ERROR(store_.commit(batch, storage::Durability::kSynced));
-  return token;
-}
-
-Result<std::optional<User>> ServerStore::userForToken(std::string_view token) const {
-  if (token.empty()) return std::optional<User>();
-  auto name = store_.get(Column::kDevices, tokenKey(tokenDigest(token)));
-  if (!name) return name.status();
-  if (!name->has_value()) return std::optional<User>();
-  auto user = sync::readDecoded<StoredUser>(store_, Column::kDevices, userKey(**name));
-  if (!user) return user.status();
-  if (!user->has_value()) return std::optional<User>();
-  return std::optional<User>(User{(*user)->name, (*user)->scopes});
-}
-
-Status ServerStore::recordDeviceContact(const sync::DeviceId& device, const std::string& user, std::int64_t now_ms) {
-  auto state = sync::readDecoded<DeviceState>(store_, Column::kDevices, deviceKey(device));
-  if (!state) return state.status();
-  DeviceState s;
-  if (state->has_value()) {
-    s = **state;
-    if (s.user != user) {
-      return Status::error(ErrorCode::kForbidden,
-                           "this device is registered to another user; reinstall to log in as '" + user + "'");
+  CS_RETURN_IF_ERROR(cursor.status());
+  if (seqs.empty()) {
+    // A store of the sync issue numbered its scope index with the server-wide sequence, which
+    // also rises within each scope: its highest entry per scope is that scope's latest.
+    auto index = store_.scan(Column::kScopeIndex, "", "");
+    for (; index.valid(); index.next()) {
+      const auto key = index.key();
+      const auto end = key.find('\0');
+      if (end == std::string_view::npos || key.size() < 8) continue;
+      auto seq = storage::readUint64(key, key.size() - 8);
+      if (seq) seqs[std::string(key.substr(0, end))] = std::max(seqs[std::string(key.substr(0, end))], *seq);
     }
-  } else {
-    s.user = user;
-    s.first_contact_ms = now_ms;
+    CS_RETURN_IF_ERROR(index.status());
   }
-  s.last_contact_ms = now_ms;
-  storage::WriteBatch batch;
-  batch.put(Column::kDevices, deviceKey(device), sync::encode(s));
-  // Contact times are informational: a crash may lose the latest, never anything acknowledged.
-  return store_.commit(batch, storage::Durability::kBuffered);
+  std::lock_guard lock(scope_mutex_);
+  scope_seq_ = std::move(seqs);
+  return Status::ok();
+}
+
+sync::proto::Checkpoints ServerStore::latest(const std::vector<Scope>& scopes) const {
+  sync::proto::Checkpoints out;
+  std::lock_guard lock(scope_mutex_);
+  for (const auto& scope : scopes) {
+    if (auto it = scope_seq_.find(scope); it != scope_seq_.end()) out.emplace(scope, it->second);
+  }
+  return out;
 }
 
 // ---- push ----
 
-Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, std::set<Scope, std::less<>>& touched) {
+Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync::proto::Checkpoints& touched) {
   GroupOverlay overlay(store_);
   storage::WriteBatch batch;
   std::uint64_t seq = lastSeq();
   const std::int64_t ceiling = now_ms + std::chrono::milliseconds(sync::tuning::kMaxStampAhead).count();
-  std::set<Scope, std::less<>> group_touched;
+  auto committedScopeSeq = [this](const Scope& scope) {
+    std::lock_guard lock(scope_mutex_);
+    auto it = scope_seq_.find(scope);
+    return it == scope_seq_.end() ? std::uint64_t{0} : it->second;
+  };
 
   for (PushJob* job : jobs) {
     job->results.clear();
@@ -305,8 +227,10 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, std:
       }
       ChangeResult result;
       result.id = change.id;
-      if (job->writable.count(change.scope) == 0) {
-        result = rejected(change.id, ErrorCode::kForbidden, "you may not write in unit '" + change.scope + "'");
+      if (auto allowed = job->access ? job->access->mayWrite(change.scope, change.key.collection)
+                                     : Status::error(ErrorCode::kForbidden, "no access");
+          !allowed) {
+        result = rejected(change.id, allowed.code(), allowed.message());
       } else {
         const auto key = sync::recordStorageKey(change.key);
         auto current = overlay.record(key);
@@ -327,7 +251,9 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, std:
             old_seq = (*current)->seq;
           }
           auto merged = sync::merge(before, change, now_ms);
-          StoredRecord stored{std::move(merged.record), seq + 1};
+          const auto scope_seq_now = overlay.scopeSeqs().count(change.scope) != 0 ? overlay.scopeSeqs().at(change.scope)
+                                                                                  : committedScopeSeq(change.scope);
+          StoredRecord stored{std::move(merged.record), scope_seq_now + 1};
           std::string encoded = sync::encode(stored);
           if (encoded.size() > sync::tuning::kMaxRecordBytes) {
             result = rejected(change.id, ErrorCode::kLimitExceeded,
@@ -338,16 +264,16 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, std:
             continue;
           }
           ++seq;
+          const auto scope_seq = overlay.nextScopeSeq(change.scope, scope_seq_now);
           result.outcome = Outcome::kAccepted;
-          result.server_seq = seq;
+          result.server_seq = scope_seq;
           batch.put(Column::kLog, sync::seqStorageKey(seq), sync::encode(change));
           // Every accepted change moves its record to the head of the scope index, even one whose
           // writes all lost: the pushing device then pulls the record and drops its local overlay.
           if (old_seq != 0) batch.erase(Column::kScopeIndex, scopeIndexKey(change.scope, old_seq));
-          batch.put(Column::kScopeIndex, scopeIndexKey(change.scope, seq), key);
+          batch.put(Column::kScopeIndex, scopeIndexKey(change.scope, scope_seq), key);
           batch.put(Column::kRecords, key, encoded);
           overlay.putRecord(key, std::move(stored));
-          group_touched.insert(change.scope);
           for (auto& conflict : merged.conflicts) {
             const auto id = conflict.id();
             auto known = overlay.conflictKnown(id);
@@ -355,8 +281,8 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, std:
             if (*known) continue;
             std::string where;
             storage::appendPart(where, change.scope);
-            storage::appendUint64(where, seq);
-            batch.put(Column::kConflicts, conflictScopeKey(change.scope, seq, id), sync::encode(conflict));
+            storage::appendUint64(where, scope_seq);
+            batch.put(Column::kConflicts, conflictScopeKey(change.scope, scope_seq, id), sync::encode(conflict));
             batch.put(Column::kConflicts, "i" + id, where);
             overlay.addConflict(id);
           }
@@ -368,14 +294,13 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, std:
 
   for (const auto& [device, clamp] : overlay.clamps()) {
     if (clamp.last().isZero()) continue;
-    auto state = sync::readDecoded<DeviceState>(store_, Column::kDevices, deviceKey(device));
-    if (!state) return state.status();
-    DeviceState s = state->value_or(DeviceState{});
-    s.last_clamped = clamp.last();
-    batch.put(Column::kDevices, deviceKey(device), sync::encode(s));
+    batch.put(Column::kDevices, clampKey(device), sync::encode(clamp.last()));
   }
   if (seq == lastSeq() && batch.empty()) return Status::ok();
   batch.put(Column::kMeta, kLastSeqKey, sync::seqStorageKey(seq));
+  for (const auto& [scope, scope_seq] : overlay.scopeSeqs()) {
+    batch.put(Column::kMeta, scopeSeqKey(scope), sync::seqStorageKey(scope_seq));
+  }
   // THE durability boundary of the server: nothing of this group is acknowledged before this returns.
   auto status = store_.commit(batch, storage::Durability::kSynced);
   if (!status) {
@@ -383,7 +308,11 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, std:
     return status;
   }
   last_seq_.store(seq, std::memory_order_release);
-  touched.insert(group_touched.begin(), group_touched.end());
+  {
+    std::lock_guard lock(scope_mutex_);
+    for (const auto& [scope, scope_seq] : overlay.scopeSeqs()) scope_seq_[scope] = scope_seq;
+  }
+  for (const auto& [scope, scope_seq] : overlay.scopeSeqs()) touched[scope] = scope_seq;
   return Status::ok();
 }
 
@@ -393,32 +322,25 @@ Result<std::optional<ChangeResult>> ServerStore::previousResult(const sync::Chan
 
 // ---- pull ----
 
-Result<sync::proto::PullBatch> ServerStore::pull(const std::vector<Scope>& scopes,
+Result<sync::proto::PullBatch> ServerStore::pull(const std::vector<Scope>& readable,
                                                  const sync::proto::Checkpoints& checkpoints,
                                                  std::uint64_t max_bytes) const {
   auto snapshot = store_.snapshot();
-  auto last_raw = store_.get(Column::kMeta, kLastSeqKey, &snapshot);
-  if (!last_raw) return last_raw.status();
-  const std::uint64_t last = last_raw->has_value() ? storage::readUint64(**last_raw).value_or(0) : 0;
-
   sync::proto::PullBatch batch;
   std::uint64_t bytes = 0;
-  bool full = false;
-  for (const auto& scope : scopes) {
+  for (const auto& scope : readable) {
     auto cp_it = checkpoints.find(scope);
     const std::uint64_t from = cp_it == checkpoints.end() ? 0 : cp_it->second;
-    if (full) {
-      batch.checkpoints[scope] = from;
+    if (bytes >= max_bytes) {
       batch.more = true;
-      continue;
+      break;
     }
-    if (from >= last) {
-      batch.checkpoints[scope] = std::max(from, last);
-      continue;
-    }
-    std::uint64_t reached = last;
+    // The highest index entry of a scope is its latest seq (the record changed last sits there),
+    // so the checkpoint only ever names seqs of this scope: nothing about other scopes shows.
+    std::uint64_t reached = from;
+    bool full = false;
     auto cursor =
-        store_.scan(Column::kScopeIndex, scopeIndexKey(scope, from + 1), scopeIndexKey(scope, last + 1), &snapshot);
+        store_.scan(Column::kScopeIndex, scopeIndexKey(scope, from + 1), scopeIndexKey(scope, UINT64_MAX), &snapshot);
     for (; cursor.valid(); cursor.next()) {
       if (bytes >= max_bytes) {
         full = true;
@@ -436,7 +358,7 @@ Result<sync::proto::PullBatch> ServerStore::pull(const std::vector<Scope>& scope
       reached = seq;
     }
     CS_RETURN_IF_ERROR(cursor.status());
-    if (!full) reached = last;
+    if (reached == from) continue;
     batch.checkpoints[scope] = reached;
 
     std::string lower = "s";
@@ -449,6 +371,7 @@ Result<sync::proto::PullBatch> ServerStore::pull(const std::vector<Scope>& scope
       if (!conflict) return Status::error(ErrorCode::kCorruption, "a stored conflict does not decode");
       batch.conflicts.push_back(std::move(conflict).value());
     }
+    if (full) break;
   }
   return batch;
 }

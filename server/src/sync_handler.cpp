@@ -22,17 +22,51 @@ proto::ChangeResult rejectedResult(const sync::ChangeId& id, ErrorCode code, std
 
 }  // namespace
 
-SyncHandler::SyncHandler(ServerStore& store, PushSink& sink, User user, Send send, Clock clock,
-                         std::function<void()> joined)
+SyncHandler::SyncHandler(ServerStore& store, Directory& directory, PushSink& sink, std::string token,
+                         Principal principal, Send send, Clock clock, Joined joined)
     : store_(store),
+      directory_(directory),
       sink_(sink),
-      user_(std::move(user)),
-      scopes_(user_.scopes.begin(), user_.scopes.end()),
+      token_(std::move(token)),
+      principal_(std::move(principal)),
+      generation_(directory.generation()),
       send_(std::move(send)),
       clock_(std::move(clock)),
-      joined_(std::move(joined)) {}
+      joined_(std::move(joined)) {
+  access_ = std::make_shared<const Access>(directory_.accessOf(principal_.grants));
+}
+
+Status SyncHandler::recheck() {
+  const auto generation = directory_.generation();
+  if (generation == generation_) return Status::ok();
+  auto principal = directory_.authenticate(token_);
+  if (!principal) return Status::ok();  // the store could not be read: keep the rights held, try next time
+  if (!principal->has_value()) {
+    auto s = Status::error(ErrorCode::kUnauthorized, "your access was revoked; log in again");
+    sendError(0, s);
+    return s;
+  }
+  if (hello_done_) {
+    if (auto s = directory_.checkDevice(**principal, device_); !s) {
+      sendError(0, s);
+      return s;
+    }
+  }
+  generation_ = generation;
+  principal_ = std::move(**principal);
+  auto access = std::make_shared<const Access>(directory_.accessOf(principal_.grants));
+  const bool moved = access->readable() != access_->readable();
+  access_ = std::move(access);
+  if (moved && hello_done_) {
+    std::erase_if(pulled_, [&](const auto& entry) { return !access_->mayRead(entry.first); });
+    send_(proto::frameOf(proto::Access{access_->readable(), store_.latest(access_->readable())}, 0));
+    if (joined_) joined_(access_->readable());
+  }
+  return Status::ok();
+}
 
 Status SyncHandler::handle(const proto::Envelope& envelope) {
+  CS_RETURN_IF_ERROR(recheck());
   switch (envelope.type) {
     case proto::MessageType::kHello:
       return onHello(envelope);
@@ -74,20 +108,20 @@ Status SyncHandler::onHello(const proto::Envelope& envelope) {
     return Status::ok();
   }
   const auto now = clock_().count();
-  if (auto s = store_.recordDeviceContact(hello->device, user_.name, now); !s) {
+  if (auto s = directory_.recordDeviceContact(principal_, hello->device, now); !s) {
     sendError(envelope.request_id, s);
     return s;
   }
   device_ = hello->device;
-  if (!hello_done_ && joined_) joined_();
+  if (!hello_done_ && joined_) joined_(access_->readable());
   hello_done_ = true;
   proto::Welcome welcome;
   welcome.device = device_;
-  welcome.user = user_.name;
-  welcome.scopes = user_.scopes;
+  welcome.user = principal_.user;
+  welcome.scopes = access_->readable();
   welcome.server_time_ms = now;
   welcome.incarnation = store_.incarnationId();
-  welcome.server_seq = store_.lastSeq();
+  welcome.latest = store_.latest(access_->readable());
   welcome.limits = serverLimits();
   send_(proto::frameOf(welcome, envelope.request_id));
   return Status::ok();
@@ -113,8 +147,7 @@ void SyncHandler::onPush(const proto::Envelope& envelope) {
   auto results = std::make_shared<std::vector<proto::ChangeResult>>(n);
   auto positions = std::make_shared<std::vector<std::size_t>>();
   auto job = std::make_shared<PushJob>();
-  job->user = user_.name;
-  job->writable = scopes_;
+  job->access = access_;
   job->restore = push->restore;
   for (std::size_t i = 0; i < n; ++i) {
     auto& change = push->changes[i];
@@ -161,23 +194,31 @@ void SyncHandler::onPull(const proto::Envelope& envelope) {
   if (!pull) return sendError(envelope.request_id, pull.status());
   notify_pending_ = false;
   const auto max_bytes = std::clamp<std::uint64_t>(pull->max_bytes, 1024, tuning::kMaxPullBytes);
-  auto batch = store_.pull(user_.scopes, pull->checkpoints, max_bytes);
+  auto batch = store_.pull(access_->readable(), pull->checkpoints, max_bytes);
   if (!batch) return sendError(envelope.request_id, batch.status());
   if (!batch->more) {
-    // Caught up: the device holds every change up to the lowest of its new checkpoints.
-    std::uint64_t lowest = UINT64_MAX;
-    for (const auto& [scope, seq] : batch->checkpoints) lowest = std::min(lowest, seq);
-    if (lowest != UINT64_MAX) pulled_seq_ = std::max(pulled_seq_, lowest);
+    // Caught up: the device holds every change up to its checkpoints, old and new.
+    for (const auto& scopes : {&pull->checkpoints, &batch->checkpoints}) {
+      for (const auto& [scope, seq] : *scopes) {
+        if (access_->mayRead(scope)) pulled_[scope] = std::max(pulled_[scope], seq);
+      }
+    }
   }
   send_(proto::frameOf(*batch, envelope.request_id));
 }
 
-void SyncHandler::notify(std::uint64_t seq) {
-  // A notify that arrives after the pull it would announce (the writer's notify for a commit can
-  // trail the device's own pull on the strand) is stale: it must not block the next real one.
-  if (!hello_done_ || notify_pending_ || seq <= pulled_seq_) return;
+void SyncHandler::notify(const proto::Checkpoints& latest) {
+  if (!hello_done_ || notify_pending_) return;
+  proto::Notify notify;
+  for (const auto& [scope, seq] : latest) {
+    // A change the device already pulled (the writer's notify can trail the device's own pull on
+    // the strand) is stale: it must not block the next real notify.
+    auto pulled = pulled_.find(scope);
+    if (access_->mayRead(scope) && (pulled == pulled_.end() || seq > pulled->second)) notify.latest.emplace(scope, seq);
+  }
+  if (notify.latest.empty()) return;
   notify_pending_ = true;
-  send_(proto::frameOf(proto::Notify{seq}, 0));
+  send_(proto::frameOf(notify, 0));
 }
 
 void SyncHandler::sendError(std::uint64_t request_id, const Status& status) {

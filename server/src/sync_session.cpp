@@ -9,13 +9,14 @@ namespace communesync::server {
 
 namespace proto = sync::proto;
 
-SyncSession::SyncSession(tcp::socket&& socket, ServerContext& context, User user)
-    : ws_(std::move(socket)), context_(context), user_(std::move(user)) {}
+SyncSession::SyncSession(tcp::socket&& socket, ServerContext& context, std::string token, Principal principal)
+    : ws_(std::move(socket)), context_(context), token_(std::move(token)), principal_(std::move(principal)) {}
 
 void SyncSession::run(HttpRequest request) {
   std::weak_ptr<SyncSession> weak = shared_from_this();
   handler_.emplace(
-      context_.state.data, static_cast<PushSink&>(*this), user_,
+      context_.state.data, context_.state.directory, static_cast<PushSink&>(*this), std::move(token_),
+      std::move(principal_),
       [weak](std::string frame) {
         if (auto self = weak.lock()) self->send(std::move(frame));
       },
@@ -23,8 +24,8 @@ void SyncSession::run(HttpRequest request) {
         return std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::system_clock::now().time_since_epoch());
       },
-      [weak, this] {
-        if (auto self = weak.lock()) context_.hub.join(user_.scopes, self);
+      [weak, this](const std::vector<Scope>& scopes) {
+        if (auto self = weak.lock()) context_.hub.join(scopes, self, !std::exchange(joined_hub_, true));
       });
 
   beast::get_lowest_layer(ws_).expires_never();  // the websocket stream's own timeouts take over
@@ -80,9 +81,17 @@ bool SyncSession::submit(std::shared_ptr<PushJob> job, std::function<void(const 
   });
 }
 
-void SyncSession::notify(std::uint64_t seq) {
-  net::post(ws_.get_executor(), [self = shared_from_this(), seq] {
-    if (!self->closing_) self->handler_->notify(seq);
+void SyncSession::notify(const sync::proto::Checkpoints& latest) {
+  net::post(ws_.get_executor(), [self = shared_from_this(), latest] {
+    if (!self->closing_) self->handler_->notify(latest);
+  });
+}
+
+void SyncSession::recheck() {
+  net::post(ws_.get_executor(), [self = shared_from_this()] {
+    if (self->closing_) return;
+    if (auto s = self->handler_->recheck(); !s)
+      self->fail(websocket::close_code::policy_error, s.message().substr(0, 100));
   });
 }
 

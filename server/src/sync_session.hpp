@@ -18,11 +18,13 @@ namespace communesync::server {
 
 class SyncSession : public std::enable_shared_from_this<SyncSession>, private PushSink {
  public:
-  SyncSession(tcp::socket&& socket, ServerContext& context, User user);
+  SyncSession(tcp::socket&& socket, ServerContext& context, std::string token, Principal principal);
   //! Completes the WebSocket handshake for the already-read upgrade request, then serves.
   void run(HttpRequest request);
   //! Thread-safe: tells the device its scopes have new data (coalesced until it pulls).
-  void notify(std::uint64_t seq);
+  void notify(const sync::proto::Checkpoints& latest);
+  //! Thread-safe: the directory changed; the session checks its rights (and closes if revoked).
+  void recheck();
   //! Thread-safe: closes with "going away" (server shutdown).
   void closeGoingAway();
 
@@ -41,9 +43,11 @@ class SyncSession : public std::enable_shared_from_this<SyncSession>, private Pu
   websocket::stream<beast::tcp_stream> ws_;
   beast::flat_buffer buffer_;
   ServerContext& context_;
-  User user_;
+  std::string token_;
+  Principal principal_;
   std::optional<SyncHandler> handler_;
   bool closing_ = false;
+  bool joined_hub_ = false;
   std::deque<std::string> queue_;
 };
 

@@ -48,14 +48,14 @@ void Writer::loop() {
     std::vector<PushJob*> jobs;
     jobs.reserve(group.size());
     for (auto& item : group) jobs.push_back(item.job.get());
-    std::set<Scope, std::less<>> touched;
+    sync::proto::Checkpoints touched;
     const auto now_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count();
     const Status status = store_.apply(jobs, now_ms, touched);
     if (!status) std::cerr << "communesync-server: commit failed: " << status.toString() << "\n";
     for (auto& item : group) item.done(status);
-    if (status && !touched.empty() && on_committed_) on_committed_(touched, store_.lastSeq());
+    if (status && !touched.empty() && on_committed_) on_committed_(touched);
   }
 }
 

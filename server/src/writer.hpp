@@ -18,8 +18,8 @@ class Writer {
  public:
   //! Called on the writer thread once the job's commit is durable (or failed): post, do not block.
   using Done = std::function<void(const Status&)>;
-  //! Called on the writer thread after each commit with the scopes that changed and the last seq.
-  using Committed = std::function<void(const std::set<Scope, std::less<>>&, std::uint64_t)>;
+  //! Called on the writer thread after each commit with the scopes that changed and their latest seq.
+  using Committed = std::function<void(const sync::proto::Checkpoints&)>;
 
   Writer(ServerStore& store, Committed on_committed);
   ~Writer();

@@ -18,7 +18,7 @@ namespace {
 
 constexpr std::array<std::string_view, static_cast<std::size_t>(Column::kCount)> kColumnNames = {
     "default",  // kMeta lives in RocksDB's default column family
-    "records", "log", "scope_index", "devices", "conflicts", "idempotency", "outbox", "base",
+    "records", "log", "scope_index", "devices", "conflicts", "idempotency", "outbox", "base", "units", "audit",
 };
 
 constexpr std::string_view kIncarnationKey = "incarnation";

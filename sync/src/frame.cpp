@@ -24,6 +24,8 @@ const char* messageTypeName(MessageType type) {
       return "notify";
     case MessageType::kError:
       return "error";
+    case MessageType::kAccess:
+      return "access";
   }
   return "unknown";
 }

@@ -159,7 +159,7 @@ TEST(LocalStore, PulledDataNeverHidesAPendingEdit) {
 TEST(LocalStore, NewIncarnationDropsCheckpointsAndQueuesEverythingAgain) {
   testing::TempDir dir;
   auto store = openStore(dir / "s");
-  EXPECT_FALSE(*store->adoptIncarnation("one", 0));
+  EXPECT_FALSE(*store->adoptIncarnation("one", {}));
   sync::Record rec;
   rec.key = {"household", "h1"};
   rec.scope = "xa-01";
@@ -170,10 +170,10 @@ TEST(LocalStore, NewIncarnationDropsCheckpointsAndQueuesEverythingAgain) {
   batch.records.push_back(rec);
   batch.checkpoints["xa-01"] = 9;
   ASSERT_TRUE(store->applyPull(batch).isOk());
-  EXPECT_FALSE(*store->adoptIncarnation("one", 9));
+  EXPECT_FALSE(*store->adoptIncarnation("one", {{"xa-01", 9}}));
   EXPECT_EQ(store->checkpoints()->size(), 1u);
 
-  EXPECT_TRUE(*store->adoptIncarnation("two", 100));
+  EXPECT_TRUE(*store->adoptIncarnation("two", {{"xa-01", 100}}));
   EXPECT_TRUE(store->checkpoints()->empty());
   auto pending = *store->pending(0, 10, 1 << 20);
   ASSERT_EQ(pending.size(), 1u);
@@ -184,14 +184,43 @@ TEST(LocalStore, NewIncarnationDropsCheckpointsAndQueuesEverythingAgain) {
 TEST(LocalStore, ServerBehindACheckpointMeansRestoredFromABackup) {
   testing::TempDir dir;
   auto store = openStore(dir / "s");
-  ASSERT_FALSE(*store->adoptIncarnation("one", 0));
+  ASSERT_FALSE(*store->adoptIncarnation("one", {}));
   ASSERT_TRUE(store->put("household", "", "xa-01", {{"a", Value(1)}}, t(0)).isOk());
   sync::proto::PullBatch batch;
   batch.checkpoints["xa-01"] = 50;
   ASSERT_TRUE(store->applyPull(batch).isOk());
-  EXPECT_FALSE(*store->adoptIncarnation("one", 50));
-  EXPECT_TRUE(*store->adoptIncarnation("one", 40)) << "same id, but the server forgot sequence 41-50";
+  EXPECT_FALSE(*store->adoptIncarnation("one", {{"xa-01", 50}, {"xa-02", 70}}));
+  EXPECT_TRUE(*store->adoptIncarnation("one", {{"xa-01", 40}, {"xa-02", 70}}))
+      << "same id, but the server forgot xa-01's sequence 41-50";
   EXPECT_TRUE(store->checkpoints()->empty());
+}
+
+TEST(LocalStore, RestrictToPurgesOtherUnitsButKeepsUnsentEdits) {
+  testing::TempDir dir;
+  auto store = openStore(dir / "s");
+  sync::proto::PullBatch batch;
+  for (const char* scope : {"xa-01", "xa-02"}) {
+    sync::Record rec;
+    rec.key = {"household", std::string("h-") + scope};
+    rec.scope = scope;
+    sync::DeviceId other;
+    other.bytes[0] = 9;
+    rec.fields["a"] = {Value(1), sync::Stamp{5, 0, other}, {}, {}};
+    batch.records.push_back(rec);
+    batch.checkpoints[scope] = 3;
+  }
+  ASSERT_TRUE(store->applyPull(batch).isOk());
+  ASSERT_TRUE(store->put("household", "mine", "xa-02", {{"a", Value(2)}}, t(0)).isOk());
+
+  auto purged = store->restrictTo({"xa-01"});
+  ASSERT_TRUE(purged.isOk());
+  EXPECT_EQ(*purged, 1u) << "h-xa-02 goes; 'mine' waits for the server's answer";
+  auto all = *store->all();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].key.id, "h-xa-01");
+  EXPECT_EQ(all[1].key.id, "mine");
+  EXPECT_EQ(store->checkpoints()->count("xa-02"), 0u);
+  EXPECT_EQ(store->checkpoints()->count("xa-01"), 1u);
 }
 
 }  // namespace

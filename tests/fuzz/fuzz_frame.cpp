@@ -50,6 +50,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case proto::MessageType::kError:
       tryUnwrap<proto::Error>(*envelope);
       break;
+    case proto::MessageType::kAccess:
+      tryUnwrap<proto::Access>(*envelope);
+      break;
   }
   return 0;
 }
@@ -84,7 +87,8 @@ std::vector<std::string> fuzzSeeds() {
       proto::frameOf(proto::PushResult{{proto::ChangeResult{c.id, proto::Outcome::kRejected, 0, 11, "no", false}}}, 2),
       proto::frameOf(proto::Pull{{{"xa-01", 3}}, 1000}, 3),
       proto::frameOf(batch, 3),
-      proto::frameOf(proto::Notify{9}, 0),
+      proto::frameOf(proto::Notify{{{"xa-01", 9}}}, 0),
+      proto::frameOf(proto::Access{{"xa-01"}, {{"xa-01", 9}}}, 0),
       proto::frameOf(proto::Error{8, "busy", true}, 4),
   };
   // A large push, so that the compressed path is seeded too.

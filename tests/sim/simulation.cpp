@@ -50,20 +50,25 @@ class SimServer : public server::PushSink {
     auto data = server::ServerStore::open(*store_);
     if (!data) throw std::runtime_error(data.status().toString());
     data_ = std::move(data).value();
+    auto directory = server::Directory::open(*store_);
+    if (!directory) throw std::runtime_error(directory.status().toString());
+    directory_ = std::move(directory).value();
     ++generation_;
   }
   void crash() {
+    directory_.reset();
     data_.reset();
     store_.reset();
     open();
   }
   std::uint64_t generation() const { return generation_; }
   server::ServerStore& data() { return *data_; }
+  server::Directory& directory() { return *directory_; }
   milliseconds now() const { return milliseconds(now_ms); }
 
   bool submit(std::shared_ptr<server::PushJob> job, std::function<void(const Status&)> done) override {
     std::vector<server::PushJob*> jobs{job.get()};
-    std::set<sync::Scope, std::less<>> touched;
+    sync::proto::Checkpoints touched;
     done(data_->apply(jobs, now_ms, touched));
     return true;
   }
@@ -74,6 +79,7 @@ class SimServer : public server::PushSink {
   fs::path dir_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<server::ServerStore> data_;
+  std::unique_ptr<server::Directory> directory_;
   std::uint64_t generation_ = 0;
 };
 
@@ -81,15 +87,17 @@ class SimServer : public server::PushSink {
 // in an inbox; faults come from the simulation's random generator.
 class SimTransport : public client::Transport {
  public:
-  SimTransport(SimServer& server, server::User user, std::mt19937_64& rng, Faults faults)
-      : server_(server), user_(std::move(user)), rng_(rng), faults_(faults) {}
+  SimTransport(SimServer& server, std::string token, std::mt19937_64& rng, Faults faults)
+      : server_(server), token_(std::move(token)), rng_(rng), faults_(faults) {}
 
   Status connect() override {
     if (chance(faults_.cut)) return Status::error(ErrorCode::kUnavailable, "sim: no route");
     generation_ = server_.generation();
+    auto principal = server_.directory().authenticate(token_);
+    if (!principal || !principal->has_value()) throw std::runtime_error("sim: the token does not authenticate");
     handler_ = std::make_unique<server::SyncHandler>(
-        server_.data(), server_, user_, [this](std::string frame) { deliver(std::move(frame)); },
-        [this] { return server_.now(); });
+        server_.data(), server_.directory(), server_, token_, std::move(**principal),
+        [this](std::string frame) { deliver(std::move(frame)); }, [this] { return server_.now(); });
     open_ = true;
     return Status::ok();
   }
@@ -140,7 +148,7 @@ class SimTransport : public client::Transport {
   }
 
   SimServer& server_;
-  server::User user_;
+  std::string token_;
   std::mt19937_64& rng_;
   Faults faults_;
   std::unique_ptr<server::SyncHandler> handler_;
@@ -154,7 +162,7 @@ class SimTransport : public client::Transport {
 struct SimDevice {
   fs::path dir;
   sync::DeviceId id;
-  server::User user;
+  std::string token;
   std::int64_t skew_ms = 0;
   std::unique_ptr<client::LocalStore> store;
   std::set<std::uint64_t> made;  // sequence numbers of the changes this device made
@@ -193,7 +201,10 @@ std::string runSeed(std::uint64_t seed, int steps, bool verbose) {
     d.dir = root / ("device" + std::to_string(i));
     d.id.bytes[0] = 0xde;
     d.id.bytes[15] = static_cast<std::uint8_t>(i + 1);
-    d.user = {"user" + std::to_string(i), {"xa-01"}};
+    auto token = server.directory().addUser("user" + std::to_string(i), {{server::Role::kField, "xa-01"}}, "",
+                                            server::Actor{"sim", "sim"});
+    if (!token) throw std::runtime_error(token.status().toString());
+    d.token = *token;
     // Some phones are days off until their first contact corrects them.
     d.skew_ms = (rng() % 3 == 0) ? static_cast<std::int64_t>(rng() % 5 - 2) * kDay : 0;
     d.open();
@@ -202,7 +213,7 @@ std::string runSeed(std::uint64_t seed, int steps, bool verbose) {
   Faults faults{0.1, 0.1, 0.05, 0.05};
 
   auto syncDevice = [&](SimDevice& d, const Faults& f) {
-    SimTransport transport(server, d.user, rng, f);
+    SimTransport transport(server, d.token, rng, f);
     client::SyncOptions options;
     options.clock = [&] { return milliseconds(server.now_ms + d.skew_ms); };
     return client::syncOnce(*d.store, transport, options);

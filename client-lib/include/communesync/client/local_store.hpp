@@ -92,12 +92,16 @@ class LocalStore {
   Status applyPull(const sync::proto::PullBatch& batch);
   //! Checkpoints for the current incarnation.
   Result<sync::proto::Checkpoints> checkpoints() const;
-  //! Notes the server's incarnation and latest sequence number. If the incarnation differs from the
-  //! one the device synced with (the store was recreated), or a checkpoint is beyond `server_seq`
-  //! (the store was restored from a backup), the server went back in time: checkpoints are dropped
-  //! (pull afresh) and every record the device holds is queued to be pushed again.
+  //! Notes the server's incarnation and each scope's latest seq. If the incarnation differs from the
+  //! one the device synced with (the store was recreated), or a checkpoint is beyond its scope's
+  //! latest (the store was restored from a backup), the server went back in time: checkpoints are
+  //! dropped (pull afresh) and every record the device holds is queued to be pushed again.
   //! Returns true if that happened.
-  Result<bool> adoptIncarnation(const std::string& incarnation, std::uint64_t server_seq);
+  Result<bool> adoptIncarnation(const std::string& incarnation, const sync::proto::Checkpoints& latest);
+  //! The device may now read only `readable` (sorted): records, conflicts and checkpoints of other
+  //! scopes are purged. A record with edits not yet acknowledged stays until the server answers
+  //! them (it refuses them, and the user sees why in status). Returns the records purged.
+  Result<std::size_t> restrictTo(const std::vector<Scope>& readable);
   //! Sets the clock offset measured against the server (server time minus device time).
   Status setClockOffset(std::chrono::milliseconds offset);
   Status setLastSync(std::chrono::milliseconds now);

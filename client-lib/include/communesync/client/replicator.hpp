@@ -42,6 +42,7 @@ struct SyncReport {
   std::uint64_t bytes_sent = 0;
   std::uint64_t bytes_received = 0;
   bool server_reset = false;  //!< the server's incarnation changed; local data was queued again
+  std::uint64_t purged = 0;   //!< records removed because the user may no longer read their unit
   std::string user;
   std::vector<Scope> scopes;
 };

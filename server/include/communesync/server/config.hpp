@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "communesync/storage/result.hpp"
 
@@ -20,13 +21,24 @@ struct Config {
   std::uint16_t listen_port = 8080;
   //! I/O threads; 0 means one per core. Default: 0. Fixed while running.
   unsigned threads = 0;
+  //! Answer the admin API to other machines too (it needs the admin token either way). Default:
+  //! false, loopback only.
+  bool admin_remote = false;
+  //! Browser origins allowed to call the server ("https://host[:port]"). Default: none.
+  std::vector<std::string> allowed_origins;
+  //! PEM certificate chain and private key: with both, the port speaks only TLS (https, wss).
+  std::filesystem::path tls_cert;
+  std::filesystem::path tls_key;
 };
 
 //! Parses "HOST:PORT" into the config. Errors: kInvalidArgument naming the bad part.
 Status parseListen(const std::string& text, Config& config);
 
-//! Reads a JSON config file ({"data": "...", "listen": "HOST:PORT", "threads": N}) over `config`.
+//! Reads a JSON config file over `config`: {"data": "...", "listen": "HOST:PORT", "threads": N,
+//! "admin_remote": bool, "allowed_origins": ["..."], "tls_cert": "...", "tls_key": "..."}.
 //! Errors: kNotFound, kInvalidArgument (with the key at fault).
 Status loadConfigFile(const std::filesystem::path& file, Config& config);
+//! The same, from the file's text (`name` is used in messages). For the fuzz target and tests.
+Status parseConfig(std::string_view text, const std::string& name, Config& config);
 
 }  // namespace communesync::server

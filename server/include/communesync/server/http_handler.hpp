@@ -1,12 +1,29 @@
-// Plain HTTP requests on the server's port: /healthz and the admin API.
+// Plain HTTP requests on the server's port: health, login, and the admin API. The API is JSON;
+// every error is {"error": CODE, "message": TEXT} with a fitting status. docs/operations.md lists it.
 //
-//   GET  /healthz                  -> 200 {"status":"ok","incarnation":ID,"last_seq":N}
-//   POST /admin/users              -> 201 {"name":..,"scopes":[..],"token":..}   (admin token)
-//        body {"name": NAME, "scopes": [UNIT, ...]}
+//   GET  /healthz                          -> 200 {"status":"ok","incarnation":ID}
+//   POST /login   {"user","password","device"}  -> 200 {"user","token","scopes"}    (a device token)
+//
+// Admin API: 'Authorization: Bearer T' with the admin token or the token of a user granted admin;
+// answered only to loopback peers unless Config::admin_remote.
+//   POST /admin/users        {"name", "grants":["ROLE:UNIT"...] | "scopes":[UNIT...], "password"?}
+//                                                  -> 201 {"name","grants","token"}
+//   GET  /admin/users                              -> 200
+//   {"users":[{"name","grants","has_password","disabled","devices"}]} POST /admin/users/NAME/grant   {"grants":[..]}
+//   POST /admin/users/NAME/revoke  {"grants":[..]} | {"device":HEX} | {"all":true}
+//   POST /admin/users/NAME/passwd  {"password"}
+//   POST /admin/units/import  (body: the CSV)      -> 200 {"added","updated","unchanged"}
+//   GET  /admin/units                              -> 200
+//   {"units":[{"code","parent_code","level","name","merged_into"}]} POST /admin/units/merge   {"old":[..],"into"} GET
+//   /admin/audit?limit=N                      -> 200 {"entries":[{"seq","time_ms","actor","from","action","detail"}]}
 #pragma once
 
 #include <boost/beast/http.hpp>
+#include <functional>
+#include <string>
+#include <vector>
 
+#include "communesync/server/directory.hpp"
 #include "communesync/server/server_store.hpp"
 #include "communesync/storage/store.hpp"
 
@@ -20,12 +37,24 @@ using HttpResponse = http::response<http::string_body>;
 struct ServerState {
   storage::Store& store;
   ServerStore& data;
+  Directory& directory;
+  //! Called after any change to users, grants, tokens or units: live sessions re-check their rights.
+  std::function<void()> access_changed;
+  //! Answer the admin API to peers other than loopback.
+  bool admin_remote = false;
+  //! Browser origins allowed (exact "scheme://host[:port]"); a request with an Origin header not
+  //! listed is refused. Requests without Origin (devices, tools) are not browsers and pass.
+  std::vector<std::string> allowed_origins;
 };
 
 //! The bearer token of an Authorization header ("Bearer TOKEN"), or empty.
 std::string_view bearerToken(const HttpRequest& request);
 
-//! Answers one HTTP request. Never throws; unknown paths get 404 with a JSON error body.
-HttpResponse handleHttp(const HttpRequest& request, ServerState& state);
+//! Ok if the request carries no Origin or an allowed one; else kForbidden.
+Status checkOrigin(const HttpRequest& request, const ServerState& state);
+
+//! Answers one HTTP request from `peer` (an IP address). Never throws; unknown paths get 404 with
+//! a JSON error body.
+HttpResponse handleHttp(const HttpRequest& request, ServerState& state, const std::string& peer, bool peer_is_loopback);
 
 }  // namespace communesync::server

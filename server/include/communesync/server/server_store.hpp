@@ -1,17 +1,20 @@
-// The server's data, on top of storage::Store: records, the change log, the per-scope index,
-// idempotency entries, conflicts, users, tokens and devices. No network code: the sessions call it.
+// The server's records, on top of storage::Store: records, the change log, the per-scope index,
+// idempotency entries and conflicts. Who may touch them is Directory's business (directory.hpp):
+// a PushJob arrives with the pusher's Access. No network code: the sessions call it.
+//
+// Sequence numbers: the log is numbered by one server-wide sequence (internal, never sent); each
+// scope (unit) has its own sequence, which is what devices see in checkpoints and results. A
+// device therefore learns nothing from the numbers about activity in units it may not read.
 //
 // Layout (column: key -> value):
-//   records:     collection \0 id \0               -> StoredRecord (record + its latest server seq)
-//   log:         seq (8 bytes, big-endian)          -> the accepted Change, as merged
-//   scope_index: scope \0 seq                       -> collection \0 id \0   (one entry per record: its latest seq)
-//   conflicts:   's' scope \0 seq conflict-id       -> Conflict              (what a pull reads)
-//                'i' conflict-id                    -> scope \0 seq           (to find one by id)
+//   records:     collection \0 id \0               -> StoredRecord (record + its latest scope seq)
+//   log:         log seq (8 bytes, big-endian)      -> the accepted Change, as merged
+//   scope_index: scope \0 scope seq                 -> collection \0 id \0   (one entry per record: its latest)
+//   conflicts:   's' scope \0 scope seq conflict-id -> Conflict              (what a pull reads)
+//                'i' conflict-id                    -> scope \0 scope seq     (to find one by id)
 //   idempotency: device (16) device-seq (8)         -> its first ChangeResult
-//   devices:     'd' device (16)                    -> DeviceState
-//                'u' user name                      -> User
-//                't' sha256(token)                  -> user name
-//   meta:        "last_seq" -> seq (8);  "admin_token_sha256" -> hex
+//   devices:     'c' device (16)                    -> the StampClamp state of the device
+//   meta:        "last_seq" -> log seq (8);  'q' scope -> the scope's latest seq (8)
 //
 // Threads: apply() is called by one writer thread at a time; everything else from any thread.
 #pragma once
@@ -19,11 +22,15 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "communesync/server/access.hpp"
 #include "communesync/storage/store.hpp"
 #include "communesync/sync/messages.hpp"
 
@@ -31,15 +38,9 @@ namespace communesync::server {
 
 using sync::Scope;
 
-struct User {
-  std::string name;
-  std::vector<Scope> scopes;
-};
-
 //! A push waiting to be applied, from one session.
 struct PushJob {
-  std::string user;
-  std::set<Scope, std::less<>> writable;           //!< scopes the user may write
+  std::shared_ptr<const Access> access;            //!< the pusher's rights when it pushed
   bool restore = false;                            //!< the device re-sends what it holds after an incarnation change
   std::vector<sync::Change> changes;               //!< already checked by sync::validateChange
   std::vector<sync::proto::ChangeResult> results;  //!< filled by apply(), one per change
@@ -47,36 +48,26 @@ struct PushJob {
 
 class ServerStore {
  public:
-  //! Reads the last sequence number; call once after opening the store.
+  //! Reads the sequence numbers; call once after opening the store.
   static Result<std::unique_ptr<ServerStore>> open(storage::Store& store);
 
   const std::string& incarnationId() const { return store_.incarnationId(); }
+  //! The server-wide log sequence (internal: never sent to devices).
   std::uint64_t lastSeq() const { return last_seq_.load(std::memory_order_acquire); }
-
-  // ---- users, tokens, devices ----
-
-  //! Makes the admin token on first start. Returns it when made now, or std::nullopt if one exists.
-  Result<std::optional<std::string>> ensureAdminToken();
-  bool isAdminToken(std::string_view token) const;
-  //! Creates a user with its scopes and returns the user's new token. Errors: kInvalidArgument
-  //! (bad name or scope), kBusy... kInvalidArgument "already exists" if the name is taken.
-  Result<std::string> createUser(const std::string& name, const std::vector<Scope>& scopes);
-  //! The user holding `token`, or std::nullopt.
-  Result<std::optional<User>> userForToken(std::string_view token) const;
-  //! Ties a device to its user at first contact and records the contact. Errors: kForbidden if the
-  //! device belongs to another user.
-  Status recordDeviceContact(const sync::DeviceId& device, const std::string& user, std::int64_t now_ms);
 
   // ---- sync ----
 
   //! Applies a group of pushes in one atomic, durable commit (the durability boundary of the
-  //! server). Fills each job's results and `touched` with the scopes that changed.
-  //! On error nothing was applied and the jobs' results are unset.
-  Status apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, std::set<Scope, std::less<>>& touched);
+  //! server). Fills each job's results and `touched` with each scope that changed and its new
+  //! latest seq. On error nothing was applied and the jobs' results are unset.
+  Status apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync::proto::Checkpoints& touched);
 
-  //! What changed in `scopes` since `checkpoints`, up to about `max_bytes` of records.
-  Result<sync::proto::PullBatch> pull(const std::vector<Scope>& scopes, const sync::proto::Checkpoints& checkpoints,
+  //! What changed in `readable` since `checkpoints`, up to about `max_bytes` of records. Scopes of
+  //! `checkpoints` outside `readable` are ignored; the batch's checkpoints name only scopes that moved.
+  Result<sync::proto::PullBatch> pull(const std::vector<Scope>& readable, const sync::proto::Checkpoints& checkpoints,
                                       std::uint64_t max_bytes) const;
+  //! The latest seq of each of `scopes` that has any change.
+  sync::proto::Checkpoints latest(const std::vector<Scope>& scopes) const;
 
   //! The first result of a change id, if it was seen before.
   Result<std::optional<sync::proto::ChangeResult>> previousResult(const sync::ChangeId& id) const;
@@ -90,13 +81,11 @@ class ServerStore {
 
  private:
   explicit ServerStore(storage::Store& store) : store_(store) {}
+  Status loadScopeSeqs();
   storage::Store& store_;
   std::atomic<std::uint64_t> last_seq_{0};
+  mutable std::mutex scope_mutex_;
+  sync::proto::Checkpoints scope_seq_;  // each scope's latest seq, as committed
 };
-
-//! sha256 of a token, as hex: what is stored in place of the token.
-std::string tokenDigest(std::string_view token);
-//! A new random token (256 bits, hex).
-std::string newToken();
 
 }  // namespace communesync::server

@@ -4,6 +4,10 @@
 // One handler serves one connection and is used from one thread (or strand) at a time. Pushes go
 // to a PushSink (the Writer in the server); their results come back through the sink's callback,
 // which must run on the handler's thread.
+//
+// Every message is authorised with the rights the user holds at that moment: when the directory's
+// generation moved, the handler checks its token again (a revoked one ends the session) and
+// rebuilds its Access (a changed set of readable units is sent to the device as an Access message).
 #pragma once
 
 #include <chrono>
@@ -12,6 +16,7 @@
 #include <set>
 #include <string>
 
+#include "communesync/server/directory.hpp"
 #include "communesync/server/server_store.hpp"
 #include "communesync/sync/messages.hpp"
 
@@ -31,20 +36,29 @@ class SyncHandler {
   using Send = std::function<void(std::string frame)>;
   using Clock = std::function<std::chrono::milliseconds()>;
 
-  //! `send` is called with every frame to write, in order. `joined` is called once after a
-  //! successful hello (the server registers the session for notifies there).
-  SyncHandler(ServerStore& store, PushSink& sink, User user, Send send, Clock clock, std::function<void()> joined = {});
+  //! Called with the readable units after the hello and whenever they change (the server
+  //! registers the session for notifies there).
+  using Joined = std::function<void(const std::vector<Scope>&)>;
+
+  //! `token` is what the device presented and `principal` who it was then. `send` is called with
+  //! every frame to write, in order.
+  SyncHandler(ServerStore& store, Directory& directory, PushSink& sink, std::string token, Principal principal,
+              Send send, Clock clock, Joined joined = {});
 
   //! Handles one message from the device. Returns an error when the connection must be closed
   //! (the reason has already been sent as an error message).
   Status handle(const sync::proto::Envelope& envelope);
   //! A frame that did not decode: answers with an error; the connection must be closed.
   void undecodable(const Status& status);
-  //! The device's scopes changed on the server: send a notify unless one is pending.
-  void notify(std::uint64_t seq);
+  //! Scopes changed on the server: send a notify naming those the device reads and has not
+  //! pulled, unless one is pending.
+  void notify(const sync::proto::Checkpoints& latest);
+  //! The directory changed: checks the token and the device again and updates the rights. An
+  //! error (kUnauthorized, kForbidden) means the session must be closed; it was sent to the device.
+  Status recheck();
 
   bool helloDone() const { return hello_done_; }
-  const User& user() const { return user_; }
+  const Principal& principal() const { return principal_; }
 
  private:
   Status onHello(const sync::proto::Envelope& envelope);
@@ -53,16 +67,19 @@ class SyncHandler {
   void sendError(std::uint64_t request_id, const Status& status);
 
   ServerStore& store_;
+  Directory& directory_;
   PushSink& sink_;
-  User user_;
-  std::set<sync::Scope, std::less<>> scopes_;
+  std::string token_;
+  Principal principal_;
+  std::shared_ptr<const Access> access_;
+  std::uint64_t generation_ = 0;  // the directory generation access_ was built at
   Send send_;
   Clock clock_;
-  std::function<void()> joined_;
+  Joined joined_;
   sync::DeviceId device_;
   bool hello_done_ = false;
-  bool notify_pending_ = false;   // a notify was sent and the device has not pulled since
-  std::uint64_t pulled_seq_ = 0;  // the device has pulled every change up to this sequence
+  bool notify_pending_ = false;      // a notify was sent and the device has not pulled since
+  sync::proto::Checkpoints pulled_;  // per scope, what the device's last complete pull reached
   std::shared_ptr<std::uint32_t> pushes_in_flight_ = std::make_shared<std::uint32_t>(0);
 };
 

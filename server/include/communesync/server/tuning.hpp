@@ -44,3 +44,24 @@ inline constexpr std::size_t kMaxScopesPerUser = 4096;
 inline constexpr std::chrono::seconds kShutdownGrace{5};
 
 }  // namespace communesync::server::tuning
+
+namespace communesync::server::tuning {
+
+//! Units in the tree (a province's official list has a few thousand with its villages).
+inline constexpr std::size_t kMaxUnits = 200000;
+//! Largest units CSV file.
+inline constexpr std::size_t kMaxCsvBytes = 32 * 1024 * 1024;
+//! Deepest chain of parents and merges a unit may sit under.
+inline constexpr std::size_t kMaxUnitDepth = 32;
+//! Grants one user may hold.
+inline constexpr std::size_t kMaxGrantsPerUser = 4096;
+//! Shortest password accepted.
+inline constexpr std::size_t kMinPasswordBytes = 8;
+//! Longest password accepted (Argon2id hashes any length; this only bounds the request).
+inline constexpr std::size_t kMaxPasswordBytes = 1024;
+//! Largest config file.
+inline constexpr std::size_t kMaxConfigBytes = 1024 * 1024;
+//! Audit entries one request may list.
+inline constexpr std::size_t kMaxAuditList = 10000;
+
+}  // namespace communesync::server::tuning

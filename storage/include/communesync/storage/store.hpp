@@ -34,6 +34,8 @@ enum class Column : std::uint8_t {
   kIdempotency,  //!< change id -> its first result (server); rejected changes (device)
   kOutbox,       //!< device: local changes not yet acknowledged, by device sequence
   kBase,         //!< device: the server's latest state of each record, under the local view
+  kUnits,        //!< server: the administrative unit tree, by unit code
+  kAudit,        //!< server: the audit log (logins, user, grant and unit changes), by sequence
   kCount
 };
 

@@ -32,6 +32,7 @@ enum class MessageType : std::uint16_t {
   kPullBatch = 6,   //!< server -> device: records, conflicts, new checkpoints, more?
   kNotify = 7,      //!< server -> device: your scopes have new data (no reply)
   kError = 8,       //!< either way: the request (or the session) failed
+  kAccess = 9,      //!< server -> device: what you may read changed (no reply); purge the rest
 };
 
 const char* messageTypeName(MessageType type);
@@ -57,15 +58,19 @@ struct Hello {
   std::int64_t device_time_ms = 0;  //!< the device's own clock, uncorrected
 };
 
+//! Per scope: a sequence number of that scope (each scope numbers its own changes).
+using Checkpoints = std::map<Scope, std::uint64_t, std::less<>>;
+
 struct Welcome {
   std::uint32_t protocol_version = kProtocolVersion;
   DeviceId device;
   std::string user;
-  std::vector<Scope> scopes;        //!< what this device may read and write
+  std::vector<Scope> scopes;        //!< every unit this device may read, sorted; it holds nothing else
   std::int64_t server_time_ms = 0;  //!< the device sets its clock offset from this
   std::string incarnation;          //!< the store's incarnation id
-  std::uint64_t server_seq = 0;     //!< the store's latest sequence number: a device holding a
-                                    //!< checkpoint beyond it knows the server went back in time
+  Checkpoints latest;               //!< each readable scope's latest seq (scopes with none left out):
+                                    //!< a device holding a checkpoint beyond it knows the server went
+                                    //!< back in time; one at it has nothing to pull there
   Limits limits;
 };
 
@@ -84,7 +89,7 @@ enum class Outcome : std::uint8_t {
 struct ChangeResult {
   ChangeId id;
   Outcome outcome = Outcome::kAccepted;
-  std::uint64_t server_seq = 0;  //!< accepted: the server sequence number it got
+  std::uint64_t server_seq = 0;  //!< accepted: the sequence number it got in its scope
   std::uint16_t code = 0;        //!< rejected: an ErrorCode
   std::string reason;            //!< rejected: for a person to read
   bool clamped = false;          //!< accepted: a stamp was too far ahead and was clamped
@@ -94,23 +99,28 @@ struct PushResult {
   std::vector<ChangeResult> results;  //!< one per change, in the order of the push
 };
 
-//! Per scope: the highest server sequence the device has applied in that scope.
-using Checkpoints = std::map<Scope, std::uint64_t, std::less<>>;
-
 struct Pull {
-  Checkpoints checkpoints;      //!< scopes missing here start from 0
+  Checkpoints checkpoints;      //!< per scope, the highest seq the device has applied; readable
+                                //!< scopes missing here start from 0, others are ignored
   std::uint64_t max_bytes = 0;  //!< the batch stops growing past this (at least one record is sent)
 };
 
 struct PullBatch {
   std::vector<Record> records;      //!< latest merged state of each changed record
   std::vector<Conflict> conflicts;  //!< conflicts found or changed in these scopes since the checkpoints
-  Checkpoints checkpoints;          //!< apply the batch and these atomically
+  Checkpoints checkpoints;          //!< the scopes that moved; apply the batch and these atomically
   bool more = false;                //!< pull again: more remains
 };
 
 struct Notify {
-  std::uint64_t server_seq = 0;  //!< the latest sequence number in the device's scopes
+  Checkpoints latest;  //!< readable scopes that changed, with their latest seq
+};
+
+//! The device's readable units changed (a grant was added or removed, units were merged). The
+//! device purges what it holds outside `scopes` and pulls what is new.
+struct Access {
+  std::vector<Scope> scopes;  //!< every unit this device may now read, sorted
+  Checkpoints latest;         //!< as in Welcome
 };
 
 struct Error {
@@ -154,6 +164,10 @@ template <>
 constexpr MessageType typeOf<Error>() {
   return MessageType::kError;
 }
+template <>
+constexpr MessageType typeOf<Access>() {
+  return MessageType::kAccess;
+}
 
 //! An envelope holding `message`.
 template <class T>
@@ -182,7 +196,7 @@ template <class Archive>
 void load(Archive& ar, Envelope& e, std::uint32_t) {
   std::uint16_t type = 0;
   ar(type, e.request_id);
-  if (type < 1 || type > 8) throw DecodeError("unknown message type " + std::to_string(type));
+  if (type < 1 || type > 9) throw DecodeError("unknown message type " + std::to_string(type));
   e.type = static_cast<MessageType>(type);
   codec_detail::loadString(ar, e.payload);
 }
@@ -204,7 +218,8 @@ void save(Archive& ar, const Welcome& w, std::uint32_t) {
   codec_detail::saveVector(ar, w.scopes);
   ar(w.server_time_ms);
   codec_detail::saveString(ar, w.incarnation);
-  ar(w.server_seq, w.limits);
+  codec_detail::saveStringMap(ar, w.latest);
+  ar(w.limits);
 }
 template <class Archive>
 void load(Archive& ar, Welcome& w, std::uint32_t) {
@@ -213,7 +228,8 @@ void load(Archive& ar, Welcome& w, std::uint32_t) {
   codec_detail::loadVector(ar, w.scopes);
   ar(w.server_time_ms);
   codec_detail::loadString(ar, w.incarnation);
-  ar(w.server_seq, w.limits);
+  codec_detail::loadStringMap(ar, w.latest);
+  ar(w.limits);
 }
 
 template <class Archive>
@@ -282,8 +298,22 @@ void load(Archive& ar, PullBatch& b, std::uint32_t) {
 }
 
 template <class Archive>
-void serialize(Archive& ar, Notify& n, std::uint32_t) {
-  ar(n.server_seq);
+void save(Archive& ar, const Notify& n, std::uint32_t) {
+  codec_detail::saveStringMap(ar, n.latest);
+}
+template <class Archive>
+void load(Archive& ar, Notify& n, std::uint32_t) {
+  codec_detail::loadStringMap(ar, n.latest);
+}
+template <class Archive>
+void save(Archive& ar, const Access& a, std::uint32_t) {
+  codec_detail::saveVector(ar, a.scopes);
+  codec_detail::saveStringMap(ar, a.latest);
+}
+template <class Archive>
+void load(Archive& ar, Access& a, std::uint32_t) {
+  codec_detail::loadVector(ar, a.scopes);
+  codec_detail::loadStringMap(ar, a.latest);
 }
 
 template <class Archive>
@@ -304,3 +334,4 @@ CEREAL_CLASS_VERSION(communesync::sync::proto::Pull, 1)
 CEREAL_CLASS_VERSION(communesync::sync::proto::PullBatch, 1)
 CEREAL_CLASS_VERSION(communesync::sync::proto::Notify, 1)
 CEREAL_CLASS_VERSION(communesync::sync::proto::Error, 1)
+CEREAL_CLASS_VERSION(communesync::sync::proto::Access, 1)

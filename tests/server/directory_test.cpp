@@ -1,0 +1,142 @@
+// Users, grants, passwords, device tokens, revocation, units and the audit log, on a real store.
+#include "communesync/server/directory.hpp"
+
+#include <gtest/gtest.h>
+
+#include "temp_dir.hpp"
+
+namespace communesync::server {
+namespace {
+
+const Actor kAdmin{"admin", "127.0.0.1"};
+
+sync::DeviceId device(std::uint8_t n) {
+  sync::DeviceId d;
+  d.bytes[0] = n;
+  return d;
+}
+
+class DirectoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override { reopen(); }
+  void reopen() {
+    directory_.reset();
+    store_.reset();
+    auto s = storage::Store::open(dir_ / "db");
+    ASSERT_TRUE(s.isOk());
+    store_ = std::move(s).value();
+    auto d = Directory::open(*store_);
+    ASSERT_TRUE(d.isOk());
+    directory_ = std::move(d).value();
+  }
+  testing::TempDir dir_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<Directory> directory_;
+};
+
+TEST_F(DirectoryTest, AdminTokenIsMadeOnce) {
+  auto admin = directory_->ensureAdminToken();
+  ASSERT_TRUE(admin.isOk() && admin->has_value());
+  EXPECT_TRUE(directory_->isAdminToken(**admin));
+  EXPECT_FALSE(directory_->isAdminToken("nope"));
+  EXPECT_FALSE(directory_->ensureAdminToken()->has_value());
+}
+
+TEST_F(DirectoryTest, UserTokensAuthenticateUntilTheUserIsDisabled) {
+  auto token = directory_->addUser("an", {{Role::kField, "X1"}}, "", kAdmin);
+  ASSERT_TRUE(token.isOk());
+  auto who = directory_->authenticate(*token);
+  ASSERT_TRUE(who->has_value());
+  EXPECT_EQ((*who)->user, "an");
+  EXPECT_TRUE((*who)->device.isNil());
+  EXPECT_FALSE(directory_->addUser("an", {{Role::kField, "X1"}}, "", kAdmin).isOk());
+  EXPECT_FALSE(directory_->addUser("b", {}, "", kAdmin).isOk());
+  EXPECT_FALSE(directory_->authenticate("wrong")->has_value());
+
+  const auto before = directory_->generation();
+  ASSERT_TRUE(directory_->disableUser("an", kAdmin).isOk());
+  EXPECT_GT(directory_->generation(), before);
+  EXPECT_FALSE(directory_->authenticate(*token)->has_value());
+}
+
+TEST_F(DirectoryTest, PasswordLoginGivesEachDeviceItsOwnRevocableToken) {
+  ASSERT_TRUE(directory_->addUser("binh", {{Role::kField, "X1"}}, "correct horse", kAdmin).isOk());
+  EXPECT_EQ(directory_->login("binh", "wrong pass", device(1), "10.0.0.9").status().code(), ErrorCode::kUnauthorized);
+  EXPECT_EQ(directory_->login("nobody", "correct horse", device(1), "10.0.0.9").status().code(),
+            ErrorCode::kUnauthorized);
+  auto t1 = directory_->login("binh", "correct horse", device(1), "10.0.0.9");
+  auto t2 = directory_->login("binh", "correct horse", device(2), "10.0.0.9");
+  ASSERT_TRUE(t1.isOk() && t2.isOk());
+  auto p1 = directory_->authenticate(*t1);
+  ASSERT_TRUE(p1->has_value());
+  EXPECT_EQ((*p1)->device, device(1));
+  EXPECT_EQ(directory_->checkDevice(**p1, device(2)).code(), ErrorCode::kForbidden) << "a token serves its device";
+
+  ASSERT_TRUE(directory_->revokeDevice("binh", device(1), kAdmin).isOk());
+  EXPECT_FALSE(directory_->authenticate(*t1)->has_value());
+  EXPECT_TRUE(directory_->authenticate(*t2)->has_value()) << "only the revoked device loses access";
+  EXPECT_EQ(directory_->login("binh", "correct horse", device(1), "10.0.0.9").status().code(), ErrorCode::kForbidden);
+
+  ASSERT_TRUE(directory_->setPassword("binh", "another secret", kAdmin).isOk());
+  EXPECT_FALSE(directory_->login("binh", "correct horse", device(3), "x").isOk());
+  EXPECT_TRUE(directory_->login("binh", "another secret", device(3), "x").isOk());
+  EXPECT_FALSE(directory_->setPassword("binh", "short", kAdmin).isOk());
+}
+
+TEST_F(DirectoryTest, GrantsChangeAndSurviveRestart) {
+  ASSERT_TRUE(directory_->addUser("chi", {{Role::kField, "X1"}}, "", kAdmin).isOk());
+  ASSERT_TRUE(directory_->grant("chi", {{Role::kSponsor, "X2"}}, kAdmin).isOk());
+  ASSERT_TRUE(directory_->revokeGrants("chi", {{Role::kField, "X1"}}, kAdmin).isOk());
+  reopen();
+  auto users = directory_->listUsers();
+  ASSERT_TRUE(users.isOk());
+  ASSERT_EQ(users->size(), 1u);
+  EXPECT_EQ((*users)[0].grants, (std::vector<Grant>{{Role::kSponsor, "X2"}}));
+  EXPECT_EQ(directory_->grant("nobody", {{Role::kField, "X1"}}, kAdmin).code(), ErrorCode::kNotFound);
+}
+
+TEST_F(DirectoryTest, UnitImportIsIdempotentAndMergesKeepHistoryVisible) {
+  auto units = parseUnitsCsv(
+      "code,parent_code,level,name\nP,,province,Tỉnh\nD,P,district,Huyện\nA,D,commune,Xã A\nB,D,commune,Xã B\n");
+  ASSERT_TRUE(units.isOk());
+  auto first = directory_->importUnits(*units, kAdmin);
+  ASSERT_TRUE(first.isOk());
+  EXPECT_EQ(first->added, 4u);
+  const auto generation = directory_->generation();
+  auto second = directory_->importUnits(*units, kAdmin);
+  ASSERT_TRUE(second.isOk());
+  EXPECT_EQ(second->added + second->updated, 0u);
+  EXPECT_EQ(second->unchanged, 4u);
+  EXPECT_EQ(directory_->generation(), generation) << "importing the same file twice changes nothing";
+
+  ASSERT_TRUE(directory_->mergeUnits({"A"}, "B", kAdmin).isOk());
+  EXPECT_TRUE(directory_->accessOf({{Role::kField, "B"}}).mayRead("A"));
+  EXPECT_FALSE(directory_->mergeUnits({"D"}, "A", kAdmin).isOk()) << "A lies under D: a cycle";
+  EXPECT_FALSE(directory_->mergeUnits({"A"}, "nowhere", kAdmin).isOk());
+  // Re-importing the old list does not undo the merge.
+  ASSERT_TRUE(directory_->importUnits(*units, kAdmin).isOk());
+  reopen();
+  EXPECT_TRUE(directory_->accessOf({{Role::kField, "B"}}).mayRead("A"));
+}
+
+TEST_F(DirectoryTest, AuditLogRecordsWhoWhatAndWhereButNoSecrets) {
+  ASSERT_TRUE(directory_->addUser("dung", {{Role::kField, "X1"}}, "s3cret-pass", kAdmin).isOk());
+  (void)directory_->login("dung", "bad-password", device(7), "10.1.2.3");
+  ASSERT_TRUE(directory_->login("dung", "s3cret-pass", device(7), "10.1.2.3").isOk());
+  ASSERT_TRUE(directory_->revokeDevice("dung", device(7), kAdmin).isOk());
+  auto log = directory_->auditLog(100);
+  ASSERT_TRUE(log.isOk());
+  std::vector<std::string> actions;
+  for (const auto& e : *log) {
+    actions.push_back(e.action);
+    EXPECT_EQ(e.detail.find("s3cret"), std::string::npos);
+    EXPECT_EQ(e.detail.find("bad-password"), std::string::npos);
+  }
+  EXPECT_EQ(actions, (std::vector<std::string>{"user_add", "login_failed", "login", "revoke_device"}));
+  EXPECT_EQ((*log)[1].from, "10.1.2.3");
+  EXPECT_EQ((*log)[1].actor, "dung");
+  EXPECT_EQ((*log)[3].actor, "admin");
+}
+
+}  // namespace
+}  // namespace communesync::server

@@ -1,0 +1,132 @@
+// The unit tree and THE access rule: CSV import, coverage through merges, and what each role may do.
+#include <gtest/gtest.h>
+
+#include "communesync/server/access.hpp"
+#include "communesync/server/units.hpp"
+
+namespace communesync::server {
+namespace {
+
+const char* kSample =
+    "code,parent_code,level,name\n"
+    "49,,province,Quảng Nam\n"
+    "49-BTM,49,district,Bắc Trà My\n"
+    "49-NTM,49,district,Nam Trà My\n"
+    "X1,49-BTM,commune,\"Trà Đốc, xã\"\n"
+    "X2,49-BTM,commune,Trà Bui\n"
+    "X3,49-NTM,commune,Trà Mai\n"
+    "V1,X1,village,Thôn 1\n";
+
+UnitTree sampleTree() {
+  auto units = parseUnitsCsv(kSample);
+  EXPECT_TRUE(units.isOk()) << units.status().message();
+  return UnitTree(*units);
+}
+
+TEST(UnitsCsv, ParsesQuotedFieldsAndNormalisesNames) {
+  auto units = parseUnitsCsv(kSample);
+  ASSERT_TRUE(units.isOk());
+  ASSERT_EQ(units->size(), 7u);
+  EXPECT_EQ((*units)[3].name, "Trà Đốc, xã");
+  EXPECT_EQ((*units)[3].level, UnitLevel::kCommune);
+  // The same name in decomposed form (NFD) is stored as NFC.
+  auto nfd = parseUnitsCsv("code,parent_code,level,name\r\nA,,province,Qua\xcc\x89ng Nam\r\n");
+  ASSERT_TRUE(nfd.isOk());
+  EXPECT_EQ((*nfd)[0].name, "Quảng Nam");
+}
+
+TEST(UnitsCsv, MalformedRowsNameTheirLine) {
+  struct Case {
+    std::string text;
+    std::string expect;
+  };
+  const std::vector<Case> cases = {
+      {"code,parent,level,name\n", "line 1: the header"},
+      {"code,parent_code,level,name\nA,,province,P\nB,A,town,T\n", "line 3: level 'town'"},
+      {"code,parent_code,level,name\nA,,province,P\nA,,province,Q\n", "line 3: code 'A' appears twice"},
+      {"code,parent_code,level,name\nA,,province\n", "line 2: expected 4 fields"},
+      {"code,parent_code,level,name\nA,,province,\"open\n", "line 2: a quoted field is not closed"},
+      {"code,parent_code,level,name\nA B,,province,P\n", "line 2: code 'A B'"},
+      {"code,parent_code,level,name\nA,,province,\xff\n", "not UTF-8"},
+  };
+  for (const auto& c : cases) {
+    auto units = parseUnitsCsv(c.text);
+    ASSERT_FALSE(units.isOk()) << c.text;
+    EXPECT_NE(units.status().message().find(c.expect), std::string::npos) << units.status().message();
+  }
+}
+
+TEST(UnitsCsv, ImportChecksParentsAndLevels) {
+  UnitTree tree = sampleTree();
+  auto orphan = parseUnitsCsv("code,parent_code,level,name\nX9,NOPE,commune,Z\n");
+  ASSERT_TRUE(orphan.isOk());
+  auto s = tree.checkImport(*orphan);
+  EXPECT_NE(s.message().find("line 2: parent_code 'NOPE'"), std::string::npos) << s.message();
+  auto upside = parseUnitsCsv("code,parent_code,level,name\nP2,X1,province,Z\n");
+  EXPECT_NE(tree.checkImport(*upside).message().find("cannot sit under"), std::string::npos);
+  auto fine = parseUnitsCsv("code,parent_code,level,name\nX4,49-NTM,commune,Z\n");
+  EXPECT_TRUE(tree.checkImport(*fine).isOk());
+}
+
+TEST(UnitTree, CoversDescendantsAndMergedUnits) {
+  UnitTree tree = sampleTree();
+  EXPECT_TRUE(tree.covers("49", "V1"));
+  EXPECT_TRUE(tree.covers("49-BTM", "X1"));
+  EXPECT_FALSE(tree.covers("49-NTM", "X1"));
+  EXPECT_EQ(tree.subtree("49-BTM"), (std::vector<Scope>{"49-BTM", "V1", "X1", "X2"}));
+  EXPECT_EQ(tree.subtree("unknown-code"), (std::vector<Scope>{"unknown-code"}));
+
+  // X1 (with its village) merged into X3: a grant on X3 or on X3's district now covers them.
+  auto units = tree.all();
+  for (auto& u : units) {
+    if (u.code == "X1") u.merged_into = "X3";
+  }
+  UnitTree merged(units);
+  EXPECT_TRUE(merged.covers("X3", "V1"));
+  EXPECT_TRUE(merged.covers("49-NTM", "X1"));
+  EXPECT_FALSE(merged.covers("49-BTM", "X1"));
+}
+
+TEST(AccessRule, EachRoleReadsAndWritesItsPart) {
+  UnitTree tree = sampleTree();
+  Access field({{Role::kField, "X1"}}, tree);
+  EXPECT_EQ(field.readable(), (std::vector<Scope>{"V1", "X1"}));
+  EXPECT_TRUE(field.mayWrite("V1", "household_survey").isOk());
+  EXPECT_EQ(field.mayWrite("X2", "household_survey").code(), ErrorCode::kForbidden);
+
+  Access sponsor({{Role::kSponsor, "X2"}}, tree);
+  EXPECT_TRUE(sponsor.mayRead("X2"));
+  EXPECT_TRUE(sponsor.mayWrite("X2", "twinning_plan").isOk());
+  EXPECT_TRUE(sponsor.mayWrite("X2", "support_result").isOk());
+  EXPECT_EQ(sponsor.mayWrite("X2", "household_survey").code(), ErrorCode::kForbidden);
+
+  Access district({{Role::kDistrict, "49-BTM"}}, tree);
+  EXPECT_TRUE(district.mayRead("X1") && district.mayRead("V1") && !district.mayRead("X3"));
+  EXPECT_TRUE(district.mayWrite("49-BTM", "district_report").isOk());
+  EXPECT_EQ(district.mayWrite("X1", "household_survey").code(), ErrorCode::kForbidden);
+
+  Access reconciler({{Role::kReconciler, "49"}}, tree);
+  EXPECT_EQ(reconciler.readable().size(), 7u);
+  EXPECT_TRUE(reconciler.mayWrite("X3", "anything").isOk());
+  EXPECT_TRUE(reconciler.isReconciler());
+
+  Access admin({{Role::kAdmin, "49"}}, tree);
+  EXPECT_TRUE(admin.isAdmin());
+  EXPECT_TRUE(admin.readable().empty()) << "administering is not reading records";
+
+  Access several({{Role::kField, "X1"}, {Role::kSponsor, "X3"}}, tree);
+  EXPECT_TRUE(several.mayWrite("X1", "household_survey").isOk());
+  EXPECT_TRUE(several.mayWrite("X3", "support_result").isOk());
+  EXPECT_FALSE(several.mayWrite("X3", "household_survey").isOk());
+}
+
+TEST(AccessRule, GrantsParse) {
+  EXPECT_EQ(parseGrant("sponsor:X1")->role, Role::kSponsor);
+  EXPECT_EQ(parseGrant("X1")->role, Role::kField);
+  EXPECT_FALSE(parseGrant("boss:X1").isOk());
+  EXPECT_FALSE(parseGrant("field:").isOk());
+  EXPECT_EQ(grantText(*parseGrant("reconciler:49")), "reconciler:49");
+}
+
+}  // namespace
+}  // namespace communesync::server
