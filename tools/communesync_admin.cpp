@@ -1,114 +1,278 @@
-// communesync-admin: the administrator's tool, over the server's HTTP admin API.
+// communesync-admin: the administrator's tool, over the server's HTTP admin API (loopback by default).
+// A contract other tooling drives: names, flags and outputs stay.
 //
-// communesync-admin --server http://HOST:PORT --token TOKEN user add NAME --scope UNIT [--scope UNIT...]
-//   prints the new user's token alone on stdout. $COMMUNESYNC_SERVER and $COMMUNESYNC_TOKEN work too.
+// communesync-admin [--server http[s]://HOST:PORT] [--token TOKEN] [--ca FILE] COMMAND
+//   ($COMMUNESYNC_SERVER, $COMMUNESYNC_TOKEN work too; the admin token is in <data>/admin.token)
+//   user add NAME --scope UNIT... [--grant ROLE:UNIT...] [--password-stdin]   prints the user's token alone
+//   user list [--json]
+//   user grant NAME ROLE:UNIT...
+//   user revoke NAME ROLE:UNIT... | --device DEVICE_ID | --all
+//   user passwd NAME [--password-stdin]
+//   units import FILE.csv          (header code,parent_code,level,name)
+//   units list [--json]
+//   units merge OLD... --into NEW
+//   audit [--limit N] [--json]
+#include <termios.h>
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "communesync/client/http_client.hpp"
 
 namespace {
 
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = boost::asio::ip::tcp;
+using communesync::client::httpRequest;
+using communesync::client::TlsOptions;
 using nlohmann::json;
-
-struct HttpTarget {
-  std::string host;
-  std::string port;
-};
-
-std::optional<HttpTarget> parseHttpUrl(std::string url) {
-  const std::string scheme = "http://";
-  if (url.rfind(scheme, 0) != 0) return std::nullopt;
-  url = url.substr(scheme.size());
-  url = url.substr(0, url.find('/'));
-  auto colon = url.rfind(':');
-  if (colon == std::string::npos) return HttpTarget{url, "80"};
-  return HttpTarget{url.substr(0, colon), url.substr(colon + 1)};
-}
-
-// One request; returns (status, body) or throws beast::system_error (caught in main).
-std::pair<unsigned, std::string> request(const HttpTarget& target, http::verb verb, const std::string& path,
-                                         const std::string& token, const std::string& body) {
-  boost::asio::io_context ioc;
-  tcp::resolver resolver(ioc);
-  beast::tcp_stream stream(ioc);
-  stream.expires_after(std::chrono::seconds(30));
-  stream.connect(resolver.resolve(target.host, target.port));
-  http::request<http::string_body> req{verb, path, 11};
-  req.set(http::field::host, target.host);
-  req.set(http::field::authorization, "Bearer " + token);
-  req.set(http::field::content_type, "application/json");
-  req.body() = body;
-  req.prepare_payload();
-  http::write(stream, req);
-  beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  http::read(stream, buffer, res);
-  beast::error_code ec;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-  return {res.result_int(), res.body()};
-}
 
 std::string envOr(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);
   return (v != nullptr && *v != '\0') ? v : fallback;
 }
 
+std::string readPassword(bool from_stdin, const std::string& prompt) {
+  std::string password;
+  if (from_stdin || ::isatty(STDIN_FILENO) == 0) {
+    std::getline(std::cin, password);
+  } else {
+    std::cerr << prompt << std::flush;
+    termios old_mode{};
+    ::tcgetattr(STDIN_FILENO, &old_mode);
+    termios quiet = old_mode;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    std::getline(std::cin, password);
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &old_mode);
+    std::cerr << "\n";
+  }
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  return password;
+}
+
+struct Api {
+  std::string server;
+  std::string token;
+  TlsOptions tls;
+
+  // Sends the request; returns the JSON answer, or prints why it failed and returns nullopt.
+  std::optional<json> call(const std::string& method, const std::string& path, const std::string& body = "",
+                           const std::string& content_type = "application/json", unsigned expect = 200) const {
+    auto reply = httpRequest(server, method, path, token, content_type, body, tls);
+    if (!reply) {
+      std::cerr << "communesync-admin: cannot reach " << server << ": " << reply.status().message() << "\n";
+      return std::nullopt;
+    }
+    json j = json::parse(reply->body, nullptr, false);
+    if (reply->status != expect || j.is_discarded()) {
+      std::string message =
+          (!j.is_discarded() && j.is_object() && j.contains("message")) ? j["message"].get<std::string>() : reply->body;
+      std::cerr << "communesync-admin: the server refused (HTTP " << reply->status << "): " << message << "\n";
+      return std::nullopt;
+    }
+    return j;
+  }
+};
+
+std::string urlPart(const std::string& text) {
+  std::string out;
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (unsigned char c : text) {
+    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+void printUsers(const json& users) {
+  for (const auto& u : users) {
+    std::cout << u["name"].get<std::string>() << (u["disabled"].get<bool>() ? "  (disabled)" : "") << "\n  grants: ";
+    for (std::size_t i = 0; i < u["grants"].size(); ++i)
+      std::cout << (i ? ", " : "") << u["grants"][i].get<std::string>();
+    std::cout << "\n  password: " << (u["has_password"].get<bool>() ? "yes" : "no")
+              << "; devices: " << u["devices"].size() << "\n";
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"communesync-admin: manage users of a communesync server"};
+  CLI::App app{"communesync-admin: manage users, grants and units of a communesync server"};
   app.require_subcommand(1);
-  std::string server = envOr("COMMUNESYNC_SERVER", "");
-  std::string token = envOr("COMMUNESYNC_TOKEN", "");
-  app.add_option("--server", server, "http://HOST:PORT of the server ($COMMUNESYNC_SERVER)");
-  app.add_option("--token", token, "the admin token, from <data>/admin.token ($COMMUNESYNC_TOKEN)");
+  Api api{envOr("COMMUNESYNC_SERVER", ""), envOr("COMMUNESYNC_TOKEN", ""), {}};
+  app.add_option("--server", api.server, "http[s]://HOST:PORT of the server ($COMMUNESYNC_SERVER)");
+  app.add_option("--token", api.token, "the admin token, from <data>/admin.token ($COMMUNESYNC_TOKEN)");
+  app.add_option("--ca", api.tls.ca_file, "a CA certificate file (PEM) to trust for https")->check(CLI::ExistingFile);
+  bool as_json = false;
+  bool password_stdin = false;
 
-  auto* user = app.add_subcommand("user", "users")->require_subcommand(1);
-  auto* add = user->add_subcommand("add", "create a user; prints the user's token");
+  auto* user = app.add_subcommand("user", "users and their grants")->require_subcommand(1);
   std::string name;
-  std::vector<std::string> scopes;
+  std::vector<std::string> scopes, grants, units;
+  std::string device, into, file;
+  bool all = false;
+  auto* add = user->add_subcommand("add", "create a user; prints the user's token");
   add->add_option("name", name, "the user's name")->required();
-  add->add_option("--scope", scopes, "a unit code the user may read and write (repeat for several)")->required();
+  add->add_option("--scope", scopes, "a unit the user reads and writes as a field worker (repeat for several)");
+  add->add_option("--grant", grants, "ROLE:UNIT, role one of field, sponsor, district, reconciler, admin");
+  add->add_flag("--password-stdin", password_stdin, "read a password from standard input (else token only)");
+  auto* list = user->add_subcommand("list", "list users, their grants and devices");
+  list->add_flag("--json", as_json, "print as JSON");
+  auto* grant = user->add_subcommand("grant", "add grants to a user");
+  grant->add_option("name", name)->required();
+  grant->add_option("grants", grants, "ROLE:UNIT...")->required();
+  auto* revoke = user->add_subcommand("revoke", "remove grants, revoke a device, or disable the user (--all)");
+  revoke->add_option("name", name)->required();
+  revoke->add_option("grants", grants, "ROLE:UNIT...");
+  revoke->add_option("--device", device, "the device id (32 hex digits) to revoke");
+  revoke->add_flag("--all", all, "disable the user and every token; open sessions close");
+  auto* passwd = user->add_subcommand("passwd", "set a user's password (asked on the terminal)");
+  passwd->add_option("name", name)->required();
+  passwd->add_flag("--password-stdin", password_stdin, "read the password from standard input");
+
+  auto* unit = app.add_subcommand("units", "the administrative unit tree")->require_subcommand(1);
+  auto* import = unit->add_subcommand("import", "import units from a CSV file (code,parent_code,level,name)");
+  import->add_option("file", file, "the CSV file, UTF-8")->required()->check(CLI::ExistingFile);
+  auto* units_list = unit->add_subcommand("list", "list the units");
+  units_list->add_flag("--json", as_json, "print as JSON");
+  auto* merge = unit->add_subcommand("merge", "merge units into another; their records stay visible under it");
+  merge->add_option("old", units, "the units that are merged away")->required();
+  merge->add_option("--into", into, "the unit they become part of")->required();
+
+  auto* audit = app.add_subcommand("audit", "show the audit log (logins, user, grant and unit changes)");
+  std::size_t limit = 100;
+  audit->add_option("--limit", limit, "the latest N entries (default 100)");
+  audit->add_flag("--json", as_json, "print as JSON");
 
   CLI11_PARSE(app, argc, argv);
-  if (server.empty()) {
+  if (api.server.empty()) {
     std::cerr << "communesync-admin: give --server http://HOST:PORT (or set COMMUNESYNC_SERVER)\n";
     return 2;
   }
-  if (token.empty()) {
+  if (api.token.empty()) {
     std::cerr << "communesync-admin: give --token (or set COMMUNESYNC_TOKEN); it is in <data>/admin.token\n";
     return 2;
   }
-  auto target = parseHttpUrl(server);
-  if (!target) {
-    std::cerr << "communesync-admin: --server must look like http://HOST:PORT (got '" << server << "')\n";
+  if (api.server.rfind("http://", 0) != 0 && api.server.rfind("https://", 0) != 0) {
+    std::cerr << "communesync-admin: --server must look like http://HOST:PORT or https://HOST:PORT (got '" << api.server
+              << "')\n";
     return 2;
   }
 
-  try {
-    if (*add) {
-      auto [status, body] =
-          request(*target, http::verb::post, "/admin/users", token, json{{"name", name}, {"scopes", scopes}}.dump());
-      json j = json::parse(body, nullptr, false);
-      if (status != 201 || j.is_discarded() || !j.contains("token")) {
-        std::string message = (!j.is_discarded() && j.contains("message")) ? j["message"].get<std::string>() : body;
-        std::cerr << "communesync-admin: the server refused (HTTP " << status << "): " << message << "\n";
-        return 1;
-      }
-      std::cout << j["token"].get<std::string>() << "\n";
+  if (*add) {
+    if (scopes.empty() && grants.empty()) {
+      std::cerr << "communesync-admin: give at least one --scope UNIT or --grant ROLE:UNIT\n";
+      return 2;
+    }
+    json body{{"name", name}, {"scopes", scopes}, {"grants", grants}};
+    if (password_stdin) body["password"] = readPassword(true, "");
+    auto j = api.call("POST", "/admin/users", body.dump(), "application/json", 201);
+    if (!j) return 1;
+    std::cout << (*j)["token"].get<std::string>() << "\n";
+    return 0;
+  }
+  if (*list) {
+    auto j = api.call("GET", "/admin/users");
+    if (!j) return 1;
+    if (as_json) {
+      std::cout << (*j)["users"].dump(2) << "\n";
+    } else {
+      printUsers((*j)["users"]);
+    }
+    return 0;
+  }
+  if (*grant) {
+    auto j = api.call("POST", "/admin/users/" + urlPart(name) + "/grant", json{{"grants", grants}}.dump());
+    if (!j) return 1;
+    std::cout << "granted " << name << ": " << json(grants).dump() << "\n";
+    return 0;
+  }
+  if (*revoke) {
+    json body;
+    if (all) {
+      body = {{"all", true}};
+    } else if (!device.empty()) {
+      body = {{"device", device}};
+    } else if (!grants.empty()) {
+      body = {{"grants", grants}};
+    } else {
+      std::cerr << "communesync-admin: give ROLE:UNIT..., --device DEVICE_ID or --all\n";
+      return 2;
+    }
+    auto j = api.call("POST", "/admin/users/" + urlPart(name) + "/revoke", body.dump());
+    if (!j) return 1;
+    std::cout << "revoked " << name << ": " << body.dump() << " (open sessions are closed)\n";
+    return 0;
+  }
+  if (*passwd) {
+    const auto password = readPassword(password_stdin, "Mật khẩu mới / New password: ");
+    auto j = api.call("POST", "/admin/users/" + urlPart(name) + "/passwd", json{{"password", password}}.dump());
+    if (!j) return 1;
+    std::cout << "password set for " << name << "\n";
+    return 0;
+  }
+  if (*import) {
+    std::ifstream in(file, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) {
+      std::cerr << "communesync-admin: cannot read " << file << "\n";
+      return 1;
+    }
+    auto j = api.call("POST", "/admin/units/import", text.str(), "text/csv; charset=utf-8");
+    if (!j) return 1;
+    std::cout << "units: " << (*j)["added"] << " added, " << (*j)["updated"] << " updated, " << (*j)["unchanged"]
+              << " unchanged\n";
+    return 0;
+  }
+  if (*units_list) {
+    auto j = api.call("GET", "/admin/units");
+    if (!j) return 1;
+    if (as_json) {
+      std::cout << (*j)["units"].dump(2) << "\n";
       return 0;
     }
-  } catch (const std::exception& e) {
-    std::cerr << "communesync-admin: cannot reach " << server << ": " << e.what() << "\n";
-    return 1;
+    for (const auto& u : (*j)["units"]) {
+      std::cout << u["code"].get<std::string>() << "\t" << u["level"].get<std::string>() << "\t"
+                << u["parent_code"].get<std::string>() << "\t" << u["name"].get<std::string>();
+      if (!u["merged_into"].get<std::string>().empty()) {
+        std::cout << "\t(merged into " << u["merged_into"].get<std::string>() << ")";
+      }
+      std::cout << "\n";
+    }
+    return 0;
+  }
+  if (*merge) {
+    auto j = api.call("POST", "/admin/units/merge", json{{"old", units}, {"into", into}}.dump());
+    if (!j) return 1;
+    std::cout << "merged into " << into << "\n";
+    return 0;
+  }
+  if (*audit) {
+    auto j = api.call("GET", "/admin/audit?limit=" + std::to_string(limit));
+    if (!j) return 1;
+    if (as_json) {
+      std::cout << (*j)["entries"].dump(2) << "\n";
+      return 0;
+    }
+    for (const auto& e : (*j)["entries"]) {
+      const auto ms = e["time_ms"].get<std::int64_t>();
+      std::time_t t = static_cast<std::time_t>(ms / 1000);
+      char when[32];
+      std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", std::gmtime(&t));
+      std::cout << when << "Z\t" << e["actor"].get<std::string>() << "\t" << e["from"].get<std::string>() << "\t"
+                << e["action"].get<std::string>() << "\t" << e["detail"].get<std::string>() << "\n";
+    }
+    return 0;
   }
   return 0;
 }

@@ -1,11 +1,12 @@
 // communesync: the field CLI. A contract other tooling drives: names, flags and outputs stay.
 //
 // communesync [--home DIR] COMMAND     (default home ~/.communesync, or $COMMUNESYNC_HOME)
-//   login --server ws://HOST:PORT --token TOKEN
+//   login --server ws[s]://HOST:PORT (--token TOKEN | --user NAME [--password-stdin]) [--ca FILE]
 //   put COLLECTION [--id ID] [--scope UNIT] FIELD=VALUE... FIELD:=JSON...
 //   get COLLECTION ID | list COLLECTION | delete COLLECTION ID
 //   sync [--json] | status [--json] | export
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
@@ -53,6 +54,7 @@ struct Login {
   std::string token;
   std::string user;
   std::vector<std::string> scopes;
+  std::string ca;  // a CA file to trust for wss:// (empty: the system's)
 };
 
 std::optional<Login> readLogin(const fs::path& home) {
@@ -65,6 +67,7 @@ std::optional<Login> readLogin(const fs::path& home) {
   l.token = j.value("token", "");
   l.user = j.value("user", "");
   l.scopes = j.value("scopes", std::vector<std::string>{});
+  l.ca = j.value("ca", "");
   return l;
 }
 
@@ -75,7 +78,9 @@ Status writeLogin(const fs::path& home, const Login& l) {
     const auto old_mask = ::umask(077);  // the token is a secret
     std::ofstream out(tmp, std::ios::trunc);
     ::umask(old_mask);
-    out << json{{"server", l.server}, {"token", l.token}, {"user", l.user}, {"scopes", l.scopes}}.dump(2) << "\n";
+    json j{{"server", l.server}, {"token", l.token}, {"user", l.user}, {"scopes", l.scopes}};
+    if (!l.ca.empty()) j["ca"] = l.ca;
+    out << j.dump(2) << "\n";
     if (!out) return Status::error(ErrorCode::kIoError, "cannot write " + tmp.string());
   }
   std::error_code ec;
@@ -123,6 +128,29 @@ std::string formatTime(std::int64_t ms) {
   return buf;
 }
 
+// Reads a password: from stdin as given (--password-stdin), else from the terminal without echo.
+Result<std::string> readPassword(bool from_stdin) {
+  std::string password;
+  if (from_stdin) {
+    std::getline(std::cin, password);
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+    return password;
+  }
+  if (::isatty(STDIN_FILENO) == 0) {
+    return Status::error(ErrorCode::kInvalidArgument, "no terminal to ask the password on: use --password-stdin");
+  }
+  std::cerr << "Mật khẩu / Password: " << std::flush;
+  termios old_mode{};
+  ::tcgetattr(STDIN_FILENO, &old_mode);
+  termios quiet = old_mode;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  std::getline(std::cin, password);
+  ::tcsetattr(STDIN_FILENO, TCSANOW, &old_mode);
+  std::cerr << "\n";
+  return password;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -132,9 +160,16 @@ int main(int argc, char** argv) {
   app.add_option("--home", home_arg, "folder of this device's data (default ~/.communesync or $COMMUNESYNC_HOME)");
 
   auto* login = app.add_subcommand("login", "log this device in to a server");
-  std::string server, token;
-  login->add_option("--server", server, "ws://HOST:PORT")->required();
-  login->add_option("--token", token, "your token (from the administrator)")->required();
+  std::string server, token, user_name, ca_file;
+  bool password_stdin = false;
+  login->add_option("--server", server, "ws://HOST:PORT, or wss://HOST:PORT for TLS")->required();
+  auto* token_opt = login->add_option("--token", token, "your token (from the administrator)");
+  auto* user_opt = login->add_option("--user", user_name, "your user name; the password is asked for");
+  login->add_flag("--password-stdin", password_stdin, "read the password from standard input (scripts)")
+      ->needs(user_opt);
+  login->add_option("--ca", ca_file, "a CA certificate file (PEM) to trust, for a self-signed provincial server")
+      ->check(CLI::ExistingFile);
+  token_opt->excludes(user_opt);
 
   auto* put = app.add_subcommand("put", "create a record, or update some fields of one; prints its id");
   std::string collection, id, scope;
@@ -173,10 +208,19 @@ int main(int argc, char** argv) {
   auto& local = **store;
 
   if (*login) {
-    client::WebSocketTransport transport(server, token);
+    if (token.empty() && user_name.empty()) return fail("give --token TOKEN or --user NAME", kExitUsage);
+    const client::TlsOptions tls{ca_file.empty() ? std::string() : fs::absolute(ca_file).string()};
+    if (!user_name.empty()) {
+      auto password = readPassword(password_stdin);
+      if (!password) return fail(password.status().message(), kExitUsage);
+      auto device_token = client::passwordLogin(server, user_name, *password, local.deviceId().hex(), tls);
+      if (!device_token) return fail("login failed: " + device_token.status().message());
+      token = *device_token;
+    }
+    client::WebSocketTransport transport(server, token, tls);
     auto welcome = client::introduce(local, transport);
     if (!welcome) return fail("login failed: " + welcome.status().message());
-    Login l{server, token, welcome->user, welcome->scopes};
+    Login l{server, token, welcome->user, welcome->scopes, tls.ca_file};
     if (auto s = writeLogin(home, l); !s) return fail(s.message());
     std::cout << "logged in as " << welcome->user << " (units: ";
     for (std::size_t i = 0; i < l.scopes.size(); ++i) std::cout << (i ? ", " : "") << l.scopes[i];
@@ -297,7 +341,7 @@ int main(int argc, char** argv) {
         }
       };
     }
-    client::WebSocketTransport transport(l->server, l->token);
+    client::WebSocketTransport transport(l->server, l->token, client::TlsOptions{l->ca});
     auto report = client::syncOnce(local, transport, options);
     if (tty) std::cerr << "\r" << std::string(60, ' ') << "\r";
     if (as_json) {
@@ -307,7 +351,8 @@ int main(int argc, char** argv) {
                         {"pulled", report.pulled},
                         {"conflicts", report.conflicts},
                         {"bytes_sent", report.bytes_sent},
-                        {"bytes_received", report.bytes_received}}
+                        {"bytes_received", report.bytes_received},
+                        {"purged", report.purged}}
                        .dump()
                 << "\n";
     }
@@ -324,6 +369,9 @@ int main(int argc, char** argv) {
       std::cout << "synced: sent " << report.pushed << " changes (" << report.accepted << " accepted, "
                 << report.rejected << " rejected), received " << report.pulled << " records, " << report.conflicts
                 << " conflicts" << (report.server_reset ? "; the server was reset, your data was sent again" : "")
+                << (report.purged > 0 ? "; " + std::to_string(report.purged) +
+                                            " records removed from this device: your access to their units ended"
+                                      : std::string())
                 << "\n";
       if (report.rejected > 0) std::cout << "rejected changes are kept: see communesync status\n";
     }

@@ -27,6 +27,37 @@ Status parseListen(const std::string& text, Config& config) {
   return Status::ok();
 }
 
+namespace {
+
+Status parseLimits(const nlohmann::json& j, const std::string& name, Limits& limits) {
+  if (!j.is_object()) return Status::error(ErrorCode::kInvalidArgument, name + " must be an object");
+  for (const auto& [key, value] : j.items()) {
+    const std::string where = name + "." + key;
+    if (!value.is_number() || value.get<double>() <= 0 || value.get<double>() > 1e12) {
+      return Status::error(ErrorCode::kInvalidArgument, where + " must be a positive number");
+    }
+    const auto whole = static_cast<std::uint64_t>(value.get<double>());
+    if (key == "max_connections_per_address") {
+      limits.max_connections_per_address = whole;
+    } else if (key == "max_sessions_per_user") {
+      limits.max_sessions_per_user = whole;
+    } else if (key == "handshake_timeout_ms") {
+      limits.handshake_timeout = std::chrono::milliseconds(whole);
+    } else if (key == "session_idle_timeout_ms") {
+      limits.session_idle_timeout = std::chrono::milliseconds(whole);
+    } else if (key == "messages_per_second") {
+      limits.messages_per_second = value.get<double>();
+    } else if (key == "bytes_per_second") {
+      limits.bytes_per_second = value.get<double>();
+    } else {
+      return Status::error(ErrorCode::kInvalidArgument, where + " is not a limit (see docs/operations.md)");
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
 Status loadConfigFile(const std::filesystem::path& file, Config& config) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return Status::error(ErrorCode::kNotFound, "config file " + file.string() + " cannot be read");
@@ -74,6 +105,8 @@ Status parseConfig(std::string_view text, const std::string& name, Config& confi
         if (!o.is_string()) return Status::error(ErrorCode::kInvalidArgument, where + " must be a list of strings");
         config.allowed_origins.push_back(o.get<std::string>());
       }
+    } else if (key == "limits") {
+      CS_RETURN_IF_ERROR(parseLimits(value, where, config.limits));
     } else {
       return Status::error(ErrorCode::kInvalidArgument, where + " is not a setting (see docs/operations.md)");
     }

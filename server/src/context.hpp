@@ -1,6 +1,11 @@
 // What every session of one server shares. Owned by Server; outlives every session.
 #pragma once
 
+#include <boost/asio/ssl/context.hpp>
+#include <memory>
+
+#include "admission.hpp"
+#include "communesync/server/config.hpp"
 #include "communesync/server/http_handler.hpp"
 #include "hub.hpp"
 #include "writer.hpp"
@@ -11,6 +16,10 @@ struct ServerContext {
   ServerState& state;
   Writer& writer;
   Hub& hub;
+  Admission& admission;
+  const Limits& limits;
+  //! Set when the port speaks TLS.
+  std::shared_ptr<boost::asio::ssl::context> tls;
 };
 
 }  // namespace communesync::server

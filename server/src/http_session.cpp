@@ -1,29 +1,78 @@
 #include "http_session.hpp"
 
 #include <boost/algorithm/string.hpp>
+#include <boost/beast/ssl.hpp>
+#include <iostream>
 
 #include "communesync/server/tuning.hpp"
 #include "sync_session.hpp"
 
 namespace communesync::server {
 
-HttpSession::HttpSession(tcp::socket&& socket, ServerContext& context)
-    : stream_(std::move(socket)), context_(context) {}
+namespace {
 
-void HttpSession::run() {
-  // Start on the connection's strand: every handler of this session runs there, one at a time.
-  net::dispatch(stream_.get_executor(), beast::bind_front_handler(&HttpSession::doRead, shared_from_this()));
+template <class Stream>
+constexpr bool kIsTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+}  // namespace
+
+void startHttpSession(tcp::socket socket, ServerContext& context) {
+  beast::error_code ec;
+  const auto peer = socket.remote_endpoint(ec).address().to_string();
+  auto ticket = context.admission.connection(ec ? "unknown" : peer);
+  if (!ticket) {
+    socket.close(ec);  // this address holds its limit of connections: drop at once, nothing read
+    return;
+  }
+  if (context.tls) {
+    using Tls = beast::ssl_stream<beast::tcp_stream>;
+    std::make_shared<HttpSession<Tls>>(Tls(beast::tcp_stream(std::move(socket)), *context.tls), context,
+                                       std::move(ticket))
+        ->run();
+  } else {
+    std::make_shared<HttpSession<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), context, std::move(ticket))
+        ->run();
+  }
 }
 
-void HttpSession::doRead() {
+template <class Stream>
+HttpSession<Stream>::HttpSession(Stream&& stream, ServerContext& context, Admission::Ticket ticket)
+    : stream_(std::move(stream)), context_(context), ticket_(std::move(ticket)) {}
+
+template <class Stream>
+void HttpSession<Stream>::run() {
+  // Start on the connection's strand: every handler of this session runs there, one at a time.
+  net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+    if constexpr (kIsTls<Stream>) {
+      beast::get_lowest_layer(self->stream_).expires_after(self->context_.limits.handshake_timeout);
+      self->stream_.async_handshake(net::ssl::stream_base::server,
+                                    beast::bind_front_handler(&HttpSession::onHandshake, self));
+    } else {
+      self->doRead();
+    }
+  });
+}
+
+template <class Stream>
+void HttpSession<Stream>::onHandshake(beast::error_code ec) {
+  if (ec) return doClose();  // not TLS, a wrong version, or too slow: nothing to answer
+  doRead();
+}
+
+template <class Stream>
+void HttpSession<Stream>::doRead() {
   parser_.emplace();
   parser_->body_limit(tuning::kMaxHttpBodyBytes);
   parser_->header_limit(static_cast<std::uint32_t>(tuning::kMaxHttpHeaderBytes));
-  stream_.expires_after(tuning::kHttpIdleTimeout);
-  http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSession::onRead, shared_from_this()));
+  // The first request must come within the handshake timeout; later ones within the idle timeout.
+  beast::get_lowest_layer(stream_).expires_after(
+      served_ == 0 ? std::chrono::milliseconds(context_.limits.handshake_timeout) : tuning::kHttpIdleTimeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   beast::bind_front_handler(&HttpSession::onRead, this->shared_from_this()));
 }
 
-void HttpSession::onRead(beast::error_code ec, std::size_t /*bytes*/) {
+template <class Stream>
+void HttpSession<Stream>::onRead(beast::error_code ec, std::size_t /*bytes*/) {
   if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted) {
     return doClose();
   }
@@ -34,26 +83,28 @@ void HttpSession::onRead(beast::error_code ec, std::size_t /*bytes*/) {
     response_->body() = std::string(R"({"error":"bad_request","message":")") + ec.message() + "\"}\n";
     response_->keep_alive(false);
     response_->prepare_payload();
-    stream_.expires_after(tuning::kHandshakeTimeout);
+    beast::get_lowest_layer(stream_).expires_after(context_.limits.handshake_timeout);
     return http::async_write(stream_, *response_,
-                             beast::bind_front_handler(&HttpSession::onWrite, shared_from_this(), false));
+                             beast::bind_front_handler(&HttpSession::onWrite, this->shared_from_this(), false));
   }
   auto request = parser_->release();
   if (websocket::is_upgrade(request)) return upgrade(std::move(request));
   beast::error_code peer_ec;
-  const auto peer = stream_.socket().remote_endpoint(peer_ec).address();
+  const auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(peer_ec).address();
   reply(handleHttp(request, context_.state, peer_ec ? "unknown" : peer.to_string(), !peer_ec && peer.is_loopback()));
 }
 
-void HttpSession::reply(HttpResponse response) {
+template <class Stream>
+void HttpSession<Stream>::reply(HttpResponse response) {
   response_ = std::make_shared<HttpResponse>(std::move(response));
   const bool keep_alive = response_->keep_alive();
-  stream_.expires_after(tuning::kHandshakeTimeout);
+  beast::get_lowest_layer(stream_).expires_after(tuning::kHandshakeTimeout);
   http::async_write(stream_, *response_,
-                    beast::bind_front_handler(&HttpSession::onWrite, shared_from_this(), keep_alive));
+                    beast::bind_front_handler(&HttpSession::onWrite, this->shared_from_this(), keep_alive));
 }
 
-void HttpSession::upgrade(HttpRequest request) {
+template <class Stream>
+void HttpSession<Stream>::upgrade(HttpRequest request) {
   auto refuse = [&](http::status status, std::string_view code, const std::string& message) {
     HttpResponse res{status, request.version()};
     res.set(http::field::content_type, "application/json; charset=utf-8");
@@ -85,20 +136,33 @@ void HttpSession::upgrade(HttpRequest request) {
   if (!principal->has_value()) {
     return refuse(http::status::unauthorized, "unauthorized", "a valid token is needed: Authorization: Bearer <token>");
   }
-  std::make_shared<SyncSession>(stream_.release_socket(), context_, token, std::move(**principal))
+  auto session_ticket = context_.admission.session((**principal).user);
+  if (!session_ticket) {
+    return refuse(http::status::too_many_requests, "limit_exceeded",
+                  "this user has too many open sessions; close another device's sync first");
+  }
+  std::vector<Admission::Ticket> tickets{std::move(ticket_), std::move(session_ticket)};
+  std::make_shared<SyncSession<Stream>>(std::move(stream_), context_, token, std::move(**principal), std::move(tickets))
       ->run(std::move(request));
 }
 
-void HttpSession::onWrite(bool keep_alive, beast::error_code ec, std::size_t /*bytes*/) {
+template <class Stream>
+void HttpSession<Stream>::onWrite(bool keep_alive, beast::error_code ec, std::size_t /*bytes*/) {
   response_.reset();
+  ++served_;
   if (ec || !keep_alive) return doClose();
   doRead();
 }
 
-void HttpSession::doClose() {
+template <class Stream>
+void HttpSession<Stream>::doClose() {
   beast::error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream_.socket().close(ec);
+  auto& socket = beast::get_lowest_layer(stream_).socket();
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  socket.close(ec);
 }
+
+template class HttpSession<beast::tcp_stream>;
+template class HttpSession<beast::ssl_stream<beast::tcp_stream>>;
 
 }  // namespace communesync::server

@@ -1,11 +1,9 @@
 #include "hub.hpp"
 
-#include "sync_session.hpp"
-
 namespace communesync::server {
 
-std::vector<std::shared_ptr<SyncSession>> Hub::live(std::vector<std::weak_ptr<SyncSession>>& list) {
-  std::vector<std::shared_ptr<SyncSession>> out;
+std::vector<std::shared_ptr<LiveSession>> Hub::live(std::vector<std::weak_ptr<LiveSession>>& list) {
+  std::vector<std::shared_ptr<LiveSession>> out;
   std::size_t kept = 0;
   for (auto& weak : list) {
     if (auto s = weak.lock()) {
@@ -17,7 +15,7 @@ std::vector<std::shared_ptr<SyncSession>> Hub::live(std::vector<std::weak_ptr<Sy
   return out;
 }
 
-void Hub::join(const std::vector<sync::Scope>& scopes, const std::shared_ptr<SyncSession>& session, bool first) {
+void Hub::join(const std::vector<sync::Scope>& scopes, const std::shared_ptr<LiveSession>& session, bool first) {
   std::lock_guard lock(mutex_);
   for (const auto& scope : scopes) by_scope_[scope].push_back(session);
   if (!first) return;
@@ -26,7 +24,7 @@ void Hub::join(const std::vector<sync::Scope>& scopes, const std::shared_ptr<Syn
 }
 
 void Hub::notify(const sync::proto::Checkpoints& latest) {
-  std::set<std::shared_ptr<SyncSession>> targets;
+  std::set<std::shared_ptr<LiveSession>> targets;
   {
     std::lock_guard lock(mutex_);
     for (const auto& [scope, seq] : latest) {
@@ -40,7 +38,7 @@ void Hub::notify(const sync::proto::Checkpoints& latest) {
 }
 
 void Hub::recheckAll() {
-  std::vector<std::shared_ptr<SyncSession>> sessions;
+  std::vector<std::shared_ptr<LiveSession>> sessions;
   {
     std::lock_guard lock(mutex_);
     sessions = live(all_);
@@ -49,7 +47,7 @@ void Hub::recheckAll() {
 }
 
 void Hub::closeAll() {
-  std::vector<std::shared_ptr<SyncSession>> sessions;
+  std::vector<std::shared_ptr<LiveSession>> sessions;
   {
     std::lock_guard lock(mutex_);
     sessions = live(all_);

@@ -53,7 +53,7 @@ void Listener::onAccept(beast::error_code ec, tcp::socket socket) {
     // Messages are whole requests and replies: send them at once (no Nagle delay of ~40 ms).
     beast::error_code nodelay_ec;
     socket.set_option(tcp::no_delay(true), nodelay_ec);
-    std::make_shared<HttpSession>(std::move(socket), context_)->run();
+    startHttpSession(std::move(socket), context_);
   }
   doAccept();
 }

@@ -1,4 +1,4 @@
-// communesync-server [--data DIR] [--listen HOST:PORT] [--config FILE]
+// communesync-server [--data DIR] [--listen HOST:PORT] [--config FILE] [--tls-cert PEM --tls-key PEM]
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -14,6 +14,10 @@ int main(int argc, char** argv) {
   app.add_option("--data", data_dir, "folder of the RocksDB store (default ./communesync-data)");
   app.add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
   app.add_option("--config", config_file, "JSON config file; flags given on the command line win");
+  std::string tls_cert, tls_key;
+  app.add_option("--tls-cert", tls_cert, "PEM certificate chain: the port then speaks only TLS (https, wss)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-key", tls_key, "PEM private key of the certificate")->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
 
   server::Config config;
@@ -24,6 +28,8 @@ int main(int argc, char** argv) {
     }
   }
   if (!data_dir.empty()) config.data_dir = data_dir;
+  if (!tls_cert.empty()) config.tls_cert = tls_cert;
+  if (!tls_key.empty()) config.tls_key = tls_key;
   if (!listen.empty()) {
     if (auto s = server::parseListen(listen, config); !s) {
       std::cerr << "communesync-server: " << s.message() << "\n";
@@ -37,8 +43,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   (*server)->handleSignals();
-  std::cout << "communesync-server: listening on " << config.listen_host << ":" << (*server)->port() << ", store "
-            << config.data_dir.string() << " (incarnation " << (*server)->incarnationId() << ")" << std::endl;
+  std::cout << "communesync-server: listening on " << (config.tls_cert.empty() ? "" : "(TLS) ") << config.listen_host
+            << ":" << (*server)->port() << ", store " << config.data_dir.string() << " (incarnation "
+            << (*server)->incarnationId() << ")" << std::endl;
   auto status = (*server)->run();
   if (!status) {
     std::cerr << "communesync-server: closing the store: " << status.message() << "\n";

@@ -1,6 +1,9 @@
 #include "communesync/server/server.hpp"
 
+#include <openssl/ssl.h>
 #include <sys/stat.h>
+
+#include <boost/asio/ssl.hpp>
 
 #include <algorithm>
 #include <fstream>
@@ -21,6 +24,7 @@ struct Server::Impl {
   std::unique_ptr<Directory> directory;
   std::unique_ptr<ServerState> state;
   std::unique_ptr<Hub> hub;
+  std::unique_ptr<Admission> admission;
   std::unique_ptr<Writer> writer;
   std::unique_ptr<ServerContext> context;
   net::io_context ioc;
@@ -51,6 +55,32 @@ Status writeAdminToken(const std::filesystem::path& file, const std::string& tok
                                std::filesystem::perm_options::replace, ec);
   if (!out || ec) return Status::error(ErrorCode::kIoError, "cannot write " + file.string());
   return Status::ok();
+}
+
+// The server's TLS settings: the certificate chain and key from PEM files, TLS 1.2 or newer.
+Result<std::shared_ptr<net::ssl::context>> makeServerTls(const Config& config) {
+  if (config.tls_cert.empty() || config.tls_key.empty()) {
+    return Status::error(ErrorCode::kInvalidArgument, "TLS needs both --tls-cert and --tls-key");
+  }
+  auto ctx = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
+  ctx->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 | net::ssl::context::no_sslv3 |
+                   net::ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  beast::error_code ec;
+  ctx->use_certificate_chain_file(config.tls_cert.string(), ec);
+  if (ec) {
+    return Status::error(ErrorCode::kInvalidArgument,
+                         "cannot use TLS certificate " + config.tls_cert.string() + ": " + ec.message());
+  }
+  ctx->use_private_key_file(config.tls_key.string(), net::ssl::context::pem, ec);
+  if (ec) {
+    return Status::error(ErrorCode::kInvalidArgument,
+                         "cannot use TLS key " + config.tls_key.string() + ": " + ec.message());
+  }
+  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
+    return Status::error(ErrorCode::kInvalidArgument, "the TLS key does not match the certificate");
+  }
+  return ctx;
 }
 
 }  // namespace
@@ -89,7 +119,16 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
                                                           config.allowed_origins});
   impl->writer =
       std::make_unique<Writer>(*impl->data, [hub](const sync::proto::Checkpoints& latest) { hub->notify(latest); });
-  impl->context = std::make_unique<ServerContext>(ServerContext{*impl->state, *impl->writer, *impl->hub});
+  impl->admission =
+      std::make_unique<Admission>(config.limits.max_connections_per_address, config.limits.max_sessions_per_user);
+  std::shared_ptr<net::ssl::context> tls;
+  if (!config.tls_cert.empty() || !config.tls_key.empty()) {
+    auto ctx = makeServerTls(config);
+    if (!ctx) return ctx.status();
+    tls = std::move(ctx).value();
+  }
+  impl->context = std::make_unique<ServerContext>(
+      ServerContext{*impl->state, *impl->writer, *impl->hub, *impl->admission, impl->config.limits, tls});
 
   beast::error_code ec;
   auto address = net::ip::make_address(config.listen_host, ec);

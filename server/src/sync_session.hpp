@@ -1,7 +1,10 @@
 // One device's WebSocket session. Like Beast's chat example: a strand per session (the socket's
 // executor), shared_from_this() bound into every handler, one read and one write in flight, and a
 // bounded send queue (a device that does not read is closed rather than allowed to eat memory).
-// What the messages mean is SyncHandler's business; this class only moves frames.
+// What the messages mean is SyncHandler's business; this class only moves frames, and enforces the
+// per-session limits: message rate, byte rate, queued bytes.
+//
+// Stream is beast::tcp_stream (ws://) or beast::ssl_stream<beast::tcp_stream> (wss://).
 #pragma once
 
 #include <deque>
@@ -13,20 +16,21 @@
 #include "communesync/server/sync_handler.hpp"
 #include "context.hpp"
 #include "net.hpp"
+#include "rate_limiter.hpp"
 
 namespace communesync::server {
 
-class SyncSession : public std::enable_shared_from_this<SyncSession>, private PushSink {
+template <class Stream>
+class SyncSession : public LiveSession, public std::enable_shared_from_this<SyncSession<Stream>>, private PushSink {
  public:
-  SyncSession(tcp::socket&& socket, ServerContext& context, std::string token, Principal principal);
+  //! `tickets` hold this session's places (its connection, its user's session count).
+  SyncSession(Stream&& stream, ServerContext& context, std::string token, Principal principal,
+              std::vector<Admission::Ticket> tickets);
   //! Completes the WebSocket handshake for the already-read upgrade request, then serves.
   void run(HttpRequest request);
-  //! Thread-safe: tells the device its scopes have new data (coalesced until it pulls).
-  void notify(const sync::proto::Checkpoints& latest);
-  //! Thread-safe: the directory changed; the session checks its rights (and closes if revoked).
-  void recheck();
-  //! Thread-safe: closes with "going away" (server shutdown).
-  void closeGoingAway();
+  void notify(const sync::proto::Checkpoints& latest) override;
+  void recheck() override;
+  void closeGoingAway() override;
 
  private:
   // PushSink: hands the job to the writer; the result comes back on this session's strand.
@@ -40,15 +44,19 @@ class SyncSession : public std::enable_shared_from_this<SyncSession>, private Pu
   void onWrite(beast::error_code ec, std::size_t bytes);
   void fail(websocket::close_code code, const std::string& reason);
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Stream> ws_;
   beast::flat_buffer buffer_;
   ServerContext& context_;
   std::string token_;
   Principal principal_;
+  std::vector<Admission::Ticket> tickets_;
   std::optional<SyncHandler> handler_;
+  RateLimiter messages_;
+  RateLimiter bytes_;
   bool closing_ = false;
   bool joined_hub_ = false;
   std::deque<std::string> queue_;
+  std::size_t queued_bytes_ = 0;
 };
 
 }  // namespace communesync::server

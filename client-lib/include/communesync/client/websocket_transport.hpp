@@ -1,18 +1,20 @@
-// Transport over WebSocket (Boost.Beast), to ws://HOST:PORT (path /sync). The token travels in the
-// Authorization header at the handshake, never in the URL.
+// Transport over WebSocket (Boost.Beast), to ws://HOST:PORT or wss://HOST:PORT (path /sync). The
+// token travels in the Authorization header at the handshake, never in the URL. With wss the
+// server's certificate is verified (TlsOptions).
 #pragma once
 
 #include <memory>
 #include <string>
 
+#include "communesync/client/server_address.hpp"
 #include "communesync/client/transport.hpp"
 
 namespace communesync::client {
 
 class WebSocketTransport : public Transport {
  public:
-  //! `url`: ws://HOST:PORT[/PATH]. Parse errors are reported by connect().
-  WebSocketTransport(std::string url, std::string token);
+  //! `url`: ws:// or wss://HOST:PORT[/PATH]. Parse errors are reported by connect().
+  WebSocketTransport(std::string url, std::string token, TlsOptions tls = {});
   ~WebSocketTransport() override;
 
   Status connect() override;
@@ -30,16 +32,15 @@ class WebSocketTransport : public Transport {
   std::unique_ptr<Impl> impl_;
   std::string url_;
   std::string token_;
+  TlsOptions tls_;
   std::uint64_t sent_ = 0;
   std::uint64_t received_ = 0;
 };
 
-struct ParsedUrl {
-  std::string host;
-  std::string port;
-  std::string path;
-};
-//! Parses ws://HOST:PORT[/PATH]. Errors: kInvalidArgument with what is wrong.
-Result<ParsedUrl> parseWsUrl(const std::string& url);
+//! Logs in with a name and password over HTTP(S) (POST /login): the server gives this device its
+//! own token. `url` may be the ws(s):// address of the server. Errors: kUnauthorized (wrong name
+//! or password), kForbidden (revoked device), kUnavailable.
+Result<std::string> passwordLogin(const std::string& url, const std::string& user, const std::string& password,
+                                  const std::string& device_hex, const TlsOptions& tls = {});
 
 }  // namespace communesync::client

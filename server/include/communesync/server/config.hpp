@@ -8,9 +8,20 @@
 #include <string>
 #include <vector>
 
+#include "communesync/server/tuning.hpp"
 #include "communesync/storage/result.hpp"
 
 namespace communesync::server {
+
+//! Limits that operators may tune; defaults from tuning.hpp. docs/operations.md lists each.
+struct Limits {
+  std::size_t max_connections_per_address = tuning::kMaxConnectionsPerAddress;
+  std::size_t max_sessions_per_user = tuning::kMaxSessionsPerUser;
+  std::chrono::milliseconds handshake_timeout = tuning::kHandshakeTimeout;
+  std::chrono::milliseconds session_idle_timeout = tuning::kSessionIdleTimeout;
+  double messages_per_second = tuning::kMessagesPerSecond;
+  double bytes_per_second = tuning::kBytesPerSecond;
+};
 
 struct Config {
   //! Folder of the RocksDB store. Default: ./communesync-data. Fixed while running.
@@ -29,13 +40,16 @@ struct Config {
   //! PEM certificate chain and private key: with both, the port speaks only TLS (https, wss).
   std::filesystem::path tls_cert;
   std::filesystem::path tls_key;
+  Limits limits;
 };
 
 //! Parses "HOST:PORT" into the config. Errors: kInvalidArgument naming the bad part.
 Status parseListen(const std::string& text, Config& config);
 
 //! Reads a JSON config file over `config`: {"data": "...", "listen": "HOST:PORT", "threads": N,
-//! "admin_remote": bool, "allowed_origins": ["..."], "tls_cert": "...", "tls_key": "..."}.
+//! "admin_remote": bool, "allowed_origins": ["..."], "tls_cert": "...", "tls_key": "...",
+//! "limits": {"max_connections_per_address": N, "max_sessions_per_user": N, "handshake_timeout_ms": N,
+//! "session_idle_timeout_ms": N, "messages_per_second": X, "bytes_per_second": X}}.
 //! Errors: kNotFound, kInvalidArgument (with the key at fault).
 Status loadConfigFile(const std::filesystem::path& file, Config& config);
 //! The same, from the file's text (`name` is used in messages). For the fuzz target and tests.

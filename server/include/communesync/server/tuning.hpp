@@ -65,3 +65,23 @@ inline constexpr std::size_t kMaxConfigBytes = 1024 * 1024;
 inline constexpr std::size_t kMaxAuditList = 10000;
 
 }  // namespace communesync::server::tuning
+
+namespace communesync::server::tuning {
+
+//! Open connections (HTTP or WebSocket, authenticated or not) from one IP address. Phones behind
+//! one carrier NAT share an address: keep this well above a commune's devices.
+inline constexpr std::size_t kMaxConnectionsPerAddress = 256;
+//! Open sync sessions of one user (all devices).
+inline constexpr std::size_t kMaxSessionsPerUser = 16;
+//! Messages a session may send per second, sustained, and in one burst.
+inline constexpr double kMessagesPerSecond = 50;
+inline constexpr double kMessageBurst = 200;
+//! Bytes a session may send per second, sustained, and in one burst.
+inline constexpr double kBytesPerSecond = 4.0 * 1024 * 1024;
+inline constexpr double kByteBurst = 16.0 * 1024 * 1024;
+//! Bytes queued for sending to one session before it counts as too slow and is closed.
+inline constexpr std::size_t kMaxSendQueueBytes = 16 * 1024 * 1024;
+//! Password checks (Argon2id, ~64 MiB each) running at once; more are answered "busy".
+inline constexpr int kMaxConcurrentPasswordChecks = 2;
+
+}  // namespace communesync::server::tuning

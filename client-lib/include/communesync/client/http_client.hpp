@@ -1,0 +1,23 @@
+// One HTTP(S) request to the server (login, admin tools). Blocking, with the client's timeouts;
+// certificates are checked as for wss (TlsOptions).
+#pragma once
+
+#include <string>
+
+#include "communesync/client/server_address.hpp"
+
+namespace communesync::client {
+
+struct HttpReply {
+  unsigned status = 0;
+  std::string body;
+};
+
+//! Sends `method` `path` to the server at `url` (http(s):// or ws(s)://, same host and port) with
+//! an optional bearer token and body. Errors: kInvalidArgument (bad URL, CA file), kUnavailable
+//! (cannot connect, TLS refused, no answer). An HTTP error status is a reply, not an error.
+Result<HttpReply> httpRequest(const std::string& url, const std::string& method, const std::string& path,
+                              const std::string& bearer, const std::string& content_type, const std::string& body,
+                              const TlsOptions& tls = {});
+
+}  // namespace communesync::client

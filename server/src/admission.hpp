@@ -1,0 +1,50 @@
+// Who may hold a connection or a session: counts per peer address and per user, against the limits.
+// A ticket holds one place; the place is given back when the last copy of the ticket goes.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace communesync::server {
+
+class Admission {
+ public:
+  using Ticket = std::shared_ptr<void>;
+
+  Admission(std::size_t per_address, std::size_t per_user) : per_address_(per_address), per_user_(per_user) {}
+
+  //! A place for one connection from `address`, or nullptr when the address holds its limit.
+  Ticket connection(const std::string& address) { return take(addresses_, address, per_address_); }
+  //! A place for one sync session of `user`, or nullptr when the user holds its limit.
+  Ticket session(const std::string& user) { return take(users_, user, per_user_); }
+
+ private:
+  using Counts = std::map<std::string, std::size_t, std::less<>>;
+
+  Ticket take(Counts& counts, const std::string& key, std::size_t limit) {
+    std::lock_guard lock(mutex_);
+    auto& n = counts[key];
+    if (n >= limit) {
+      if (n == 0) counts.erase(key);
+      return nullptr;
+    }
+    ++n;
+    // The deleter gives the place back; `this` outlives every ticket (the server owns both).
+    return Ticket(new char, [this, &counts, key](void* p) {
+      delete static_cast<char*>(p);
+      std::lock_guard release_lock(mutex_);
+      auto it = counts.find(key);
+      if (it != counts.end() && --it->second == 0) counts.erase(it);
+    });
+  }
+
+  std::size_t per_address_;
+  std::size_t per_user_;
+  std::mutex mutex_;
+  Counts addresses_;
+  Counts users_;
+};
+
+}  // namespace communesync::server
