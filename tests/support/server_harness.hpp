@@ -7,6 +7,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -23,14 +24,15 @@ inline std::chrono::milliseconds wallNow() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
 }
 
-//! POSTs JSON to the server's admin API; returns (status, body).
-inline std::pair<unsigned, std::string> adminPost(std::uint16_t port, const std::string& token, const std::string& path,
-                                                  const std::string& body) {
+//! Sends a request to the server's HTTP API; returns (status, body).
+inline std::pair<unsigned, std::string> httpCall(std::uint16_t port, boost::beast::http::verb verb,
+                                                 const std::string& token, const std::string& path,
+                                                 const std::string& body) {
   namespace http = boost::beast::http;
   boost::asio::io_context ioc;
   boost::beast::tcp_stream stream(ioc);
   stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
-  http::request<http::string_body> req{http::verb::post, path, 11};
+  http::request<http::string_body> req{verb, path, 11};
   req.set(http::field::host, "127.0.0.1");
   if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
   req.body() = body;
@@ -42,13 +44,26 @@ inline std::pair<unsigned, std::string> adminPost(std::uint16_t port, const std:
   return {res.result_int(), res.body()};
 }
 
+//! POSTs to the server's admin API; returns (status, body).
+inline std::pair<unsigned, std::string> adminPost(std::uint16_t port, const std::string& token, const std::string& path,
+                                                  const std::string& body) {
+  return httpCall(port, boost::beast::http::verb::post, token, path, body);
+}
+
 class ServerHarness {
  public:
-  explicit ServerHarness(std::filesystem::path data, std::uint16_t port = 0) : data_(std::move(data)) { start(port); }
+  using Tune = std::function<void(server::Config&)>;
+
+  //! `tune` adjusts the config (limits, TLS) before each start.
+  explicit ServerHarness(std::filesystem::path data, std::uint16_t port = 0, Tune tune = {})
+      : data_(std::move(data)), tune_(std::move(tune)) {
+    start(port);
+  }
   ~ServerHarness() { stop(); }
 
   void start(std::uint16_t port = 0) {
     server::Config config;
+    if (tune_) tune_(config);
     config.data_dir = data_;
     config.listen_port = port != 0 ? port : port_;
     config.threads = 2;
@@ -91,10 +106,19 @@ class ServerHarness {
   }
 
   std::string addUser(const std::string& name, const std::vector<std::string>& scopes) {
-    auto [status, body] =
-        adminPost(port_, admin_token_, "/admin/users", nlohmann::json{{"name", name}, {"scopes", scopes}}.dump());
+    return addUser(nlohmann::json{{"name", name}, {"scopes", scopes}});
+  }
+  //! Creates a user from the admin API's JSON ({"name", "grants", "scopes", "password"}); returns its token.
+  std::string addUser(const nlohmann::json& user) {
+    auto [status, body] = adminPost(port_, admin_token_, "/admin/users", user.dump());
     EXPECT_EQ(status, 201u) << body;
-    return nlohmann::json::parse(body).value("token", "");
+    return status == 201u ? nlohmann::json::parse(body).value("token", "") : "";
+  }
+  //! POSTs to the admin API with the admin token; expects 200 and returns the JSON answer.
+  nlohmann::json admin(const std::string& path, const std::string& body) {
+    auto [status, text] = adminPost(port_, admin_token_, path, body);
+    EXPECT_EQ(status, 200u) << path << ": " << text;
+    return nlohmann::json::parse(text, nullptr, false);
   }
 
   std::uint16_t port() const { return port_; }
@@ -120,6 +144,7 @@ class ServerHarness {
 
  private:
   std::filesystem::path data_;
+  Tune tune_;
   std::uint16_t port_ = 0;
   std::string admin_token_;
   std::unique_ptr<server::Server> server_;
@@ -148,8 +173,8 @@ class TestDevice {
     EXPECT_TRUE(s.isOk()) << s.toString();
   }
 
-  client::SyncReport sync(const std::string& url) {
-    client::WebSocketTransport transport(url, token_);
+  client::SyncReport sync(const std::string& url, const client::TlsOptions& tls = {}) {
+    client::WebSocketTransport transport(url, token_, tls);
     client::SyncOptions options;
     options.reply_timeout = std::chrono::seconds(20);
     return client::syncOnce(*store_, transport, options);
@@ -168,6 +193,9 @@ class TestDevice {
     for (const auto& r : *all) out += client::recordToJson(r).dump() + "\n";
     return out;
   }
+
+  void setToken(std::string token) { token_ = std::move(token); }
+  const std::string& token() const { return token_; }
 
   std::uint64_t pendingCount() {
     auto st = store_->status();
