@@ -69,7 +69,9 @@ Access::Access(std::vector<Grant> grants, const UnitTree& units) : grants_(std::
         case Role::kDistrict: {
           const Unit* u = units.find(scope);
           // The district itself, and districts merged into it: never its communes or villages.
-          if (scope == g.unit || (u != nullptr && u->level <= UnitLevel::kDistrict)) write_district_.insert(scope);
+          if (scope == g.unit || (u != nullptr && u->merged_into == g.unit && u->level <= UnitLevel::kDistrict)) {
+            write_district_.insert(scope);
+          }
           break;
         }
         case Role::kAdmin:

@@ -1,0 +1,157 @@
+// A simulated network for tests that run the server's protocol handler and devices in one process:
+// a server store on disk that can be crashed and reopened, and a Transport that hands each frame to
+// a SyncHandler at once, with faults drawn from a seeded generator. Used by the fault simulation
+// and the isolation test.
+#pragma once
+
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <random>
+#include <stdexcept>
+
+#include "communesync/client/transport.hpp"
+#include "communesync/server/directory.hpp"
+#include "communesync/server/sync_handler.hpp"
+#include "communesync/sync/frame.hpp"
+
+namespace communesync::testing {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+
+// Faults the network may inject, per message.
+struct Faults {
+  double drop_request = 0;
+  double drop_reply = 0;
+  double duplicate_reply = 0;
+  double cut = 0;  // the connection dies after this message
+};
+
+// The server: a store on disk, opened and closed ("crashed") at will. Pushes are applied at once
+// and durably (the writer thread's job, done synchronously).
+class SimServer : public server::PushSink {
+ public:
+  explicit SimServer(fs::path dir) : dir_(std::move(dir)) { open(); }
+
+  void open() {
+    auto store = storage::Store::open(dir_);
+    if (!store) throw std::runtime_error(store.status().toString());
+    store_ = std::move(store).value();
+    auto data = server::ServerStore::open(*store_);
+    if (!data) throw std::runtime_error(data.status().toString());
+    data_ = std::move(data).value();
+    auto directory = server::Directory::open(*store_);
+    if (!directory) throw std::runtime_error(directory.status().toString());
+    directory_ = std::move(directory).value();
+    ++generation_;
+  }
+  void crash() {
+    directory_.reset();
+    data_.reset();
+    store_.reset();
+    open();
+  }
+  std::uint64_t generation() const { return generation_; }
+  server::ServerStore& data() { return *data_; }
+  server::Directory& directory() { return *directory_; }
+  milliseconds now() const { return milliseconds(now_ms); }
+
+  bool submit(std::shared_ptr<server::PushJob> job, std::function<void(const Status&)> done) override {
+    std::vector<server::PushJob*> jobs{job.get()};
+    sync::proto::Checkpoints touched;
+    done(data_->apply(jobs, now_ms, touched));
+    return true;
+  }
+
+  std::int64_t now_ms = 1'800'000'000'000;
+
+ private:
+  fs::path dir_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<server::ServerStore> data_;
+  std::unique_ptr<server::Directory> directory_;
+  std::uint64_t generation_ = 0;
+};
+
+// One connection over the simulated network: requests are handled as they are sent, replies wait
+// in an inbox; faults come from the simulation's random generator.
+class SimTransport : public client::Transport {
+ public:
+  //! Sees every frame the server sends to this device, before faults (tests check what leaks).
+  std::function<void(std::string_view)> on_server_frame;
+
+  SimTransport(SimServer& server, std::string token, std::mt19937_64& rng, Faults faults)
+      : server_(server), token_(std::move(token)), rng_(rng), faults_(faults) {}
+
+  Status connect() override {
+    if (chance(faults_.cut)) return Status::error(ErrorCode::kUnavailable, "sim: no route");
+    generation_ = server_.generation();
+    auto principal = server_.directory().authenticate(token_);
+    if (!principal || !principal->has_value()) throw std::runtime_error("sim: the token does not authenticate");
+    handler_ = std::make_unique<server::SyncHandler>(
+        server_.data(), server_.directory(), server_, token_, std::move(**principal),
+        [this](std::string frame) { deliver(std::move(frame)); }, [this] { return server_.now(); });
+    open_ = true;
+    return Status::ok();
+  }
+
+  Status send(std::string_view frame) override {
+    if (!alive()) return Status::error(ErrorCode::kUnavailable, "sim: connection lost");
+    sent_ += frame.size();
+    if (chance(faults_.drop_request)) return Status::ok();  // lost on the way; the reply never comes
+    auto envelope = sync::proto::decodeFrame(frame, 1 << 24);
+    if (!envelope) throw std::runtime_error("the client sent an undecodable frame");
+    if (auto s = handler_->handle(*envelope); !s) open_ = false;
+    if (chance(faults_.cut)) open_ = false;
+    return Status::ok();
+  }
+
+  Result<std::string> receive(milliseconds) override {
+    if (inbox_.empty() || !alive()) {
+      open_ = false;
+      return Status::error(ErrorCode::kUnavailable, "sim: no answer");
+    }
+    auto frame = std::move(inbox_.front());
+    inbox_.pop_front();
+    received_ += frame.size();
+    return frame;
+  }
+
+  Result<std::optional<std::string>> poll(milliseconds) override {
+    if (!alive()) return Status::error(ErrorCode::kUnavailable, "sim: connection lost");
+    if (inbox_.empty()) return std::optional<std::string>();
+    auto frame = std::move(inbox_.front());
+    inbox_.pop_front();
+    received_ += frame.size();
+    return std::optional<std::string>(std::move(frame));
+  }
+
+  void close() override { open_ = false; }
+  std::uint64_t bytesSent() const override { return sent_; }
+  std::uint64_t bytesReceived() const override { return received_; }
+
+ private:
+  bool chance(double p) { return p > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
+  // A server crash ends every connection to it.
+  bool alive() const { return open_ && generation_ == server_.generation(); }
+  void deliver(std::string frame) {
+    if (on_server_frame) on_server_frame(frame);
+    if (chance(faults_.drop_reply)) return;
+    if (chance(faults_.duplicate_reply)) inbox_.push_back(frame);
+    inbox_.push_back(std::move(frame));
+  }
+
+  SimServer& server_;
+  std::string token_;
+  std::mt19937_64& rng_;
+  Faults faults_;
+  std::unique_ptr<server::SyncHandler> handler_;
+  std::deque<std::string> inbox_;
+  std::uint64_t generation_ = 0;
+  bool open_ = false;
+  std::uint64_t sent_ = 0;
+  std::uint64_t received_ = 0;
+};
+
+}  // namespace communesync::testing
