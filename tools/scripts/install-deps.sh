@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev # tests
   libbenchmark-dev          # micro benchmarks
   libssl-dev                # TLS, SHA-256
+  openssl                   # the tests make a test CA and certificates with it
   libsodium-dev             # tokens, password hashing
   libzstd-dev               # payload compression
   libutf8proc-dev           # Unicode NFC
