@@ -19,9 +19,11 @@ SyncSession<Stream>::SyncSession(Stream&& stream, ServerContext& context, std::s
       token_(std::move(token)),
       principal_(std::move(principal)),
       tickets_(std::move(tickets)),
+      // A burst may spend kBurstSeconds of the rate at once (and the bytes of one largest message).
       messages_(context.limits.messages_per_second,
-                std::max(tuning::kMessageBurst, context.limits.messages_per_second)),
-      bytes_(context.limits.bytes_per_second, std::max(tuning::kByteBurst, context.limits.bytes_per_second)) {}
+                std::max(1.0, context.limits.messages_per_second * tuning::kBurstSeconds)),
+      bytes_(context.limits.bytes_per_second, std::max(static_cast<double>(tuning::kMaxMessageBytes),
+                                                       context.limits.bytes_per_second * tuning::kBurstSeconds)) {}
 
 template <class Stream>
 void SyncSession<Stream>::run(HttpRequest request) {

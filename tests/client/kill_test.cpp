@@ -8,6 +8,7 @@
 
 #include "process.hpp"
 #include "server_harness.hpp"
+#include "server_process.hpp"
 #include "temp_dir.hpp"
 
 namespace communesync {
@@ -15,55 +16,8 @@ namespace {
 
 using sync::Value;
 using testing::Child;
+using testing::ServerProcess;
 using testing::TestDevice;
-
-// The server as its own process, so that it can be killed.
-class ServerProcess {
- public:
-  explicit ServerProcess(std::filesystem::path data) : data_(std::move(data)) {}
-
-  void start() {
-    child_ = std::make_unique<Child>(std::vector<std::string>{SERVER_PATH, "--data", data_.string(), "--listen",
-                                                              "127.0.0.1:" + std::to_string(port_)});
-    auto line = child_->waitForLine("listening on");
-    ASSERT_FALSE(line.empty()) << "the server did not start";
-    auto colon = line.find("127.0.0.1:");
-    port_ = static_cast<std::uint16_t>(std::stoi(line.substr(colon + 10)));
-  }
-  void kill() {
-    child_->signal(SIGKILL);
-    child_->wait();
-  }
-  void stopGracefully() {
-    child_->signal(SIGTERM);
-    auto r = child_->wait();
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-  }
-  pid_t pid() const { return child_->pid(); }
-  std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_); }
-  std::uint16_t port() const { return port_; }
-  std::string adminToken() const {
-    std::ifstream in(data_ / "admin.token");
-    std::string t;
-    in >> t;
-    return t;
-  }
-  //! Change ids in the log, read while the server is stopped.
-  std::vector<sync::ChangeId> loggedIds() const {
-    auto store = storage::Store::open(data_);
-    EXPECT_TRUE(store.isOk()) << store.status().toString();
-    auto data = server::ServerStore::open(**store);
-    auto log = (*data)->logForTesting();
-    std::vector<sync::ChangeId> out;
-    for (const auto& c : *log) out.push_back(c.id);
-    return out;
-  }
-
- private:
-  std::filesystem::path data_;
-  std::uint16_t port_ = 0;
-  std::unique_ptr<Child> child_;
-};
 
 std::string addUser(std::uint16_t port, const std::string& admin, const std::string& name) {
   auto [status, body] =

@@ -73,12 +73,12 @@ namespace communesync::server::tuning {
 inline constexpr std::size_t kMaxConnectionsPerAddress = 256;
 //! Open sync sessions of one user (all devices).
 inline constexpr std::size_t kMaxSessionsPerUser = 16;
-//! Messages a session may send per second, sustained, and in one burst.
+//! Messages a session may send per second, sustained. A session past it is closed (1008).
 inline constexpr double kMessagesPerSecond = 50;
-inline constexpr double kMessageBurst = 200;
-//! Bytes a session may send per second, sustained, and in one burst.
+//! Bytes a session may send per second, sustained (at least one largest message per burst).
 inline constexpr double kBytesPerSecond = 4.0 * 1024 * 1024;
-inline constexpr double kByteBurst = 16.0 * 1024 * 1024;
+//! A burst may use this many seconds' worth of the rates at once.
+inline constexpr double kBurstSeconds = 2;
 //! Bytes queued for sending to one session before it counts as too slow and is closed.
 inline constexpr std::size_t kMaxSendQueueBytes = 16 * 1024 * 1024;
 //! Password checks (Argon2id, ~64 MiB each) running at once; more are answered "busy".

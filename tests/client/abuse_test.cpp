@@ -1,0 +1,197 @@
+// Abuse while a legitimate device syncs, against the server as its own process on 127.0.0.1:
+// hundreds of idle unauthenticated sockets, half-finished handshakes, garbage bytes, an oversized
+// frame, a flood of messages on one session, too many sessions of one user. The legitimate sync
+// completes; the offenders are closed with the right codes; the server's memory stays bounded.
+// Every socket here is ours and closes by itself; the server is stopped by its pid.
+#include <gtest/gtest.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <fstream>
+#include <thread>
+
+#include "communesync/sync/frame.hpp"
+#include "server_harness.hpp"
+#include "server_process.hpp"
+#include "temp_dir.hpp"
+
+namespace communesync::testing {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
+using tcp = net::ip::tcp;
+using nlohmann::json;
+
+// The resident memory of a process, in KiB, from /proc.
+long residentKib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+tcp::endpoint serverAt(std::uint16_t port) {
+  return {net::ip::make_address("127.0.0.1"), port};
+}
+
+// True if the server closes `socket` (EOF or reset) within `within`.
+bool closedByServer(tcp::socket& socket, std::chrono::milliseconds within) {
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  socket.non_blocking(true);
+  char buf[4096];
+  while (std::chrono::steady_clock::now() < deadline) {
+    beast::error_code ec;
+    socket.read_some(net::buffer(buf), ec);
+    if (ec == net::error::would_block) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      continue;
+    }
+    if (ec) return true;  // eof, reset
+  }
+  return false;
+}
+
+// A WebSocket session with the token, as an attacker would open it.
+struct RawSession {
+  net::io_context ioc;
+  websocket::stream<beast::tcp_stream> ws{ioc};
+
+  beast::error_code open(std::uint16_t port, const std::string& token) {
+    beast::error_code ec;
+    beast::get_lowest_layer(ws).connect(serverAt(port), ec);
+    if (ec) return ec;
+    ws.set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
+      req.set(beast::http::field::authorization, "Bearer " + token);
+      req.set(beast::http::field::sec_websocket_protocol, sync::proto::kSubprotocol);
+    }));
+    ws.binary(true);
+    ws.handshake("127.0.0.1", "/sync", ec);
+    return ec;
+  }
+
+  // Reads until the server closes; the close code it gave (none if it did not close in time).
+  std::uint16_t closeCode(std::chrono::seconds within) {
+    beast::get_lowest_layer(ws).expires_after(within);
+    beast::flat_buffer buffer;
+    beast::error_code ec;
+    while (!ec) {
+      ws.read(buffer, ec);
+      buffer.clear();
+    }
+    return ws.reason().code;
+  }
+};
+
+class AbuseTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::ofstream(dir_ / "server.json") << json{{"limits",
+                                                 {{"handshake_timeout_ms", 1500},
+                                                  {"messages_per_second", 20},
+                                                  {"max_sessions_per_user", 4},
+                                                  {"max_connections_per_address", 400}}}}
+                                               .dump();
+    server_ = std::make_unique<ServerProcess>(dir_ / "data",
+                                              std::vector<std::string>{"--config", (dir_ / "server.json").string()});
+    ASSERT_NO_FATAL_FAILURE(server_->start());
+  }
+  void TearDown() override {
+    if (server_) server_->stopGracefully();
+  }
+
+  std::string addUser(const std::string& name) {
+    auto [status, body] = adminPost(server_->port(), server_->adminToken(), "/admin/users",
+                                    json{{"name", name}, {"scopes", {"xa-01"}}}.dump());
+    EXPECT_EQ(status, 201u) << body;
+    return json::parse(body).value("token", "");
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(AbuseTest, TheLegitimateSyncCompletesAndOffendersAreClosed) {
+  const auto port = server_->port();
+  const auto legit_token = addUser("legit");
+  const auto rogue_token = addUser("rogue");
+  const long rss_before = residentKib(server_->pid());
+  ASSERT_GT(rss_before, 0);
+
+  net::io_context ioc;
+  // 300 idle sockets that never say a word, and 20 handshakes left half-finished.
+  std::vector<tcp::socket> idle;
+  for (int i = 0; i < 300; ++i) {
+    idle.emplace_back(ioc);
+    beast::error_code ec;
+    idle.back().connect(serverAt(port), ec);
+    ASSERT_FALSE(ec) << "socket " << i << ": " << ec.message();
+  }
+  std::vector<tcp::socket> half;
+  for (int i = 0; i < 20; ++i) {
+    half.emplace_back(ioc);
+    half.back().connect(serverAt(port));
+    net::write(half.back(), net::buffer(std::string("GET /sync HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n")));
+  }
+  // Garbage bytes where HTTP is expected.
+  tcp::socket garbage(ioc);
+  garbage.connect(serverAt(port));
+  net::write(garbage, net::buffer(std::string(4096, '\x07') + "\r\n\r\n"));
+
+  // An oversized frame and a flood, each on a real session of the rogue user.
+  RawSession big;
+  ASSERT_FALSE(big.open(port, rogue_token));
+  beast::error_code write_ec;
+  big.ws.write(net::buffer(std::string(5 * 1024 * 1024, 'x')), write_ec);  // the limit is 4 MiB
+  RawSession flood;
+  ASSERT_FALSE(flood.open(port, rogue_token));
+  const auto hello = sync::proto::frameOf(sync::proto::Pull{{}, 1024}, 1);
+  for (int i = 0; i < 1000 && !write_ec; ++i) flood.ws.write(net::buffer(hello), write_ec);
+
+  // Meanwhile the legitimate device pushes and pulls 300 records.
+  TestDevice device(dir_ / "device", legit_token);
+  for (int i = 0; i < 300; ++i) device.put("household_survey", "", {{"n", sync::Value(std::int64_t{i})}});
+  auto report = device.sync(server_->url());
+  ASSERT_TRUE(report.status.isOk()) << report.status.toString();
+  EXPECT_EQ(report.accepted, 300u);
+
+  EXPECT_EQ(big.closeCode(std::chrono::seconds(10)), websocket::close_code::too_big) << "1009";
+  EXPECT_EQ(flood.closeCode(std::chrono::seconds(10)), websocket::close_code::policy_error) << "1008";
+  EXPECT_TRUE(closedByServer(garbage, std::chrono::seconds(5))) << "garbage gets a 400 and the door";
+  for (auto& s : half) EXPECT_TRUE(closedByServer(s, std::chrono::seconds(10))) << "a handshake left half-done";
+  int closed = 0;
+  for (auto& s : idle) closed += closedByServer(s, std::chrono::seconds(10)) ? 1 : 0;
+  EXPECT_EQ(closed, 300) << "idle unauthenticated sockets are closed after the handshake timeout";
+
+  // Memory stays bounded: nothing above was allowed to pile up (the 5 MiB frame was refused, the
+  // flood was cut, idle sockets hold no buffers).
+  const long rss_after = residentKib(server_->pid());
+  EXPECT_LT(rss_after - rss_before, 64 * 1024) << "before " << rss_before << " KiB, after " << rss_after << " KiB";
+
+  // The server still serves.
+  auto again = device.sync(server_->url());
+  EXPECT_TRUE(again.status.isOk()) << again.status.toString();
+}
+
+TEST_F(AbuseTest, OneUserCannotHoldMoreSessionsThanItsLimit) {
+  const auto token = addUser("many");
+  std::vector<std::unique_ptr<RawSession>> sessions;
+  for (int i = 0; i < 4; ++i) {
+    sessions.push_back(std::make_unique<RawSession>());
+    ASSERT_FALSE(sessions.back()->open(server_->port(), token)) << "session " << i;
+  }
+  RawSession fifth;
+  auto ec = fifth.open(server_->port(), token);
+  EXPECT_TRUE(ec) << "the fifth session of one user is refused (429)";
+  sessions.pop_back();  // one closes: a place frees up
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  RawSession again;
+  EXPECT_FALSE(again.open(server_->port(), token));
+}
+
+}  // namespace
+}  // namespace communesync::testing

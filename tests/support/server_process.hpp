@@ -1,0 +1,67 @@
+// The server as its own process (SERVER_PATH), so that it can be killed or measured; 127.0.0.1 only.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "communesync/server/server_store.hpp"
+#include "communesync/storage/store.hpp"
+#include "process.hpp"
+
+namespace communesync::testing {
+
+// The server as its own process, so that it can be killed.
+class ServerProcess {
+ public:
+  //! `extra` is added to the command line (e.g. --config FILE).
+  explicit ServerProcess(std::filesystem::path data, std::vector<std::string> extra = {})
+      : data_(std::move(data)), extra_(std::move(extra)) {}
+
+  void start() {
+    std::vector<std::string> argv{SERVER_PATH, "--data", data_.string(), "--listen",
+                                  "127.0.0.1:" + std::to_string(port_)};
+    argv.insert(argv.end(), extra_.begin(), extra_.end());
+    child_ = std::make_unique<Child>(argv);
+    auto line = child_->waitForLine("listening on");
+    ASSERT_FALSE(line.empty()) << "the server did not start";
+    auto colon = line.find("127.0.0.1:");
+    port_ = static_cast<std::uint16_t>(std::stoi(line.substr(colon + 10)));
+  }
+  void kill() {
+    child_->signal(SIGKILL);
+    child_->wait();
+  }
+  void stopGracefully() {
+    child_->signal(SIGTERM);
+    auto r = child_->wait();
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  }
+  pid_t pid() const { return child_->pid(); }
+  std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_); }
+  std::uint16_t port() const { return port_; }
+  std::string adminToken() const {
+    std::ifstream in(data_ / "admin.token");
+    std::string t;
+    in >> t;
+    return t;
+  }
+  //! Change ids in the log, read while the server is stopped.
+  std::vector<sync::ChangeId> loggedIds() const {
+    auto store = storage::Store::open(data_);
+    EXPECT_TRUE(store.isOk()) << store.status().toString();
+    auto data = server::ServerStore::open(**store);
+    auto log = (*data)->logForTesting();
+    std::vector<sync::ChangeId> out;
+    for (const auto& c : *log) out.push_back(c.id);
+    return out;
+  }
+
+ private:
+  std::filesystem::path data_;
+  std::vector<std::string> extra_;
+  std::uint16_t port_ = 0;
+  std::unique_ptr<Child> child_;
+};
+
+}  // namespace communesync::testing
