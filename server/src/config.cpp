@@ -77,7 +77,10 @@ Status parseConfig(std::string_view text, const std::string& name, Config& confi
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded()) return Status::error(ErrorCode::kInvalidArgument, name + " is not JSON");
   if (!j.is_object()) return Status::error(ErrorCode::kInvalidArgument, name + ": expected an object");
-  for (const auto& [key, value] : j.items()) {
+  for (const auto& item : j.items()) {
+    // Not a structured binding: the lambda below refers to `value` (clang 14 cannot capture bindings).
+    const std::string key = item.key();
+    const auto& value = item.value();
     const std::string where = name + ": \"" + key + "\"";
     auto wantString = [&]() -> Result<std::string> {
       if (!value.is_string()) return Status::error(ErrorCode::kInvalidArgument, where + " must be a string");

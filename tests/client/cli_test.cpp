@@ -1,6 +1,8 @@
 // The field CLI and the admin tool as other tooling drives them: names, flags and outputs.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "process.hpp"
 #include "server_harness.hpp"
 #include "temp_dir.hpp"
@@ -89,6 +91,67 @@ TEST(Cli, TheContractEndToEnd) {
   EXPECT_NE(offline.exit_code, 0);
   EXPECT_NE(offline.err.find("unreachable"), std::string::npos) << offline.err;
   EXPECT_EQ(std::count(offline.err.begin(), offline.err.end(), '\n'), 1) << "one line";
+}
+
+TEST(Cli, AdminManagesUnitsUsersAndGrantsAndAFieldWorkerLogsInWithAPassword) {
+  testing::TempDir dir;
+  testing::ServerHarness server(dir / "server");
+  const std::string http = "http://127.0.0.1:" + std::to_string(server.port());
+  auto admin = [&](std::vector<std::string> args, const std::string& in = "") {
+    args.insert(args.begin(), {ADMIN_PATH, "--server", http, "--token", server.adminToken()});
+    return run(args, in);
+  };
+  {
+    std::ofstream csv(dir / "units.csv");
+    csv << "code,parent_code,level,name\n49,,province,Quảng Nam\nNTM,49,district,Nam Trà My\n"
+           "X1,NTM,commune,Trà Mai\nX2,NTM,commune,Trà Don\n";
+    std::ofstream bad(dir / "bad.csv");
+    bad << "code,parent_code,level,name\nX9,NTM,commune,ok\nX10,NOWHERE,commune,orphan\n";
+  }
+  auto imported = admin({"units", "import", (dir / "units.csv").string()});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_NE(imported.out.find("4 added"), std::string::npos) << imported.out;
+  EXPECT_NE(admin({"units", "import", (dir / "units.csv").string()}).out.find("0 added, 0 updated, 4 unchanged"),
+            std::string::npos);
+  auto bad = admin({"units", "import", (dir / "bad.csv").string()});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("line 3"), std::string::npos) << bad.err;
+  auto listed = admin({"units", "list", "--json"});
+  EXPECT_EQ(nlohmann::json::parse(listed.out).size(), 4u) << "nothing of the bad file was half-imported";
+
+  auto added = admin({"user", "add", "cuong", "--grant", "field:X1", "--password-stdin"}, "mật khẩu của Cường\n");
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  EXPECT_EQ(trim(added.out).size(), 64u);
+  EXPECT_NE(admin({"user", "add", "x", "--grant", "boss:X1"}).exit_code, 0);
+
+  Cli c(dir / "c");
+  auto wrong = c({"login", "--server", server.url(), "--user", "cuong", "--password-stdin"});
+  EXPECT_NE(wrong.exit_code, 0) << "an empty password";
+  auto login = run({CLI_PATH, "--home", (dir / "c").string(), "login", "--server", server.url(), "--user", "cuong",
+                    "--password-stdin"},
+                   "mật khẩu của Cường\n");
+  ASSERT_EQ(login.exit_code, 0) << login.err;
+  EXPECT_NE(login.out.find("X1"), std::string::npos) << login.out;
+  ASSERT_EQ(c({"put", "household_survey", "chu_ho=Hồ Văn A"}).exit_code, 0);
+  ASSERT_EQ(c({"sync"}).exit_code, 0);
+
+  ASSERT_EQ(admin({"user", "grant", "cuong", "field:X2"}).exit_code, 0);
+  auto users = nlohmann::json::parse(admin({"user", "list", "--json"}).out);
+  ASSERT_EQ(users.size(), 1u);
+  EXPECT_EQ(users[0]["grants"], nlohmann::json({"field:X1", "field:X2"}));
+  EXPECT_EQ(users[0]["devices"].size(), 1u) << "the password login gave the device its own token";
+  ASSERT_EQ(admin({"user", "revoke", "cuong", "--device", users[0]["devices"][0].get<std::string>()}).exit_code, 0);
+  auto refused = c({"sync"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("refused"), std::string::npos) << refused.err;
+
+  auto audit = admin({"audit", "--json"});
+  ASSERT_EQ(audit.exit_code, 0);
+  std::vector<std::string> actions;
+  for (const auto& e : nlohmann::json::parse(audit.out)) actions.push_back(e["action"]);
+  EXPECT_EQ(actions,
+            (std::vector<std::string>{"units_import", "user_add", "login_failed", "login", "grant", "revoke_device"}));
+  EXPECT_EQ(audit.out.find("mật khẩu"), std::string::npos);
 }
 
 }  // namespace

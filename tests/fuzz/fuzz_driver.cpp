@@ -1,5 +1,6 @@
-// Runs a fuzz target without libFuzzer: its seeds, then seeded random mutations, bounded in count.
-//   fuzz_X [--iterations N] [--seed S] [--write-seeds DIR]
+// Runs a fuzz target without libFuzzer: its seeds, every file of the given corpus folders (the kept
+// corpus and the crash regressions), then seeded random mutations, bounded in count.
+//   fuzz_X [--iterations N] [--seed S] [--corpus DIR]... [--write-seeds DIR]
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -47,8 +48,17 @@ std::string mutate(std::string s, std::mt19937_64& rng) {
 int main(int argc, char** argv) {
   long iterations = 20000;
   std::uint64_t seed = 1;
+  std::size_t replayed = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--iterations") == 0) iterations = std::atol(argv[i + 1]);
+    if (std::strcmp(argv[i], "--corpus") == 0 && std::filesystem::is_directory(argv[i + 1])) {
+      for (const auto& entry : std::filesystem::directory_iterator(argv[i + 1])) {
+        if (!entry.is_regular_file()) continue;
+        std::ifstream in(entry.path(), std::ios::binary);
+        run(std::string(std::istreambuf_iterator<char>(in), {}));
+        ++replayed;
+      }
+    }
     if (std::strcmp(argv[i], "--seed") == 0) seed = std::strtoull(argv[i + 1], nullptr, 10);
     if (std::strcmp(argv[i], "--write-seeds") == 0) {
       std::filesystem::create_directories(argv[i + 1]);
@@ -61,6 +71,7 @@ int main(int argc, char** argv) {
   for (const auto& s : seeds) run(s);
   std::mt19937_64 rng(seed);
   for (long i = 0; i < iterations; ++i) run(mutate(seeds[rng() % seeds.size()], rng));
-  std::cout << "ran " << seeds.size() << " seeds and " << iterations << " mutations (seed " << seed << ")\n";
+  std::cout << "ran " << seeds.size() << " seeds, " << replayed << " corpus files and " << iterations
+            << " mutations (seed " << seed << ")\n";
   return 0;
 }

@@ -18,6 +18,7 @@ packages=(
   libcli11-dev              # command lines
   nlohmann-json3-dev        # JSON for the CLI, admin API, config
   zlib1g-dev                # permessage-deflate comparison (tools/wire_size.cpp)
+  clang libclang-rt-14-dev  # libFuzzer targets (tools/scripts/run-fuzz.sh)
 )
 
 missing=()

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer target (clang, ASan+UBSan) for a bounded time, seeded with the corpus kept in
+# tests/fuzz/corpus/<target>. New inputs go to build/fuzz/new-corpus/<target> (merge the useful ones
+# into the kept corpus by hand); a crash stops the run and leaves its input in build/fuzz/artifacts/:
+# copy it to tests/fuzz/regressions/<target>/ so every test run replays it.
+#   tools/scripts/run-fuzz.sh [--seconds N]      (default 30 per target)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+seconds=30
+if [ "${1:-}" = "--seconds" ]; then seconds="$2"; fi
+"$here/install-deps.sh"
+cd "$root"
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz
+targets=$(sed -n 's/^set(COMMUNESYNC_FUZZ_TARGETS \(.*\))$/\1/p' tests/fuzz/CMakeLists.txt)
+mkdir -p build/fuzz/artifacts
+for t in $targets; do
+  mkdir -p "build/fuzz/new-corpus/$t" "tests/fuzz/regressions/$t"
+  echo "== fuzz $t for ${seconds}s"
+  "build/fuzz/tests/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="build/fuzz/artifacts/$t-" \
+    "build/fuzz/new-corpus/$t" "tests/fuzz/corpus/$t" "tests/fuzz/regressions/$t" 2>&1 | tail -n 12
+done
+echo "== fuzzing found no crash"
