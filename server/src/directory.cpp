@@ -292,6 +292,16 @@ Result<std::string> Directory::login(const std::string& name, const std::string&
                                      const std::string& from) {
   const Actor actor{forAudit(name), from};
   const auto refused = Status::error(ErrorCode::kUnauthorized, "wrong user name or password");
+  // Each check costs ~64 MiB and tens of milliseconds by design: a flood of logins must not take
+  // the server's memory or every I/O thread.
+  if (password_checks_.fetch_add(1) >= tuning::kMaxConcurrentPasswordChecks) {
+    password_checks_.fetch_sub(1);
+    return Status::error(ErrorCode::kBusy, "the server is busy checking other logins; retry in a moment");
+  }
+  struct Release {
+    std::atomic<int>& n;
+    ~Release() { n.fetch_sub(1); }
+  } release{password_checks_};
   auto user = sync::readDecoded<StoredUser>(store_, Column::kDevices, userKey(name));
   if (!user) return user.status();
   // The hash is checked outside the lock: Argon2id takes tens of milliseconds by design.

@@ -136,6 +136,7 @@ class Directory {
   mutable std::mutex mutex_;  // serialises changes (read-modify-write of users, units, audit seq)
   std::shared_ptr<const UnitTree> units_ = std::make_shared<UnitTree>();
   std::uint64_t audit_seq_ = 0;
+  std::atomic<int> password_checks_{0};  // logins hashing a password right now
 };
 
 //! sha256 of a token, as hex: what is stored in place of the token.
