@@ -14,6 +14,7 @@
 struct cs_store {
   std::unique_ptr<communesync::client::LocalStore> store;
   std::string device_hex;
+  communesync::client::TlsOptions tls;  // set by cs_store_set_ca_file; used by login and sync
 };
 
 struct cs_cancel {
@@ -203,7 +204,7 @@ int cs_store_sync(cs_store* store, const char* server_url, const char* token, cs
     CS_RETURN_IF_ERROR(needStore(store));
     CS_RETURN_IF_ERROR(needText(server_url, "server_url"));
     CS_RETURN_IF_ERROR(needText(token, "token"));
-    client::WebSocketTransport transport(server_url, token);
+    client::WebSocketTransport transport(server_url, token, store->tls);
     client::SyncOptions options;
     if (cancel != nullptr) options.cancel = &cancel->raised;
     if (on_progress != nullptr) {
@@ -220,10 +221,34 @@ int cs_store_sync(cs_store* store, const char* server_url, const char* token, cs
                           {"pulled", report.pulled},
                           {"conflicts", report.conflicts},
                           {"bytes_sent", report.bytes_sent},
-                          {"bytes_received", report.bytes_received}};
+                          {"bytes_received", report.bytes_received},
+                          {"purged", report.purged}};
       *out_report_json = copyString(j.dump());
     }
     return report.status;
+  });
+}
+
+int cs_store_set_ca_file(cs_store* store, const char* ca_file, cs_error* error) {
+  return guarded(error, [&]() -> Status {
+    CS_RETURN_IF_ERROR(needStore(store));
+    store->tls.ca_file = ca_file == nullptr ? "" : ca_file;
+    return Status::ok();
+  });
+}
+
+int cs_store_login(cs_store* store, const char* server_url, const char* user, const char* password, char** out_token,
+                   cs_error* error) {
+  return guarded(error, [&]() -> Status {
+    CS_RETURN_IF_ERROR(needStore(store));
+    CS_RETURN_IF_ERROR(needText(server_url, "server_url"));
+    CS_RETURN_IF_ERROR(needText(user, "user"));
+    CS_RETURN_IF_ERROR(needText(password, "password"));
+    if (out_token == nullptr) return Status::error(ErrorCode::kInvalidArgument, "out_token is NULL");
+    auto token = client::passwordLogin(server_url, user, password, store->device_hex, store->tls);
+    if (!token) return token.status();
+    *out_token = copyString(*token);
+    return Status::ok();
   });
 }
 

@@ -38,12 +38,14 @@ static pid_t start_server(const char* binary, const char* data, const char* list
   return pid;
 }
 
-static int add_user(const char* port, const char* admin, const char* name, char* token_out) {
+/* `password` may be "" (a token-only user). */
+static int add_user(const char* port, const char* admin, const char* name, const char* password, char* token_out) {
   char cmd[1024];
   snprintf(cmd, sizeof cmd,
-           "curl -s -X POST -H 'Authorization: Bearer %s' -d '{\"name\":\"%s\",\"scopes\":[\"xa-01\"]}' "
+           "curl -s -X POST -H 'Authorization: Bearer %s' "
+           "-d '{\"name\":\"%s\",\"scopes\":[\"xa-01\"],\"password\":\"%s\"}' "
            "http://127.0.0.1:%s/admin/users | sed -e 's/.*\"token\":\"\\([0-9a-f]*\\)\".*/\\1/'",
-           admin, name, port);
+           admin, name, password, port);
   FILE* p = popen(cmd, "r");
   if (p == NULL) return -1;
   int ok = fscanf(p, "%64s", token_out) == 1;
@@ -76,8 +78,8 @@ int main(int argc, char** argv) {
   }
   usleep(200 * 1000);
   char token_a[80] = {0}, token_b[80] = {0};
-  CHECK(add_user(port, admin, "an", token_a) == 0 && strlen(token_a) == 64, "create user an");
-  CHECK(add_user(port, admin, "binh", token_b) == 0 && strlen(token_b) == 64, "create user binh");
+  CHECK(add_user(port, admin, "an", "", token_a) == 0 && strlen(token_a) == 64, "create user an");
+  CHECK(add_user(port, admin, "binh", "", token_b) == 0 && strlen(token_b) == 64, "create user binh");
 
   cs_error err;
   snprintf(path, sizeof path, "%s/a", argv[2]);
@@ -124,6 +126,22 @@ int main(int argc, char** argv) {
   char* status = NULL;
   CHECK(cs_store_status(b, &status, &err) == 0 && strstr(status, "\"pending\":1") != NULL, "status");
   cs_string_free(status);
+
+  /* A password login gives this device its own token. */
+  char token_c[80] = {0};
+  CHECK(add_user(port, admin, "chi", "m\xe1\xba\xadt kh\xe1\xba\xa9u", token_c) == 0, "create user chi");
+  snprintf(path, sizeof path, "%s/c", argv[2]);
+  cs_store* c = cs_store_open(path, &err);
+  char* device_token = NULL;
+  CHECK(cs_store_login(c, url, "chi", "wrong password", &device_token, &err) == -1 && err.code == CS_ERR_UNAUTHORIZED,
+        "a wrong password is refused");
+  CHECK(cs_store_login(c, url, "chi", "m\xe1\xba\xadt kh\xe1\xba\xa9u", &device_token, &err) == 0 &&
+            device_token != NULL && strlen(device_token) == 64,
+        err.message);
+  CHECK(cs_store_sync(c, url, device_token, NULL, NULL, NULL, NULL, &err) == 0, err.message);
+  CHECK(cs_store_set_ca_file(c, NULL, &err) == 0, "back to the system's CAs");
+  cs_string_free(device_token);
+  cs_store_close(c);
 
   cs_cancel_raise(cancel);
   rc = cs_store_sync(a, url, token_a, NULL, NULL, cancel, NULL, &err);

@@ -86,10 +86,20 @@ cs_cancel* cs_cancel_new(void);
 void cs_cancel_raise(cs_cancel* cancel);
 void cs_cancel_free(cs_cancel* cancel);
 
-/* Syncs with the server at `server_url` (ws://HOST:PORT) using `token`. `on_progress`, `context`
+/* Trusts the CA certificates in the PEM file `ca_file` (a provincial CA) for later wss:// and https://
+ * connections of this handle, instead of the system's; NULL or "" goes back to the system's. */
+int cs_store_set_ca_file(cs_store* store, const char* ca_file, cs_error* error);
+
+/* Logs this device in with a user name and password; *out_token receives the device's own token,
+ * to keep (in the platform's secure storage) and pass to cs_store_sync. CS_ERR_UNAUTHORIZED for a
+ * wrong name or password, CS_ERR_FORBIDDEN for a revoked device, CS_ERR_BUSY to retry later. */
+int cs_store_login(cs_store* store, const char* server_url, const char* user, const char* password, char** out_token,
+                   cs_error* error);
+
+/* Syncs with the server at `server_url` (ws:// or wss://HOST:PORT) using `token`. `on_progress`, `context`
  * and `cancel` may be NULL. Returns 0 only if every change pushed was acknowledged and the pull
  * caught up. *out_report_json (if not NULL) receives
- * {"pushed","accepted","rejected","pulled","conflicts","bytes_sent","bytes_received"} even on failure. */
+ * {"pushed","accepted","rejected","pulled","conflicts","bytes_sent","bytes_received","purged"} even on failure. */
 int cs_store_sync(cs_store* store, const char* server_url, const char* token, cs_progress_fn on_progress, void* context,
                   const cs_cancel* cancel, char** out_report_json, cs_error* error);
 
