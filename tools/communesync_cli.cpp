@@ -210,13 +210,17 @@ int main(int argc, char** argv) {
   if (*login) {
     if (token.empty() && user_name.empty()) return fail("give --token TOKEN or --user NAME", kExitUsage);
     const client::TlsOptions tls{ca_file.empty() ? std::string() : fs::absolute(ca_file).string()};
+    // Either way the device ends up with a token of its own, revocable alone.
+    Result<std::string> device_token = Status::error(ErrorCode::kInternal, "unset");
     if (!user_name.empty()) {
       auto password = readPassword(password_stdin);
       if (!password) return fail(password.status().message(), kExitUsage);
-      auto device_token = client::passwordLogin(server, user_name, *password, local.deviceId().hex(), tls);
-      if (!device_token) return fail("login failed: " + device_token.status().message());
-      token = *device_token;
+      device_token = client::passwordLogin(server, user_name, *password, local.deviceId().hex(), tls);
+    } else {
+      device_token = client::tokenLogin(server, token, local.deviceId().hex(), tls);
     }
+    if (!device_token) return fail("login failed: " + device_token.status().message());
+    token = *device_token;
     client::WebSocketTransport transport(server, token, tls);
     auto welcome = client::introduce(local, transport);
     if (!welcome) return fail("login failed: " + welcome.status().message());

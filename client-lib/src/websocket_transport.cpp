@@ -210,10 +210,12 @@ void WebSocketTransport::close() {
 
 // ---- password login ----
 
-Result<std::string> passwordLogin(const std::string& url, const std::string& user, const std::string& password,
-                                  const std::string& device_hex, const TlsOptions& tls) {
-  const std::string body = nlohmann::json{{"user", user}, {"password", password}, {"device", device_hex}}.dump();
-  auto res = httpRequest(url, "POST", "/login", "", "application/json", body, tls);
+namespace {
+
+// POST /login and the device token from its answer.
+Result<std::string> login(const std::string& url, const std::string& bearer, const nlohmann::json& body,
+                          const TlsOptions& tls) {
+  auto res = httpRequest(url, "POST", "/login", bearer, "application/json", body.dump(), tls);
   if (!res) return res.status();
   auto j = nlohmann::json::parse(res->body, nullptr, false);
   const bool object = !j.is_discarded() && j.is_object();
@@ -233,6 +235,18 @@ Result<std::string> passwordLogin(const std::string& url, const std::string& use
     default:
       return Status::error(ErrorCode::kProtocol, "login refused: " + message);
   }
+}
+
+}  // namespace
+
+Result<std::string> passwordLogin(const std::string& url, const std::string& user, const std::string& password,
+                                  const std::string& device_hex, const TlsOptions& tls) {
+  return login(url, "", nlohmann::json{{"user", user}, {"password", password}, {"device", device_hex}}, tls);
+}
+
+Result<std::string> tokenLogin(const std::string& url, const std::string& user_token, const std::string& device_hex,
+                               const TlsOptions& tls) {
+  return login(url, user_token, nlohmann::json{{"device", device_hex}}, tls);
 }
 
 }  // namespace communesync::client

@@ -309,8 +309,26 @@ Result<std::string> Directory::login(const std::string& name, const std::string&
     audit(actor, "login_failed", device.hex());
     return refused;
   }
-  if (device.isNil()) return Status::error(ErrorCode::kInvalidArgument, "a login needs the device id");
+  return issueDeviceToken(name, device, actor, "login");
+}
 
+Result<std::string> Directory::exchangeToken(std::string_view user_token, const sync::DeviceId& device,
+                                             const std::string& from) {
+  auto principal = authenticate(user_token);
+  if (!principal) return principal.status();
+  if (!principal->has_value()) {
+    audit(Actor{"?", from}, "login_failed", device.hex() + " unknown token");
+    return Status::error(ErrorCode::kUnauthorized, "the token is not valid (revoked, or mistyped)");
+  }
+  if (!(*principal)->device.isNil() && (*principal)->device != device) {
+    return Status::error(ErrorCode::kForbidden, "this token belongs to another device; log in again");
+  }
+  return issueDeviceToken((*principal)->user, device, Actor{(*principal)->user, from}, "login_token");
+}
+
+Result<std::string> Directory::issueDeviceToken(const std::string& name, const sync::DeviceId& device,
+                                                const Actor& actor, std::string_view action) {
+  if (device.isNil()) return Status::error(ErrorCode::kInvalidArgument, "a login needs the device id");
   std::lock_guard lock(mutex_);
   auto state = sync::readDecoded<DeviceState>(store_, Column::kDevices, deviceKey(device));
   if (!state) return state.status();
@@ -332,7 +350,7 @@ Result<std::string> Directory::login(const std::string& name, const std::string&
   CS_RETURN_IF_ERROR(eraseDeviceTokens(store_, batch, [&](const TokenInfo& t) { return t.device == device; }));
   batch.put(Column::kDevices, deviceTokenKey(tokenDigest(token)), sync::encode(TokenInfo{name, device}));
   batch.put(Column::kDevices, deviceKey(device), sync::encode(s));
-  auditInto(batch, actor, "login", device.hex());
+  auditInto(batch, actor, action, device.hex());
   CS_RETURN_IF_ERROR(store_.commit(batch, storage::Durability::kSynced));
   changed();
   return token;

@@ -113,14 +113,19 @@ HttpResponse login(const HttpRequest& request, ServerState& state, const std::st
     return errorResponse(request, http::status::bad_request, "invalid_argument",
                          "\"device\" must be the device id (32 hex digits)");
   }
-  const auto user = stringField(body, "user");
-  auto token = state.directory.login(user, stringField(body, "password"), *device, peer);
+  // A name and password, or (no password) the bearer token of `user add` exchanged for the device's own.
+  const bool with_password = body.contains("password");
+  auto token = with_password
+                   ? state.directory.login(stringField(body, "user"), stringField(body, "password"), *device, peer)
+                   : state.directory.exchangeToken(bearerToken(request), *device, peer);
   if (!token) return statusResponse(request, token.status());
   state.access_changed();  // a new login replaced the device's old token
   auto principal = state.directory.authenticate(*token);
-  json scopes = json::array();
-  if (principal && principal->has_value()) scopes = state.directory.accessOf((*principal)->grants).readable();
-  return jsonResponse(request, http::status::ok, {{"user", user}, {"token", *token}, {"scopes", scopes}});
+  if (!principal || !principal->has_value()) {
+    return errorResponse(request, http::status::service_unavailable, "busy", "retry the login");
+  }
+  json scopes = state.directory.accessOf((*principal)->grants).readable();
+  return jsonResponse(request, http::status::ok, {{"user", (*principal)->user}, {"token", *token}, {"scopes", scopes}});
 }
 
 // ---- admin API ----

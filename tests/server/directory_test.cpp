@@ -83,6 +83,25 @@ TEST_F(DirectoryTest, PasswordLoginGivesEachDeviceItsOwnRevocableToken) {
   EXPECT_FALSE(directory_->setPassword("binh", "short", kAdmin).isOk());
 }
 
+TEST_F(DirectoryTest, AUserTokenIsExchangedForADeviceTokenRevocableAlone) {
+  auto user_token = directory_->addUser("khanh", {{Role::kField, "X1"}}, "", kAdmin);
+  ASSERT_TRUE(user_token.isOk());
+  auto d1 = directory_->exchangeToken(*user_token, device(1), "10.0.0.1");
+  auto d2 = directory_->exchangeToken(*user_token, device(2), "10.0.0.2");
+  ASSERT_TRUE(d1.isOk() && d2.isOk());
+  EXPECT_NE(*d1, *user_token);
+  EXPECT_EQ((*directory_->authenticate(*d1))->device, device(1));
+  EXPECT_EQ(directory_->exchangeToken("not a token", device(3), "x").status().code(), ErrorCode::kUnauthorized);
+  EXPECT_EQ(directory_->exchangeToken(*d1, device(2), "x").status().code(), ErrorCode::kForbidden)
+      << "a device token cannot be moved to another device";
+  ASSERT_TRUE(directory_->revokeDevice("khanh", device(1), kAdmin).isOk());
+  EXPECT_FALSE(directory_->authenticate(*d1)->has_value());
+  EXPECT_TRUE(directory_->authenticate(*d2)->has_value());
+  EXPECT_EQ(directory_->exchangeToken(*user_token, device(1), "x").status().code(), ErrorCode::kForbidden)
+      << "the revoked device cannot come back with the user token";
+  EXPECT_EQ((*directory_->listUsers())[0].devices.size(), 1u);
+}
+
 TEST_F(DirectoryTest, GrantsChangeAndSurviveRestart) {
   ASSERT_TRUE(directory_->addUser("chi", {{Role::kField, "X1"}}, "", kAdmin).isOk());
   ASSERT_TRUE(directory_->grant("chi", {{Role::kSponsor, "X2"}}, kAdmin).isOk());

@@ -42,5 +42,9 @@ class WebSocketTransport : public Transport {
 //! or password), kForbidden (revoked device), kUnavailable.
 Result<std::string> passwordLogin(const std::string& url, const std::string& user, const std::string& password,
                                   const std::string& device_hex, const TlsOptions& tls = {});
+//! Exchanges a user token (from the administrator) for this device's own token (POST /login), so
+//! that the device can be revoked alone. Errors as passwordLogin.
+Result<std::string> tokenLogin(const std::string& url, const std::string& user_token, const std::string& device_hex,
+                               const TlsOptions& tls = {});
 
 }  // namespace communesync::client

@@ -99,6 +99,11 @@ class Directory {
   Result<std::string> login(const std::string& name, const std::string& password, const sync::DeviceId& device,
                             const std::string& from);
 
+  //! Gives `device` its own token in exchange for a valid user (or device) token: a device that
+  //! logs in with the token from `user add` still gets a token of its own, revocable alone.
+  //! Errors: kUnauthorized, kForbidden (revoked device, another user's device).
+  Result<std::string> exchangeToken(std::string_view user_token, const sync::DeviceId& device, const std::string& from);
+
   //! The user (and device) behind a token, with its current grants, or std::nullopt if the token
   //! is unknown, revoked or its user disabled.
   Result<std::optional<Principal>> authenticate(std::string_view token) const;
@@ -128,6 +133,9 @@ class Directory {
   explicit Directory(storage::Store& store) : store_(store) {}
   Status loadUnits();
   void changed() { generation_.fetch_add(1, std::memory_order_acq_rel); }
+  // Issues `device` a token of its own for user `name` (replacing any it had), audited as `action`.
+  Result<std::string> issueDeviceToken(const std::string& name, const sync::DeviceId& device, const Actor& actor,
+                                       std::string_view action);
   // Appends an audit entry to `batch` (so it commits with the change it describes).
   void auditInto(storage::WriteBatch& batch, const Actor& actor, std::string_view action, std::string detail);
 
