@@ -12,8 +12,6 @@
 //   units list [--json]
 //   units merge OLD... --into NEW
 //   audit [--limit N] [--json]
-#include <termios.h>
-#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
@@ -23,6 +21,7 @@
 #include <sstream>
 
 #include "communesync/client/http_client.hpp"
+#include "read_password.hpp"
 
 namespace {
 
@@ -35,23 +34,14 @@ std::string envOr(const char* name, const std::string& fallback) {
   return (v != nullptr && *v != '\0') ? v : fallback;
 }
 
-std::string readPassword(bool from_stdin, const std::string& prompt) {
-  std::string password;
-  if (from_stdin || ::isatty(STDIN_FILENO) == 0) {
-    std::getline(std::cin, password);
-  } else {
-    std::cerr << prompt << std::flush;
-    termios old_mode{};
-    ::tcgetattr(STDIN_FILENO, &old_mode);
-    termios quiet = old_mode;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-    std::getline(std::cin, password);
-    ::tcsetattr(STDIN_FILENO, TCSANOW, &old_mode);
-    std::cerr << "\n";
+// The password, or exits with a usage error if there is no terminal to ask it on.
+std::string passwordOrExit(bool from_stdin, const std::string& prompt) {
+  auto password = communesync::tools::readPassword(from_stdin, prompt);
+  if (!password) {
+    std::cerr << "communesync-admin: no terminal to ask the password on: use --password-stdin\n";
+    std::exit(2);
   }
-  if (!password.empty() && password.back() == '\r') password.pop_back();
-  return password;
+  return *password;
 }
 
 struct Api {
@@ -174,7 +164,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     json body{{"name", name}, {"scopes", scopes}, {"grants", grants}};
-    if (password_stdin) body["password"] = readPassword(true, "");
+    if (password_stdin) body["password"] = passwordOrExit(true, "");
     auto j = api.call("POST", "/admin/users", body.dump(), "application/json", 201);
     if (!j) return 1;
     std::cout << (*j)["token"].get<std::string>() << "\n";
@@ -214,7 +204,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*passwd) {
-    const auto password = readPassword(password_stdin, "Mật khẩu mới / New password: ");
+    const auto password = passwordOrExit(password_stdin, "Mật khẩu mới / New password: ");
     auto j = api.call("POST", "/admin/users/" + urlPart(name) + "/passwd", json{{"password", password}}.dump());
     if (!j) return 1;
     std::cout << "password set for " << name << "\n";

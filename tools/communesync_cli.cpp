@@ -6,7 +6,6 @@
 //   get COLLECTION ID | list COLLECTION | delete COLLECTION ID
 //   sync [--json] | status [--json] | export
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
@@ -21,6 +20,7 @@
 #include "communesync/client/record_json.hpp"
 #include "communesync/client/replicator.hpp"
 #include "communesync/client/websocket_transport.hpp"
+#include "read_password.hpp"
 
 namespace {
 
@@ -128,29 +128,6 @@ std::string formatTime(std::int64_t ms) {
   return buf;
 }
 
-// Reads a password: from stdin as given (--password-stdin), else from the terminal without echo.
-Result<std::string> readPassword(bool from_stdin) {
-  std::string password;
-  if (from_stdin) {
-    std::getline(std::cin, password);
-    if (!password.empty() && password.back() == '\r') password.pop_back();
-    return password;
-  }
-  if (::isatty(STDIN_FILENO) == 0) {
-    return Status::error(ErrorCode::kInvalidArgument, "no terminal to ask the password on: use --password-stdin");
-  }
-  std::cerr << "Mật khẩu / Password: " << std::flush;
-  termios old_mode{};
-  ::tcgetattr(STDIN_FILENO, &old_mode);
-  termios quiet = old_mode;
-  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-  ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-  std::getline(std::cin, password);
-  ::tcsetattr(STDIN_FILENO, TCSANOW, &old_mode);
-  std::cerr << "\n";
-  return password;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -213,8 +190,8 @@ int main(int argc, char** argv) {
     // Either way the device ends up with a token of its own, revocable alone.
     Result<std::string> device_token = Status::error(ErrorCode::kInternal, "unset");
     if (!user_name.empty()) {
-      auto password = readPassword(password_stdin);
-      if (!password) return fail(password.status().message(), kExitUsage);
+      auto password = tools::readPassword(password_stdin, "Mật khẩu / Password: ");
+      if (!password) return fail("no terminal to ask the password on: use --password-stdin", kExitUsage);
       device_token = client::passwordLogin(server, user_name, *password, local.deviceId().hex(), tls);
     } else {
       device_token = client::tokenLogin(server, token, local.deviceId().hex(), tls);
