@@ -42,4 +42,26 @@ Result<std::string> toNfc(std::string_view text) {
   return std::string(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n));
 }
 
+std::string foldForSearch(std::string_view text) {
+  utf8proc_uint8_t* out = nullptr;
+  auto n = utf8proc_map(
+      reinterpret_cast<const utf8proc_uint8_t*>(text.data()), static_cast<utf8proc_ssize_t>(text.size()), &out,
+      static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD));
+  if (n < 0) return {};
+  std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owned(out, &std::free);
+  std::string folded(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n));
+  // đ (U+0111) has no decomposition: Vietnamese readers still search it as d.
+  std::string result;
+  result.reserve(folded.size());
+  for (std::size_t i = 0; i < folded.size(); ++i) {
+    if (folded.compare(i, 2, "\xc4\x91") == 0) {
+      result += 'd';
+      ++i;
+    } else {
+      result += folded[i];
+    }
+  }
+  return result;
+}
+
 }  // namespace communesync::sync
