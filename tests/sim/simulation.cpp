@@ -178,7 +178,9 @@ std::string runSeed(std::uint64_t seed, int steps, bool verbose) {
   if (!oracle.empty()) return oracle;
 
   devices.clear();
-  fs::remove_all(root);
+  server.close();  // RocksDB's background threads delete files: stop them before removing the folder
+  std::error_code ec;
+  fs::remove_all(root, ec);
   return "";
 }
 

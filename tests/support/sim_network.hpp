@@ -46,6 +46,12 @@ class SimServer : public server::PushSink {
     directory_ = std::move(directory).value();
     ++generation_;
   }
+  //! Closes the store (and stops its background threads).
+  void close() {
+    directory_.reset();
+    data_.reset();
+    store_.reset();
+  }
   void crash() {
     directory_.reset();
     data_.reset();
