@@ -201,7 +201,12 @@ int main(int argc, char** argv) {
     client::WebSocketTransport transport(server, token, tls);
     auto welcome = client::introduce(local, transport);
     if (!welcome) return fail("login failed: " + welcome.status().message());
-    Login l{server, token, welcome->user, welcome->scopes, tls.ca_file};
+    // Units only: scopes starting with _ are the system's (the forms everyone reads).
+    std::vector<std::string> units;
+    for (const auto& s : welcome->scopes) {
+      if (!s.empty() && s.front() != '_') units.push_back(s);
+    }
+    Login l{server, token, welcome->user, units, tls.ca_file};
     if (auto s = writeLogin(home, l); !s) return fail(s.message());
     std::cout << "logged in as " << welcome->user << " (units: ";
     for (std::size_t i = 0; i < l.scopes.size(); ++i) std::cout << (i ? ", " : "") << l.scopes[i];

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "communesync/server/form_catalog.hpp"
+
 namespace communesync::server {
 namespace {
 
@@ -39,7 +41,8 @@ Result<Grant> parseGrant(std::string_view text) {
     grant.role = *role;
     unit = text.substr(colon + 1);
   }
-  if (unit.empty() || unit.size() > 128 || unit.find_first_of(" \t\r\n,\"") != std::string_view::npos) {
+  if (unit.empty() || unit.size() > 128 || unit.front() == '_' ||
+      unit.find_first_of(" \t\r\n,\"") != std::string_view::npos) {
     return Status::error(ErrorCode::kInvalidArgument, "'" + std::string(unit) + "' is not a unit code");
   }
   grant.unit = std::string(unit);
@@ -80,6 +83,8 @@ Access::Access(std::vector<Grant> grants, const UnitTree& units) : grants_(std::
       readable_set_.insert(std::move(scope));
     }
   }
+  // Every device reads the forms: they are how it knows what to ask and what the server accepts.
+  readable_set_.insert(std::string(kFormsScope));
   readable_.assign(readable_set_.begin(), readable_set_.end());
 }
 

@@ -86,21 +86,22 @@ Status parseConfig(std::string_view text, const std::string& name, Config& confi
       if (!value.is_string()) return Status::error(ErrorCode::kInvalidArgument, where + " must be a string");
       return value.get<std::string>();
     };
-    if (key == "data" || key == "listen" || key == "tls_cert" || key == "tls_key") {
+    if (key == "data" || key == "listen" || key == "tls_cert" || key == "tls_key" || key == "forms_dir") {
       auto text_value = wantString();
       if (!text_value) return text_value.status();
       if (key == "data") config.data_dir = *text_value;
       if (key == "listen") CS_RETURN_IF_ERROR(parseListen(*text_value, config));
       if (key == "tls_cert") config.tls_cert = *text_value;
       if (key == "tls_key") config.tls_key = *text_value;
+      if (key == "forms_dir") config.forms_dir = *text_value;
     } else if (key == "threads") {
       if (!value.is_number_unsigned() || value.get<std::uint64_t>() > 1024) {
         return Status::error(ErrorCode::kInvalidArgument, where + " must be a whole number up to 1024");
       }
       config.threads = value.get<unsigned>();
-    } else if (key == "admin_remote") {
+    } else if (key == "admin_remote" || key == "require_forms") {
       if (!value.is_boolean()) return Status::error(ErrorCode::kInvalidArgument, where + " must be true or false");
-      config.admin_remote = value.get<bool>();
+      (key == "admin_remote" ? config.admin_remote : config.require_forms) = value.get<bool>();
     } else if (key == "allowed_origins") {
       if (!value.is_array()) return Status::error(ErrorCode::kInvalidArgument, where + " must be a list of strings");
       config.allowed_origins.clear();

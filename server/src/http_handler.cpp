@@ -248,6 +248,41 @@ HttpResponse mergeUnits(const HttpRequest& request, ServerState& state, const Ac
                  {{"into", into}});
 }
 
+HttpResponse publishForm(const HttpRequest& request, ServerState& state, const Actor& actor) {
+  auto form = sync::parseForm(request.body());
+  if (!form) return statusResponse(request, form.status());
+  form->version = 0;  // the server numbers versions
+  auto published = state.publish_form(std::move(form).value());
+  if (!published) return statusResponse(request, published.status());
+  state.directory.audit(actor, "form_publish", published->name + "@" + std::to_string(published->version));
+  return jsonResponse(request, http::status::created, {{"name", published->name}, {"version", published->version}});
+}
+
+HttpResponse listForms(const HttpRequest& request, ServerState& state) {
+  json out = json::array();
+  for (const auto& f : state.forms.all()) {
+    out.push_back({{"name", f->name}, {"version", f->version}, {"title", {{"vi", f->title.vi}, {"en", f->title.en}}}});
+  }
+  return jsonResponse(request, http::status::ok, {{"forms", out}});
+}
+
+HttpResponse showForm(const HttpRequest& request, ServerState& state, std::string_view name, std::string_view query) {
+  std::uint32_t version = 0;
+  if (auto at = query.find("version="); at != std::string_view::npos) {
+    auto text = query.substr(at + 8);
+    text = text.substr(0, text.find('&'));
+    std::from_chars(text.data(), text.data() + text.size(), version);
+  }
+  auto form = state.forms.find(name, version);
+  if (form == nullptr) {
+    return errorResponse(
+        request, http::status::not_found, "not_found",
+        "no form '" + std::string(name) + "'" + (version != 0 ? " version " + std::to_string(version) : ""));
+  }
+  HttpResponse res = jsonResponse(request, http::status::ok, json::parse(sync::formToJson(*form)));
+  return res;
+}
+
 HttpResponse auditLog(const HttpRequest& request, ServerState& state, std::string_view query) {
   std::size_t limit = 100;
   if (auto at = query.find("limit="); at != std::string_view::npos) {
@@ -310,6 +345,15 @@ HttpResponse admin(const HttpRequest& request, ServerState& state, const std::st
   if (path == "/admin/units/merge") {
     if (method != http::verb::post) return wrongMethod("POST");
     return mergeUnits(request, state, *actor);
+  }
+  if (path == "/admin/forms") {
+    if (method == http::verb::post) return publishForm(request, state, *actor);
+    if (method == http::verb::get) return listForms(request, state);
+    return wrongMethod("GET or POST");
+  }
+  if (path.substr(0, 13) == "/admin/forms/") {
+    if (method != http::verb::get) return wrongMethod("GET");
+    return showForm(request, state, path.substr(13), query);
   }
   if (path == "/admin/audit") {
     if (method != http::verb::get) return wrongMethod("GET");

@@ -1,4 +1,4 @@
-// communesync-server [--data DIR] [--listen HOST:PORT] [--config FILE] [--tls-cert PEM --tls-key PEM]
+// communesync-server [--data DIR] [--listen HOST:PORT] [--config FILE] [--tls-cert PEM --tls-key PEM] [--forms DIR]
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -14,7 +14,9 @@ int main(int argc, char** argv) {
   app.add_option("--data", data_dir, "folder of the RocksDB store (default ./communesync-data)");
   app.add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
   app.add_option("--config", config_file, "JSON config file; flags given on the command line win");
-  std::string tls_cert, tls_key;
+  std::string tls_cert, tls_key, forms_dir;
+  app.add_option("--forms", forms_dir, "folder of forms (*.json) and units-sample.csv to load into a new store")
+      ->check(CLI::ExistingDirectory);
   app.add_option("--tls-cert", tls_cert, "PEM certificate chain: the port then speaks only TLS (https, wss)")
       ->check(CLI::ExistingFile);
   app.add_option("--tls-key", tls_key, "PEM private key of the certificate")->check(CLI::ExistingFile);
@@ -29,6 +31,7 @@ int main(int argc, char** argv) {
   }
   if (!data_dir.empty()) config.data_dir = data_dir;
   if (!tls_cert.empty()) config.tls_cert = tls_cert;
+  if (!forms_dir.empty()) config.forms_dir = forms_dir;
   if (!tls_key.empty()) config.tls_key = tls_key;
   if (!listen.empty()) {
     if (auto s = server::parseListen(listen, config); !s) {

@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <fstream>
+#include <future>
 #include <iostream>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -22,6 +24,8 @@ struct Server::Impl {
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<ServerStore> data;
   std::unique_ptr<Directory> directory;
+  std::unique_ptr<FormCatalog> forms;
+  std::mutex publishing;  // one publication at a time: each takes the next version of its form
   std::unique_ptr<ServerState> state;
   std::unique_ptr<Hub> hub;
   std::unique_ptr<Admission> admission;
@@ -33,6 +37,63 @@ struct Server::Impl {
   std::optional<net::steady_timer> grace;
 
   explicit Impl(const Config& c) : config(c), ioc(static_cast<int>(threadCount(c))) {}
+
+  // Publishes `form` as the next version of its name, through the writer like any change.
+  Result<sync::Form> publishForm(sync::Form form) {
+    std::lock_guard lock(publishing);
+    auto job = std::make_shared<PushJob>();
+    job->server = true;
+    job->changes.push_back(forms->publication(form, nowMs()));
+    std::promise<Status> committed;
+    auto done = committed.get_future();
+    if (!writer->submit(job, [&committed](const Status& s) { committed.set_value(s); })) {
+      return Status::error(ErrorCode::kBusy, "the server is busy or stopping; retry");
+    }
+    CS_RETURN_IF_ERROR(done.get());
+    if (job->results.empty() || job->results[0].outcome != sync::proto::Outcome::kAccepted) {
+      return Status::error(ErrorCode::kInternal,
+                           "the form was not stored: " + (job->results.empty() ? "" : job->results[0].reason));
+    }
+    forms->added(form);
+    return form;
+  }
+
+  // A new store's defaults: the forms of `dir` when none is published, its units-sample.csv when
+  // the tree is empty. A file that does not parse stops the start with its name.
+  Status loadDefaults(const std::filesystem::path& dir) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) {
+      return Status::error(ErrorCode::kNotFound, "forms folder " + dir.string() + " does not exist");
+    }
+    const Actor actor{"server", "first start"};
+    if (forms->all().empty()) {
+      std::vector<std::filesystem::path> files;
+      for (const auto& e : std::filesystem::directory_iterator(dir)) {
+        if (e.path().extension() == ".json") files.push_back(e.path());
+      }
+      std::sort(files.begin(), files.end());
+      for (const auto& file : files) {
+        std::ifstream in(file, std::ios::binary);
+        std::string text((std::istreambuf_iterator<char>(in)), {});
+        auto form = sync::parseForm(text);
+        if (!form) return Status::error(ErrorCode::kInvalidArgument, file.string() + ": " + form.status().message());
+        form->version = 0;
+        auto published = publishForm(std::move(form).value());
+        if (!published) return published.status();
+        directory->audit(actor, "form_publish", published->name + "@" + std::to_string(published->version));
+      }
+    }
+    const auto units_file = dir / "units-sample.csv";
+    if (directory->units()->all().empty() && std::filesystem::exists(units_file, ec)) {
+      std::ifstream in(units_file, std::ios::binary);
+      std::string text((std::istreambuf_iterator<char>(in)), {});
+      auto units = parseUnitsCsv(text);
+      if (!units)
+        return Status::error(ErrorCode::kInvalidArgument, units_file.string() + ": " + units.status().message());
+      CS_RETURN_IF_ERROR(directory->importUnits(*units, actor).status());
+    }
+    return Status::ok();
+  }
 
   static unsigned threadCount(const Config& c) {
     if (c.threads != 0) return c.threads;
@@ -103,6 +164,12 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
   if (!directory) return directory.status();
   impl->directory = std::move(directory).value();
 
+  auto forms = FormCatalog::open(*impl->store);
+  if (!forms) return forms.status();
+  impl->forms = std::move(forms).value();
+  impl->forms->requireForms(config.require_forms);
+  impl->data->setForms(impl->forms.get());
+
   auto admin = impl->directory->ensureAdminToken();
   if (!admin) return admin.status();
   if (admin->has_value()) {
@@ -114,11 +181,14 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
 
   impl->hub = std::make_unique<Hub>();
   Hub* hub = impl->hub.get();
-  impl->state = std::make_unique<ServerState>(ServerState{*impl->store, *impl->data, *impl->directory,
-                                                          [hub] { hub->recheckAll(); }, config.admin_remote,
-                                                          config.allowed_origins});
   impl->writer =
       std::make_unique<Writer>(*impl->data, [hub](const sync::proto::Checkpoints& latest) { hub->notify(latest); });
+  Impl* raw = impl.get();
+  impl->state = std::make_unique<ServerState>(
+      ServerState{*impl->store, *impl->data, *impl->directory, [hub] { hub->recheckAll(); }, *impl->forms,
+                  [raw](sync::Form form) { return raw->publishForm(std::move(form)); }, config.admin_remote,
+                  config.allowed_origins});
+  if (!config.forms_dir.empty()) CS_RETURN_IF_ERROR(impl->loadDefaults(config.forms_dir));
   impl->admission =
       std::make_unique<Admission>(config.limits.max_connections_per_address, config.limits.max_sessions_per_user);
   std::shared_ptr<net::ssl::context> tls;

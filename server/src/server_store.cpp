@@ -12,23 +12,6 @@
 #include "stored_forms.hpp"
 
 namespace communesync::server {
-
-// ---- stored forms (private to this file) ----
-
-struct StoredRecord {
-  sync::Record record;
-  std::uint64_t seq = 0;  // the server sequence of the last change that altered it
-};
-
-template <class Archive>
-void serialize(Archive& ar, StoredRecord& r, std::uint32_t) {
-  ar(r.record, r.seq);
-}
-}  // namespace communesync::server
-
-CEREAL_CLASS_VERSION(communesync::server::StoredRecord, 1)
-
-namespace communesync::server {
 namespace {
 
 using storage::Column;
@@ -227,9 +210,11 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync
       }
       ChangeResult result;
       result.id = change.id;
-      if (auto allowed = job->access ? job->access->mayWrite(change.scope, change.key.collection)
-                                     : Status::error(ErrorCode::kForbidden, "no access");
-          !allowed) {
+      auto allowed = job->server   ? Status::ok()
+                     : job->access ? job->access->mayWrite(change.scope, change.key.collection)
+                                   : Status::error(ErrorCode::kForbidden, "no access");
+      if (allowed && forms_ != nullptr) allowed = forms_->pin(change);
+      if (!allowed) {
         result = rejected(change.id, allowed.code(), allowed.message());
       } else {
         const auto key = sync::recordStorageKey(change.key);
@@ -251,6 +236,11 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync
             old_seq = (*current)->seq;
           }
           auto merged = sync::merge(before, change, now_ms);
+          // The record as this change leaves it must fit its form: else the change is refused alone.
+          if (auto fits = forms_ != nullptr ? forms_->check(merged.record) : Status::ok(); !fits) {
+            keepResult(rejected(change.id, fits.code(), fits.message()));
+            continue;
+          }
           const auto scope_seq_now = overlay.scopeSeqs().count(change.scope) != 0 ? overlay.scopeSeqs().at(change.scope)
                                                                                   : committedScopeSeq(change.scope);
           StoredRecord stored{std::move(merged.record), scope_seq_now + 1};

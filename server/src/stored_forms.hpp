@@ -11,6 +11,12 @@
 
 namespace communesync::server {
 
+//! A record as the server keeps it: the merged record and the scope sequence of its last change.
+struct StoredRecord {
+  sync::Record record;
+  std::uint64_t seq = 0;
+};
+
 struct DeviceState {
   std::string user;
   std::int64_t first_contact_ms = 0;
@@ -44,6 +50,11 @@ inline std::string tokenKey(std::string_view digest) {
 }
 inline std::string deviceTokenKey(std::string_view digest) {
   return "v" + std::string(digest);
+}
+
+template <class Archive>
+void serialize(Archive& ar, StoredRecord& r, std::uint32_t) {
+  ar(r.record, r.seq);
 }
 
 template <class Archive>
@@ -133,6 +144,7 @@ void serialize(Archive& ar, AuditEntry& e, std::uint32_t) {
 
 }  // namespace communesync::server
 
+CEREAL_CLASS_VERSION(communesync::server::StoredRecord, 1)
 CEREAL_CLASS_VERSION(communesync::server::DeviceState, 2)
 CEREAL_CLASS_VERSION(communesync::server::Grant, 1)
 CEREAL_CLASS_VERSION(communesync::server::StoredUser, 2)

@@ -78,6 +78,8 @@ Status checkCode(const std::string& code, std::size_t line, std::string_view wha
   if (code.empty() || code.size() > sync::tuning::kMaxNameBytes) {
     return lineError(line, std::string(what) + " must be 1-128 bytes");
   }
+  if (code.front() == '_')
+    return lineError(line, std::string(what) + " '" + code + "': codes starting with _ are reserved");
   for (unsigned char c : code) {
     if (c < 0x21 || c == 0x7f || c == ',' || c == '"') {
       return lineError(line, std::string(what) + " '" + code + "' has a space, quote or control character");

@@ -147,7 +147,7 @@ TEST_F(AccessTest, AShrunkGrantMakesTheDevicePurgeLiveAndOnItsNextSync) {
   server_->admin("/admin/users/giang/revoke", json{{"grants", {"field:X2"}}}.dump());
   (void)replicator.waitForNotify(std::chrono::seconds(2));  // the access message arrives and is applied
   EXPECT_EQ(ids(live), (std::vector<std::string>{"in-x1"}));
-  EXPECT_EQ(replicator.welcome().scopes, (std::vector<std::string>{"X1"}));
+  EXPECT_EQ(replicator.welcome().scopes, (std::vector<std::string>{"X1", "_forms"}));
   replicator.close();
 
   // Offline: the next sync purges.

@@ -90,7 +90,7 @@ TEST(UnitTree, CoversDescendantsAndMergedUnits) {
 TEST(AccessRule, EachRoleReadsAndWritesItsPart) {
   UnitTree tree = sampleTree();
   Access field({{Role::kField, "X1"}}, tree);
-  EXPECT_EQ(field.readable(), (std::vector<Scope>{"V1", "X1"}));
+  EXPECT_EQ(field.readable(), (std::vector<Scope>{"V1", "X1", "_forms"})) << "and the forms, which everyone reads";
   EXPECT_TRUE(field.mayWrite("V1", "household_survey").isOk());
   EXPECT_EQ(field.mayWrite("X2", "household_survey").code(), ErrorCode::kForbidden);
 
@@ -106,13 +106,14 @@ TEST(AccessRule, EachRoleReadsAndWritesItsPart) {
   EXPECT_EQ(district.mayWrite("X1", "household_survey").code(), ErrorCode::kForbidden);
 
   Access reconciler({{Role::kReconciler, "49"}}, tree);
-  EXPECT_EQ(reconciler.readable().size(), 7u);
+  EXPECT_EQ(reconciler.readable().size(), 8u);
   EXPECT_TRUE(reconciler.mayWrite("X3", "anything").isOk());
   EXPECT_TRUE(reconciler.isReconciler());
 
   Access admin({{Role::kAdmin, "49"}}, tree);
   EXPECT_TRUE(admin.isAdmin());
-  EXPECT_TRUE(admin.readable().empty()) << "administering is not reading records";
+  EXPECT_EQ(admin.readable(), (std::vector<Scope>{"_forms"})) << "administering is not reading records";
+  EXPECT_FALSE(reconciler.mayWrite("_forms", "_forms").isOk()) << "only the server publishes forms";
 
   Access several({{Role::kField, "X1"}, {Role::kSponsor, "X3"}}, tree);
   EXPECT_TRUE(several.mayWrite("X1", "household_survey").isOk());
@@ -125,6 +126,7 @@ TEST(AccessRule, GrantsParse) {
   EXPECT_EQ(parseGrant("X1")->role, Role::kField);
   EXPECT_FALSE(parseGrant("boss:X1").isOk());
   EXPECT_FALSE(parseGrant("field:").isOk());
+  EXPECT_FALSE(parseGrant("field:_forms").isOk()) << "codes starting with _ are reserved";
   EXPECT_EQ(grantText(*parseGrant("reconciler:49")), "reconciler:49");
 }
 

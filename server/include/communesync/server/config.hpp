@@ -41,6 +41,11 @@ struct Config {
   std::filesystem::path tls_cert;
   std::filesystem::path tls_key;
   Limits limits;
+  //! A folder of form files (*.json) and units-sample.csv, loaded into a new store at its first
+  //! start: forms when none is published yet, units when the tree is empty. Default: none.
+  std::filesystem::path forms_dir;
+  //! Refuse records of collections that have no published form. Default: false (free-form).
+  bool require_forms = false;
 };
 
 //! Parses "HOST:PORT" into the config. Errors: kInvalidArgument naming the bad part.

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "communesync/server/directory.hpp"
+#include "communesync/server/form_catalog.hpp"
 #include "communesync/server/server_store.hpp"
 #include "communesync/storage/store.hpp"
 
@@ -41,6 +42,10 @@ struct ServerState {
   Directory& directory;
   //! Called after any change to users, grants, tokens or units: live sessions re-check their rights.
   std::function<void()> access_changed;
+  //! The published forms.
+  FormCatalog& forms;
+  //! Publishes a form as the next version of its name; returns it with its version. Blocks until durable.
+  std::function<Result<sync::Form>(sync::Form)> publish_form;
   //! Answer the admin API to peers other than loopback.
   bool admin_remote = false;
   //! Browser origins allowed (exact "scheme://host[:port]"); a request with an Origin header not

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "communesync/server/access.hpp"
+#include "communesync/server/form_catalog.hpp"
 #include "communesync/storage/store.hpp"
 #include "communesync/sync/messages.hpp"
 
@@ -41,6 +42,7 @@ using sync::Scope;
 //! A push waiting to be applied, from one session.
 struct PushJob {
   std::shared_ptr<const Access> access;            //!< the pusher's rights when it pushed
+  bool server = false;                             //!< the server's own change (a form publication)
   bool restore = false;                            //!< the device re-sends what it holds after an incarnation change
   std::vector<sync::Change> changes;               //!< already checked by sync::validateChange
   std::vector<sync::proto::ChangeResult> results;  //!< filled by apply(), one per change
@@ -52,6 +54,8 @@ class ServerStore {
   static Result<std::unique_ptr<ServerStore>> open(storage::Store& store);
 
   const std::string& incarnationId() const { return store_.incarnationId(); }
+  //! The forms every change is checked against (none: every collection is free-form).
+  void setForms(const FormCatalog* forms) { forms_ = forms; }
   //! The server-wide log sequence (internal: never sent to devices).
   std::uint64_t lastSeq() const { return last_seq_.load(std::memory_order_acquire); }
 
@@ -83,6 +87,7 @@ class ServerStore {
   explicit ServerStore(storage::Store& store) : store_(store) {}
   Status loadScopeSeqs();
   storage::Store& store_;
+  const FormCatalog* forms_ = nullptr;
   std::atomic<std::uint64_t> last_seq_{0};
   mutable std::mutex scope_mutex_;
   sync::proto::Checkpoints scope_seq_;  // each scope's latest seq, as committed
