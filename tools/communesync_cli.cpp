@@ -3,7 +3,7 @@
 // communesync [--home DIR] COMMAND     (default home ~/.communesync, or $COMMUNESYNC_HOME)
 //   login --server ws[s]://HOST:PORT (--token TOKEN | --user NAME [--password-stdin]) [--ca FILE]
 //   put COLLECTION [--id ID] [--scope UNIT] FIELD=VALUE... FIELD:=JSON...
-//   get COLLECTION ID | list COLLECTION | delete COLLECTION ID
+//   get COLLECTION ID | list COLLECTION [--search TEXT] | delete COLLECTION ID | forms [--json]
 //   sync [--json] | status [--json] | export
 #include <sys/stat.h>
 #include <unistd.h>
@@ -163,6 +163,10 @@ int main(int argc, char** argv) {
 
   auto* list = app.add_subcommand("list", "print the records of a collection, one JSON object per line");
   list->add_option("collection", collection)->required();
+  std::string search_text;
+  list->add_option("--search", search_text, "only records with a text containing this (case and accents ignored)");
+
+  auto* forms_cmd = app.add_subcommand("forms", "the forms this device knows (synced from the server)");
 
   auto* del = app.add_subcommand("delete", "delete a record");
   del->add_option("collection", collection)->required();
@@ -174,6 +178,7 @@ int main(int argc, char** argv) {
 
   auto* status_cmd = app.add_subcommand("status", "pending and rejected changes, last sync, open conflicts");
   status_cmd->add_flag("--json", as_json, "print as JSON");
+  forms_cmd->add_flag("--json", as_json, "print as JSON");
 
   auto* export_cmd = app.add_subcommand("export", "every live record as canonical JSON lines");
 
@@ -253,8 +258,29 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  if (*forms_cmd) {
+    auto forms = local.forms();
+    if (!forms) return fail(forms.status().message());
+    if (as_json) {
+      json out = json::array();
+      for (const auto& f : *forms) {
+        out.push_back(
+            {{"name", f->name}, {"version", f->version}, {"title", {{"vi", f->title.vi}, {"en", f->title.en}}}});
+      }
+      std::cout << out.dump() << "\n";
+      return 0;
+    }
+    if (forms->empty()) std::cout << "no forms yet: run communesync sync\n";
+    for (const auto& f : *forms) {
+      std::cout << f->name << "\tv" << f->version << "\t" << f->title.vi
+                << (f->title.en.empty() ? "" : " / " + f->title.en) << "\t" << f->fields.size() << " fields\n";
+    }
+    return 0;
+  }
+
   if (*list || *export_cmd) {
-    auto records = *list ? local.list(collection) : local.all();
+    auto records =
+        *list ? (search_text.empty() ? local.list(collection) : local.search(collection, search_text)) : local.all();
     if (!records) return fail(records.status().message());
     for (const auto& r : *records) printRecord(r);
     return 0;

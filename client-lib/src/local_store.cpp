@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "communesync/storage/key_codec.hpp"
 #include "communesync/sync/codec.hpp"
@@ -64,6 +65,8 @@ constexpr std::string_view kOffsetKey = "clock_offset_ms";
 constexpr std::string_view kIncarnationKey = "server_incarnation";
 constexpr std::string_view kLastSyncKey = "last_sync_ms";
 constexpr std::string_view kReadableKey = "readable_scopes";
+// The collection the server publishes forms in (server/form_catalog.hpp); every device reads it.
+constexpr std::string_view kFormsCollection = "_forms";
 
 std::string checkpointKey(const Scope& scope) {
   return "c" + scope;
@@ -199,6 +202,7 @@ Result<std::string> LocalStore::put(const std::string& collection, const std::st
   change = std::move(valid).value();
   // Field names were normalised by validation: the seen stamps must be of the normalised names.
   for (auto& a : change.assignments) a.seen = local.view.fieldStamp(a.field);
+  CS_RETURN_IF_ERROR(fitForm(local.view, change, stamp));
   const auto encoded = sync::encode(PendingChange{change, false});
   if (encoded.size() > sync::tuning::kMaxChangeBytes) {
     return Status::error(ErrorCode::kLimitExceeded, "this change is " + std::to_string(encoded.size()) +
@@ -219,6 +223,98 @@ Result<std::string> LocalStore::put(const std::string& collection, const std::st
   last_seq_ = change.id.seq;
   *clock_ = clock;
   return key.id;
+}
+
+Status LocalStore::fitForm(const Record& view, sync::Change& change, const sync::Stamp& stamp) const {
+  auto index = formIndex();
+  if (!index) return index.status();
+  auto versions = (*index)->find(change.key.collection);
+  if (versions == (*index)->end() || versions->second.empty()) return Status::ok();  // free-form
+  const auto& latest = versions->second.rbegin()->second;
+  std::shared_ptr<const sync::Form> form = latest;
+  const bool pinned_old = view.form_version != 0 && view.form_version < latest->version;
+  const bool maps = !latest->upgrade.renamed.empty() || !latest->upgrade.defaults.empty();
+  if (pinned_old && !maps) {
+    // Old versions keep validating their records.
+    auto it = versions->second.find(view.form_version);
+    if (it != versions->second.end()) form = it->second;
+  }
+  Record after = view;
+  overlay(after, change);
+  if (pinned_old && maps) {
+    // Carried onto the new version: renamed fields under their new names, new fields' defaults.
+    std::map<std::string, Value> values;
+    for (const auto& [name, state] : after.fields) values.emplace(name, state.value);
+    for (auto& [name, value] : sync::upgradeFields(*latest, values)) {
+      const bool given = std::any_of(change.assignments.begin(), change.assignments.end(),
+                                     [&](const sync::FieldAssignment& a) { return a.field == name; });
+      if (!given) change.assignments.push_back({name, std::move(value), stamp, view.fieldStamp(name)});
+    }
+    after = view;
+    overlay(after, change);
+  }
+  change.form_version = form->version;
+  std::map<std::string, Value> values;
+  for (const auto& [name, state] : after.fields) values.emplace(name, state.value);
+  auto errors = sync::validate(*form, values);
+  if (!errors.empty()) {
+    return Status::error(ErrorCode::kInvalidArgument,
+                         "form " + form->name + " v" + std::to_string(form->version) + ": " + sync::errorsText(errors));
+  }
+  return Status::ok();
+}
+
+Result<std::shared_ptr<const LocalStore::FormVersions>> LocalStore::formIndex() const {
+  std::lock_guard lock(forms_mutex_);
+  if (forms_) return forms_;
+  auto index = std::make_shared<FormVersions>();
+  std::string prefix;
+  storage::appendPart(prefix, kFormsCollection);
+  for (auto c = store_->scanPrefix(Column::kRecords, prefix); c.valid(); c.next()) {
+    auto local = sync::decode<LocalRecord>(c.value());
+    if (!local) return Status::error(ErrorCode::kCorruption, "local store: " + local.status().message());
+    auto it = local->view.fields.find("definition");
+    const auto* text = it == local->view.fields.end() ? nullptr : it->second.value.get<std::string>();
+    if (text == nullptr) continue;
+    auto form = sync::parseForm(*text);
+    if (!form) continue;  // a form this version of the app cannot read: its collection stays free-form here
+    const auto version = form->version;
+    auto name = form->name;
+    (*index)[name][version] = std::make_shared<const sync::Form>(std::move(form).value());
+  }
+  forms_ = index;
+  return forms_;
+}
+
+Result<std::vector<std::shared_ptr<const sync::Form>>> LocalStore::forms() const {
+  auto index = formIndex();
+  if (!index) return index.status();
+  std::vector<std::shared_ptr<const sync::Form>> out;
+  for (const auto& [name, versions] : **index) {
+    for (const auto& [version, form] : versions) out.push_back(form);
+  }
+  return out;
+}
+
+Result<std::vector<Record>> LocalStore::search(const std::string& collection, const std::string& text) const {
+  auto records = list(collection);
+  if (!records) return records.status();
+  const auto needle = sync::foldForSearch(text);
+  std::vector<Record> out;
+  std::function<bool(const Value&)> matches = [&](const Value& v) -> bool {
+    if (const auto* s = v.get<std::string>()) return sync::foldForSearch(*s).find(needle) != std::string::npos;
+    if (const auto* list = v.get<Value::List>()) return std::any_of(list->begin(), list->end(), matches);
+    if (const auto* map = v.get<Value::Map>()) {
+      return std::any_of(map->begin(), map->end(), [&](const auto& e) { return matches(e.second); });
+    }
+    return false;
+  };
+  for (auto& r : *records) {
+    if (std::any_of(r.fields.begin(), r.fields.end(), [&](const auto& f) { return matches(f.second.value); })) {
+      out.push_back(std::move(r));
+    }
+  }
+  return out;
 }
 
 Status LocalStore::remove(const RecordKey& key, std::chrono::milliseconds now) {
@@ -347,6 +443,12 @@ Status LocalStore::applyResults(const std::vector<sync::proto::ChangeResult>& re
       if (!base) return base.status();
       CS_RETURN_IF_ERROR(rebuildView(*store_, local, base->value_or(Record{})));
     } else {
+      // A change of this record accepted after earlier ones were refused: the user fixed it, and
+      // those refusals are settled.
+      for (auto r = store_->scan(Column::kIdempotency, "", okey); r.valid(); r.next()) {
+        auto earlier = sync::decode<RejectedChange>(r.value());
+        if (earlier && earlier->change.key == change.key) batch.erase(Column::kIdempotency, r.key());
+      }
       // Accepted: the view keeps showing the edit until the pull brings the merged record
       // (the server moves every accepted record to the head of its scope index).
       local.pending_delete = false;
@@ -369,7 +471,9 @@ Status LocalStore::applyPull(const sync::proto::PullBatch& pulled) {
   std::lock_guard lock(mutex_);
   storage::WriteBatch batch;
   sync::HybridClock clock = *clock_;
+  bool forms_changed = false;
   for (const auto& record : pulled.records) {
+    forms_changed |= record.key.collection == kFormsCollection;
     const auto rkey = sync::recordStorageKey(record.key);
     for (const auto& [name, state] : record.fields) clock.observe(state.stamp);
     clock.observe(record.tombstone.stamp);
@@ -388,6 +492,10 @@ Status LocalStore::applyPull(const sync::proto::PullBatch& pulled) {
   // are in one batch, so the checkpoint never runs ahead of the data.
   CS_RETURN_IF_ERROR(store_->commit(batch, Durability::kBuffered));
   *clock_ = clock;
+  if (forms_changed) {
+    std::lock_guard forms_lock(forms_mutex_);
+    forms_.reset();
+  }
   return Status::ok();
 }
 

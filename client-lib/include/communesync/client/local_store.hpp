@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "communesync/storage/store.hpp"
+#include "communesync/sync/form.hpp"
 #include "communesync/sync/hybrid_clock.hpp"
 #include "communesync/sync/messages.hpp"
 
@@ -66,13 +67,22 @@ class LocalStore {
 
   //! Creates a record (id empty: a new time-ordered id) or updates the given fields of one (re-creating
   //! it if it was deleted). `scope` is required for a new record and must match for an existing one.
-  //! Returns the record id. Errors: kInvalidArgument (bad names or values, scope mismatch), kLimitExceeded.
+  //! If the device knows a form for the collection, the record as it would be is validated against
+  //! it (the version the record is pinned to; a new record takes the latest, and an old one edited
+  //! where a newer version maps it is carried onto that version), and a record that does not fit is
+  //! refused: nothing is saved. Returns the record id. Errors: kInvalidArgument (bad names or
+  //! values, scope mismatch, "field: reason; ..." for a form), kLimitExceeded.
   Result<std::string> put(const std::string& collection, const std::string& id, const Scope& scope,
                           const std::map<std::string, Value>& fields, std::chrono::milliseconds now);
   //! The live record, or std::nullopt if absent or deleted.
   Result<std::optional<Record>> get(const RecordKey& key) const;
   //! Live records of a collection, sorted by id (an empty collection: all records).
   Result<std::vector<Record>> list(const std::string& collection) const;
+  //! Live records of a collection with a text value that contains `text`, ignoring case and
+  //! Vietnamese diacritics ("nguyen van a" finds "Nguyễn Văn A").
+  Result<std::vector<Record>> search(const std::string& collection, const std::string& text) const;
+  //! The forms this device knows (synced from the server), every version, by name then version.
+  Result<std::vector<std::shared_ptr<const sync::Form>>> forms() const;
   //! Every live record, sorted by collection then id.
   Result<std::vector<Record>> all() const;
   //! Deletes a live record. Errors: kNotFound.
@@ -115,6 +125,13 @@ class LocalStore {
   mutable std::mutex mutex_;  // serialises writers: sequence numbers and the clock
   std::uint64_t last_seq_ = 0;
   std::unique_ptr<sync::HybridClock> clock_;
+  // The forms among the records, parsed: rebuilt when a pull brings forms.
+  using FormVersions = std::map<std::string, std::map<std::uint32_t, std::shared_ptr<const sync::Form>>>;
+  Result<std::shared_ptr<const FormVersions>> formIndex() const;
+  // Pins `change` to its form version and checks the record as it would be (see put).
+  Status fitForm(const Record& view, sync::Change& change, const sync::Stamp& stamp) const;
+  mutable std::mutex forms_mutex_;
+  mutable std::shared_ptr<const FormVersions> forms_;  // null: to be rebuilt
 };
 
 //! A new record id: 48 bits of milliseconds then 80 random bits, as 32 hex digits (sorts by time).
