@@ -11,6 +11,7 @@
 //   units import FILE.csv          (header code,parent_code,level,name)
 //   units list [--json]
 //   units merge OLD... --into NEW
+//   forms publish FILE | forms list [--json] | forms show NAME [--version N]
 //   audit [--limit N] [--json]
 #include <CLI/CLI.hpp>
 
@@ -138,6 +139,16 @@ int main(int argc, char** argv) {
   merge->add_option("old", units, "the units that are merged away")->required();
   merge->add_option("--into", into, "the unit they become part of")->required();
 
+  auto* forms = app.add_subcommand("forms", "survey forms")->require_subcommand(1);
+  auto* publish = forms->add_subcommand("publish", "check a form file and publish it as the next version");
+  publish->add_option("file", file, "the form, JSON (see docs/forms.md)")->required()->check(CLI::ExistingFile);
+  auto* forms_list = forms->add_subcommand("list", "every version of every form");
+  forms_list->add_flag("--json", as_json, "print as JSON");
+  auto* show = forms->add_subcommand("show", "print a form (the latest version unless --version)");
+  std::uint32_t version = 0;
+  show->add_option("name", name, "the form's name (its collection)")->required();
+  show->add_option("--version", version, "a published version");
+
   auto* audit = app.add_subcommand("audit", "show the audit log (logins, user, grant and unit changes)");
   std::size_t limit = 100;
   audit->add_option("--limit", limit, "the latest N entries (default 100)");
@@ -245,6 +256,35 @@ int main(int argc, char** argv) {
     auto j = api.call("POST", "/admin/units/merge", json{{"old", units}, {"into", into}}.dump());
     if (!j) return 1;
     std::cout << "merged into " << into << "\n";
+    return 0;
+  }
+  if (*publish) {
+    std::ifstream in(file, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto j = api.call("POST", "/admin/forms", text.str(), "application/json", 201);
+    if (!j) return 1;
+    std::cout << "published " << (*j)["name"].get<std::string>() << " version " << (*j)["version"] << "\n";
+    return 0;
+  }
+  if (*forms_list) {
+    auto j = api.call("GET", "/admin/forms");
+    if (!j) return 1;
+    if (as_json) {
+      std::cout << (*j)["forms"].dump(2) << "\n";
+      return 0;
+    }
+    for (const auto& f : (*j)["forms"]) {
+      std::cout << f["name"].get<std::string>() << "\tv" << f["version"] << "\t" << f["title"].value("vi", "") << " / "
+                << f["title"].value("en", "") << "\n";
+    }
+    return 0;
+  }
+  if (*show) {
+    auto j =
+        api.call("GET", "/admin/forms/" + urlPart(name) + (version != 0 ? "?version=" + std::to_string(version) : ""));
+    if (!j) return 1;
+    std::cout << j->dump(2) << "\n";
     return 0;
   }
   if (*audit) {

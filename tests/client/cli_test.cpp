@@ -154,5 +154,47 @@ TEST(Cli, AdminManagesUnitsUsersAndGrantsAndAFieldWorkerLogsInWithAPassword) {
   EXPECT_EQ(audit.out.find("mật khẩu"), std::string::npos);
 }
 
+TEST(Cli, FormsArePublishedListedAndEnforcedOnTheDevice) {
+  testing::TempDir dir;
+  testing::ServerHarness server(dir / "server", 0, [](server::Config& c) { c.forms_dir = FORMS_DIR; });
+  const std::string http = "http://127.0.0.1:" + std::to_string(server.port());
+  auto admin = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {ADMIN_PATH, "--server", http, "--token", server.adminToken()});
+    return run(args);
+  };
+  auto listed = admin({"forms", "list", "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(nlohmann::json::parse(listed.out).size(), 6u) << "a new server offers the twinning forms";
+  auto units = admin({"units", "list"});
+  EXPECT_NE(units.out.find("MẪU / SAMPLE"), std::string::npos) << "the sample unit tree says it is a sample";
+  { std::ofstream(dir / "bad.json") << R"({"name":"x","title":{"vi":"X"},"fields":[{"name":"a","type":"colour"}]})"; }
+  auto bad = admin({"forms", "publish", (dir / "bad.json").string()});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("'colour' is not a type"), std::string::npos) << bad.err;
+  auto published = admin({"forms", "publish", std::string(FORMS_DIR) + "/model.json"});
+  ASSERT_EQ(published.exit_code, 0) << published.err;
+  EXPECT_NE(published.out.find("model version 2"), std::string::npos) << published.out;
+  auto shown = admin({"forms", "show", "model", "--version", "1"});
+  EXPECT_EQ(nlohmann::json::parse(shown.out)["version"], 1);
+
+  const auto token = trim(admin({"user", "add", "an", "--scope", "MAU-X01"}).out);
+  Cli a(dir / "a");
+  ASSERT_EQ(a({"login", "--server", server.url(), "--token", token}).exit_code, 0);
+  ASSERT_EQ(a({"sync"}).exit_code, 0);
+  auto forms = a({"forms"});
+  EXPECT_NE(forms.out.find("household_survey\tv1\tKhảo sát hộ / Household survey"), std::string::npos) << forms.out;
+  auto missing = a({"put", "household_survey", "--scope", "MAU-X01", "chu_ho=Hồ Văn Minh", "thon=Thôn 1",
+                    "tinh_trang_ngheo=khong_ngheo", "nha_tam:=false", "ngay_khao_sat=2026-04-02"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("so_nhan_khau: bắt buộc / is required"), std::string::npos) << missing.err;
+  auto ok = a({"put", "household_survey", "--scope", "MAU-X01-T1", "chu_ho=Nguyễn Văn A", "thon=Thôn 1",
+               "tinh_trang_ngheo=khong_ngheo", "so_nhan_khau:=4", "nha_tam:=false", "ngay_khao_sat=2026-04-02"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  auto found = a({"list", "household_survey", "--search", "nguyen van a"});
+  EXPECT_NE(found.out.find("Nguyễn Văn A"), std::string::npos);
+  EXPECT_TRUE(a({"list", "household_survey", "--search", "tran"}).out.empty());
+  ASSERT_EQ(a({"sync"}).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace communesync
