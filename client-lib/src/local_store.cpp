@@ -245,10 +245,11 @@ Status LocalStore::fitForm(const Record& view, sync::Change& change, const sync:
     // Carried onto the new version: renamed fields under their new names, new fields' defaults.
     std::map<std::string, Value> values;
     for (const auto& [name, state] : after.fields) values.emplace(name, state.value);
-    for (auto& [name, value] : sync::upgradeFields(*latest, values)) {
+    for (auto& entry : sync::upgradeFields(*latest, values)) {  // clang 14 cannot capture a binding
+      const std::string& name = entry.first;
       const bool given = std::any_of(change.assignments.begin(), change.assignments.end(),
                                      [&](const sync::FieldAssignment& a) { return a.field == name; });
-      if (!given) change.assignments.push_back({name, std::move(value), stamp, view.fieldStamp(name)});
+      if (!given) change.assignments.push_back({name, std::move(entry.second), stamp, view.fieldStamp(name)});
     }
     after = view;
     overlay(after, change);

@@ -419,8 +419,9 @@ struct Checker {
 
   void record(const std::vector<FormField>& fields, const std::map<std::string, Value, std::less<>>& values,
               const std::string& prefix) {
-    for (const auto& [name, v] : values) {
-      if (v.isNull()) continue;
+    for (const auto& entry : values) {  // not a structured binding: clang 14 cannot capture one
+      if (entry.second.isNull()) continue;
+      const auto& name = entry.first;
       const bool known = std::any_of(fields.begin(), fields.end(), [&](const FormField& f) { return f.name == name; });
       if (!known) fail(prefix + name, "không có trong biểu mẫu", "is not a field of this form");
     }

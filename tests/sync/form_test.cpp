@@ -194,6 +194,27 @@ TEST(Forms, AnUpgradeCarriesRenamedFieldsAndDefaults) {
   EXPECT_TRUE(validate(*v2, upgraded).empty()) << errorsText(validate(*v2, upgraded));
 }
 
+TEST(Forms, TheCompleteExampleOfTheDocsParsesAndItsRecordPasses) {
+  std::ifstream in(std::filesystem::path(FORMS_DIR) / ".." / "docs" / "forms.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  const auto doc = text.str();
+  const auto section = doc.find("## A complete example");
+  ASSERT_NE(section, std::string::npos);
+  const auto start = doc.find("```json\n", section) + 8;
+  const auto end = doc.find("```", start);
+  auto form = parseForm(doc.substr(start, end - start));
+  ASSERT_TRUE(form.isOk()) << form.status().message();
+  const Fields record = {{"nam", 2026},
+                         {"linh_vuc", "chan_nuoi"},
+                         {"vat_nuoi", "bo_sinh_san"},
+                         {"dia_diem", "Thôn 1, Thôn 2"},
+                         {"so_ho_tham_gia", 20},
+                         {"kinh_phi_du_kien", std::int64_t{300'000'000}},
+                         {"nhan_dan_dong_gop", "Chuồng trại, công chăm sóc"}};
+  EXPECT_TRUE(validate(*form, record).empty()) << errorsText(validate(*form, record));
+}
+
 TEST(Search, FoldingIgnoresCaseAndVietnameseDiacritics) {
   EXPECT_EQ(foldForSearch("Nguyễn Văn A"), "nguyen van a");
   EXPECT_EQ(foldForSearch("ĐẶNG THỊ Đào"), "dang thi dao");
