@@ -45,6 +45,18 @@ std::string passwordOrExit(bool from_stdin, const std::string& prompt) {
   return *password;
 }
 
+// The whole file, or nullopt (said on stderr) if it cannot be read.
+std::optional<std::string> readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) {
+    std::cerr << "communesync-admin: cannot read " << path << "\n";
+    return std::nullopt;
+  }
+  return text.str();
+}
+
 struct Api {
   std::string server;
   std::string token;
@@ -222,14 +234,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*import) {
-    std::ifstream in(file, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    if (!in) {
-      std::cerr << "communesync-admin: cannot read " << file << "\n";
-      return 1;
-    }
-    auto j = api.call("POST", "/admin/units/import", text.str(), "text/csv; charset=utf-8");
+    auto text = readFile(file);
+    if (!text) return 1;
+    auto j = api.call("POST", "/admin/units/import", *text, "text/csv; charset=utf-8");
     if (!j) return 1;
     std::cout << "units: " << (*j)["added"] << " added, " << (*j)["updated"] << " updated, " << (*j)["unchanged"]
               << " unchanged\n";
@@ -259,10 +266,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*publish) {
-    std::ifstream in(file, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    auto j = api.call("POST", "/admin/forms", text.str(), "application/json", 201);
+    auto text = readFile(file);
+    if (!text) return 1;
+    auto j = api.call("POST", "/admin/forms", *text, "application/json", 201);
     if (!j) return 1;
     std::cout << "published " << (*j)["name"].get<std::string>() << " version " << (*j)["version"] << "\n";
     return 0;
