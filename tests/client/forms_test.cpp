@@ -3,6 +3,7 @@
 // why and fixes it; two live versions of a form, and a mapped rename applied; accent-insensitive search.
 #include <gtest/gtest.h>
 
+#include "communesync/server/form_catalog.hpp"
 #include "process.hpp"
 #include "server_harness.hpp"
 #include "temp_dir.hpp"
@@ -143,6 +144,47 @@ TEST_F(FormsTest, TwoLiveVersionsAndAMappedRenameApplied) {
   auto [s4, b4] =
       httpCall(server_->port(), boost::beast::http::verb::post, server_->adminToken(), "/admin/forms", "{\"name\":1}");
   EXPECT_EQ(s4, 400u) << b4;
+}
+
+TEST_F(FormsTest, EachRuleRefusesTheSameOnTheDeviceAndOnTheServer) {
+  TestDevice device(dir_ / "d", token_);
+  device.syncOk(server_->url());
+  auto store = storage::Store::open(dir_ / "catalog");  // the server's catalog, fed the same forms
+  ASSERT_TRUE(store.isOk());
+  auto catalog = server::FormCatalog::open(**store);
+  ASSERT_TRUE(catalog.isOk());
+  for (const auto& f : *device.store().forms()) (*catalog)->added(*f);
+
+  struct Case {
+    std::string field;
+    Value value;  // null: the field is left out
+    std::string reason;
+  };
+  const std::vector<Case> cases = {
+      {"chu_ho", Value(), "chu_ho: bắt buộc / is required"},
+      {"so_nhan_khau", Value(0), "so_nhan_khau: phải từ 1 trở lên / must be at least 1"},
+      {"tinh_trang_ngheo", Value("giau"), "tinh_trang_ngheo: 'giau' không có trong danh sách / 'giau' is not a choice"},
+      {"nha_tam", Value("có"), "nha_tam: phải là có/không (true/false) / must be yes or no (true/false)"},
+      {"ngay_khao_sat", Value("2026-13-01"), "ngay_khao_sat: phải là ngày dạng YYYY-MM-DD / must be a date YYYY-MM-DD"},
+      {"mau_sac", Value("đỏ"), "mau_sac: không có trong biểu mẫu / is not a field of this form"},
+  };
+  for (const auto& c : cases) {
+    auto fields = household("Hồ Văn Minh");
+    if (c.value.isNull()) {
+      fields.erase(c.field);
+    } else {
+      fields[c.field] = c.value;
+    }
+    auto on_device = put(device, "household_survey", "", fields);
+    ASSERT_FALSE(on_device.isOk()) << c.field;
+    EXPECT_NE(on_device.status().message().find(c.reason), std::string::npos) << on_device.status().message();
+
+    sync::Record record;
+    record.key = {"household_survey", "r"};
+    record.form_version = 1;
+    for (const auto& [name, value] : fields) record.fields[name].value = value;
+    EXPECT_EQ((*catalog)->check(record).message(), c.reason) << "the server says the same";
+  }
 }
 
 TEST_F(FormsTest, SearchIgnoresCaseAndVietnameseDiacritics) {
