@@ -5,6 +5,7 @@
 //   put COLLECTION [--id ID] [--scope UNIT] FIELD=VALUE... FIELD:=JSON...
 //   get COLLECTION ID | list COLLECTION [--search TEXT] | delete COLLECTION ID | forms [--json]
 //   sync [--json] | status [--json] | export
+//   attach COLLECTION ID FIELD FILE | fetch HASH OUT | eager [COLLECTION... | --none]
 #include <sys/stat.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
@@ -15,11 +16,13 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "communesync/client/local_store.hpp"
 #include "communesync/client/record_json.hpp"
 #include "communesync/client/replicator.hpp"
 #include "communesync/client/websocket_transport.hpp"
+#include "communesync/sync/file_ref.hpp"
 #include "read_password.hpp"
 
 namespace {
@@ -182,6 +185,23 @@ int main(int argc, char** argv) {
 
   auto* export_cmd = app.add_subcommand("export", "every live record as canonical JSON lines");
 
+  auto* attach = app.add_subcommand("attach", "keep a photo or file here and set a record's field to it (offline)");
+  std::string field, file_arg, out_arg, hash_arg;
+  attach->add_option("collection", collection)->required();
+  attach->add_option("id", id)->required();
+  attach->add_option("field", field, "the field that refers to the file (a photo or file field)")->required();
+  attach->add_option("file", file_arg, "the file to attach")->required();
+
+  auto* fetch = app.add_subcommand("fetch", "write a file to OUT, downloading it from the server if needed");
+  fetch->add_option("hash", hash_arg, "the file's SHA-256 (64 hex digits), as a record's field holds it")->required();
+  fetch->add_option("out", out_arg, "where to write it")->required();
+
+  auto* eager = app.add_subcommand("eager", "collections whose files every sync fetches (others: on demand)");
+  std::vector<std::string> eager_collections;
+  bool eager_none = false;
+  eager->add_option("collections", eager_collections, "fetch the files of these collections at every sync");
+  eager->add_flag("--none", eager_none, "fetch files only on demand");
+
   CLI11_PARSE(app, argc, argv);
   const fs::path home = home_arg.empty() ? defaultHome() : fs::path(home_arg);
 
@@ -295,7 +315,11 @@ int main(int argc, char** argv) {
     auto st = local.status();
     if (!st) return fail(st.status().message());
     if (as_json) {
-      json j = {{"pending", st->pending}, {"last_sync_ms", st->last_sync_ms}, {"device", local.deviceId().hex()}};
+      json j = {{"pending", st->pending},
+                {"last_sync_ms", st->last_sync_ms},
+                {"device", local.deviceId().hex()},
+                {"files_pending", st->files_pending},
+                {"file_bytes_pending", st->file_bytes_pending}};
       j["rejected"] = json::array();
       for (const auto& r : st->rejected) {
         j["rejected"].push_back({{"collection", r.change.key.collection},
@@ -314,11 +338,67 @@ int main(int argc, char** argv) {
     for (const auto& r : st->rejected) {
       std::cout << "  " << r.change.key.collection << "/" << r.change.key.id << ": " << r.reason << "\n";
     }
+    std::cout << "files to send:    " << st->files_pending
+              << (st->files_pending > 0 ? " (" + std::to_string(st->file_bytes_pending) + " bytes)" : "") << "\n";
     std::cout << "open conflicts:   " << st->conflicts.size() << "\n";
     for (const auto& c : st->conflicts) {
       std::cout << "  " << c.key.collection << "/" << c.key.id << " " << (c.field.empty() ? "(deleted)" : c.field)
                 << "\n";
     }
+    return 0;
+  }
+
+  if (*attach) {
+    auto existing = local.get({collection, id});
+    if (!existing) return fail(existing.status().message());
+    if (!existing->has_value()) return fail("no record " + collection + "/" + id + ": create it first with put");
+    auto hash = local.files().add(file_arg, local.files().maxFileBytes());
+    if (!hash) return fail(hash.status().message(), hash.status().code() == ErrorCode::kIoError ? 1 : kExitUsage);
+    auto put_id = local.put(collection, id, "", {{field, sync::Value(*hash)}}, now());
+    if (!put_id) return fail(put_id.status().message(), kExitUsage);
+    std::cout << *hash << "\n";
+    return 0;
+  }
+
+  if (*eager) {
+    if (eager_none || !eager_collections.empty()) {
+      const std::set<std::string> chosen(eager_collections.begin(), eager_collections.end());
+      if (auto s = local.files().setEagerCollections(chosen); !s) return fail(s.message());
+      // The records already here: their files are fetched at the next sync too.
+      for (const auto& c : chosen) {
+        auto records = local.list(c);
+        if (!records) return fail(records.status().message());
+        if (auto marked = local.files().wantFor(*records); !marked) return fail(marked.status().message());
+      }
+    }
+    auto current = local.files().eagerCollections();
+    if (!current) return fail(current.status().message());
+    for (const auto& c : *current) std::cout << c << "\n";
+    return 0;
+  }
+
+  if (*fetch) {
+    const auto hash = sync::fileHashFromHex(hash_arg);
+    if (hash.empty()) return fail("'" + hash_arg + "' is not a file hash (64 lowercase hex digits)", kExitUsage);
+    auto held = local.files().entry(hash);
+    if (!held) return fail(held.status().message());
+    if (!held->has_value() || !(*held)->complete) {
+      auto l = readLogin(home);
+      if (!l || l->server.empty()) {
+        return fail("the file is not on this device and you are not logged in: run communesync login first");
+      }
+      std::signal(SIGINT, [](int) { g_cancel.store(true); });
+      client::SyncOptions options;
+      options.cancel = &g_cancel;
+      client::WebSocketTransport transport(l->server, l->token, client::TlsOptions{l->ca});
+      auto report = client::fetchOnce(local, transport, hash, options);
+      if (!report.status) {
+        return fail("fetch failed (" + std::string(errorCodeName(report.status.code())) +
+                    "): " + report.status.message() +
+                    (report.status.retryable() ? "; what arrived is kept, run fetch again to resume" : ""));
+      }
+    }
+    if (auto s = local.files().copyTo(hash, out_arg); !s) return fail(s.message());
     return 0;
   }
 
@@ -347,6 +427,11 @@ int main(int argc, char** argv) {
           case client::SyncProgress::Phase::kPulling:
             std::cerr << "\rreceiving " << p.pulled << " records" << std::string(20, ' ') << std::flush;
             break;
+          case client::SyncProgress::Phase::kFiles:
+            std::cerr << "\rfiles " << p.files_done << "/" << p.files_total << ": "
+                      << (p.file_bytes_total == 0 ? 100 : 100 * p.file_bytes / p.file_bytes_total) << "%"
+                      << std::string(20, ' ') << std::flush;
+            break;
           case client::SyncProgress::Phase::kDone:
             std::cerr << "\r" << std::string(60, ' ') << "\r" << std::flush;
             break;
@@ -364,7 +449,11 @@ int main(int argc, char** argv) {
                         {"conflicts", report.conflicts},
                         {"bytes_sent", report.bytes_sent},
                         {"bytes_received", report.bytes_received},
-                        {"purged", report.purged}}
+                        {"purged", report.purged},
+                        {"files_sent", report.files_sent},
+                        {"files_received", report.files_received},
+                        {"file_bytes_sent", report.file_bytes_sent},
+                        {"file_bytes_received", report.file_bytes_received}}
                        .dump()
                 << "\n";
     }
@@ -380,7 +469,12 @@ int main(int argc, char** argv) {
     if (!as_json) {
       std::cout << "synced: sent " << report.pushed << " changes (" << report.accepted << " accepted, "
                 << report.rejected << " rejected), received " << report.pulled << " records, " << report.conflicts
-                << " conflicts" << (report.server_reset ? "; the server was reset, your data was sent again" : "")
+                << " conflicts"
+                << (report.files_sent + report.files_received > 0
+                        ? "; files: " + std::to_string(report.files_sent) + " sent, " +
+                              std::to_string(report.files_received) + " received"
+                        : std::string())
+                << (report.server_reset ? "; the server was reset, your data was sent again" : "")
                 << (report.purged > 0 ? "; " + std::to_string(report.purged) +
                                             " records removed from this device: your access to their units ended"
                                       : std::string())

@@ -394,6 +394,12 @@ Result<LocalStatus> LocalStore::status() const {
   auto inc = store_->get(Column::kMeta, kIncarnationKey);
   if (!inc) return inc.status();
   out.incarnation = inc->value_or("");
+  auto uploads = files_->toUpload();
+  if (!uploads) return uploads.status();
+  for (const auto& f : *uploads) {
+    ++out.files_pending;
+    out.file_bytes_pending += f.entry.size;
+  }
   return out;
 }
 

@@ -1,285 +1,8 @@
 #include "communesync/client/replicator.hpp"
 
-#include <algorithm>
-#include <map>
-
-#include "communesync/client/tuning.hpp"
-#include "communesync/sync/frame.hpp"
+#include "replicator_impl.hpp"
 
 namespace communesync::client {
-namespace {
-
-namespace proto = sync::proto;
-using Clock = std::chrono::system_clock;
-
-std::chrono::milliseconds systemNow() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch());
-}
-
-}  // namespace
-
-struct Replicator::Impl {
-  Impl(LocalStore& store, Transport& transport, SyncOptions options)
-      : store_(store),
-        transport_(transport),
-        options_(std::move(options)),
-        timeout_(options.reply_timeout.count() > 0 ? options.reply_timeout
-                                                   : std::chrono::milliseconds(tuning::kReplyTimeout)),
-        clock_(options.clock ? options.clock : systemNow) {}
-
-  Status connect() {
-    progress_ = {};
-    progress(SyncProgress::Phase::kConnecting);
-    connected_ = false;
-    CS_RETURN_IF_ERROR(transport_.connect());
-    CS_RETURN_IF_ERROR(hello());
-    connected_ = true;
-    return Status::ok();
-  }
-
-  Status sync() {
-    if (!connected_) CS_RETURN_IF_ERROR(connect());
-    auto status = [&]() -> Status {
-      CS_RETURN_IF_ERROR(push());
-      CS_RETURN_IF_ERROR(pull());
-      progress(SyncProgress::Phase::kDone);
-      return store_.setLastSync(clock_());
-    }();
-    if (!status) connected_ = false;
-    return status;
-  }
-
-  Result<bool> waitForNotify(std::chrono::milliseconds timeout) {
-    if (!connected_) return Status::error(ErrorCode::kUnavailable, "not connected");
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      auto fresh = behind();
-      if (!fresh) return fresh.status();
-      if (*fresh) return true;
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return false;
-      auto frame = transport_.poll(left);
-      if (!frame) {
-        connected_ = false;
-        return frame.status();
-      }
-      if (!frame->has_value()) return false;
-      auto envelope = proto::decodeFrame(**frame, tuning::kMaxMessageBytes);
-      if (!envelope) return envelope.status();
-      auto unsolicited = onUnsolicited(*envelope);
-      if (!unsolicited) return unsolicited.status();
-      if (!*unsolicited && envelope->type == proto::MessageType::kError) {
-        connected_ = false;
-        return errorStatus(*envelope);
-      }
-    }
-  }
-
-  // True if the server has changes the device has not pulled: some scope's latest (as told by
-  // welcome, access and notify messages) is past the device's checkpoint there.
-  Result<bool> behind() {
-    auto checkpoints = store_.checkpoints();
-    if (!checkpoints) return checkpoints.status();
-    for (const auto& [scope, seq] : latest_) {
-      auto it = checkpoints->find(scope);
-      if (it == checkpoints->end() || it->second < seq) return true;
-    }
-    return false;
-  }
-
-  void learnLatest(const proto::Checkpoints& latest) {
-    for (const auto& [scope, seq] : latest) latest_[scope] = std::max(latest_[scope], seq);
-  }
-
-  // Handles a message the server sends on its own (notify, access). True if it was one.
-  Result<bool> onUnsolicited(const proto::Envelope& envelope) {
-    if (envelope.type == proto::MessageType::kNotify) {
-      auto notify = proto::unwrap<proto::Notify>(envelope);
-      if (!notify) return notify.status();
-      learnLatest(notify->latest);
-      return true;
-    }
-    if (envelope.type == proto::MessageType::kAccess) {
-      auto access = proto::unwrap<proto::Access>(envelope);
-      if (!access) return access.status();
-      CS_RETURN_IF_ERROR(adoptAccess(access->scopes, access->latest));
-      return true;
-    }
-    return false;
-  }
-
-  // The units the device may read: purge the rest, and forget what is known of them.
-  Status adoptAccess(const std::vector<Scope>& scopes, const proto::Checkpoints& latest) {
-    auto purged = store_.restrictTo(scopes);
-    if (!purged) return purged.status();
-    if (report_ != nullptr) report_->purged += *purged;
-    welcome_.scopes = scopes;
-    std::erase_if(latest_, [&](const auto& e) { return !std::binary_search(scopes.begin(), scopes.end(), e.first); });
-    learnLatest(latest);
-    return Status::ok();
-  }
-
-  static Status errorStatus(const proto::Envelope& envelope) {
-    auto error = proto::unwrap<proto::Error>(envelope);
-    if (!error) return error.status();
-    auto code = static_cast<ErrorCode>(error->code);
-    return Status::error(code == ErrorCode::kOk ? ErrorCode::kProtocol : code, "server: " + error->message);
-  }
-
-  SyncReport* report_ = nullptr;
-  bool connected_ = false;
-  proto::Checkpoints latest_;  // each readable scope's latest seq, as last heard
-  Status cancelled() const {
-    if (options_.cancel != nullptr && options_.cancel->load()) {
-      return Status::error(ErrorCode::kCancelled, "sync cancelled");
-    }
-    return Status::ok();
-  }
-
-  void progress(SyncProgress::Phase phase) {
-    progress_.phase = phase;
-    if (options_.on_progress) options_.on_progress(progress_);
-  }
-
-  template <class T>
-  Status send(const T& message, std::uint64_t request_id) {
-    return transport_.send(proto::frameOf(message, request_id));
-  }
-
-  // The next reply; notifies are skipped, an Error becomes a Status.
-  Result<proto::Envelope> receive() {
-    for (;;) {
-      CS_RETURN_IF_ERROR(cancelled());
-      auto frame = transport_.receive(timeout_);
-      if (!frame) return frame.status();
-      auto envelope = proto::decodeFrame(*frame, tuning::kMaxMessageBytes);
-      if (!envelope) return envelope.status();
-      // Notifies are remembered for waitForNotify (a sync under way may fetch them anyway).
-      auto unsolicited = onUnsolicited(*envelope);
-      if (!unsolicited) return unsolicited.status();
-      if (*unsolicited) continue;
-      if (envelope->type == proto::MessageType::kError) return errorStatus(*envelope);
-      return envelope;
-    }
-  }
-
-  Status hello() {
-    proto::Hello hello;
-    hello.device = store_.deviceId();
-    hello.client_version = options_.client_version;
-    const auto sent_at = clock_();
-    hello.device_time_ms = sent_at.count();
-    CS_RETURN_IF_ERROR(send(hello, next_request_++));
-    auto reply = receive();
-    if (!reply) return reply.status();
-    auto welcome = proto::unwrap<proto::Welcome>(*reply);
-    if (!welcome) return welcome.status();
-    const auto received_at = clock_();
-    // The server read its clock about halfway through the round trip.
-    const auto device_mid = sent_at + (received_at - sent_at) / 2;
-    CS_RETURN_IF_ERROR(store_.setClockOffset(std::chrono::milliseconds(welcome->server_time_ms) - device_mid));
-    limits_ = welcome->limits;
-    welcome_ = *welcome;
-    report_->user = welcome->user;
-    report_->scopes = welcome->scopes;
-    latest_.clear();
-    CS_RETURN_IF_ERROR(adoptAccess(welcome->scopes, welcome->latest));
-    auto reset = store_.adoptIncarnation(welcome->incarnation, welcome->latest);
-    if (!reset) return reset.status();
-    report_->server_reset = *reset;
-    return Status::ok();
-  }
-
-  Status push() {
-    auto status = store_.status();
-    if (!status) return status.status();
-    progress_.to_push = status->pending;
-    progress(SyncProgress::Phase::kPushing);
-    const std::size_t max_changes = std::max<std::uint32_t>(1, limits_.max_changes_per_push);
-    const std::size_t window = std::clamp<std::uint32_t>(limits_.max_pushes_in_flight, 1, tuning::kMaxPushesInFlight);
-    const std::size_t max_bytes = std::min<std::size_t>(tuning::kPushBatchBytes, limits_.max_message_bytes / 2);
-    std::uint64_t after = 0;
-    bool exhausted = false;
-    std::map<std::uint64_t, std::size_t> in_flight;  // request id -> changes in it
-
-    for (;;) {
-      while (!exhausted && in_flight.size() < window) {
-        CS_RETURN_IF_ERROR(cancelled());
-        auto batch = store_.pending(after, max_changes, max_bytes);
-        if (!batch) return batch.status();
-        if (batch->empty()) {
-          exhausted = true;
-          break;
-        }
-        proto::Push push;
-        push.restore = batch->front().restore;
-        for (auto& p : *batch) push.changes.push_back(std::move(p.change));
-        after = push.changes.back().id.seq;
-        const auto id = next_request_++;
-        CS_RETURN_IF_ERROR(send(push, id));
-        in_flight[id] = push.changes.size();
-        report_->pushed += push.changes.size();
-      }
-      if (in_flight.empty()) return Status::ok();
-      auto reply = receive();
-      if (!reply) return reply.status();
-      if (in_flight.count(reply->request_id) == 0) {
-        return Status::error(ErrorCode::kProtocol, "a reply to a request never sent");
-      }
-      auto result = proto::unwrap<proto::PushResult>(*reply);
-      if (!result) return result.status();
-      CS_RETURN_IF_ERROR(store_.applyResults(result->results, clock_()));
-      in_flight.erase(reply->request_id);
-      for (const auto& r : result->results) {
-        if (r.outcome == proto::Outcome::kAccepted) {
-          ++report_->accepted;
-        } else {
-          ++report_->rejected;
-        }
-      }
-      progress_.pushed += result->results.size();
-      progress(SyncProgress::Phase::kPushing);
-    }
-  }
-
-  Status pull() {
-    progress(SyncProgress::Phase::kPulling);
-    // Nothing to fetch (nothing accepted, so nothing of ours to pull back; no scope behind): the
-    // sync ends without a round trip.
-    auto is_behind = behind();
-    if (!is_behind) return is_behind.status();
-    if (report_->accepted == 0 && !*is_behind) return Status::ok();
-    for (;;) {
-      CS_RETURN_IF_ERROR(cancelled());
-      auto checkpoints = store_.checkpoints();
-      if (!checkpoints) return checkpoints.status();
-      proto::Pull pull{*checkpoints, std::min<std::uint64_t>(tuning::kPullBatchBytes, limits_.max_pull_bytes)};
-      CS_RETURN_IF_ERROR(send(pull, next_request_++));
-      auto reply = receive();
-      if (!reply) return reply.status();
-      auto batch = proto::unwrap<proto::PullBatch>(*reply);
-      if (!batch) return batch.status();
-      CS_RETURN_IF_ERROR(store_.applyPull(*batch));
-      report_->pulled += batch->records.size();
-      report_->conflicts += batch->conflicts.size();
-      progress_.pulled += batch->records.size();
-      progress(SyncProgress::Phase::kPulling);
-      if (!batch->more) return Status::ok();
-    }
-  }
-
-  LocalStore& store_;
-  Transport& transport_;
-  SyncOptions options_;
-  std::chrono::milliseconds timeout_;
-  std::function<std::chrono::milliseconds()> clock_;
-  SyncProgress progress_;
-  proto::Limits limits_;
-  proto::Welcome welcome_;
-  std::uint64_t next_request_ = 1;
-};
-
 Replicator::Replicator(LocalStore& store, Transport& transport, SyncOptions options)
     : impl_(std::make_unique<Impl>(store, transport, std::move(options))) {}
 
@@ -293,17 +16,40 @@ Status Replicator::connect() {
   return status;
 }
 
-SyncReport Replicator::sync() {
+SyncReport Replicator::run(const std::function<Status()>& step) {
   SyncReport report;
   const auto sent_before = impl_->transport_.bytesSent();
   const auto received_before = impl_->transport_.bytesReceived();
   impl_->report_ = &report;
-  report.status = impl_->sync();
+  report.status = step();
   impl_->report_ = nullptr;
   report.user = impl_->welcome_.user;
   report.scopes = impl_->welcome_.scopes;
   report.bytes_sent = impl_->transport_.bytesSent() - sent_before;
   report.bytes_received = impl_->transport_.bytesReceived() - received_before;
+  return report;
+}
+
+SyncReport Replicator::sync() {
+  return run([this] { return impl_->sync(); });
+}
+
+SyncReport Replicator::fetch(const std::string& hash) {
+  return run([&]() -> Status {
+    auto status = [&]() -> Status {
+      if (!impl_->connected_) CS_RETURN_IF_ERROR(impl_->connect());
+      return impl_->fetchFile(hash);
+    }();
+    impl_->learnLink(status);
+    if (!status && status.code() == ErrorCode::kUnavailable) impl_->connected_ = false;
+    return status;
+  });
+}
+
+SyncReport fetchOnce(LocalStore& store, Transport& transport, const std::string& hash, const SyncOptions& options) {
+  Replicator replicator(store, transport, options);
+  auto report = replicator.fetch(hash);
+  replicator.close();
   return report;
 }
 

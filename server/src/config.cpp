@@ -49,6 +49,12 @@ Status parseLimits(const nlohmann::json& j, const std::string& name, Limits& lim
       limits.messages_per_second = value.get<double>();
     } else if (key == "bytes_per_second") {
       limits.bytes_per_second = value.get<double>();
+    } else if (key == "max_file_bytes") {
+      limits.max_file_bytes = whole;
+    } else if (key == "max_file_bytes_per_device_day") {
+      limits.max_file_bytes_per_device_day = whole;
+    } else if (key == "file_retention_hours") {
+      limits.file_retention = std::chrono::hours(whole);
     } else {
       return Status::error(ErrorCode::kInvalidArgument, where + " is not a limit (see docs/operations.md)");
     }

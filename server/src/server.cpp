@@ -169,6 +169,9 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
   impl->forms = std::move(forms).value();
   impl->forms->requireForms(config.require_forms);
   impl->data->setForms(impl->forms.get());
+  impl->data->setFileLimits(FileLimits{impl->config.limits.max_file_bytes,
+                                       impl->config.limits.max_file_bytes_per_device_day,
+                                       impl->config.limits.file_retention});
 
   auto admin = impl->directory->ensureAdminToken();
   if (!admin) return admin.status();

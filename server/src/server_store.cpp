@@ -4,11 +4,13 @@
 
 #include "communesync/server/tuning.hpp"
 #include "communesync/storage/key_codec.hpp"
+#include "communesync/sync/file_ref.hpp"
 #include "communesync/sync/hybrid_clock.hpp"
 #include "communesync/sync/merge.hpp"
 #include "communesync/sync/stored.hpp"
 #include "communesync/sync/text.hpp"
 #include "communesync/sync/tuning.hpp"
+#include "file_group.hpp"
 #include "stored_forms.hpp"
 
 namespace communesync::server {
@@ -182,6 +184,7 @@ sync::proto::Checkpoints ServerStore::latest(const std::vector<Scope>& scopes) c
 
 Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync::proto::Checkpoints& touched) {
   GroupOverlay overlay(store_);
+  FileGroup files(store_, file_limits_, now_ms);
   storage::WriteBatch batch;
   std::uint64_t seq = lastSeq();
   const std::int64_t ceiling = now_ms + std::chrono::milliseconds(sync::tuning::kMaxStampAhead).count();
@@ -192,6 +195,12 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync
   };
 
   for (PushJob* job : jobs) {
+    job->acks.clear();
+    for (const auto& piece : job->pieces) {
+      auto ack = files.applyPiece(batch, job->device, piece);
+      if (!ack) return ack.status();
+      job->acks.push_back(std::move(ack).value());
+    }
     job->results.clear();
     job->results.reserve(job->changes.size());
     for (sync::Change& change : job->changes) {
@@ -235,6 +244,7 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync
             before = std::move((*current)->record);
             old_seq = (*current)->seq;
           }
+          const auto refs_before = before ? sync::fileRefs(*before) : std::set<std::string>();
           auto merged = sync::merge(before, change, now_ms);
           // The record as this change leaves it must fit its form: else the change is refused alone.
           if (auto fits = forms_ != nullptr ? forms_->check(merged.record) : Status::ok(); !fits) {
@@ -263,6 +273,7 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync
           if (old_seq != 0) batch.erase(Column::kScopeIndex, scopeIndexKey(change.scope, old_seq));
           batch.put(Column::kScopeIndex, scopeIndexKey(change.scope, scope_seq), key);
           batch.put(Column::kRecords, key, encoded);
+          FileGroup::updateRefs(batch, change.scope, change.key, refs_before, sync::fileRefs(stored.record));
           overlay.putRecord(key, std::move(stored));
           for (auto& conflict : merged.conflicts) {
             const auto id = conflict.id();
@@ -274,6 +285,7 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync
             storage::appendUint64(where, scope_seq);
             batch.put(Column::kConflicts, conflictScopeKey(change.scope, scope_seq, id), sync::encode(conflict));
             batch.put(Column::kConflicts, "i" + id, where);
+            FileGroup::addConflictRefs(batch, conflict);
             overlay.addConflict(id);
           }
         }
@@ -286,6 +298,7 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync
     if (clamp.last().isZero()) continue;
     batch.put(Column::kDevices, clampKey(device), sync::encode(clamp.last()));
   }
+  files.writeTo(batch);
   if (seq == lastSeq() && batch.empty()) return Status::ok();
   batch.put(Column::kMeta, kLastSeqKey, sync::seqStorageKey(seq));
   for (const auto& [scope, scope_seq] : overlay.scopeSeqs()) {
@@ -294,7 +307,10 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync
   // THE durability boundary of the server: nothing of this group is acknowledged before this returns.
   auto status = store_.commit(batch, storage::Durability::kSynced);
   if (!status) {
-    for (PushJob* job : jobs) job->results.clear();
+    for (PushJob* job : jobs) {
+      job->results.clear();
+      job->acks.clear();
+    }
     return status;
   }
   last_seq_.store(seq, std::memory_order_release);
@@ -303,7 +319,8 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync
     for (const auto& [scope, scope_seq] : overlay.scopeSeqs()) scope_seq_[scope] = scope_seq;
   }
   for (const auto& [scope, scope_seq] : overlay.scopeSeqs()) touched[scope] = scope_seq;
-  return Status::ok();
+  // Files that became whole count as present only once their hash is checked (a second commit).
+  return files.finish(jobs);
 }
 
 Result<std::optional<ChangeResult>> ServerStore::previousResult(const sync::ChangeId& id) const {

@@ -3,16 +3,17 @@
 #include <algorithm>
 
 #include "communesync/server/tuning.hpp"
+#include "communesync/sync/file_ref.hpp"
 #include "communesync/sync/frame.hpp"
+#include "communesync/sync/tuning.hpp"
 
 namespace communesync::server {
 namespace {
 
 namespace proto = sync::proto;
 
-proto::Limits serverLimits() {
-  return proto::Limits{tuning::kMaxMessageBytes, tuning::kMaxChangesPerPush, tuning::kMaxPushesInFlight,
-                       tuning::kMaxPullBytes};
+bool isHash(const std::string& hash) {
+  return hash.size() == sync::kFileHashBytes;
 }
 
 proto::ChangeResult rejectedResult(const sync::ChangeId& id, ErrorCode code, std::string reason) {
@@ -76,6 +77,15 @@ Status SyncHandler::handle(const proto::Envelope& envelope) {
     case proto::MessageType::kPull:
       onPull(envelope);
       return Status::ok();
+    case proto::MessageType::kFileQuery:
+      onFileQuery(envelope);
+      return Status::ok();
+    case proto::MessageType::kFilePut:
+      onFilePut(envelope);
+      return Status::ok();
+    case proto::MessageType::kFileGet:
+      onFileGet(envelope);
+      return Status::ok();
     default:
       sendError(envelope.request_id, Status::error(ErrorCode::kProtocol, std::string("a device may not send ") +
                                                                              proto::messageTypeName(envelope.type)));
@@ -122,7 +132,14 @@ Status SyncHandler::onHello(const proto::Envelope& envelope) {
   welcome.server_time_ms = now;
   welcome.incarnation = store_.incarnationId();
   welcome.latest = store_.latest(access_->readable());
-  welcome.limits = serverLimits();
+  welcome.limits = proto::Limits{tuning::kMaxMessageBytes,
+                                 tuning::kMaxChangesPerPush,
+                                 tuning::kMaxPushesInFlight,
+                                 tuning::kMaxPullBytes,
+                                 store_.fileLimits().max_file_bytes,
+                                 static_cast<std::uint32_t>(sync::tuning::kMaxFilePieceBytes),
+                                 messages_per_second_,
+                                 bytes_per_second_};
   send_(proto::frameOf(welcome, envelope.request_id));
   return Status::ok();
 }
@@ -137,11 +154,6 @@ void SyncHandler::onPush(const proto::Envelope& envelope) {
                                                                   " changes in one push; the limit is " +
                                                                   std::to_string(tuning::kMaxChangesPerPush)));
   }
-  if (*pushes_in_flight_ >= tuning::kMaxPushesInFlight) {
-    return sendError(envelope.request_id,
-                     Status::error(ErrorCode::kBusy, "too many pushes in flight; wait for results"));
-  }
-
   // Check each change here; only good ones go to the sink. Results keep the push's order.
   const std::size_t n = push->changes.size();
   auto results = std::make_shared<std::vector<proto::ChangeResult>>(n);
@@ -167,25 +179,37 @@ void SyncHandler::onPush(const proto::Envelope& envelope) {
   }
 
   const auto request_id = envelope.request_id;
+  if (job->changes.empty()) return send_(proto::frameOf(proto::PushResult{std::move(*results)}, request_id));
   auto send = send_;
-  if (job->changes.empty()) return send(proto::frameOf(proto::PushResult{std::move(*results)}, request_id));
+  submit(request_id, job, [results, positions, request_id, send](PushJob& done) {
+    for (std::size_t k = 0; k < positions->size(); ++k) (*results)[(*positions)[k]] = done.results[k];
+    send(proto::frameOf(proto::PushResult{std::move(*results)}, request_id));
+  });
+}
 
+bool SyncHandler::submit(std::uint64_t request_id, std::shared_ptr<PushJob> job, std::function<void(PushJob&)> reply) {
+  if (*pushes_in_flight_ >= tuning::kMaxPushesInFlight) {
+    sendError(request_id, Status::error(ErrorCode::kBusy, "too many pushes in flight; wait for results"));
+    return false;
+  }
   ++*pushes_in_flight_;
   auto in_flight = pushes_in_flight_;
-  auto done = [job, results, positions, request_id, send, in_flight](const Status& status) {
+  auto send = send_;
+  auto done = [job, request_id, send, in_flight, reply = std::move(reply)](const Status& status) {
     --*in_flight;
     if (!status) {
       proto::Error error{static_cast<std::uint16_t>(ErrorCode::kBusy),
                          "the server could not commit: " + status.message(), true};
       return send(proto::frameOf(error, request_id));
     }
-    for (std::size_t k = 0; k < positions->size(); ++k) (*results)[(*positions)[k]] = job->results[k];
-    send(proto::frameOf(proto::PushResult{std::move(*results)}, request_id));
+    reply(*job);
   };
   if (!sink_.submit(job, std::move(done))) {
     --*pushes_in_flight_;
     sendError(request_id, Status::error(ErrorCode::kBusy, "the server is busy or stopping; retry shortly"));
+    return false;
   }
+  return true;
 }
 
 void SyncHandler::onPull(const proto::Envelope& envelope) {
@@ -205,6 +229,62 @@ void SyncHandler::onPull(const proto::Envelope& envelope) {
     }
   }
   send_(proto::frameOf(*batch, envelope.request_id));
+}
+
+void SyncHandler::onFileQuery(const proto::Envelope& envelope) {
+  if (!hello_done_) return sendError(envelope.request_id, Status::error(ErrorCode::kProtocol, "hello first"));
+  auto query = proto::unwrap<proto::FileQuery>(envelope);
+  if (!query) return sendError(envelope.request_id, query.status());
+  if (query->hashes.size() > sync::tuning::kMaxFilesPerQuery) {
+    return sendError(envelope.request_id,
+                     Status::error(ErrorCode::kLimitExceeded, std::to_string(query->hashes.size()) +
+                                                                  " files in one query; the limit is " +
+                                                                  std::to_string(sync::tuning::kMaxFilesPerQuery)));
+  }
+  if (!std::all_of(query->hashes.begin(), query->hashes.end(), isHash)) {
+    return sendError(envelope.request_id, Status::error(ErrorCode::kProtocol, "a file hash is not 32 bytes"));
+  }
+  auto states = store_.fileStates(query->hashes, access_->readable());
+  if (!states) return sendError(envelope.request_id, states.status());
+  send_(proto::frameOf(proto::FileStates{std::move(states).value()}, envelope.request_id));
+}
+
+void SyncHandler::onFilePut(const proto::Envelope& envelope) {
+  if (!hello_done_) return sendError(envelope.request_id, Status::error(ErrorCode::kProtocol, "hello first"));
+  auto put = proto::unwrap<proto::FilePut>(envelope);
+  if (!put) return sendError(envelope.request_id, put.status());
+  if (!isHash(put->hash)) {
+    return sendError(envelope.request_id, Status::error(ErrorCode::kProtocol, "a file hash is not 32 bytes"));
+  }
+  if (put->data.size() > sync::tuning::kMaxFilePieceBytes) {
+    return sendError(envelope.request_id,
+                     Status::error(ErrorCode::kLimitExceeded, "a file piece of " + std::to_string(put->data.size()) +
+                                                                  " bytes; the limit is " +
+                                                                  std::to_string(sync::tuning::kMaxFilePieceBytes)));
+  }
+  auto job = std::make_shared<PushJob>();
+  job->access = access_;
+  job->device = device_;
+  job->pieces.push_back(std::move(put).value());
+  const auto request_id = envelope.request_id;
+  auto send = send_;
+  submit(request_id, job, [request_id, send](PushJob& done) {
+    if (done.acks.empty()) return;
+    send(proto::frameOf(done.acks.front(), request_id));
+  });
+}
+
+void SyncHandler::onFileGet(const proto::Envelope& envelope) {
+  if (!hello_done_) return sendError(envelope.request_id, Status::error(ErrorCode::kProtocol, "hello first"));
+  auto get = proto::unwrap<proto::FileGet>(envelope);
+  if (!get) return sendError(envelope.request_id, get.status());
+  if (!isHash(get->hash)) {
+    return sendError(envelope.request_id, Status::error(ErrorCode::kProtocol, "a file hash is not 32 bytes"));
+  }
+  auto data =
+      store_.readFile(get->hash, get->offset, std::max<std::uint32_t>(get->max_bytes, 1024), access_->readable());
+  if (!data) return sendError(envelope.request_id, data.status());
+  send_(proto::frameOf(*data, envelope.request_id));
 }
 
 void SyncHandler::notify(const proto::Checkpoints& latest) {

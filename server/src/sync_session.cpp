@@ -41,6 +41,7 @@ void SyncSession<Stream>::run(HttpRequest request) {
       [weak, this](const std::vector<Scope>& scopes) {
         if (auto self = weak.lock()) context_.hub.join(scopes, self, !std::exchange(joined_hub_, true));
       });
+  handler_->setRates(context_.limits.messages_per_second, context_.limits.bytes_per_second);
 
   beast::get_lowest_layer(ws_).expires_never();  // the websocket stream's own timeouts take over
   websocket::stream_base::timeout timeouts{};

@@ -7,8 +7,17 @@
 
 namespace communesync::server {
 
-Writer::Writer(ServerStore& store, Committed on_committed)
-    : store_(store), on_committed_(std::move(on_committed)), thread_([this] { loop(); }) {}
+namespace {
+
+std::int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Writer::Writer(ServerStore& store, Committed on_committed, std::chrono::milliseconds sweep_every)
+    : store_(store), on_committed_(std::move(on_committed)), sweep_every_(sweep_every), thread_([this] { loop(); }) {}
 
 Writer::~Writer() {
   stop();
@@ -34,12 +43,20 @@ void Writer::stop() {
 }
 
 void Writer::loop() {
+  auto next_sweep = std::chrono::steady_clock::now() + sweep_every_;
   for (;;) {
+    if (std::chrono::steady_clock::now() >= next_sweep) {
+      // The sweep runs here, between groups, so it never races a piece of the file it removes.
+      auto removed = store_.sweepFiles(nowMs());
+      if (!removed) std::cerr << "communesync-server: file sweep failed: " << removed.status().toString() << "\n";
+      next_sweep = std::chrono::steady_clock::now() + sweep_every_;
+    }
     std::vector<Item> group;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything queued is done
+      wake_.wait_until(lock, next_sweep, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_ && queue_.empty()) return;  // everything queued is done
+      if (queue_.empty()) continue;             // time to sweep
       while (!queue_.empty() && group.size() < tuning::kMaxGroupJobs) {
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -49,10 +66,7 @@ void Writer::loop() {
     jobs.reserve(group.size());
     for (auto& item : group) jobs.push_back(item.job.get());
     sync::proto::Checkpoints touched;
-    const auto now_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count();
-    const Status status = store_.apply(jobs, now_ms, touched);
+    const Status status = store_.apply(jobs, nowMs(), touched);
     if (!status) std::cerr << "communesync-server: commit failed: " << status.toString() << "\n";
     for (auto& item : group) item.done(status);
     if (status && !touched.empty() && on_committed_) on_committed_(touched);

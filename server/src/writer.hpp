@@ -2,6 +2,7 @@
 // commit (group commit), then hands each job its results. Sessions never block on a commit.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "communesync/server/server_store.hpp"
+#include "communesync/server/tuning.hpp"
 
 namespace communesync::server {
 
@@ -21,7 +23,9 @@ class Writer {
   //! Called on the writer thread after each commit with the scopes that changed and their latest seq.
   using Committed = std::function<void(const sync::proto::Checkpoints&)>;
 
-  Writer(ServerStore& store, Committed on_committed);
+  //! Between commits, every `sweep_every` the writer also sweeps files nothing refers to any more.
+  Writer(ServerStore& store, Committed on_committed,
+         std::chrono::milliseconds sweep_every = std::chrono::milliseconds(tuning::kFileSweepInterval));
   ~Writer();
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
@@ -43,6 +47,7 @@ class Writer {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Item> queue_;
+  std::chrono::milliseconds sweep_every_;
   bool stopping_ = false;
   std::thread thread_;
 };

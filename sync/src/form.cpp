@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "communesync/sync/file_ref.hpp"
 #include "communesync/sync/text.hpp"
 #include "communesync/sync/tuning.hpp"
 
@@ -76,10 +77,6 @@ std::size_t characters(std::string_view s) {
   std::size_t n = 0;
   for (unsigned char c : s) n += (c & 0xC0) != 0x80 ? 1 : 0;
   return n;
-}
-
-bool isSha256Hex(std::string_view s) {
-  return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 
 // ---- parsing ----
@@ -395,7 +392,7 @@ struct Checker {
       case FieldType::kPhoto:
       case FieldType::kFile: {
         const auto* s = v.get<std::string>();
-        if (s == nullptr || !isSha256Hex(*s)) {
+        if (s == nullptr || !isFileHashHex(*s)) {
           fail(path, "phải là mã SHA-256 của tệp (64 chữ số hex)", "must be the file's SHA-256 (64 hex digits)");
         }
         return;

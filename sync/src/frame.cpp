@@ -26,6 +26,18 @@ const char* messageTypeName(MessageType type) {
       return "error";
     case MessageType::kAccess:
       return "access";
+    case MessageType::kFileQuery:
+      return "file_query";
+    case MessageType::kFileStates:
+      return "file_states";
+    case MessageType::kFilePut:
+      return "file_put";
+    case MessageType::kFileAck:
+      return "file_ack";
+    case MessageType::kFileGet:
+      return "file_get";
+    case MessageType::kFileData:
+      return "file_data";
   }
   return "unknown";
 }

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "communesync/client/local_files.hpp"
 #include "communesync/storage/store.hpp"
 #include "communesync/sync/form.hpp"
 #include "communesync/sync/hybrid_clock.hpp"
@@ -50,6 +51,8 @@ struct LocalStatus {
   std::vector<sync::Conflict> conflicts;  //!< open conflicts known to this device
   std::int64_t last_sync_ms = 0;          //!< 0: never synced
   std::string incarnation;                //!< the server store this device last synced with
+  std::uint64_t files_pending = 0;        //!< files attached here that have not all gone up
+  std::uint64_t file_bytes_pending = 0;   //!< their bytes
 };
 
 class LocalStore {
@@ -62,6 +65,9 @@ class LocalStore {
                                                   std::optional<sync::DeviceId> new_device = std::nullopt);
 
   const sync::DeviceId& deviceId() const { return device_; }
+  //! The files (photos, scans) this device holds, to send and to fetch.
+  LocalFiles& files() { return *files_; }
+  const LocalFiles& files() const { return *files_; }
 
   // ---- the app's API ----
 
@@ -117,10 +123,12 @@ class LocalStore {
   Status setLastSync(std::chrono::milliseconds now);
 
  private:
-  explicit LocalStore(std::unique_ptr<storage::Store> store) : store_(std::move(store)) {}
+  explicit LocalStore(std::unique_ptr<storage::Store> store)
+      : store_(std::move(store)), files_(std::make_unique<LocalFiles>(*store_)) {}
   Status load(std::optional<sync::DeviceId> new_device);
 
   std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<LocalFiles> files_;
   sync::DeviceId device_;
   mutable std::mutex mutex_;  // serialises writers: sequence numbers and the clock
   std::uint64_t last_seq_ = 0;

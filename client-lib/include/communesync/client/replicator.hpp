@@ -16,11 +16,15 @@
 namespace communesync::client {
 
 struct SyncProgress {
-  enum class Phase : std::uint8_t { kConnecting, kPushing, kPulling, kDone };
+  enum class Phase : std::uint8_t { kConnecting, kPushing, kPulling, kFiles, kDone };
   Phase phase = Phase::kConnecting;
-  std::uint64_t pushed = 0;   //!< changes acknowledged so far
-  std::uint64_t to_push = 0;  //!< changes in the outbox at the start
-  std::uint64_t pulled = 0;   //!< records received so far
+  std::uint64_t pushed = 0;            //!< changes acknowledged so far
+  std::uint64_t to_push = 0;           //!< changes in the outbox at the start
+  std::uint64_t pulled = 0;            //!< records received so far
+  std::uint64_t file_bytes = 0;        //!< files: bytes of the current file sent or received so far
+  std::uint64_t file_bytes_total = 0;  //!< files: size of the current file
+  std::uint64_t files_done = 0;        //!< files: sent or received whole so far
+  std::uint64_t files_total = 0;       //!< files: to send or fetch in this sync
 };
 
 struct SyncOptions {
@@ -41,8 +45,12 @@ struct SyncReport {
   std::uint64_t conflicts = 0;  //!< conflicts received
   std::uint64_t bytes_sent = 0;
   std::uint64_t bytes_received = 0;
-  bool server_reset = false;  //!< the server's incarnation changed; local data was queued again
-  std::uint64_t purged = 0;   //!< records removed because the user may no longer read their unit
+  bool server_reset = false;              //!< the server's incarnation changed; local data was queued again
+  std::uint64_t purged = 0;               //!< records removed because the user may no longer read their unit
+  std::uint64_t files_sent = 0;           //!< files that went up whole (or that the server already had)
+  std::uint64_t files_received = 0;       //!< files fetched whole (eager collections, or fetch)
+  std::uint64_t file_bytes_sent = 0;      //!< bytes of file pieces sent (part of bytes_sent)
+  std::uint64_t file_bytes_received = 0;  //!< bytes of file pieces received (part of bytes_received)
   std::string user;
   std::vector<Scope> scopes;
 };
@@ -61,6 +69,11 @@ class Replicator {
   //! Pushes the outbox and pulls until caught up over the open connection (connecting first if
   //! needed). The report's status is ok only if both finished.
   SyncReport sync();
+  //! Fetches one file (32 raw bytes of hash) into the store, resuming what an earlier fetch held,
+  //! connecting first if needed. The report's status is ok once it is held whole and checked.
+  //! Errors: kNotFound (not on the server whole yet), kForbidden (no record you may read refers to
+  //! it), the transport's.
+  SyncReport fetch(const std::string& hash);
   //! Waits up to `timeout` for the server's notify; true if one came (then sync()).
   //! Errors: kUnavailable when the connection is gone.
   Result<bool> waitForNotify(std::chrono::milliseconds timeout);
@@ -70,12 +83,17 @@ class Replicator {
   void close();
 
  private:
+  // Runs `step` with a fresh report: bytes on the wire, user and scopes filled in.
+  SyncReport run(const std::function<Status()>& step);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
 //! Runs one sync of `store` over `transport`: connect, hello, push, pull, close.
 SyncReport syncOnce(LocalStore& store, Transport& transport, const SyncOptions& options = {});
+
+//! Fetches one file over `transport`: connect, hello, fetch, close (see Replicator::fetch).
+SyncReport fetchOnce(LocalStore& store, Transport& transport, const std::string& hash, const SyncOptions& options = {});
 
 //! Connects and says hello only (login): checks the token and learns the user's name and scopes.
 Result<sync::proto::Welcome> introduce(LocalStore& store, Transport& transport);

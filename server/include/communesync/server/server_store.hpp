@@ -15,6 +15,11 @@
 //   idempotency: device (16) device-seq (8)         -> its first ChangeResult
 //   devices:     'c' device (16)                    -> the StampClamp state of the device
 //   meta:        "last_seq" -> log seq (8);  'q' scope -> the scope's latest seq (8)
+//   files:       'f' hash                            -> FileEntry (sync/file_store.hpp)
+//                'r' hash scope \0 collection \0 id \0 -> ""   (a live record refers to the file)
+//                'r' hash scope \0 '!' conflict-id     -> ""   (a conflict's lost value does)
+//                'd' device (16) day (8)             -> file bytes the device uploaded that UTC day
+//   chunks:      hash end-offset                     -> file bytes (sync/file_store.hpp)
 //
 // Threads: apply() is called by one writer thread at a time; everything else from any thread.
 #pragma once
@@ -32,6 +37,7 @@
 
 #include "communesync/server/access.hpp"
 #include "communesync/server/form_catalog.hpp"
+#include "communesync/server/tuning.hpp"
 #include "communesync/storage/store.hpp"
 #include "communesync/sync/messages.hpp"
 
@@ -39,13 +45,23 @@ namespace communesync::server {
 
 using sync::Scope;
 
-//! A push waiting to be applied, from one session.
+//! A push waiting to be applied, from one session: record changes, or pieces of files.
 struct PushJob {
   std::shared_ptr<const Access> access;            //!< the pusher's rights when it pushed
   bool server = false;                             //!< the server's own change (a form publication)
   bool restore = false;                            //!< the device re-sends what it holds after an incarnation change
   std::vector<sync::Change> changes;               //!< already checked by sync::validateChange
   std::vector<sync::proto::ChangeResult> results;  //!< filled by apply(), one per change
+  sync::DeviceId device;                           //!< who sent the pieces (their daily quota)
+  std::vector<sync::proto::FilePut> pieces;        //!< file pieces (hash and size checked for shape)
+  std::vector<sync::proto::FileAck> acks;          //!< filled by apply(), one per piece
+};
+
+//! What the server accepts of files; from the config (docs/operations.md).
+struct FileLimits {
+  std::uint64_t max_file_bytes = tuning::kMaxFileBytes;
+  std::uint64_t max_bytes_per_device_day = tuning::kMaxFileBytesPerDeviceDay;
+  std::chrono::milliseconds retention = tuning::kFileRetention;
 };
 
 class ServerStore {
@@ -73,6 +89,22 @@ class ServerStore {
   //! The latest seq of each of `scopes` that has any change.
   sync::proto::Checkpoints latest(const std::vector<Scope>& scopes) const;
 
+  // ---- files ----
+
+  void setFileLimits(const FileLimits& limits) { file_limits_ = limits; }
+  const FileLimits& fileLimits() const { return file_limits_; }
+  //! What the server holds of each file, and whether a device reading `readable` may fetch it.
+  Result<std::vector<sync::proto::FileState>> fileStates(const std::vector<std::string>& hashes,
+                                                         const std::vector<Scope>& readable) const;
+  //! Up to `max_bytes` of a complete file from `offset`, for a device reading `readable`.
+  //! Errors: kNotFound (not held whole yet), kForbidden (no record it may read refers to the file).
+  Result<sync::proto::FileData> readFile(const std::string& hash, std::uint64_t offset, std::uint64_t max_bytes,
+                                         const std::vector<Scope>& readable) const;
+  //! Removes every file that nothing has referred to for longer than the retention (and partial
+  //! uploads untouched as long), and old daily quota counters. Call from the writer thread only.
+  //! Returns the files removed.
+  Result<std::size_t> sweepFiles(std::int64_t now_ms);
+
   //! The first result of a change id, if it was seen before.
   Result<std::optional<sync::proto::ChangeResult>> previousResult(const sync::ChangeId& id) const;
 
@@ -88,6 +120,7 @@ class ServerStore {
   Status loadScopeSeqs();
   storage::Store& store_;
   const FormCatalog* forms_ = nullptr;
+  FileLimits file_limits_;
   std::atomic<std::uint64_t> last_seq_{0};
   mutable std::mutex scope_mutex_;
   sync::proto::Checkpoints scope_seq_;  // each scope's latest seq, as committed

@@ -57,6 +57,13 @@ class SyncHandler {
   //! error (kUnauthorized, kForbidden) means the session must be closed; it was sent to the device.
   Status recheck();
 
+  //! The message and byte rates this session may sustain (told to the device in Welcome so it
+  //! paces large uploads instead of being closed).
+  void setRates(double messages_per_second, double bytes_per_second) {
+    messages_per_second_ = messages_per_second;
+    bytes_per_second_ = bytes_per_second;
+  }
+
   bool helloDone() const { return hello_done_; }
   const Principal& principal() const { return principal_; }
 
@@ -64,6 +71,12 @@ class SyncHandler {
   Status onHello(const sync::proto::Envelope& envelope);
   void onPush(const sync::proto::Envelope& envelope);
   void onPull(const sync::proto::Envelope& envelope);
+  void onFileQuery(const sync::proto::Envelope& envelope);
+  void onFilePut(const sync::proto::Envelope& envelope);
+  void onFileGet(const sync::proto::Envelope& envelope);
+  // Queues a job for the sink, counting it against the pushes in flight; `reply` runs once it is
+  // durable. False if it could not be queued (an error was sent).
+  bool submit(std::uint64_t request_id, std::shared_ptr<PushJob> job, std::function<void(PushJob&)> reply);
   void sendError(std::uint64_t request_id, const Status& status);
 
   ServerStore& store_;
@@ -81,6 +94,8 @@ class SyncHandler {
   bool notify_pending_ = false;      // a notify was sent and the device has not pulled since
   sync::proto::Checkpoints pulled_;  // per scope, what the device's last complete pull reached
   std::shared_ptr<std::uint32_t> pushes_in_flight_ = std::make_shared<std::uint32_t>(0);
+  double messages_per_second_ = 0;
+  double bytes_per_second_ = 0;
 };
 
 }  // namespace communesync::server

@@ -85,3 +85,16 @@ inline constexpr std::size_t kMaxSendQueueBytes = 16 * 1024 * 1024;
 inline constexpr int kMaxConcurrentPasswordChecks = 2;
 
 }  // namespace communesync::server::tuning
+
+namespace communesync::server::tuning {
+
+//! Largest file (photo, scanned plan) a device may upload. Operators may change it (config).
+inline constexpr std::uint64_t kMaxFileBytes = 32ull * 1024 * 1024;
+//! File bytes one device may upload in one day (UTC). Operators may change it (config).
+inline constexpr std::uint64_t kMaxFileBytesPerDeviceDay = 256ull * 1024 * 1024;
+//! A file no record refers to is removed once it has been so for this long. Config may change it.
+inline constexpr std::chrono::hours kFileRetention{24 * 30};
+//! How often the writer sweeps files for ones to remove.
+inline constexpr std::chrono::minutes kFileSweepInterval{60};
+
+}  // namespace communesync::server::tuning

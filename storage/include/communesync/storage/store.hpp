@@ -36,6 +36,8 @@ enum class Column : std::uint8_t {
   kBase,         //!< device: the server's latest state of each record, under the local view
   kUnits,        //!< server: the administrative unit tree, by unit code
   kAudit,        //!< server: the audit log (logins, user, grant and unit changes), by sequence
+  kFiles,        //!< both: what is known of each file (size, bytes held, verified); server: references, quotas
+  kChunks,       //!< both: file content in pieces, by (hash, end offset); large values kept in blob files
   kCount
 };
 

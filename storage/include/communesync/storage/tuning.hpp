@@ -22,6 +22,10 @@ inline constexpr int kDeviceBackgroundJobs = 1;
 inline constexpr double kBloomBitsPerKey = 10.0;
 //! Open files kept by RocksDB; bounded so a big store cannot exhaust descriptors.
 inline constexpr int kMaxOpenFiles = 512;
+//! File pieces at least this large are kept in blob files, apart from the LSM tree.
+inline constexpr std::size_t kMinBlobBytes = 1024;
+//! Size of one blob file.
+inline constexpr std::size_t kBlobFileBytes = 64 * kMiB;
 //! The on-disk layout this code writes; a store with a higher number is refused.
 inline constexpr int kFormatVersion = 1;
 

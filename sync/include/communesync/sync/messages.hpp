@@ -24,16 +24,25 @@ inline constexpr std::string_view kSubprotocol = "communesync.v1";
 inline constexpr std::uint32_t kProtocolVersion = 1;
 
 enum class MessageType : std::uint16_t {
-  kHello = 1,       //!< device -> server, first message
-  kWelcome = 2,     //!< server -> device, reply to hello
-  kPush = 3,        //!< device -> server: local changes
-  kPushResult = 4,  //!< server -> device: one result per change, sent once they are durable
-  kPull = 5,        //!< device -> server: what changed in my scopes since my checkpoints?
-  kPullBatch = 6,   //!< server -> device: records, conflicts, new checkpoints, more?
-  kNotify = 7,      //!< server -> device: your scopes have new data (no reply)
-  kError = 8,       //!< either way: the request (or the session) failed
-  kAccess = 9,      //!< server -> device: what you may read changed (no reply); purge the rest
+  kHello = 1,        //!< device -> server, first message
+  kWelcome = 2,      //!< server -> device, reply to hello
+  kPush = 3,         //!< device -> server: local changes
+  kPushResult = 4,   //!< server -> device: one result per change, sent once they are durable
+  kPull = 5,         //!< device -> server: what changed in my scopes since my checkpoints?
+  kPullBatch = 6,    //!< server -> device: records, conflicts, new checkpoints, more?
+  kNotify = 7,       //!< server -> device: your scopes have new data (no reply)
+  kError = 8,        //!< either way: the request (or the session) failed
+  kAccess = 9,       //!< server -> device: what you may read changed (no reply); purge the rest
+  kFileQuery = 10,   //!< device -> server: what do you hold of these files?
+  kFileStates = 11,  //!< server -> device: reply to a file query
+  kFilePut = 12,     //!< device -> server: a piece of a file
+  kFileAck = 13,     //!< server -> device: the piece is durable; what the server now holds
+  kFileGet = 14,     //!< device -> server: send me a piece of a file
+  kFileData = 15,    //!< server -> device: reply to a file get
 };
+
+//! The highest message type this build knows.
+inline constexpr std::uint16_t kLastMessageType = 15;
 
 const char* messageTypeName(MessageType type);
 
@@ -49,6 +58,11 @@ struct Limits {
   std::uint32_t max_changes_per_push = 0;
   std::uint32_t max_pushes_in_flight = 0;  //!< pipelining window
   std::uint64_t max_pull_bytes = 0;        //!< upper bound a pull may ask for
+  // Since version 2 (files):
+  std::uint64_t max_file_bytes = 0;   //!< a larger file is refused
+  std::uint32_t max_piece_bytes = 0;  //!< largest piece of a file in one put or data message
+  double messages_per_second = 0;     //!< sustained message rate a session may send (0: unknown)
+  double bytes_per_second = 0;        //!< sustained byte rate a session may send (0: unknown)
 };
 
 struct Hello {
@@ -123,6 +137,60 @@ struct Access {
   Checkpoints latest;         //!< as in Welcome
 };
 
+// ---- files (file_ref.hpp, file_store.hpp): every hash is the file's SHA-256, 32 raw bytes ----
+
+//! What does the server hold of these files? Answered with FileStates, in the same order.
+struct FileQuery {
+  std::vector<std::string> hashes;  //!< at most Limits::max_changes_per_push
+};
+
+struct FileState {
+  std::string hash;
+  std::uint64_t size = 0;  //!< 0 if the server has never heard of the file
+  std::uint64_t have = 0;  //!< durable bytes held (a prefix): an upload resumes here
+  bool complete = false;   //!< held whole and its hash checked
+  bool readable = false;   //!< this device may fetch it (a record it may read refers to it)
+};
+
+struct FileStates {
+  std::vector<FileState> files;
+};
+
+//! A piece of a file the device uploads: bytes [offset, offset + data.size()) of a `size`-byte file.
+//! The server keeps only what extends what it holds; a piece past that is ignored (the ack says
+//! where to resume).
+struct FilePut {
+  std::string hash;
+  std::uint64_t size = 0;
+  std::uint64_t offset = 0;
+  std::string data;  //!< at most Limits::max_piece_bytes
+};
+
+//! Sent once the piece is durable (or refused).
+struct FileAck {
+  std::string hash;
+  std::uint64_t have = 0;  //!< durable bytes the server holds now; the next piece starts here
+  bool complete = false;   //!< the file is whole and its hash checked
+  std::uint16_t code = 0;  //!< non-zero: refused (an ErrorCode), with `reason`; a mismatched hash
+                           //!< answers kInvalidArgument with have = 0: send it again from the start
+  std::string reason;
+};
+
+//! Send me up to `max_bytes` of a file from `offset`. Answered with FileData, or an Error
+//! (kNotFound: not complete on the server yet; kForbidden: no record you may read refers to it).
+struct FileGet {
+  std::string hash;
+  std::uint64_t offset = 0;
+  std::uint32_t max_bytes = 0;
+};
+
+struct FileData {
+  std::string hash;
+  std::uint64_t size = 0;  //!< the whole file
+  std::uint64_t offset = 0;
+  std::string data;
+};
+
 struct Error {
   std::uint16_t code = 0;  //!< an ErrorCode
   std::string message;
@@ -168,6 +236,30 @@ template <>
 constexpr MessageType typeOf<Access>() {
   return MessageType::kAccess;
 }
+template <>
+constexpr MessageType typeOf<FileQuery>() {
+  return MessageType::kFileQuery;
+}
+template <>
+constexpr MessageType typeOf<FileStates>() {
+  return MessageType::kFileStates;
+}
+template <>
+constexpr MessageType typeOf<FilePut>() {
+  return MessageType::kFilePut;
+}
+template <>
+constexpr MessageType typeOf<FileAck>() {
+  return MessageType::kFileAck;
+}
+template <>
+constexpr MessageType typeOf<FileGet>() {
+  return MessageType::kFileGet;
+}
+template <>
+constexpr MessageType typeOf<FileData>() {
+  return MessageType::kFileData;
+}
 
 //! An envelope holding `message`.
 template <class T>
@@ -196,14 +288,15 @@ template <class Archive>
 void load(Archive& ar, Envelope& e, std::uint32_t) {
   std::uint16_t type = 0;
   ar(type, e.request_id);
-  if (type < 1 || type > 9) throw DecodeError("unknown message type " + std::to_string(type));
+  if (type < 1 || type > kLastMessageType) throw DecodeError("unknown message type " + std::to_string(type));
   e.type = static_cast<MessageType>(type);
   codec_detail::loadString(ar, e.payload);
 }
 
 template <class Archive>
-void serialize(Archive& ar, Limits& l, std::uint32_t) {
+void serialize(Archive& ar, Limits& l, std::uint32_t version) {
   ar(l.max_message_bytes, l.max_changes_per_push, l.max_pushes_in_flight, l.max_pull_bytes);
+  if (version >= 2) ar(l.max_file_bytes, l.max_piece_bytes, l.messages_per_second, l.bytes_per_second);
 }
 
 template <class Archive>
@@ -317,6 +410,49 @@ void load(Archive& ar, Access& a, std::uint32_t) {
 }
 
 template <class Archive>
+void save(Archive& ar, const FileQuery& q, std::uint32_t) {
+  codec_detail::saveVector(ar, q.hashes);
+}
+template <class Archive>
+void load(Archive& ar, FileQuery& q, std::uint32_t) {
+  codec_detail::loadVector(ar, q.hashes);
+}
+
+template <class Archive>
+void serialize(Archive& ar, FileState& f, std::uint32_t) {
+  ar(codec_detail::Str{f.hash}, f.size, f.have, codec_detail::Flag{f.complete}, codec_detail::Flag{f.readable});
+}
+
+template <class Archive>
+void save(Archive& ar, const FileStates& s, std::uint32_t) {
+  codec_detail::saveVector(ar, s.files);
+}
+template <class Archive>
+void load(Archive& ar, FileStates& s, std::uint32_t) {
+  codec_detail::loadVector(ar, s.files);
+}
+
+template <class Archive>
+void serialize(Archive& ar, FilePut& p, std::uint32_t) {
+  ar(codec_detail::Str{p.hash}, p.size, p.offset, codec_detail::Str{p.data});
+}
+
+template <class Archive>
+void serialize(Archive& ar, FileAck& a, std::uint32_t) {
+  ar(codec_detail::Str{a.hash}, a.have, codec_detail::Flag{a.complete}, a.code, codec_detail::Str{a.reason});
+}
+
+template <class Archive>
+void serialize(Archive& ar, FileGet& g, std::uint32_t) {
+  ar(codec_detail::Str{g.hash}, g.offset, g.max_bytes);
+}
+
+template <class Archive>
+void serialize(Archive& ar, FileData& d, std::uint32_t) {
+  ar(codec_detail::Str{d.hash}, d.size, d.offset, codec_detail::Str{d.data});
+}
+
+template <class Archive>
 void serialize(Archive& ar, Error& e, std::uint32_t) {
   ar(e.code, codec_detail::Str{e.message}, codec_detail::Flag{e.retryable});
 }
@@ -324,7 +460,7 @@ void serialize(Archive& ar, Error& e, std::uint32_t) {
 }  // namespace communesync::sync::proto
 
 CEREAL_CLASS_VERSION(communesync::sync::proto::Envelope, 1)
-CEREAL_CLASS_VERSION(communesync::sync::proto::Limits, 1)
+CEREAL_CLASS_VERSION(communesync::sync::proto::Limits, 2)
 CEREAL_CLASS_VERSION(communesync::sync::proto::Hello, 1)
 CEREAL_CLASS_VERSION(communesync::sync::proto::Welcome, 1)
 CEREAL_CLASS_VERSION(communesync::sync::proto::Push, 1)
@@ -335,3 +471,10 @@ CEREAL_CLASS_VERSION(communesync::sync::proto::PullBatch, 1)
 CEREAL_CLASS_VERSION(communesync::sync::proto::Notify, 1)
 CEREAL_CLASS_VERSION(communesync::sync::proto::Error, 1)
 CEREAL_CLASS_VERSION(communesync::sync::proto::Access, 1)
+CEREAL_CLASS_VERSION(communesync::sync::proto::FileQuery, 1)
+CEREAL_CLASS_VERSION(communesync::sync::proto::FileState, 1)
+CEREAL_CLASS_VERSION(communesync::sync::proto::FileStates, 1)
+CEREAL_CLASS_VERSION(communesync::sync::proto::FilePut, 1)
+CEREAL_CLASS_VERSION(communesync::sync::proto::FileAck, 1)
+CEREAL_CLASS_VERSION(communesync::sync::proto::FileGet, 1)
+CEREAL_CLASS_VERSION(communesync::sync::proto::FileData, 1)

@@ -26,6 +26,12 @@ inline constexpr std::size_t kMaxChangeBytes = 1024 * 1024;
 //! record fits in a pull batch (and a device never meets a record it cannot receive).
 inline constexpr std::size_t kMaxRecordBytes = 1024 * 1024;
 
+//! Largest piece of a file in one message. Small enough that a cut on a 2G link wastes little,
+//! large enough that a fast link is not held back by per-message costs.
+inline constexpr std::size_t kMaxFilePieceBytes = 64 * 1024;
+//! Hashes in one file query.
+inline constexpr std::size_t kMaxFilesPerQuery = 1000;
+
 //! Frames smaller than this are sent uncompressed (zstd's header would not pay for itself).
 inline constexpr std::size_t kCompressAboveBytes = 256;
 //! zstd level for frames: 3 is zstd's default, a good ratio at low CPU on a phone.
