@@ -315,20 +315,8 @@ int main(int argc, char** argv) {
     auto st = local.status();
     if (!st) return fail(st.status().message());
     if (as_json) {
-      json j = {{"pending", st->pending},
-                {"last_sync_ms", st->last_sync_ms},
-                {"device", local.deviceId().hex()},
-                {"files_pending", st->files_pending},
-                {"file_bytes_pending", st->file_bytes_pending}};
-      j["rejected"] = json::array();
-      for (const auto& r : st->rejected) {
-        j["rejected"].push_back({{"collection", r.change.key.collection},
-                                 {"id", r.change.key.id},
-                                 {"code", errorCodeName(static_cast<ErrorCode>(r.code))},
-                                 {"reason", r.reason}});
-      }
-      j["conflicts"] = json::array();
-      for (const auto& c : st->conflicts) j["conflicts"].push_back(client::conflictToJson(c));
+      json j = client::statusToJson(*st);
+      j["device"] = local.deviceId().hex();
       std::cout << j.dump() << "\n";
       return 0;
     }
@@ -349,13 +337,8 @@ int main(int argc, char** argv) {
   }
 
   if (*attach) {
-    auto existing = local.get({collection, id});
-    if (!existing) return fail(existing.status().message());
-    if (!existing->has_value()) return fail("no record " + collection + "/" + id + ": create it first with put");
-    auto hash = local.files().add(file_arg, local.files().maxFileBytes());
+    auto hash = local.attach({collection, id}, field, file_arg, now());
     if (!hash) return fail(hash.status().message(), hash.status().code() == ErrorCode::kIoError ? 1 : kExitUsage);
-    auto put_id = local.put(collection, id, "", {{field, sync::Value(*hash)}}, now());
-    if (!put_id) return fail(put_id.status().message(), kExitUsage);
     std::cout << *hash << "\n";
     return 0;
   }
@@ -442,20 +425,7 @@ int main(int argc, char** argv) {
     auto report = client::syncOnce(local, transport, options);
     if (tty) std::cerr << "\r" << std::string(60, ' ') << "\r";
     if (as_json) {
-      std::cout << json{{"pushed", report.pushed},
-                        {"accepted", report.accepted},
-                        {"rejected", report.rejected},
-                        {"pulled", report.pulled},
-                        {"conflicts", report.conflicts},
-                        {"bytes_sent", report.bytes_sent},
-                        {"bytes_received", report.bytes_received},
-                        {"purged", report.purged},
-                        {"files_sent", report.files_sent},
-                        {"files_received", report.files_received},
-                        {"file_bytes_sent", report.file_bytes_sent},
-                        {"file_bytes_received", report.file_bytes_received}}
-                       .dump()
-                << "\n";
+      std::cout << client::reportToJson(report).dump() << "\n";
     }
     if (!report.status) {
       const auto code = report.status.code();

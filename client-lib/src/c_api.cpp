@@ -4,12 +4,15 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <new>
+#include <set>
 
 #include "communesync/client/local_store.hpp"
 #include "communesync/client/record_json.hpp"
 #include "communesync/client/replicator.hpp"
 #include "communesync/client/websocket_transport.hpp"
+#include "communesync/sync/file_ref.hpp"
 
 struct cs_store {
   std::unique_ptr<communesync::client::LocalStore> store;
@@ -78,6 +81,26 @@ Status needText(const char* text, const char* what) {
 
 std::chrono::milliseconds now() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+}
+
+// The C progress callback for the library's progress. C phase numbers are fixed (communesync.h).
+std::function<void(const client::SyncProgress&)> progressOf(cs_progress_fn on_progress, void* context) {
+  if (on_progress == nullptr) return {};
+  return [on_progress, context](const client::SyncProgress& p) {
+    using Phase = client::SyncProgress::Phase;
+    switch (p.phase) {
+      case Phase::kConnecting:
+        return on_progress(context, CS_PHASE_CONNECTING, 0, 0);
+      case Phase::kPushing:
+        return on_progress(context, CS_PHASE_PUSHING, p.pushed, p.to_push);
+      case Phase::kPulling:
+        return on_progress(context, CS_PHASE_PULLING, p.pulled, 0);
+      case Phase::kFiles:
+        return on_progress(context, CS_PHASE_FILES, p.file_bytes, p.file_bytes_total);
+      case Phase::kDone:
+        return on_progress(context, CS_PHASE_DONE, 0, 0);
+    }
+  };
 }
 
 }  // namespace
@@ -173,16 +196,7 @@ int cs_store_status(cs_store* store, char** out_json, cs_error* error) {
     CS_RETURN_IF_ERROR(needText(reinterpret_cast<const char*>(out_json), "out_json"));
     auto status = store->store->status();
     if (!status) return status.status();
-    nlohmann::json j = {{"pending", status->pending}, {"last_sync_ms", status->last_sync_ms}};
-    j["rejected"] = nlohmann::json::array();
-    for (const auto& r : status->rejected) {
-      j["rejected"].push_back({{"collection", r.change.key.collection},
-                               {"id", r.change.key.id},
-                               {"code", communesync::errorCodeName(static_cast<ErrorCode>(r.code))},
-                               {"reason", r.reason}});
-    }
-    j["conflicts"] = nlohmann::json::array();
-    for (const auto& c : status->conflicts) j["conflicts"].push_back(client::conflictToJson(c));
+    const auto j = client::statusToJson(*status);
     *out_json = copyString(j.dump());
     return Status::ok();
   });
@@ -208,24 +222,75 @@ int cs_store_sync(cs_store* store, const char* server_url, const char* token, cs
     client::SyncOptions options;
     if (cancel != nullptr) options.cancel = &cancel->raised;
     if (on_progress != nullptr) {
-      options.on_progress = [on_progress, context](const client::SyncProgress& p) {
-        const bool pulling = p.phase == client::SyncProgress::Phase::kPulling;
-        on_progress(context, static_cast<int>(p.phase), pulling ? p.pulled : p.pushed, pulling ? 0 : p.to_push);
-      };
+      options.on_progress = progressOf(on_progress, context);
     }
     auto report = client::syncOnce(*store->store, transport, options);
     if (out_report_json != nullptr) {
-      nlohmann::json j = {{"pushed", report.pushed},
-                          {"accepted", report.accepted},
-                          {"rejected", report.rejected},
-                          {"pulled", report.pulled},
-                          {"conflicts", report.conflicts},
-                          {"bytes_sent", report.bytes_sent},
-                          {"bytes_received", report.bytes_received},
-                          {"purged", report.purged}};
+      const auto j = client::reportToJson(report);
       *out_report_json = copyString(j.dump());
     }
     return report.status;
+  });
+}
+
+int cs_file_attach(cs_store* store, const char* collection, const char* id, const char* field, const char* path,
+                   char** out_hash, cs_error* error) {
+  return guarded(error, [&]() -> Status {
+    CS_RETURN_IF_ERROR(needStore(store));
+    CS_RETURN_IF_ERROR(needText(collection, "collection"));
+    CS_RETURN_IF_ERROR(needText(id, "id"));
+    CS_RETURN_IF_ERROR(needText(field, "field"));
+    CS_RETURN_IF_ERROR(needText(path, "path"));
+    auto hash = store->store->attach({collection, id}, field, path, now());
+    if (!hash) return hash.status();
+    if (out_hash != nullptr) *out_hash = copyString(*hash);
+    return Status::ok();
+  });
+}
+
+int cs_file_fetch(cs_store* store, const char* server_url, const char* token, const char* hash, const char* out_path,
+                  const cs_cancel* cancel, char** out_report_json, cs_error* error) {
+  return guarded(error, [&]() -> Status {
+    CS_RETURN_IF_ERROR(needStore(store));
+    CS_RETURN_IF_ERROR(needText(hash, "hash"));
+    CS_RETURN_IF_ERROR(needText(out_path, "out_path"));
+    const auto raw = communesync::sync::fileHashFromHex(hash);
+    if (raw.empty()) return Status::error(ErrorCode::kInvalidArgument, "hash is not 64 lowercase hex digits");
+    auto held = store->store->files().entry(raw);
+    if (!held) return held.status();
+    if (!held->has_value() || !(*held)->complete) {
+      CS_RETURN_IF_ERROR(needText(server_url, "server_url"));
+      CS_RETURN_IF_ERROR(needText(token, "token"));
+      client::WebSocketTransport transport(server_url, token, store->tls);
+      client::SyncOptions options;
+      if (cancel != nullptr) options.cancel = &cancel->raised;
+      auto report = client::fetchOnce(*store->store, transport, raw, options);
+      if (out_report_json != nullptr) *out_report_json = copyString(client::reportToJson(report).dump());
+      CS_RETURN_IF_ERROR(report.status);
+    }
+    return store->store->files().copyTo(raw, out_path);
+  });
+}
+
+int cs_files_set_eager(cs_store* store, const char* collections_json, cs_error* error) {
+  return guarded(error, [&]() -> Status {
+    CS_RETURN_IF_ERROR(needStore(store));
+    CS_RETURN_IF_ERROR(needText(collections_json, "collections_json"));
+    auto json = nlohmann::json::parse(collections_json, nullptr, false);
+    if (!json.is_array()) return Status::error(ErrorCode::kInvalidArgument, "collections_json must be a JSON array");
+    std::set<std::string> chosen;
+    for (const auto& c : json) {
+      if (!c.is_string()) return Status::error(ErrorCode::kInvalidArgument, "collections_json must hold names");
+      chosen.insert(c.get<std::string>());
+    }
+    CS_RETURN_IF_ERROR(store->store->files().setEagerCollections(chosen));
+    for (const auto& c : chosen) {
+      auto records = store->store->list(c);
+      if (!records) return records.status();
+      auto marked = store->store->files().wantFor(*records);
+      if (!marked) return marked.status();
+    }
+    return Status::ok();
   });
 }
 

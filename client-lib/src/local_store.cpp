@@ -352,6 +352,21 @@ Status LocalStore::remove(const RecordKey& key, std::chrono::milliseconds now) {
   return Status::ok();
 }
 
+Result<std::string> LocalStore::attach(const RecordKey& key, const std::string& field,
+                                       const std::filesystem::path& path, std::chrono::milliseconds now) {
+  auto existing = get(key);
+  if (!existing) return existing.status();
+  if (!existing->has_value()) {
+    return Status::error(ErrorCode::kNotFound,
+                         "no record " + key.collection + "/" + key.id + ": create it first, then attach");
+  }
+  auto hash = files_->add(path, files_->maxFileBytes());
+  if (!hash) return hash.status();
+  auto put_id = put(key.collection, key.id, "", {{field, Value(*hash)}}, now);
+  if (!put_id) return put_id.status();
+  return hash;
+}
+
 Result<std::optional<Record>> LocalStore::get(const RecordKey& key) const {
   auto local = sync::readDecoded<LocalRecord>(*store_, Column::kRecords, sync::recordStorageKey(key));
   if (!local) return local.status();

@@ -198,3 +198,68 @@ TEST(Cli, FormsArePublishedListedAndEnforcedOnTheDevice) {
 
 }  // namespace
 }  // namespace communesync
+
+namespace communesync {
+namespace {
+
+TEST(Cli, AttachSendsThePhotoAfterTheRecordAndFetchWritesItOnAnotherDevice) {
+  testing::TempDir dir;
+  testing::ServerHarness server(dir / "server");
+  Cli a(dir / "a");
+  Cli b(dir / "b");
+  ASSERT_EQ(a({"login", "--server", server.url(), "--token", server.addUser("an", {"xa-01"})}).exit_code, 0);
+  ASSERT_EQ(b({"login", "--server", server.url(), "--token", server.addUser("binh", {"xa-01"})}).exit_code, 0);
+  std::string photo(700 * 1024, '\0');  // a photo's bytes do not compress
+  std::uint64_t x = 88172645463325252ull;
+  for (auto& c : photo) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    c = static_cast<char>(x);
+  }
+  std::ofstream(dir / "house.jpg", std::ios::binary) << photo;
+
+  const auto id = trim(a({"put", "household", "head=Lò Văn Pá"}).out);
+  EXPECT_NE(a({"attach", "household", "no-such-id", "photo", (dir / "house.jpg").string()}).exit_code, 0);
+  auto missing = a({"attach", "household", id, "photo", (dir / "nothing.jpg").string()});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("no file"), std::string::npos) << missing.err;
+  auto attached = a({"attach", "household", id, "photo", (dir / "house.jpg").string()});
+  ASSERT_EQ(attached.exit_code, 0) << attached.err;
+  const auto hash = trim(attached.out);
+  ASSERT_EQ(hash.size(), 64u) << "the hash alone on stdout";
+  auto record = nlohmann::json::parse(a({"get", "household", id}).out);
+  EXPECT_EQ(record["fields"]["photo"], hash);
+  auto status = nlohmann::json::parse(a({"status", "--json"}).out);
+  EXPECT_EQ(status["files_pending"], 1);
+  EXPECT_EQ(status["file_bytes_pending"], photo.size());
+
+  auto synced = a({"sync", "--json"});
+  ASSERT_EQ(synced.exit_code, 0) << synced.err;
+  auto report = nlohmann::json::parse(synced.out);
+  EXPECT_EQ(report["files_sent"], 1);
+  EXPECT_EQ(report["files_received"], 0);
+  EXPECT_EQ(report["file_bytes_sent"], photo.size());
+  EXPECT_GT(report["bytes_sent"].get<std::uint64_t>(), photo.size()) << "bytes_sent counts the file too";
+  EXPECT_EQ(nlohmann::json::parse(a({"status", "--json"}).out)["files_pending"], 0);
+
+  // b: on demand by default; `eager household` fetches the files of households at every sync.
+  auto lazy = nlohmann::json::parse(b({"sync", "--json"}).out);
+  EXPECT_EQ(lazy["files_received"], 0);
+  EXPECT_NE(b({"fetch", "not-a-hash", (dir / "x").string()}).exit_code, 0);
+  auto fetched = b({"fetch", hash, (dir / "fetched.jpg").string()});
+  ASSERT_EQ(fetched.exit_code, 0) << fetched.err;
+  std::ifstream in(dir / "fetched.jpg", std::ios::binary);
+  EXPECT_TRUE(std::string(std::istreambuf_iterator<char>(in), {}) == photo);
+
+  Cli c(dir / "c");
+  ASSERT_EQ(c({"login", "--server", server.url(), "--token", server.addUser("chi", {"xa-01"})}).exit_code, 0);
+  auto eager = c({"eager", "household"});
+  ASSERT_EQ(eager.exit_code, 0) << eager.err;
+  EXPECT_EQ(trim(eager.out), "household");
+  auto eager_sync = nlohmann::json::parse(c({"sync", "--json"}).out);
+  EXPECT_EQ(eager_sync["files_received"], 1);
+  EXPECT_EQ(eager_sync["file_bytes_received"], photo.size());
+  EXPECT_EQ(trim(c({"eager", "--none"}).out), "");
+}
+
+}  // namespace
+}  // namespace communesync

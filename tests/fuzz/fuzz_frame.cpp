@@ -53,6 +53,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case proto::MessageType::kAccess:
       tryUnwrap<proto::Access>(*envelope);
       break;
+    case proto::MessageType::kFileQuery:
+      tryUnwrap<proto::FileQuery>(*envelope);
+      break;
+    case proto::MessageType::kFileStates:
+      tryUnwrap<proto::FileStates>(*envelope);
+      break;
+    case proto::MessageType::kFilePut:
+      tryUnwrap<proto::FilePut>(*envelope);
+      break;
+    case proto::MessageType::kFileAck:
+      tryUnwrap<proto::FileAck>(*envelope);
+      break;
+    case proto::MessageType::kFileGet:
+      tryUnwrap<proto::FileGet>(*envelope);
+      break;
+    case proto::MessageType::kFileData:
+      tryUnwrap<proto::FileData>(*envelope);
+      break;
   }
   return 0;
 }
@@ -90,6 +108,12 @@ std::vector<std::string> fuzzSeeds() {
       proto::frameOf(proto::Notify{{{"xa-01", 9}}}, 0),
       proto::frameOf(proto::Access{{"xa-01"}, {{"xa-01", 9}}}, 0),
       proto::frameOf(proto::Error{8, "busy", true}, 4),
+      proto::frameOf(proto::FileQuery{{std::string(32, 'h'), std::string(32, 'i')}}, 6),
+      proto::frameOf(proto::FileStates{{proto::FileState{std::string(32, 'h'), 900, 300, false, true}}}, 6),
+      proto::frameOf(proto::FilePut{std::string(32, 'h'), 900, 300, std::string(300, 'x')}, 7),
+      proto::frameOf(proto::FileAck{std::string(32, 'h'), 600, false, 0, ""}, 7),
+      proto::frameOf(proto::FileGet{std::string(32, 'h'), 0, 4096}, 8),
+      proto::frameOf(proto::FileData{std::string(32, 'h'), 900, 0, std::string(200, '\x7f')}, 8),
   };
   // A large push, so that the compressed path is seeded too.
   proto::Push big;

@@ -54,9 +54,10 @@ typedef struct cs_store cs_store;
 typedef struct cs_cancel cs_cancel;
 
 /* Sync phases passed to the progress callback. */
-enum { CS_PHASE_CONNECTING = 0, CS_PHASE_PUSHING = 1, CS_PHASE_PULLING = 2, CS_PHASE_DONE = 3 };
+enum { CS_PHASE_CONNECTING = 0, CS_PHASE_PUSHING = 1, CS_PHASE_PULLING = 2, CS_PHASE_DONE = 3, CS_PHASE_FILES = 4 };
 
-/* Progress: `done` of `total` changes pushed while pushing (total known), records pulled while pulling. */
+/* Progress: `done` of `total` changes pushed while pushing (total known), records pulled while pulling,
+ * bytes of the current file sent or received of its size while moving files. */
 typedef void (*cs_progress_fn)(void* context, int phase, uint64_t done, uint64_t total);
 
 /* Opens (creating if needed) the local store in folder `path`. Returns NULL on error. */
@@ -78,7 +79,8 @@ int cs_record_list(cs_store* store, const char* collection, char** out_json_line
 /* Deletes a record. CS_ERR_NOT_FOUND if it is absent or already deleted. */
 int cs_record_delete(cs_store* store, const char* collection, const char* id, cs_error* error);
 
-/* {"pending":N,"rejected":[{"collection","id","code","reason"}...],"conflicts":[...],"last_sync_ms":T} */
+/* {"pending":N,"rejected":[{"collection","id","code","reason"}...],"conflicts":[...],"last_sync_ms":T,
+ *  "files_pending":N,"file_bytes_pending":B} (files attached here that have not all gone up) */
 int cs_store_status(cs_store* store, char** out_json, cs_error* error);
 
 /* A cancellation flag another thread may raise while cs_store_sync runs. */
@@ -96,12 +98,31 @@ int cs_store_set_ca_file(cs_store* store, const char* ca_file, cs_error* error);
 int cs_store_login(cs_store* store, const char* server_url, const char* user, const char* password, char** out_token,
                    cs_error* error);
 
-/* Syncs with the server at `server_url` (ws:// or wss://HOST:PORT) using `token`. `on_progress`, `context`
- * and `cancel` may be NULL. Returns 0 only if every change pushed was acknowledged and the pull
- * caught up. *out_report_json (if not NULL) receives
- * {"pushed","accepted","rejected","pulled","conflicts","bytes_sent","bytes_received","purged"} even on failure. */
+/* Syncs with the server at `server_url` (ws:// or wss://HOST:PORT) using `token`: records first, then
+ * the files attached here, then the files of eager collections. `on_progress`, `context` and `cancel`
+ * may be NULL. Returns 0 only if every change pushed was acknowledged, the pull caught up and every
+ * file attached here has gone up. *out_report_json (if not NULL) receives
+ * {"pushed","accepted","rejected","pulled","conflicts","bytes_sent","bytes_received","purged",
+ *  "files_sent","files_received","file_bytes_sent","file_bytes_received"} even on failure. */
 int cs_store_sync(cs_store* store, const char* server_url, const char* token, cs_progress_fn on_progress, void* context,
                   const cs_cancel* cancel, char** out_report_json, cs_error* error);
+
+/* Keeps the file at `path` on this device (stored once per content, whatever the number of records
+ * that refer to it) and sets `field` of the record to its SHA-256 (64 hex digits, in *out_hash if not
+ * NULL). Works offline; the file goes up at the next sync, after the records. CS_ERR_NOT_FOUND if
+ * the record or the file does not exist, CS_ERR_LIMIT_EXCEEDED if it is larger than the server takes. */
+int cs_file_attach(cs_store* store, const char* collection, const char* id, const char* field, const char* path,
+                   char** out_hash, cs_error* error);
+
+/* Writes the file `hash` (64 hex digits) to `out_path`, downloading it first if this device lacks
+ * it (resuming what an earlier fetch left). CS_ERR_NOT_FOUND: not on the server whole yet;
+ * CS_ERR_FORBIDDEN: no record this user may read refers to it. `server_url` and `token` are only used
+ * when a download is needed; `cancel` and `out_report_json` (as cs_store_sync's) may be NULL. */
+int cs_file_fetch(cs_store* store, const char* server_url, const char* token, const char* hash, const char* out_path,
+                  const cs_cancel* cancel, char** out_report_json, cs_error* error);
+
+/* The collections whose files every sync fetches, as a JSON array of names ("[]": on demand only). */
+int cs_files_set_eager(cs_store* store, const char* collections_json, cs_error* error);
 
 /* Frees a string returned by this API. NULL is ignored. */
 void cs_string_free(char* text);

@@ -80,6 +80,12 @@ class LocalStore {
   //! values, scope mismatch, "field: reason; ..." for a form), kLimitExceeded.
   Result<std::string> put(const std::string& collection, const std::string& id, const Scope& scope,
                           const std::map<std::string, Value>& fields, std::chrono::milliseconds now);
+  //! Keeps the file at `path` on this device (once per content; it goes up at the next sync, after
+  //! the records) and sets `field` of the live record to its hash, as put() would (a form's photo or
+  //! file field checks it). Returns the hash (64 hex digits). Errors: kNotFound (no such record, or
+  //! no such file), kLimitExceeded (larger than the server takes), put()'s.
+  Result<std::string> attach(const RecordKey& key, const std::string& field, const std::filesystem::path& path,
+                             std::chrono::milliseconds now);
   //! The live record, or std::nullopt if absent or deleted.
   Result<std::optional<Record>> get(const RecordKey& key) const;
   //! Live records of a collection, sorted by id (an empty collection: all records).

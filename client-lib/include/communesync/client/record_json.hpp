@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "communesync/client/local_store.hpp"
+#include "communesync/client/replicator.hpp"
 #include "communesync/sync/conflict.hpp"
 #include "communesync/sync/record.hpp"
 
@@ -19,5 +21,11 @@ Result<sync::Value> valueFromJson(const nlohmann::json& json);
 nlohmann::json recordToJson(const sync::Record& record);
 //! A conflict for status output.
 nlohmann::json conflictToJson(const sync::Conflict& conflict);
+//! A sync's summary, as `sync --json` prints it: {"pushed","accepted","rejected","pulled","conflicts",
+//! "bytes_sent","bytes_received","purged","files_sent","files_received","file_bytes_sent","file_bytes_received"}.
+nlohmann::json reportToJson(const SyncReport& report);
+//! The device's status, as `status --json` prints it: {"pending","last_sync_ms","files_pending",
+//! "file_bytes_pending","rejected":[{"collection","id","code","reason"}],"conflicts":[...]}.
+nlohmann::json statusToJson(const LocalStatus& status);
 
 }  // namespace communesync::client
