@@ -6,6 +6,8 @@
 //   pull: a second device pulls those N records from zero: records/s, wire bytes per record
 //   tiny: on an open connection, N times: one record up, then pull: p50/p99 ms, bytes and server
 //         CPU per sync; then a no-op sync: its bytes (one pull and its reply: one round trip)
+//   files: photos up over a clean link and through a link cut every --cut-kib, then fetched by
+//         another device (bench_files.hpp); file-store: how the server keeps file pieces
 // Other scenarios of the benchmark plan (concurrent, idle, scale) are not written yet.
 #include <fcntl.h>
 #include <signal.h>
@@ -27,6 +29,7 @@
 #include "communesync/client/local_store.hpp"
 #include "communesync/client/replicator.hpp"
 #include "communesync/client/websocket_transport.hpp"
+#include "bench_files.hpp"
 #include "survey_records.hpp"
 
 extern char** environ;
@@ -114,12 +117,33 @@ int main(int argc, char** argv) {
   std::string scenario;
   std::size_t records = 10000;
   bool as_json = false;
-  app.add_option("scenario", scenario, "push | pull | tiny")
+  app.add_option("scenario", scenario, "push | pull | tiny | files | file-store")
       ->required()
-      ->check(CLI::IsMember({"push", "pull", "tiny"}));
-  app.add_option("--records", records, "records (default 10000)");
+      ->check(CLI::IsMember({"push", "pull", "tiny", "files", "file-store"}));
+  app.add_option("--records", records, "records (default 10000); files: photos (default 10)");
   app.add_flag("--json", as_json, "one JSON object");
+  std::size_t file_kib = 2048, cut_kib = 64;
+  app.add_option("--file-kib", file_kib, "files: KiB per photo (default 2048); file-store: MiB written (2048 -> 32)");
+  app.add_option("--cut-kib", cut_kib, "files: the cut link drops every this many KiB (default 64)");
   CLI11_PARSE(app, argc, argv);
+  const bool records_given = app.count("--records") > 0;
+  auto print = [&](const nlohmann::json& out) {
+    if (as_json) {
+      std::cout << out.dump() << "\n";
+    } else {
+      for (const auto& [k, v] : out.items()) std::cout << std::left << std::setw(34) << k << v << "\n";
+    }
+  };
+  if (scenario == "file-store") {
+    const fs::path work = fs::temp_directory_path() / ("communesync-bench-" + std::to_string(::getpid()));
+    fs::remove_all(work);
+    fs::create_directories(work);
+    nlohmann::json out = {{"scenario", scenario}};
+    const bool ok = tools::benchFileStore(work, app.count("--file-kib") > 0 ? file_kib : 32, out);
+    fs::remove_all(work);
+    print(out);
+    return ok ? 0 : 1;
+  }
 
   const fs::path work = fs::temp_directory_path() / ("communesync-bench-" + std::to_string(::getpid()));
   fs::remove_all(work);
@@ -135,7 +159,23 @@ int main(int argc, char** argv) {
 
   nlohmann::json out = {{"scenario", scenario}, {"records", records}};
   int rc = 0;
-  if (scenario == "tiny") {
+  if (scenario == "files") {
+    tools::FileBenchOptions options;
+    options.url = url;
+    options.port = port;
+    options.token_up = addUser(port, admin, "up");
+    options.token_cut = addUser(port, admin, "cut");
+    options.token_down = addUser(port, admin, "down");
+    options.files = records_given ? records : 10;
+    options.file_kib = file_kib;
+    options.cut_kib = cut_kib;
+    out = {{"scenario", scenario}, {"files", options.files}, {"file_kib", file_kib}};
+    const double cpu_before = cpuMicros(server->pid);
+    if (!tools::benchFiles(work / "files", options, out)) rc = 1;
+    out["server_cpu_ms_per_file_mib"] =
+        (cpuMicros(server->pid) - cpu_before) / 1000.0 /
+        (3.0 * static_cast<double>(options.files * file_kib) / 1024.0);  // up, up through cuts, down
+  } else if (scenario == "tiny") {
     auto device = client::LocalStore::open(work / "tiny");
     const auto token = addUser(port, admin, "tiny");
     client::WebSocketTransport transport(url, token);
@@ -235,10 +275,6 @@ int main(int argc, char** argv) {
   stopServer(*server);
   fs::remove_all(work);
 
-  if (as_json) {
-    std::cout << out.dump() << "\n";
-  } else {
-    for (const auto& [k, v] : out.items()) std::cout << std::left << std::setw(28) << k << v << "\n";
-  }
+  print(out);
   return rc;
 }

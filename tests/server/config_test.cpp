@@ -37,5 +37,18 @@ TEST(Config, FileOverridesDefaultsAndRejectsUnknownKeys) {
   EXPECT_EQ(loadConfigFile(dir / "missing.json", c).code(), ErrorCode::kNotFound);
 }
 
+TEST(Config, FileLimitsAreTunedUnderLimits) {
+  Config c;
+  EXPECT_EQ(c.limits.max_file_bytes, tuning::kMaxFileBytes);
+  auto s = parseConfig(R"({"limits": {"max_file_bytes": 1048576, "max_file_bytes_per_device_day": 5242880,
+                                      "file_retention_hours": 48}})",
+                       "test.json", c);
+  ASSERT_TRUE(s.isOk()) << s.toString();
+  EXPECT_EQ(c.limits.max_file_bytes, 1048576u);
+  EXPECT_EQ(c.limits.max_file_bytes_per_device_day, 5242880u);
+  EXPECT_EQ(c.limits.file_retention, std::chrono::hours(48));
+  EXPECT_FALSE(parseConfig(R"({"limits": {"max_file_bytes": -1}})", "test.json", c).isOk());
+}
+
 }  // namespace
 }  // namespace communesync::server
