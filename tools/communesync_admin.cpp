@@ -13,6 +13,9 @@
 //   units merge OLD... --into NEW
 //   forms publish FILE | forms list [--json] | forms show NAME [--version N]
 //   audit [--limit N] [--json]
+//   conflicts list [--unit UNIT] [--collection C] [--field F] [--author USER] [--older-than-days N] [--all] [--json]
+//   conflicts show ID [--json] | conflicts resolve ID (--take kept|lost | --value JSON) --reason TEXT
+//   history COLLECTION ID [--json]
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
@@ -21,13 +24,16 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "admin_api.hpp"
+#include "admin_reconcile.hpp"
 #include "communesync/client/http_client.hpp"
 #include "read_password.hpp"
 
 namespace {
 
-using communesync::client::httpRequest;
 using communesync::client::TlsOptions;
+using communesync::tools::Api;
+using communesync::tools::urlPart;
 using nlohmann::json;
 
 std::string envOr(const char* name, const std::string& fallback) {
@@ -55,45 +61,6 @@ std::optional<std::string> readFile(const std::string& path) {
     return std::nullopt;
   }
   return text.str();
-}
-
-struct Api {
-  std::string server;
-  std::string token;
-  TlsOptions tls;
-
-  // Sends the request; returns the JSON answer, or prints why it failed and returns nullopt.
-  std::optional<json> call(const std::string& method, const std::string& path, const std::string& body = "",
-                           const std::string& content_type = "application/json", unsigned expect = 200) const {
-    auto reply = httpRequest(server, method, path, token, content_type, body, tls);
-    if (!reply) {
-      std::cerr << "communesync-admin: cannot reach " << server << ": " << reply.status().message() << "\n";
-      return std::nullopt;
-    }
-    json j = json::parse(reply->body, nullptr, false);
-    if (reply->status != expect || j.is_discarded()) {
-      std::string message =
-          (!j.is_discarded() && j.is_object() && j.contains("message")) ? j["message"].get<std::string>() : reply->body;
-      std::cerr << "communesync-admin: the server refused (HTTP " << reply->status << "): " << message << "\n";
-      return std::nullopt;
-    }
-    return j;
-  }
-};
-
-std::string urlPart(const std::string& text) {
-  std::string out;
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  for (unsigned char c : text) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 void printUsers(const json& users) {
@@ -166,6 +133,8 @@ int main(int argc, char** argv) {
   audit->add_option("--limit", limit, "the latest N entries (default 100)");
   audit->add_flag("--json", as_json, "print as JSON");
 
+  communesync::tools::ReconcileCommands reconcile(app);
+
   CLI11_PARSE(app, argc, argv);
   if (api.server.empty()) {
     std::cerr << "communesync-admin: give --server http://HOST:PORT (or set COMMUNESYNC_SERVER)\n";
@@ -181,6 +150,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (auto handled = reconcile.run(api)) return *handled;
   if (*add) {
     if (scopes.empty() && grants.empty()) {
       std::cerr << "communesync-admin: give at least one --scope UNIT or --grant ROLE:UNIT\n";

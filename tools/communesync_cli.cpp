@@ -333,6 +333,13 @@ int main(int argc, char** argv) {
       std::cout << "  " << c.key.collection << "/" << c.key.id << " " << (c.field.empty() ? "(deleted)" : c.field)
                 << "\n";
     }
+    if (!st->resolved.empty()) {
+      std::cout << "settled conflicts: " << st->resolved.size() << "\n";
+      for (const auto& c : st->resolved) {
+        std::cout << "  " << c.key.collection << "/" << c.key.id << " " << (c.field.empty() ? "(deleted)" : c.field)
+                  << ": settled by " << c.resolved_by << " (" << c.reason << ")\n";
+      }
+    }
     return 0;
   }
 

@@ -401,7 +401,8 @@ Result<LocalStatus> LocalStore::status() const {
   }
   for (auto c = store_->scan(Column::kConflicts, "", ""); c.valid(); c.next()) {
     auto k = sync::decode<sync::Conflict>(c.value());
-    if (k && k->status == sync::ConflictStatus::kOpen) out.conflicts.push_back(std::move(k).value());
+    if (!k) continue;
+    (k->status == sync::ConflictStatus::kOpen ? out.conflicts : out.resolved).push_back(std::move(k).value());
   }
   auto last = store_->get(Column::kMeta, kLastSyncKey);
   if (!last) return last.status();

@@ -62,8 +62,11 @@ Access::Access(std::vector<Grant> grants, const UnitTree& units) : grants_(std::
     reconciler_ |= g.role == Role::kReconciler;
     for (auto& scope : units.subtree(g.unit)) {
       switch (g.role) {
-        case Role::kField:
         case Role::kReconciler:
+          reconcile_.insert(scope);
+          write_any_.insert(scope);
+          break;
+        case Role::kField:
           write_any_.insert(scope);
           break;
         case Role::kSponsor:
@@ -86,6 +89,10 @@ Access::Access(std::vector<Grant> grants, const UnitTree& units) : grants_(std::
   // Every device reads the forms: they are how it knows what to ask and what the server accepts.
   readable_set_.insert(std::string(kFormsScope));
   readable_.assign(readable_set_.begin(), readable_set_.end());
+}
+
+bool Access::mayReconcile(std::string_view scope) const {
+  return reconcile_.count(scope) != 0;
 }
 
 bool Access::mayRead(std::string_view scope) const {

@@ -1,5 +1,7 @@
 #include "communesync/server/form_catalog.hpp"
 
+#include <algorithm>
+
 #include "communesync/storage/key_codec.hpp"
 #include "communesync/sync/stored.hpp"
 #include "stored_forms.hpp"
@@ -19,6 +21,16 @@ sync::DeviceId serverDeviceId() {
   sync::DeviceId id;
   id.bytes.fill(0xff);  // no device makes this id: they are random, and the server refuses it in a hello
   return id;
+}
+
+sync::DeviceId reconcilerDeviceId() {
+  auto id = serverDeviceId();
+  id.bytes.back() = 0xfe;
+  return id;
+}
+
+bool isServerDeviceId(const sync::DeviceId& id) {
+  return std::all_of(id.bytes.begin(), id.bytes.end() - 1, [](auto b) { return b == 0xff; });
 }
 
 Result<std::unique_ptr<FormCatalog>> FormCatalog::open(const storage::Store& store) {

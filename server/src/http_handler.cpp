@@ -4,60 +4,13 @@
 #include <nlohmann/json.hpp>
 
 #include "communesync/server/tuning.hpp"
+#include "http_json.hpp"
+#include "reconcile_api.hpp"
 
 namespace communesync::server {
 namespace {
 
 using nlohmann::json;
-
-HttpResponse jsonResponse(const HttpRequest& request, http::status status, const json& body) {
-  HttpResponse res{status, request.version()};
-  res.set(http::field::server, "communesync");
-  res.set(http::field::content_type, "application/json; charset=utf-8");
-  res.set(http::field::cache_control, "no-store");
-  res.keep_alive(request.keep_alive());
-  res.body() = body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
-  res.prepare_payload();
-  return res;
-}
-
-HttpResponse errorResponse(const HttpRequest& request, http::status status, std::string_view code,
-                           std::string message) {
-  return jsonResponse(request, status, {{"error", code}, {"message", std::move(message)}});
-}
-
-http::status httpStatusOf(const Status& s) {
-  switch (s.code()) {
-    case ErrorCode::kInvalidArgument:
-      return s.message().find("already exists") != std::string::npos ? http::status::conflict
-                                                                     : http::status::bad_request;
-    case ErrorCode::kNotFound:
-      return http::status::not_found;
-    case ErrorCode::kUnauthorized:
-      return http::status::unauthorized;
-    case ErrorCode::kForbidden:
-      return http::status::forbidden;
-    case ErrorCode::kLimitExceeded:
-      return http::status::payload_too_large;
-    case ErrorCode::kBusy:
-      return http::status::service_unavailable;
-    default:
-      return http::status::internal_server_error;
-  }
-}
-
-HttpResponse statusResponse(const HttpRequest& request, const Status& s) {
-  return errorResponse(request, httpStatusOf(s), errorCodeName(s.code()), s.message());
-}
-
-// The body as a JSON object, or an error response.
-std::variant<json, HttpResponse> jsonBody(const HttpRequest& request) {
-  json body = json::parse(request.body(), nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    return errorResponse(request, http::status::bad_request, "invalid_argument", "the body must be a JSON object");
-  }
-  return body;
-}
 
 // A list of strings under `key` (absent: empty), or an error message.
 std::variant<std::vector<std::string>, std::string> stringList(const json& body, const char* key) {
@@ -397,6 +350,7 @@ HttpResponse handleHttp(const HttpRequest& request, ServerState& state, const st
     return jsonResponse(request, http::status::ok, {{"status", "ok"}, {"incarnation", state.store.incarnationId()}});
   }
   if (path == "/login") return login(request, state, peer);
+  if (path.substr(0, 5) == "/api/") return reconcileApi(request, state, peer, path, query);
   if (path.substr(0, 7) == "/admin/") {
     if (!peer_is_loopback && !state.admin_remote) {
       return errorResponse(request, http::status::forbidden, "forbidden",

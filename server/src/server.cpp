@@ -38,18 +38,24 @@ struct Server::Impl {
 
   explicit Impl(const Config& c) : config(c), ioc(static_cast<int>(threadCount(c))) {}
 
-  // Publishes `form` as the next version of its name, through the writer like any change.
-  Result<sync::Form> publishForm(sync::Form form) {
-    std::lock_guard lock(publishing);
-    auto job = std::make_shared<PushJob>();
-    job->server = true;
-    job->changes.push_back(forms->publication(form, nowMs()));
+  // Applies a job the server made through the writer, like any push; waits until it is durable.
+  Status applyNow(const std::shared_ptr<PushJob>& job) {
     std::promise<Status> committed;
     auto done = committed.get_future();
     if (!writer->submit(job, [&committed](const Status& s) { committed.set_value(s); })) {
       return Status::error(ErrorCode::kBusy, "the server is busy or stopping; retry");
     }
-    CS_RETURN_IF_ERROR(done.get());
+    return done.get();
+  }
+
+  // Publishes `form` as the next version of its name, through the writer like any change.
+  Result<sync::Form> publishForm(sync::Form form) {
+    std::lock_guard lock(publishing);
+    auto job = std::make_shared<PushJob>();
+    job->server = true;
+    job->user = "server";
+    job->changes.push_back(forms->publication(form, nowMs()));
+    CS_RETURN_IF_ERROR(applyNow(job));
     if (job->results.empty() || job->results[0].outcome != sync::proto::Outcome::kAccepted) {
       return Status::error(ErrorCode::kInternal,
                            "the form was not stored: " + (job->results.empty() ? "" : job->results[0].reason));
@@ -187,10 +193,10 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
   impl->writer =
       std::make_unique<Writer>(*impl->data, [hub](const sync::proto::Checkpoints& latest) { hub->notify(latest); });
   Impl* raw = impl.get();
-  impl->state = std::make_unique<ServerState>(
-      ServerState{*impl->store, *impl->data, *impl->directory, [hub] { hub->recheckAll(); }, *impl->forms,
-                  [raw](sync::Form form) { return raw->publishForm(std::move(form)); }, config.admin_remote,
-                  config.allowed_origins});
+  impl->state = std::make_unique<ServerState>(ServerState{
+      *impl->store, *impl->data, *impl->directory, [hub] { hub->recheckAll(); }, *impl->forms,
+      [raw](sync::Form form) { return raw->publishForm(std::move(form)); },
+      [raw](std::shared_ptr<PushJob> job) { return raw->applyNow(job); }, config.admin_remote, config.allowed_origins});
   if (!config.forms_dir.empty()) CS_RETURN_IF_ERROR(impl->loadDefaults(config.forms_dir));
   impl->admission =
       std::make_unique<Admission>(config.limits.max_connections_per_address, config.limits.max_sessions_per_user);

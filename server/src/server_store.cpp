@@ -11,6 +11,8 @@
 #include "communesync/sync/text.hpp"
 #include "communesync/sync/tuning.hpp"
 #include "file_group.hpp"
+#include "history_group.hpp"
+#include "store_keys.hpp"
 #include "stored_forms.hpp"
 
 namespace communesync::server {
@@ -27,21 +29,6 @@ std::string scopeSeqKey(std::string_view scope) {
 }
 std::string clampKey(const sync::DeviceId& d) {
   return "c" + std::string(d.raw());
-}
-
-std::string scopeIndexKey(const Scope& scope, std::uint64_t seq) {
-  std::string out;
-  storage::appendPart(out, scope);
-  storage::appendUint64(out, seq);
-  return out;
-}
-
-std::string conflictScopeKey(const Scope& scope, std::uint64_t seq, const std::string& id) {
-  std::string out = "s";
-  storage::appendPart(out, scope);
-  storage::appendUint64(out, seq);
-  out += id;
-  return out;
 }
 
 std::string idempotencyKey(const sync::ChangeId& id) {
@@ -171,6 +158,13 @@ Status ServerStore::loadScopeSeqs() {
   return Status::ok();
 }
 
+std::vector<Scope> ServerStore::scopes() const {
+  std::lock_guard lock(scope_mutex_);
+  std::vector<Scope> out;
+  for (const auto& [scope, seq] : scope_seq_) out.push_back(scope);
+  return out;
+}
+
 sync::proto::Checkpoints ServerStore::latest(const std::vector<Scope>& scopes) const {
   sync::proto::Checkpoints out;
   std::lock_guard lock(scope_mutex_);
@@ -185,6 +179,7 @@ sync::proto::Checkpoints ServerStore::latest(const std::vector<Scope>& scopes) c
 Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync::proto::Checkpoints& touched) {
   GroupOverlay overlay(store_);
   FileGroup files(store_, file_limits_, now_ms);
+  HistoryGroup history(store_, now_ms);
   storage::WriteBatch batch;
   std::uint64_t seq = lastSeq();
   const std::int64_t ceiling = now_ms + std::chrono::milliseconds(sync::tuning::kMaxStampAhead).count();
@@ -204,6 +199,11 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync
     job->results.clear();
     job->results.reserve(job->changes.size());
     for (sync::Change& change : job->changes) {
+      if (job->resolution) {
+        auto id = history.nextResolutionId(batch);
+        if (!id) return id.status();
+        change.id = *id;
+      }
       const auto idem_key = idempotencyKey(change.id);
       // Every result, accepted or rejected, is kept: a replay gets it again.
       auto keepResult = [&](ChangeResult result) {
@@ -223,6 +223,14 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync
                      : job->access ? job->access->mayWrite(change.scope, change.key.collection)
                                    : Status::error(ErrorCode::kForbidden, "no access");
       if (allowed && forms_ != nullptr) allowed = forms_->pin(change);
+      if (allowed && job->resolution) {
+        auto open = conflict(job->resolution->conflict_id);
+        if (!open) return open.status();
+        if (!open->has_value() || (*open)->status != sync::ConflictStatus::kOpen) {
+          allowed = Status::error(ErrorCode::kInvalidArgument, "conflict " + job->resolution->conflict_id +
+                                                                   " is not open (settled already, or unknown)");
+        }
+      }
       if (!allowed) {
         result = rejected(change.id, allowed.code(), allowed.message());
       } else {
@@ -268,6 +276,7 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync
           result.outcome = Outcome::kAccepted;
           result.server_seq = scope_seq;
           batch.put(Column::kLog, sync::seqStorageKey(seq), sync::encode(change));
+          history.accepted(batch, seq, job->user, change);
           // Every accepted change moves its record to the head of the scope index, even one whose
           // writes all lost: the pushing device then pulls the record and drops its local overlay.
           if (old_seq != 0) batch.erase(Column::kScopeIndex, scopeIndexKey(change.scope, old_seq));
@@ -280,14 +289,13 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync
             auto known = overlay.conflictKnown(id);
             if (!known) return known.status();
             if (*known) continue;
-            std::string where;
-            storage::appendPart(where, change.scope);
-            storage::appendUint64(where, scope_seq);
             batch.put(Column::kConflicts, conflictScopeKey(change.scope, scope_seq, id), sync::encode(conflict));
-            batch.put(Column::kConflicts, "i" + id, where);
+            batch.put(Column::kConflicts, "i" + id, conflictWhere(change.scope, scope_seq));
             FileGroup::addConflictRefs(batch, conflict);
+            CS_RETURN_IF_ERROR(history.authors(batch, conflict, change, job->user));
             overlay.addConflict(id);
           }
+          if (job->resolution) CS_RETURN_IF_ERROR(history.resolve(batch, *job->resolution, change, scope_seq));
         }
       }
       keepResult(std::move(result));

@@ -4,6 +4,7 @@
 
 #include "communesync/server/access.hpp"
 #include "communesync/server/directory.hpp"
+#include "communesync/server/server_store.hpp"
 #include "communesync/server/units.hpp"
 #include "communesync/sync/codec.hpp"
 #include "communesync/sync/hybrid_clock.hpp"
@@ -15,6 +16,12 @@ namespace communesync::server {
 struct StoredRecord {
   sync::Record record;
   std::uint64_t seq = 0;
+};
+
+//! What the history keeps of an accepted change besides the change itself (which is in the log).
+struct HistoryMeta {
+  std::int64_t receive_ms = 0;
+  std::string user;
 };
 
 struct DeviceState {
@@ -142,8 +149,21 @@ void serialize(Archive& ar, AuditEntry& e, std::uint32_t) {
      sync::codec_detail::Str{e.action}, sync::codec_detail::Str{e.detail});
 }
 
+template <class Archive>
+void serialize(Archive& ar, HistoryMeta& h, std::uint32_t) {
+  ar(h.receive_ms, sync::codec_detail::Str{h.user});
+}
+
+template <class Archive>
+void serialize(Archive& ar, ConflictAuthors& a, std::uint32_t) {
+  ar(sync::codec_detail::Str{a.lost_user}, a.lost_received_ms, sync::codec_detail::Str{a.kept_user}, a.kept_received_ms,
+     sync::codec_detail::Flag{a.agreed_known}, a.agreed);
+}
+
 }  // namespace communesync::server
 
+CEREAL_CLASS_VERSION(communesync::server::HistoryMeta, 1)
+CEREAL_CLASS_VERSION(communesync::server::ConflictAuthors, 1)
 CEREAL_CLASS_VERSION(communesync::server::StoredRecord, 1)
 CEREAL_CLASS_VERSION(communesync::server::DeviceState, 2)
 CEREAL_CLASS_VERSION(communesync::server::Grant, 1)

@@ -109,8 +109,8 @@ Status SyncHandler::onHello(const proto::Envelope& envelope) {
     sendError(envelope.request_id, s);
     return s;
   }
-  if (hello->device.isNil()) {
-    sendError(envelope.request_id, Status::error(ErrorCode::kProtocol, "no device id"));
+  if (hello->device.isNil() || isServerDeviceId(hello->device)) {
+    sendError(envelope.request_id, Status::error(ErrorCode::kProtocol, "no device id, or one reserved for the server"));
     return Status::ok();
   }
   if (hello_done_ && hello->device != device_) {
@@ -159,6 +159,7 @@ void SyncHandler::onPush(const proto::Envelope& envelope) {
   auto results = std::make_shared<std::vector<proto::ChangeResult>>(n);
   auto positions = std::make_shared<std::vector<std::size_t>>();
   auto job = std::make_shared<PushJob>();
+  job->user = principal_.user;
   job->access = access_;
   job->restore = push->restore;
   for (std::size_t i = 0; i < n; ++i) {
@@ -263,6 +264,7 @@ void SyncHandler::onFilePut(const proto::Envelope& envelope) {
                                                                   std::to_string(sync::tuning::kMaxFilePieceBytes)));
   }
   auto job = std::make_shared<PushJob>();
+  job->user = principal_.user;
   job->access = access_;
   job->device = device_;
   job->pieces.push_back(std::move(put).value());

@@ -18,9 +18,17 @@ namespace {
 
 constexpr std::array<std::string_view, static_cast<std::size_t>(Column::kCount)> kColumnNames = {
     "default",  // kMeta lives in RocksDB's default column family
-    "records", "log",  "scope_index", "devices", "conflicts", "idempotency",
-    "outbox",  "base", "units",       "audit",   "files",     "chunks",
+    "records", "log",   "scope_index", "devices", "conflicts", "idempotency", "outbox",
+    "base",    "units", "audit",       "files",   "chunks",    "history",
 };
+// A column added to the enum without a name here would open as RocksDB's nameless family.
+constexpr bool everyColumnNamed() {
+  for (auto name : kColumnNames) {
+    if (name.empty()) return false;
+  }
+  return true;
+}
+static_assert(everyColumnNamed(), "every storage::Column needs a name in kColumnNames");
 
 constexpr std::string_view kIncarnationKey = "incarnation";
 constexpr std::string_view kFormatKey = "format_version";

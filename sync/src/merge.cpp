@@ -12,8 +12,13 @@ class ConflictSink {
       : record_(record), now_ms_(now_ms), out_(out) {}
 
   void add(std::string field, ConflictSide lost, ConflictSide kept) {
-    Conflict c{record_.key,     record_.scope, std::move(field),     std::move(lost),
-               std::move(kept), now_ms_,       ConflictStatus::kOpen};
+    Conflict c;
+    c.key = record_.key;
+    c.scope = record_.scope;
+    c.field = std::move(field);
+    c.lost = std::move(lost);
+    c.kept = std::move(kept);
+    c.detected_ms = now_ms_;
     auto same = [&](const Conflict& o) { return o.field == c.field && o.lost.stamp == c.lost.stamp; };
     if (std::none_of(out_.begin(), out_.end(), same)) out_.push_back(std::move(c));
   }

@@ -93,7 +93,8 @@ std::vector<std::string> fuzzSeeds() {
   r.key = c.key;
   r.scope = "xa-01";
   r.fields["chu_ho"] = {Value("x"), Stamp{10, 0, d}, {}, {}};
-  Conflict k{c.key, "xa-01", "chu_ho", {Value(1), Stamp{1, 0, d}}, {std::nullopt, Stamp{2, 0, d}}, 5};
+  Conflict k{c.key, "xa-01", "chu_ho", {Value(1), Stamp{1, 0, d}}, {std::nullopt, Stamp{2, 0, d}}, 5, {}, {},
+             0,     {},      {}};
   proto::PullBatch batch{{r}, {k}, {{"xa-01", 7}}, true};
   proto::Welcome w;
   w.scopes = {"xa-01", "xa-02"};

@@ -43,7 +43,9 @@ std::vector<std::string> fuzzSeeds() {
   c.key = r.key;
   c.scope = "xa-01";
   c.assignments.push_back({"a", Value(Value::List{Value(true), Value(Bytes{"\x01\x02"})}), Stamp{3, 0, d}, {}});
-  Conflict k{r.key, "xa-01", "", {std::nullopt, Stamp{1, 0, d}}, {Value(7), Stamp{2, 0, d}}, 9};
+  Conflict k{
+      r.key, "xa-01", "",   {std::nullopt, Stamp{1, 0, d}}, {Value(7), Stamp{2, 0, d}}, 9, ConflictStatus::kResolved,
+      "lan", 10,      "ok", {Value(8), Stamp{3, 0, d}}};
   return {std::string(1, '\0') + encode(r), std::string(1, '\1') + encode(c), std::string(1, '\2') + encode(k),
           std::string(1, '\3') + encode(Value(Value::Map{{"k", Value(-1)}, {"l", Value(0.5)}})),
           std::string(1, '\4') + encode(FileEntry{900, 300, false, true, false, 5, 0, "nhà.jpg"})};

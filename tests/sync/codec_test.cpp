@@ -49,8 +49,8 @@ TEST(Codec, ChangeAndConflictRoundTrip) {
   EXPECT_EQ(roundTrip(c), c);
   auto d = testing::deletion(2, 8, stampAt(11, 2), {{"head", stampAt(10, 1)}});
   EXPECT_EQ(roundTrip(d), d);
-  Conflict k{{"household", "h1"},      "xa-01", "", {std::nullopt, stampAt(1, 1)}, {Value(1), stampAt(2, 2)}, 77,
-             ConflictStatus::kResolved};
+  Conflict k{{"household", "h1"},       "xa-01", "", {std::nullopt, stampAt(1, 1)}, {Value(1), stampAt(2, 2)}, 77,
+             ConflictStatus::kResolved, "lan",   99, "đã xác minh tại thực địa",    {Value(2), stampAt(3, 3)}};
   EXPECT_EQ(roundTrip(k), k);
 }
 

@@ -115,7 +115,17 @@ TEST(Merge, EditConcurrentWithNewerDeleteIsHiddenAndRecorded) {
 }
 
 TEST(Merge, ConflictIdIsStableAcrossDetections) {
-  Conflict a{{"household", "h1"}, "xa-01", "head", {Value("x"), stampAt(1, 1)}, {Value("y"), stampAt(2, 2)}, 10};
+  Conflict a{{"household", "h1"},
+             "xa-01",
+             "head",
+             {Value("x"), stampAt(1, 1)},
+             {Value("y"), stampAt(2, 2)},
+             10,
+             {},
+             {},
+             0,
+             {},
+             {}};
   Conflict b = a;
   b.kept = {Value("z"), stampAt(3, 3)};
   b.detected_ms = 99;

@@ -49,6 +49,7 @@ struct LocalStatus {
   std::uint64_t pending = 0;  //!< changes waiting to be pushed
   std::vector<RejectedChange> rejected;
   std::vector<sync::Conflict> conflicts;  //!< open conflicts known to this device
+  std::vector<sync::Conflict> resolved;   //!< conflicts settled at the province, with who, when and why
   std::int64_t last_sync_ms = 0;          //!< 0: never synced
   std::string incarnation;                //!< the server store this device last synced with
   std::uint64_t files_pending = 0;        //!< files attached here that have not all gone up

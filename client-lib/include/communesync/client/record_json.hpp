@@ -1,26 +1,19 @@
-// Records and values as JSON, the shape the CLI, the C API and exports share:
-//   {"collection":"household","fields":{"head":"Lò Văn Pá","members":6},"id":"0190…","scope":"xa-01"}
-// Keys are sorted and numbers printed one way, so two devices holding the same records print the
-// same bytes. A bytes value is {"$bytes": "<hex>"}; integers stay integers, decimals stay doubles.
+// The device's JSON: records and values in the shape of sync/json.hpp, and the sync report and
+// status that the CLI and the C API print.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
 #include "communesync/client/local_store.hpp"
 #include "communesync/client/replicator.hpp"
-#include "communesync/sync/conflict.hpp"
-#include "communesync/sync/record.hpp"
+#include "communesync/sync/json.hpp"
 
 namespace communesync::client {
 
-nlohmann::json valueToJson(const sync::Value& value);
-//! Errors: kInvalidArgument for JSON that has no Value (e.g. an unsigned number above 2^63).
-Result<sync::Value> valueFromJson(const nlohmann::json& json);
-
-//! The live fields of a record as the export line.
-nlohmann::json recordToJson(const sync::Record& record);
-//! A conflict for status output.
-nlohmann::json conflictToJson(const sync::Conflict& conflict);
+using sync::conflictToJson;
+using sync::recordToJson;
+using sync::valueFromJson;
+using sync::valueToJson;
 //! A sync's summary, as `sync --json` prints it: {"pushed","accepted","rejected","pulled","conflicts",
 //! "bytes_sent","bytes_received","purged","files_sent","files_received","file_bytes_sent","file_bytes_received"}.
 nlohmann::json reportToJson(const SyncReport& report);

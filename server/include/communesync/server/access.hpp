@@ -60,6 +60,8 @@ class Access {
   Status mayWrite(std::string_view scope, std::string_view collection) const;
   bool isAdmin() const { return admin_; }
   bool isReconciler() const { return reconciler_; }
+  //! True if a reconciler grant covers `scope`: its conflicts may be settled and its records reviewed.
+  bool mayReconcile(std::string_view scope) const;
   const std::vector<Grant>& grants() const { return grants_; }
 
  private:
@@ -70,6 +72,7 @@ class Access {
   std::set<Scope, std::less<>> write_any_;       // field and reconciler grants
   std::set<Scope, std::less<>> write_sponsor_;   // sponsor grants: kSponsorCollections only
   std::set<Scope, std::less<>> write_district_;  // district grants: the district level only
+  std::set<Scope, std::less<>> reconcile_;       // reconciler grants
   bool admin_ = false;
   bool reconciler_ = false;
 };

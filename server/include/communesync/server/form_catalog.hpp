@@ -57,5 +57,10 @@ class FormCatalog {
 
 //! The device id the server writes its own changes under (form publications).
 sync::DeviceId serverDeviceId();
+//! The device id of the changes that settle conflicts (each resolution is numbered apart from the
+//! publications, so their change ids never meet).
+sync::DeviceId reconcilerDeviceId();
+//! True for the ids above (and the range they sit in): no device may say hello with one.
+bool isServerDeviceId(const sync::DeviceId& id);
 
 }  // namespace communesync::server

@@ -46,6 +46,9 @@ struct ServerState {
   FormCatalog& forms;
   //! Publishes a form as the next version of its name; returns it with its version. Blocks until durable.
   std::function<Result<sync::Form>(sync::Form)> publish_form;
+  //! Applies a job the server made (a conflict's resolution) through the writer, like any push.
+  //! Blocks until it is durable; the job's results say what became of its changes.
+  std::function<Status(std::shared_ptr<PushJob>)> apply_job;
   //! Answer the admin API to peers other than loopback.
   bool admin_remote = false;
   //! Browser origins allowed (exact "scheme://host[:port]"); a request with an Origin header not

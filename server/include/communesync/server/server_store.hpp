@@ -20,6 +20,9 @@
 //                'r' hash scope \0 '!' conflict-id     -> ""   (a conflict's lost value does)
 //                'd' device (16) day (8)             -> file bytes the device uploaded that UTC day
 //   chunks:      hash end-offset                     -> file bytes (sync/file_store.hpp)
+//   history:     collection \0 id \0 log seq (8)      -> HistoryMeta (who pushed it, when it arrived)
+//   conflicts:   'a' conflict-id                     -> ConflictAuthors (who wrote each side, when it
+//                                                       arrived, the value both had seen)
 //
 // Threads: apply() is called by one writer thread at a time; everything else from any thread.
 #pragma once
@@ -33,6 +36,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "communesync/server/access.hpp"
@@ -45,8 +49,17 @@ namespace communesync::server {
 
 using sync::Scope;
 
+//! A conflict settled by a person: the job's one change sets the chosen value, newer than both
+//! sides, and the conflict is closed with who and why.
+struct Resolution {
+  std::string conflict_id;
+  std::string by;  //!< user name
+  std::string reason;
+};
+
 //! A push waiting to be applied, from one session: record changes, or pieces of files.
 struct PushJob {
+  std::string user;                                //!< who pushed (history); "server" for the server's own
   std::shared_ptr<const Access> access;            //!< the pusher's rights when it pushed
   bool server = false;                             //!< the server's own change (a form publication)
   bool restore = false;                            //!< the device re-sends what it holds after an incarnation change
@@ -55,6 +68,37 @@ struct PushJob {
   sync::DeviceId device;                           //!< who sent the pieces (their daily quota)
   std::vector<sync::proto::FilePut> pieces;        //!< file pieces (hash and size checked for shape)
   std::vector<sync::proto::FileAck> acks;          //!< filled by apply(), one per piece
+  std::optional<Resolution> resolution;            //!< set: the one change settles this conflict
+};
+
+//! One accepted change of a record, as its history shows it.
+struct HistoryEntry {
+  std::uint64_t log_seq = 0;
+  std::int64_t receive_ms = 0;  //!< server time it was applied
+  std::string user;             //!< who pushed it
+  sync::Change change;          //!< as merged (stamps clamped); its id names the device
+};
+
+//! Who wrote each side of a conflict and when the server received it (empty / 0 when not known:
+//! stores from before the history), and the value both writers had seen ("agreed").
+struct ConflictAuthors {
+  std::string lost_user;
+  std::int64_t lost_received_ms = 0;
+  std::string kept_user;
+  std::int64_t kept_received_ms = 0;
+  bool agreed_known = false;
+  sync::ConflictSide agreed;  //!< the value (or deletion) the lost side's writer had seen
+};
+
+//! Which conflicts to list.
+struct ConflictFilter {
+  std::vector<Scope> units;  //!< only these units (and nothing the asker may not read); empty: all readable
+  std::string collection;    //!< the form
+  std::string field;
+  std::string author;                   //!< a user who wrote either side
+  std::int64_t detected_before_ms = 0;  //!< only older than this (0: any age)
+  bool open_only = true;
+  std::size_t limit = 1000;
 };
 
 //! What the server accepts of files; from the config (docs/operations.md).
@@ -86,6 +130,8 @@ class ServerStore {
   //! `checkpoints` outside `readable` are ignored; the batch's checkpoints name only scopes that moved.
   Result<sync::proto::PullBatch> pull(const std::vector<Scope>& readable, const sync::proto::Checkpoints& checkpoints,
                                       std::uint64_t max_bytes) const;
+  //! Every scope that has any change, sorted.
+  std::vector<Scope> scopes() const;
   //! The latest seq of each of `scopes` that has any change.
   sync::proto::Checkpoints latest(const std::vector<Scope>& scopes) const;
 
@@ -104,6 +150,19 @@ class ServerStore {
   //! uploads untouched as long), and old daily quota counters. Call from the writer thread only.
   //! Returns the files removed.
   Result<std::size_t> sweepFiles(std::int64_t now_ms);
+
+  // ---- reconciliation ----
+
+  //! Conflicts in `readable` (sorted) that pass `filter`, newest first.
+  Result<std::vector<sync::Conflict>> conflicts(const std::vector<Scope>& readable, const ConflictFilter& filter) const;
+  //! One conflict by id, or std::nullopt.
+  Result<std::optional<sync::Conflict>> conflict(const std::string& id) const;
+  //! Who wrote the sides of a conflict (see ConflictAuthors).
+  Result<ConflictAuthors> conflictAuthors(const std::string& id) const;
+  //! The record as the server holds it (deleted ones too), or std::nullopt.
+  Result<std::optional<sync::Record>> record(const sync::RecordKey& key) const;
+  //! Every accepted change of a record, oldest first (changes from before the history are not there).
+  Result<std::vector<HistoryEntry>> history(const sync::RecordKey& key) const;
 
   //! The first result of a change id, if it was seen before.
   Result<std::optional<sync::proto::ChangeResult>> previousResult(const sync::ChangeId& id) const;

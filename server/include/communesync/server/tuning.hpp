@@ -61,6 +61,8 @@ inline constexpr std::size_t kMinPasswordBytes = 8;
 inline constexpr std::size_t kMaxPasswordBytes = 1024;
 //! Largest config file.
 inline constexpr std::size_t kMaxConfigBytes = 1024 * 1024;
+//! Conflicts one request may list.
+inline constexpr std::size_t kMaxConflictList = 10000;
 //! Audit entries one request may list.
 inline constexpr std::size_t kMaxAuditList = 10000;
 

@@ -38,6 +38,7 @@ enum class Column : std::uint8_t {
   kAudit,        //!< server: the audit log (logins, user, grant and unit changes), by sequence
   kFiles,        //!< both: what is known of each file (size, bytes held, verified); server: references, quotas
   kChunks,       //!< both: file content in pieces, by (hash, end offset); large values kept in blob files
+  kHistory,      //!< server: each accepted change of a record, by (record, log sequence): who and when
   kCount
 };
 

@@ -440,9 +440,13 @@ void save(Archive& ar, const Conflict& c, std::uint32_t /*version*/) {
   codec_detail::saveString(ar, c.scope);
   codec_detail::saveString(ar, c.field);
   ar(c.lost, c.kept, c.detected_ms, static_cast<std::uint8_t>(c.status));
+  codec_detail::saveString(ar, c.resolved_by);
+  ar(c.resolved_ms);
+  codec_detail::saveString(ar, c.reason);
+  ar(c.resolution);
 }
 template <class Archive>
-void load(Archive& ar, Conflict& c, std::uint32_t /*version*/) {
+void load(Archive& ar, Conflict& c, std::uint32_t version) {
   ar(c.key);
   codec_detail::loadString(ar, c.scope);
   codec_detail::loadString(ar, c.field);
@@ -450,6 +454,12 @@ void load(Archive& ar, Conflict& c, std::uint32_t /*version*/) {
   ar(c.lost, c.kept, c.detected_ms, status);
   if (status > static_cast<std::uint8_t>(ConflictStatus::kResolved)) throw DecodeError("unknown conflict status");
   c.status = static_cast<ConflictStatus>(status);
+  if (version >= 2) {
+    codec_detail::loadString(ar, c.resolved_by);
+    ar(c.resolved_ms);
+    codec_detail::loadString(ar, c.reason);
+    ar(c.resolution);
+  }
 }
 
 }  // namespace communesync::sync
@@ -467,4 +477,4 @@ CEREAL_CLASS_VERSION(communesync::sync::FieldAssignment, 1)
 CEREAL_CLASS_VERSION(communesync::sync::Deletion, 1)
 CEREAL_CLASS_VERSION(communesync::sync::Change, 1)
 CEREAL_CLASS_VERSION(communesync::sync::ConflictSide, 1)
-CEREAL_CLASS_VERSION(communesync::sync::Conflict, 1)
+CEREAL_CLASS_VERSION(communesync::sync::Conflict, 2)

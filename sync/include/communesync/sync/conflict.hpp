@@ -28,6 +28,12 @@ struct Conflict {
   ConflictSide kept;             //!< the value the merge kept at the time
   std::int64_t detected_ms = 0;  //!< server time when the merge found it
   ConflictStatus status = ConflictStatus::kOpen;
+  // Since version 2: how it was settled (status resolved). The resolution is a change newer than
+  // both sides, made by the server for the person who settled it; it syncs like any change.
+  std::string resolved_by;       //!< the user who settled it
+  std::int64_t resolved_ms = 0;  //!< server time
+  std::string reason;            //!< why, in their words
+  ConflictSide resolution;       //!< the value (or deletion) that was chosen, with its stamp
 
   //! Stable identity: (record, field, stamp of the lost write). Finding the same conflict again,
   //! in any order of delivery, gives the same id.

@@ -1,0 +1,326 @@
+#include "reconcile_api.hpp"
+
+#include <chrono>
+#include <optional>
+
+#include "communesync/sync/json.hpp"
+#include "http_json.hpp"
+
+namespace communesync::server {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::int64_t kDayMs = 24 * 60 * 60 * 1000;
+
+std::int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Who asks, and what they may read and settle.
+struct Asker {
+  std::string name;
+  bool admin_token = false;  // the server's admin token: every unit
+  Access access;
+  std::vector<Scope> readable;
+
+  bool mayRead(const Scope& scope) const { return admin_token || access.mayRead(scope); }
+  bool maySettle(const Scope& scope) const { return admin_token || access.mayReconcile(scope); }
+};
+
+std::optional<Asker> askerOf(const HttpRequest& request, ServerState& state) {
+  const auto token = bearerToken(request);
+  if (token.empty()) return std::nullopt;
+  if (state.directory.isAdminToken(token)) return Asker{"admin", true, {}, state.data.scopes()};
+  auto principal = state.directory.authenticate(token);
+  if (!principal || !principal->has_value()) return std::nullopt;
+  Asker asker{(*principal)->user, false, state.directory.accessOf((*principal)->grants), {}};
+  asker.readable = asker.access.readable();
+  return asker;
+}
+
+// "a=1&b=x%20y+z" -> {a: 1, b: "x y z"}. Written here because Debian ships Boost.URL's headers
+// but not its library, and its header-only build gave wrong values in this server (seen: "xa-01"
+// decoded as "xa-01-01"); a query string of key=value pairs is small enough to decode by hand.
+std::string percentDecoded(std::string_view text) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> queryParams(std::string_view query) {
+  std::map<std::string, std::string> out;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (!pair.empty()) {
+      out[percentDecoded(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : percentDecoded(pair.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+std::string param(const std::map<std::string, std::string>& params, const std::string& key) {
+  auto it = params.find(key);
+  return it == params.end() ? std::string() : it->second;
+}
+
+// A conflict with who wrote each side and when the server received it, and what both had seen.
+json conflictJson(const sync::Conflict& c, const ServerStore& data) {
+  auto j = sync::conflictToJson(c);
+  auto authors = data.conflictAuthors(c.id());
+  const ConflictAuthors a = authors ? *authors : ConflictAuthors{};
+  auto enrich = [](json& side, const sync::ConflictSide& s, const std::string& user, std::int64_t received) {
+    side["user"] = user;
+    side["captured_ms"] = s.stamp.wall_ms;
+    side["received_ms"] = received;
+  };
+  enrich(j["kept"], c.kept, a.kept_user, a.kept_received_ms);
+  enrich(j["lost"], c.lost, a.lost_user, a.lost_received_ms);
+  j["kept"]["kept"] = true;
+  j["lost"]["kept"] = false;
+  j["values"] = json::array({j["kept"], j["lost"]});
+  j["agreed"] = a.agreed_known ? sync::conflictSideToJson(a.agreed, "agreed") : json(nullptr);
+  return j;
+}
+
+HttpResponse listConflicts(const HttpRequest& request, ServerState& state, const Asker& asker, std::string_view query) {
+  const auto params = queryParams(query);
+  ConflictFilter filter;
+  if (auto unit = param(params, "unit"); !unit.empty()) {
+    // A unit covers everything under it (a district, its communes): the tree says what.
+    const auto covered = state.directory.accessOf({Grant{Role::kField, unit}});
+    filter.units = covered.readable();
+  }
+  filter.collection = param(params, "collection");
+  filter.field = param(params, "field");
+  filter.author = param(params, "author");
+  filter.open_only = param(params, "status") != "all";
+  try {
+    if (auto days = param(params, "older_than_days"); !days.empty()) {
+      filter.detected_before_ms = nowMs() - std::stoll(days) * kDayMs;
+    }
+    if (auto limit = param(params, "limit"); !limit.empty()) {
+      filter.limit = std::clamp<std::size_t>(std::stoul(limit), 1, tuning::kMaxConflictList);
+    }
+  } catch (const std::exception&) {
+    return errorResponse(request, http::status::bad_request, "invalid_argument",
+                         "older_than_days and limit must be whole numbers");
+  }
+  auto conflicts = state.data.conflicts(asker.readable, filter);
+  if (!conflicts) return statusResponse(request, conflicts.status());
+  json out = json::array();
+  for (const auto& c : *conflicts) out.push_back(conflictJson(c, state.data));
+  return jsonResponse(request, http::status::ok, {{"conflicts", out}});
+}
+
+Result<sync::Conflict> readableConflict(ServerState& state, const Asker& asker, const std::string& id) {
+  auto c = state.data.conflict(id);
+  if (!c) return c.status();
+  if (!c->has_value() || !asker.mayRead((*c)->scope)) {
+    return Status::error(ErrorCode::kNotFound, "no conflict " + id + " that you may see");
+  }
+  return std::move(c->value());
+}
+
+HttpResponse showConflict(const HttpRequest& request, ServerState& state, const Asker& asker, const std::string& id) {
+  auto c = readableConflict(state, asker, id);
+  if (!c) return statusResponse(request, c.status());
+  auto record = state.data.record(c->key);
+  if (!record) return statusResponse(request, record.status());
+  return jsonResponse(request, http::status::ok,
+                      {{"conflict", conflictJson(*c, state.data)},
+                       {"record", record->has_value() ? sync::recordToJson(**record) : json(nullptr)}});
+}
+
+// A stamp newer than every stamp of `record` and of the conflict's sides: the resolution wins.
+sync::Stamp newerThanAll(const sync::Record& record, const sync::Conflict& c, std::int64_t now_ms) {
+  sync::Stamp top = std::max({record.maxFieldStamp(), record.tombstone.stamp, c.kept.stamp, c.lost.stamp});
+  if (now_ms > top.wall_ms) return sync::Stamp{now_ms, 0, reconcilerDeviceId()};
+  return sync::Stamp{top.wall_ms, top.counter + 1, reconcilerDeviceId()};
+}
+
+// The change that settles `c` with `chosen` (a value, or nullopt: the record's deletion). A conflict
+// about a deletion (no field) taking the value side re-asserts every field, which brings the record back.
+Result<sync::Change> resolutionChange(const sync::Conflict& c, const sync::Record& record,
+                                      const std::optional<sync::Value>& chosen, std::int64_t now_ms) {
+  sync::Change change;
+  change.key = c.key;
+  change.scope = c.scope;
+  change.form_version = record.form_version;
+  change.capture_time_ms = now_ms;
+  change.seen_tombstone = record.tombstone.stamp;
+  const auto stamp = newerThanAll(record, c, now_ms);
+  if (!chosen) {
+    sync::Deletion d;
+    d.stamp = stamp;
+    for (const auto& [name, field] : record.fields) d.seen.emplace(name, field.stamp);
+    change.deletion = std::move(d);
+  } else if (!c.field.empty()) {
+    auto value = sync::normalizeValue(*chosen);
+    if (!value) return value.status();
+    change.assignments.push_back({c.field, std::move(value).value(), stamp, record.fieldStamp(c.field)});
+  } else {
+    for (const auto& [name, field] : record.fields) {
+      change.assignments.push_back({name, field.value, stamp, field.stamp});
+    }
+    if (change.assignments.empty()) {
+      return Status::error(ErrorCode::kInvalidArgument, "the record has no field to bring back");
+    }
+  }
+  return change;
+}
+
+HttpResponse resolveConflict(const HttpRequest& request, ServerState& state, const Asker& asker,
+                             const std::string& id) {
+  auto parsed = jsonBody(request);
+  if (auto* res = std::get_if<HttpResponse>(&parsed)) return std::move(*res);
+  auto& body = std::get<json>(parsed);
+  auto c = readableConflict(state, asker, id);
+  if (!c) return statusResponse(request, c.status());
+  if (!asker.maySettle(c->scope)) {
+    return errorResponse(request, http::status::forbidden, "forbidden",
+                         "settling conflicts of " + c->scope + " needs a reconciler grant covering it");
+  }
+  if (c->status != sync::ConflictStatus::kOpen) {
+    return errorResponse(request, http::status::conflict, "invalid_argument",
+                         "conflict " + id + " was settled already by " + c->resolved_by);
+  }
+  const auto reason = body.value("reason", std::string());
+  if (reason.empty()) {
+    return errorResponse(request, http::status::bad_request, "invalid_argument", "say why: \"reason\" is required");
+  }
+  std::optional<sync::Value> chosen;
+  if (body.contains("take") == body.contains("value")) {
+    return errorResponse(request, http::status::bad_request, "invalid_argument",
+                         "give either \"take\": \"kept\" | \"lost\", or \"value\"");
+  }
+  if (body.contains("take")) {
+    const auto take = body.value("take", std::string());
+    if (take != "kept" && take != "lost") {
+      return errorResponse(request, http::status::bad_request, "invalid_argument",
+                           "\"take\" is \"kept\" or \"lost\" (the sides' ids)");
+    }
+    chosen = take == "kept" ? c->kept.value : c->lost.value;
+  } else {
+    if (c->field.empty()) {
+      return errorResponse(request, http::status::bad_request, "invalid_argument",
+                           "a conflict about a deletion is settled by taking a side");
+    }
+    auto value = sync::valueFromJson(body["value"]);
+    if (!value) return statusResponse(request, value.status());
+    chosen = std::move(value).value();
+  }
+  auto record = state.data.record(c->key);
+  if (!record) return statusResponse(request, record.status());
+  if (!record->has_value()) return statusResponse(request, Status::error(ErrorCode::kNotFound, "the record is gone"));
+  auto change = resolutionChange(*c, **record, chosen, nowMs());
+  if (!change) return statusResponse(request, change.status());
+
+  auto job = std::make_shared<PushJob>();
+  job->server = true;
+  job->user = asker.name;
+  job->resolution = Resolution{id, asker.name, reason};
+  job->changes.push_back(std::move(change).value());
+  if (auto s = state.apply_job(job); !s) return statusResponse(request, s);
+  if (job->results.empty() || job->results[0].outcome != sync::proto::Outcome::kAccepted) {
+    const auto why = job->results.empty() ? std::string("no result") : job->results[0].reason;
+    return errorResponse(request, http::status::bad_request, "rejected", "the resolution was refused: " + why);
+  }
+  auto settled = readableConflict(state, asker, id);
+  if (!settled) return statusResponse(request, settled.status());
+  return jsonResponse(request, http::status::ok, {{"conflict", conflictJson(*settled, state.data)}});
+}
+
+HttpResponse recordHistory(const HttpRequest& request, ServerState& state, const Asker& asker,
+                           const sync::RecordKey& key) {
+  auto record = state.data.record(key);
+  if (!record) return statusResponse(request, record.status());
+  if (!record->has_value() || !asker.mayRead((*record)->scope)) {
+    return errorResponse(request, http::status::not_found, "not_found",
+                         "no record " + key.collection + "/" + key.id + " that you may see");
+  }
+  auto history = state.data.history(key);
+  if (!history) return statusResponse(request, history.status());
+  json versions = json::array();
+  for (const auto& h : *history) {
+    json changed = json::object();
+    for (const auto& a : h.change.assignments) changed[a.field] = sync::valueToJson(a.value);
+    versions.push_back({{"log_seq", h.log_seq},
+                        {"user", h.user},
+                        {"device", h.change.id.device.hex()},
+                        {"captured_ms", h.change.capture_time_ms},
+                        {"received_ms", h.receive_ms},
+                        {"changed", changed},
+                        {"deleted", h.change.deletion.has_value()}});
+  }
+  json rec = sync::recordToJson(**record);
+  rec["deleted"] = (*record)->deleted();
+  return jsonResponse(request, http::status::ok, {{"record", rec}, {"history", versions}});
+}
+
+}  // namespace
+
+HttpResponse reconcileApi(const HttpRequest& request, ServerState& state, const std::string& /*peer*/,
+                          std::string_view path, std::string_view query) {
+  auto asker = askerOf(request, state);
+  if (!asker) {
+    auto res = errorResponse(request, http::status::unauthorized, "unauthorized",
+                             "this API needs 'Authorization: Bearer <token>': a user's token or the admin token");
+    res.set(http::field::www_authenticate, "Bearer");
+    return res;
+  }
+  const auto method = request.method();
+  auto wrongMethod = [&](const char* use) {
+    return errorResponse(request, http::status::method_not_allowed, "method_not_allowed", std::string("use ") + use);
+  };
+  constexpr std::string_view kConflicts = "/api/conflicts";
+  constexpr std::string_view kHistory = "/api/history/";
+  if (path == kConflicts) {
+    if (method != http::verb::get) return wrongMethod("GET");
+    return listConflicts(request, state, *asker, query);
+  }
+  if (path.substr(0, kConflicts.size() + 1) == std::string(kConflicts) + "/") {
+    auto rest = std::string(path.substr(kConflicts.size() + 1));
+    constexpr std::string_view kResolve = "/resolve";
+    if (rest.size() > kResolve.size() && rest.substr(rest.size() - kResolve.size()) == kResolve) {
+      if (method != http::verb::post) return wrongMethod("POST");
+      return resolveConflict(request, state, *asker, rest.substr(0, rest.size() - kResolve.size()));
+    }
+    if (method != http::verb::get) return wrongMethod("GET");
+    return showConflict(request, state, *asker, rest);
+  }
+  if (path.substr(0, kHistory.size()) == kHistory) {
+    if (method != http::verb::get) return wrongMethod("GET");
+    const auto rest = path.substr(kHistory.size());
+    const auto slash = rest.find('/');
+    if (slash == std::string_view::npos || slash == 0 || slash + 1 == rest.size()) {
+      return errorResponse(request, http::status::not_found, "not_found", "use /api/history/COLLECTION/ID");
+    }
+    return recordHistory(request, state, *asker,
+                         sync::RecordKey{std::string(rest.substr(0, slash)), std::string(rest.substr(slash + 1))});
+  }
+  return errorResponse(request, http::status::not_found, "not_found", "no such path: " + std::string(path));
+}
+
+}  // namespace communesync::server

@@ -1,0 +1,161 @@
+// Central reconciliation end to end: two devices edit one household offline, the server records the
+// conflict with who wrote what and when, a reconciler settles it over the API or the admin tool, and
+// both devices receive the decision and show the conflict closed.
+#include <gtest/gtest.h>
+
+#include "process.hpp"
+#include "server_harness.hpp"
+#include "temp_dir.hpp"
+
+namespace communesync {
+namespace {
+
+using nlohmann::json;
+using sync::Value;
+using testing::ServerHarness;
+using testing::TestDevice;
+
+json apiGet(const ServerHarness& server, const std::string& token, const std::string& path, unsigned expect = 200) {
+  auto [status, body] = testing::httpCall(server.port(), boost::beast::http::verb::get, token, path, "");
+  EXPECT_EQ(status, expect) << path << ": " << body;
+  return json::parse(body, nullptr, false);
+}
+
+json apiPost(const ServerHarness& server, const std::string& token, const std::string& path, const json& body,
+             unsigned expect = 200) {
+  auto [status, text] = testing::httpCall(server.port(), boost::beast::http::verb::post, token, path, body.dump());
+  EXPECT_EQ(status, expect) << path << ": " << text;
+  return json::parse(text, nullptr, false);
+}
+
+json fieldOf(TestDevice& device, const std::string& id, const std::string& field) {
+  auto r = device.store().get({"household", id});
+  EXPECT_TRUE(r.isOk() && r->has_value());
+  if (!r.isOk() || !r->has_value()) return nullptr;
+  auto it = (*r)->fields.find(field);
+  return it == (*r)->fields.end() ? json(nullptr) : sync::valueToJson(it->second.value);
+}
+
+std::size_t trimmedLines(const std::string& text) {
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+class Reconcile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    an_ = std::make_unique<TestDevice>(dir_ / "an", server_.addUser("an", {"xa-01"}));
+    binh_ = std::make_unique<TestDevice>(dir_ / "binh", server_.addUser("binh", {"xa-01"}));
+    lan_ = server_.addUser(json{{"name", "lan"}, {"grants", {"reconciler:xa-01"}}});
+    other_ = server_.addUser(json{{"name", "minh"}, {"grants", {"reconciler:xa-02"}}});
+  }
+
+  // A household both devices hold, then edited by each offline: one conflict on `field`.
+  std::string conflicting(const std::string& field, const Value& a, const Value& b) {
+    const auto id = an_->put("household", "", {{"chu_ho", Value("Lò Văn Pá")}, {field, Value("trước")}});
+    an_->syncOk(server_.url());
+    binh_->syncOk(server_.url());
+    an_->put("household", id, {{field, a}});
+    binh_->put("household", id, {{field, b}});
+    an_->syncOk(server_.url());
+    binh_->syncOk(server_.url());
+    return id;
+  }
+
+  testing::TempDir dir_;
+  ServerHarness server_{dir_ / "server"};
+  std::unique_ptr<TestDevice> an_, binh_;
+  std::string lan_, other_;
+};
+
+TEST_F(Reconcile, AConflictIsSettledCentrallyAndBothDevicesReceiveTheDecision) {
+  const auto id = conflicting("so_nhan_khau", Value(5), Value(7));
+  auto list = apiGet(server_, lan_, "/api/conflicts?unit=xa-01");
+  ASSERT_EQ(list["conflicts"].size(), 1u) << list.dump();
+  // Query values are percent-decoded; a unit that is not there lists nothing.
+  EXPECT_EQ(apiGet(server_, lan_, "/api/conflicts?unit=xa%2D01&status=open")["conflicts"].size(), 1u);
+  EXPECT_TRUE(apiGet(server_, lan_, "/api/conflicts?unit=xa-01-01")["conflicts"].empty());
+  const auto c = list["conflicts"][0];
+  EXPECT_EQ(c["record"], id);
+  EXPECT_EQ(c["field"], "so_nhan_khau");
+  EXPECT_EQ(c["status"], "open");
+  // Both values, who wrote them, when they were captured and received, and what both had seen.
+  std::set<std::string> users;
+  std::set<std::int64_t> values;
+  for (const auto& side : c["values"]) {
+    users.insert(side["user"].get<std::string>());
+    values.insert(side["value"].get<std::int64_t>());
+    EXPECT_GT(side["captured_ms"].get<std::int64_t>(), 0);
+    EXPECT_GT(side["received_ms"].get<std::int64_t>(), 0);
+  }
+  EXPECT_EQ(users, (std::set<std::string>{"an", "binh"}));
+  EXPECT_EQ(values, (std::set<std::int64_t>{5, 7}));
+  EXPECT_EQ(c["agreed"]["value"], "trước");
+  // The merge kept one (the greater stamp); settling takes the other, whichever it is.
+  const auto lost = c["lost"]["value"].get<std::int64_t>();
+  EXPECT_NE(c["kept"]["value"].get<std::int64_t>(), lost);
+
+  // Who may settle: a reconciler of the unit; a field worker or a reconciler elsewhere may not.
+  const auto path = "/api/conflicts/" + c["id"].get<std::string>() + "/resolve";
+  apiPost(server_, an_->token(), path, {{"take", "lost"}, {"reason", "x"}}, 403);
+  apiPost(server_, other_, path, {{"take", "lost"}, {"reason", "x"}}, 404);
+  EXPECT_TRUE(apiGet(server_, other_, "/api/conflicts")["conflicts"].empty());
+  apiPost(server_, lan_, path, {{"take", "lost"}}, 400);  // a reason is required
+
+  auto settled = apiPost(server_, lan_, path, {{"take", "lost"}, {"reason", "Đã đếm lại tại nhà: 5 người"}});
+  EXPECT_EQ(settled["conflict"]["status"], "resolved");
+  EXPECT_EQ(settled["conflict"]["resolved_by"], "lan");
+  EXPECT_EQ(settled["conflict"]["resolution"]["value"], lost);
+  apiPost(server_, lan_, path, {{"take", "kept"}, {"reason", "again"}}, 409);
+  EXPECT_TRUE(apiGet(server_, lan_, "/api/conflicts")["conflicts"].empty()) << "no open conflict is left";
+
+  // One more sync each: both devices hold the decision, and show the conflict closed.
+  for (auto* device : {an_.get(), binh_.get()}) {
+    device->syncOk(server_.url());
+    EXPECT_EQ(fieldOf(*device, id, "so_nhan_khau"), lost);
+    auto status = device->store().status();
+    ASSERT_TRUE(status.isOk());
+    EXPECT_TRUE(status->conflicts.empty());
+    ASSERT_EQ(status->resolved.size(), 1u);
+    EXPECT_EQ(status->resolved[0].resolved_by, "lan");
+    EXPECT_EQ(status->resolved[0].reason, "Đã đếm lại tại nhà: 5 người");
+  }
+  EXPECT_EQ(an_->exportText(), binh_->exportText());
+
+  // The record's history: every version with who, which device, and when.
+  auto history = apiGet(server_, lan_, "/api/history/household/" + id);
+  ASSERT_EQ(history["history"].size(), 4u) << history.dump();
+  EXPECT_EQ(history["history"][0]["user"], "an");
+  EXPECT_EQ(history["history"][3]["user"], "lan");
+  EXPECT_EQ(history["history"][3]["changed"]["so_nhan_khau"], lost);
+  apiGet(server_, other_, "/api/history/household/" + id, 404);
+}
+
+TEST_F(Reconcile, TheAdminToolListsShowsAndSettlesWithANewValue) {
+  const auto id = conflicting("chu_ho", Value("Lò Văn Pá"), Value("Lò Văn Pả"));
+  const std::string http = "http://127.0.0.1:" + std::to_string(server_.port());
+  auto admin = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {ADMIN_PATH, "--server", http, "--token", lan_});
+    return testing::run(args);
+  };
+  auto listed = admin({"conflicts", "list", "--unit", "xa-01", "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  auto line = json::parse(listed.out.substr(0, listed.out.find('\n')));
+  for (auto key : {"id", "collection", "record", "field", "status", "values"}) EXPECT_TRUE(line.contains(key)) << key;
+  EXPECT_EQ(std::count(listed.out.begin(), listed.out.end(), '\n'), 1) << "one object per line";
+  const auto cid = line["id"].get<std::string>();
+  auto shown = admin({"conflicts", "show", cid});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_NE(shown.out.find("Lò Văn Pả"), std::string::npos) << shown.out;
+  EXPECT_NE(admin({"conflicts", "resolve", cid, "--value", "not json", "--reason", "x"}).exit_code, 0);
+  auto resolved = admin({"conflicts", "resolve", cid, "--value", "\"Lò Văn Pao\"", "--reason", "theo sổ hộ khẩu"});
+  ASSERT_EQ(resolved.exit_code, 0) << resolved.err;
+  an_->syncOk(server_.url());
+  EXPECT_EQ(fieldOf(*an_, id, "chu_ho"), "Lò Văn Pao");
+  auto history = admin({"history", "household", id});
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  EXPECT_NE(history.out.find("lan"), std::string::npos) << history.out;
+  EXPECT_EQ(trimmedLines(admin({"conflicts", "list", "--json"}).out), 0u);
+}
+
+}  // namespace
+}  // namespace communesync

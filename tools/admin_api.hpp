@@ -1,0 +1,54 @@
+// The admin tool's HTTP client: one call, its JSON answer, and a clear message when it fails.
+#pragma once
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "communesync/client/http_client.hpp"
+
+namespace communesync::tools {
+
+struct Api {
+  std::string server;
+  std::string token;
+  client::TlsOptions tls;
+
+  // Sends the request; returns the JSON answer, or prints why it failed and returns nullopt.
+  std::optional<nlohmann::json> call(const std::string& method, const std::string& path, const std::string& body = "",
+                                     const std::string& content_type = "application/json",
+                                     unsigned expect = 200) const {
+    auto reply = client::httpRequest(server, method, path, token, content_type, body, tls);
+    if (!reply) {
+      std::cerr << "communesync-admin: cannot reach " << server << ": " << reply.status().message() << "\n";
+      return std::nullopt;
+    }
+    nlohmann::json j = nlohmann::json::parse(reply->body, nullptr, false);
+    if (reply->status != expect || j.is_discarded()) {
+      std::string message =
+          (!j.is_discarded() && j.is_object() && j.contains("message")) ? j["message"].get<std::string>() : reply->body;
+      std::cerr << "communesync-admin: the server refused (HTTP " << reply->status << "): " << message << "\n";
+      return std::nullopt;
+    }
+    return j;
+  }
+};
+
+//! Percent-encodes one path segment or query value.
+inline std::string urlPart(const std::string& text) {
+  std::string out;
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (unsigned char c : text) {
+    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace communesync::tools
