@@ -64,6 +64,17 @@ ReconcileCommands::ReconcileCommands(CLI::App& app) {
   history_->add_option("collection", collection_)->required();
   history_->add_option("id", record_)->required();
   history_->add_flag("--json", json_, "print as JSON");
+  review_ = app.add_subcommand("review", "review a record; the verdict and comment reach its unit's devices");
+  review_->add_option("collection", collection_)->required();
+  review_->add_option("id", record_)->required();
+  review_->add_option("verdict", verdict_, "approve, needs-edits or reject")
+      ->required()
+      ->check(CLI::IsMember({"approve", "needs-edits", "reject"}));
+  review_->add_option("--comment", comment_, "what to fix, or why (needed unless approving)");
+  reviews_ = app.add_subcommand("reviews", "reviews of records you may see");
+  reviews_->add_option("--unit", unit_, "only this unit and the units under it");
+  reviews_->add_option("--state", state_, "received, approved, needs_edits or rejected");
+  reviews_->add_flag("--json", json_, "one JSON object per line");
 }
 
 std::optional<int> ReconcileCommands::run(const Api& api) const {
@@ -130,6 +141,31 @@ std::optional<int> ReconcileCommands::run(const Api& api) const {
       std::cout << when(v["received_ms"]) << "  " << v["user"].get<std::string>() << "  device "
                 << v["device"].get<std::string>().substr(0, 8) << "  captured " << when(v["captured_ms"]) << "  "
                 << (v["deleted"].get<bool>() ? std::string("(deleted)") : v["changed"].dump()) << "\n";
+    }
+    return 0;
+  }
+  if (*review_) {
+    const std::string state = verdict_ == "approve" ? "approved" : verdict_ == "reject" ? "rejected" : "needs_edits";
+    auto j = api.call("POST", "/api/reviews/" + urlPart(collection_) + "/" + urlPart(record_),
+                      json{{"state", state}, {"comment", comment_}}.dump());
+    if (!j) return 1;
+    std::cout << collection_ << "/" << record_ << ": " << state << "\n";
+    return 0;
+  }
+  if (*reviews_) {
+    std::string query;
+    if (!unit_.empty()) query += "unit=" + urlPart(unit_);
+    if (!state_.empty()) query += std::string(query.empty() ? "" : "&") + "state=" + urlPart(state_);
+    auto j = api.call("GET", "/api/reviews" + (query.empty() ? "" : "?" + query));
+    if (!j) return 1;
+    for (const auto& r : (*j)["reviews"]) {
+      if (json_) {
+        std::cout << r.dump() << "\n";
+      } else {
+        std::cout << r["collection"].get<std::string>() << "/" << r["record"].get<std::string>() << "  "
+                  << r["state"].get<std::string>() << "  " << r["by"].get<std::string>() << "  "
+                  << r["comment"].get<std::string>() << "\n";
+      }
     }
     return 0;
   }

@@ -4,6 +4,8 @@
 //   conflicts show ID [--json]
 //   conflicts resolve ID (--take kept|lost | --value JSON) --reason TEXT
 //   history COLLECTION ID [--json]
+//   review COLLECTION ID approve|needs-edits|reject [--comment TEXT]   (a comment is needed unless approving)
+//   reviews [--unit UNIT] [--state received|approved|needs_edits|rejected] [--json]
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -26,6 +28,9 @@ class ReconcileCommands {
   CLI::App* show_ = nullptr;
   CLI::App* resolve_ = nullptr;
   CLI::App* history_ = nullptr;
+  CLI::App* review_ = nullptr;
+  CLI::App* reviews_ = nullptr;
+  std::string verdict_, comment_, state_;
   std::string id_, unit_, collection_, field_, author_, take_, value_, reason_, record_;
   long older_than_days_ = 0;
   bool all_ = false;

@@ -333,6 +333,11 @@ int main(int argc, char** argv) {
       std::cout << "  " << c.key.collection << "/" << c.key.id << " " << (c.field.empty() ? "(deleted)" : c.field)
                 << "\n";
     }
+    for (const auto& r : st->reviews) {
+      if (r.state == sync::ReviewState::kApproved) continue;
+      std::cout << (r.state == sync::ReviewState::kNeedsEdits ? "cần sửa / needs edits: " : "bị từ chối / rejected: ")
+                << r.reviewed.collection << "/" << r.reviewed.id << " (" << r.by << "): " << r.comment << "\n";
+    }
     if (!st->resolved.empty()) {
       std::cout << "settled conflicts: " << st->resolved.size() << "\n";
       for (const auto& c : st->resolved) {

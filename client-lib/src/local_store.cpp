@@ -410,6 +410,15 @@ Result<LocalStatus> LocalStore::status() const {
   auto inc = store_->get(Column::kMeta, kIncarnationKey);
   if (!inc) return inc.status();
   out.incarnation = inc->value_or("");
+  auto reviews = list(std::string(sync::kReviewsCollection));
+  if (!reviews) return reviews.status();
+  for (const auto& r : *reviews) {
+    auto review = sync::reviewOf(r);
+    if (review && review->state != sync::ReviewState::kReceived) out.reviews.push_back(std::move(*review));
+  }
+  std::stable_sort(out.reviews.begin(), out.reviews.end(), [](const sync::Review& a, const sync::Review& b) {
+    return (a.state == sync::ReviewState::kNeedsEdits) > (b.state == sync::ReviewState::kNeedsEdits);
+  });
   auto uploads = files_->toUpload();
   if (!uploads) return uploads.status();
   for (const auto& f : *uploads) {

@@ -34,6 +34,15 @@ nlohmann::json statusToJson(const LocalStatus& status) {
   }
   j["conflicts"] = nlohmann::json::array();
   for (const auto& c : status.conflicts) j["conflicts"].push_back(conflictToJson(c));
+  j["reviews"] = nlohmann::json::array();
+  for (const auto& r : status.reviews) {
+    j["reviews"].push_back({{"collection", r.reviewed.collection},
+                            {"record", r.reviewed.id},
+                            {"state", sync::reviewStateName(r.state)},
+                            {"comment", r.comment},
+                            {"by", r.by},
+                            {"at_ms", r.at_ms}});
+  }
   j["resolved_conflicts"] = nlohmann::json::array();
   for (const auto& c : status.resolved) j["resolved_conflicts"].push_back(conflictToJson(c));
   return j;

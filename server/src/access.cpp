@@ -100,6 +100,10 @@ bool Access::mayRead(std::string_view scope) const {
 }
 
 Status Access::mayWrite(std::string_view scope, std::string_view collection) const {
+  if (!collection.empty() && collection.front() == '_') {
+    return Status::error(ErrorCode::kForbidden, "collection '" + std::string(collection) +
+                                                    "' is the server's own (forms, reviews): no device writes it");
+  }
   if (write_any_.count(scope) != 0) return Status::ok();
   if (write_sponsor_.count(scope) != 0 && isSponsorCollection(collection)) return Status::ok();
   if (write_district_.count(scope) != 0) return Status::ok();

@@ -103,7 +103,7 @@ void FormCatalog::added(sync::Form form) {
 }
 
 Status FormCatalog::pin(sync::Change& change) const {
-  if (change.key.collection == kFormsCollection) return Status::ok();  // the catalog itself
+  if (!change.key.collection.empty() && change.key.collection.front() == '_') return Status::ok();  // the server's own
   auto latest = find(change.key.collection);
   if (latest == nullptr) {
     if (require_forms_) {

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "communesync/sync/json.hpp"
+#include "communesync/sync/review.hpp"
 #include "http_json.hpp"
 
 namespace communesync::server {
@@ -252,6 +253,79 @@ HttpResponse resolveConflict(const HttpRequest& request, ServerState& state, con
   return jsonResponse(request, http::status::ok, {{"conflict", conflictJson(*settled, state.data)}});
 }
 
+// ---- reviews ----
+
+json reviewJson(const sync::Review& r, const Scope& scope) {
+  return {{"collection", r.reviewed.collection},
+          {"record", r.reviewed.id},
+          {"scope", scope},
+          {"state", sync::reviewStateName(r.state)},
+          {"comment", r.comment},
+          {"by", r.by},
+          {"at_ms", r.at_ms}};
+}
+
+HttpResponse setReview(const HttpRequest& request, ServerState& state, const Asker& asker, const sync::RecordKey& key) {
+  auto parsed = jsonBody(request);
+  if (auto* res = std::get_if<HttpResponse>(&parsed)) return std::move(*res);
+  auto& body = std::get<json>(parsed);
+  auto review_state = sync::reviewStateFromName(body.value("state", std::string()));
+  if (!review_state || *review_state == sync::ReviewState::kReceived) {
+    return errorResponse(request, http::status::bad_request, "invalid_argument",
+                         "\"state\" is \"approved\", \"needs_edits\" or \"rejected\"");
+  }
+  const auto comment = body.value("comment", std::string());
+  if (*review_state != sync::ReviewState::kApproved && comment.empty()) {
+    return errorResponse(request, http::status::bad_request, "invalid_argument",
+                         "say what is wrong: \"comment\" is required unless approving");
+  }
+  auto record = state.data.record(key);
+  if (!record) return statusResponse(request, record.status());
+  if (!record->has_value() || (*record)->deleted() || !asker.mayRead((*record)->scope) || key.collection.empty() ||
+      key.collection.front() == '_') {
+    return errorResponse(request, http::status::not_found, "not_found",
+                         "no record " + key.collection + "/" + key.id + " that you may see");
+  }
+  const auto scope = (*record)->scope;
+  if (!asker.maySettle(scope)) {
+    return errorResponse(request, http::status::forbidden, "forbidden",
+                         "reviewing records of " + scope + " needs a reconciler grant covering it");
+  }
+  auto current = state.data.record({std::string(sync::kReviewsCollection), sync::reviewRecordId(key)});
+  if (!current) return statusResponse(request, current.status());
+  const sync::Review review{key, *review_state, comment, asker.name, nowMs()};
+  auto job = std::make_shared<PushJob>();
+  job->server = true;
+  job->user = asker.name;
+  job->server_numbered = true;
+  job->changes.push_back(sync::reviewChange(review, scope, *current, sync::ChangeId{}, review.at_ms));
+  if (auto s = state.apply_job(job); !s) return statusResponse(request, s);
+  if (job->results.empty() || job->results[0].outcome != sync::proto::Outcome::kAccepted) {
+    const auto why = job->results.empty() ? std::string("no result") : job->results[0].reason;
+    return errorResponse(request, http::status::bad_request, "rejected", "the review was refused: " + why);
+  }
+  return jsonResponse(request, http::status::ok, {{"review", reviewJson(review, scope)}});
+}
+
+HttpResponse listReviews(const HttpRequest& request, ServerState& state, const Asker& asker, std::string_view query) {
+  const auto params = queryParams(query);
+  std::vector<Scope> units = asker.readable;
+  if (auto unit = param(params, "unit"); !unit.empty()) {
+    const auto covered = state.directory.accessOf({Grant{Role::kField, unit}});
+    units = covered.readable();
+  }
+  const auto wanted = param(params, "state");
+  auto records = state.data.reviews(asker.readable, units);
+  if (!records) return statusResponse(request, records.status());
+  json out = json::array();
+  for (const auto& r : *records) {
+    auto review = sync::reviewOf(r);
+    if (!review || (!wanted.empty() && sync::reviewStateName(review->state) != wanted)) continue;
+    out.push_back(reviewJson(*review, r.scope));
+  }
+  return jsonResponse(request, http::status::ok, {{"reviews", out}});
+}
+
 HttpResponse recordHistory(const HttpRequest& request, ServerState& state, const Asker& asker,
                            const sync::RecordKey& key) {
   auto record = state.data.record(key);
@@ -296,6 +370,21 @@ HttpResponse reconcileApi(const HttpRequest& request, ServerState& state, const 
   };
   constexpr std::string_view kConflicts = "/api/conflicts";
   constexpr std::string_view kHistory = "/api/history/";
+  constexpr std::string_view kReviews = "/api/reviews";
+  if (path == kReviews) {
+    if (method != http::verb::get) return wrongMethod("GET");
+    return listReviews(request, state, *asker, query);
+  }
+  if (path.substr(0, kReviews.size() + 1) == std::string(kReviews) + "/") {
+    if (method != http::verb::post) return wrongMethod("POST");
+    const auto rest = path.substr(kReviews.size() + 1);
+    const auto slash = rest.find('/');
+    if (slash == std::string_view::npos || slash == 0 || slash + 1 == rest.size()) {
+      return errorResponse(request, http::status::not_found, "not_found", "use /api/reviews/COLLECTION/ID");
+    }
+    return setReview(request, state, *asker,
+                     sync::RecordKey{std::string(rest.substr(0, slash)), std::string(rest.substr(slash + 1))});
+  }
   if (path == kConflicts) {
     if (method != http::verb::get) return wrongMethod("GET");
     return listConflicts(request, state, *asker, query);

@@ -9,6 +9,9 @@
 //   POST /api/conflicts/ID/resolve  {"take":"kept"|"lost"} or {"value":JSON}, and {"reason":TEXT}
 //                                   -> 200 {"conflict":CONFLICT}         (settled, with who, when, why)
 //   GET  /api/history/COLLECTION/ID -> 200 {"record":RECORD|null,"history":[VERSION...]}   oldest first
+//   POST /api/reviews/COLLECTION/ID {"state":"approved"|"needs_edits"|"rejected","comment":TEXT}
+//                                   -> 200 {"review":REVIEW}
+//   GET  /api/reviews?unit=U&state=S -> 200 {"reviews":[REVIEW...]}
 #pragma once
 
 #include <string>

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "communesync/server/server_store.hpp"
+#include "communesync/sync/review.hpp"
 #include "store_keys.hpp"
 #include "stored_forms.hpp"
 
@@ -66,6 +67,24 @@ Result<std::optional<sync::Record>> ServerStore::record(const sync::RecordKey& k
   if (!stored) return stored.status();
   if (!stored->has_value()) return std::optional<sync::Record>();
   return std::optional<sync::Record>(std::move((*stored)->record));
+}
+
+Result<std::vector<sync::Record>> ServerStore::reviews(const std::vector<Scope>& readable,
+                                                       const std::vector<Scope>& units) const {
+  std::vector<sync::Record> out;
+  std::string prefix;
+  storage::appendPart(prefix, sync::kReviewsCollection);
+  auto cursor = store_.scanPrefix(Column::kRecords, prefix);
+  for (; cursor.valid(); cursor.next()) {
+    auto stored = sync::decode<StoredRecord>(cursor.value());
+    if (!stored) return Status::error(ErrorCode::kCorruption, "a stored review does not decode");
+    const auto& scope = stored->record.scope;
+    if (!std::binary_search(readable.begin(), readable.end(), scope)) continue;
+    if (std::find(units.begin(), units.end(), scope) == units.end()) continue;
+    out.push_back(std::move(stored->record));
+  }
+  CS_RETURN_IF_ERROR(cursor.status());
+  return out;
 }
 
 Result<std::vector<HistoryEntry>> ServerStore::history(const sync::RecordKey& key) const {

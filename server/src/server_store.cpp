@@ -1,5 +1,6 @@
 #include "communesync/server/server_store.hpp"
 
+#include <functional>
 #include <map>
 
 #include "communesync/server/tuning.hpp"
@@ -7,6 +8,7 @@
 #include "communesync/sync/file_ref.hpp"
 #include "communesync/sync/hybrid_clock.hpp"
 #include "communesync/sync/merge.hpp"
+#include "communesync/sync/review.hpp"
 #include "communesync/sync/stored.hpp"
 #include "communesync/sync/text.hpp"
 #include "communesync/sync/tuning.hpp"
@@ -189,6 +191,136 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync
     return it == scope_seq_.end() ? std::uint64_t{0} : it->second;
   };
 
+  // Applies one change of `job` and keeps its result in the job (a store error stops the group).
+  std::function<Status(PushJob&, sync::Change&)> applyOne;
+  // The server's change reopening the review of the record `change` edited, if it was approved or
+  // needed edits.
+  auto reopenReview = [&](const sync::Change& change) -> Status {
+    if (change.key.collection.empty() || change.key.collection.front() == '_') return Status::ok();
+    const auto review_key =
+        sync::recordStorageKey({std::string(sync::kReviewsCollection), sync::reviewRecordId(change.key)});
+    auto current = overlay.record(review_key);
+    if (!current) return current.status();
+    if (!current->has_value()) return Status::ok();
+    auto review = sync::reviewOf((*current)->record);
+    if (!review || (review->state != sync::ReviewState::kApproved && review->state != sync::ReviewState::kNeedsEdits)) {
+      return Status::ok();
+    }
+    auto id = history.nextResolutionId(batch);
+    if (!id) return id.status();
+    sync::Review reopened{change.key, sync::ReviewState::kReceived, review->comment, "server", now_ms};
+    PushJob server_job;
+    server_job.server = true;
+    server_job.user = "server";
+    auto reopen = sync::reviewChange(reopened, change.scope, (*current)->record, *id, now_ms);
+    return applyOne(server_job, reopen);
+  };
+  applyOne = [&](PushJob& job, sync::Change& change) -> Status {
+    if (job.resolution || job.server_numbered) {
+      auto id = history.nextResolutionId(batch);
+      if (!id) return id.status();
+      change.id = *id;
+    }
+    const auto idem_key = idempotencyKey(change.id);
+    // Every result, accepted or rejected, is kept: a replay gets it again.
+    auto keepResult = [&](ChangeResult result) {
+      batch.put(Column::kIdempotency, idem_key, sync::encode(result));
+      overlay.putResult(idem_key, result);
+      job.results.push_back(std::move(result));
+    };
+    auto previous = overlay.result(idem_key);
+    if (!previous) return previous.status();
+    if (previous->has_value()) {  // a replay: its first result, nothing applied again
+      job.results.push_back(**previous);
+      return Status::ok();
+    }
+    ChangeResult result;
+    result.id = change.id;
+    auto allowed = job.server   ? Status::ok()
+                   : job.access ? job.access->mayWrite(change.scope, change.key.collection)
+                                : Status::error(ErrorCode::kForbidden, "no access");
+    if (allowed && forms_ != nullptr) allowed = forms_->pin(change);
+    if (allowed && job.resolution) {
+      auto open = conflict(job.resolution->conflict_id);
+      if (!open) return open.status();
+      if (!open->has_value() || (*open)->status != sync::ConflictStatus::kOpen) {
+        allowed = Status::error(ErrorCode::kInvalidArgument, "conflict " + job.resolution->conflict_id +
+                                                                 " is not open (settled already, or unknown)");
+      }
+    }
+    if (!allowed) {
+      result = rejected(change.id, allowed.code(), allowed.message());
+    } else {
+      const auto key = sync::recordStorageKey(change.key);
+      auto current = overlay.record(key);
+      if (!current) return current.status();
+      if (current->has_value() && (*current)->record.scope != change.scope) {
+        result = rejected(change.id, ErrorCode::kInvalidArgument,
+                          "record " + change.key.collection + "/" + change.key.id +
+                              " already exists in another unit; a record cannot move between units");
+      } else {
+        auto clamp = overlay.clampFor(change.id.device);
+        if (!clamp) return clamp.status();
+        result.clamped = clampChange(change, **clamp, ceiling);
+
+        std::optional<sync::Record> before;
+        std::uint64_t old_seq = 0;
+        if (current->has_value()) {
+          before = std::move((*current)->record);
+          old_seq = (*current)->seq;
+        }
+        const auto refs_before = before ? sync::fileRefs(*before) : std::set<std::string>();
+        auto merged = sync::merge(before, change, now_ms);
+        // The record as this change leaves it must fit its form: else the change is refused alone.
+        if (auto fits = forms_ != nullptr ? forms_->check(merged.record) : Status::ok(); !fits) {
+          keepResult(rejected(change.id, fits.code(), fits.message()));
+          return Status::ok();
+        }
+        const auto scope_seq_now = overlay.scopeSeqs().count(change.scope) != 0 ? overlay.scopeSeqs().at(change.scope)
+                                                                                : committedScopeSeq(change.scope);
+        StoredRecord stored{std::move(merged.record), scope_seq_now + 1};
+        std::string encoded = sync::encode(stored);
+        if (encoded.size() > sync::tuning::kMaxRecordBytes) {
+          result = rejected(change.id, ErrorCode::kLimitExceeded,
+                            "record " + change.key.collection + "/" + change.key.id + " would grow to " +
+                                std::to_string(encoded.size()) + " bytes; the limit is " +
+                                std::to_string(sync::tuning::kMaxRecordBytes));
+          keepResult(std::move(result));
+          return Status::ok();
+        }
+        ++seq;
+        const auto scope_seq = overlay.nextScopeSeq(change.scope, scope_seq_now);
+        result.outcome = Outcome::kAccepted;
+        result.server_seq = scope_seq;
+        batch.put(Column::kLog, sync::seqStorageKey(seq), sync::encode(change));
+        history.accepted(batch, seq, job.user, change);
+        // Every accepted change moves its record to the head of the scope index, even one whose
+        // writes all lost: the pushing device then pulls the record and drops its local overlay.
+        if (old_seq != 0) batch.erase(Column::kScopeIndex, scopeIndexKey(change.scope, old_seq));
+        batch.put(Column::kScopeIndex, scopeIndexKey(change.scope, scope_seq), key);
+        batch.put(Column::kRecords, key, encoded);
+        FileGroup::updateRefs(batch, change.scope, change.key, refs_before, sync::fileRefs(stored.record));
+        overlay.putRecord(key, std::move(stored));
+        for (auto& conflict : merged.conflicts) {
+          const auto id = conflict.id();
+          auto known = overlay.conflictKnown(id);
+          if (!known) return known.status();
+          if (*known) continue;
+          batch.put(Column::kConflicts, conflictScopeKey(change.scope, scope_seq, id), sync::encode(conflict));
+          batch.put(Column::kConflicts, "i" + id, conflictWhere(change.scope, scope_seq));
+          FileGroup::addConflictRefs(batch, conflict);
+          CS_RETURN_IF_ERROR(history.authors(batch, conflict, change, job.user));
+          overlay.addConflict(id);
+        }
+        if (job.resolution) CS_RETURN_IF_ERROR(history.resolve(batch, *job.resolution, change, scope_seq));
+        // A device's edit of a record that was approved, or that needed edits, reopens its review.
+        if (!job.server) CS_RETURN_IF_ERROR(reopenReview(change));
+      }
+    }
+    keepResult(std::move(result));
+    return Status::ok();
+  };
+
   for (PushJob* job : jobs) {
     job->acks.clear();
     for (const auto& piece : job->pieces) {
@@ -198,108 +330,7 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync
     }
     job->results.clear();
     job->results.reserve(job->changes.size());
-    for (sync::Change& change : job->changes) {
-      if (job->resolution) {
-        auto id = history.nextResolutionId(batch);
-        if (!id) return id.status();
-        change.id = *id;
-      }
-      const auto idem_key = idempotencyKey(change.id);
-      // Every result, accepted or rejected, is kept: a replay gets it again.
-      auto keepResult = [&](ChangeResult result) {
-        batch.put(Column::kIdempotency, idem_key, sync::encode(result));
-        overlay.putResult(idem_key, result);
-        job->results.push_back(std::move(result));
-      };
-      auto previous = overlay.result(idem_key);
-      if (!previous) return previous.status();
-      if (previous->has_value()) {  // a replay: its first result, nothing applied again
-        job->results.push_back(**previous);
-        continue;
-      }
-      ChangeResult result;
-      result.id = change.id;
-      auto allowed = job->server   ? Status::ok()
-                     : job->access ? job->access->mayWrite(change.scope, change.key.collection)
-                                   : Status::error(ErrorCode::kForbidden, "no access");
-      if (allowed && forms_ != nullptr) allowed = forms_->pin(change);
-      if (allowed && job->resolution) {
-        auto open = conflict(job->resolution->conflict_id);
-        if (!open) return open.status();
-        if (!open->has_value() || (*open)->status != sync::ConflictStatus::kOpen) {
-          allowed = Status::error(ErrorCode::kInvalidArgument, "conflict " + job->resolution->conflict_id +
-                                                                   " is not open (settled already, or unknown)");
-        }
-      }
-      if (!allowed) {
-        result = rejected(change.id, allowed.code(), allowed.message());
-      } else {
-        const auto key = sync::recordStorageKey(change.key);
-        auto current = overlay.record(key);
-        if (!current) return current.status();
-        if (current->has_value() && (*current)->record.scope != change.scope) {
-          result = rejected(change.id, ErrorCode::kInvalidArgument,
-                            "record " + change.key.collection + "/" + change.key.id +
-                                " already exists in another unit; a record cannot move between units");
-        } else {
-          auto clamp = overlay.clampFor(change.id.device);
-          if (!clamp) return clamp.status();
-          result.clamped = clampChange(change, **clamp, ceiling);
-
-          std::optional<sync::Record> before;
-          std::uint64_t old_seq = 0;
-          if (current->has_value()) {
-            before = std::move((*current)->record);
-            old_seq = (*current)->seq;
-          }
-          const auto refs_before = before ? sync::fileRefs(*before) : std::set<std::string>();
-          auto merged = sync::merge(before, change, now_ms);
-          // The record as this change leaves it must fit its form: else the change is refused alone.
-          if (auto fits = forms_ != nullptr ? forms_->check(merged.record) : Status::ok(); !fits) {
-            keepResult(rejected(change.id, fits.code(), fits.message()));
-            continue;
-          }
-          const auto scope_seq_now = overlay.scopeSeqs().count(change.scope) != 0 ? overlay.scopeSeqs().at(change.scope)
-                                                                                  : committedScopeSeq(change.scope);
-          StoredRecord stored{std::move(merged.record), scope_seq_now + 1};
-          std::string encoded = sync::encode(stored);
-          if (encoded.size() > sync::tuning::kMaxRecordBytes) {
-            result = rejected(change.id, ErrorCode::kLimitExceeded,
-                              "record " + change.key.collection + "/" + change.key.id + " would grow to " +
-                                  std::to_string(encoded.size()) + " bytes; the limit is " +
-                                  std::to_string(sync::tuning::kMaxRecordBytes));
-            keepResult(std::move(result));
-            continue;
-          }
-          ++seq;
-          const auto scope_seq = overlay.nextScopeSeq(change.scope, scope_seq_now);
-          result.outcome = Outcome::kAccepted;
-          result.server_seq = scope_seq;
-          batch.put(Column::kLog, sync::seqStorageKey(seq), sync::encode(change));
-          history.accepted(batch, seq, job->user, change);
-          // Every accepted change moves its record to the head of the scope index, even one whose
-          // writes all lost: the pushing device then pulls the record and drops its local overlay.
-          if (old_seq != 0) batch.erase(Column::kScopeIndex, scopeIndexKey(change.scope, old_seq));
-          batch.put(Column::kScopeIndex, scopeIndexKey(change.scope, scope_seq), key);
-          batch.put(Column::kRecords, key, encoded);
-          FileGroup::updateRefs(batch, change.scope, change.key, refs_before, sync::fileRefs(stored.record));
-          overlay.putRecord(key, std::move(stored));
-          for (auto& conflict : merged.conflicts) {
-            const auto id = conflict.id();
-            auto known = overlay.conflictKnown(id);
-            if (!known) return known.status();
-            if (*known) continue;
-            batch.put(Column::kConflicts, conflictScopeKey(change.scope, scope_seq, id), sync::encode(conflict));
-            batch.put(Column::kConflicts, "i" + id, conflictWhere(change.scope, scope_seq));
-            FileGroup::addConflictRefs(batch, conflict);
-            CS_RETURN_IF_ERROR(history.authors(batch, conflict, change, job->user));
-            overlay.addConflict(id);
-          }
-          if (job->resolution) CS_RETURN_IF_ERROR(history.resolve(batch, *job->resolution, change, scope_seq));
-        }
-      }
-      keepResult(std::move(result));
-    }
+    for (sync::Change& change : job->changes) CS_RETURN_IF_ERROR(applyOne(*job, change));
   }
 
   for (const auto& [device, clamp] : overlay.clamps()) {

@@ -157,5 +157,53 @@ TEST_F(Reconcile, TheAdminToolListsShowsAndSettlesWithANewValue) {
   EXPECT_EQ(trimmedLines(admin({"conflicts", "list", "--json"}).out), 0u);
 }
 
+// The review state of `id` as `device` knows it (std::nullopt: no review, i.e. received).
+std::optional<sync::Review> reviewOn(TestDevice& device, const std::string& id) {
+  auto status = device.store().status();
+  EXPECT_TRUE(status.isOk());
+  if (!status.isOk()) return std::nullopt;
+  for (const auto& r : status->reviews) {
+    if (r.reviewed.id == id) return r;
+  }
+  return std::nullopt;
+}
+
+TEST_F(Reconcile, ANeedsEditsReviewReachesTheAuthorAndTheAuthorsEditReopensIt) {
+  const auto id = an_->put("household", "", {{"chu_ho", Value("Lò Văn Pá")}, {"so_nhan_khau", Value(60)}});
+  an_->syncOk(server_.url());
+  const std::string path = "/api/reviews/household/" + id;
+  apiPost(server_, an_->token(), path, {{"state", "approved"}}, 403);  // a field worker does not review
+  apiPost(server_, lan_, path, {{"state", "needs_edits"}}, 400);       // say what is wrong
+  apiPost(server_, lan_, path, {{"state", "needs_edits"}, {"comment", "60 nhân khẩu? Kiểm tra lại"}});
+
+  an_->syncOk(server_.url());
+  auto review = reviewOn(*an_, id);
+  ASSERT_TRUE(review.has_value()) << "the review reached the author's device";
+  EXPECT_EQ(review->state, sync::ReviewState::kNeedsEdits);
+  EXPECT_EQ(review->comment, "60 nhân khẩu? Kiểm tra lại");
+  EXPECT_EQ(review->by, "lan");
+
+  // The author fixes the record: the review reopens (received), on the server and on the device.
+  an_->put("household", id, {{"so_nhan_khau", Value(6)}});
+  an_->syncOk(server_.url());
+  auto listed = apiGet(server_, lan_, "/api/reviews?unit=xa-01");
+  ASSERT_EQ(listed["reviews"].size(), 1u) << listed.dump();
+  EXPECT_EQ(listed["reviews"][0]["state"], "received");
+  EXPECT_FALSE(reviewOn(*an_, id).has_value()) << "nothing left for the author to act on";
+
+  // Approved, then edited again: reopened again. A device cannot write reviews itself.
+  apiPost(server_, lan_, path, {{"state", "approved"}});
+  EXPECT_EQ(apiGet(server_, lan_, "/api/reviews?state=approved")["reviews"].size(), 1u);
+  an_->syncOk(server_.url());
+  an_->put("household", id, {{"so_nhan_khau", Value(7)}});
+  an_->syncOk(server_.url());
+  EXPECT_EQ(apiGet(server_, lan_, "/api/reviews")["reviews"][0]["state"], "received");
+  an_->put("_reviews", "household/" + id, {{"state", Value("approved")}});
+  auto forged = an_->sync(server_.url());
+  ASSERT_TRUE(forged.status.isOk());
+  EXPECT_EQ(forged.rejected, 1u);
+  EXPECT_EQ(apiGet(server_, lan_, "/api/reviews")["reviews"][0]["state"], "received");
+}
+
 }  // namespace
 }  // namespace communesync

@@ -23,6 +23,7 @@
 #include "communesync/sync/form.hpp"
 #include "communesync/sync/hybrid_clock.hpp"
 #include "communesync/sync/messages.hpp"
+#include "communesync/sync/review.hpp"
 
 namespace communesync::client {
 
@@ -50,6 +51,7 @@ struct LocalStatus {
   std::vector<RejectedChange> rejected;
   std::vector<sync::Conflict> conflicts;  //!< open conflicts known to this device
   std::vector<sync::Conflict> resolved;   //!< conflicts settled at the province, with who, when and why
+  std::vector<sync::Review> reviews;      //!< reviews of records here that are not "received" (needs edits first)
   std::int64_t last_sync_ms = 0;          //!< 0: never synced
   std::string incarnation;                //!< the server store this device last synced with
   std::uint64_t files_pending = 0;        //!< files attached here that have not all gone up

@@ -11,7 +11,8 @@
 //   reconciler  the covered units      any record there; resolves conflicts and reviews
 //   admin       nothing by itself      nothing; manages users, units and forms
 //
-// Reads are the union of the grants; a write is allowed if any one grant allows it.
+// Reads are the union of the grants; a write is allowed if any one grant allows it. Collections
+// whose name starts with '_' (_forms, _reviews) are the server's own: no grant writes them.
 #pragma once
 
 #include <array>

@@ -69,6 +69,7 @@ struct PushJob {
   std::vector<sync::proto::FilePut> pieces;        //!< file pieces (hash and size checked for shape)
   std::vector<sync::proto::FileAck> acks;          //!< filled by apply(), one per piece
   std::optional<Resolution> resolution;            //!< set: the one change settles this conflict
+  bool server_numbered = false;                    //!< the server numbers the changes' ids (reviews)
 };
 
 //! One accepted change of a record, as its history shows it.
@@ -161,6 +162,8 @@ class ServerStore {
   Result<ConflictAuthors> conflictAuthors(const std::string& id) const;
   //! The record as the server holds it (deleted ones too), or std::nullopt.
   Result<std::optional<sync::Record>> record(const sync::RecordKey& key) const;
+  //! The review records (_reviews) of `units` that `readable` (sorted) may read.
+  Result<std::vector<sync::Record>> reviews(const std::vector<Scope>& readable, const std::vector<Scope>& units) const;
   //! Every accepted change of a record, oldest first (changes from before the history are not there).
   Result<std::vector<HistoryEntry>> history(const sync::RecordKey& key) const;
 
