@@ -223,6 +223,17 @@ Result<std::size_t> LocalFiles::wantFor(const std::vector<sync::Record>& records
   return marked;
 }
 
+Status LocalFiles::dropUnreferenced(storage::WriteBatch& batch, const std::set<std::string>& keep) const {
+  std::vector<std::string> drop;
+  auto status = files_.forEach([&](std::string_view hash, const sync::FileEntry& entry) {
+    if (!entry.upload && keep.count(std::string(hash)) == 0) drop.emplace_back(hash);
+    return Status::ok();
+  });
+  CS_RETURN_IF_ERROR(status);
+  for (const auto& hash : drop) CS_RETURN_IF_ERROR(files_.eraseAll(batch, hash));
+  return Status::ok();
+}
+
 Status LocalFiles::copyTo(std::string_view hash, const std::filesystem::path& out) const {
   auto entry = files_.entry(hash);
   if (!entry) return entry.status();

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <functional>
+#include <set>
 
 #include "communesync/storage/key_codec.hpp"
 #include "communesync/sync/codec.hpp"
+#include "communesync/sync/file_ref.hpp"
 #include "communesync/sync/stored.hpp"
 #include "communesync/sync/text.hpp"
 #include "communesync/sync/tuning.hpp"
@@ -551,9 +553,13 @@ Result<std::size_t> LocalStore::restrictTo(const std::vector<Scope>& readable) {
   storage::WriteBatch batch;
   std::size_t purged = 0;
   bool kept_pending = false;
+  std::set<std::string> still_referred;  // files the records that stay refer to
   for (auto c = store_->scan(Column::kRecords, "", ""); c.valid(); c.next()) {
     auto local = sync::decode<LocalRecord>(c.value());
     if (!local) return Status::error(ErrorCode::kCorruption, "local store: " + local.status().message());
+    if (allowed(local->view.scope) || !local->pending.empty()) {
+      for (auto& hash : sync::fileRefs(local->view)) still_referred.insert(std::move(hash));
+    }
     if (allowed(local->view.scope)) continue;
     if (!local->pending.empty()) {
       kept_pending = true;
@@ -570,6 +576,8 @@ Result<std::size_t> LocalStore::restrictTo(const std::vector<Scope>& readable) {
   for (auto c = store_->scanPrefix(Column::kDevices, "c"); c.valid(); c.next()) {
     if (!allowed(c.key().substr(1))) batch.erase(Column::kDevices, c.key());
   }
+  // Photos fetched for records that are gone go with them (files made here wait to go up).
+  CS_RETURN_IF_ERROR(files_->dropUnreferenced(batch, still_referred));
   // Remembered only once nothing outside is left, so the next sync finishes the purge.
   if (!kept_pending) batch.put(Column::kMeta, kReadableKey, encoded);
   CS_RETURN_IF_ERROR(store_->commit(batch, Durability::kSynced));

@@ -223,6 +223,36 @@ TEST(Files, EagerCollectionsAreFetchedBySyncOthersOnDemandAndOnlyByThoseWhoMayRe
   EXPECT_EQ(fetchWith(late, server.url(), hex).status.code(), ErrorCode::kForbidden);
 }
 
+TEST(Files, PhotosOfRecordsAUserNoLongerMayReadLeaveTheDeviceWithThem) {
+  testing::TempDir dir;
+  ServerHarness server(dir / "server");
+  TestDevice one(dir / "one", server.addUser("an", {"xa-01"}));
+  TestDevice two(dir / "two", server.addUser("binh", {"xa-02"}));
+  TestDevice office(dir / "office", server.addUser(nlohmann::json{{"name", "lan"}, {"scopes", {"xa-01", "xa-02"}}}));
+  ASSERT_TRUE(office.store().files().setEagerCollections({"household"}).isOk());
+  makeFile(dir / "a.jpg", 50 * 1024, 1);
+  makeFile(dir / "b.jpg", 50 * 1024, 2);
+  const auto [ida, hexa] = attachToNewRecord(one, dir / "a.jpg");
+  const auto idb = two.put("household", "", {{"chu_ho", Value("Hộ B")}}, "xa-02");
+  auto hexb = two.store().attach({"household", idb}, "photo", dir / "b.jpg", testing::wallNow());
+  ASSERT_TRUE(hexb.isOk()) << hexb.status().toString();
+  one.syncOk(server.url());
+  two.syncOk(server.url());
+  auto both = office.sync(server.url());
+  ASSERT_TRUE(both.status.isOk()) << both.status.toString();
+  EXPECT_EQ(both.files_received, 2u);
+
+  server.admin("/admin/users/lan/revoke", nlohmann::json{{"grants", {"field:xa-02"}}}.dump());
+  auto after = office.sync(server.url());
+  ASSERT_TRUE(after.status.isOk()) << after.status.toString();
+  EXPECT_EQ(after.purged, 1u);
+  auto kept = office.store().files().entry(sync::fileHashFromHex(hexa));
+  auto gone = office.store().files().entry(sync::fileHashFromHex(*hexb));
+  ASSERT_TRUE(kept.isOk() && gone.isOk());
+  EXPECT_TRUE(kept->has_value() && (*kept)->complete);
+  EXPECT_FALSE(gone->has_value()) << "the photo of a record the user may no longer read stayed on the device";
+}
+
 TEST(Files, ServerKilledMidUploadResumesWithoutCorruptionOrUndurableAcknowledgements) {
   testing::TempDir dir;
   testing::ServerProcess server(dir / "server");

@@ -56,6 +56,10 @@ class LocalFiles {
   Result<std::size_t> wantFor(const std::vector<sync::Record>& records);
   //! Marks one file to be fetched at the next sync.
   Status want(std::string_view hash);
+  //! Adds to `batch` the removal of every file fetched here that is not in `keep` (raw hashes):
+  //! after the user lost access to records, their photos go too. Files made here are kept until
+  //! they have gone up.
+  Status dropUnreferenced(storage::WriteBatch& batch, const std::set<std::string>& keep) const;
   //! Writes a complete file to `out` (through a temporary file and a rename). Errors: kNotFound.
   Status copyTo(std::string_view hash, const std::filesystem::path& out) const;
 
