@@ -10,6 +10,7 @@ find_package(nlohmann_json 3.10 REQUIRED CONFIG)  # nlohmann-json3-dev
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(XLSXWRITER REQUIRED IMPORTED_TARGET xlsxwriter)  # libxlsxwriter-dev: spreadsheets
 
 if(TARGET zstd::libzstd_shared)
   set(COMMUNESYNC_ZSTD zstd::libzstd_shared)

@@ -1,6 +1,9 @@
 #include "admin_reconcile.hpp"
 
 #include <ctime>
+#include <fstream>
+
+#include "export_writer.hpp"
 
 namespace communesync::tools {
 namespace {
@@ -75,6 +78,13 @@ ReconcileCommands::ReconcileCommands(CLI::App& app) {
   reviews_->add_option("--unit", unit_, "only this unit and the units under it");
   reviews_->add_option("--state", state_, "received, approved, needs_edits or rejected");
   reviews_->add_flag("--json", json_, "one JSON object per line");
+  export_ = app.add_subcommand("export", "the records of a form, for the province's own spreadsheets");
+  export_->add_option("collection", collection_)->required();
+  export_->add_option("--unit", unit_, "only this unit and the units under it");
+  export_->add_option("--format", format_, "csv, xlsx or jsonl")
+      ->required()
+      ->check(CLI::IsMember({"csv", "xlsx", "jsonl"}));
+  export_->add_option("--out", out_, "the file to write (default: standard output; xlsx needs a file)");
 }
 
 std::optional<int> ReconcileCommands::run(const Api& api) const {
@@ -166,6 +176,35 @@ std::optional<int> ReconcileCommands::run(const Api& api) const {
                   << r["state"].get<std::string>() << "  " << r["by"].get<std::string>() << "  "
                   << r["comment"].get<std::string>() << "\n";
       }
+    }
+    return 0;
+  }
+  if (*export_) {
+    if (format_ == "xlsx" && out_.empty()) {
+      std::cerr << "communesync-admin: --format xlsx needs --out FILE.xlsx\n";
+      return 2;
+    }
+    auto j = api.call("GET", "/api/export/" + urlPart(collection_) + (unit_.empty() ? "" : "?unit=" + urlPart(unit_)));
+    if (!j) return 1;
+    if (format_ == "xlsx") {
+      if (auto s = writeXlsx(*j, out_, collection_); !s) {
+        std::cerr << "communesync-admin: " << s.message() << "\n";
+        return 1;
+      }
+      return 0;
+    }
+    std::ofstream file;
+    if (!out_.empty()) file.open(out_, std::ios::binary | std::ios::trunc);
+    std::ostream& out = out_.empty() ? std::cout : file;
+    if (format_ == "csv") {
+      writeCsv(*j, out);
+    } else {
+      for (const auto& r : (*j)["records"]) out << r.dump() << "\n";
+    }
+    out.flush();
+    if (!out) {
+      std::cerr << "communesync-admin: cannot write " << (out_.empty() ? "standard output" : out_) << "\n";
+      return 1;
     }
     return 0;
   }

@@ -6,6 +6,7 @@
 //   history COLLECTION ID [--json]
 //   review COLLECTION ID approve|needs-edits|reject [--comment TEXT]   (a comment is needed unless approving)
 //   reviews [--unit UNIT] [--state received|approved|needs_edits|rejected] [--json]
+//   export COLLECTION [--unit UNIT] --format csv|xlsx|jsonl [--out FILE]   (xlsx needs --out)
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -31,6 +32,8 @@ class ReconcileCommands {
   CLI::App* review_ = nullptr;
   CLI::App* reviews_ = nullptr;
   std::string verdict_, comment_, state_;
+  CLI::App* export_ = nullptr;
+  std::string format_, out_;
   std::string id_, unit_, collection_, field_, author_, take_, value_, reason_, record_;
   long older_than_days_ = 0;
   bool all_ = false;

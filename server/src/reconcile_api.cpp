@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <optional>
+#include <set>
 
 #include "communesync/sync/json.hpp"
 #include "communesync/sync/review.hpp"
@@ -253,6 +254,46 @@ HttpResponse resolveConflict(const HttpRequest& request, ServerState& state, con
   return jsonResponse(request, http::status::ok, {{"conflict", conflictJson(*settled, state.data)}});
 }
 
+// ---- export ----
+
+// The live records of a collection the asker may read (under `unit`, if given), with their columns:
+// the form's fields in its order, labelled Vietnamese first (or the field names when there is no form).
+HttpResponse exportRecords(const HttpRequest& request, ServerState& state, const Asker& asker,
+                           const std::string& collection, std::string_view query) {
+  if (collection.empty() || collection.front() == '_') {
+    return errorResponse(request, http::status::not_found, "not_found", "no collection " + collection + " to export");
+  }
+  const auto params = queryParams(query);
+  std::vector<Scope> units = asker.readable;
+  if (auto unit = param(params, "unit"); !unit.empty()) {
+    const auto covered = state.directory.accessOf({Grant{Role::kField, unit}});
+    units.clear();
+    for (const auto& u : covered.readable()) {
+      if (asker.mayRead(u)) units.push_back(u);
+    }
+  }
+  auto records = state.data.liveRecords(collection, units);
+  if (!records) return statusResponse(request, records.status());
+  json columns = json::array();
+  std::set<std::string> named;
+  if (auto form = state.forms.find(collection)) {
+    for (const auto& f : form->fields) {
+      columns.push_back({{"name", f.name}, {"vi", f.label.vi}, {"en", f.label.en}});
+      named.insert(f.name);
+    }
+  }
+  std::set<std::string> extra;  // fields no form names (free-form, or from older versions)
+  json rows = json::array();
+  for (const auto& r : *records) {
+    for (const auto& [name, field] : r.fields) {
+      if (named.count(name) == 0) extra.insert(name);
+    }
+    rows.push_back(sync::recordToJson(r));
+  }
+  for (const auto& name : extra) columns.push_back({{"name", name}, {"vi", name}, {"en", name}});
+  return jsonResponse(request, http::status::ok, {{"collection", collection}, {"columns", columns}, {"records", rows}});
+}
+
 // ---- reviews ----
 
 json reviewJson(const sync::Review& r, const Scope& scope) {
@@ -371,6 +412,11 @@ HttpResponse reconcileApi(const HttpRequest& request, ServerState& state, const 
   constexpr std::string_view kConflicts = "/api/conflicts";
   constexpr std::string_view kHistory = "/api/history/";
   constexpr std::string_view kReviews = "/api/reviews";
+  constexpr std::string_view kExport = "/api/export/";
+  if (path.substr(0, kExport.size()) == kExport) {
+    if (method != http::verb::get) return wrongMethod("GET");
+    return exportRecords(request, state, *asker, percentDecoded(path.substr(kExport.size())), query);
+  }
   if (path == kReviews) {
     if (method != http::verb::get) return wrongMethod("GET");
     return listReviews(request, state, *asker, query);

@@ -12,6 +12,7 @@
 //   POST /api/reviews/COLLECTION/ID {"state":"approved"|"needs_edits"|"rejected","comment":TEXT}
 //                                   -> 200 {"review":REVIEW}
 //   GET  /api/reviews?unit=U&state=S -> 200 {"reviews":[REVIEW...]}
+//   GET  /api/export/COLLECTION?unit=U -> 200 {"collection","columns":[{"name","vi","en"}],"records":[RECORD...]}
 #pragma once
 
 #include <string>

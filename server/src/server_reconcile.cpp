@@ -69,6 +69,24 @@ Result<std::optional<sync::Record>> ServerStore::record(const sync::RecordKey& k
   return std::optional<sync::Record>(std::move((*stored)->record));
 }
 
+Result<std::vector<sync::Record>> ServerStore::liveRecords(const std::string& collection,
+                                                           const std::vector<Scope>& units) const {
+  std::vector<sync::Record> out;
+  std::string prefix;
+  storage::appendPart(prefix, collection);
+  auto snapshot = store_.snapshot();
+  auto cursor = store_.scanPrefix(Column::kRecords, prefix, &snapshot);
+  for (; cursor.valid(); cursor.next()) {
+    auto stored = sync::decode<StoredRecord>(cursor.value());
+    if (!stored) return Status::error(ErrorCode::kCorruption, "a stored record does not decode");
+    if (stored->record.deleted()) continue;
+    if (std::find(units.begin(), units.end(), stored->record.scope) == units.end()) continue;
+    out.push_back(std::move(stored->record));
+  }
+  CS_RETURN_IF_ERROR(cursor.status());
+  return out;
+}
+
 Result<std::vector<sync::Record>> ServerStore::reviews(const std::vector<Scope>& readable,
                                                        const std::vector<Scope>& units) const {
   std::vector<sync::Record> out;

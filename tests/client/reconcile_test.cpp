@@ -157,6 +157,44 @@ TEST_F(Reconcile, TheAdminToolListsShowsAndSettlesWithANewValue) {
   EXPECT_EQ(trimmedLines(admin({"conflicts", "list", "--json"}).out), 0u);
 }
 
+TEST_F(Reconcile, ExportWritesCsvXlsxAndJsonLinesOfTheRecordsOneMayRead) {
+  an_->put("household", "", {{"chu_ho", Value("Lò Văn Pá, \"Pá\"")}, {"so_nhan_khau", Value(6)}});
+  an_->put("household", "", {{"chu_ho", Value("Hà Thị Mai")}, {"so_nhan_khau", Value(4)}, {"ngheo", Value(true)}});
+  an_->syncOk(server_.url());
+  const std::string http = "http://127.0.0.1:" + std::to_string(server_.port());
+  auto admin = [&](const std::string& token, std::vector<std::string> args) {
+    args.insert(args.begin(), {ADMIN_PATH, "--server", http, "--token", token});
+    return testing::run(args);
+  };
+  auto csv = admin(lan_, {"export", "household", "--unit", "xa-01", "--format", "csv"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(csv.out.rfind("\xEF\xBB\xBF"
+                          "Mã bản ghi / Record id,Đơn vị / Unit,chu_ho,ngheo,so_nhan_khau\r\n",
+                          0),
+            0u)
+      << csv.out;
+  EXPECT_NE(csv.out.find(",xa-01,\"Lò Văn Pá, \"\"Pá\"\"\",,6\r\n"), std::string::npos) << "quoted per RFC 4180";
+  EXPECT_NE(csv.out.find(",xa-01,Hà Thị Mai,có / yes,4\r\n"), std::string::npos) << csv.out;
+
+  auto jsonl = admin(lan_, {"export", "household", "--format", "jsonl"});
+  ASSERT_EQ(jsonl.exit_code, 0) << jsonl.err;
+  EXPECT_EQ(std::count(jsonl.out.begin(), jsonl.out.end(), '\n'), 2);
+  EXPECT_TRUE(admin(other_, {"export", "household", "--format", "jsonl"}).out.empty()) << "another unit's reconciler";
+
+  const auto xlsx = (dir_ / "ho.xlsx").string();
+  EXPECT_NE(admin(lan_, {"export", "household", "--format", "xlsx"}).exit_code, 0) << "xlsx needs --out";
+  auto wrote = admin(lan_, {"export", "household", "--format", "xlsx", "--out", xlsx});
+  ASSERT_EQ(wrote.exit_code, 0) << wrote.err;
+  // Read the workbook back: the strings and the numbers are in its cells.
+  auto strings = testing::run({"/usr/bin/unzip", "-p", xlsx, "xl/sharedStrings.xml"});
+  auto cells = testing::run({"/usr/bin/unzip", "-p", xlsx, "xl/worksheets/sheet1.xml"});
+  ASSERT_EQ(strings.exit_code, 0) << strings.err;
+  EXPECT_NE(strings.out.find("Hà Thị Mai"), std::string::npos);
+  EXPECT_NE(strings.out.find("Mã bản ghi / Record id"), std::string::npos);
+  EXPECT_NE(cells.out.find("<v>6</v>"), std::string::npos) << cells.out;
+  EXPECT_NE(cells.out.find("<v>4</v>"), std::string::npos);
+}
+
 // The review state of `id` as `device` knows it (std::nullopt: no review, i.e. received).
 std::optional<sync::Review> reviewOn(TestDevice& device, const std::string& id) {
   auto status = device.store().status();

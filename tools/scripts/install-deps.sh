@@ -19,6 +19,8 @@ packages=(
   nlohmann-json3-dev        # JSON for the CLI, admin API, config
   zlib1g-dev                # permessage-deflate comparison (tools/wire_size.cpp)
   clang libclang-rt-14-dev  # libFuzzer targets (tools/scripts/run-fuzz.sh)
+  libxlsxwriter-dev         # XLSX exports and reports
+  unzip                     # the tests read exported XLSX back
 )
 
 missing=()

@@ -162,6 +162,8 @@ class ServerStore {
   Result<ConflictAuthors> conflictAuthors(const std::string& id) const;
   //! The record as the server holds it (deleted ones too), or std::nullopt.
   Result<std::optional<sync::Record>> record(const sync::RecordKey& key) const;
+  //! The live records of `collection` in `units`, by id.
+  Result<std::vector<sync::Record>> liveRecords(const std::string& collection, const std::vector<Scope>& units) const;
   //! The review records (_reviews) of `units` that `readable` (sorted) may read.
   Result<std::vector<sync::Record>> reviews(const std::vector<Scope>& readable, const std::vector<Scope>& units) const;
   //! Every accepted change of a record, oldest first (changes from before the history are not there).
