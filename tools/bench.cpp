@@ -26,10 +26,10 @@
 #include <random>
 #include <thread>
 
+#include "bench_files.hpp"
 #include "communesync/client/local_store.hpp"
 #include "communesync/client/replicator.hpp"
 #include "communesync/client/websocket_transport.hpp"
-#include "bench_files.hpp"
 #include "survey_records.hpp"
 
 extern char** environ;

@@ -151,10 +151,12 @@ bool benchFileStore(const fs::path& work, std::size_t mib, nlohmann::json& out) 
       sync::FileStore::putEntry(batch, hash, entry);
       if (!(*store)->commit(batch, storage::Durability::kSynced)) return false;
     }
-    out["rocksdb_blob_write_mib_per_s"] = static_cast<double>(mib) / std::chrono::duration<double>(Clock::now() - start).count();
+    out["rocksdb_blob_write_mib_per_s"] =
+        static_cast<double>(mib) / std::chrono::duration<double>(Clock::now() - start).count();
     start = Clock::now();
     auto ok = sync::FileStore(**store).verify(hash, data.size());
-    out["rocksdb_blob_read_mib_per_s"] = static_cast<double>(mib) / std::chrono::duration<double>(Clock::now() - start).count();
+    out["rocksdb_blob_read_mib_per_s"] =
+        static_cast<double>(mib) / std::chrono::duration<double>(Clock::now() - start).count();
     if (!ok || !*ok) return false;
   }
   // Plain files: the piece appended and fdatasync'd, then the entry in RocksDB, synced (two syncs,
@@ -169,7 +171,9 @@ bool benchFileStore(const fs::path& work, std::size_t mib, nlohmann::json& out) 
     entry.size = data.size();
     auto start = Clock::now();
     for (std::size_t i = 0; i < pieces; ++i) {
-      if (::pwrite(fd, data.data() + i * kPiece, kPiece, static_cast<off_t>(i * kPiece)) != static_cast<ssize_t>(kPiece)) return false;
+      if (::pwrite(fd, data.data() + i * kPiece, kPiece, static_cast<off_t>(i * kPiece)) !=
+          static_cast<ssize_t>(kPiece))
+        return false;
       if (::fdatasync(fd) != 0) return false;
       entry.have += kPiece;
       storage::WriteBatch batch;
@@ -177,13 +181,16 @@ bool benchFileStore(const fs::path& work, std::size_t mib, nlohmann::json& out) 
       if (!(*store)->commit(batch, storage::Durability::kSynced)) return false;
     }
     ::close(fd);
-    out["plain_file_write_mib_per_s"] = static_cast<double>(mib) / std::chrono::duration<double>(Clock::now() - start).count();
+    out["plain_file_write_mib_per_s"] =
+        static_cast<double>(mib) / std::chrono::duration<double>(Clock::now() - start).count();
     start = Clock::now();
     std::ifstream in(path, std::ios::binary);
     std::string buffer(kPiece, '\0');
     sync::Sha256 sha;
-    while (in.read(buffer.data(), kPiece) || in.gcount() > 0) sha.update(std::string_view(buffer.data(), static_cast<std::size_t>(in.gcount())));
-    out["plain_file_read_mib_per_s"] = static_cast<double>(mib) / std::chrono::duration<double>(Clock::now() - start).count();
+    while (in.read(buffer.data(), kPiece) || in.gcount() > 0)
+      sha.update(std::string_view(buffer.data(), static_cast<std::size_t>(in.gcount())));
+    out["plain_file_read_mib_per_s"] =
+        static_cast<double>(mib) / std::chrono::duration<double>(Clock::now() - start).count();
     if (sha.finish() != hash) return false;
   }
   out["mib"] = mib;

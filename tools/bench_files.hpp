@@ -14,11 +14,11 @@
 namespace communesync::tools {
 
 struct FileBenchOptions {
-  std::string url;        //!< the server
-  std::string token_up;   //!< the uploading device's user
-  std::string token_cut;  //!< the device that uploads through the cut link
-  std::string token_down; //!< the fetching device's user
-  std::uint16_t port = 0; //!< the server's port (the cutting proxy forwards to it)
+  std::string url;         //!< the server
+  std::string token_up;    //!< the uploading device's user
+  std::string token_cut;   //!< the device that uploads through the cut link
+  std::string token_down;  //!< the fetching device's user
+  std::uint16_t port = 0;  //!< the server's port (the cutting proxy forwards to it)
   std::size_t files = 10;
   std::size_t file_kib = 2048;
   std::size_t cut_kib = 64;
