@@ -37,7 +37,8 @@ void Replicator::Impl::carried(std::uint64_t bytes) {
 
 void Replicator::Impl::learnLink(const Status& status) {
   std::uint64_t next = link_estimate_;
-  if (status) {
+  if (status && carried_ > 0) {
+    // Files moved and nothing cut them: the link may carry more than thought.
     next = std::min(tuning::kMaxLinkEstimateBytes, link_estimate_ * 2);
   } else if (status.code() == ErrorCode::kUnavailable && in_files_) {
     // Cut while moving a file: a connection carries about what this one did.
@@ -45,7 +46,10 @@ void Replicator::Impl::learnLink(const Status& status) {
   }
   in_files_ = false;
   link_estimate_ = next;
-  (void)store_.files().setLinkEstimate(next);  // a hint: losing it costs nothing
+  if (next != stored_link_estimate_) {
+    (void)store_.files().setLinkEstimate(next);  // a hint: losing it costs nothing
+    stored_link_estimate_ = next;
+  }
 }
 
 bool Replicator::Impl::changesWaiting() const {

@@ -72,6 +72,7 @@ struct Replicator::Impl {
     connected_ = false;
     carried_ = 0;
     link_estimate_ = store_.files().linkEstimate();
+    stored_link_estimate_ = link_estimate_;
     CS_RETURN_IF_ERROR(transport_.connect());
     CS_RETURN_IF_ERROR(hello());
     connected_ = true;
@@ -337,8 +338,9 @@ struct Replicator::Impl {
 
   Pacer pacer_;
   std::uint64_t link_estimate_ = tuning::kInitialLinkEstimateBytes;  // see LocalFiles::linkEstimate
-  std::uint64_t carried_ = 0;  // file bytes this connection carried (acknowledged or received)
-  bool in_files_ = false;      // the files phase is under way (a cut there teaches the link estimate)
+  std::uint64_t stored_link_estimate_ = 0;  // what the store holds, so unchanged estimates are not written
+  std::uint64_t carried_ = 0;               // file bytes this connection carried (acknowledged or received)
+  bool in_files_ = false;                   // the files phase is under way (a cut there teaches the link estimate)
   bool pushed_during_files_ = false;
 
   LocalStore& store_;
