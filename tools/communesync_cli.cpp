@@ -358,13 +358,7 @@ int main(int argc, char** argv) {
   if (*eager) {
     if (eager_none || !eager_collections.empty()) {
       const std::set<std::string> chosen(eager_collections.begin(), eager_collections.end());
-      if (auto s = local.files().setEagerCollections(chosen); !s) return fail(s.message());
-      // The records already here: their files are fetched at the next sync too.
-      for (const auto& c : chosen) {
-        auto records = local.list(c);
-        if (!records) return fail(records.status().message());
-        if (auto marked = local.files().wantFor(*records); !marked) return fail(marked.status().message());
-      }
+      if (auto s = local.setEagerCollections(chosen); !s) return fail(s.message());
     }
     auto current = local.files().eagerCollections();
     if (!current) return fail(current.status().message());

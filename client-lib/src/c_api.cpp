@@ -283,14 +283,7 @@ int cs_files_set_eager(cs_store* store, const char* collections_json, cs_error* 
       if (!c.is_string()) return Status::error(ErrorCode::kInvalidArgument, "collections_json must hold names");
       chosen.insert(c.get<std::string>());
     }
-    CS_RETURN_IF_ERROR(store->store->files().setEagerCollections(chosen));
-    for (const auto& c : chosen) {
-      auto records = store->store->list(c);
-      if (!records) return records.status();
-      auto marked = store->store->files().wantFor(*records);
-      if (!marked) return marked.status();
-    }
-    return Status::ok();
+    return store->store->setEagerCollections(chosen);
   });
 }
 

@@ -369,6 +369,17 @@ Result<std::string> LocalStore::attach(const RecordKey& key, const std::string& 
   return hash;
 }
 
+Status LocalStore::setEagerCollections(const std::set<std::string>& collections) {
+  CS_RETURN_IF_ERROR(files_->setEagerCollections(collections));
+  for (const auto& c : collections) {
+    auto records = list(c);
+    if (!records) return records.status();
+    auto marked = files_->wantFor(*records);
+    if (!marked) return marked.status();
+  }
+  return Status::ok();
+}
+
 Result<std::optional<Record>> LocalStore::get(const RecordKey& key) const {
   auto local = sync::readDecoded<LocalRecord>(*store_, Column::kRecords, sync::recordStorageKey(key));
   if (!local) return local.status();

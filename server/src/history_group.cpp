@@ -21,7 +21,7 @@ bool wrote(const sync::Change& change, const std::string& field, const sync::Sta
   return false;
 }
 
-Result<sync::ChangeId> HistoryGroup::nextResolutionId(storage::WriteBatch& batch) {
+Result<sync::ChangeId> HistoryGroup::nextServerChangeId(storage::WriteBatch& batch) {
   if (!resolutions_) {
     auto raw = store_.get(Column::kMeta, kResolutionsKey);
     if (!raw) return raw.status();

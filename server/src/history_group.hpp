@@ -16,8 +16,9 @@ class HistoryGroup {
  public:
   HistoryGroup(const storage::Store& store, std::int64_t now_ms) : store_(store), now_ms_(now_ms) {}
 
-  //! The id of the next resolution change (a numbering of its own, kept in the meta column).
-  Result<sync::ChangeId> nextResolutionId(storage::WriteBatch& batch);
+  //! The id of the next change the server makes for a person (a conflict's resolution, a review, a
+  //! review reopened): the reconciler device's own numbering, kept in the meta column.
+  Result<sync::ChangeId> nextServerChangeId(storage::WriteBatch& batch);
   //! An accepted change: its history entry goes in `batch`.
   void accepted(storage::WriteBatch& batch, std::uint64_t log_seq, const std::string& user, const sync::Change& change);
   //! Who wrote each side of a conflict that `change`, pushed by `user`, just revealed.

@@ -87,6 +87,21 @@ std::string param(const std::map<std::string, std::string>& params, const std::s
   return it == params.end() ? std::string() : it->second;
 }
 
+// The units under the `unit` parameter (a district covers its communes: the tree says what), or
+// std::nullopt when none was given.
+std::optional<std::vector<Scope>> unitsAsked(ServerState& state, const std::map<std::string, std::string>& params) {
+  const auto unit = param(params, "unit");
+  if (unit.empty()) return std::nullopt;
+  return state.directory.accessOf({Grant{Role::kField, unit}}).readable();
+}
+
+// "COLLECTION/ID" of a path, or std::nullopt.
+std::optional<sync::RecordKey> recordPath(std::string_view rest) {
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == rest.size()) return std::nullopt;
+  return sync::RecordKey{std::string(rest.substr(0, slash)), std::string(rest.substr(slash + 1))};
+}
+
 // A conflict with who wrote each side and when the server received it, and what both had seen.
 json conflictJson(const sync::Conflict& c, const ServerStore& data) {
   auto j = sync::conflictToJson(c);
@@ -109,11 +124,7 @@ json conflictJson(const sync::Conflict& c, const ServerStore& data) {
 HttpResponse listConflicts(const HttpRequest& request, ServerState& state, const Asker& asker, std::string_view query) {
   const auto params = queryParams(query);
   ConflictFilter filter;
-  if (auto unit = param(params, "unit"); !unit.empty()) {
-    // A unit covers everything under it (a district, its communes): the tree says what.
-    const auto covered = state.directory.accessOf({Grant{Role::kField, unit}});
-    filter.units = covered.readable();
-  }
+  if (auto units = unitsAsked(state, params)) filter.units = std::move(*units);
   filter.collection = param(params, "collection");
   filter.field = param(params, "field");
   filter.author = param(params, "author");
@@ -265,10 +276,9 @@ HttpResponse exportRecords(const HttpRequest& request, ServerState& state, const
   }
   const auto params = queryParams(query);
   std::vector<Scope> units = asker.readable;
-  if (auto unit = param(params, "unit"); !unit.empty()) {
-    const auto covered = state.directory.accessOf({Grant{Role::kField, unit}});
+  if (auto asked = unitsAsked(state, params)) {
     units.clear();
-    for (const auto& u : covered.readable()) {
+    for (const auto& u : *asked) {
       if (asker.mayRead(u)) units.push_back(u);
     }
   }
@@ -350,11 +360,7 @@ HttpResponse setReview(const HttpRequest& request, ServerState& state, const Ask
 
 HttpResponse listReviews(const HttpRequest& request, ServerState& state, const Asker& asker, std::string_view query) {
   const auto params = queryParams(query);
-  std::vector<Scope> units = asker.readable;
-  if (auto unit = param(params, "unit"); !unit.empty()) {
-    const auto covered = state.directory.accessOf({Grant{Role::kField, unit}});
-    units = covered.readable();
-  }
+  const auto units = unitsAsked(state, params).value_or(asker.readable);
   const auto wanted = param(params, "state");
   auto records = state.data.reviews(asker.readable, units);
   if (!records) return statusResponse(request, records.status());
@@ -423,13 +429,9 @@ HttpResponse reconcileApi(const HttpRequest& request, ServerState& state, const 
   }
   if (path.substr(0, kReviews.size() + 1) == std::string(kReviews) + "/") {
     if (method != http::verb::post) return wrongMethod("POST");
-    const auto rest = path.substr(kReviews.size() + 1);
-    const auto slash = rest.find('/');
-    if (slash == std::string_view::npos || slash == 0 || slash + 1 == rest.size()) {
-      return errorResponse(request, http::status::not_found, "not_found", "use /api/reviews/COLLECTION/ID");
-    }
-    return setReview(request, state, *asker,
-                     sync::RecordKey{std::string(rest.substr(0, slash)), std::string(rest.substr(slash + 1))});
+    auto key = recordPath(path.substr(kReviews.size() + 1));
+    if (!key) return errorResponse(request, http::status::not_found, "not_found", "use /api/reviews/COLLECTION/ID");
+    return setReview(request, state, *asker, *key);
   }
   if (path == kConflicts) {
     if (method != http::verb::get) return wrongMethod("GET");
@@ -447,13 +449,9 @@ HttpResponse reconcileApi(const HttpRequest& request, ServerState& state, const 
   }
   if (path.substr(0, kHistory.size()) == kHistory) {
     if (method != http::verb::get) return wrongMethod("GET");
-    const auto rest = path.substr(kHistory.size());
-    const auto slash = rest.find('/');
-    if (slash == std::string_view::npos || slash == 0 || slash + 1 == rest.size()) {
-      return errorResponse(request, http::status::not_found, "not_found", "use /api/history/COLLECTION/ID");
-    }
-    return recordHistory(request, state, *asker,
-                         sync::RecordKey{std::string(rest.substr(0, slash)), std::string(rest.substr(slash + 1))});
+    auto key = recordPath(path.substr(kHistory.size()));
+    if (!key) return errorResponse(request, http::status::not_found, "not_found", "use /api/history/COLLECTION/ID");
+    return recordHistory(request, state, *asker, *key);
   }
   return errorResponse(request, http::status::not_found, "not_found", "no such path: " + std::string(path));
 }

@@ -206,7 +206,7 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync
     if (!review || (review->state != sync::ReviewState::kApproved && review->state != sync::ReviewState::kNeedsEdits)) {
       return Status::ok();
     }
-    auto id = history.nextResolutionId(batch);
+    auto id = history.nextServerChangeId(batch);
     if (!id) return id.status();
     sync::Review reopened{change.key, sync::ReviewState::kReceived, review->comment, "server", now_ms};
     PushJob server_job;
@@ -217,7 +217,7 @@ Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync
   };
   applyOne = [&](PushJob& job, sync::Change& change) -> Status {
     if (job.resolution || job.server_numbered) {
-      auto id = history.nextResolutionId(batch);
+      auto id = history.nextServerChangeId(batch);
       if (!id) return id.status();
       change.id = *id;
     }

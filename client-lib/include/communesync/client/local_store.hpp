@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,9 @@ class LocalStore {
   //! no such file), kLimitExceeded (larger than the server takes), put()'s.
   Result<std::string> attach(const RecordKey& key, const std::string& field, const std::filesystem::path& path,
                              std::chrono::milliseconds now);
+  //! The collections whose files every sync fetches (LocalFiles::eagerCollections); the files their
+  //! records here already refer to are marked to be fetched at the next sync.
+  Status setEagerCollections(const std::set<std::string>& collections);
   //! The live record, or std::nullopt if absent or deleted.
   Result<std::optional<Record>> get(const RecordKey& key) const;
   //! Live records of a collection, sorted by id (an empty collection: all records).
