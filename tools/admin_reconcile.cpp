@@ -3,7 +3,7 @@
 #include <ctime>
 #include <fstream>
 
-#include "export_writer.hpp"
+#include "sheet_writer.hpp"
 
 namespace communesync::tools {
 namespace {
@@ -180,33 +180,11 @@ std::optional<int> ReconcileCommands::run(const Api& api) const {
     return 0;
   }
   if (*export_) {
-    if (format_ == "xlsx" && out_.empty()) {
-      std::cerr << "communesync-admin: --format xlsx needs --out FILE.xlsx\n";
-      return 2;
-    }
     auto j = api.call("GET", "/api/export/" + urlPart(collection_) + (unit_.empty() ? "" : "?unit=" + urlPart(unit_)));
     if (!j) return 1;
-    if (format_ == "xlsx") {
-      if (auto s = writeXlsx(*j, out_, collection_); !s) {
-        std::cerr << "communesync-admin: " << s.message() << "\n";
-        return 1;
-      }
-      return 0;
-    }
-    std::ofstream file;
-    if (!out_.empty()) file.open(out_, std::ios::binary | std::ios::trunc);
-    std::ostream& out = out_.empty() ? std::cout : file;
-    if (format_ == "csv") {
-      writeCsv(*j, out);
-    } else {
-      for (const auto& r : (*j)["records"]) out << r.dump() << "\n";
-    }
-    out.flush();
-    if (!out) {
-      std::cerr << "communesync-admin: cannot write " << (out_.empty() ? "standard output" : out_) << "\n";
-      return 1;
-    }
-    return 0;
+    return writeSheetsAs({exportSheet(*j, collection_)}, format_, out_, [&](std::ostream& out) {
+      for (const auto& r : (*j)["records"]) out << r.dump() << "\n";  // jsonl
+    });
   }
   return std::nullopt;
 }

@@ -26,6 +26,7 @@
 
 #include "admin_api.hpp"
 #include "admin_reconcile.hpp"
+#include "admin_report.hpp"
 #include "communesync/client/http_client.hpp"
 #include "read_password.hpp"
 
@@ -134,6 +135,7 @@ int main(int argc, char** argv) {
   audit->add_flag("--json", as_json, "print as JSON");
 
   communesync::tools::ReconcileCommands reconcile(app);
+  communesync::tools::ReportCommands reports(app);
 
   CLI11_PARSE(app, argc, argv);
   if (api.server.empty()) {
@@ -151,6 +153,7 @@ int main(int argc, char** argv) {
   }
 
   if (auto handled = reconcile.run(api)) return *handled;
+  if (auto handled = reports.run(api)) return *handled;
   if (*add) {
     if (scopes.empty() && grants.empty()) {
       std::cerr << "communesync-admin: give at least one --scope UNIT or --grant ROLE:UNIT\n";

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "communesync/server/report_rules.hpp"
+
 #include "communesync/server/tuning.hpp"
 
 namespace communesync::server {
@@ -115,6 +117,9 @@ Status parseConfig(std::string_view text, const std::string& name, Config& confi
         if (!o.is_string()) return Status::error(ErrorCode::kInvalidArgument, where + " must be a list of strings");
         config.allowed_origins.push_back(o.get<std::string>());
       }
+    } else if (key == "report_rules") {
+      CS_RETURN_IF_ERROR(checkReportRules(value));
+      config.report_rules = value;
     } else if (key == "limits") {
       CS_RETURN_IF_ERROR(parseLimits(value, where, config.limits));
     } else {

@@ -7,6 +7,7 @@
 #include "communesync/sync/json.hpp"
 #include "communesync/sync/review.hpp"
 #include "http_json.hpp"
+#include "report_api.hpp"
 
 namespace communesync::server {
 namespace {
@@ -419,6 +420,11 @@ HttpResponse reconcileApi(const HttpRequest& request, ServerState& state, const 
   constexpr std::string_view kHistory = "/api/history/";
   constexpr std::string_view kReviews = "/api/reviews";
   constexpr std::string_view kExport = "/api/export/";
+  constexpr std::string_view kReports = "/api/reports/";
+  if (path.substr(0, kReports.size()) == kReports) {
+    if (method != http::verb::get) return wrongMethod("GET");
+    return programmeReport(request, state, asker->readable, path.substr(kReports.size()), queryParams(query));
+  }
   if (path.substr(0, kExport.size()) == kExport) {
     if (method != http::verb::get) return wrongMethod("GET");
     return exportRecords(request, state, *asker, percentDecoded(path.substr(kExport.size())), query);

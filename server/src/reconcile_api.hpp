@@ -13,6 +13,7 @@
 //                                   -> 200 {"review":REVIEW}
 //   GET  /api/reviews?unit=U&state=S -> 200 {"reviews":[REVIEW...]}
 //   GET  /api/export/COLLECTION?unit=U -> 200 {"collection","columns":[{"name","vi","en"}],"records":[RECORD...]}
+//   GET  /api/reports/KIND?year=YYYY&unit=U -> the programme's reports (report_api.hpp)
 #pragma once
 
 #include <string>

@@ -71,8 +71,10 @@ struct Server::Impl {
     if (!std::filesystem::is_directory(dir, ec)) {
       return Status::error(ErrorCode::kNotFound, "forms folder " + dir.string() + " does not exist");
     }
-    const Actor actor{"server", "first start"};
-    if (forms->all().empty()) {
+    const Actor actor{"server", "forms folder"};
+    // A form whose name has no published version yet is published, at the first start and after an
+    // upgrade that ships a new form; a published form is never replaced from here (publish a version).
+    {
       std::vector<std::filesystem::path> files;
       for (const auto& e : std::filesystem::directory_iterator(dir)) {
         if (e.path().extension() == ".json") files.push_back(e.path());
@@ -83,6 +85,7 @@ struct Server::Impl {
         std::string text((std::istreambuf_iterator<char>(in)), {});
         auto form = sync::parseForm(text);
         if (!form) return Status::error(ErrorCode::kInvalidArgument, file.string() + ": " + form.status().message());
+        if (forms->find(form->name)) continue;
         form->version = 0;
         auto published = publishForm(std::move(form).value());
         if (!published) return published.status();
@@ -193,10 +196,11 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
   impl->writer =
       std::make_unique<Writer>(*impl->data, [hub](const sync::proto::Checkpoints& latest) { hub->notify(latest); });
   Impl* raw = impl.get();
-  impl->state = std::make_unique<ServerState>(ServerState{
-      *impl->store, *impl->data, *impl->directory, [hub] { hub->recheckAll(); }, *impl->forms,
-      [raw](sync::Form form) { return raw->publishForm(std::move(form)); },
-      [raw](std::shared_ptr<PushJob> job) { return raw->applyNow(job); }, config.admin_remote, config.allowed_origins});
+  impl->state = std::make_unique<ServerState>(
+      ServerState{*impl->store, *impl->data, *impl->directory, [hub] { hub->recheckAll(); }, *impl->forms,
+                  [raw](sync::Form form) { return raw->publishForm(std::move(form)); },
+                  [raw](std::shared_ptr<PushJob> job) { return raw->applyNow(job); }, config.admin_remote,
+                  config.allowed_origins, config.report_rules});
   if (!config.forms_dir.empty()) CS_RETURN_IF_ERROR(impl->loadDefaults(config.forms_dir));
   impl->admission =
       std::make_unique<Admission>(config.limits.max_connections_per_address, config.limits.max_sessions_per_user);

@@ -50,5 +50,17 @@ TEST(Config, FileLimitsAreTunedUnderLimits) {
   EXPECT_FALSE(parseConfig(R"({"limits": {"max_file_bytes": -1}})", "test.json", c).isOk());
 }
 
+TEST(Config, ReportRulesAreCheckedWhenTheFileIsRead) {
+  Config c;
+  ASSERT_TRUE(parseConfig(R"({"report_rules": {"default": {"lowland_money_vnd": 250000000},
+                                              "2022": {"district_needs_before": "02-15"}}})",
+                          "test.json", c)
+                  .isOk());
+  EXPECT_EQ(c.report_rules["default"]["lowland_money_vnd"], 250000000);
+  auto s = parseConfig(R"({"report_rules": {"2022": {"district_needs_before": "15/02"}}})", "test.json", c);
+  EXPECT_FALSE(s.isOk());
+  EXPECT_NE(s.message().find("district_needs_before"), std::string::npos) << s.message();
+}
+
 }  // namespace
 }  // namespace communesync::server

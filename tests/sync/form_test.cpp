@@ -73,6 +73,12 @@ const std::map<std::string, Fields> kValid = {
       {"xa", "MAU-X01"},
       {"so_ho", 12},
       {"tinh_trang", "hoat_dong"}}},
+    {"annual_report",
+     {{"nam", 2021},
+      {"don_vi_ket_nghia", "Sở Tài chính"},
+      {"ket_qua", "Giúp 16 hộ nghèo, 2 mô hình"},
+      {"ngay_bao_cao", "2021-11-15"}}},
+    {"local_setup", {{"nam", 2021}, {"ngay_ke_hoach", "2021-01-20"}, {"to_cong_tac", true}, {"quy_che", true}}},
 };
 
 TEST(Forms, EveryShippedFormLoadsAndAValidRecordOfEachPasses) {

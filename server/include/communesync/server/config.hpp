@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -44,11 +45,15 @@ struct Config {
   std::filesystem::path tls_cert;
   std::filesystem::path tls_key;
   Limits limits;
-  //! A folder of form files (*.json) and units-sample.csv, loaded into a new store at its first
-  //! start: forms when none is published yet, units when the tree is empty. Default: none.
+  //! A folder of form files (*.json) and units-sample.csv, loaded at every start: each form whose
+  //! name has no published version yet (a new store, or an upgrade shipping a new form), and the
+  //! units when the tree is empty. Default: none.
   std::filesystem::path forms_dir;
   //! Refuse records of collections that have no published form. Default: false (free-form).
   bool require_forms = false;
+  //! Overrides of the programme's targets and deadlines, for every year or one (report_rules.hpp,
+  //! docs/reports.md). Default: none, the seeds' values.
+  nlohmann::json report_rules;
 };
 
 //! Parses "HOST:PORT" into the config. Errors: kInvalidArgument naming the bad part.

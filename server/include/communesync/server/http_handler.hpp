@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include "communesync/server/directory.hpp"
 #include "communesync/server/form_catalog.hpp"
 #include "communesync/server/server_store.hpp"
@@ -54,6 +55,8 @@ struct ServerState {
   //! Browser origins allowed (exact "scheme://host[:port]"); a request with an Origin header not
   //! listed is refused. Requests without Origin (devices, tools) are not browsers and pass.
   std::vector<std::string> allowed_origins;
+  //! The config's "report_rules" (report_rules.hpp): per-year overrides of the programme's targets.
+  nlohmann::json report_rules;
 };
 
 //! The bearer token of an Authorization header ("Bearer TOKEN"), or empty.

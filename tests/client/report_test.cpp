@@ -1,0 +1,168 @@
+// The programme's reports end to end: devices record a year's work in two communes of a district and
+// a sponsor records itself and its plan; everything syncs to a real server; a reconciler rejects one
+// doubtful result; the admin tool prints Form 2 and the targets as a table, CSV, JSON and XLSX, and
+// the workbook read back holds the figures (rejected data not counted).
+#include <gtest/gtest.h>
+
+#include "process.hpp"
+#include "server_harness.hpp"
+#include "temp_dir.hpp"
+
+namespace communesync {
+namespace {
+
+using nlohmann::json;
+using sync::Value;
+using testing::ServerHarness;
+using testing::TestDevice;
+
+std::map<std::string, Value> result(std::int64_t households, std::int64_t money, std::int64_t models) {
+  return {{"don_vi_ket_nghia", Value("Sở Y tế")},
+          {"nam", Value(2025)},
+          {"hinh_thuc_ho_tro", Value(Value::List{Value("sinh_ke")})},
+          {"so_ho_ngheo_duoc_giup", Value(households)},
+          {"gia_tri_tien_mat", Value(money)},
+          {"so_mo_hinh_xay_dung", Value(models)}};
+}
+
+class Reports : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // The sample tree: MAU-X01 and MAU-X02 are communes of Nam Trà My (49-NTM).
+    x1_ = std::make_unique<TestDevice>(dir_ / "x1", server_.addUser("tuan", {"MAU-X01"}));
+    x2_ = std::make_unique<TestDevice>(dir_ / "x2", server_.addUser("hoa", {"MAU-X02"}));
+    sponsor_ = std::make_unique<TestDevice>(dir_ / "soyte", server_.addUser("soyte", {"49"}));
+    lan_ = server_.addUser(json{{"name", "lan"}, {"grants", {"reconciler:49"}}});
+
+    sponsor_->put("sponsor_unit", "",
+                  {{"ten", Value("Sở Y tế")},
+                   {"loai", Value("so_nganh")},
+                   {"bien_che", Value(45)},
+                   {"xa_ket_nghia", Value("MAU-X01, MAU-X02")}},
+                  "49");
+    sponsor_->put("twinning_plan", "",
+                  {{"don_vi_ket_nghia", Value("Sở Y tế")},
+                   {"nam", Value(2025)},
+                   {"noi_dung", Value("Hỗ trợ bò sinh sản")},
+                   {"dia_diem", Value("Thôn 1")},
+                   {"doi_tuong_thu_huong", Value("Hộ nghèo")},
+                   {"kinh_phi", Value(std::int64_t{40'000'000})},
+                   {"tien_do", Value("Quý 2")},
+                   {"ngay_ky", Value("2025-03-10")}},
+                  "MAU-X01");
+    x1_->put("support_result", "", result(6, 30'000'000, 1), "MAU-X01");
+    x1_->put("local_setup", "",
+             {{"nam", Value(2025)}, {"ngay_ke_hoach", Value("2025-01-15")}, {"to_cong_tac", Value(true)}}, "MAU-X01");
+    x2_->put("support_result", "", result(2, 4'000'000, 0), "MAU-X02");
+    doubtful_ = x2_->put("support_result", "", result(100, 900'000'000, 9), "MAU-X02");
+    for (auto* d : {sponsor_.get(), x1_.get(), x2_.get()}) {
+      auto report = d->sync(server_.url());
+      ASSERT_TRUE(report.status.isOk()) << report.status.toString();
+      ASSERT_EQ(report.rejected, 0u) << "every record is valid for its form";
+    }
+    auto [status, body] = testing::httpCall(server_.port(), boost::beast::http::verb::post, lan_,
+                                            "/api/reviews/support_result/" + doubtful_,
+                                            json{{"state", "rejected"}, {"comment", "100 hộ? Sai số liệu"}}.dump());
+    ASSERT_EQ(status, 200u) << body;
+  }
+
+  auto admin(const std::string& token, std::vector<std::string> args) {
+    args.insert(args.begin(),
+                {ADMIN_PATH, "--server", "http://127.0.0.1:" + std::to_string(server_.port()), "--token", token});
+    return testing::run(args);
+  }
+
+  testing::TempDir dir_;
+  ServerHarness server_{dir_ / "server", 0, [](server::Config& c) { c.forms_dir = FORMS_DIR; }};
+  std::unique_ptr<TestDevice> x1_, x2_, sponsor_;
+  std::string lan_, doubtful_;
+};
+
+TEST_F(Reports, Form2OfADistrictIsPrintedAndWrittenAndTheWorkbookHoldsItsFigures) {
+  auto table = admin(lan_, {"report", "form2", "--year", "2025", "--unit", "49-NTM"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("Biểu số 2"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("Xã mẫu 01 (MẪU / SAMPLE)"), std::string::npos) << table.out;
+
+  auto as_json = admin(lan_, {"report", "form2", "--year", "2025", "--unit", "49-NTM", "--format", "json"});
+  ASSERT_EQ(as_json.exit_code, 0) << as_json.err;
+  const auto report = json::parse(as_json.out);
+  const auto& rows = report["sections"][0]["rows"];
+  ASSERT_EQ(rows.size(), 3u) << rows.dump();  // MAU-X01, MAU-X02, the total
+  EXPECT_EQ(rows[0][2], "MAU-X01");
+  EXPECT_EQ(rows[0][3], "Sở Y tế") << "the sponsor twinned with it";
+  EXPECT_EQ(rows[0][4], "2025-01-15") << "the commune's plan";
+  EXPECT_EQ(rows[0][11], 6);
+  EXPECT_EQ(rows[1][11], 2) << "the rejected result (100 households) does not count";
+  EXPECT_EQ(rows[2][11], 8);
+  EXPECT_EQ(rows[2][12], 34'000'000);
+
+  const auto xlsx = (dir_ / "bieu2.xlsx").string();
+  auto wrote =
+      admin(lan_, {"report", "form2", "--year", "2025", "--unit", "49-NTM", "--format", "xlsx", "--out", xlsx});
+  ASSERT_EQ(wrote.exit_code, 0) << wrote.err;
+  auto strings = testing::run({"/usr/bin/unzip", "-p", xlsx, "xl/sharedStrings.xml"});
+  auto cells = testing::run({"/usr/bin/unzip", "-p", xlsx, "xl/worksheets/sheet1.xml"});
+  auto book = testing::run({"/usr/bin/unzip", "-p", xlsx, "xl/workbook.xml"});
+  ASSERT_EQ(cells.exit_code, 0) << cells.err;
+  EXPECT_NE(strings.out.find("Số hộ nghèo được giúp đỡ / Poor households helped"), std::string::npos);
+  EXPECT_NE(strings.out.find("Xã mẫu 02 (MẪU / SAMPLE)"), std::string::npos);
+  EXPECT_NE(book.out.find("Tổng hợp theo xã"), std::string::npos) << "worksheets named in Vietnamese: " << book.out;
+  EXPECT_NE(cells.out.find("<v>6</v>"), std::string::npos) << cells.out;
+  EXPECT_NE(cells.out.find("<v>8</v>"), std::string::npos);
+  EXPECT_NE(cells.out.find("<v>34000000</v>"), std::string::npos) << "money as a number";
+  EXPECT_EQ(cells.out.find("<v>100</v>"), std::string::npos) << "no rejected figure anywhere";
+
+  auto csv = admin(lan_, {"report", "form2", "--year", "2025", "--unit", "49-NTM", "--format", "csv"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(csv.out.rfind("\xEF\xBB\xBF"
+                          "\"Biểu số 2",  // quoted: the English title has a comma
+                          0),
+            0u)
+      << csv.out.substr(0, 200);
+  EXPECT_NE(csv.out.find("Nam Trà My,Cộng / Total,49-NTM,,,,0,0,,0,0,8,34000000,0,1,0,\r\n"), std::string::npos)
+      << csv.out;
+}
+
+TEST_F(Reports, TargetsGradeTheSponsorAndFollowTheReadersGrants) {
+  auto as_json = admin(lan_, {"report", "targets", "--year", "2025", "--format", "json"});
+  ASSERT_EQ(as_json.exit_code, 0) << as_json.err;
+  const auto report = json::parse(as_json.out);
+  const json* sponsor = nullptr;
+  for (const auto& a : report["assessments"]) {
+    if (a["subject"] == "sponsor") sponsor = &a;
+  }
+  ASSERT_NE(sponsor, nullptr) << report.dump();
+  // 8 households against ceil(45/10) * 2 = 10; a model in MAU-X01 and none in MAU-X02; a plan with
+  // MAU-X01 in time and none with MAU-X02; no year-end report: weak, for the missing report.
+  std::map<std::string, bool> met;
+  for (const auto& c : (*sponsor)["checks"]) met[c["id"]] = c["met"];
+  EXPECT_EQ(met, (std::map<std::string, bool>{{"households", false},
+                                              {"models:MAU-X01", true},
+                                              {"models:MAU-X02", false},
+                                              {"plan:MAU-X01", true},
+                                              {"plan:MAU-X02", false},
+                                              {"report", false}}));
+  EXPECT_EQ((*sponsor)["grade"], "weak");
+  EXPECT_NE((*sponsor)["grade_reason"]["vi"].get<std::string>().find("Không có báo cáo"), std::string::npos);
+
+  // A commune's field worker sees only what its grants let it read: MAU-X02's figures alone.
+  auto hoa = admin(x2_->token(), {"report", "form2", "--year", "2025", "--format", "json"});
+  ASSERT_EQ(hoa.exit_code, 0) << hoa.err;
+  const auto seen = json::parse(hoa.out)["sections"][0]["rows"];
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back()[11], 2) << seen.dump();
+
+  // Clear refusals.
+  EXPECT_NE(admin(lan_, {"report", "form2"}).exit_code, 0) << "--year is required";
+  EXPECT_NE(admin(lan_, {"report", "form3", "--year", "2025"}).exit_code, 0);
+  auto no_file = admin(lan_, {"report", "targets", "--year", "2025", "--format", "xlsx"});
+  EXPECT_NE(no_file.exit_code, 0);
+  EXPECT_NE(no_file.err.find("--out"), std::string::npos) << no_file.err;
+  auto [status, body] =
+      testing::httpCall(server_.port(), boost::beast::http::verb::get, lan_, "/api/reports/form2?year=twenty", "");
+  EXPECT_EQ(status, 400u) << body;
+}
+
+}  // namespace
+}  // namespace communesync

@@ -1,0 +1,342 @@
+// The programme's reports on a fixture year: four sponsors of three kinds, two mountainous districts
+// with three twinned communes, support results, plans signed on both sides of 31 March, needs
+// proposals and year-end reports received on both sides of their deadlines. Every expected figure
+// and grade below was worked out by hand from the fixture (the comments show the sums).
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "communesync/server/programme_report.hpp"
+
+namespace communesync::server {
+namespace {
+
+using nlohmann::json;
+using sync::Value;
+
+// ms since the epoch of a UTC time "YYYY-MM-DD HH:MM".
+std::int64_t utcMs(int y, unsigned m, unsigned d, int hour = 12, int minute = 0) {
+  const std::chrono::sys_days day =
+      std::chrono::year_month_day{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             (day + std::chrono::hours(hour) + std::chrono::minutes(minute)).time_since_epoch())
+      .count();
+}
+
+class ProgrammeReport : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    units_ = UnitTree({
+        {"49", "", UnitLevel::kProvince, "Quảng Nam", ""},
+        {"NTM", "49", UnitLevel::kDistrict, "Nam Trà My", ""},
+        {"BTM", "49", UnitLevel::kDistrict, "Bắc Trà My", ""},
+        {"X1", "NTM", UnitLevel::kCommune, "Xã Một", ""},
+        {"X1-T1", "X1", UnitLevel::kVillage, "Thôn 1", ""},
+        {"X2", "NTM", UnitLevel::kCommune, "Xã Hai", ""},
+        {"X3", "BTM", UnitLevel::kCommune, "Xã Ba", ""},
+    });
+    data_.units = &units_;
+
+    // Sponsors. S1: a department with 45 staff -> ceil(45/10) = 5 blocks -> 10 households; 1 model
+    // in each of X1 and X2. S2: a lowland district -> 10 households, 200M VND, 2 models in X3.
+    // S3: a business (plan and report only). S4: a department with 10 staff -> 2 households.
+    add("sponsor_unit", "S1", "49",
+        {{"ten", "Sở Y tế"}, {"loai", "so_nganh"}, {"bien_che", 45}, {"xa_ket_nghia", "X1, X2"}});
+    add("sponsor_unit", "S2", "49",
+        {{"ten", "Huyện Đồng Bằng"}, {"loai", "huyen_dong_bang"}, {"bien_che", 300}, {"xa_ket_nghia", "X3"}});
+    add("sponsor_unit", "S3", "49",
+        {{"ten", "Công ty ABC"}, {"loai", "doanh_nghiep"}, {"bien_che", 0}, {"xa_ket_nghia", "X2"}});
+    add("sponsor_unit", "S4", "49",
+        {{"ten", "Sở Giáo dục"}, {"loai", "so_nganh"}, {"bien_che", 10}, {"xa_ket_nghia", "X3"}});
+
+    // Support results. S1 is named by its name as typed on a phone (case and accents differ).
+    add("support_result", "R1", "X1",
+        {{"don_vi_ket_nghia", "Sở Y tế"},
+         {"nam", 2021},
+         {"hinh_thuc_ho_tro", Value::List{"sinh_ke"}},
+         {"so_ho_ngheo_duoc_giup", 6},
+         {"gia_tri_tien_mat", std::int64_t{30'000'000}},
+         {"so_mo_hinh_xay_dung", 1}});
+    add("support_result", "R2", "X1-T1",  // a village: counts for X1
+        {{"don_vi_ket_nghia", "SỞ Y TẾ"},
+         {"nam", 2021},
+         {"hinh_thuc_ho_tro", Value::List{"nha_o"}},
+         {"so_ho_ngheo_duoc_giup", 3},
+         {"gia_tri_tien_mat", 0},
+         {"gia_tri_hien_vat", std::int64_t{5'000'000}}});
+    add("support_result", "R3", "X2",
+        {{"don_vi_ket_nghia", "so y te"},
+         {"nam", 2021},
+         {"hinh_thuc_ho_tro", Value::List{"y_te"}},
+         {"so_ho_ngheo_duoc_giup", 2},
+         {"gia_tri_tien_mat", 0}});
+    add("support_result", "R4", "X3",
+        {{"don_vi_ket_nghia", "S2"},
+         {"nam", 2021},
+         {"hinh_thuc_ho_tro", Value::List{"sinh_ke", "mo_hinh"}},
+         {"so_ho_ngheo_duoc_giup", 12},
+         {"gia_tri_tien_mat", std::int64_t{150'000'000}},
+         {"gia_tri_hien_vat", std::int64_t{60'000'000}},
+         {"so_mo_hinh_xay_dung", 2},
+         {"so_mo_hinh_nhan_rong", 1},
+         {"so_luot_dao_tao", 40}});
+    add("support_result", "R5", "X3",
+        {{"don_vi_ket_nghia", "Sở Giáo dục"},
+         {"nam", 2021},
+         {"hinh_thuc_ho_tro", Value::List{"giao_duc"}},
+         {"so_ho_ngheo_duoc_giup", 4},
+         {"gia_tri_tien_mat", std::int64_t{8'000'000}},
+         {"so_mo_hinh_xay_dung", 2}});
+    add("support_result", "R6", "X3",  // another year: never counted
+        {{"don_vi_ket_nghia", "Sở Giáo dục"},
+         {"nam", 2020},
+         {"hinh_thuc_ho_tro", Value::List{"giao_duc"}},
+         {"so_ho_ngheo_duoc_giup", 50},
+         {"gia_tri_tien_mat", 0}});
+
+    // Plans: the deadline is "before 31 March", so 31 March itself is late.
+    add("twinning_plan", "P1", "X1", plan("Sở Y tế", "2021-03-15", 40'000'000));
+    add("twinning_plan", "P2", "X2", plan("Sở Y tế", "2021-03-31", 10'000'000));
+    add("twinning_plan", "P3", "X3", plan("S2", "2021-02-01", 300'000'000));
+    add("twinning_plan", "P4", "X3", plan("Sở Giáo dục", "2021-01-10", 20'000'000));
+
+    // Year-end reports: sponsors (present is enough), then communes and districts (in the window,
+    // on Vietnam's calendar: 31 Oct 18:00 UTC is 1 Nov 01:00 there).
+    add("annual_report", "A1", "49", {{"nam", 2021}, {"don_vi_ket_nghia", "SỞ Y TẾ"}, {"ket_qua", "..."}},
+        utcMs(2021, 11, 20));
+    add("annual_report", "A2", "49", {{"nam", 2021}, {"don_vi_ket_nghia", "S2"}, {"ket_qua", "..."}},
+        utcMs(2021, 11, 5));
+    add("annual_report", "A3", "49", {{"nam", 2021}, {"don_vi_ket_nghia", "Công ty ABC"}, {"ket_qua", "..."}},
+        utcMs(2021, 12, 20));
+    add("annual_report", "A4", "49", {{"nam", 2021}, {"don_vi_ket_nghia", "Sở Giáo dục"}, {"ket_qua", "..."}},
+        utcMs(2021, 11, 10));
+    add("annual_report", "A5", "X1", {{"nam", 2021}, {"ket_qua", "..."}}, utcMs(2021, 11, 10));
+    add("annual_report", "A6", "X2", {{"nam", 2021}, {"ket_qua", "..."}}, utcMs(2021, 12, 2));
+    add("annual_report", "A7", "NTM", {{"nam", 2021}, {"ket_qua", "..."}}, utcMs(2021, 10, 31, 18));
+
+    // Needs proposals: X1 in time (20 Feb), X2 late (2 March); X3 and BTM none.
+    add("needs_proposal", "N1", "X1",
+        {{"nam", 2021},
+         {"linh_vuc", "chan_nuoi"},
+         {"noi_dung", "Bò sinh sản"},
+         {"so_ho_tham_gia", 20},
+         {"kinh_phi_du_kien", std::int64_t{50'000'000}}},
+        utcMs(2021, 2, 20));
+    add("needs_proposal", "N2", "X2",
+        {{"nam", 2021},
+         {"linh_vuc", "trong_trot"},
+         {"noi_dung", "Quế"},
+         {"so_ho_tham_gia", 8},
+         {"kinh_phi_du_kien", std::int64_t{20'000'000}}},
+        utcMs(2021, 3, 2));
+
+    // Local set-up: X1 complete; X2 a group without rules and no plan; NTM complete; BTM a plan only.
+    add("local_setup", "L1", "X1",
+        {{"nam", 2021}, {"ngay_ke_hoach", "2021-01-20"}, {"to_cong_tac", true}, {"quy_che", true}});
+    add("local_setup", "L2", "X2", {{"nam", 2021}, {"to_cong_tac", true}, {"quy_che", false}});
+    add("local_setup", "L3", "NTM", {{"nam", 2021}, {"ngay_ke_hoach", "2021-01-05"}, {"to_cong_tac", true}});
+    add("local_setup", "L4", "BTM", {{"nam", 2021}, {"ngay_ke_hoach", "2021-02-01"}, {"to_cong_tac", false}});
+
+    // Household surveys in X1: two dated 2021 (one poor), one of 2020 (not counted).
+    add("household_survey", "H1", "X1-T1",
+        {{"chu_ho", "Hồ Văn A"}, {"tinh_trang_ngheo", "ngheo"}, {"ngay_khao_sat", "2021-05-01"}});
+    add("household_survey", "H2", "X1",
+        {{"chu_ho", "Hồ Thị B"}, {"tinh_trang_ngheo", "can_ngheo"}, {"ngay_khao_sat", "2021-06-01"}});
+    add("household_survey", "H3", "X1",
+        {{"chu_ho", "Hồ Văn C"}, {"tinh_trang_ngheo", "ngheo"}, {"ngay_khao_sat", "2020-12-01"}});
+  }
+
+  static std::map<std::string, Value> plan(const std::string& sponsor, const std::string& signed_on,
+                                           std::int64_t budget) {
+    return {{"don_vi_ket_nghia", sponsor},
+            {"nam", 2021},
+            {"noi_dung", "Kế hoạch"},
+            {"kinh_phi", budget},
+            {"ngay_ky", signed_on}};
+  }
+
+  void add(const std::string& collection, const std::string& id, const std::string& scope,
+           const std::map<std::string, Value>& fields, std::int64_t received_ms = 0) {
+    sync::Record r;
+    r.key = {collection, id};
+    r.scope = scope;
+    for (const auto& [name, value] : fields) r.fields[name].value = value;
+    r.receive_time_ms = received_ms;
+    if (received_ms != 0) data_.first_received_ms[r.key] = received_ms;
+    data_.records[collection].push_back(std::move(r));
+  }
+
+  const Assessment& find(const std::vector<Assessment>& all, const std::string& id) {
+    for (const auto& a : all) {
+      if (a.id == id) return a;
+    }
+    ADD_FAILURE() << "no assessment of " << id;
+    static const Assessment none;
+    return none;
+  }
+
+  static const TargetCheck& check(const Assessment& a, const std::string& id) {
+    for (const auto& c : a.checks) {
+      if (c.id == id) return c;
+    }
+    ADD_FAILURE() << a.id << " has no target " << id;
+    static const TargetCheck none;
+    return none;
+  }
+
+  // A section's rows as JSON, by the section's name.
+  static const json& rowsOf(const json& report, const std::string& name) {
+    for (const auto& s : report["sections"]) {
+      if (s["name"] == name) return s["rows"];
+    }
+    ADD_FAILURE() << "no section " << name;
+    static const json none = json::array();
+    return none;
+  }
+
+  UnitTree units_;
+  ReportData data_;
+  ReportRules rules_ = defaultReportRules(2021);
+};
+
+TEST_F(ProgrammeReport, ADepartmentsFiguresPlansAndGradeAreWorkedOutAsByHand) {
+  const auto all = assessTargets(data_, rules_, "");
+  const auto& s1 = find(all, "S1");
+  ASSERT_EQ(s1.checks.size(), 6u);  // households, models+plan per commune (2 communes), report
+  // 6 + 3 (a village of X1) + 2 = 11 households against ceil(45/10) * 2 = 10.
+  EXPECT_EQ(check(s1, "households").actual, 11.0);
+  EXPECT_EQ(check(s1, "households").required, 10.0);
+  EXPECT_TRUE(check(s1, "households").met);
+  EXPECT_EQ(check(s1, "models:X1").actual, 1.0);
+  EXPECT_TRUE(check(s1, "models:X1").met);
+  EXPECT_EQ(check(s1, "models:X2").actual, 0.0);
+  EXPECT_FALSE(check(s1, "models:X2").met);
+  EXPECT_TRUE(check(s1, "plan:X1").met) << check(s1, "plan:X1").reason.en;
+  EXPECT_FALSE(check(s1, "plan:X2").met) << "signed on 31 March: not before it";
+  EXPECT_NE(check(s1, "plan:X2").reason.vi.find("sau hạn"), std::string::npos) << check(s1, "plan:X2").reason.vi;
+  EXPECT_TRUE(check(s1, "report").met);
+  // 4 of 6 met: 2/3 is the share for "fair".
+  EXPECT_EQ(s1.grade, Grade::kFair);
+  EXPECT_NE(s1.grade_reason.en.find("4 of 6 targets met"), std::string::npos) << s1.grade_reason.en;
+  EXPECT_NE(s1.grade_reason.vi.find("Mô hình xây dựng, nhân rộng tại Xã Hai"), std::string::npos) << s1.grade_reason.vi;
+}
+
+TEST_F(ProgrammeReport, LowlandDistrictBusinessAndSmallDepartmentGetTheirGrades) {
+  const auto all = assessTargets(data_, rules_, "");
+  const auto& s2 = find(all, "S2");
+  EXPECT_EQ(check(s2, "households").actual, 12.0);
+  EXPECT_EQ(check(s2, "money").actual, 210'000'000.0) << "150M in money + 60M in kind";
+  EXPECT_EQ(check(s2, "money").required, 200'000'000.0);
+  EXPECT_EQ(check(s2, "models:X3").actual, 3.0) << "2 set up + 1 replicated";
+  EXPECT_EQ(check(s2, "models:X3").required, 2.0);
+  // Everything met, but 12 < 1.5 x 10: good, not excellent.
+  EXPECT_EQ(s2.grade, Grade::kGood) << s2.grade_reason.en;
+
+  const auto& s3 = find(all, "S3");
+  ASSERT_EQ(s3.checks.size(), 2u) << "a business has a plan and a report to do";
+  EXPECT_FALSE(check(s3, "plan:X2").met);
+  EXPECT_TRUE(check(s3, "report").met) << "present, received late in December: sponsors are not held to the window";
+  EXPECT_EQ(s3.grade, Grade::kWeak);
+  EXPECT_NE(s3.grade_reason.vi.find("Không có kế hoạch"), std::string::npos) << s3.grade_reason.vi;
+
+  const auto& s4 = find(all, "S4");
+  // 4 households against 2 (ceil(10/10) * 2) and 2 models against 1: both at least 150%.
+  EXPECT_EQ(check(s4, "households").required, 2.0);
+  EXPECT_EQ(s4.grade, Grade::kExcellent) << s4.grade_reason.en;
+  EXPECT_FALSE(find(all, "S4").checks.empty());
+}
+
+TEST_F(ProgrammeReport, CommunesAndDistrictsAreJudgedOnWhenTheServerReceivedThings) {
+  const auto all = assessTargets(data_, rules_, "");
+  const auto& x1 = find(all, "X1");
+  EXPECT_EQ(x1.subject, "commune");
+  for (const auto& c : x1.checks) EXPECT_TRUE(c.met) << c.id << ": " << c.reason.en;
+  EXPECT_EQ(x1.grade, Grade::kGood) << "no figure to exceed: good is the top a rule can give";
+
+  const auto& x2 = find(all, "X2");
+  EXPECT_FALSE(check(x2, "local_plan").met);
+  EXPECT_FALSE(check(x2, "working_group").met) << "a group without rules";
+  EXPECT_FALSE(check(x2, "needs").met) << "received 2 March";
+  EXPECT_FALSE(check(x2, "report").met) << "received 2 December, outside 1-30 November";
+  EXPECT_NE(check(x2, "report").reason.vi.find("xem như không thực hiện"), std::string::npos);
+  EXPECT_EQ(x2.grade, Grade::kWeak);
+
+  const auto& x3 = find(all, "X3");
+  EXPECT_EQ(std::count_if(x3.checks.begin(), x3.checks.end(), [](const auto& c) { return c.met; }), 0);
+  EXPECT_EQ(x3.grade, Grade::kWeak);
+
+  const auto& ntm = find(all, "NTM");
+  EXPECT_EQ(ntm.subject, "district");
+  EXPECT_TRUE(check(ntm, "needs").met) << "X1's proposal arrived before 28 February";
+  EXPECT_TRUE(check(ntm, "report").met) << "31 Oct 18:00 UTC is 1 Nov in Vietnam: " << check(ntm, "report").reason.en;
+  EXPECT_EQ(ntm.grade, Grade::kGood);
+
+  const auto& btm = find(all, "BTM");
+  EXPECT_TRUE(check(btm, "local_plan").met);
+  EXPECT_FALSE(check(btm, "working_group").met);
+  EXPECT_EQ(btm.grade, Grade::kWeak) << "no report";
+}
+
+TEST_F(ProgrammeReport, RulesOfTheYearChangeTheVerdicts) {
+  // The province moves the plan deadline to 2 April and the district's to 31 January for 2021.
+  auto rules = reportRules(2021, json{{"2021", {{"plan_signed_before", "04-02"}, {"district_needs_before", "01-31"}}}});
+  ASSERT_TRUE(rules.isOk()) << rules.status().message();
+  const auto all = assessTargets(data_, *rules, "");
+  EXPECT_TRUE(check(find(all, "S1"), "plan:X2").met);
+  EXPECT_FALSE(check(find(all, "NTM"), "needs").met) << "20 February is after 31 January";
+
+  EXPECT_EQ(defaultReportRules(2022).district_needs_before.in(2022), "2022-01-31") << "the 2021 letter";
+  EXPECT_EQ(defaultReportRules(2021).district_needs_before.in(2021), "2021-02-28");
+  auto bad = reportRules(2021, json{{"default", {{"plan_due", "03-31"}}}});
+  EXPECT_FALSE(bad.isOk());
+  EXPECT_NE(bad.status().message().find("plan_due"), std::string::npos);
+  EXPECT_FALSE(reportRules(2021, json{{"2021", {{"plan_signed_before", "02-30"}}}}).isOk());
+  EXPECT_FALSE(checkReportRules(json{{"next year", json::object()}}).isOk());
+}
+
+TEST_F(ProgrammeReport, Form2CompilesADistrictFromItsCommunesWithTheListsBehind) {
+  const auto report = form2Report(data_, rules_, "NTM");
+  EXPECT_EQ(report["report"], "form2");
+  const auto& rows = rowsOf(report, "communes");
+  ASSERT_EQ(rows.size(), 3u) << rows.dump();  // X1, X2, the district's total
+  // district, commune name, code, sponsors, plan, group, proposals, cost, in time, surveyed, poor,
+  // households helped, money, in kind, models, trained, report received
+  EXPECT_EQ(rows[0], json::parse(R"(["Nam Trà My","Xã Một","X1","Sở Y tế","2021-01-20",true,1,50000000,true,2,1,
+                                      9,30000000,5000000,1,0,"2021-11-10"])"));
+  EXPECT_EQ(rows[1], json::parse(R"(["Nam Trà My","Xã Hai","X2","Công ty ABC; Sở Y tế",null,true,1,20000000,false,0,0,
+                                      2,0,0,0,0,"2021-12-02"])"));
+  EXPECT_EQ(rows[2], json::parse(R"(["Nam Trà My","Cộng / Total","NTM",null,null,null,2,70000000,null,2,1,
+                                      11,30000000,5000000,1,0,null])"));
+  EXPECT_EQ(rowsOf(report, "proposals").size(), 2u);
+  EXPECT_EQ(rowsOf(report, "results").size(), 3u) << "R1, R2 (village of X1), R3";
+  // The grades of the district and its communes, not of another district's.
+  std::set<std::string> graded;
+  for (const auto& a : report["assessments"]) graded.insert(a["id"]);
+  EXPECT_EQ(graded, (std::set<std::string>{"NTM", "X1", "X2"}));
+}
+
+TEST_F(ProgrammeReport, Form1ShowsASponsorsCommunesTotalsAndPlans) {
+  const auto report = form1Report(data_, rules_, "sở y tế");  // found by name, as typed
+  const auto& rows = rowsOf(report, "communes");
+  ASSERT_EQ(rows.size(), 3u) << rows.dump();
+  // sponsor, commune name, code, plan signed, households, money, in kind, total, models new, replicated, trained
+  EXPECT_EQ(rows[0], json::parse(R"(["Sở Y tế","Xã Một","X1","2021-03-15",9,30000000,5000000,35000000,1,0,0])"));
+  EXPECT_EQ(rows[1], json::parse(R"(["Sở Y tế","Xã Hai","X2","2021-03-31",2,0,0,0,0,0,0])"));
+  EXPECT_EQ(rows[2], json::parse(R"(["Sở Y tế","Cộng / Total","",null,11,30000000,5000000,35000000,1,0,0])"));
+  const auto& plans = rowsOf(report, "plans");
+  ASSERT_EQ(plans.size(), 2u);
+  EXPECT_EQ(plans[0][6], true);
+  EXPECT_EQ(plans[1][6], false) << "31 March is not before 31 March";
+  ASSERT_EQ(report["assessments"].size(), 1u);
+  EXPECT_EQ(report["assessments"][0]["grade"], "fair");
+  EXPECT_EQ(report["rules"]["plan_signed_before"], "03-31");
+
+  // A unit code selects the sponsors twinned with communes under it: BTM -> S2 and S4.
+  std::set<std::string> sponsors;
+  const auto btm = form1Report(data_, rules_, "BTM");
+  for (const auto& a : btm["assessments"]) sponsors.insert(a["id"]);
+  EXPECT_EQ(sponsors, (std::set<std::string>{"S2", "S4"}));
+}
+
+}  // namespace
+}  // namespace communesync::server

@@ -1,0 +1,46 @@
+// Writes tables as the province's staff want them: CSV (UTF-8 with a BOM so spreadsheet programs read
+// the diacritics, RFC 4180 quoting), XLSX (libxlsxwriter: one worksheet per table, numbers as
+// numbers) or a plain table on the terminal. Headers are Vietnamese first, with English.
+//
+// Both exports (GET /api/export/COLLECTION) and reports (GET /api/reports/KIND) become sheets here,
+// so every table the admin tool writes goes through one writer.
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "communesync/storage/result.hpp"
+
+namespace communesync::tools {
+
+struct Sheet {
+  std::string name;   //!< the worksheet's tab (shortened to what XLSX allows)
+  std::string title;  //!< a line above the table; empty: none
+  std::vector<std::string> headers;
+  std::vector<std::vector<nlohmann::json>> rows;  //!< cells: null, bool, number, string, or JSON shown as text
+};
+
+//! The header of a column {"name","vi","en"}: "Vietnamese / English" (one of them when they are the same).
+std::string columnHeader(const nlohmann::json& column);
+//! An export's records as one sheet: record id, unit, then the form's fields.
+Sheet exportSheet(const nlohmann::json& exported, const std::string& name);
+//! A report's sections, one sheet each, the first titled with the report's title.
+std::vector<Sheet> reportSheets(const nlohmann::json& report);
+
+//! One sheet: its header line and rows. Several: each with its title line, a blank line between.
+void writeCsv(const std::vector<Sheet>& sheets, std::ostream& out);
+//! Errors: kIoError naming the file and libxlsxwriter's reason.
+Status writeXlsx(const std::vector<Sheet>& sheets, const std::string& path);
+//! Aligned columns for the terminal; long cells are cut with "…".
+void writeTable(const std::vector<Sheet>& sheets, std::ostream& out);
+
+//! What the admin tool's --format and --out ask for: `sheets` as "csv", "xlsx" or "table", any other
+//! format by `other`, to the file `path` (empty: standard output; xlsx needs a file). Prints why it
+//! failed and returns the exit code.
+int writeSheetsAs(const std::vector<Sheet>& sheets, const std::string& format, const std::string& path,
+                  const std::function<void(std::ostream&)>& other);
+
+}  // namespace communesync::tools
