@@ -3,6 +3,8 @@
 // why and fixes it; two live versions of a form, and a mapped rename applied; accent-insensitive search.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "communesync/server/form_catalog.hpp"
 #include "process.hpp"
 #include "server_harness.hpp"
@@ -43,8 +45,9 @@ TEST_F(FormsTest, ANewServerOffersTheTwinningFormsAndTheDeviceRefusesABadRecordO
   auto forms = *device.store().forms();
   std::vector<std::string> names;
   for (const auto& f : forms) names.push_back(f->name + "@" + std::to_string(f->version));
-  EXPECT_EQ(names, (std::vector<std::string>{"household_survey@1", "model@1", "needs_proposal@1", "sponsor_unit@1",
-                                             "support_result@1", "twinning_plan@1"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"annual_report@1", "household_survey@1", "local_setup@1", "model@1",
+                                      "needs_proposal@1", "sponsor_unit@1", "support_result@1", "twinning_plan@1"}));
   auto fields = household("Hồ Văn Minh");
   fields.erase("so_nhan_khau");
   auto refused = put(device, "household_survey", "", fields);
@@ -199,6 +202,33 @@ TEST_F(FormsTest, SearchIgnoresCaseAndVietnameseDiacritics) {
   EXPECT_EQ(device.store().search("household_survey", "DANG")->size(), 1u);
   EXPECT_EQ(device.store().search("household_survey", "văn")->size(), 2u);
   EXPECT_EQ(device.store().search("household_survey", "nobody")->size(), 0u);
+}
+
+TEST(FormsUpgrade, ANewFormShippedByAnUpgradeIsPublishedAndPublishedOnesAreLeftAlone) {
+  TempDir dir;
+  const auto forms = dir / "forms";
+  std::filesystem::create_directories(forms);
+  std::filesystem::copy_file(std::filesystem::path(FORMS_DIR) / "household_survey.json",
+                             forms / "household_survey.json");
+  auto server = std::make_unique<ServerHarness>(dir / "server", 0, [&](server::Config& c) { c.forms_dir = forms; });
+  // The province publishes its own version 2 of the survey.
+  auto v2 = json::parse(std::ifstream(forms / "household_survey.json"));
+  v2["title"]["vi"] = "Khảo sát hộ (bản tỉnh)";
+  auto [status, body] =
+      httpCall(server->port(), boost::beast::http::verb::post, server->adminToken(), "/admin/forms", v2.dump());
+  ASSERT_EQ(status, 201u) << body;
+  // The upgrade ships a new form; the server restarts on the same store with the new folder.
+  std::filesystem::copy_file(std::filesystem::path(FORMS_DIR) / "annual_report.json", forms / "annual_report.json");
+  server->stop();
+  server->start();
+  auto [listed_status, listed] =
+      httpCall(server->port(), boost::beast::http::verb::get, server->adminToken(), "/admin/forms", "");
+  ASSERT_EQ(listed_status, 200u) << listed;
+  std::map<std::string, std::vector<int>> versions;
+  const auto published = json::parse(listed);
+  for (const auto& f : published["forms"]) versions[f["name"]].push_back(f["version"]);
+  EXPECT_EQ(versions, (std::map<std::string, std::vector<int>>{{"annual_report", {1}}, {"household_survey", {1, 2}}}))
+      << listed;
 }
 
 }  // namespace
