@@ -1,4 +1,4 @@
-// communesync-bench SCENARIO [--records N] [--json]
+// communesync-bench SCENARIO [--records N] [--devices N] [--json]
 // Runs a scenario against a real communesync-server (started here, on 127.0.0.1, with its own
 // temporary store, and stopped at the end) and prints what it measured. Every write is acknowledged
 // only after it is durable, as in production.
@@ -8,17 +8,9 @@
 //         CPU per sync; then a no-op sync: its bytes (one pull and its reply: one round trip)
 //   files: photos up over a clean link and through a link cut every --cut-kib, then fetched by
 //         another device (bench_files.hpp); file-store: how the server keeps file pieces
-// Other scenarios of the benchmark plan (concurrent, idle, scale) are not written yet.
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
+//   concurrent, idle, scale: many devices at once, many idle sessions, a large store (bench_load.hpp)
 
 #include <CLI/CLI.hpp>
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -26,89 +18,25 @@
 #include <random>
 #include <thread>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include "bench_files.hpp"
+#include "bench_load.hpp"
+#include "bench_server.hpp"
 #include "communesync/client/local_store.hpp"
 #include "communesync/client/replicator.hpp"
 #include "communesync/client/websocket_transport.hpp"
 #include "survey_records.hpp"
-
-extern char** environ;
 
 namespace {
 
 using namespace communesync;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-struct ServerChild {
-  pid_t pid = -1;
-  std::uint16_t port = 0;
-  fs::path data;
-};
-
-// Starts communesync-server from the build tree next to this program.
-std::optional<ServerChild> startServer(const fs::path& self, const fs::path& data, std::uint16_t port) {
-  const fs::path binary = self.parent_path().parent_path() / "server" / "communesync-server";
-  const std::string listen = "127.0.0.1:" + std::to_string(port);
-  std::vector<std::string> args = {binary.string(), "--data", data.string(), "--listen", listen};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  ServerChild child{-1, port, data};
-  const int rc = posix_spawn(&child.pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return std::nullopt;
-  for (int i = 0; i < 100 && !fs::exists(data / "admin.token"); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  return child;
-}
-
-void stopServer(const ServerChild& s) {
-  ::kill(s.pid, SIGTERM);
-  int status = 0;
-  ::waitpid(s.pid, &status, 0);
-}
-
-// CPU time (user + system) of a process, in microseconds, from /proc.
-double cpuMicros(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string field;
-  for (int i = 0; i < 13 && in >> field; ++i) {
-  }
-  long utime = 0, stime = 0;
-  in >> utime >> stime;
-  return static_cast<double>(utime + stime) * 1e6 / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
-double peakRssMb(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-  }
-  return 0;
-}
-
-std::string addUser(std::uint16_t port, const std::string& admin, const std::string& name) {
-  namespace http = boost::beast::http;
-  boost::asio::io_context ioc;
-  boost::beast::tcp_stream stream(ioc);
-  stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
-  http::request<http::string_body> req{http::verb::post, "/admin/users", 11};
-  req.set(http::field::host, "127.0.0.1");
-  req.set(http::field::authorization, "Bearer " + admin);
-  req.body() = nlohmann::json{{"name", name}, {"scopes", {"xa-01"}}}.dump();
-  req.prepare_payload();
-  http::write(stream, req);
-  boost::beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  http::read(stream, buffer, res);
-  return nlohmann::json::parse(res.body()).value("token", "");
-}
+using tools::addUser;
+using tools::cpuMicros;
+using tools::peakRssMb;
 
 }  // namespace
 
@@ -117,10 +45,14 @@ int main(int argc, char** argv) {
   std::string scenario;
   std::size_t records = 10000;
   bool as_json = false;
-  app.add_option("scenario", scenario, "push | pull | tiny | files | file-store")
+  std::size_t devices = 100;
+  app.add_option("scenario", scenario, "push | pull | concurrent | tiny | idle | scale | files | file-store")
       ->required()
-      ->check(CLI::IsMember({"push", "pull", "tiny", "files", "file-store"}));
-  app.add_option("--records", records, "records (default 10000); files: photos (default 10)");
+      ->check(CLI::IsMember({"push", "pull", "concurrent", "tiny", "idle", "scale", "files", "file-store"}));
+  app.add_option("--records", records,
+                 "records (default 10000; concurrent 100000, scale 1000000); idle: sessions (default 5000); "
+                 "files: photos (default 10)");
+  app.add_option("--devices", devices, "concurrent: devices pushing at once (default 100)");
   app.add_flag("--json", as_json, "one JSON object");
   std::size_t file_kib = 2048, cut_kib = 64;
   app.add_option("--file-kib", file_kib, "files: KiB per photo (default 2048); file-store: MiB written (2048 -> 32)");
@@ -145,27 +77,46 @@ int main(int argc, char** argv) {
     return ok ? 0 : 1;
   }
 
+  if (!records_given) {
+    if (scenario == "concurrent") records = 100'000;
+    if (scenario == "idle") records = 5'000;
+    if (scenario == "scale") records = 1'000'000;
+  }
   const fs::path work = fs::temp_directory_path() / ("communesync-bench-" + std::to_string(::getpid()));
   fs::remove_all(work);
-  const auto port = static_cast<std::uint16_t>(20000 + ::getpid() % 20000);
-  auto server = startServer(fs::canonical("/proc/self/exe"), work / "server", port);
+  const auto port = tools::benchPort();
+  const bool many_sessions = scenario == "idle" || scenario == "concurrent";
+  if (many_sessions) {
+    // Each session is a socket here and one in the server: raise the limit both inherit.
+    rlimit files{};
+    ::getrlimit(RLIMIT_NOFILE, &files);
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
+  auto server = tools::startServer(fs::canonical("/proc/self/exe"), work / "server", port,
+                                   many_sessions ? tools::loadScenarioConfig(std::max(records, devices)) : "");
   if (!server) {
     std::cerr << "communesync-bench: cannot start communesync-server\n";
     return 1;
   }
-  std::string admin;
-  std::ifstream(work / "server" / "admin.token") >> admin;
-  const std::string url = "ws://127.0.0.1:" + std::to_string(port);
+  const std::string url = server->url();
 
   nlohmann::json out = {{"scenario", scenario}, {"records", records}};
   int rc = 0;
-  if (scenario == "files") {
+  if (scenario == "concurrent") {
+    if (!tools::benchConcurrent(*server, work, records, devices, out)) rc = 1;
+  } else if (scenario == "idle") {
+    out = {{"scenario", scenario}};
+    if (!tools::benchIdle(*server, records, out)) rc = 1;
+  } else if (scenario == "scale") {
+    if (!tools::benchScale(*server, work, records, out)) rc = 1;
+  } else if (scenario == "files") {
     tools::FileBenchOptions options;
     options.url = url;
     options.port = port;
-    options.token_up = addUser(port, admin, "up");
-    options.token_cut = addUser(port, admin, "cut");
-    options.token_down = addUser(port, admin, "down");
+    options.token_up = addUser(*server, "up");
+    options.token_cut = addUser(*server, "cut");
+    options.token_down = addUser(*server, "down");
     options.files = records_given ? records : 10;
     options.file_kib = file_kib;
     options.cut_kib = cut_kib;
@@ -177,12 +128,12 @@ int main(int argc, char** argv) {
         (3.0 * static_cast<double>(options.files * file_kib) / 1024.0);  // up, up through cuts, down
   } else if (scenario == "tiny") {
     auto device = client::LocalStore::open(work / "tiny");
-    const auto token = addUser(port, admin, "tiny");
+    const auto token = addUser(*server, "tiny");
     client::WebSocketTransport transport(url, token);
     client::Replicator replicator(**device, transport);
     if (auto s = replicator.connect(); !s) {
       std::cerr << "connect failed: " << s.toString() << "\n";
-      stopServer(*server);
+      tools::stopServer(*server);
       return 1;
     }
     std::mt19937_64 rng(2);
@@ -219,7 +170,7 @@ int main(int argc, char** argv) {
     auto writer = client::LocalStore::open(work / "writer");
     if (!writer) {
       std::cerr << writer.status().toString() << "\n";
-      stopServer(*server);
+      tools::stopServer(*server);
       return 1;
     }
     std::mt19937_64 rng(1);
@@ -236,7 +187,7 @@ int main(int argc, char** argv) {
       put_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
     }
     std::sort(put_ms.begin(), put_ms.end());
-    const auto token = addUser(port, admin, "writer");
+    const auto token = addUser(*server, "writer");
     const double cpu_before = cpuMicros(server->pid);
     const auto start = Clock::now();
     client::WebSocketTransport transport(url, token);
@@ -257,7 +208,7 @@ int main(int argc, char** argv) {
   }
   if (scenario == "pull" && rc == 0) {
     auto reader = client::LocalStore::open(work / "reader");
-    const auto token = addUser(port, admin, "reader");
+    const auto token = addUser(*server, "reader");
     const double cpu_before = cpuMicros(server->pid);
     const auto start = Clock::now();
     client::WebSocketTransport transport(url, token);
@@ -272,7 +223,7 @@ int main(int argc, char** argv) {
     out["wire_bytes_per_record"] = static_cast<double>(report.bytes_received) / static_cast<double>(records);
   }
   out["peak_rss_mb"] = peakRssMb(server->pid);
-  stopServer(*server);
+  tools::stopServer(*server);
   fs::remove_all(work);
 
   print(out);

@@ -1,0 +1,43 @@
+// The real server a benchmark measures: started as a child process on 127.0.0.1 with its own store
+// (and, when a scenario needs it, its own config), watched through /proc, stopped by its pid.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace communesync::tools {
+
+struct ServerChild {
+  pid_t pid = -1;
+  std::uint16_t port = 0;
+  std::filesystem::path data;
+  std::string admin_token;
+  std::string url() const { return "ws://127.0.0.1:" + std::to_string(port); }
+};
+
+//! Starts communesync-server from the build tree next to `self` (this program); `config` is a JSON
+//! config file's text, or empty. Waits until it answers. nullopt if it does not start.
+std::optional<ServerChild> startServer(const std::filesystem::path& self, const std::filesystem::path& data,
+                                       std::uint16_t port, const std::string& config = {});
+//! SIGTERM to the child and wait for it.
+void stopServer(const ServerChild& server);
+
+//! CPU time (user + system) of a process so far, in microseconds.
+double cpuMicros(pid_t pid);
+//! Resident memory now, and at its peak, in MiB.
+double rssMb(pid_t pid);
+double peakRssMb(pid_t pid);
+
+//! Adds a user reading and writing `scopes`; returns its token ("" on failure).
+std::string addUser(const ServerChild& server, const std::string& name,
+                    const std::vector<std::string>& scopes = {"xa-01"});
+
+//! A free-running port for this run's server (from the pid, so parallel runs do not collide).
+std::uint16_t benchPort();
+
+}  // namespace communesync::tools
