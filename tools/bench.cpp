@@ -5,10 +5,14 @@
 //   push: one device pushes N survey records: records/s, server CPU µs per record, wire bytes per record
 //   pull: a second device pulls those N records from zero: records/s, wire bytes per record
 //   tiny: on an open connection, N times: one record up, then pull: p50/p99 ms, bytes and server
-//         CPU per sync; then a no-op sync: its bytes (one pull and its reply: one round trip)
+//         CPU per sync; then a no-op sync: its bytes and round trips (requests sent)
 //   files: photos up over a clean link and through a link cut every --cut-kib, then fetched by
 //         another device (bench_files.hpp); file-store: how the server keeps file pieces
+//   dataset: prints the N records push sends, as JSON lines (for tools/bench/vs-pouchdb.sh)
 //   concurrent, idle, scale: many devices at once, many idle sessions, a large store (bench_load.hpp)
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -18,15 +22,13 @@
 #include <random>
 #include <thread>
 
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include "bench_files.hpp"
 #include "bench_load.hpp"
 #include "bench_server.hpp"
 #include "communesync/client/local_store.hpp"
 #include "communesync/client/replicator.hpp"
 #include "communesync/client/websocket_transport.hpp"
+#include "communesync/sync/json.hpp"
 #include "survey_records.hpp"
 
 namespace {
@@ -38,6 +40,28 @@ using tools::addUser;
 using tools::cpuMicros;
 using tools::peakRssMb;
 
+// Counts the frames a device sends: each is a request the server answers, so during a sync the
+// count is the number of round trips.
+class CountingTransport : public client::Transport {
+ public:
+  explicit CountingTransport(client::Transport& inner) : inner_(inner) {}
+  Status connect() override { return inner_.connect(); }
+  Status send(std::string_view frame) override {
+    ++frames_sent_;
+    return inner_.send(frame);
+  }
+  Result<std::string> receive(std::chrono::milliseconds timeout) override { return inner_.receive(timeout); }
+  Result<std::optional<std::string>> poll(std::chrono::milliseconds timeout) override { return inner_.poll(timeout); }
+  void close() override { inner_.close(); }
+  std::uint64_t bytesSent() const override { return inner_.bytesSent(); }
+  std::uint64_t bytesReceived() const override { return inner_.bytesReceived(); }
+  std::uint64_t framesSent() const { return frames_sent_; }
+
+ private:
+  client::Transport& inner_;
+  std::uint64_t frames_sent_ = 0;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -46,9 +70,9 @@ int main(int argc, char** argv) {
   std::size_t records = 10000;
   bool as_json = false;
   std::size_t devices = 100;
-  app.add_option("scenario", scenario, "push | pull | concurrent | tiny | idle | scale | files | file-store")
+  app.add_option("scenario", scenario, "push | pull | concurrent | tiny | idle | scale | files | file-store | dataset")
       ->required()
-      ->check(CLI::IsMember({"push", "pull", "concurrent", "tiny", "idle", "scale", "files", "file-store"}));
+      ->check(CLI::IsMember({"push", "pull", "concurrent", "tiny", "idle", "scale", "files", "file-store", "dataset"}));
   app.add_option("--records", records,
                  "records (default 10000; concurrent 100000, scale 1000000); idle: sessions (default 5000); "
                  "files: photos (default 10)");
@@ -66,6 +90,16 @@ int main(int argc, char** argv) {
       for (const auto& [k, v] : out.items()) std::cout << std::left << std::setw(34) << k << v << "\n";
     }
   };
+  if (scenario == "dataset") {
+    // The records `push` sends (the same seed), as JSON lines: a peer can be fed the same data.
+    std::mt19937_64 rng(1);
+    for (std::size_t i = 0; i < records; ++i) {
+      nlohmann::json fields = nlohmann::json::object();
+      for (const auto& [name, value] : tools::surveyFields(rng)) fields[name] = sync::valueToJson(value);
+      std::cout << fields.dump() << "\n";
+    }
+    return std::cout ? 0 : 1;
+  }
   if (scenario == "file-store") {
     const fs::path work = fs::temp_directory_path() / ("communesync-bench-" + std::to_string(::getpid()));
     fs::remove_all(work);
@@ -129,7 +163,8 @@ int main(int argc, char** argv) {
   } else if (scenario == "tiny") {
     auto device = client::LocalStore::open(work / "tiny");
     const auto token = addUser(*server, "tiny");
-    client::WebSocketTransport transport(url, token);
+    client::WebSocketTransport socket(url, token);
+    CountingTransport transport(socket);
     client::Replicator replicator(**device, transport);
     if (auto s = replicator.connect(); !s) {
       std::cerr << "connect failed: " << s.toString() << "\n";
@@ -155,6 +190,7 @@ int main(int argc, char** argv) {
       bytes += report.bytes_sent + report.bytes_received;
     }
     const double cpu = cpuMicros(server->pid) - cpu_before;
+    const auto frames_before = transport.framesSent();
     auto noop = replicator.sync();
     std::sort(ms.begin(), ms.end());
     if (!ms.empty()) {
@@ -164,7 +200,9 @@ int main(int argc, char** argv) {
       out["server_cpu_us_per_sync"] = cpu / static_cast<double>(ms.size());
     }
     out["noop_sync_bytes"] = noop.bytes_sent + noop.bytes_received;
-    out["noop_round_trips"] = 1;  // one pull and its batch: nothing to push, one batch holds "caught up"
+    // Requests sent during the no-op sync, each answered: its round trips (0: the device knew from the
+    // server's notifications that nothing was new, and asked nothing).
+    out["noop_round_trips"] = transport.framesSent() - frames_before;
     replicator.close();
   } else {
     auto writer = client::LocalStore::open(work / "writer");
