@@ -43,5 +43,6 @@ setInterval(() => {
 }, cutEvery);
 
 const save = () => fs.writeFileSync(args.stats, JSON.stringify(stats));
+save();
 setInterval(save, 1000);
 process.on('SIGTERM', () => { save(); process.exit(0); });
