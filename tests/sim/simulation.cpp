@@ -1,6 +1,7 @@
 // A seeded simulation of faults: the server's protocol handler and store, and several devices with
 // their stores, in one process over a simulated network and clock. One seed drives everything:
-// requests and replies dropped or duplicated, connections cut, the server crashed and reopened from
+// requests and replies dropped or duplicated, requests delayed (arriving after newer ones from
+// another connection of the same device), connections cut, the server crashed and reopened from
 // its store, devices crashed and reopened, device clocks days off. After healing (syncs with no
 // faults) it checks: every device holds exactly the server's live records; every change any device
 // made is in the server's log exactly once; every write that lost to a concurrent one is in a
@@ -84,7 +85,7 @@ std::string runSeed(std::uint64_t seed, int steps, bool verbose) {
     d.open();
   }
   const std::vector<std::string> fields = {"chu_ho", "so_nhan_khau", "thon", "ho_ngheo"};
-  Faults faults{0.1, 0.1, 0.05, 0.05};
+  Faults faults{0.1, 0.1, 0.05, 0.05, 0.05};
 
   auto syncDevice = [&](SimDevice& d, const Faults& f) {
     SimTransport transport(server, d.token, rng, f);
@@ -95,6 +96,7 @@ std::string runSeed(std::uint64_t seed, int steps, bool verbose) {
 
   for (int step = 0; step < steps; ++step) {
     server.now_ms += static_cast<std::int64_t>(rng() % 5000);
+    server.deliverHeld(rng, 0.3);  // requests the network held back arrive, late and out of order
     auto& d = devices[rng() % devices.size()];
     const auto device_now = milliseconds(server.now_ms + d.skew_ms);
     const auto action = rng() % 20;
@@ -124,7 +126,10 @@ std::string runSeed(std::uint64_t seed, int steps, bool verbose) {
     }
   }
 
-  // Heal: no faults, every device syncs until all have seen everything.
+  // Heal: what the network still holds arrives; then no faults, every device syncs until all have
+  // seen everything.
+  server.deliverHeld(rng, 1.0);
+  if (verbose) std::cerr << "requests delivered late and out of order: " << server.deliveredLate() << "\n";
   for (int round = 0; round < 3; ++round) {
     for (auto& d : devices) {
       auto report = syncDevice(d, Faults{});

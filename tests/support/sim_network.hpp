@@ -4,9 +4,11 @@
 // and the isolation test.
 #pragma once
 
+#include <algorithm>
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <random>
 #include <stdexcept>
 
@@ -26,6 +28,10 @@ struct Faults {
   double drop_reply = 0;
   double duplicate_reply = 0;
   double cut = 0;  // the connection dies after this message
+  // The request is held in the network and reaches the server later, after the device gave up on
+  // this connection and maybe sent newer requests on another: delayed and reordered. Its reply
+  // goes to the dead connection.
+  double delay_request = 0;
 };
 
 // The server: a store on disk, opened and closed ("crashed") at will. Pushes are applied at once
@@ -48,11 +54,13 @@ class SimServer : public server::PushSink {
   }
   //! Closes the store (and stops its background threads).
   void close() {
+    held_.clear();
     directory_.reset();
     data_.reset();
     store_.reset();
   }
   void crash() {
+    held_.clear();  // requests on their way to a crashed server are lost
     directory_.reset();
     data_.reset();
     store_.reset();
@@ -72,7 +80,36 @@ class SimServer : public server::PushSink {
 
   std::int64_t now_ms = 1'800'000'000'000;
 
+  //! Keeps a request in the network (Faults::delay_request); its connection's handler handles it later.
+  void hold(std::shared_ptr<server::SyncHandler> handler, std::string frame) {
+    held_.push_back({std::move(handler), std::move(frame)});
+  }
+  //! Lets each held request arrive with probability `p`, in random order.
+  void deliverHeld(std::mt19937_64& rng, double p) {
+    std::shuffle(held_.begin(), held_.end(), rng);
+    std::vector<Held> still;
+    for (auto& h : held_) {
+      if (std::uniform_real_distribution<double>(0, 1)(rng) >= p) {
+        still.push_back(std::move(h));
+        continue;
+      }
+      auto envelope = sync::proto::decodeFrame(h.frame, 1 << 24);
+      if (envelope) (void)h.handler->handle(*envelope);
+      ++delivered_late_;
+    }
+    held_ = std::move(still);
+  }
+  std::size_t heldCount() const { return held_.size(); }
+  //! Held requests that reached the server so far.
+  std::uint64_t deliveredLate() const { return delivered_late_; }
+
  private:
+  struct Held {
+    std::shared_ptr<server::SyncHandler> handler;
+    std::string frame;
+  };
+  std::vector<Held> held_;
+  std::uint64_t delivered_late_ = 0;
   fs::path dir_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<server::ServerStore> data_;
@@ -95,9 +132,19 @@ class SimTransport : public client::Transport {
     generation_ = server_.generation();
     auto principal = server_.directory().authenticate(token_);
     if (!principal || !principal->has_value()) throw std::runtime_error("sim: the token does not authenticate");
-    handler_ = std::make_unique<server::SyncHandler>(
+    // Each connection has its own inbox: a reply to a request the network held back lands in the
+    // inbox of the connection it came on, which nobody reads any more.
+    inbox_ = std::make_shared<std::deque<std::string>>();
+    handler_ = std::make_shared<server::SyncHandler>(
         server_.data(), server_.directory(), server_, token_, std::move(**principal),
-        [this](std::string frame) { deliver(std::move(frame)); }, [this] { return server_.now(); });
+        [inbox = inbox_, seen = on_server_frame, faults = faults_, &rng = rng_](std::string frame) {
+          if (seen) seen(frame);
+          auto chance = [&](double p) { return p > 0 && std::uniform_real_distribution<double>(0, 1)(rng) < p; };
+          if (chance(faults.drop_reply)) return;
+          if (chance(faults.duplicate_reply)) inbox->push_back(frame);
+          inbox->push_back(std::move(frame));
+        },
+        [this] { return server_.now(); });
     open_ = true;
     return Status::ok();
   }
@@ -106,6 +153,10 @@ class SimTransport : public client::Transport {
     if (!alive()) return Status::error(ErrorCode::kUnavailable, "sim: connection lost");
     sent_ += frame.size();
     if (chance(faults_.drop_request)) return Status::ok();  // lost on the way; the reply never comes
+    if (chance(faults_.delay_request)) {
+      server_.hold(handler_, std::string(frame));  // arrives later; the device times out meanwhile
+      return Status::ok();
+    }
     auto envelope = sync::proto::decodeFrame(frame, 1 << 24);
     if (!envelope) throw std::runtime_error("the client sent an undecodable frame");
     if (auto s = handler_->handle(*envelope); !s) open_ = false;
@@ -114,21 +165,21 @@ class SimTransport : public client::Transport {
   }
 
   Result<std::string> receive(milliseconds) override {
-    if (inbox_.empty() || !alive()) {
+    if (!inbox_ || inbox_->empty() || !alive()) {
       open_ = false;
       return Status::error(ErrorCode::kUnavailable, "sim: no answer");
     }
-    auto frame = std::move(inbox_.front());
-    inbox_.pop_front();
+    auto frame = std::move(inbox_->front());
+    inbox_->pop_front();
     received_ += frame.size();
     return frame;
   }
 
   Result<std::optional<std::string>> poll(milliseconds) override {
     if (!alive()) return Status::error(ErrorCode::kUnavailable, "sim: connection lost");
-    if (inbox_.empty()) return std::optional<std::string>();
-    auto frame = std::move(inbox_.front());
-    inbox_.pop_front();
+    if (inbox_->empty()) return std::optional<std::string>();
+    auto frame = std::move(inbox_->front());
+    inbox_->pop_front();
     received_ += frame.size();
     return std::optional<std::string>(std::move(frame));
   }
@@ -141,19 +192,13 @@ class SimTransport : public client::Transport {
   bool chance(double p) { return p > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
   // A server crash ends every connection to it.
   bool alive() const { return open_ && generation_ == server_.generation(); }
-  void deliver(std::string frame) {
-    if (on_server_frame) on_server_frame(frame);
-    if (chance(faults_.drop_reply)) return;
-    if (chance(faults_.duplicate_reply)) inbox_.push_back(frame);
-    inbox_.push_back(std::move(frame));
-  }
 
   SimServer& server_;
   std::string token_;
   std::mt19937_64& rng_;
   Faults faults_;
-  std::unique_ptr<server::SyncHandler> handler_;
-  std::deque<std::string> inbox_;
+  std::shared_ptr<server::SyncHandler> handler_;
+  std::shared_ptr<std::deque<std::string>> inbox_;
   std::uint64_t generation_ = 0;
   bool open_ = false;
   std::uint64_t sent_ = 0;
