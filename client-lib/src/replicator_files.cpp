@@ -186,7 +186,6 @@ Status Replicator::Impl::uploadOne(const LocalFile& file, std::uint64_t server_h
       auto data = store_.files().read(hash, next, std::min<std::uint64_t>(pieceBytes(), size - next));
       if (!data) return data.status();
       const auto n = data->size();
-      pacer_.take(n);
       proto::FilePut put{hash, size, next, std::move(data).value()};
       const auto id = next_request_++;
       CS_RETURN_IF_ERROR(send(put, id));
@@ -261,7 +260,6 @@ Status Replicator::Impl::download(const std::string& hash, std::uint64_t size) {
     while (!complete && failure && in_flight.size() < tuning::kFilePiecesInFlight && next < size) {
       CS_RETURN_IF_ERROR(cancelled());
       const auto n = std::min<std::uint64_t>(pieceBytes(), size - next);
-      pacer_.take(64);
       const auto id = next_request_++;
       CS_RETURN_IF_ERROR(send(proto::FileGet{hash, next, static_cast<std::uint32_t>(n)}, id));
       in_flight.emplace_back(id, next);

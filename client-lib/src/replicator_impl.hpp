@@ -191,7 +191,11 @@ struct Replicator::Impl {
 
   template <class T>
   Status send(const T& message, std::uint64_t request_id) {
-    return transport_.send(proto::frameOf(message, request_id));
+    // Every request keeps under the rates the server announced, so a device that syncs often on
+    // one connection (or sends a file) slows down instead of being closed for flooding.
+    auto frame = proto::frameOf(message, request_id);
+    pacer_.take(frame.size());
+    return transport_.send(frame);
   }
 
   // The next reply; notifies are skipped, an Error becomes a Status (unless `errors`, then an

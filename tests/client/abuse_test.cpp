@@ -183,6 +183,22 @@ TEST_F(AbuseTest, TheLegitimateSyncCompletesAndOffendersAreClosed) {
   EXPECT_TRUE(again.status.isOk()) << again.status.toString();
 }
 
+TEST_F(AbuseTest, ADeviceSyncingOftenOnOneConnectionKeepsUnderTheAnnouncedRateAndStaysOpen) {
+  // 20 messages a second here; a sync is a push and a pull. Forty syncs in a tight loop would be
+  // closed for flooding within the first second if the device did not pace itself.
+  TestDevice device(dir_ / "often", addUser("often"));
+  client::WebSocketTransport transport("ws://127.0.0.1:" + std::to_string(server_->port()), device.token());
+  client::Replicator replicator(device.store(), transport);
+  ASSERT_TRUE(replicator.connect().isOk());
+  for (int i = 0; i < 40; ++i) {
+    device.put("household", "", {{"n", sync::Value(i)}});
+    auto report = replicator.sync();
+    ASSERT_TRUE(report.status.isOk()) << "sync " << i << ": " << report.status.toString();
+    ASSERT_EQ(report.accepted, 1u);
+  }
+  replicator.close();
+}
+
 TEST_F(AbuseTest, OneUserCannotHoldMoreSessionsThanItsLimit) {
   const auto token = addUser("many");
   std::vector<std::unique_ptr<RawSession>> sessions;
