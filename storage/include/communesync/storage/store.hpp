@@ -59,15 +59,23 @@ struct StoreOptions {
   std::size_t block_cache_bytes = tuning::kServerBlockCacheBytes;
   //! Bytes of each column family's memtable before it is flushed. Default: 16 MiB (server).
   std::size_t write_buffer_bytes = tuning::kServerWriteBufferBytes;
+  //! Bytes of all memtables together: past it the largest is flushed, whatever the column family.
+  //! Default: 48 MiB (server); with a dozen column families each may otherwise grow to its own cap.
+  std::size_t total_write_buffer_bytes = tuning::kServerTotalWriteBufferBytes;
   //! Background flush and compaction threads. Default: 2.
   int background_jobs = tuning::kServerBackgroundJobs;
+  //! Compress the last level with zstd (smaller, costlier); otherwise LZ4 throughout. Default: true
+  //! (a server's disk holds the province); a phone saves its CPU and battery instead.
+  bool zstd_bottommost = true;
 
   //! The defaults for a phone: small cache and memtables, one background thread.
   static StoreOptions forDevice() {
     StoreOptions o;
     o.block_cache_bytes = tuning::kDeviceBlockCacheBytes;
     o.write_buffer_bytes = tuning::kDeviceWriteBufferBytes;
+    o.total_write_buffer_bytes = tuning::kDeviceTotalWriteBufferBytes;
     o.background_jobs = tuning::kDeviceBackgroundJobs;
+    o.zstd_bottommost = false;
     return o;
   }
 };

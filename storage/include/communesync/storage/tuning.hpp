@@ -8,13 +8,16 @@ namespace communesync::storage::tuning {
 inline constexpr std::size_t kMiB = 1024 * 1024;
 
 //! Block cache for a server store: hot records and index blocks.
-inline constexpr std::size_t kServerBlockCacheBytes = 64 * kMiB;
+inline constexpr std::size_t kServerBlockCacheBytes = 32 * kMiB;
 //! Block cache for a phone: small, the phone's budget is 64 MB in all.
 inline constexpr std::size_t kDeviceBlockCacheBytes = 4 * kMiB;
 //! Memtable size per column family on the server.
 inline constexpr std::size_t kServerWriteBufferBytes = 16 * kMiB;
 //! Memtable size per column family on a phone.
 inline constexpr std::size_t kDeviceWriteBufferBytes = 2 * kMiB;
+//! Memtables of all column families together, server and device.
+inline constexpr std::size_t kServerTotalWriteBufferBytes = 32 * kMiB;
+inline constexpr std::size_t kDeviceTotalWriteBufferBytes = 8 * kMiB;
 //! Background flush and compaction threads.
 inline constexpr int kServerBackgroundJobs = 2;
 inline constexpr int kDeviceBackgroundJobs = 1;
