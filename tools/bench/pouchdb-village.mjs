@@ -1,8 +1,8 @@
 // The peer's commune day for tools/bench/village-2g.sh: N households, each a survey document with
 // its photo as an attachment and a needs proposal document, written to a local PouchDB, then
 // replicated to pouchdb-server over the poor link, again after every failure (as an app would),
-// until everything is there. Prints {"seconds", "attempts", "docs"}.
-// Usage: node pouchdb-village.mjs --remote URL --households N --photos DIR --work DIR
+// until everything is there or --max-seconds pass. Prints {"seconds", "attempts", "docs", "finished"}.
+// Usage: node pouchdb-village.mjs --remote URL --households N --photos DIR --work DIR [--max-seconds S]
 import fs from 'node:fs';
 import path from 'node:path';
 import PouchDB from 'pouchdb';
@@ -10,6 +10,7 @@ import PouchDB from 'pouchdb';
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((pairs, a, i, all) => (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []));
 const households = Number(args.households);
+const maxSeconds = Number(args['max-seconds'] ?? 3600);  // then report what it reached, unfinished
 fs.mkdirSync(args.work, { recursive: true });
 const local = new PouchDB(path.join(args.work, 'phone'));
 
@@ -44,10 +45,14 @@ for (;;) {
   } catch {
     // cut: try again, as the app would
   }
-  if (attempts >= 500) throw new Error('did not finish in 500 attempts');
+  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+  if (attempts >= 500 || elapsed > maxSeconds) {
+    console.log(JSON.stringify({ seconds: elapsed, attempts, docs: 2 * households, finished: false }));
+    process.exit(0);
+  }
   await new Promise((resolve) => setTimeout(resolve, 1000));
 }
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
 await local.close();
-console.log(JSON.stringify({ seconds, attempts, docs: 2 * households }));
+console.log(JSON.stringify({ seconds, attempts, docs: 2 * households, finished: true }));
 process.exit(0);

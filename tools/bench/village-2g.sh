@@ -65,6 +65,7 @@ cleanup() {
   rm -rf "$run"
 }
 trap cleanup EXIT
+trap "exit 130" INT TERM
 
 # The link: a veth pair into a namespace, shaped in both directions.
 ip netns add "$ns"
@@ -158,12 +159,14 @@ if [ "$peer" = 1 ]; then
   echo "== pouchdb: recording and replicating $households households"
   read -r up0 down0 cuts0 conns0 < <(link_stats "$run/peer-link.json")
   in_phone node "$scratch/pouchdb-village.mjs" --remote "http://$host_ip:$port_peer_link/village" \
-    --households "$households" --photos "$run/photos" --work "$run/peer-phone" > "$run/peer-day.json"
+    --households "$households" --photos "$run/photos" --work "$run/peer-phone" \
+    --max-seconds "$(awk "BEGIN { printf \"%d\", 5 * $cs_seconds + 300 }")" > "$run/peer-day.json"
   sleep 1.2
   read -r up1 down1 cuts1 conns1 < <(link_stats "$run/peer-link.json")
   peer_seconds=$(node -e "console.log(require('$run/peer-day.json').seconds.toFixed(1))")
   peer_attempts=$(node -e "console.log(require('$run/peer-day.json').attempts)")
-  peer_row="| PouchDB to pouchdb-server | $peer_seconds | $((up1 - up0)) | $((down1 - down0)) | $((cuts1 - cuts0)) | $peer_attempts |"
+  peer_finished=$(node -e "console.log(require('$run/peer-day.json').finished ? '' : ' (did not finish)')")
+  peer_row="| PouchDB to pouchdb-server | $peer_seconds$peer_finished | $((up1 - up0)) | $((down1 - down0)) | $((cuts1 - cuts0)) | $peer_attempts |"
 fi
 
 echo

@@ -48,6 +48,7 @@ node node_modules/pouchdb-server/bin/pouchdb-server --host 127.0.0.1 --port "$po
   --config "$run/config.json" --no-stdout-logs > "$run/peer.log" 2>&1 &
 peer=$!
 trap 'kill "$peer" 2> /dev/null || true; wait "$peer" 2> /dev/null || true' EXIT
+trap "exit 130" INT TERM
 for _ in $(seq 1 100); do
   if node -e "require('http').get('http://127.0.0.1:$port/', r => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1))"; then
     break
