@@ -80,6 +80,8 @@ struct Replicator::Impl {
   }
 
   Status sync() {
+    // The welcome's word on what is new holds only when this sync made the connection.
+    latest_current_ = !connected_;
     if (!connected_) CS_RETURN_IF_ERROR(connect());
     auto status = [&]() -> Status {
       CS_RETURN_IF_ERROR(push());
@@ -301,11 +303,13 @@ struct Replicator::Impl {
 
   Status pull() {
     progress(SyncProgress::Phase::kPulling);
-    // Nothing to fetch (nothing accepted, so nothing of ours to pull back; no scope behind): the
-    // sync ends without a round trip.
+    // Nothing to fetch (nothing accepted, so nothing of ours to pull back; no scope behind, as the
+    // welcome of this very sync said): the sync ends without a round trip. On a connection kept
+    // open since an earlier sync, what the device knows comes from notifications, and one may be
+    // on its way: it asks.
     auto is_behind = behind();
     if (!is_behind) return is_behind.status();
-    if (report_->accepted == 0 && !*is_behind) return Status::ok();
+    if (report_->accepted == 0 && latest_current_ && !*is_behind) return Status::ok();
     for (;;) {
       CS_RETURN_IF_ERROR(cancelled());
       auto checkpoints = store_.checkpoints();
@@ -341,6 +345,9 @@ struct Replicator::Impl {
   void learnLink(const Status& status);
 
   Pacer pacer_;
+  //! This sync made the connection, so `latest_` is the server's word from its welcome (not only
+  //! what notifications said since an earlier sync).
+  bool latest_current_ = false;
   std::uint64_t link_estimate_ = tuning::kInitialLinkEstimateBytes;  // see LocalFiles::linkEstimate
   std::uint64_t stored_link_estimate_ = 0;  // what the store holds, so unchanged estimates are not written
   std::uint64_t carried_ = 0;               // file bytes this connection carried (acknowledged or received)

@@ -267,6 +267,30 @@ class RawSession {
   client::WebSocketTransport transport_;
 };
 
+TEST(Sync, ASyncOnAConnectionKeptOpenAsksTheServerEvenBeforeTheNotifyArrives) {
+  // The writer's change is acknowledged; the server's notify to the reader may still be on its way
+  // when the reader syncs. The sync asks anyway, so it always brings what was acknowledged before.
+  testing::TempDir dir;
+  ServerHarness server(dir / "server");
+  TestDevice writer(dir / "w", server.addUser("an", {"xa-01"}));
+  TestDevice reader(dir / "r", server.addUser("binh", {"xa-01"}));
+  client::WebSocketTransport wt(server.url(), writer.token());
+  client::WebSocketTransport rt(server.url(), reader.token());
+  client::Replicator w(writer.store(), wt);
+  client::Replicator r(reader.store(), rt);
+  ASSERT_TRUE(w.connect().isOk());
+  ASSERT_TRUE(r.connect().isOk());
+  for (int i = 0; i < 20; ++i) {
+    writer.put("household", "", {{"n", Value(i)}});
+    ASSERT_TRUE(w.sync().status.isOk());
+    auto pulled = r.sync();
+    ASSERT_TRUE(pulled.status.isOk()) << pulled.status.toString();
+    EXPECT_EQ(pulled.pulled, 1u) << "round " << i;
+  }
+  w.close();
+  r.close();
+}
+
 TEST(Protocol, ReplayedChangeGetsItsFirstResultAndIsAppliedOnce) {
   testing::TempDir dir;
   ServerHarness server(dir / "server");
