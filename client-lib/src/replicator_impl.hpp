@@ -80,6 +80,20 @@ struct Replicator::Impl {
   }
 
   Status sync() {
+    const bool reused = connected_;
+    const SyncReport before = *report_;
+    auto status = syncAttempt();
+    // A connection kept open since an earlier sync may have been closed meanwhile (the server ends
+    // sessions idle past its timeout; a phone moves between networks): that is no reason to fail.
+    // Connect again and sync once more; everything a sync sends is safe to send twice.
+    if (!status && reused && status.code() == ErrorCode::kUnavailable) {
+      *report_ = before;
+      status = syncAttempt();
+    }
+    return status;
+  }
+
+  Status syncAttempt() {
     // The welcome's word on what is new holds only when this sync made the connection.
     latest_current_ = !connected_;
     if (!connected_) CS_RETURN_IF_ERROR(connect());

@@ -1,6 +1,8 @@
 // Devices and a real server over 127.0.0.1: record offline, sync in varied orders, converge.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <random>
 #include <set>
 
@@ -289,6 +291,25 @@ TEST(Sync, ASyncOnAConnectionKeptOpenAsksTheServerEvenBeforeTheNotifyArrives) {
   }
   w.close();
   r.close();
+}
+
+TEST(Sync, AConnectionTheServerClosedWhileIdleIsReopenedByTheNextSync) {
+  testing::TempDir dir;
+  ServerHarness server(dir / "server", 0,
+                       [](server::Config& c) { c.limits.session_idle_timeout = std::chrono::milliseconds(800); });
+  TestDevice device(dir / "d", server.addUser("an", {"xa-01"}));
+  client::WebSocketTransport transport(server.url(), device.token());
+  client::Replicator replicator(device.store(), transport);
+  device.put("household", "", {{"n", Value(1)}});
+  ASSERT_TRUE(replicator.sync().status.isOk());
+  // The app keeps the connection but reads nothing: the server ends the idle session.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  device.put("household", "", {{"n", Value(2)}});
+  auto again = replicator.sync();
+  ASSERT_TRUE(again.status.isOk()) << again.status.toString();
+  EXPECT_EQ(again.accepted, 1u);
+  EXPECT_EQ(device.pendingCount(), 0u);
+  replicator.close();
 }
 
 TEST(Protocol, ReplayedChangeGetsItsFirstResultAndIsAppliedOnce) {
