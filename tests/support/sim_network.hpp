@@ -144,7 +144,7 @@ class SimTransport : public client::Transport {
           if (chance(faults.duplicate_reply)) inbox->push_back(frame);
           inbox->push_back(std::move(frame));
         },
-        [this] { return server_.now(); });
+        [&server = server_] { return server.now(); });  // not this: a held request outlives its transport
     open_ = true;
     return Status::ok();
   }
