@@ -62,6 +62,15 @@ std::vector<std::string> codesField(const sync::Record& record, std::string_view
   return out;
 }
 
+std::string earliestDate(const std::vector<const sync::Record*>& records, std::string_view field) {
+  std::string first;
+  for (const auto* r : records) {
+    const auto day = textField(*r, field);
+    if (!day.empty() && (first.empty() || day < first)) first = day;
+  }
+  return first;
+}
+
 std::string localDate(std::int64_t ms, int utc_offset_minutes) {
   const auto local = std::chrono::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(ms)) +
                      std::chrono::minutes(utc_offset_minutes);
@@ -190,6 +199,14 @@ bool Facts::covers(const std::string& ancestor, const std::string& code) const {
 std::string Facts::unitName(const std::string& code) const {
   const Unit* unit = data_.units->find(code);
   return unit == nullptr ? code : unit->name;
+}
+
+const sync::Record* Facts::setupOf(const std::string& unit) const {
+  const sync::Record* found = nullptr;
+  for (const auto* r : ofYear(kLocalSetupForm)) {
+    if (r->scope == unit && (found == nullptr || r->receive_time_ms > found->receive_time_ms)) found = r;
+  }
+  return found;
 }
 
 std::optional<std::string> Facts::receivedDate(const sync::Record& record) const {

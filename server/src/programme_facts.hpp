@@ -17,6 +17,9 @@ std::string textField(const sync::Record& record, std::string_view name);    //!
 bool yesField(const sync::Record& record, std::string_view name);            //!< false when absent
 std::vector<std::string> codesField(const sync::Record& record, std::string_view name);
 
+//! The earliest date in `field` among `records` ("YYYY-MM-DD"; empty when none has one).
+std::string earliestDate(const std::vector<const sync::Record*>& records, std::string_view field);
+
 //! "YYYY-MM-DD" of a server time on the province's calendar.
 std::string localDate(std::int64_t ms, int utc_offset_minutes);
 //! "DD/MM" of "YYYY-MM-DD", as Vietnamese documents write a day.
@@ -56,6 +59,9 @@ class Facts {
   std::string districtOf(const std::string& code) const;
   bool covers(const std::string& ancestor, const std::string& code) const;
   std::string unitName(const std::string& code) const;
+
+  //! The unit's own `local_setup` of the year (the latest received, if several), or nullptr.
+  const sync::Record* setupOf(const std::string& unit) const;
 
   //! The server's first receipt of a record, as a local date; nullopt when unknown.
   std::optional<std::string> receivedDate(const sync::Record& record) const;

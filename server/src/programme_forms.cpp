@@ -111,15 +111,6 @@ struct Delivered {
   }
 };
 
-std::string earliestDate(const std::vector<const sync::Record*>& records, const char* field) {
-  std::string first;
-  for (const auto* r : records) {
-    const auto day = textField(*r, field);
-    if (!day.empty() && (first.empty() || day < first)) first = day;
-  }
-  return first;
-}
-
 std::string kindsText(const sync::Record& r) {
   return joinedCodes(programme::codesField(r, "hinh_thuc_ho_tro"));
 }
@@ -163,8 +154,9 @@ json form1Report(const ReportData& data, const ReportRules& rules, const std::st
       }
       total.add(here);
       summary.push_back({s->name, commune.empty() ? "(chưa rõ xã / no commune)" : facts.unitName(commune), commune,
-                         orNull(earliestDate(commune_plans, "ngay_ky")), here.households, here.money, here.in_kind,
-                         here.money + here.in_kind, here.models_new, here.models_replicated, here.trained});
+                         orNull(programme::earliestDate(commune_plans, "ngay_ky")), here.households, here.money,
+                         here.in_kind, here.money + here.in_kind, here.models_new, here.models_replicated,
+                         here.trained});
     }
     summary.push_back({s->name, "Cộng / Total", "", nullptr, total.households, total.money, total.in_kind,
                        total.money + total.in_kind, total.models_new, total.models_replicated, total.trained});
@@ -250,10 +242,7 @@ json form2Report(const ReportData& data, const ReportRules& rules, const std::st
           sponsors += (sponsors.empty() ? "" : "; ") + s.name;
         }
       }
-      const sync::Record* setup = nullptr;
-      for (const auto* r : facts.ofYear(kLocalSetupForm)) {
-        if (r->scope == commune && (setup == nullptr || r->receive_time_ms > setup->receive_time_ms)) setup = r;
-      }
+      const auto* setup = facts.setupOf(commune);
       std::int64_t cost = 0;
       bool in_time = false;
       const auto needs = facts.ofUnit(kProposalForm, commune);

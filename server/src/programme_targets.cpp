@@ -41,23 +41,13 @@ TargetCheck yesNo(std::string id, Bilingual label, bool met, Bilingual reason) {
   return TargetCheck{std::move(id), std::move(label), std::nullopt, std::nullopt, met, std::move(reason)};
 }
 
-// The earliest signed plan among `plans`, as "YYYY-MM-DD" (empty when none has a date).
-std::string earliestSigning(const std::vector<const sync::Record*>& plans) {
-  std::string first;
-  for (const auto* p : plans) {
-    const auto day = programme::textField(*p, "ngay_ky");
-    if (!day.empty() && (first.empty() || day < first)) first = day;
-  }
-  return first;
-}
-
 TargetCheck planCheck(const Facts& facts, const Sponsor& sponsor, const std::string& commune) {
   const auto deadline = facts.rules().plan_signed_before.in(facts.rules().year);
   const auto where_vi = commune.empty() ? std::string() : " với " + facts.unitName(commune);
   const auto where_en = commune.empty() ? std::string() : " with " + facts.unitName(commune);
   const Bilingual label{"Ký kế hoạch" + where_vi + " trước " + programme::dayMonth(deadline),
                         "Plan signed" + where_en + " before " + deadline.substr(5)};
-  const auto signed_on = earliestSigning(facts.ofSponsor(kPlanForm, sponsor, commune));
+  const auto signed_on = programme::earliestDate(facts.ofSponsor(kPlanForm, sponsor, commune), "ngay_ky");
   const auto id = commune.empty() ? std::string("plan") : "plan:" + commune;
   if (signed_on.empty()) {
     return yesNo(id, label, false, {"Chưa có kế hoạch ký kết" + where_vi, "No signed plan" + where_en});
@@ -118,16 +108,6 @@ TargetCheck needsCheck(const Facts& facts, const std::string& unit, const MonthD
   }
   return yesNo("needs", label, false,
                {"Đề xuất đầu tiên nhận ngày " + first + ", sau hạn", "First proposal received " + first + ", late"});
-}
-
-// The unit's own set-up record of the year (the latest one written, if several).
-const sync::Record* setupOf(const Facts& facts, const std::string& unit) {
-  const sync::Record* found = nullptr;
-  for (const auto* r : facts.ofYear(kLocalSetupForm)) {
-    if (r->scope != unit) continue;
-    if (found == nullptr || r->receive_time_ms > found->receive_time_ms) found = r;
-  }
-  return found;
 }
 
 // Section IV: all targets met -> good (excellent when every figure is far above its target); no
@@ -250,7 +230,7 @@ Assessment assessLocal(const Facts& facts, const std::string& code, bool distric
                {},
                Grade::kWeak,
                {}};
-  const auto* setup = setupOf(facts, code);
+  const auto* setup = facts.setupOf(code);
   const auto plan_day = setup == nullptr ? std::string() : programme::textField(*setup, "ngay_ke_hoach");
   const Bilingual plan_label{district ? "Có kế hoạch triển khai trên địa bàn huyện" : "Có kế hoạch triển khai của xã",
                              district ? "District plan issued" : "Commune plan issued"};
