@@ -3,7 +3,7 @@
 #include <ctime>
 #include <fstream>
 
-#include "sheet_writer.hpp"
+#include "sheet_output.hpp"
 
 namespace communesync::tools {
 namespace {

@@ -1,6 +1,6 @@
 #include "admin_report.hpp"
 
-#include "sheet_writer.hpp"
+#include "sheet_output.hpp"
 
 namespace communesync::tools {
 

@@ -94,7 +94,8 @@ Status parseConfig(std::string_view text, const std::string& name, Config& confi
       if (!value.is_string()) return Status::error(ErrorCode::kInvalidArgument, where + " must be a string");
       return value.get<std::string>();
     };
-    if (key == "data" || key == "listen" || key == "tls_cert" || key == "tls_key" || key == "forms_dir") {
+    if (key == "data" || key == "listen" || key == "tls_cert" || key == "tls_key" || key == "forms_dir" ||
+        key == "web_dir") {
       auto text_value = wantString();
       if (!text_value) return text_value.status();
       if (key == "data") config.data_dir = *text_value;
@@ -102,6 +103,7 @@ Status parseConfig(std::string_view text, const std::string& name, Config& confi
       if (key == "tls_cert") config.tls_cert = *text_value;
       if (key == "tls_key") config.tls_key = *text_value;
       if (key == "forms_dir") config.forms_dir = *text_value;
+      if (key == "web_dir") config.web_dir = *text_value;
     } else if (key == "threads") {
       if (!value.is_number_unsigned() || value.get<std::uint64_t>() > 1024) {
         return Status::error(ErrorCode::kInvalidArgument, where + " must be a whole number up to 1024");
@@ -110,6 +112,11 @@ Status parseConfig(std::string_view text, const std::string& name, Config& confi
     } else if (key == "admin_remote" || key == "require_forms") {
       if (!value.is_boolean()) return Status::error(ErrorCode::kInvalidArgument, where + " must be true or false");
       (key == "admin_remote" ? config.admin_remote : config.require_forms) = value.get<bool>();
+    } else if (key == "device_silent_days") {
+      if (!value.is_number_integer() || value.get<std::int64_t>() < 1 || value.get<std::int64_t>() > 3650) {
+        return Status::error(ErrorCode::kInvalidArgument, where + " must be a whole number of days from 1 to 3650");
+      }
+      config.device_silent_days = value.get<int>();
     } else if (key == "allowed_origins") {
       if (!value.is_array()) return Status::error(ErrorCode::kInvalidArgument, where + " must be a list of strings");
       config.allowed_origins.clear();

@@ -407,7 +407,8 @@ Status Directory::checkDevice(const Principal& principal, const sync::DeviceId& 
   return deviceAllowed(principal, device, *state);
 }
 
-Status Directory::recordDeviceContact(const Principal& principal, const sync::DeviceId& device, std::int64_t now_ms) {
+Status Directory::recordDeviceContact(const Principal& principal, const sync::DeviceId& device, std::int64_t now_ms,
+                                      const DeviceHello& hello) {
   std::lock_guard lock(mutex_);
   auto state = sync::readDecoded<DeviceState>(store_, Column::kDevices, deviceKey(device));
   if (!state) return state.status();
@@ -420,10 +421,42 @@ Status Directory::recordDeviceContact(const Principal& principal, const sync::De
     s.first_contact_ms = now_ms;
   }
   s.last_contact_ms = now_ms;
+  s.client_version = hello.client_version.substr(0, tuning::kMaxClientVersionBytes);
+  s.clock_offset_ms = hello.device_time_ms != 0 ? now_ms - hello.device_time_ms : 0;
+  s.pending_age_ms = 0;  // until this session pushes
   storage::WriteBatch batch;
   batch.put(Column::kDevices, deviceKey(device), sync::encode(s));
   // Contact times are informational: a crash may lose the latest, never anything acknowledged.
   return store_.commit(batch, storage::Durability::kBuffered);
+}
+
+Status Directory::recordPendingAge(const sync::DeviceId& device, std::int64_t age_ms) {
+  std::lock_guard lock(mutex_);
+  auto state = sync::readDecoded<DeviceState>(store_, Column::kDevices, deviceKey(device));
+  if (!state) return state.status();
+  if (!state->has_value()) return Status::ok();
+  DeviceState s = **state;
+  s.pending_age_ms = std::max<std::int64_t>(age_ms, 0);
+  storage::WriteBatch batch;
+  batch.put(Column::kDevices, deviceKey(device), sync::encode(s));
+  return store_.commit(batch, storage::Durability::kBuffered);
+}
+
+Result<std::vector<DeviceInfo>> Directory::listDevices() const {
+  std::vector<DeviceInfo> out;
+  auto cursor = store_.scanPrefix(Column::kDevices, "d");
+  for (; cursor.valid(); cursor.next()) {
+    const auto key = cursor.key();
+    sync::DeviceId id;
+    if (key.size() != 1 + id.bytes.size()) continue;  // not a device row
+    std::copy(key.begin() + 1, key.end(), reinterpret_cast<char*>(id.bytes.data()));
+    auto s = sync::decode<DeviceState>(cursor.value());
+    if (!s) return Status::error(ErrorCode::kCorruption, "a stored device does not decode");
+    out.push_back(DeviceInfo{id.hex(), s->user, s->first_contact_ms, s->last_contact_ms, s->client_version,
+                             s->clock_offset_ms, s->pending_age_ms, s->revoked});
+  }
+  CS_RETURN_IF_ERROR(cursor.status());
+  return out;
 }
 
 // ---- units ----

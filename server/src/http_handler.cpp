@@ -6,6 +6,7 @@
 #include "communesync/server/tuning.hpp"
 #include "http_json.hpp"
 #include "reconcile_api.hpp"
+#include "web_files.hpp"
 
 namespace communesync::server {
 namespace {
@@ -333,6 +334,13 @@ Status checkOrigin(const HttpRequest& request, const ServerState& state) {
   for (const auto& allowed : state.allowed_origins) {
     if (origin == allowed) return Status::ok();
   }
+  // The dashboard this server serves: its own origin (scheme://HOST where HOST is the Host header).
+  // A page of another site cannot forge its Origin, so a match means the page came from here.
+  auto host = request.find(http::field::host);
+  const auto scheme_end = origin.find("://");
+  if (host != request.end() && scheme_end != std::string::npos && origin.substr(scheme_end + 3) == host->value()) {
+    return Status::ok();
+  }
   return Status::error(ErrorCode::kForbidden, "origin '" + origin.substr(0, 200) + "' is not allowed here");
 }
 
@@ -358,6 +366,11 @@ HttpResponse handleHttp(const HttpRequest& request, ServerState& state, const st
                            "docs/operations.md");
     }
     return admin(request, state, peer, path, query);
+  }
+  if (state.web) return serveWebFile(request, *state.web, path);
+  if (path == "/" || path == "/index.html") {
+    return errorResponse(request, http::status::not_found, "not_found",
+                         "the dashboard's files are not installed here (see web_dir in docs/operations.md)");
   }
   return errorResponse(request, http::status::not_found, "not_found", "no such path: " + std::string(path));
 }

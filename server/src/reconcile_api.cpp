@@ -4,10 +4,13 @@
 #include <optional>
 #include <set>
 
+#include "api_request.hpp"
 #include "communesync/sync/json.hpp"
 #include "communesync/sync/review.hpp"
+#include "dashboard_api.hpp"
 #include "http_json.hpp"
 #include "report_api.hpp"
+#include "sheet_download.hpp"
 
 namespace communesync::server {
 namespace {
@@ -15,93 +18,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::int64_t kDayMs = 24 * 60 * 60 * 1000;
-
-std::int64_t nowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// Who asks, and what they may read and settle.
-struct Asker {
-  std::string name;
-  bool admin_token = false;  // the server's admin token: every unit
-  Access access;
-  std::vector<Scope> readable;
-
-  bool mayRead(const Scope& scope) const { return admin_token || access.mayRead(scope); }
-  bool maySettle(const Scope& scope) const { return admin_token || access.mayReconcile(scope); }
-};
-
-std::optional<Asker> askerOf(const HttpRequest& request, ServerState& state) {
-  const auto token = bearerToken(request);
-  if (token.empty()) return std::nullopt;
-  if (state.directory.isAdminToken(token)) return Asker{"admin", true, {}, state.data.scopes()};
-  auto principal = state.directory.authenticate(token);
-  if (!principal || !principal->has_value()) return std::nullopt;
-  Asker asker{(*principal)->user, false, state.directory.accessOf((*principal)->grants), {}};
-  asker.readable = asker.access.readable();
-  return asker;
-}
-
-// "a=1&b=x%20y+z" -> {a: 1, b: "x y z"}. Written here because Debian ships Boost.URL's headers
-// but not its library, and its header-only build gave wrong values in this server (seen: "xa-01"
-// decoded as "xa-01-01"); a query string of key=value pairs is small enough to decode by hand.
-std::string percentDecoded(std::string_view text) {
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
-      out += ' ';
-    } else if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
-std::map<std::string, std::string> queryParams(std::string_view query) {
-  std::map<std::string, std::string> out;
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const auto pair = query.substr(0, amp);
-    const auto eq = pair.find('=');
-    if (!pair.empty()) {
-      out[percentDecoded(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : percentDecoded(pair.substr(eq + 1));
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return out;
-}
-
-std::string param(const std::map<std::string, std::string>& params, const std::string& key) {
-  auto it = params.find(key);
-  return it == params.end() ? std::string() : it->second;
-}
-
-// The units under the `unit` parameter (a district covers its communes: the tree says what), or
-// std::nullopt when none was given.
-std::optional<std::vector<Scope>> unitsAsked(ServerState& state, const std::map<std::string, std::string>& params) {
-  const auto unit = param(params, "unit");
-  if (unit.empty()) return std::nullopt;
-  return state.directory.accessOf({Grant{Role::kField, unit}}).readable();
-}
-
-// "COLLECTION/ID" of a path, or std::nullopt.
-std::optional<sync::RecordKey> recordPath(std::string_view rest) {
-  const auto slash = rest.find('/');
-  if (slash == std::string_view::npos || slash == 0 || slash + 1 == rest.size()) return std::nullopt;
-  return sync::RecordKey{std::string(rest.substr(0, slash)), std::string(rest.substr(slash + 1))};
-}
 
 // A conflict with who wrote each side and when the server received it, and what both had seen.
 json conflictJson(const sync::Conflict& c, const ServerStore& data) {
@@ -276,14 +192,7 @@ HttpResponse exportRecords(const HttpRequest& request, ServerState& state, const
     return errorResponse(request, http::status::not_found, "not_found", "no collection " + collection + " to export");
   }
   const auto params = queryParams(query);
-  std::vector<Scope> units = asker.readable;
-  if (auto asked = unitsAsked(state, params)) {
-    units.clear();
-    for (const auto& u : *asked) {
-      if (asker.mayRead(u)) units.push_back(u);
-    }
-  }
-  auto records = state.data.liveRecords(collection, units);
+  auto records = state.data.liveRecords(collection, readableAsked(state, asker, params));
   if (!records) return statusResponse(request, records.status());
   json columns = json::array();
   std::set<std::string> named;
@@ -302,7 +211,13 @@ HttpResponse exportRecords(const HttpRequest& request, ServerState& state, const
     rows.push_back(sync::recordToJson(r));
   }
   for (const auto& name : extra) columns.push_back({{"name", name}, {"vi", name}, {"en", name}});
-  return jsonResponse(request, http::status::ok, {{"collection", collection}, {"columns", columns}, {"records", rows}});
+  const json exported{{"collection", collection}, {"columns", columns}, {"records", rows}};
+  const auto unit = param(params, "unit");
+  if (auto file = sheetDownload(request, param(params, "format"), {sheets::exportSheet(exported, collection)},
+                                collection + (unit.empty() ? "" : "-" + unit))) {
+    return std::move(*file);
+  }
+  return jsonResponse(request, http::status::ok, exported);
 }
 
 // ---- reviews ----
@@ -412,6 +327,7 @@ HttpResponse reconcileApi(const HttpRequest& request, ServerState& state, const 
     res.set(http::field::www_authenticate, "Bearer");
     return res;
   }
+  if (auto answered = dashboardApi(request, state, *asker, path, query)) return std::move(*answered);
   const auto method = request.method();
   auto wrongMethod = [&](const char* use) {
     return errorResponse(request, http::status::method_not_allowed, "method_not_allowed", std::string("use ") + use);

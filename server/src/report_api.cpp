@@ -2,17 +2,14 @@
 
 #include <set>
 
+#include "api_request.hpp"
 #include "communesync/server/programme_report.hpp"
 #include "communesync/sync/review.hpp"
 #include "http_json.hpp"
+#include "sheet_download.hpp"
 
 namespace communesync::server {
 namespace {
-
-std::string param(const std::map<std::string, std::string>& params, const std::string& key) {
-  auto it = params.find(key);
-  return it == params.end() ? std::string() : it->second;
-}
 
 // The records the reports read, as far as the asker may read them, without those a reviewer rejected;
 // and when the server first received the ones whose sending has a deadline.
@@ -68,9 +65,14 @@ HttpResponse programmeReport(const HttpRequest& request, ServerState& state, con
   const auto unit = param(params, "unit");
   auto data = gather(state, readable, *units);
   if (!data) return statusResponse(request, data.status());
-  if (kind == "targets") return jsonResponse(request, http::status::ok, targetsReport(*data, *rules, unit));
-  if (kind == "form1") return jsonResponse(request, http::status::ok, form1Report(*data, *rules, unit));
-  return jsonResponse(request, http::status::ok, form2Report(*data, *rules, unit));
+  const auto report = kind == "targets" ? targetsReport(*data, *rules, unit)
+                      : kind == "form1" ? form1Report(*data, *rules, unit)
+                                        : form2Report(*data, *rules, unit);
+  const auto basename = std::string(kind) + "-" + std::to_string(year) + (unit.empty() ? "" : "-" + unit);
+  if (auto file = sheetDownload(request, param(params, "format"), sheets::reportSheets(report), basename)) {
+    return std::move(*file);
+  }
+  return jsonResponse(request, http::status::ok, report);
 }
 
 }  // namespace communesync::server

@@ -16,6 +16,7 @@
 #include "communesync/server/tuning.hpp"
 #include "communesync/storage/store.hpp"
 #include "listener.hpp"
+#include "web_files.hpp"
 
 namespace communesync::server {
 
@@ -200,7 +201,12 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
       ServerState{*impl->store, *impl->data, *impl->directory, [hub] { hub->recheckAll(); }, *impl->forms,
                   [raw](sync::Form form) { return raw->publishForm(std::move(form)); },
                   [raw](std::shared_ptr<PushJob> job) { return raw->applyNow(job); }, config.admin_remote,
-                  config.allowed_origins, config.report_rules});
+                  config.allowed_origins, config.report_rules, nullptr, config.device_silent_days});
+  if (!config.web_dir.empty()) {
+    auto web = WebFiles::load(config.web_dir);
+    if (!web) return web.status();
+    impl->state->web = std::make_shared<const WebFiles>(std::move(web).value());
+  }
   if (!config.forms_dir.empty()) CS_RETURN_IF_ERROR(impl->loadDefaults(config.forms_dir));
   impl->admission =
       std::make_unique<Admission>(config.limits.max_connections_per_address, config.limits.max_sessions_per_user);

@@ -87,6 +87,21 @@ Result<std::vector<sync::Record>> ServerStore::liveRecords(const std::string& co
   return out;
 }
 
+Status ServerStore::forEachLiveRecord(const std::vector<Scope>& units,
+                                      const std::function<void(const sync::Record&)>& fn) const {
+  auto snapshot = store_.snapshot();
+  auto cursor = store_.scanPrefix(Column::kRecords, "", &snapshot);
+  for (; cursor.valid(); cursor.next()) {
+    auto stored = sync::decode<StoredRecord>(cursor.value());
+    if (!stored) return Status::error(ErrorCode::kCorruption, "a stored record does not decode");
+    const auto& r = stored->record;
+    if (r.key.collection.empty() || r.key.collection.front() == '_' || r.deleted()) continue;
+    if (!std::binary_search(units.begin(), units.end(), r.scope)) continue;
+    fn(r);
+  }
+  return cursor.status();
+}
+
 Result<std::vector<sync::Record>> ServerStore::reviews(const std::vector<Scope>& readable,
                                                        const std::vector<Scope>& units) const {
   std::vector<sync::Record> out;

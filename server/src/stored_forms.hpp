@@ -30,6 +30,10 @@ struct DeviceState {
   std::int64_t last_contact_ms = 0;
   sync::Stamp last_clamped;  // StampClamp state
   bool revoked = false;      // version 2
+  // Version 3: what the device said at its last contact (DeviceInfo).
+  std::string client_version;
+  std::int64_t clock_offset_ms = 0;
+  std::int64_t pending_age_ms = 0;
 };
 
 struct StoredUser {
@@ -70,12 +74,18 @@ void save(Archive& ar, const DeviceState& d, std::uint32_t) {
   ar(d.first_contact_ms, d.last_contact_ms, d.last_clamped);
   bool revoked = d.revoked;
   ar(sync::codec_detail::Flag{revoked});
+  sync::codec_detail::saveString(ar, d.client_version);
+  ar(d.clock_offset_ms, d.pending_age_ms);
 }
 template <class Archive>
 void load(Archive& ar, DeviceState& d, std::uint32_t version) {
   sync::codec_detail::loadString(ar, d.user);
   ar(d.first_contact_ms, d.last_contact_ms, d.last_clamped);
   if (version >= 2) ar(sync::codec_detail::Flag{d.revoked});
+  if (version >= 3) {
+    sync::codec_detail::loadString(ar, d.client_version);
+    ar(d.clock_offset_ms, d.pending_age_ms);
+  }
 }
 
 template <class Archive>
@@ -165,7 +175,7 @@ void serialize(Archive& ar, ConflictAuthors& a, std::uint32_t) {
 CEREAL_CLASS_VERSION(communesync::server::HistoryMeta, 1)
 CEREAL_CLASS_VERSION(communesync::server::ConflictAuthors, 1)
 CEREAL_CLASS_VERSION(communesync::server::StoredRecord, 1)
-CEREAL_CLASS_VERSION(communesync::server::DeviceState, 2)
+CEREAL_CLASS_VERSION(communesync::server::DeviceState, 3)
 CEREAL_CLASS_VERSION(communesync::server::Grant, 1)
 CEREAL_CLASS_VERSION(communesync::server::StoredUser, 2)
 CEREAL_CLASS_VERSION(communesync::server::TokenInfo, 1)

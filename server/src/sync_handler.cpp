@@ -118,7 +118,9 @@ Status SyncHandler::onHello(const proto::Envelope& envelope) {
     return Status::ok();
   }
   const auto now = clock_().count();
-  if (auto s = directory_.recordDeviceContact(principal_, hello->device, now); !s) {
+  if (auto s = directory_.recordDeviceContact(principal_, hello->device, now,
+                                              DeviceHello{hello->client_version, hello->device_time_ms});
+      !s) {
     sendError(envelope.request_id, s);
     return s;
   }
@@ -179,6 +181,13 @@ void SyncHandler::onPush(const proto::Envelope& envelope) {
     positions->push_back(i);
   }
 
+  if (!pending_age_noted_ && !job->changes.empty()) {
+    // The outbox sends oldest first, so the first push holds the oldest change the device had waiting.
+    pending_age_noted_ = true;
+    std::int64_t oldest = job->changes.front().capture_time_ms;
+    for (const auto& c : job->changes) oldest = std::min(oldest, c.capture_time_ms);
+    (void)directory_.recordPendingAge(device_, clock_().count() - oldest);  // informational only
+  }
   const auto request_id = envelope.request_id;
   if (job->changes.empty()) return send_(proto::frameOf(proto::PushResult{std::move(*results)}, request_id));
   auto send = send_;

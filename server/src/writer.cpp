@@ -3,18 +3,10 @@
 #include <chrono>
 #include <iostream>
 
+#include "communesync/server/directory.hpp"  // nowMs
 #include "communesync/server/tuning.hpp"
 
 namespace communesync::server {
-
-namespace {
-
-std::int64_t nowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 Writer::Writer(ServerStore& store, Committed on_committed, std::chrono::milliseconds sweep_every)
     : store_(store), on_committed_(std::move(on_committed)), sweep_every_(sweep_every), thread_([this] { loop(); }) {}

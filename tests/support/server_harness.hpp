@@ -24,23 +24,32 @@ inline std::chrono::milliseconds wallNow() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
 }
 
+//! Sends one HTTP request to the server on 127.0.0.1 and returns the whole response (headers too).
+inline boost::beast::http::response<boost::beast::http::string_body> httpExchange(
+    std::uint16_t port, boost::beast::http::request<boost::beast::http::string_body> req) {
+  namespace http = boost::beast::http;
+  boost::asio::io_context ioc;
+  boost::beast::tcp_stream stream(ioc);
+  stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+  if (req.find(http::field::host) == req.end()) req.set(http::field::host, "127.0.0.1");
+  req.prepare_payload();
+  http::write(stream, req);
+  boost::beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(256 * 1024 * 1024);
+  http::read(stream, buffer, parser);
+  return parser.release();
+}
+
 //! Sends a request to the server's HTTP API; returns (status, body).
 inline std::pair<unsigned, std::string> httpCall(std::uint16_t port, boost::beast::http::verb verb,
                                                  const std::string& token, const std::string& path,
                                                  const std::string& body) {
   namespace http = boost::beast::http;
-  boost::asio::io_context ioc;
-  boost::beast::tcp_stream stream(ioc);
-  stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
   http::request<http::string_body> req{verb, path, 11};
-  req.set(http::field::host, "127.0.0.1");
   if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
   req.body() = body;
-  req.prepare_payload();
-  http::write(stream, req);
-  boost::beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  http::read(stream, buffer, res);
+  auto res = httpExchange(port, std::move(req));
   return {res.result_int(), res.body()};
 }
 

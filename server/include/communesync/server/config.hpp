@@ -49,6 +49,11 @@ struct Config {
   //! name has no published version yet (a new store, or an upgrade shipping a new form), and the
   //! units when the tree is empty. Default: none.
   std::filesystem::path forms_dir;
+  //! The dashboard's files (index.html and the rest), served at "/". Default: none given, and the
+  //! server program then looks beside itself (web/, ../share/communesync/web). Fixed while running.
+  std::filesystem::path web_dir;
+  //! A device silent for more days than this stands out on the dashboard. Default: 7.
+  int device_silent_days = tuning::kDeviceSilentDays;
   //! Refuse records of collections that have no published form. Default: false (free-form).
   bool require_forms = false;
   //! Overrides of the programme's targets and deadlines, for every year or one (report_rules.hpp,

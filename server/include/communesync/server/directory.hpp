@@ -54,6 +54,25 @@ struct UserInfo {
   std::vector<std::string> devices;  //!< device ids (hex) with a live device token
 };
 
+//! A device as its last contact left it (GET /api/devices).
+struct DeviceInfo {
+  std::string device;  //!< hex
+  std::string user;
+  std::int64_t first_contact_ms = 0;
+  std::int64_t last_contact_ms = 0;
+  std::string client_version;        //!< what its hello said
+  std::int64_t clock_offset_ms = 0;  //!< the server's clock minus the device's, at its last hello
+  //! How old its oldest unsynced change was when it last pushed (0: it had nothing to push).
+  std::int64_t pending_age_ms = 0;
+  bool revoked = false;
+};
+
+//! What a device says of itself when a session starts.
+struct DeviceHello {
+  std::string client_version;
+  std::int64_t device_time_ms = 0;  //!< its own clock, uncorrected; 0 when it did not say
+};
+
 struct AuditEntry {
   std::uint64_t seq = 0;
   std::int64_t time_ms = 0;
@@ -112,7 +131,12 @@ class Directory {
   Status checkDevice(const Principal& principal, const sync::DeviceId& device) const;
   //! Ties a device to its user at first contact and records the contact. Errors: kForbidden if
   //! the device belongs to another user, was revoked, or the token is another device's.
-  Status recordDeviceContact(const Principal& principal, const sync::DeviceId& device, std::int64_t now_ms);
+  Status recordDeviceContact(const Principal& principal, const sync::DeviceId& device, std::int64_t now_ms,
+                             const DeviceHello& hello = {});
+  //! Notes how old the device's oldest unsynced change was when its session first pushed.
+  Status recordPendingAge(const sync::DeviceId& device, std::int64_t age_ms);
+  //! Every device that ever started a session, by device id.
+  Result<std::vector<DeviceInfo>> listDevices() const;
 
   // ---- units ----
   std::shared_ptr<const UnitTree> units() const;

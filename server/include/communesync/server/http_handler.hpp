@@ -28,6 +28,7 @@
 #include "communesync/server/directory.hpp"
 #include "communesync/server/form_catalog.hpp"
 #include "communesync/server/server_store.hpp"
+#include "communesync/server/tuning.hpp"
 #include "communesync/storage/store.hpp"
 
 namespace communesync::server {
@@ -37,6 +38,8 @@ using HttpRequest = http::request<http::string_body>;
 using HttpResponse = http::response<http::string_body>;
 
 //! What request handlers may read and change. Owned by the Server; outlives every session.
+class WebFiles;
+
 struct ServerState {
   storage::Store& store;
   ServerStore& data;
@@ -57,6 +60,10 @@ struct ServerState {
   std::vector<std::string> allowed_origins;
   //! The config's "report_rules" (report_rules.hpp): per-year overrides of the programme's targets.
   nlohmann::json report_rules;
+  //! The dashboard's files, served at "/" (null: not installed; "/" then says so).
+  std::shared_ptr<const WebFiles> web;
+  //! A device silent for longer stands out on the dashboard's devices page.
+  int device_silent_days = tuning::kDeviceSilentDays;
 };
 
 //! The bearer token of an Authorization header ("Bearer TOKEN"), or empty.

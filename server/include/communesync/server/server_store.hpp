@@ -163,6 +163,9 @@ class ServerStore {
   //! The record as the server holds it (deleted ones too), or std::nullopt.
   Result<std::optional<sync::Record>> record(const sync::RecordKey& key) const;
   //! The live records of `collection` in `units`, by id.
+  //! Calls `fn` with every live record of any collection (not the system ones, "_...") in `units`
+  //! (sorted), in key order, from one snapshot.
+  Status forEachLiveRecord(const std::vector<Scope>& units, const std::function<void(const sync::Record&)>& fn) const;
   Result<std::vector<sync::Record>> liveRecords(const std::string& collection, const std::vector<Scope>& units) const;
   //! The review records (_reviews) of `units` that `readable` (sorted) may read.
   Result<std::vector<sync::Record>> reviews(const std::vector<Scope>& readable, const std::vector<Scope>& units) const;

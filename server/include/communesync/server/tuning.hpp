@@ -65,6 +65,19 @@ inline constexpr std::size_t kMaxConfigBytes = 1024 * 1024;
 inline constexpr std::size_t kMaxConflictList = 10000;
 //! Audit entries one request may list.
 inline constexpr std::size_t kMaxAuditList = 10000;
+//! A device's app version, as kept (longer ones are cut).
+inline constexpr std::size_t kMaxClientVersionBytes = 64;
+//! Records one /api/records request may return (a page; `offset` reads on).
+inline constexpr std::size_t kMaxRecordPage = 500;
+//! Records one /api/records search may read before it stops and says the answer is partial.
+inline constexpr std::size_t kMaxRecordsSearched = 200000;
+//! The dashboard's files (server/web), read into memory at start: at most this many, this large in all.
+inline constexpr std::size_t kMaxWebFiles = 64;
+inline constexpr std::size_t kMaxWebBytes = 8 * 1024 * 1024;
+//! A photo served to the web page in one answer (larger ones: ranged by the file API's pieces).
+inline constexpr std::uint64_t kMaxFileServedBytes = 32ull * 1024 * 1024;
+//! A device silent for longer than this many days stands out on the dashboard (config may change it).
+inline constexpr int kDeviceSilentDays = 7;
 
 }  // namespace communesync::server::tuning
 

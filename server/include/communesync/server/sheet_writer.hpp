@@ -3,10 +3,10 @@
 // numbers) or a plain table on the terminal. Headers are Vietnamese first, with English.
 //
 // Both exports (GET /api/export/COLLECTION) and reports (GET /api/reports/KIND) become sheets here,
-// so every table the admin tool writes goes through one writer.
+// so every table the admin tool writes, and every download the web page offers, goes through one
+// writer. Its own small library (communesync::sheets): the admin tool uses it without the server.
 #pragma once
 
-#include <functional>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
@@ -14,7 +14,7 @@
 
 #include "communesync/storage/result.hpp"
 
-namespace communesync::tools {
+namespace communesync::sheets {
 
 struct Sheet {
   std::string name;   //!< the worksheet's tab (shortened to what XLSX allows)
@@ -37,10 +37,4 @@ Status writeXlsx(const std::vector<Sheet>& sheets, const std::string& path);
 //! Aligned columns for the terminal; long cells are cut with "…".
 void writeTable(const std::vector<Sheet>& sheets, std::ostream& out);
 
-//! What the admin tool's --format and --out ask for: `sheets` as "csv", "xlsx" or "table", any other
-//! format by `other`, to the file `path` (empty: standard output; xlsx needs a file). Prints why it
-//! failed and returns the exit code.
-int writeSheetsAs(const std::vector<Sheet>& sheets, const std::string& format, const std::string& path,
-                  const std::function<void(std::ostream&)>& other);
-
-}  // namespace communesync::tools
+}  // namespace communesync::sheets

@@ -1,0 +1,293 @@
+#include "dashboard_api.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "communesync/server/tuning.hpp"
+#include "communesync/sync/file_ref.hpp"
+#include "communesync/sync/json.hpp"
+#include "communesync/sync/review.hpp"
+#include "communesync/sync/text.hpp"
+#include "http_json.hpp"
+
+namespace communesync::server {
+namespace {
+
+using nlohmann::json;
+
+// When a record was first captured: its oldest field stamp (the device's clock, corrected).
+std::int64_t firstCapturedMs(const sync::Record& r) {
+  std::int64_t oldest = 0;
+  for (const auto& [name, field] : r.fields) {
+    if (field.stamp.wall_ms != 0 && (oldest == 0 || field.stamp.wall_ms < oldest)) oldest = field.stamp.wall_ms;
+  }
+  return oldest != 0 ? oldest : r.capture_time_ms;
+}
+
+// The year of a time on the province's calendar (UTC+7: the programme is in Viet Nam).
+int localYear(std::int64_t ms) {
+  constexpr std::int64_t kOffsetMs = 7 * 60 * 60 * 1000;
+  const auto days = std::chrono::floor<std::chrono::days>(
+      std::chrono::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(ms + kOffsetMs)));
+  return static_cast<int>(std::chrono::year_month_day(days).year());
+}
+
+// The review state of each record that has one (records with none are "received").
+Result<std::map<sync::RecordKey, sync::ReviewState>> reviewStates(ServerState& state, const Asker& asker,
+                                                                  const std::vector<Scope>& units) {
+  std::map<sync::RecordKey, sync::ReviewState> out;
+  auto reviews = state.data.reviews(asker.readable, units);
+  if (!reviews) return reviews.status();
+  for (const auto& r : *reviews) {
+    if (auto review = sync::reviewOf(r)) out[review->reviewed] = review->state;
+  }
+  return out;
+}
+
+HttpResponse me(const HttpRequest& request, ServerState& state, const Asker& asker) {
+  json grants = json::array();
+  for (const auto& g : asker.access.grants()) grants.push_back(grantText(g));
+  // Every unit the asker reads, named from the tree (a scope outside the tree is its own name).
+  const auto tree = state.directory.units();
+  json units = json::array();
+  for (const auto& code : asker.readable) {
+    if (code == kFormsScope) continue;  // where forms travel to devices: not a unit
+    const Unit* u = tree->find(code);
+    if (u == nullptr) {
+      units.push_back({{"code", code}, {"parent_code", ""}, {"level", ""}, {"name", code}, {"merged_into", ""}});
+      continue;
+    }
+    units.push_back({{"code", u->code},
+                     {"parent_code", u->parent_code},
+                     {"level", unitLevelName(u->level)},
+                     {"name", u->name},
+                     {"merged_into", u->merged_into}});
+  }
+  json forms = json::array();
+  for (const auto& f : state.forms.all()) forms.push_back(json::parse(sync::formToJson(*f)));
+  return jsonResponse(request, http::status::ok,
+                      {{"user", asker.name},
+                       {"admin", asker.isAdmin()},
+                       {"reconciler", asker.admin_token || asker.access.isReconciler()},
+                       {"grants", grants},
+                       {"units", units},
+                       {"forms", forms},
+                       {"server_time_ms", nowMs()},
+                       {"device_silent_days", state.device_silent_days}});
+}
+
+HttpResponse overview(const HttpRequest& request, ServerState& state, const Asker& asker, std::string_view query) {
+  const auto params = queryParams(query);
+  int year = 0;
+  char tail = 0;
+  if (std::sscanf(param(params, "year").c_str(), "%d%c", &year, &tail) != 1 || year < 2000 || year > 2100) {
+    return errorResponse(request, http::status::bad_request, "invalid_argument",
+                         "say which year: ?year=YYYY (2000 to 2100)");
+  }
+  auto units = readableAsked(state, asker, params);
+  std::sort(units.begin(), units.end());
+  auto reviews = reviewStates(state, asker, units);
+  if (!reviews) return statusResponse(request, reviews.status());
+  json out = json::object();
+  auto unitEntry = [&out](const Scope& scope) -> json& {
+    auto& u = out[scope];
+    if (u.is_null()) {
+      u = {{"records", json::object()},
+           {"conflicts", 0},
+           {"reviews", {{"received", 0}, {"approved", 0}, {"needs_edits", 0}, {"rejected", 0}}}};
+    }
+    return u;
+  };
+  auto counted = state.data.forEachLiveRecord(units, [&](const sync::Record& r) {
+    if (localYear(firstCapturedMs(r)) != year) return;
+    auto& u = unitEntry(r.scope);
+    u["records"][r.key.collection] = u["records"].value(r.key.collection, 0) + 1;
+    auto it = reviews->find(r.key);
+    const auto review = it == reviews->end() ? sync::ReviewState::kReceived : it->second;
+    auto& count = u["reviews"][std::string(sync::reviewStateName(review))];
+    count = count.get<int>() + 1;
+  });
+  if (!counted) return statusResponse(request, counted);
+  ConflictFilter filter;
+  filter.units = units;
+  filter.limit = tuning::kMaxConflictList;
+  auto conflicts = state.data.conflicts(asker.readable, filter);
+  if (!conflicts) return statusResponse(request, conflicts.status());
+  for (const auto& c : *conflicts) {
+    auto& u = unitEntry(c.scope);
+    u["conflicts"] = u["conflicts"].get<int>() + 1;
+  }
+  return jsonResponse(request, http::status::ok, {{"year", year}, {"units", out}});
+}
+
+// Whether a record matches a search: the folded text of its id, unit and every value holds `folded`.
+bool matches(const sync::Record& r, const std::string& folded) {
+  if (folded.empty()) return true;
+  auto holds = [&folded](std::string_view text) { return sync::foldForSearch(text).find(folded) != std::string::npos; };
+  if (holds(r.key.id) || holds(r.scope)) return true;
+  for (const auto& [name, field] : r.fields) {
+    if (holds(sync::valueToJson(field.value).dump())) return true;
+  }
+  return false;
+}
+
+HttpResponse records(const HttpRequest& request, ServerState& state, const Asker& asker, const std::string& collection,
+                     std::string_view query) {
+  if (collection.empty() || collection.front() == '_') {
+    return errorResponse(request, http::status::not_found, "not_found", "no collection '" + collection + "'");
+  }
+  const auto params = queryParams(query);
+  std::size_t offset = 0;
+  std::size_t limit = 50;
+  try {
+    if (auto text = param(params, "offset"); !text.empty()) offset = std::stoul(text);
+    if (auto text = param(params, "limit"); !text.empty()) {
+      limit = std::clamp<std::size_t>(std::stoul(text), 1, tuning::kMaxRecordPage);
+    }
+  } catch (const std::exception&) {
+    return errorResponse(request, http::status::bad_request, "invalid_argument", "offset and limit are whole numbers");
+  }
+  const auto wanted_review = param(params, "review");
+  if (!wanted_review.empty() && !sync::reviewStateFromName(wanted_review)) {
+    return errorResponse(request, http::status::bad_request, "invalid_argument",
+                         "review is received, approved, needs_edits or rejected");
+  }
+  auto units = readableAsked(state, asker, params);
+  std::sort(units.begin(), units.end());
+  auto all = state.data.liveRecords(collection, units);
+  if (!all) return statusResponse(request, all.status());
+  auto reviews = reviewStates(state, asker, units);
+  if (!reviews) return statusResponse(request, reviews.status());
+  const auto folded = sync::foldForSearch(param(params, "q"));
+  std::vector<const sync::Record*> found;
+  std::vector<sync::ReviewState> found_reviews;
+  bool partial = false;
+  for (const auto& r : *all) {
+    if (found.size() >= tuning::kMaxRecordsSearched) {
+      partial = true;
+      break;
+    }
+    auto it = reviews->find(r.key);
+    const auto review = it == reviews->end() ? sync::ReviewState::kReceived : it->second;
+    if (!wanted_review.empty() && sync::reviewStateName(review) != wanted_review) continue;
+    if (!matches(r, folded)) continue;
+    found.push_back(&r);
+    found_reviews.push_back(review);
+  }
+  // Newest first: what arrived last is what people look for.
+  std::vector<std::size_t> order(found.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return found[a]->receive_time_ms > found[b]->receive_time_ms; });
+  json rows = json::array();
+  for (std::size_t k = offset; k < order.size() && rows.size() < limit; ++k) {
+    const auto& r = *found[order[k]];
+    json row = sync::recordToJson(r);
+    row["review"] = std::string(sync::reviewStateName(found_reviews[order[k]]));
+    row["captured_ms"] = firstCapturedMs(r);
+    row["received_ms"] = r.receive_time_ms;
+    rows.push_back(std::move(row));
+  }
+  json columns = json::array();
+  if (auto form = state.forms.find(collection)) {
+    for (const auto& f : form->fields) columns.push_back({{"name", f.name}, {"vi", f.label.vi}, {"en", f.label.en}});
+  }
+  return jsonResponse(request, http::status::ok,
+                      {{"collection", collection},
+                       {"columns", columns},
+                       {"total", found.size()},
+                       {"partial", partial},
+                       {"offset", offset},
+                       {"records", rows}});
+}
+
+HttpResponse devices(const HttpRequest& request, ServerState& state, const Asker& asker) {
+  auto list = state.directory.listDevices();
+  if (!list) return statusResponse(request, list.status());
+  // A device shows to those who may read a unit its user holds a grant on (admins: every device).
+  std::map<std::string, bool> visible_user;
+  if (!asker.isAdmin()) {
+    auto users = state.directory.listUsers();
+    if (!users) return statusResponse(request, users.status());
+    for (const auto& u : *users) {
+      visible_user[u.name] =
+          std::any_of(u.grants.begin(), u.grants.end(), [&](const Grant& g) { return asker.mayRead(g.unit); });
+    }
+  }
+  const auto now = nowMs();
+  const std::int64_t silent_ms = static_cast<std::int64_t>(state.device_silent_days) * 24 * 60 * 60 * 1000;
+  json out = json::array();
+  for (const auto& d : *list) {
+    if (!asker.isAdmin() && !visible_user[d.user]) continue;
+    out.push_back({{"device", d.device},
+                   {"user", d.user},
+                   {"first_contact_ms", d.first_contact_ms},
+                   {"last_contact_ms", d.last_contact_ms},
+                   {"client_version", d.client_version},
+                   {"clock_offset_ms", d.clock_offset_ms},
+                   {"pending_age_ms", d.pending_age_ms},
+                   {"revoked", d.revoked},
+                   {"silent", now - d.last_contact_ms > silent_ms}});
+  }
+  return jsonResponse(request, http::status::ok,
+                      {{"device_silent_days", state.device_silent_days}, {"server_time_ms", now}, {"devices", out}});
+}
+
+// The type of a file from its first bytes: the page shows photos inline and offers the rest.
+std::string sniffedType(std::string_view head) {
+  if (head.substr(0, 3) == "\xFF\xD8\xFF") return "image/jpeg";
+  if (head.substr(0, 8) == "\x89PNG\r\n\x1A\n") return "image/png";
+  if (head.substr(0, 4) == "%PDF") return "application/pdf";
+  if (head.substr(0, 4) == "RIFF" && head.size() >= 12 && head.substr(8, 4) == "WEBP") return "image/webp";
+  return "application/octet-stream";
+}
+
+HttpResponse file(const HttpRequest& request, ServerState& state, const Asker& asker, std::string_view hex) {
+  const auto hash = sync::fileHashFromHex(hex);
+  if (hash.empty()) {
+    return errorResponse(request, http::status::not_found, "not_found", "a file is named by 64 hex digits");
+  }
+  std::string bytes;
+  std::uint64_t size = 0;
+  do {
+    auto piece = state.data.readFile(hash, bytes.size(), sync::tuning::kMaxFilePieceBytes, asker.readable);
+    if (!piece) return statusResponse(request, piece.status());
+    size = piece->size;
+    if (size > tuning::kMaxFileServedBytes) {
+      return errorResponse(request, http::status::payload_too_large, "limit_exceeded",
+                           "the file is larger than the page shows; use communesync file get");
+    }
+    if (piece->data.empty()) break;
+    bytes += piece->data;
+  } while (bytes.size() < size);
+  HttpResponse res{http::status::ok, request.version()};
+  res.set(http::field::server, "communesync");
+  res.set(http::field::content_type, sniffedType(std::string_view(bytes).substr(0, 16)));
+  res.set(http::field::cache_control, "private, max-age=31536000, immutable");  // named by its content
+  res.set("X-Content-Type-Options", "nosniff");
+  res.keep_alive(request.keep_alive());
+  res.body() = std::move(bytes);
+  res.prepare_payload();
+  return res;
+}
+
+}  // namespace
+
+std::optional<HttpResponse> dashboardApi(const HttpRequest& request, ServerState& state, const Asker& asker,
+                                         std::string_view path, std::string_view query) {
+  constexpr std::string_view kRecords = "/api/records/";
+  constexpr std::string_view kFiles = "/api/files/";
+  const bool known = path == "/api/me" || path == "/api/overview" || path == "/api/devices" ||
+                     path.substr(0, kRecords.size()) == kRecords || path.substr(0, kFiles.size()) == kFiles;
+  if (!known) return std::nullopt;
+  if (request.method() != http::verb::get) {
+    return errorResponse(request, http::status::method_not_allowed, "method_not_allowed", "use GET");
+  }
+  if (path == "/api/me") return me(request, state, asker);
+  if (path == "/api/overview") return overview(request, state, asker, query);
+  if (path == "/api/devices") return devices(request, state, asker);
+  if (path.substr(0, kFiles.size()) == kFiles) return file(request, state, asker, path.substr(kFiles.size()));
+  return records(request, state, asker, percentDecoded(path.substr(kRecords.size())), query);
+}
+
+}  // namespace communesync::server
