@@ -21,7 +21,13 @@ packages=(
   clang libclang-rt-14-dev  # libFuzzer targets (tools/scripts/run-fuzz.sh)
   libxlsxwriter-dev         # XLSX exports and reports
   unzip                     # the tests read exported XLSX back
+  chromium                  # the dashboard's end-to-end tests (tests/web), driven by playwright-core
 )
+# Node.js and npm run the dashboard's browser tests. Debian's nodejs and npm, unless this machine
+# already has a node and npm (another packaging of Node must not be replaced).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

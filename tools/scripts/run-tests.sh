@@ -13,6 +13,11 @@ if [ "${1:-}" = "--preset" ]; then
 fi
 "$here/install-deps.sh"
 cd "$root"
+# The dashboard's browser test: playwright-core at the version package-lock.json pins (no browser
+# download: it drives Debian's /usr/bin/chromium).
+if [ ! -d tests/web/node_modules/playwright-core ]; then
+  (cd tests/web && npm ci --no-audit --no-fund --loglevel=error)
+fi
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset"
 ctest --preset "$preset" "$@"
