@@ -246,8 +246,8 @@ export async function conflictPage(ctx, id) {
     h('dt', {}, t('why')), h('dd', {}, c.reason || '—'),
     h('dt', {}, t('value')), h('dd', { id: 'resolution-value' }, sideValue(me, c, c.resolution)))) : '';
   const actions = open && me.reconciler ? h('div.card', {},
-    c.field !== '' ? h('label', {}, t('typed_value'), typed) : '',
     h('label', {}, t('reason'), reason),
+    c.field !== '' ? h('label', {}, t('typed_value'), typed) : '',
     c.field !== '' ? h('button', { type: 'button', id: 'use-typed', onclick: async (e) => {
       let value;
       try { value = typedValue(field, typed.value); } catch (err) { return toast(err.message, 'error'); }
@@ -258,9 +258,10 @@ export async function conflictPage(ctx, id) {
     h('h1', {}, `${forms.has(c.collection) ? bi(forms.get(c.collection).title) : c.collection} · ${fieldLabel(me, c.collection, c.field)}`),
     h('p.muted', {}, `${unitName(me, c.scope)} · `, h('a', { href: `#/records/${c.collection}/${c.record}` }, `${t('record')} ${c.record.slice(0, 12)}`),
       ` · ${t('detected')} ${when(c.detected_ms)} · `, badge(c.status, open ? t('open') : t('resolved'))),
+    actions,
     h('div.sides', {}, c.agreed ? sideCard(c.agreed, 'agreed', t('agreed')) : '', sideCard(c.kept, 'kept', t('side_kept')),
       sideCard(c.lost, 'lost', t('side_lost'))),
-    actions, settled,
+    settled,
     record ? h('div.card', {}, h('h2', {}, t('current_record')), recordFields(me, record)) : '');
 }
 
