@@ -131,6 +131,9 @@ try {
   cli(homeB, 'login', '--server', `ws://127.0.0.1:${port}`, '--token', binh);
   const id = cli(homeA, 'put', 'household_survey', '--scope', 'MAU-X01', 'chu_ho=Hồ Văn Mừng', 'thon=Thôn 2',
     'so_nhan_khau:=5', 'tinh_trang_ngheo=ngheo', 'nha_tam:=false', 'ly_do_ngheo=Thiếu đất sản xuất', `ngay_khao_sat=${year}-03-02`);
+  const photo = path.join(work, 'nha.png');  // a 1×1 PNG: the photo of the house
+  fs.writeFileSync(photo, Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64'));
+  cli(homeA, 'attach', 'household_survey', id, 'anh_nha', photo);
   cli(homeA, 'put', 'support_result', '--scope', 'MAU-X01', 'don_vi_ket_nghia=Sở Y tế', `nam:=${year}`,
     'hinh_thuc_ho_tro:=["sinh_ke"]', 'so_ho_ngheo_duoc_giup:=7', 'gia_tri_tien_mat:=35000000', 'so_mo_hinh_xay_dung:=1');
   cli(homeA, 'sync');
@@ -214,6 +217,8 @@ try {
   await page.click('#record-list tbody tr');
   await page.waitForSelector('dd[data-field=so_nhan_khau]');
   assert.equal((await page.textContent('dd[data-field=so_nhan_khau]')).trim(), String(lostValue));
+  await page.waitForSelector('.photos img');
+  assert.equal(await page.evaluate(() => document.querySelector('.photos img').naturalWidth), 1, 'the photo loads');
   await shoot(page, 'record');
 
   step(`reports: Form 2 of ${year} on screen, then as XLSX read back`);
