@@ -18,6 +18,7 @@ struct cs_store {
   std::unique_ptr<communesync::client::LocalStore> store;
   std::string device_hex;
   communesync::client::TlsOptions tls;  // set by cs_store_set_ca_file; used by login and sync
+  std::atomic<bool> metered{false};     // set by cs_store_set_metered; read by every sync
 };
 
 struct cs_cancel {
@@ -214,12 +215,28 @@ void cs_cancel_free(cs_cancel* cancel) {
 
 int cs_store_sync(cs_store* store, const char* server_url, const char* token, cs_progress_fn on_progress, void* context,
                   const cs_cancel* cancel, char** out_report_json, cs_error* error) {
+  return cs_store_sync_for(store, server_url, token, 0, on_progress, context, cancel, out_report_json, error);
+}
+
+int cs_store_set_metered(cs_store* store, int metered, cs_error* error) {
+  return guarded(error, [&]() -> Status {
+    CS_RETURN_IF_ERROR(needStore(store));
+    store->metered = metered != 0;
+    return Status::ok();
+  });
+}
+
+int cs_store_sync_for(cs_store* store, const char* server_url, const char* token, uint32_t max_ms,
+                      cs_progress_fn on_progress, void* context, const cs_cancel* cancel, char** out_report_json,
+                      cs_error* error) {
   return guarded(error, [&]() -> Status {
     CS_RETURN_IF_ERROR(needStore(store));
     CS_RETURN_IF_ERROR(needText(server_url, "server_url"));
     CS_RETURN_IF_ERROR(needText(token, "token"));
     client::WebSocketTransport transport(server_url, token, store->tls);
     client::SyncOptions options;
+    if (max_ms > 0) options.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(max_ms);
+    options.metered = store->metered.load();
     if (cancel != nullptr) options.cancel = &cancel->raised;
     if (on_progress != nullptr) {
       options.on_progress = progressOf(on_progress, context);

@@ -17,7 +17,8 @@ nlohmann::json reportToJson(const SyncReport& report) {
           {"files_sent", report.files_sent},
           {"files_received", report.files_received},
           {"file_bytes_sent", report.file_bytes_sent},
-          {"file_bytes_received", report.file_bytes_received}};
+          {"file_bytes_received", report.file_bytes_received},
+          {"files_deferred", report.files_deferred}};
 }
 
 nlohmann::json statusToJson(const LocalStatus& status) {

@@ -87,6 +87,14 @@ Status Replicator::Impl::files() {
   return Status::ok();
 }
 
+Result<bool> Replicator::Impl::filesWaiting() {
+  auto uploads = store_.files().toUpload();
+  if (!uploads) return uploads.status();
+  auto wanted = store_.files().wanted();
+  if (!wanted) return wanted.status();
+  return !uploads->empty() || !wanted->empty();
+}
+
 Status Replicator::Impl::uploadFiles() {
   auto uploads = store_.files().toUpload();
   if (!uploads) return uploads.status();

@@ -102,7 +102,13 @@ struct Replicator::Impl {
       CS_RETURN_IF_ERROR(pull());
       // Files follow the records, and never hold them back: changes made meanwhile go first.
       pushed_during_files_ = false;
-      CS_RETURN_IF_ERROR(files());
+      if (options_.metered) {
+        auto waiting = filesWaiting();
+        if (!waiting) return waiting.status();
+        report_->files_deferred = *waiting;
+      } else {
+        CS_RETURN_IF_ERROR(files());
+      }
       if (pushed_during_files_) CS_RETURN_IF_ERROR(pull());
       progress(SyncProgress::Phase::kDone);
       return store_.setLastSync(clock_());
@@ -197,7 +203,20 @@ struct Replicator::Impl {
     if (options_.cancel != nullptr && options_.cancel->load()) {
       return Status::error(ErrorCode::kCancelled, "sync cancelled");
     }
+    if (options_.deadline && std::chrono::steady_clock::now() >= *options_.deadline) {
+      return Status::error(
+          ErrorCode::kDeadlineExceeded,
+          "sync stopped at its deadline; what the server acknowledged is kept, the rest goes next time");
+    }
     return Status::ok();
+  }
+
+  // How long to wait for the next reply: the reply timeout, or less when the deadline comes first.
+  std::chrono::milliseconds replyWait() const {
+    if (!options_.deadline) return timeout_;
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(*options_.deadline - std::chrono::steady_clock::now());
+    return std::clamp(left, std::chrono::milliseconds(1), timeout_);
   }
 
   void progress(SyncProgress::Phase phase) {
@@ -219,8 +238,11 @@ struct Replicator::Impl {
   Result<proto::Envelope> receive(bool errors = false) {
     for (;;) {
       CS_RETURN_IF_ERROR(cancelled());
-      auto frame = transport_.receive(timeout_);
-      if (!frame) return frame.status();
+      auto frame = transport_.receive(replyWait());
+      if (!frame) {
+        CS_RETURN_IF_ERROR(cancelled());  // the wait ended at the deadline: say so, not "timed out"
+        return frame.status();
+      }
       auto envelope = proto::decodeFrame(*frame, tuning::kMaxMessageBytes);
       if (!envelope) return envelope.status();
       // Notifies are remembered for waitForNotify (a sync under way may fetch them anyway).
@@ -347,6 +369,8 @@ struct Replicator::Impl {
 
   // ---- files (replicator_files.cpp) ----
   Status files();
+  // Metered: whether files() would have had anything to send or fetch.
+  Result<bool> filesWaiting();
   Status uploadFiles();
   Status uploadOne(const LocalFile& file, std::uint64_t server_have);
   Status fetchWanted();

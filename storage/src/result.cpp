@@ -38,6 +38,8 @@ std::string_view errorCodeName(ErrorCode code) {
       return "cancelled";
     case ErrorCode::kInternal:
       return "internal";
+    case ErrorCode::kDeadlineExceeded:
+      return "deadline_exceeded";
   }
   return "unknown";
 }
@@ -49,6 +51,7 @@ bool isRetryable(ErrorCode code) {
     case ErrorCode::kIoError:
     case ErrorCode::kNoSpace:
     case ErrorCode::kLocked:
+    case ErrorCode::kDeadlineExceeded:
       return true;
     default:
       return false;

@@ -176,6 +176,27 @@ int main(int argc, char** argv) {
   cs_string_free(hash);
   cs_string_free(id2);
 
+  /* A metered link: the record goes, the photo waits (and the sync still succeeds). */
+  char* id3 = NULL;
+  CHECK(cs_record_put(a, "household", NULL, "xa-01", "{\"head\":\"Metered\"}", &id3, &err) == 0, err.message);
+  snprintf(photo, sizeof photo, "%s/house2.jpg", argv[2]);
+  FILE* f2 = fopen(photo, "wb");
+  CHECK(f2 != NULL, "write a second photo");
+  for (int i = 0; f2 != NULL && i < 50000; i++) fputc(i % 13, f2);
+  if (f2 != NULL) fclose(f2);
+  CHECK(cs_file_attach(a, "household", id3, "photo", photo, NULL, &err) == 0, err.message);
+  CHECK(cs_store_set_metered(a, 1, &err) == 0, err.message);
+  CHECK(cs_store_sync_for(a, url, token_a, 30000, NULL, NULL, NULL, &report, &err) == 0, err.message);
+  CHECK(report != NULL && strstr(report, "\"files_deferred\":true") != NULL &&
+            strstr(report, "\"file_bytes_sent\":0") != NULL && strstr(report, "\"accepted\":0") == NULL,
+        "metered: records went, files deferred");
+  cs_string_free(report);
+  CHECK(cs_store_set_metered(a, 0, &err) == 0, err.message);
+  CHECK(cs_store_sync_for(a, url, token_a, 30000, NULL, NULL, NULL, &report, &err) == 0, err.message);
+  CHECK(report != NULL && strstr(report, "\"files_deferred\":false") != NULL, "unmetered: files go");
+  cs_string_free(report);
+  cs_string_free(id3);
+
   cs_cancel_raise(cancel);
   rc = cs_store_sync(a, url, token_a, NULL, NULL, cancel, NULL, &err);
   CHECK(rc == -1 && err.code == CS_ERR_CANCELLED, "a raised cancel stops the sync");

@@ -41,7 +41,8 @@ enum {
   CS_ERR_LIMIT_EXCEEDED = 13,
   CS_ERR_PROTOCOL = 14,
   CS_ERR_CANCELLED = 15,
-  CS_ERR_INTERNAL = 16
+  CS_ERR_INTERNAL = 16,
+  CS_ERR_DEADLINE = 17 /* a sync stopped cleanly at its deadline (cs_store_sync_for); retryable */
 };
 
 typedef struct cs_error {
@@ -101,11 +102,29 @@ int cs_store_login(cs_store* store, const char* server_url, const char* user, co
 /* Syncs with the server at `server_url` (ws:// or wss://HOST:PORT) using `token`: records first, then
  * the files attached here, then the files of eager collections. `on_progress`, `context` and `cancel`
  * may be NULL. Returns 0 only if every change pushed was acknowledged, the pull caught up and every
- * file attached here has gone up. *out_report_json (if not NULL) receives
+ * file attached here has gone up (on a metered link, files wait: cs_store_set_metered).
+ * *out_report_json (if not NULL) receives
  * {"pushed","accepted","rejected","pulled","conflicts","bytes_sent","bytes_received","purged",
- *  "files_sent","files_received","file_bytes_sent","file_bytes_received"} even on failure. */
+ *  "files_sent","files_received","file_bytes_sent","file_bytes_received","files_deferred"} even on failure. */
 int cs_store_sync(cs_store* store, const char* server_url, const char* token, cs_progress_fn on_progress, void* context,
                   const cs_cancel* cancel, char** out_report_json, cs_error* error);
+
+/* cs_store_sync, stopping cleanly after at most `max_ms` milliseconds (0: no limit): for the short
+ * windows phones give background work. At the deadline it fails with CS_ERR_DEADLINE (retryable)
+ * and leaves the store as a cut connection would: changes the server acknowledged are done, the
+ * others stay pending, pulled batches landed whole; the next sync goes on from there. The
+ * connection is not held past the deadline (a wait for a reply ends then too). */
+int cs_store_sync_for(cs_store* store, const char* server_url, const char* token, uint32_t max_ms,
+                      cs_progress_fn on_progress, void* context, const cs_cancel* cancel, char** out_report_json,
+                      cs_error* error);
+
+/* Says whether the link is metered (mobile data the user pays for; 0: not metered, the default).
+ * While metered, syncs send and receive records only: files attached here and those of eager
+ * collections wait for a sync on an unmetered link, and such a sync returns 0 with
+ * "files_deferred": true in its report. cs_file_fetch still downloads the one file asked for.
+ * Call it when the platform says the network changed (Android's ConnectivityManager
+ * isActiveNetworkMetered, iOS's NWPath.isExpensive). */
+int cs_store_set_metered(cs_store* store, int metered, cs_error* error);
 
 /* Keeps the file at `path` on this device (stored once per content, whatever the number of records
  * that refer to it) and sets `field` of the record to its SHA-256 (64 hex digits, in *out_hash if not

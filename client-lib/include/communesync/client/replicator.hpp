@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 
 #include "communesync/client/local_store.hpp"
 #include "communesync/client/transport.hpp"
@@ -34,6 +35,15 @@ struct SyncOptions {
   std::string client_version = "communesync/0.1";
   //! The device's clock (uncorrected); the system clock if empty. Simulations inject theirs.
   std::function<std::chrono::milliseconds()> clock;
+  //! Stop once this time has passed: at the next message, and a wait for a reply ends then too.
+  //! The sync then fails with kDeadlineExceeded and leaves the store as a cut would: what the
+  //! server acknowledged is kept, the rest goes at the next sync. Phones give background work short
+  //! windows (Android's WorkManager, iOS's BGTaskScheduler). Default: none.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  //! The link is metered (mobile data the user pays for): records go, files attached here and the
+  //! files of eager collections wait for a sync on an unmetered link (the report says
+  //! files_deferred). An explicit fetch of one file still runs: the user asked for it.
+  bool metered = false;
 };
 
 struct SyncReport {
@@ -51,6 +61,7 @@ struct SyncReport {
   std::uint64_t files_received = 0;       //!< files fetched whole (eager collections, or fetch)
   std::uint64_t file_bytes_sent = 0;      //!< bytes of file pieces sent (part of bytes_sent)
   std::uint64_t file_bytes_received = 0;  //!< bytes of file pieces received (part of bytes_received)
+  bool files_deferred = false;            //!< metered: files to send or fetch were left for later
   std::string user;
   std::vector<Scope> scopes;
 };

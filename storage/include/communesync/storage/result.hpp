@@ -32,6 +32,7 @@ enum class ErrorCode : std::uint8_t {
   kProtocol,          //!< the peer broke the protocol
   kCancelled,         //!< the caller asked to stop
   kInternal,          //!< a bug: please report it
+  kDeadlineExceeded,  //!< stopped cleanly at the caller's deadline; what was done is kept
 };
 
 //! A stable, lowercase name for an error code ("not_found", "locked", ...), used on the wire and in JSON.
