@@ -21,6 +21,7 @@ packages=(
   clang libclang-rt-14-dev  # libFuzzer targets (tools/scripts/run-fuzz.sh)
   libxlsxwriter-dev         # XLSX exports and reports
   unzip                     # the tests read exported XLSX back
+  default-jdk-headless      # the Java wrapper over the C API (client-lib/jni) and its test
   chromium                  # the dashboard's end-to-end tests (tests/web), driven by playwright-core
 )
 # Node.js and npm run the dashboard's browser tests. Debian's nodejs and npm, unless this machine
