@@ -10,6 +10,8 @@
 //         another device (bench_files.hpp); file-store: how the server keeps file pieces
 //   dataset: prints the N records push sends, as JSON lines (for tools/bench/vs-pouchdb.sh)
 //   concurrent, idle, scale: many devices at once, many idle sessions, a large store (bench_load.hpp)
+//   phone: the client's own budget: local write latency, its peak RSS pushing and pulling N records,
+//         its CPU connected and idle (bench_phone.hpp, docs/mobile.md)
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -24,6 +26,7 @@
 
 #include "bench_files.hpp"
 #include "bench_load.hpp"
+#include "bench_phone.hpp"
 #include "bench_server.hpp"
 #include "communesync/client/local_store.hpp"
 #include "communesync/client/replicator.hpp"
@@ -70,9 +73,11 @@ int main(int argc, char** argv) {
   std::size_t records = 10000;
   bool as_json = false;
   std::size_t devices = 100;
-  app.add_option("scenario", scenario, "push | pull | concurrent | tiny | idle | scale | files | file-store | dataset")
+  app.add_option("scenario", scenario,
+                 "push | pull | concurrent | tiny | idle | scale | files | file-store | dataset | phone")
       ->required()
-      ->check(CLI::IsMember({"push", "pull", "concurrent", "tiny", "idle", "scale", "files", "file-store", "dataset"}));
+      ->check(CLI::IsMember(
+          {"push", "pull", "concurrent", "tiny", "idle", "scale", "files", "file-store", "dataset", "phone"}));
   app.add_option("--records", records,
                  "records (default 10000; concurrent 100000, scale 1000000); tiny: syncs (default 300); "
                  "idle: sessions (default 5000); "
@@ -82,6 +87,8 @@ int main(int argc, char** argv) {
   std::size_t file_kib = 2048, cut_kib = 64;
   app.add_option("--file-kib", file_kib, "files: KiB per photo (default 2048); file-store: MiB written (2048 -> 32)");
   app.add_option("--cut-kib", cut_kib, "files: the cut link drops every this many KiB (default 64)");
+  int idle_seconds = 60;
+  app.add_option("--idle-seconds", idle_seconds, "phone: how long the connection stays open and idle (default 60)");
   CLI11_PARSE(app, argc, argv);
   const bool records_given = app.count("--records") > 0;
   auto print = [&](const nlohmann::json& out) {
@@ -162,6 +169,8 @@ int main(int argc, char** argv) {
     out["server_cpu_ms_per_file_mib"] =
         (cpuMicros(server->pid) - cpu_before) / 1000.0 /
         (3.0 * static_cast<double>(options.files * file_kib) / 1024.0);  // up, up through cuts, down
+  } else if (scenario == "phone") {
+    if (!tools::benchPhone(*server, work, records, idle_seconds, out)) rc = 1;
   } else if (scenario == "tiny") {
     auto device = client::LocalStore::open(work / "tiny");
     const auto token = addUser(*server, "tiny");
@@ -267,7 +276,7 @@ int main(int argc, char** argv) {
     out["server_cpu_us_per_record"] = (cpuMicros(server->pid) - cpu_before) / static_cast<double>(records);
     out["wire_bytes_per_record"] = static_cast<double>(report.bytes_received) / static_cast<double>(records);
   }
-  out["peak_rss_mb"] = peakRssMb(server->pid);
+  out[scenario == "phone" ? "server_peak_rss_mb" : "peak_rss_mb"] = peakRssMb(server->pid);
   tools::stopServer(*server);
   fs::remove_all(work);
 
