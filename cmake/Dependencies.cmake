@@ -5,12 +5,16 @@ find_package(RocksDB REQUIRED CONFIG)             # librocksdb-dev
 find_package(cereal REQUIRED CONFIG)              # libcereal-dev
 find_package(OpenSSL REQUIRED)                    # libssl-dev
 find_package(zstd REQUIRED CONFIG)                # libzstd-dev
-find_package(CLI11 REQUIRED CONFIG)               # libcli11-dev
+if(NOT COMMUNESYNC_CLIENT_ONLY)
+  find_package(CLI11 REQUIRED CONFIG)             # libcli11-dev
+endif()
 find_package(nlohmann_json 3.10 REQUIRED CONFIG)  # nlohmann-json3-dev
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
-pkg_check_modules(XLSXWRITER REQUIRED IMPORTED_TARGET xlsxwriter)  # libxlsxwriter-dev: spreadsheets
+if(NOT COMMUNESYNC_CLIENT_ONLY)
+  pkg_check_modules(XLSXWRITER REQUIRED IMPORTED_TARGET xlsxwriter)
+endif()  # libxlsxwriter-dev: spreadsheets
 
 if(TARGET zstd::libzstd_shared)
   set(COMMUNESYNC_ZSTD zstd::libzstd_shared)
