@@ -55,5 +55,6 @@ file build/arm64/tests/client/client_tests | grep -q 'ARM aarch64' || { echo "cr
 export LD_LIBRARY_PATH="$deps/usr/lib/aarch64-linux-gnu:/usr/lib/aarch64-linux-gnu"
 # The crash tests exec a helper binary of their own, which needs binfmt_misc to run an arm64 program
 # from an arm64 one; they run natively in every CI run.
-ctest --test-dir build/arm64 --output-on-failure -j 2 -E 'Crash' "$@"
+# Each test is bounded (emulation is slow, and a hang must end the run, not stall it).
+ctest --test-dir build/arm64 --output-on-failure -j 2 --timeout 300 -E 'Crash' "$@"
 echo "cross-arm64: the client library's tests passed on aarch64 under qemu-user"
