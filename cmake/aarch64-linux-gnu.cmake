@@ -19,7 +19,9 @@ set(ENV{PKG_CONFIG_LIBDIR} "/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgc
 set(CMAKE_EXE_LINKER_FLAGS_INIT
     "-Wl,-rpath-link,${COMMUNESYNC_ARM64_DEPS}/usr/lib/aarch64-linux-gnu -Wl,-rpath-link,/usr/lib/aarch64-linux-gnu")
 set(CMAKE_SHARED_LINKER_FLAGS_INIT "${CMAKE_EXE_LINKER_FLAGS_INIT}")
-set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64;-L;/usr/aarch64-linux-gnu)
+# qemu-aarch64 runs arm64 programs with Debian's arm64 libc (libc6:arm64, multiarch). Not with
+# `-L /usr/aarch64-linux-gnu` (the cross toolchain's copy): there every thread creation hangs.
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64)
 # cereal is header-only, but Debian puts its CMake config in the host's architecture folder.
 file(GLOB cereal_config_dirs /usr/lib/*-linux-gnu/cmake/cereal)
 if(cereal_config_dirs)

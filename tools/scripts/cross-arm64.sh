@@ -18,7 +18,7 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 fi
 # Installed beside the amd64 packages (multiarch): the cross toolchain, qemu, and the arm64
 # libraries that Debian marks co-installable.
-packages=(crossbuild-essential-arm64 qemu-user libssl-dev:arm64 libsodium-dev:arm64 libzstd-dev:arm64
+packages=(crossbuild-essential-arm64 qemu-user libc6:arm64 libssl-dev:arm64 libsodium-dev:arm64 libzstd-dev:arm64
   libutf8proc-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64 libboost1.81-dev:arm64
   libsnappy1v5:arm64 liblz4-1:arm64 libbz2-1.0:arm64 zlib1g:arm64)
 missing=()
