@@ -67,6 +67,20 @@ cs_store* storeOf(jlong handle) {
   return reinterpret_cast<cs_store*>(handle);
 }
 
+// Calls a C API function that hands back a string: the string as Java's on success, null and a
+// thrown CommuneSyncException on failure. `call(&out, &error)` returns the C API's 0 or -1.
+template <typename Call>
+jstring stringResult(JNIEnv* env, Call call) {
+  if (env->ExceptionCheck()) return nullptr;  // converting an argument failed (out of memory): that error wins
+  char* out = nullptr;
+  cs_error error;
+  if (call(&out, &error) != 0) {
+    throwError(env, error);
+    return nullptr;
+  }
+  return takeString(env, out);
+}
+
 struct ProgressTarget {
   JNIEnv* env;
   jobject listener;
@@ -103,36 +117,22 @@ JNIEXPORT jstring JNICALL Java_org_communesync_Store_nativeDeviceId(JNIEnv* env,
 JNIEXPORT jstring JNICALL Java_org_communesync_Store_nativePut(JNIEnv* env, jclass, jlong store, jstring collection,
                                                                jstring id, jstring scope, jstring fields) {
   Utf8 c(env, collection), i(env, id), s(env, scope), f(env, fields);
-  char* out = nullptr;
-  cs_error error;
-  if (cs_record_put(storeOf(store), c.get(), i.get(), s.get(), f.get(), &out, &error) != 0) {
-    throwError(env, error);
-    return nullptr;
-  }
-  return takeString(env, out);
+  return stringResult(env, [&](char** out, cs_error* error) {
+    return cs_record_put(storeOf(store), c.get(), i.get(), s.get(), f.get(), out, error);
+  });
 }
 
 JNIEXPORT jstring JNICALL Java_org_communesync_Store_nativeGet(JNIEnv* env, jclass, jlong store, jstring collection,
                                                                jstring id) {
   Utf8 c(env, collection), i(env, id);
-  char* out = nullptr;
-  cs_error error;
-  if (cs_record_get(storeOf(store), c.get(), i.get(), &out, &error) != 0) {
-    throwError(env, error);
-    return nullptr;
-  }
-  return takeString(env, out);
+  return stringResult(
+      env, [&](char** out, cs_error* error) { return cs_record_get(storeOf(store), c.get(), i.get(), out, error); });
 }
 
 JNIEXPORT jstring JNICALL Java_org_communesync_Store_nativeList(JNIEnv* env, jclass, jlong store, jstring collection) {
   Utf8 c(env, collection);
-  char* out = nullptr;
-  cs_error error;
-  if (cs_record_list(storeOf(store), c.get(), &out, &error) != 0) {
-    throwError(env, error);
-    return nullptr;
-  }
-  return takeString(env, out);
+  return stringResult(env,
+                      [&](char** out, cs_error* error) { return cs_record_list(storeOf(store), c.get(), out, error); });
 }
 
 JNIEXPORT void JNICALL Java_org_communesync_Store_nativeDelete(JNIEnv* env, jclass, jlong store, jstring collection,
@@ -143,25 +143,15 @@ JNIEXPORT void JNICALL Java_org_communesync_Store_nativeDelete(JNIEnv* env, jcla
 }
 
 JNIEXPORT jstring JNICALL Java_org_communesync_Store_nativeStatus(JNIEnv* env, jclass, jlong store) {
-  char* out = nullptr;
-  cs_error error;
-  if (cs_store_status(storeOf(store), &out, &error) != 0) {
-    throwError(env, error);
-    return nullptr;
-  }
-  return takeString(env, out);
+  return stringResult(env, [&](char** out, cs_error* error) { return cs_store_status(storeOf(store), out, error); });
 }
 
 JNIEXPORT jstring JNICALL Java_org_communesync_Store_nativeLogin(JNIEnv* env, jclass, jlong store, jstring url,
                                                                  jstring user, jstring password) {
   Utf8 u(env, url), n(env, user), p(env, password);
-  char* out = nullptr;
-  cs_error error;
-  if (cs_store_login(storeOf(store), u.get(), n.get(), p.get(), &out, &error) != 0) {
-    throwError(env, error);
-    return nullptr;
-  }
-  return takeString(env, out);
+  return stringResult(env, [&](char** out, cs_error* error) {
+    return cs_store_login(storeOf(store), u.get(), n.get(), p.get(), out, error);
+  });
 }
 
 JNIEXPORT void JNICALL Java_org_communesync_Store_nativeSetMetered(JNIEnv* env, jclass, jlong store, jboolean metered) {
