@@ -1,9 +1,10 @@
 // The dashboard, end to end, in Debian's Chromium driven by playwright-core:
 // a real communesync-server (its own port, its own files), two field devices through the real CLI,
 // and a provincial reconciler in the browser who logs in, resolves a conflict (both devices receive
-// it at their next sync), approves a review, searches records without accents, downloads Form 2 and
-// reads a figure back from the workbook, and administers users and units. Every page is
-// photographed at desktop and phone sizes into the artifacts folder.
+// it at their next sync), approves a review, asks for edits (the author's phone shows the comment),
+// searches records without accents, downloads Form 2 and reads a figure back from the workbook, and
+// administers users and units. Every page is photographed at desktop and phone sizes into the
+// artifacts folder.
 //
 //   node tests/web/dashboard.e2e.mjs --build build/debug [--artifacts DIR]
 //
@@ -131,6 +132,8 @@ try {
   cli(homeB, 'login', '--server', `ws://127.0.0.1:${port}`, '--token', binh);
   const id = cli(homeA, 'put', 'household_survey', '--scope', 'MAU-X01', 'chu_ho=Hồ Văn Mừng', 'thon=Thôn 2',
     'so_nhan_khau:=5', 'tinh_trang_ngheo=ngheo', 'nha_tam:=false', 'ly_do_ngheo=Thiếu đất sản xuất', `ngay_khao_sat=${year}-03-02`);
+  const id2 = cli(homeA, 'put', 'household_survey', '--scope', 'MAU-X01', 'chu_ho=Vàng Thị Dợ', 'thon=Thôn 3',
+    'so_nhan_khau:=16', 'tinh_trang_ngheo=can_ngheo', 'nha_tam:=true', 'ly_do_ngheo=Đông con', `ngay_khao_sat=${year}-03-03`);
   const photo = path.join(work, 'nha.png');  // a 1×1 PNG: the photo of the house
   fs.writeFileSync(photo, Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64'));
   cli(homeA, 'attach', 'household_survey', id, 'anh_nha', photo);
@@ -209,6 +212,18 @@ try {
   await toastSays(page, 'Đã lưu kết quả duyệt');
   const approved = (await api(port, admin, 'GET', '/api/reviews?state=approved')).reviews;
   assert.ok(approved.some((r) => r.record === id), 'the approval is stored');
+
+  step('reviews: asking for edits needs a comment; the comment reaches the author\'s phone');
+  const row2 = `#review-list tr[data-id="${id2}"]`;
+  await page.click(`${row2} button[data-review=needs_edits]`);
+  await page.waitForSelector('#toast .msg.error');
+  await page.fill(`${row2} input[name=comment]`, '16 nhân khẩu? Kiểm tra lại');
+  await page.click(`${row2} button[data-review=needs_edits]`);
+  await page.waitForSelector(`${row2} .badge.needs_edits`);
+  cli(homeA, 'sync');
+  const reviewsOnPhone = JSON.parse(cli(homeA, 'status', '--json')).reviews;
+  assert.ok(reviewsOnPhone.some((r) => r.record === id2 && r.state === 'needs_edits' && r.comment === '16 nhân khẩu? Kiểm tra lại'),
+    `the phone shows what to fix: ${JSON.stringify(reviewsOnPhone)}`);
 
   step('records: an accent-free search finds the household; its page shows history');
   await go(page, '#/records?collection=household_survey&q=ho%20van%20mung', '#record-list');
