@@ -10,6 +10,7 @@
 //         another device (bench_files.hpp); file-store: how the server keeps file pieces
 //   dataset: prints the N records push sends, as JSON lines (for tools/bench/vs-pouchdb.sh)
 //   concurrent, idle, scale: many devices at once, many idle sessions, a large store (bench_load.hpp)
+//   busy-http: tiny syncs while other clients keep the server's HTTP side busy (bench_tiny.hpp)
 //   phone: the client's own budget: local write latency, its peak RSS pushing and pulling N records,
 //         its CPU connected and idle (bench_phone.hpp, docs/mobile.md)
 
@@ -28,6 +29,7 @@
 #include "bench_load.hpp"
 #include "bench_phone.hpp"
 #include "bench_server.hpp"
+#include "bench_tiny.hpp"
 #include "communesync/client/local_store.hpp"
 #include "communesync/client/replicator.hpp"
 #include "communesync/client/websocket_transport.hpp"
@@ -74,12 +76,12 @@ int main(int argc, char** argv) {
   bool as_json = false;
   std::size_t devices = 100;
   app.add_option("scenario", scenario,
-                 "push | pull | concurrent | tiny | idle | scale | files | file-store | dataset | phone")
+                 "push | pull | concurrent | tiny | idle | scale | files | file-store | dataset | phone | busy-http")
       ->required()
-      ->check(CLI::IsMember(
-          {"push", "pull", "concurrent", "tiny", "idle", "scale", "files", "file-store", "dataset", "phone"}));
+      ->check(CLI::IsMember({"push", "pull", "concurrent", "tiny", "idle", "scale", "files", "file-store", "dataset",
+                             "phone", "busy-http"}));
   app.add_option("--records", records,
-                 "records (default 10000; concurrent 100000, scale 1000000); tiny: syncs (default 300); "
+                 "records (default 10000; concurrent 100000, scale 1000000); tiny, busy-http: syncs (default 300); "
                  "idle: sessions (default 5000); "
                  "files: photos (default 10)");
   app.add_option("--devices", devices, "concurrent: devices pushing at once (default 100)");
@@ -123,7 +125,7 @@ int main(int argc, char** argv) {
     if (scenario == "concurrent") records = 100'000;
     if (scenario == "idle") records = 5'000;
     if (scenario == "scale") records = 1'000'000;
-    if (scenario == "tiny") records = 300;
+    if (scenario == "tiny" || scenario == "busy-http") records = 300;
   }
   const fs::path work = fs::temp_directory_path() / ("communesync-bench-" + std::to_string(::getpid()));
   fs::remove_all(work);
@@ -169,6 +171,8 @@ int main(int argc, char** argv) {
     out["server_cpu_ms_per_file_mib"] =
         (cpuMicros(server->pid) - cpu_before) / 1000.0 /
         (3.0 * static_cast<double>(options.files * file_kib) / 1024.0);  // up, up through cuts, down
+  } else if (scenario == "busy-http") {
+    if (!tools::benchBusyHttp(*server, work, records, out)) rc = 1;
   } else if (scenario == "phone") {
     if (!tools::benchPhone(*server, work, records, idle_seconds, out)) rc = 1;
   } else if (scenario == "tiny") {
@@ -182,33 +186,14 @@ int main(int argc, char** argv) {
       tools::stopServer(*server);
       return 1;
     }
-    std::mt19937_64 rng(2);
-    std::vector<double> ms;
-    std::uint64_t bytes = 0;
+    tools::TinyTimes times;
     const double cpu_before = cpuMicros(server->pid);
-    // Fifteen syncs a second at most: under the server's message rate, so the device's own pacing
-    // never waits inside a timed sync (a field worker saves far less often).
-    constexpr auto kEvery = std::chrono::microseconds(1'000'000 / 15);
-    const auto loop_start = Clock::now();
-    for (std::size_t i = 0; i < records; ++i) {
-      std::this_thread::sleep_until(loop_start + i * kEvery);
-      const auto start = Clock::now();
-      auto now =
-          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
-      (void)(*device)->put("household", "", "xa-01", tools::surveyFields(rng), now);
-      auto report = replicator.sync();
-      if (!report.status) {
-        std::cerr << "sync failed: " << report.status.toString() << "\n";
-        rc = 1;
-        break;
-      }
-      ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
-      bytes += report.bytes_sent + report.bytes_received;
-    }
+    if (!tools::timeTinySyncs(**device, replicator, records, 2, times)) rc = 1;
     const double cpu = cpuMicros(server->pid) - cpu_before;
     const auto frames_before = transport.framesSent();
     auto noop = replicator.sync();
-    std::sort(ms.begin(), ms.end());
+    const auto& ms = times.ms;
+    const auto bytes = times.bytes;
     if (!ms.empty()) {
       out["p50_ms"] = ms[ms.size() / 2];
       out["p99_ms"] = ms[ms.size() * 99 / 100];

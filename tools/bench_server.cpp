@@ -87,24 +87,33 @@ double peakRssMb(pid_t pid) {
   return statusMb(pid, "VmHWM:");
 }
 
-std::string addUser(const ServerChild& server, const std::string& name, const std::vector<std::string>& scopes) {
+std::optional<std::pair<int, std::string>> httpPost(const ServerChild& server, const std::string& path,
+                                                    const std::string& token, const std::string& body) {
   namespace http = boost::beast::http;
   boost::asio::io_context ioc;
   boost::beast::tcp_stream stream(ioc);
   boost::beast::error_code ec;
   stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), server.port), ec);
-  if (ec) return "";
-  http::request<http::string_body> req{http::verb::post, "/admin/users", 11};
+  if (ec) return std::nullopt;
+  http::request<http::string_body> req{http::verb::post, path, 11};
   req.set(http::field::host, "127.0.0.1");
-  req.set(http::field::authorization, "Bearer " + server.admin_token);
-  req.body() = nlohmann::json{{"name", name}, {"scopes", scopes}}.dump();
+  if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
+  req.set(http::field::content_type, "application/json");
+  req.body() = body;
   req.prepare_payload();
   http::write(stream, req, ec);
   boost::beast::flat_buffer buffer;
   http::response<http::string_body> res;
   if (!ec) http::read(stream, buffer, res, ec);
-  if (ec) return "";
-  auto j = nlohmann::json::parse(res.body(), nullptr, false);
+  if (ec) return std::nullopt;
+  return std::make_pair(static_cast<int>(res.result_int()), std::move(res.body()));
+}
+
+std::string addUser(const ServerChild& server, const std::string& name, const std::vector<std::string>& scopes) {
+  auto res =
+      httpPost(server, "/admin/users", server.admin_token, nlohmann::json{{"name", name}, {"scopes", scopes}}.dump());
+  if (!res) return "";
+  auto j = nlohmann::json::parse(res->second, nullptr, false);
   return j.is_object() ? j.value("token", "") : "";
 }
 

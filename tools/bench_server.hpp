@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace communesync::tools {
@@ -32,6 +33,11 @@ double cpuMicros(pid_t pid);
 //! Resident memory now, and at its peak, in MiB.
 double rssMb(pid_t pid);
 double peakRssMb(pid_t pid);
+
+//! POSTs `body` (JSON) to `path` with a bearer token on a new connection: the status and the body,
+//! or nullopt when the server cannot be reached.
+std::optional<std::pair<int, std::string>> httpPost(const ServerChild& server, const std::string& path,
+                                                    const std::string& token, const std::string& body);
 
 //! Adds a user reading and writing `scopes`; returns its token ("" on failure).
 std::string addUser(const ServerChild& server, const std::string& name,
