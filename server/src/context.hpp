@@ -2,6 +2,7 @@
 #pragma once
 
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <memory>
 
 #include "admission.hpp"
@@ -18,6 +19,8 @@ struct ServerContext {
   Hub& hub;
   Admission& admission;
   const Limits& limits;
+  //! Where plain HTTP requests are answered, off the I/O threads (tuning::kHttpWorkerThreads).
+  boost::asio::thread_pool::executor_type http_work;
   //! Set when the port speaks TLS.
   std::shared_ptr<boost::asio::ssl::context> tls;
 };

@@ -62,6 +62,16 @@ bool passwordMatches(const std::string& hash, const std::string& password) {
   return crypto_pwhash_str_verify(stored, password.data(), password.size()) == 0;
 }
 
+// Checked against when the name is unknown or disabled, so that a refusal takes as long as for a
+// wrong password: how long a login takes must not tell which user names exist.
+const std::string& decoyHash() {
+  static const std::string hash = [] {
+    auto h = hashPassword("communesync: no such user, a decoy");
+    return h ? *h : std::string();  // out of memory: no decoy (passwordMatches refuses an empty hash)
+  }();
+  return hash;
+}
+
 Result<StoredUser> readUser(const storage::Store& store, const std::string& name) {
   auto user = sync::readDecoded<StoredUser>(store, Column::kDevices, userKey(name));
   if (!user) return user.status();
@@ -305,7 +315,8 @@ Result<std::string> Directory::login(const std::string& name, const std::string&
   auto user = sync::readDecoded<StoredUser>(store_, Column::kDevices, userKey(name));
   if (!user) return user.status();
   // The hash is checked outside the lock: Argon2id takes tens of milliseconds by design.
-  if (!user->has_value() || (*user)->disabled || !passwordMatches((*user)->password_hash, password)) {
+  const bool known = user->has_value() && !(*user)->disabled && !(*user)->password_hash.empty();
+  if (!passwordMatches(known ? (*user)->password_hash : decoyHash(), password) || !known) {
     audit(actor, "login_failed", device.hex());
     return refused;
   }

@@ -14,6 +14,22 @@ namespace {
 template <class Stream>
 constexpr bool kIsTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
+// handleHttp does not throw; should it ever (out of memory), the worker thread must not die with it.
+HttpResponse answer(const HttpRequest& request, ServerState& state, const std::string& peer, bool loopback) {
+  try {
+    return handleHttp(request, state, peer, loopback);
+  } catch (const std::exception& e) {
+    std::cerr << "communesync-server: " << request.method_string() << " " << request.target() << ": " << e.what()
+              << std::endl;
+    HttpResponse res{http::status::internal_server_error, request.version()};
+    res.set(http::field::content_type, "application/json; charset=utf-8");
+    res.body() = "{\"error\":\"internal\",\"message\":\"the server failed to answer; retry\"}\n";
+    res.keep_alive(false);
+    res.prepare_payload();
+    return res;
+  }
+}
+
 }  // namespace
 
 void startHttpSession(tcp::socket socket, ServerContext& context) {
@@ -91,7 +107,14 @@ void HttpSession<Stream>::onRead(beast::error_code ec, std::size_t /*bytes*/) {
   if (websocket::is_upgrade(request)) return upgrade(std::move(request));
   beast::error_code peer_ec;
   const auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(peer_ec).address();
-  reply(handleHttp(request, context_.state, peer_ec ? "unknown" : peer.to_string(), !peer_ec && peer.is_loopback()));
+  // Answered on the HTTP workers, then written from this connection's strand again. The session
+  // reads nothing meanwhile (one request at a time), so nothing else touches it.
+  net::post(context_.http_work,
+            [self = this->shared_from_this(), home = stream_.get_executor(), request = std::move(request),
+             peer_text = peer_ec ? "unknown" : peer.to_string(), loopback = !peer_ec && peer.is_loopback()]() mutable {
+              auto response = answer(request, self->context_.state, peer_text, loopback);
+              net::post(home, [self, response = std::move(response)]() mutable { self->reply(std::move(response)); });
+            });
 }
 
 template <class Stream>

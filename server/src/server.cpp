@@ -33,6 +33,9 @@ struct Server::Impl {
   std::unique_ptr<Writer> writer;
   std::unique_ptr<ServerContext> context;
   net::io_context ioc;
+  // After ioc: destroyed first, so a request still queued there lets go of its session while the
+  // session's socket and ioc still exist.
+  net::thread_pool http_work{tuning::kHttpWorkerThreads};
   std::shared_ptr<Listener> listener;
   std::optional<net::signal_set> signals;
   std::optional<net::steady_timer> grace;
@@ -216,8 +219,9 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
     if (!ctx) return ctx.status();
     tls = std::move(ctx).value();
   }
-  impl->context = std::make_unique<ServerContext>(
-      ServerContext{*impl->state, *impl->writer, *impl->hub, *impl->admission, impl->config.limits, tls});
+  impl->context =
+      std::make_unique<ServerContext>(ServerContext{*impl->state, *impl->writer, *impl->hub, *impl->admission,
+                                                    impl->config.limits, impl->http_work.get_executor(), tls});
 
   beast::error_code ec;
   auto address = net::ip::make_address(config.listen_host, ec);
@@ -256,6 +260,9 @@ Status Server::run() {
   for (unsigned i = 1; i < n; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
   impl_->ioc.run();
   for (auto& t : threads) t.join();
+  // Requests being answered finish (a resolution may wait for the writer: it is still running);
+  // their replies find the I/O loop stopped and are dropped with their connections.
+  impl_->http_work.join();
   // Sessions are gone; let the writer finish the commits it holds, then make the store durable.
   impl_->writer->stop();
   return impl_->store->flush();

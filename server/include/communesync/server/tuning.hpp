@@ -17,6 +17,11 @@ inline constexpr std::size_t kMaxHttpBodyBytes = 1024 * 1024;
 inline constexpr std::size_t kMaxHttpHeaderBytes = 16 * 1024;
 //! Pending connections in the kernel's accept queue.
 inline constexpr int kListenBacklog = 1024;
+//! Threads that answer plain HTTP requests (the dashboard, the admin and reconciliation API, logins),
+//! apart from the I/O threads: a password check (Argon2id, tens of milliseconds by design), a report
+//! over a year of records, or a resolution waiting for its durable commit must not hold up the
+//! devices' sync sessions. Requests beyond them wait their turn in the pool's queue.
+inline constexpr int kHttpWorkerThreads = 2;
 
 }  // namespace communesync::server::tuning
 
