@@ -20,7 +20,7 @@ fi
 # libraries that Debian marks co-installable.
 packages=(crossbuild-essential-arm64 qemu-user libc6:arm64 libssl-dev:arm64 libsodium-dev:arm64 libzstd-dev:arm64
   libutf8proc-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64 libboost1.81-dev:arm64
-  libsnappy1v5:arm64 liblz4-1:arm64 libbz2-1.0:arm64 zlib1g:arm64)
+  libsnappy-dev:arm64 liblz4-dev:arm64 libbz2-dev:arm64 zlib1g-dev:arm64)  # RocksDB's CMake config finds these
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
