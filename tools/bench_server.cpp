@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -115,6 +116,13 @@ std::string addUser(const ServerChild& server, const std::string& name, const st
   if (!res) return "";
   auto j = nlohmann::json::parse(res->second, nullptr, false);
   return j.is_object() ? j.value("token", "") : "";
+}
+
+double percentile(std::vector<double>& values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const auto index = static_cast<std::size_t>(p / 100.0 * static_cast<double>(values.size() - 1) + 0.5);
+  return values[std::min(index, values.size() - 1)];
 }
 
 std::uint16_t benchPort() {

@@ -43,6 +43,9 @@ std::optional<std::pair<int, std::string>> httpPost(const ServerChild& server, c
 std::string addUser(const ServerChild& server, const std::string& name,
                     const std::vector<std::string>& scopes = {"xa-01"});
 
+//! p-th percentile (0-100) of `values`, sorted in place (0 when empty).
+double percentile(std::vector<double>& values, double p);
+
 //! A free-running port for this run's server (from the pid, so parallel runs do not collide).
 std::uint16_t benchPort();
 

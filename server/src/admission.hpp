@@ -1,4 +1,5 @@
-// Who may hold a connection or a session: counts per peer address and per user, against the limits.
+// Who may hold a connection, a session, or a place among the HTTP requests waiting for the workers:
+// counts per peer address, per user and for the whole server, against the limits.
 // A ticket holds one place; the place is given back when the last copy of the ticket goes.
 #pragma once
 
@@ -13,12 +14,15 @@ class Admission {
  public:
   using Ticket = std::shared_ptr<void>;
 
-  Admission(std::size_t per_address, std::size_t per_user) : per_address_(per_address), per_user_(per_user) {}
+  Admission(std::size_t per_address, std::size_t per_user, std::size_t http_requests)
+      : per_address_(per_address), per_user_(per_user), http_requests_(http_requests) {}
 
   //! A place for one connection from `address`, or nullptr when the address holds its limit.
   Ticket connection(const std::string& address) { return take(addresses_, address, per_address_); }
   //! A place for one sync session of `user`, or nullptr when the user holds its limit.
   Ticket session(const std::string& user) { return take(users_, user, per_user_); }
+  //! A place for one HTTP request waiting for or on the HTTP workers, or nullptr when they are full.
+  Ticket httpRequest() { return take(requests_, "", http_requests_); }
 
  private:
   using Counts = std::map<std::string, std::size_t, std::less<>>;
@@ -42,9 +46,11 @@ class Admission {
 
   std::size_t per_address_;
   std::size_t per_user_;
+  std::size_t http_requests_;
   std::mutex mutex_;
   Counts addresses_;
   Counts users_;
+  Counts requests_;
 };
 
 }  // namespace communesync::server

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "communesync/server/tuning.hpp"
+#include "http_json.hpp"
 #include "sync_session.hpp"
 
 namespace communesync::server {
@@ -21,12 +22,8 @@ HttpResponse answer(const HttpRequest& request, ServerState& state, const std::s
   } catch (const std::exception& e) {
     std::cerr << "communesync-server: " << request.method_string() << " " << request.target() << ": " << e.what()
               << std::endl;
-    HttpResponse res{http::status::internal_server_error, request.version()};
-    res.set(http::field::content_type, "application/json; charset=utf-8");
-    res.body() = "{\"error\":\"internal\",\"message\":\"the server failed to answer; retry\"}\n";
-    res.keep_alive(false);
-    res.prepare_payload();
-    return res;
+    return errorResponse(request, http::status::internal_server_error, "internal",
+                         "the server failed to answer; retry");
   }
 }
 
@@ -107,11 +104,17 @@ void HttpSession<Stream>::onRead(beast::error_code ec, std::size_t /*bytes*/) {
   if (websocket::is_upgrade(request)) return upgrade(std::move(request));
   beast::error_code peer_ec;
   const auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(peer_ec).address();
+  auto place = context_.admission.httpRequest();
+  if (!place) {
+    return reply(errorResponse(request, http::status::service_unavailable, "busy",
+                               "the server has too many requests waiting; retry in a moment"));
+  }
   // Answered on the HTTP workers, then written from this connection's strand again. The session
   // reads nothing meanwhile (one request at a time), so nothing else touches it.
   net::post(context_.http_work,
-            [self = this->shared_from_this(), home = stream_.get_executor(), request = std::move(request),
-             peer_text = peer_ec ? "unknown" : peer.to_string(), loopback = !peer_ec && peer.is_loopback()]() mutable {
+            [self = this->shared_from_this(), place = std::move(place), home = stream_.get_executor(),
+             request = std::move(request), peer_text = peer_ec ? "unknown" : peer.to_string(),
+             loopback = !peer_ec && peer.is_loopback()]() mutable {
               auto response = answer(request, self->context_.state, peer_text, loopback);
               net::post(home, [self, response = std::move(response)]() mutable { self->reply(std::move(response)); });
             });

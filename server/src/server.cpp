@@ -211,8 +211,8 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
     impl->state->web = std::make_shared<const WebFiles>(std::move(web).value());
   }
   if (!config.forms_dir.empty()) CS_RETURN_IF_ERROR(impl->loadDefaults(config.forms_dir));
-  impl->admission =
-      std::make_unique<Admission>(config.limits.max_connections_per_address, config.limits.max_sessions_per_user);
+  impl->admission = std::make_unique<Admission>(config.limits.max_connections_per_address,
+                                                config.limits.max_sessions_per_user, tuning::kMaxHttpRequestsWaiting);
   std::shared_ptr<net::ssl::context> tls;
   if (!config.tls_cert.empty() || !config.tls_key.empty()) {
     auto ctx = makeServerTls(config);

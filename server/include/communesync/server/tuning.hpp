@@ -22,6 +22,9 @@ inline constexpr int kListenBacklog = 1024;
 //! over a year of records, or a resolution waiting for its durable commit must not hold up the
 //! devices' sync sessions. Requests beyond them wait their turn in the pool's queue.
 inline constexpr int kHttpWorkerThreads = 2;
+//! HTTP requests waiting for those threads or on them, server-wide; one more is answered 503 "busy"
+//! at once (connections per address are capped, but not the number of addresses).
+inline constexpr std::size_t kMaxHttpRequestsWaiting = 256;
 
 }  // namespace communesync::server::tuning
 
