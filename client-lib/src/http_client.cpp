@@ -24,7 +24,8 @@ Result<HttpReply> exchange(net::io_context& ioc, Stream& stream, const ServerAdd
   parser.body_limit(tuning::kMaxMessageBytes);
   ec = detail::runOne(ioc, [&](auto handler) { http::async_read(stream, buffer, parser, handler); });
   if (ec) return Status::error(ErrorCode::kUnavailable, "no answer from the server: " + ec.message());
-  return HttpReply{parser.get().result_int(), parser.get().body()};
+  const auto& res = parser.get();
+  return HttpReply{res.result_int(), res.body(), std::string(res[http::field::retry_after])};
 }
 
 }  // namespace

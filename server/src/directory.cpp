@@ -298,10 +298,18 @@ Status Directory::setPassword(const std::string& name, const std::string& passwo
   return Status::ok();
 }
 
+Status Directory::checkLoginWait(const std::string& from, const std::string& name) {
+  const auto wait = loginWait(from, name);
+  if (wait <= std::chrono::steady_clock::duration::zero()) return Status::ok();
+  return Status::error(ErrorCode::kBusy,
+                       "too many failed logins; try again in " + std::to_string(waitSeconds(wait)) + " s");
+}
+
 Result<std::string> Directory::login(const std::string& name, const std::string& password, const sync::DeviceId& device,
                                      const std::string& from) {
   const Actor actor{forAudit(name), from};
   const auto refused = Status::error(ErrorCode::kUnauthorized, "wrong user name or password");
+  CS_RETURN_IF_ERROR(checkLoginWait(from, name));
   // Each check costs ~64 MiB and tens of milliseconds by design: a flood of logins must not take
   // the server's memory or every I/O thread.
   if (password_checks_.fetch_add(1) >= tuning::kMaxConcurrentPasswordChecks) {
@@ -317,6 +325,7 @@ Result<std::string> Directory::login(const std::string& name, const std::string&
   // The hash is checked outside the lock: Argon2id takes tens of milliseconds by design.
   const bool known = user->has_value() && !(*user)->disabled && !(*user)->password_hash.empty();
   if (!passwordMatches(known ? (*user)->password_hash : decoyHash(), password) || !known) {
+    login_throttle_.failed(from, name);
     audit(actor, "login_failed", device.hex());
     return refused;
   }
@@ -325,9 +334,11 @@ Result<std::string> Directory::login(const std::string& name, const std::string&
 
 Result<std::string> Directory::exchangeToken(std::string_view user_token, const sync::DeviceId& device,
                                              const std::string& from) {
+  CS_RETURN_IF_ERROR(checkLoginWait(from, ""));
   auto principal = authenticate(user_token);
   if (!principal) return principal.status();
   if (!principal->has_value()) {
+    login_throttle_.failed(from, "");
     audit(Actor{"?", from}, "login_failed", device.hex() + " unknown token");
     return Status::error(ErrorCode::kUnauthorized, "the token is not valid (revoked, or mistyped)");
   }

@@ -69,10 +69,18 @@ HttpResponse login(const HttpRequest& request, ServerState& state, const std::st
   }
   // A name and password, or (no password) the bearer token of `user add` exchanged for the device's own.
   const bool with_password = body.contains("password");
-  auto token = with_password
-                   ? state.directory.login(stringField(body, "user"), stringField(body, "password"), *device, peer)
-                   : state.directory.exchangeToken(bearerToken(request), *device, peer);
-  if (!token) return statusResponse(request, token.status());
+  const std::string name = with_password ? stringField(body, "user") : std::string();
+  auto token = with_password ? state.directory.login(name, stringField(body, "password"), *device, peer)
+                             : state.directory.exchangeToken(bearerToken(request), *device, peer);
+  if (!token) {
+    const auto wait = state.directory.loginWait(peer, name);
+    if (token.status().code() == ErrorCode::kBusy && wait > std::chrono::steady_clock::duration::zero()) {
+      auto res = errorResponse(request, http::status::too_many_requests, "too_many_attempts", token.status().message());
+      res.set(http::field::retry_after, std::to_string(waitSeconds(wait)));
+      return res;
+    }
+    return statusResponse(request, token.status());
+  }
   state.access_changed();  // a new login replaced the device's old token
   auto principal = state.directory.authenticate(*token);
   if (!principal || !principal->has_value()) {

@@ -22,10 +22,11 @@ export function token() { return sessionStorage.getItem(TOKEN); }
 export function forget() { sessionStorage.removeItem(TOKEN); }
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, retryAfter) {
     super(message);
     this.status = status;
     this.code = code;
+    this.retryAfter = retryAfter;  // seconds, from a 429 or 503 answer's Retry-After
   }
 }
 
@@ -53,7 +54,7 @@ async function send(method, path, body, contentType) {
       code = j.error || code;
       message = j.message || message;
     } catch (e) { /* not JSON: keep the status line */ }
-    throw new ApiError(res.status, code, message);
+    throw new ApiError(res.status, code, message, Number(res.headers.get('Retry-After')) || undefined);
   }
   return res;
 }

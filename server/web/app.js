@@ -35,6 +35,13 @@ function renderHeader() {
   }
 }
 
+// What a failed login says, in the page's language where the server's refusal is a known one.
+function loginError(err) {
+  if (err.status === 401) return t('login_wrong');
+  if (err.status === 429) return t('login_wait', { s: err.retryAfter ?? '…' });
+  return err.message;
+}
+
 function loginPage(message) {
   me = null;
   renderHeader();
@@ -52,7 +59,7 @@ function loginPage(message) {
         await login(user.value.trim(), password.value);
         await route();
       } catch (err) {
-        error.append(h('p.error-box', {}, err.message));
+        error.append(h('p.error-box', {}, loginError(err)));
       } finally {
         button.disabled = false;
       }

@@ -111,6 +111,8 @@ const words = {
   confirm: ['Chắc chắn?', 'Are you sure?'],
   failed: ['Không thành công', 'Failed'],
   offline: ['Không kết nối được máy chủ.', 'Cannot reach the server.'],
+  login_wrong: ['Sai tên đăng nhập hoặc mật khẩu.', 'Wrong user name or password.'],
+  login_wait: ['Đăng nhập sai quá nhiều lần; thử lại sau {s} giây.', 'Too many failed logins; try again in {s} s.'],
   session_over: ['Phiên đăng nhập đã hết; hãy đăng nhập lại.', 'Your session has ended; log in again.'],
   not_found_page: ['Không có trang này.', 'No such page.'],
   ago: ['trước', 'ago'],

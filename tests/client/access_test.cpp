@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "communesync/client/http_client.hpp"
+#include "communesync/server/tuning.hpp"
 #include "server_harness.hpp"
 #include "temp_dir.hpp"
 
@@ -117,6 +118,34 @@ TEST_F(AccessTest, PasswordLoginGivesADeviceTokenThatRevocationEndsWhileConnecte
       client::passwordLogin(server_->url(), "dung", "mật khẩu dài", device.store().deviceId().hex()).status().code(),
       ErrorCode::kForbidden)
       << "a revoked device cannot log in again";
+}
+
+TEST_F(AccessTest, RepeatedWrongPasswordsMakeLoginsAsThatNameWaitWithoutCheckingThePassword) {
+  server_->addUser(json{{"name", "giang"}, {"grants", {"field:X1"}}, {"password", "mật khẩu đúng"}});
+  server_->addUser(json{{"name", "ha"}, {"grants", {"field:X1"}}, {"password", "mật khẩu của hà"}});
+  TestDevice device(dir_ / "g", "");
+  const auto hex = device.store().deviceId().hex();
+  for (int i = 0; i < static_cast<int>(server::tuning::kLoginFailuresPerUser); ++i) {
+    ASSERT_EQ(client::passwordLogin(server_->url(), "giang", "guess " + std::to_string(i), hex).status().code(),
+              ErrorCode::kUnauthorized)
+        << i;
+  }
+  // Past the allowance even the right password waits, and says for how long.
+  auto held = client::passwordLogin(server_->url(), "giang", "mật khẩu đúng", hex);
+  ASSERT_EQ(held.status().code(), ErrorCode::kBusy) << held.status().toString();
+  EXPECT_NE(held.status().message().find("too many failed logins; try again in"), std::string::npos)
+      << held.status().message();
+  auto raw = client::httpRequest(server_->url(), "POST", "/login", "", "application/json",
+                                 json{{"user", "giang"}, {"password", "mật khẩu đúng"}, {"device", hex}}.dump());
+  ASSERT_TRUE(raw.isOk());
+  EXPECT_EQ(raw->status, 429u);
+  EXPECT_EQ(json::parse(raw->body)["error"], "too_many_attempts");
+  ASSERT_FALSE(raw->retry_after.empty());
+  EXPECT_GT(std::stoi(raw->retry_after), 0);
+  EXPECT_LE(std::stoi(raw->retry_after), server::tuning::kLoginFailureDrain.count());
+  // Another user on the same address (a commune's phones share one) still logs in.
+  TestDevice other(dir_ / "h", "");
+  EXPECT_TRUE(client::passwordLogin(server_->url(), "ha", "mật khẩu của hà", other.store().deviceId().hex()).isOk());
 }
 
 TEST_F(AccessTest, DisablingAUserClosesItsSessions) {

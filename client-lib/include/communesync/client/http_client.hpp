@@ -11,6 +11,7 @@ namespace communesync::client {
 struct HttpReply {
   unsigned status = 0;
   std::string body;
+  std::string retry_after;  //!< the Retry-After header (seconds) of a 429 or 503, or empty
 };
 
 //! Sends `method` `path` to the server at `url` (http(s):// or ws(s)://, same host and port) with

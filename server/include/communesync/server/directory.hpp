@@ -18,6 +18,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "communesync/server/access.hpp"
+#include "communesync/server/login_throttle.hpp"
 #include "communesync/server/units.hpp"
 #include "communesync/storage/store.hpp"
 #include "communesync/sync/device_id.hpp"
@@ -113,14 +115,20 @@ class Directory {
   //! Revokes one device: its token is deleted and the device may not sync again as this user.
   Status revokeDevice(const std::string& name, const sync::DeviceId& device, const Actor& actor);
   Status setPassword(const std::string& name, const std::string& password, const Actor& actor);
+  //! How long a login from `from` (an IP address) as `name` must wait after too many failures
+  //! (login_throttle.hpp); zero if it may be tried now. `name` may be empty (a token exchange).
+  std::chrono::steady_clock::duration loginWait(const std::string& from, const std::string& name) {
+    return login_throttle_.wait(from, name);
+  }
   //! Checks a password and gives `device` its own token (a new one at each login). Every attempt
-  //! is audited. Errors: kUnauthorized (the same message whatever was wrong), kForbidden (revoked device).
+  //! is audited. Errors: kUnauthorized (the same message whatever was wrong), kForbidden (revoked device),
+  //! kBusy (too many failed logins from this address or as this name: loginWait says how long).
   Result<std::string> login(const std::string& name, const std::string& password, const sync::DeviceId& device,
                             const std::string& from);
 
   //! Gives `device` its own token in exchange for a valid user (or device) token: a device that
   //! logs in with the token from `user add` still gets a token of its own, revocable alone.
-  //! Errors: kUnauthorized, kForbidden (revoked device, another user's device).
+  //! Errors: kUnauthorized, kForbidden (revoked device, another user's device), kBusy (as login).
   Result<std::string> exchangeToken(std::string_view user_token, const sync::DeviceId& device, const std::string& from);
 
   //! The user (and device) behind a token, with its current grants, or std::nullopt if the token
@@ -157,6 +165,8 @@ class Directory {
   explicit Directory(storage::Store& store) : store_(store) {}
   Status loadUnits();
   void changed() { generation_.fetch_add(1, std::memory_order_acq_rel); }
+  // kBusy while loginWait() is not zero.
+  Status checkLoginWait(const std::string& from, const std::string& name);
   // Issues `device` a token of its own for user `name` (replacing any it had), audited as `action`.
   Result<std::string> issueDeviceToken(const std::string& name, const sync::DeviceId& device, const Actor& actor,
                                        std::string_view action);
@@ -169,6 +179,7 @@ class Directory {
   std::shared_ptr<const UnitTree> units_ = std::make_shared<UnitTree>();
   std::uint64_t audit_seq_ = 0;
   std::atomic<int> password_checks_{0};  // logins hashing a password right now
+  LoginThrottle login_throttle_;
 };
 
 //! sha256 of a token, as hex: what is stored in place of the token.

@@ -4,6 +4,7 @@
 //   GET  /healthz                          -> 200 {"status":"ok","incarnation":ID}
 //   POST /login   {"user","password","device"}  -> 200 {"user","token","scopes"}    (a device token)
 //   POST /login   {"device"} + 'Authorization: Bearer <user token>' -> the same: the token exchanged
+//                 401 wrong name or password; 429 "too_many_attempts" + Retry-After (login_throttle.hpp)
 //
 // Admin API: 'Authorization: Bearer T' with the admin token or the token of a user granted admin;
 // answered only to loopback peers unless Config::admin_remote.

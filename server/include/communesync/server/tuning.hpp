@@ -121,3 +121,17 @@ inline constexpr std::chrono::hours kFileRetention{24 * 30};
 inline constexpr std::chrono::minutes kFileSweepInterval{60};
 
 }  // namespace communesync::server::tuning
+
+namespace communesync::server::tuning {
+
+//! Failed logins one address may make before its logins wait (login_throttle.hpp). Phones behind
+//! one carrier NAT share an address: only their failures count, and a commune's typos stay well below.
+inline constexpr double kLoginFailuresPerAddress = 20;
+//! Failed logins for one user name (from anywhere) before logins as that name wait.
+inline constexpr double kLoginFailuresPerUser = 10;
+//! Each count of failures drains by one this often: past the allowance, one guess per interval.
+inline constexpr std::chrono::seconds kLoginFailureDrain{30};
+//! Addresses, and names, whose failures are remembered; when full, the oldest count is forgotten.
+inline constexpr std::size_t kMaxLoginThrottleKeys = 65536;
+
+}  // namespace communesync::server::tuning
