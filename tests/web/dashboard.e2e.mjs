@@ -101,6 +101,16 @@ async function shoot(page, name) {
     await page.setViewportSize(size);
     await page.waitForTimeout(150);
     await page.screenshot({ path: path.join(artifacts, `${name}-${kind}.png`), fullPage: true });
+    // Nothing is out of reach: the page is no wider than the screen, and every menu entry is in sight.
+    const fit = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth,
+      screen: window.innerWidth,
+      menu: [...document.querySelectorAll('nav#nav a')].map((a) => [a.textContent, a.getBoundingClientRect().right]),
+    }));
+    assert.ok(fit.page <= fit.screen, `${name} at ${kind} size is ${fit.page}px wide on a ${fit.screen}px screen`);
+    for (const [label, right] of fit.menu) {
+      assert.ok(right <= fit.screen, `${name} at ${kind} size: the menu entry "${label}" is off the screen`);
+    }
   }
   await page.setViewportSize(sizes.desktop);
 }
