@@ -1,7 +1,7 @@
 // Tiny syncs (one record up, then the pull) timed one by one, shared by two scenarios:
 //   tiny:      N of them on an open connection (bench.cpp).
 //   busy-http: N of them with the server quiet, then N while clients keep its HTTP side busy with
-//              password logins (wrong passwords: Argon2id, tens of milliseconds each, by design).
+//              password logins (Argon2id, tens of milliseconds each by design, and a new token each).
 //              The ratio of the medians and of the p99s says how much the devices' syncs suffer
 //              from the dashboard's and the admin tools' work.
 #pragma once

@@ -98,14 +98,15 @@ HttpResponse overview(const HttpRequest& request, ServerState& state, const Aske
     }
     return u;
   };
-  auto counted = state.data.forEachLiveRecord(units, [&](const sync::Record& r) {
-    if (localYear(firstCapturedMs(r)) != year) return;
+  auto counted = state.data.forEachLiveRecord("", units, [&](const sync::Record& r) {
+    if (localYear(firstCapturedMs(r)) != year) return true;
     auto& u = unitEntry(r.scope);
     u["records"][r.key.collection] = u["records"].value(r.key.collection, 0) + 1;
     auto it = reviews->find(r.key);
     const auto review = it == reviews->end() ? sync::ReviewState::kReceived : it->second;
     auto& count = u["reviews"][std::string(sync::reviewStateName(review))];
     count = count.get<int>() + 1;
+    return true;
   });
   if (!counted) return statusResponse(request, counted);
   ConflictFilter filter;
@@ -154,36 +155,40 @@ HttpResponse records(const HttpRequest& request, ServerState& state, const Asker
   }
   auto units = readableAsked(state, asker, params);
   std::sort(units.begin(), units.end());
-  auto all = state.data.liveRecords(collection, units);
-  if (!all) return statusResponse(request, all.status());
   auto reviews = reviewStates(state, asker, units);
   if (!reviews) return statusResponse(request, reviews.status());
   const auto folded = sync::foldForSearch(param(params, "q"));
-  std::vector<const sync::Record*> found;
-  std::vector<sync::ReviewState> found_reviews;
+  // One pass over the records, one in memory at a time; of each match only what sorts it is kept
+  // (a province's households would take hundreds of megabytes whole). The page's records are read
+  // again at the end, and one deleted meanwhile is left out of the page.
+  struct Match {
+    std::int64_t received_ms;
+    sync::RecordKey key;
+    sync::ReviewState review;
+  };
+  std::vector<Match> found;
+  std::size_t read = 0;
   bool partial = false;
-  for (const auto& r : *all) {
-    if (found.size() >= tuning::kMaxRecordsSearched) {
-      partial = true;
-      break;
-    }
+  auto scanned = state.data.forEachLiveRecord(collection, units, [&](const sync::Record& r) {
+    if (read++ == tuning::kMaxRecordsSearched) return !(partial = true);
     auto it = reviews->find(r.key);
     const auto review = it == reviews->end() ? sync::ReviewState::kReceived : it->second;
-    if (!wanted_review.empty() && sync::reviewStateName(review) != wanted_review) continue;
-    if (!matches(r, folded)) continue;
-    found.push_back(&r);
-    found_reviews.push_back(review);
-  }
+    if (!wanted_review.empty() && sync::reviewStateName(review) != wanted_review) return true;
+    if (matches(r, folded)) found.push_back({r.receive_time_ms, r.key, review});
+    return true;
+  });
+  if (!scanned) return statusResponse(request, scanned);
   // Newest first: what arrived last is what people look for.
-  std::vector<std::size_t> order(found.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return found[a]->receive_time_ms > found[b]->receive_time_ms; });
+  std::stable_sort(found.begin(), found.end(),
+                   [](const Match& a, const Match& b) { return a.received_ms > b.received_ms; });
   json rows = json::array();
-  for (std::size_t k = offset; k < order.size() && rows.size() < limit; ++k) {
-    const auto& r = *found[order[k]];
+  for (std::size_t k = offset; k < found.size() && rows.size() < limit; ++k) {
+    auto record = state.data.record(found[k].key);
+    if (!record) return statusResponse(request, record.status());
+    if (!record->has_value() || (*record)->deleted()) continue;
+    const auto& r = **record;
     json row = sync::recordToJson(r);
-    row["review"] = std::string(sync::reviewStateName(found_reviews[order[k]]));
+    row["review"] = std::string(sync::reviewStateName(found[k].review));
     row["captured_ms"] = firstCapturedMs(r);
     row["received_ms"] = r.receive_time_ms;
     rows.push_back(std::move(row));

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "communesync/server/server_store.hpp"
+#include "communesync/server/tuning.hpp"
 #include "communesync/sync/review.hpp"
 #include "store_keys.hpp"
 #include "stored_forms.hpp"
@@ -69,37 +70,38 @@ Result<std::optional<sync::Record>> ServerStore::record(const sync::RecordKey& k
   return std::optional<sync::Record>(std::move((*stored)->record));
 }
 
-Result<std::vector<sync::Record>> ServerStore::liveRecords(const std::string& collection,
-                                                           const std::vector<Scope>& units) const {
-  std::vector<sync::Record> out;
+Status ServerStore::forEachLiveRecord(std::string_view collection, const std::vector<Scope>& units,
+                                      const std::function<bool(const sync::Record&)>& fn) const {
   std::string prefix;
-  storage::appendPart(prefix, collection);
+  if (!collection.empty()) storage::appendPart(prefix, collection);
   auto snapshot = store_.snapshot();
   auto cursor = store_.scanPrefix(Column::kRecords, prefix, &snapshot);
-  for (; cursor.valid(); cursor.next()) {
-    auto stored = sync::decode<StoredRecord>(cursor.value());
-    if (!stored) return Status::error(ErrorCode::kCorruption, "a stored record does not decode");
-    if (stored->record.deleted()) continue;
-    if (std::find(units.begin(), units.end(), stored->record.scope) == units.end()) continue;
-    out.push_back(std::move(stored->record));
-  }
-  CS_RETURN_IF_ERROR(cursor.status());
-  return out;
-}
-
-Status ServerStore::forEachLiveRecord(const std::vector<Scope>& units,
-                                      const std::function<void(const sync::Record&)>& fn) const {
-  auto snapshot = store_.snapshot();
-  auto cursor = store_.scanPrefix(Column::kRecords, "", &snapshot);
   for (; cursor.valid(); cursor.next()) {
     auto stored = sync::decode<StoredRecord>(cursor.value());
     if (!stored) return Status::error(ErrorCode::kCorruption, "a stored record does not decode");
     const auto& r = stored->record;
     if (r.key.collection.empty() || r.key.collection.front() == '_' || r.deleted()) continue;
     if (!std::binary_search(units.begin(), units.end(), r.scope)) continue;
-    fn(r);
+    if (!fn(r)) break;
   }
   return cursor.status();
+}
+
+Result<std::vector<sync::Record>> ServerStore::liveRecords(const std::string& collection,
+                                                           const std::vector<Scope>& units) const {
+  std::vector<sync::Record> out;
+  bool over = false;
+  CS_RETURN_IF_ERROR(forEachLiveRecord(collection, units, [&](const sync::Record& r) {
+    if (out.size() == tuning::kMaxRecordsRead) return !(over = true);
+    out.push_back(r);
+    return true;
+  }));
+  if (over) {
+    return Status::error(ErrorCode::kLimitExceeded, "more than " + std::to_string(tuning::kMaxRecordsRead) +
+                                                        " records of " + collection +
+                                                        " in the units asked: ask for one unit at a time");
+  }
+  return out;
 }
 
 Result<std::vector<sync::Record>> ServerStore::reviews(const std::vector<Scope>& readable,
@@ -113,7 +115,7 @@ Result<std::vector<sync::Record>> ServerStore::reviews(const std::vector<Scope>&
     if (!stored) return Status::error(ErrorCode::kCorruption, "a stored review does not decode");
     const auto& scope = stored->record.scope;
     if (!std::binary_search(readable.begin(), readable.end(), scope)) continue;
-    if (std::find(units.begin(), units.end(), scope) == units.end()) continue;
+    if (!std::binary_search(units.begin(), units.end(), scope)) continue;
     out.push_back(std::move(stored->record));
   }
   CS_RETURN_IF_ERROR(cursor.status());

@@ -106,6 +106,14 @@ TEST_F(DashboardApi, RecordsAreSearchedWithoutAccentsPagedAndFilteredByReview) {
   EXPECT_EQ(get(lan_, "/api/records/household?review=received")["total"], 2);
   get(lan_, "/api/records/household?review=maybe", 400);
   get(lan_, "/api/records/_reviews", 404);
+
+  an_->put("household", "", {{"chu_ho", Value("Vàng A Dơ")}}, "xa-01");
+  an_->syncOk(server_.url());
+  auto newest = get(lan_, "/api/records/household?limit=1");
+  EXPECT_EQ(newest["total"], 4);
+  ASSERT_EQ(newest["records"].size(), 1u);
+  EXPECT_EQ(newest["records"][0]["fields"]["chu_ho"], "Vàng A Dơ") << "what arrived last comes first";
+  EXPECT_EQ(newest["partial"], false);
 }
 
 TEST_F(DashboardApi, DevicesShowVersionClockOffsetAndHowLongChangesWaited) {

@@ -162,12 +162,15 @@ class ServerStore {
   Result<ConflictAuthors> conflictAuthors(const std::string& id) const;
   //! The record as the server holds it (deleted ones too), or std::nullopt.
   Result<std::optional<sync::Record>> record(const sync::RecordKey& key) const;
-  //! The live records of `collection` in `units`, by id.
-  //! Calls `fn` with every live record of any collection (not the system ones, "_...") in `units`
-  //! (sorted), in key order, from one snapshot.
-  Status forEachLiveRecord(const std::vector<Scope>& units, const std::function<void(const sync::Record&)>& fn) const;
+  //! Calls `fn` with every live record of `collection` (empty: of every collection but the system
+  //! ones, "_...") in `units` (sorted), in key order, from one snapshot, until `fn` returns false.
+  //! One record is in memory at a time.
+  Status forEachLiveRecord(std::string_view collection, const std::vector<Scope>& units,
+                           const std::function<bool(const sync::Record&)>& fn) const;
+  //! The live records of `collection` in `units` (sorted), by id. Errors: kLimitExceeded past
+  //! tuning::kMaxRecordsRead (the message says to ask for fewer units).
   Result<std::vector<sync::Record>> liveRecords(const std::string& collection, const std::vector<Scope>& units) const;
-  //! The review records (_reviews) of `units` that `readable` (sorted) may read.
+  //! The review records (_reviews) of `units` (sorted) that `readable` (sorted) may read.
   Result<std::vector<sync::Record>> reviews(const std::vector<Scope>& readable, const std::vector<Scope>& units) const;
   //! Every accepted change of a record, oldest first (changes from before the history are not there).
   Result<std::vector<HistoryEntry>> history(const sync::RecordKey& key) const;

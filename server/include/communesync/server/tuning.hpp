@@ -79,6 +79,9 @@ inline constexpr std::size_t kMaxClientVersionBytes = 64;
 inline constexpr std::size_t kMaxRecordPage = 500;
 //! Records one /api/records search may read before it stops and says the answer is partial.
 inline constexpr std::size_t kMaxRecordsSearched = 200000;
+//! Records of one collection read into memory at once (an export, a report's gathering); past it the
+//! request is refused with a message asking for fewer units. A province holds tens of thousands.
+inline constexpr std::size_t kMaxRecordsRead = 200000;
 //! The dashboard's files (server/web), read into memory at start: at most this many, this large in all.
 inline constexpr std::size_t kMaxWebFiles = 64;
 inline constexpr std::size_t kMaxWebBytes = 8 * 1024 * 1024;
