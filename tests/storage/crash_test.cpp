@@ -1,6 +1,7 @@
 // Kill a process that commits durable batches at a random moment, many times: on reopen, every
 // batch it reported committed is there, and every batch that is there is whole.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -75,7 +76,11 @@ TEST(StoreCrash, EveryReportedDurableBatchSurvivesSigkillWhole) {
 
   for (int round = 0; round < kRounds; ++round) {
     Child child = spawnWriter(db, round);
-    std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 250));
+    // Kill it at a random moment once it is writing: its start (slow under sanitizers on a busy
+    // machine) must not eat the whole delay. poll() leaves the report in the pipe.
+    pollfd writing{child.out_fd, POLLIN, 0};
+    ASSERT_EQ(::poll(&writing, 1, 60'000), 1) << "round " << round << ": the writer reported nothing in 60 s";
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 250));
     ASSERT_EQ(::kill(child.pid, SIGKILL), 0);
     int wstatus = 0;
     ASSERT_EQ(::waitpid(child.pid, &wstatus, 0), child.pid);
