@@ -11,6 +11,7 @@
 //   dataset: prints the N records push sends, as JSON lines (for tools/bench/vs-pouchdb.sh)
 //   concurrent, idle, scale: many devices at once, many idle sessions, a large store (bench_load.hpp)
 //   busy-http: tiny syncs while other clients keep the server's HTTP side busy (bench_tiny.hpp)
+//   records-search: the dashboard's records page over N households: server memory, answer times (bench_search.hpp)
 //   phone: the client's own budget: local write latency, its peak RSS pushing and pulling N records,
 //         its CPU connected and idle (bench_phone.hpp, docs/mobile.md)
 
@@ -28,6 +29,7 @@
 #include "bench_files.hpp"
 #include "bench_load.hpp"
 #include "bench_phone.hpp"
+#include "bench_search.hpp"
 #include "bench_server.hpp"
 #include "bench_tiny.hpp"
 #include "communesync/client/local_store.hpp"
@@ -76,10 +78,11 @@ int main(int argc, char** argv) {
   bool as_json = false;
   std::size_t devices = 100;
   app.add_option("scenario", scenario,
-                 "push | pull | concurrent | tiny | idle | scale | files | file-store | dataset | phone | busy-http")
+                 "push | pull | concurrent | tiny | idle | scale | files | file-store | dataset | phone | busy-http | "
+                 "records-search")
       ->required()
       ->check(CLI::IsMember({"push", "pull", "concurrent", "tiny", "idle", "scale", "files", "file-store", "dataset",
-                             "phone", "busy-http"}));
+                             "phone", "busy-http", "records-search"}));
   app.add_option("--records", records,
                  "records (default 10000; concurrent 100000, scale 1000000); tiny, busy-http: syncs (default 300); "
                  "idle: sessions (default 5000); "
@@ -126,6 +129,7 @@ int main(int argc, char** argv) {
     if (scenario == "idle") records = 5'000;
     if (scenario == "scale") records = 1'000'000;
     if (scenario == "tiny" || scenario == "busy-http") records = 300;
+    if (scenario == "records-search") records = 20'000;
   }
   const fs::path work = fs::temp_directory_path() / ("communesync-bench-" + std::to_string(::getpid()));
   fs::remove_all(work);
@@ -173,6 +177,8 @@ int main(int argc, char** argv) {
         (3.0 * static_cast<double>(options.files * file_kib) / 1024.0);  // up, up through cuts, down
   } else if (scenario == "busy-http") {
     if (!tools::benchBusyHttp(*server, work, records, out)) rc = 1;
+  } else if (scenario == "records-search") {
+    if (!tools::benchRecordsSearch(*server, work, records, out)) rc = 1;
   } else if (scenario == "phone") {
     if (!tools::benchPhone(*server, work, records, idle_seconds, out)) rc = 1;
   } else if (scenario == "tiny") {

@@ -30,10 +30,6 @@ double selfCpuMs() {
 }
 
 // Starts a new peak-RSS window for this process (Linux: writing 5 to clear_refs resets VmHWM).
-void resetPeakRss() {
-  std::ofstream("/proc/self/clear_refs") << "5";
-}
-
 std::chrono::milliseconds wallNow() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
 }
@@ -47,7 +43,7 @@ bool benchPhone(const ServerChild& server, const std::filesystem::path& work, st
   out["rss_mb_at_start"] = rssMb(self);
 
   // Local writes, each durable when put() returns (fsync'd WAL): what a field worker waits for.
-  resetPeakRss();
+  resetPeakRss(::getpid());
   auto writer = client::LocalStore::open(work / "phone-writer");
   if (!writer) {
     std::cerr << writer.status().toString() << "\n";
@@ -69,7 +65,7 @@ bool benchPhone(const ServerChild& server, const std::filesystem::path& work, st
   out["local_write_p99_ms"] = put_ms[put_ms.size() * 99 / 100];
   out["peak_rss_mb_writing"] = peakRssMb(self);
 
-  resetPeakRss();
+  resetPeakRss(::getpid());
   const auto writer_token = addUser(server, "phone-writer");
   double cpu = selfCpuMs();
   {
@@ -84,7 +80,7 @@ bool benchPhone(const ServerChild& server, const std::filesystem::path& work, st
   out["peak_rss_mb_pushing"] = peakRssMb(self);
   writer->reset();
 
-  resetPeakRss();
+  resetPeakRss(::getpid());
   auto reader = client::LocalStore::open(work / "phone-reader");
   const auto reader_token = addUser(server, "phone-reader");
   cpu = selfCpuMs();

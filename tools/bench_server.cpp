@@ -88,6 +88,10 @@ double peakRssMb(pid_t pid) {
   return statusMb(pid, "VmHWM:");
 }
 
+void resetPeakRss(pid_t pid) {
+  std::ofstream("/proc/" + std::to_string(pid) + "/clear_refs") << "5";
+}
+
 std::optional<std::pair<int, std::string>> httpPost(const ServerChild& server, const std::string& path,
                                                     const std::string& token, const std::string& body) {
   namespace http = boost::beast::http;

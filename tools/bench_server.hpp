@@ -33,6 +33,8 @@ double cpuMicros(pid_t pid);
 //! Resident memory now, and at its peak, in MiB.
 double rssMb(pid_t pid);
 double peakRssMb(pid_t pid);
+//! Starts a new peak for peakRssMb (the process must be ours: clear_refs).
+void resetPeakRss(pid_t pid);
 
 //! POSTs `body` (JSON) to `path` with a bearer token on a new connection: the status and the body,
 //! or nullopt when the server cannot be reached.
