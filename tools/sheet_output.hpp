@@ -1,4 +1,4 @@
-// How the admin tool writes sheets (communesync/server/sheet_writer.hpp) where --format and --out say.
+// How the admin tool writes sheets (server/sheets/sheet_writer.hpp) where --format and --out say.
 #pragma once
 
 #include <functional>
@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "communesync/server/sheet_writer.hpp"
+#include "sheets/sheet_writer.hpp"
 
 namespace communesync::tools {
 

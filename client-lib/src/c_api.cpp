@@ -28,6 +28,33 @@ struct cs_cancel {
 namespace {
 
 using communesync::ErrorCode;
+
+// Every CS_ERR_* is its ErrorCode's number (setError copies the number): a code added on one side
+// only fails the build here.
+constexpr bool sameCode(int c, ErrorCode e) {
+  return c == static_cast<int>(e);
+}
+static_assert(sameCode(CS_OK, ErrorCode::kOk));
+static_assert(sameCode(CS_ERR_NOT_FOUND, ErrorCode::kNotFound));
+static_assert(sameCode(CS_ERR_INVALID_ARGUMENT, ErrorCode::kInvalidArgument));
+static_assert(sameCode(CS_ERR_LOCKED, ErrorCode::kLocked));
+static_assert(sameCode(CS_ERR_NO_SPACE, ErrorCode::kNoSpace));
+static_assert(sameCode(CS_ERR_CORRUPTION, ErrorCode::kCorruption));
+static_assert(sameCode(CS_ERR_PERMISSION_DENIED, ErrorCode::kPermissionDenied));
+static_assert(sameCode(CS_ERR_IO, ErrorCode::kIoError));
+static_assert(sameCode(CS_ERR_BUSY, ErrorCode::kBusy));
+static_assert(sameCode(CS_ERR_UNAVAILABLE, ErrorCode::kUnavailable));
+static_assert(sameCode(CS_ERR_UNAUTHORIZED, ErrorCode::kUnauthorized));
+static_assert(sameCode(CS_ERR_FORBIDDEN, ErrorCode::kForbidden));
+static_assert(sameCode(CS_ERR_REJECTED, ErrorCode::kRejected));
+static_assert(sameCode(CS_ERR_LIMIT_EXCEEDED, ErrorCode::kLimitExceeded));
+static_assert(sameCode(CS_ERR_PROTOCOL, ErrorCode::kProtocol));
+static_assert(sameCode(CS_ERR_CANCELLED, ErrorCode::kCancelled));
+static_assert(sameCode(CS_ERR_INTERNAL, ErrorCode::kInternal));
+static_assert(sameCode(CS_ERR_DEADLINE, ErrorCode::kDeadlineExceeded));
+static_assert(sameCode(CS_ERR_ALREADY_EXISTS, ErrorCode::kAlreadyExists));
+static_assert(sameCode(CS_ERR_ALREADY_EXISTS, communesync::kLastErrorCode),
+              "a new ErrorCode needs its CS_ERR_* in communesync.h");
 using communesync::Status;
 namespace client = communesync::client;
 

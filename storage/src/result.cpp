@@ -40,6 +40,8 @@ std::string_view errorCodeName(ErrorCode code) {
       return "internal";
     case ErrorCode::kDeadlineExceeded:
       return "deadline_exceeded";
+    case ErrorCode::kAlreadyExists:
+      return "already_exists";
   }
   return "unknown";
 }

@@ -2,8 +2,8 @@
 // and merges, password logins and device tokens, revocation of a live session, purge on a shrunk grant.
 #include <gtest/gtest.h>
 
+#include "base/tuning.hpp"
 #include "communesync/client/http_client.hpp"
-#include "communesync/server/tuning.hpp"
 #include "server_harness.hpp"
 #include "temp_dir.hpp"
 

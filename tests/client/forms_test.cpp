@@ -5,9 +5,9 @@
 
 #include <fstream>
 
-#include "communesync/server/form_catalog.hpp"
 #include "process.hpp"
 #include "server_harness.hpp"
+#include "store/form_catalog.hpp"
 #include "temp_dir.hpp"
 
 namespace communesync::testing {

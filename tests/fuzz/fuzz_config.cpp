@@ -1,5 +1,5 @@
 // The server's JSON config file: read by parseConfig into a Config.
-#include "communesync/server/config.hpp"
+#include "app/config.hpp"
 #include "fuzz_target.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

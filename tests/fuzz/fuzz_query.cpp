@@ -4,8 +4,8 @@
 // path is either refused or splits the text at its first slash into two non-empty parts.
 #include <cstdlib>
 
-#include "api_request.hpp"
 #include "fuzz_target.hpp"
+#include "http/api_request.hpp"
 
 namespace {
 

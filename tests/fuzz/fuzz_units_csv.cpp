@@ -1,7 +1,7 @@
 // The units CSV an administrator uploads (POST /admin/units/import): parsed, then checked against
 // a tree as an import would be, then built into a tree and walked.
-#include "communesync/server/units.hpp"
 #include "fuzz_target.hpp"
+#include "programme/units.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace communesync::server;

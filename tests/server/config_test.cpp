@@ -1,4 +1,4 @@
-#include "communesync/server/config.hpp"
+#include "app/config.hpp"
 
 #include <gtest/gtest.h>
 

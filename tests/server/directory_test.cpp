@@ -1,5 +1,5 @@
 // Users, grants, passwords, device tokens, revocation, units and the audit log, on a real store.
-#include "communesync/server/directory.hpp"
+#include "directory/directory.hpp"
 
 #include <gtest/gtest.h>
 

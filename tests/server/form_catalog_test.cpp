@@ -1,5 +1,5 @@
 // The server's form catalog: pinning changes to a version, checking merged records, requiring forms.
-#include "communesync/server/form_catalog.hpp"
+#include "store/form_catalog.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Failed logins slow further guessing per address (IPv6 by /64) and per name, and drain with time.
-#include "communesync/server/login_throttle.hpp"
+#include "directory/login_throttle.hpp"
 
 #include <gtest/gtest.h>
 

@@ -6,7 +6,7 @@
 
 #include <chrono>
 
-#include "communesync/server/programme_report.hpp"
+#include "programme/programme_report.hpp"
 
 namespace communesync::server {
 namespace {

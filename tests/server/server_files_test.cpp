@@ -2,9 +2,9 @@
 // boundary), hash checks, limits and quotas, references from records, and the sweep.
 #include <gtest/gtest.h>
 
-#include "communesync/server/server_store.hpp"
 #include "communesync/sync/file_ref.hpp"
 #include "communesync/sync/file_store.hpp"
+#include "store/server_store.hpp"
 #include "sync_builders.hpp"
 #include "temp_dir.hpp"
 

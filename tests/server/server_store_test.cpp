@@ -1,4 +1,4 @@
-#include "communesync/server/server_store.hpp"
+#include "store/server_store.hpp"
 
 #include <gtest/gtest.h>
 

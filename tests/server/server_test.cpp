@@ -1,4 +1,4 @@
-#include "communesync/server/server.hpp"
+#include "app/server.hpp"
 
 #include <gtest/gtest.h>
 

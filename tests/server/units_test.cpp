@@ -1,8 +1,7 @@
-// The unit tree and THE access rule: CSV import, coverage through merges, and what each role may do.
+// The unit tree: CSV import and coverage through merges.
 #include <gtest/gtest.h>
 
-#include "communesync/server/access.hpp"
-#include "communesync/server/units.hpp"
+#include "programme/units.hpp"
 
 namespace communesync::server {
 namespace {
@@ -85,49 +84,6 @@ TEST(UnitTree, CoversDescendantsAndMergedUnits) {
   EXPECT_TRUE(merged.covers("X3", "V1"));
   EXPECT_TRUE(merged.covers("49-NTM", "X1"));
   EXPECT_FALSE(merged.covers("49-BTM", "X1"));
-}
-
-TEST(AccessRule, EachRoleReadsAndWritesItsPart) {
-  UnitTree tree = sampleTree();
-  Access field({{Role::kField, "X1"}}, tree);
-  EXPECT_EQ(field.readable(), (std::vector<Scope>{"V1", "X1", "_forms"})) << "and the forms, which everyone reads";
-  EXPECT_TRUE(field.mayWrite("V1", "household_survey").isOk());
-  EXPECT_EQ(field.mayWrite("X2", "household_survey").code(), ErrorCode::kForbidden);
-
-  Access sponsor({{Role::kSponsor, "X2"}}, tree);
-  EXPECT_TRUE(sponsor.mayRead("X2"));
-  EXPECT_TRUE(sponsor.mayWrite("X2", "twinning_plan").isOk());
-  EXPECT_TRUE(sponsor.mayWrite("X2", "support_result").isOk());
-  EXPECT_EQ(sponsor.mayWrite("X2", "household_survey").code(), ErrorCode::kForbidden);
-
-  Access district({{Role::kDistrict, "49-BTM"}}, tree);
-  EXPECT_TRUE(district.mayRead("X1") && district.mayRead("V1") && !district.mayRead("X3"));
-  EXPECT_TRUE(district.mayWrite("49-BTM", "district_report").isOk());
-  EXPECT_EQ(district.mayWrite("X1", "household_survey").code(), ErrorCode::kForbidden);
-
-  Access reconciler({{Role::kReconciler, "49"}}, tree);
-  EXPECT_EQ(reconciler.readable().size(), 8u);
-  EXPECT_TRUE(reconciler.mayWrite("X3", "anything").isOk());
-  EXPECT_TRUE(reconciler.isReconciler());
-
-  Access admin({{Role::kAdmin, "49"}}, tree);
-  EXPECT_TRUE(admin.isAdmin());
-  EXPECT_EQ(admin.readable(), (std::vector<Scope>{"_forms"})) << "administering is not reading records";
-  EXPECT_FALSE(reconciler.mayWrite("_forms", "_forms").isOk()) << "only the server publishes forms";
-
-  Access several({{Role::kField, "X1"}, {Role::kSponsor, "X3"}}, tree);
-  EXPECT_TRUE(several.mayWrite("X1", "household_survey").isOk());
-  EXPECT_TRUE(several.mayWrite("X3", "support_result").isOk());
-  EXPECT_FALSE(several.mayWrite("X3", "household_survey").isOk());
-}
-
-TEST(AccessRule, GrantsParse) {
-  EXPECT_EQ(parseGrant("sponsor:X1")->role, Role::kSponsor);
-  EXPECT_EQ(parseGrant("X1")->role, Role::kField);
-  EXPECT_FALSE(parseGrant("boss:X1").isOk());
-  EXPECT_FALSE(parseGrant("field:").isOk());
-  EXPECT_FALSE(parseGrant("field:_forms").isOk()) << "codes starting with _ are reserved";
-  EXPECT_EQ(grantText(*parseGrant("reconciler:49")), "reconciler:49");
 }
 
 }  // namespace

@@ -18,9 +18,9 @@
 #include "communesync/client/local_store.hpp"
 #include "communesync/client/record_json.hpp"
 #include "communesync/client/replicator.hpp"
-#include "communesync/server/sync_handler.hpp"
 #include "communesync/sync/frame.hpp"
 #include "merge_oracle.hpp"
+#include "protocol/sync_handler.hpp"
 #include "sim_network.hpp"
 
 namespace {

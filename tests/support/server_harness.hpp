@@ -11,12 +11,12 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "app/server.hpp"
 #include "communesync/client/local_store.hpp"
 #include "communesync/client/record_json.hpp"
 #include "communesync/client/replicator.hpp"
 #include "communesync/client/websocket_transport.hpp"
-#include "communesync/server/server.hpp"
-#include "communesync/server/server_store.hpp"
+#include "store/server_store.hpp"
 
 namespace communesync::testing {
 

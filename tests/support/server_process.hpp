@@ -5,9 +5,9 @@
 
 #include <fstream>
 
-#include "communesync/server/server_store.hpp"
 #include "communesync/storage/store.hpp"
 #include "process.hpp"
+#include "store/server_store.hpp"
 
 namespace communesync::testing {
 

@@ -13,9 +13,9 @@
 #include <stdexcept>
 
 #include "communesync/client/transport.hpp"
-#include "communesync/server/directory.hpp"
-#include "communesync/server/sync_handler.hpp"
 #include "communesync/sync/frame.hpp"
+#include "directory/directory.hpp"
+#include "protocol/sync_handler.hpp"
 
 namespace communesync::testing {
 

@@ -42,7 +42,8 @@ enum {
   CS_ERR_PROTOCOL = 14,
   CS_ERR_CANCELLED = 15,
   CS_ERR_INTERNAL = 16,
-  CS_ERR_DEADLINE = 17 /* a sync stopped cleanly at its deadline (cs_store_sync_for); retryable */
+  CS_ERR_DEADLINE = 17,      /* a sync stopped cleanly at its deadline (cs_store_sync_for); retryable */
+  CS_ERR_ALREADY_EXISTS = 18 /* the thing to create exists already */
 };
 
 typedef struct cs_error {

@@ -33,7 +33,10 @@ enum class ErrorCode : std::uint8_t {
   kCancelled,         //!< the caller asked to stop
   kInternal,          //!< a bug: please report it
   kDeadlineExceeded,  //!< stopped cleanly at the caller's deadline; what was done is kept
+  kAlreadyExists,     //!< the thing to create exists already (a user name), or was settled already
 };
+//! The last code: the C API's CS_ERR_* values mirror these one for one (checked in c_api.cpp).
+inline constexpr ErrorCode kLastErrorCode = ErrorCode::kAlreadyExists;
 
 //! A stable, lowercase name for an error code ("not_found", "locked", ...), used on the wire and in JSON.
 std::string_view errorCodeName(ErrorCode code);

@@ -1,0 +1,139 @@
+#include "app/config.hpp"
+
+#include <charconv>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "programme/report_rules.hpp"
+
+#include "base/tuning.hpp"
+
+namespace communesync::server {
+
+Status parseListen(const std::string& text, Config& config) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return Status::error(ErrorCode::kInvalidArgument, "--listen wants HOST:PORT, got '" + text + "'");
+  }
+  std::string host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  unsigned port = 0;
+  auto port_text = std::string_view(text).substr(colon + 1);
+  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port > 65535) {
+    return Status::error(ErrorCode::kInvalidArgument,
+                         "--listen: '" + std::string(port_text) + "' is not a port (0-65535)");
+  }
+  config.listen_host = host;
+  config.listen_port = static_cast<std::uint16_t>(port);
+  return Status::ok();
+}
+
+namespace {
+
+Status parseLimits(const nlohmann::json& j, const std::string& name, Limits& limits) {
+  if (!j.is_object()) return Status::error(ErrorCode::kInvalidArgument, name + " must be an object");
+  for (const auto& [key, value] : j.items()) {
+    const std::string where = name + "." + key;
+    if (!value.is_number() || value.get<double>() <= 0 || value.get<double>() > 1e12) {
+      return Status::error(ErrorCode::kInvalidArgument, where + " must be a positive number");
+    }
+    const auto whole = static_cast<std::uint64_t>(value.get<double>());
+    if (key == "max_connections_per_address") {
+      limits.max_connections_per_address = whole;
+    } else if (key == "max_sessions_per_user") {
+      limits.max_sessions_per_user = whole;
+    } else if (key == "handshake_timeout_ms") {
+      limits.handshake_timeout = std::chrono::milliseconds(whole);
+    } else if (key == "session_idle_timeout_ms") {
+      limits.session_idle_timeout = std::chrono::milliseconds(whole);
+    } else if (key == "messages_per_second") {
+      limits.messages_per_second = value.get<double>();
+    } else if (key == "bytes_per_second") {
+      limits.bytes_per_second = value.get<double>();
+    } else if (key == "max_file_bytes") {
+      limits.max_file_bytes = whole;
+    } else if (key == "max_file_bytes_per_device_day") {
+      limits.max_file_bytes_per_device_day = whole;
+    } else if (key == "file_retention_hours") {
+      limits.file_retention = std::chrono::hours(whole);
+    } else {
+      return Status::error(ErrorCode::kInvalidArgument, where + " is not a limit (see docs/operations.md)");
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Status loadConfigFile(const std::filesystem::path& file, Config& config) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Status::error(ErrorCode::kNotFound, "config file " + file.string() + " cannot be read");
+  std::string text;
+  char buf[4096];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    text.append(buf, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > tuning::kMaxConfigBytes) {
+      return Status::error(ErrorCode::kLimitExceeded, "config file " + file.string() + " is too large");
+    }
+  }
+  return parseConfig(text, "config file " + file.string(), config);
+}
+
+Status parseConfig(std::string_view text, const std::string& name, Config& config) {
+  if (text.size() > tuning::kMaxConfigBytes) return Status::error(ErrorCode::kLimitExceeded, name + " is too large");
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded()) return Status::error(ErrorCode::kInvalidArgument, name + " is not JSON");
+  if (!j.is_object()) return Status::error(ErrorCode::kInvalidArgument, name + ": expected an object");
+  for (const auto& item : j.items()) {
+    // Not a structured binding: the lambda below refers to `value` (clang 14 cannot capture bindings).
+    const std::string key = item.key();
+    const auto& value = item.value();
+    const std::string where = name + ": \"" + key + "\"";
+    auto wantString = [&]() -> Result<std::string> {
+      if (!value.is_string()) return Status::error(ErrorCode::kInvalidArgument, where + " must be a string");
+      return value.get<std::string>();
+    };
+    if (key == "data" || key == "listen" || key == "tls_cert" || key == "tls_key" || key == "forms_dir" ||
+        key == "web_dir") {
+      auto text_value = wantString();
+      if (!text_value) return text_value.status();
+      if (key == "data") config.data_dir = *text_value;
+      if (key == "listen") CS_RETURN_IF_ERROR(parseListen(*text_value, config));
+      if (key == "tls_cert") config.tls_cert = *text_value;
+      if (key == "tls_key") config.tls_key = *text_value;
+      if (key == "forms_dir") config.forms_dir = *text_value;
+      if (key == "web_dir") config.web_dir = *text_value;
+    } else if (key == "threads") {
+      if (!value.is_number_unsigned() || value.get<std::uint64_t>() > 1024) {
+        return Status::error(ErrorCode::kInvalidArgument, where + " must be a whole number up to 1024");
+      }
+      config.threads = value.get<unsigned>();
+    } else if (key == "admin_remote" || key == "require_forms") {
+      if (!value.is_boolean()) return Status::error(ErrorCode::kInvalidArgument, where + " must be true or false");
+      (key == "admin_remote" ? config.admin_remote : config.require_forms) = value.get<bool>();
+    } else if (key == "device_silent_days") {
+      if (!value.is_number_integer() || value.get<std::int64_t>() < 1 || value.get<std::int64_t>() > 3650) {
+        return Status::error(ErrorCode::kInvalidArgument, where + " must be a whole number of days from 1 to 3650");
+      }
+      config.device_silent_days = value.get<int>();
+    } else if (key == "allowed_origins") {
+      if (!value.is_array()) return Status::error(ErrorCode::kInvalidArgument, where + " must be a list of strings");
+      config.allowed_origins.clear();
+      for (const auto& o : value) {
+        if (!o.is_string()) return Status::error(ErrorCode::kInvalidArgument, where + " must be a list of strings");
+        config.allowed_origins.push_back(o.get<std::string>());
+      }
+    } else if (key == "report_rules") {
+      CS_RETURN_IF_ERROR(checkReportRules(value));
+      config.report_rules = value;
+    } else if (key == "limits") {
+      CS_RETURN_IF_ERROR(parseLimits(value, where, config.limits));
+    } else {
+      return Status::error(ErrorCode::kInvalidArgument, where + " is not a setting (see docs/operations.md)");
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace communesync::server

@@ -1,0 +1,77 @@
+// The server's settings: defaults, the config file, and the command line, in that order of precedence.
+// Every field is documented in docs/operations.md with its default.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "base/tuning.hpp"
+#include "communesync/storage/result.hpp"
+
+namespace communesync::server {
+
+//! Limits that operators may tune; defaults from tuning.hpp. docs/operations.md lists each.
+struct Limits {
+  std::size_t max_connections_per_address = tuning::kMaxConnectionsPerAddress;
+  std::size_t max_sessions_per_user = tuning::kMaxSessionsPerUser;
+  std::chrono::milliseconds handshake_timeout = tuning::kHandshakeTimeout;
+  std::chrono::milliseconds session_idle_timeout = tuning::kSessionIdleTimeout;
+  double messages_per_second = tuning::kMessagesPerSecond;
+  double bytes_per_second = tuning::kBytesPerSecond;
+  std::uint64_t max_file_bytes = tuning::kMaxFileBytes;
+  std::uint64_t max_file_bytes_per_device_day = tuning::kMaxFileBytesPerDeviceDay;
+  std::chrono::milliseconds file_retention = tuning::kFileRetention;
+};
+
+struct Config {
+  //! Folder of the RocksDB store. Default: ./communesync-data. Fixed while running.
+  std::filesystem::path data_dir = "communesync-data";
+  //! Address to listen on. Default: 127.0.0.1. Fixed while running.
+  std::string listen_host = "127.0.0.1";
+  //! Port to listen on (0: any free port, printed at start). Default: 8080. Fixed while running.
+  std::uint16_t listen_port = 8080;
+  //! I/O threads; 0 means one per core. Default: 0. Fixed while running.
+  unsigned threads = 0;
+  //! Answer the admin API to other machines too (it needs the admin token either way). Default:
+  //! false, loopback only.
+  bool admin_remote = false;
+  //! Browser origins allowed to call the server ("https://host[:port]"). Default: none.
+  std::vector<std::string> allowed_origins;
+  //! PEM certificate chain and private key: with both, the port speaks only TLS (https, wss).
+  std::filesystem::path tls_cert;
+  std::filesystem::path tls_key;
+  Limits limits;
+  //! A folder of form files (*.json) and units-sample.csv, loaded at every start: each form whose
+  //! name has no published version yet (a new store, or an upgrade shipping a new form), and the
+  //! units when the tree is empty. Default: none.
+  std::filesystem::path forms_dir;
+  //! The dashboard's files (index.html and the rest), served at "/". Default: none given, and the
+  //! server program then looks beside itself (web/, ../share/communesync/web). Fixed while running.
+  std::filesystem::path web_dir;
+  //! A device silent for more days than this stands out on the dashboard. Default: 7.
+  int device_silent_days = tuning::kDeviceSilentDays;
+  //! Refuse records of collections that have no published form. Default: false (free-form).
+  bool require_forms = false;
+  //! Overrides of the programme's targets and deadlines, for every year or one (report_rules.hpp,
+  //! docs/reports.md). Default: none, the seeds' values.
+  nlohmann::json report_rules;
+};
+
+//! Parses "HOST:PORT" into the config. Errors: kInvalidArgument naming the bad part.
+Status parseListen(const std::string& text, Config& config);
+
+//! Reads a JSON config file over `config`: {"data": "...", "listen": "HOST:PORT", "threads": N,
+//! "admin_remote": bool, "allowed_origins": ["..."], "tls_cert": "...", "tls_key": "...",
+//! "limits": {"max_connections_per_address": N, "max_sessions_per_user": N, "handshake_timeout_ms": N,
+//! "session_idle_timeout_ms": N, "messages_per_second": X, "bytes_per_second": X, "max_file_bytes": N,
+//! "max_file_bytes_per_device_day": N, "file_retention_hours": N}}.
+//! Errors: kNotFound, kInvalidArgument (with the key at fault).
+Status loadConfigFile(const std::filesystem::path& file, Config& config);
+//! The same, from the file's text (`name` is used in messages). For the fuzz target and tests.
+Status parseConfig(std::string_view text, const std::string& name, Config& config);
+
+}  // namespace communesync::server

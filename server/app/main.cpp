@@ -1,0 +1,86 @@
+// communesync-server [--data DIR] [--listen HOST:PORT] [--config FILE] [--tls-cert PEM --tls-key PEM] [--forms DIR]
+//                    [--web DIR]
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <iostream>
+
+#include "app/server.hpp"
+
+namespace {
+
+// Where the build (web/ beside the program) or `cmake --install` (share/communesync/web) put the
+// dashboard's files; empty when neither holds them (the server then runs without the page).
+std::filesystem::path installedWebDir() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  for (const auto& dir : {self.parent_path() / "web", self.parent_path().parent_path() / "share/communesync/web"}) {
+    if (std::filesystem::is_regular_file(dir / "index.html", ec)) return dir;
+  }
+  return {};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace communesync;
+  CLI::App app{"communesync-server: the authoritative sync server (WebSocket and HTTP on one port)"};
+  std::string data_dir;
+  std::string listen;
+  std::string config_file;
+  app.add_option("--data", data_dir, "folder of the RocksDB store (default ./communesync-data)");
+  app.add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
+  app.add_option("--config", config_file, "JSON config file; flags given on the command line win");
+  std::string tls_cert, tls_key, forms_dir, web_dir;
+  app.add_option("--forms", forms_dir, "folder of forms (*.json) and units-sample.csv to load into a new store")
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--tls-cert", tls_cert, "PEM certificate chain: the port then speaks only TLS (https, wss)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-key", tls_key, "PEM private key of the certificate")->check(CLI::ExistingFile);
+  app.add_option("--web", web_dir,
+                 "folder of the dashboard's files (default: web/ beside this program, or ../share/communesync/web)")
+      ->check(CLI::ExistingDirectory);
+  CLI11_PARSE(app, argc, argv);
+
+  server::Config config;
+  if (!config_file.empty()) {
+    if (auto s = server::loadConfigFile(config_file, config); !s) {
+      std::cerr << "communesync-server: " << s.message() << "\n";
+      return 2;
+    }
+  }
+  if (!data_dir.empty()) config.data_dir = data_dir;
+  if (!tls_cert.empty()) config.tls_cert = tls_cert;
+  if (!forms_dir.empty()) config.forms_dir = forms_dir;
+  if (!tls_key.empty()) config.tls_key = tls_key;
+  if (!web_dir.empty()) config.web_dir = web_dir;
+  if (config.web_dir.empty()) config.web_dir = installedWebDir();
+  if (!listen.empty()) {
+    if (auto s = server::parseListen(listen, config); !s) {
+      std::cerr << "communesync-server: " << s.message() << "\n";
+      return 2;
+    }
+  }
+
+  auto server = server::Server::create(config);
+  if (!server) {
+    std::cerr << "communesync-server: " << server.status().message() << "\n";
+    return 1;
+  }
+  (*server)->handleSignals();
+  std::cout << "communesync-server: listening on " << (config.tls_cert.empty() ? "" : "(TLS) ") << config.listen_host
+            << ":" << (*server)->port() << ", store " << config.data_dir.string() << " (incarnation "
+            << (*server)->incarnationId() << ")" << std::endl;
+  if (!config.web_dir.empty()) {
+    std::cout << "communesync-server: dashboard at " << (config.tls_cert.empty() ? "http" : "https") << "://"
+              << config.listen_host << ":" << (*server)->port() << "/" << std::endl;
+  }
+  auto status = (*server)->run();
+  if (!status) {
+    std::cerr << "communesync-server: closing the store: " << status.message() << "\n";
+    return 1;
+  }
+  std::cout << "communesync-server: stopped cleanly" << std::endl;
+  return 0;
+}

@@ -1,0 +1,296 @@
+#include "app/server.hpp"
+
+#include <openssl/ssl.h>
+#include <sys/stat.h>
+
+#include <boost/asio/ssl.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "base/tuning.hpp"
+#include "communesync/storage/store.hpp"
+#include "http/web_files.hpp"
+#include "net/listener.hpp"
+
+namespace communesync::server {
+
+struct Server::Impl {
+  Config config;
+  std::unique_ptr<storage::Store> store;
+  std::unique_ptr<ServerStore> data;
+  std::unique_ptr<Directory> directory;
+  std::unique_ptr<FormCatalog> forms;
+  std::mutex publishing;  // one publication at a time: each takes the next version of its form
+  std::unique_ptr<ServerState> state;
+  std::unique_ptr<Hub> hub;
+  std::unique_ptr<Admission> admission;
+  std::unique_ptr<Writer> writer;
+  std::unique_ptr<ServerContext> context;
+  net::io_context ioc;
+  // After ioc: destroyed first, so a request still queued there lets go of its session while the
+  // session's socket and ioc still exist.
+  net::thread_pool http_work{tuning::kHttpWorkerThreads};
+  std::shared_ptr<Listener> listener;
+  std::optional<net::signal_set> signals;
+  std::optional<net::steady_timer> grace;
+
+  explicit Impl(const Config& c) : config(c), ioc(static_cast<int>(threadCount(c))) {}
+
+  // Applies a job the server made through the writer, like any push; waits until it is durable.
+  Status applyNow(const std::shared_ptr<PushJob>& job) {
+    std::promise<Status> committed;
+    auto done = committed.get_future();
+    if (!writer->submit(job, [&committed](const Status& s) { committed.set_value(s); })) {
+      return Status::error(ErrorCode::kBusy, "the server is busy or stopping; retry");
+    }
+    return done.get();
+  }
+
+  // Publishes `form` as the next version of its name, through the writer like any change.
+  Result<sync::Form> publishForm(sync::Form form) {
+    std::lock_guard lock(publishing);
+    auto job = std::make_shared<PushJob>();
+    job->server = true;
+    job->user = "server";
+    job->changes.push_back(forms->publication(form, nowMs()));
+    CS_RETURN_IF_ERROR(applyNow(job));
+    if (job->results.empty() || job->results[0].outcome != sync::proto::Outcome::kAccepted) {
+      return Status::error(ErrorCode::kInternal,
+                           "the form was not stored: " + (job->results.empty() ? "" : job->results[0].reason));
+    }
+    forms->added(form);
+    return form;
+  }
+
+  // A new store's defaults: the forms of `dir` when none is published, its units-sample.csv when
+  // the tree is empty. A file that does not parse stops the start with its name.
+  Status loadDefaults(const std::filesystem::path& dir) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) {
+      return Status::error(ErrorCode::kNotFound, "forms folder " + dir.string() + " does not exist");
+    }
+    const Actor actor{"server", "forms folder"};
+    // A form whose name has no published version yet is published, at the first start and after an
+    // upgrade that ships a new form; a published form is never replaced from here (publish a version).
+    {
+      std::vector<std::filesystem::path> files;
+      for (const auto& e : std::filesystem::directory_iterator(dir)) {
+        if (e.path().extension() == ".json") files.push_back(e.path());
+      }
+      std::sort(files.begin(), files.end());
+      for (const auto& file : files) {
+        std::ifstream in(file, std::ios::binary);
+        std::string text((std::istreambuf_iterator<char>(in)), {});
+        auto form = sync::parseForm(text);
+        if (!form) return Status::error(ErrorCode::kInvalidArgument, file.string() + ": " + form.status().message());
+        if (forms->find(form->name)) continue;
+        form->version = 0;
+        auto published = publishForm(std::move(form).value());
+        if (!published) return published.status();
+        directory->audit(actor, "form_publish", published->name + "@" + std::to_string(published->version));
+      }
+    }
+    const auto units_file = dir / "units-sample.csv";
+    if (directory->units()->all().empty() && std::filesystem::exists(units_file, ec)) {
+      std::ifstream in(units_file, std::ios::binary);
+      std::string text((std::istreambuf_iterator<char>(in)), {});
+      auto units = parseUnitsCsv(text);
+      if (!units)
+        return Status::error(ErrorCode::kInvalidArgument, units_file.string() + ": " + units.status().message());
+      CS_RETURN_IF_ERROR(directory->importUnits(*units, actor).status());
+    }
+    return Status::ok();
+  }
+
+  static unsigned threadCount(const Config& c) {
+    if (c.threads != 0) return c.threads;
+    return std::max(1u, std::thread::hardware_concurrency());
+  }
+};
+
+namespace {
+
+// Writes the admin token where only the owner can read it.
+Status writeAdminToken(const std::filesystem::path& file, const std::string& token) {
+  const auto old_mask = ::umask(077);
+  std::ofstream out(file, std::ios::trunc);
+  ::umask(old_mask);
+  if (!out) return Status::error(ErrorCode::kIoError, "cannot write " + file.string());
+  out << token << "\n";
+  out.close();
+  std::error_code ec;
+  std::filesystem::permissions(file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::replace, ec);
+  if (!out || ec) return Status::error(ErrorCode::kIoError, "cannot write " + file.string());
+  return Status::ok();
+}
+
+// The server's TLS settings: the certificate chain and key from PEM files, TLS 1.2 or newer.
+Result<std::shared_ptr<net::ssl::context>> makeServerTls(const Config& config) {
+  if (config.tls_cert.empty() || config.tls_key.empty()) {
+    return Status::error(ErrorCode::kInvalidArgument, "TLS needs both --tls-cert and --tls-key");
+  }
+  auto ctx = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
+  ctx->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 | net::ssl::context::no_sslv3 |
+                   net::ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  beast::error_code ec;
+  ctx->use_certificate_chain_file(config.tls_cert.string(), ec);
+  if (ec) {
+    return Status::error(ErrorCode::kInvalidArgument,
+                         "cannot use TLS certificate " + config.tls_cert.string() + ": " + ec.message());
+  }
+  ctx->use_private_key_file(config.tls_key.string(), net::ssl::context::pem, ec);
+  if (ec) {
+    return Status::error(ErrorCode::kInvalidArgument,
+                         "cannot use TLS key " + config.tls_key.string() + ": " + ec.message());
+  }
+  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
+    return Status::error(ErrorCode::kInvalidArgument, "the TLS key does not match the certificate");
+  }
+  return ctx;
+}
+
+}  // namespace
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() {
+  if (impl_->writer) impl_->writer->stop();
+}
+
+Result<std::unique_ptr<Server>> Server::create(const Config& config) {
+  auto impl = std::make_unique<Impl>(config);
+  auto store = storage::Store::open(config.data_dir);
+  if (!store) return store.status();
+  impl->store = std::move(store).value();
+  auto data = ServerStore::open(*impl->store);
+  if (!data) return data.status();
+  impl->data = std::move(data).value();
+  auto directory = Directory::open(*impl->store);
+  if (!directory) return directory.status();
+  impl->directory = std::move(directory).value();
+
+  auto forms = FormCatalog::open(*impl->store);
+  if (!forms) return forms.status();
+  impl->forms = std::move(forms).value();
+  impl->forms->requireForms(config.require_forms);
+  impl->data->setForms(impl->forms.get());
+  impl->data->setFileLimits(FileLimits{impl->config.limits.max_file_bytes,
+                                       impl->config.limits.max_file_bytes_per_device_day,
+                                       impl->config.limits.file_retention});
+
+  auto admin = impl->directory->ensureAdminToken();
+  if (!admin) return admin.status();
+  if (admin->has_value()) {
+    const auto file = config.data_dir / "admin.token";
+    CS_RETURN_IF_ERROR(writeAdminToken(file, **admin));
+    std::cout << "communesync-server: new store; admin token (shown once, also in " << file.string() << "):\n"
+              << **admin << std::endl;
+  }
+
+  impl->hub = std::make_unique<Hub>();
+  Hub* hub = impl->hub.get();
+  impl->writer =
+      std::make_unique<Writer>(*impl->data, [hub](const sync::proto::Checkpoints& latest) { hub->notify(latest); });
+  Impl* raw = impl.get();
+  impl->state = std::make_unique<ServerState>(
+      ServerState{*impl->store, *impl->data, *impl->directory, [hub] { hub->recheckAll(); }, *impl->forms,
+                  [raw](sync::Form form) { return raw->publishForm(std::move(form)); },
+                  [raw](std::shared_ptr<PushJob> job) { return raw->applyNow(job); }, config.admin_remote,
+                  config.allowed_origins, config.report_rules, nullptr, config.device_silent_days});
+  if (!config.web_dir.empty()) {
+    auto web = WebFiles::load(config.web_dir);
+    if (!web) return web.status();
+    impl->state->web = std::make_shared<const WebFiles>(std::move(web).value());
+  }
+  if (!config.forms_dir.empty()) CS_RETURN_IF_ERROR(impl->loadDefaults(config.forms_dir));
+  impl->admission = std::make_unique<Admission>(config.limits.max_connections_per_address,
+                                                config.limits.max_sessions_per_user, tuning::kMaxHttpRequestsWaiting);
+  std::shared_ptr<net::ssl::context> tls;
+  if (!config.tls_cert.empty() || !config.tls_key.empty()) {
+    auto ctx = makeServerTls(config);
+    if (!ctx) return ctx.status();
+    tls = std::move(ctx).value();
+  }
+  impl->context =
+      std::make_unique<ServerContext>(ServerContext{*impl->state, *impl->writer, *impl->hub, *impl->admission,
+                                                    impl->config.limits, impl->http_work.get_executor(), tls});
+
+  beast::error_code ec;
+  auto address = net::ip::make_address(config.listen_host, ec);
+  if (ec) {
+    tcp::resolver resolver(impl->ioc);
+    auto results = resolver.resolve(config.listen_host, std::to_string(config.listen_port), ec);
+    if (ec || results.empty()) {
+      return Status::error(ErrorCode::kInvalidArgument, "cannot resolve listen host '" + config.listen_host + "'");
+    }
+    address = results.begin()->endpoint().address();
+  }
+  impl->listener = std::make_shared<Listener>(impl->ioc, *impl->context);
+  CS_RETURN_IF_ERROR(impl->listener->open(tcp::endpoint(address, config.listen_port)));
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+std::uint16_t Server::port() const {
+  return impl_->listener->port();
+}
+const std::string& Server::incarnationId() const {
+  return impl_->store->incarnationId();
+}
+
+void Server::handleSignals() {
+  impl_->signals.emplace(impl_->ioc, SIGINT, SIGTERM);
+  impl_->signals->async_wait([this](const beast::error_code& ec, int) {
+    if (!ec) stop();
+  });
+}
+
+Status Server::run() {
+  impl_->listener->run();
+  const unsigned n = Impl::threadCount(impl_->config);
+  std::vector<std::thread> threads;
+  threads.reserve(n - 1);
+  for (unsigned i = 1; i < n; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
+  impl_->ioc.run();
+  for (auto& t : threads) t.join();
+  // Requests being answered finish (a resolution may wait for the writer: it is still running);
+  // their replies find the I/O loop stopped and are dropped with their connections.
+  impl_->http_work.join();
+  // Sessions are gone; let the writer finish the commits it holds, then make the store durable.
+  impl_->writer->stop();
+  return impl_->store->flush();
+}
+
+void Server::stop() {
+  net::post(impl_->ioc, [this] {
+    if (impl_->grace) return;  // already stopping
+    if (impl_->signals) {
+      beast::error_code ec;
+      impl_->signals->cancel(ec);
+    }
+    impl_->listener->stop();
+    impl_->hub->closeAll();  // going-away close to every device
+    // Idle HTTP connections and devices that do not answer the close would hold run() open:
+    // stop the loop once every sync session has ended, or after a grace period regardless.
+    impl_->grace.emplace(impl_->ioc);
+    waitForSessions(std::chrono::steady_clock::now() + tuning::kShutdownGrace);
+  });
+}
+
+void Server::waitForSessions(std::chrono::steady_clock::time_point deadline) {
+  if (impl_->hub->size() == 0 || std::chrono::steady_clock::now() >= deadline) {
+    impl_->ioc.stop();
+    return;
+  }
+  impl_->grace->expires_after(std::chrono::milliseconds(20));
+  impl_->grace->async_wait([this, deadline](beast::error_code) { waitForSessions(deadline); });
+}
+
+}  // namespace communesync::server

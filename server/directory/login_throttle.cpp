@@ -1,0 +1,83 @@
+#include "directory/login_throttle.hpp"
+
+#include <algorithm>
+#include <boost/asio/ip/address.hpp>
+
+#include "base/tuning.hpp"
+#include "communesync/sync/tuning.hpp"
+
+namespace communesync::server {
+
+LoginThrottle::LoginThrottle()
+    : LoginThrottle(Limits{tuning::kLoginFailuresPerAddress, tuning::kLoginFailuresPerUser, tuning::kLoginFailureDrain,
+                           tuning::kMaxLoginThrottleKeys}) {}
+
+std::string LoginThrottle::addressKey(const std::string& address) {
+  boost::system::error_code ec;
+  auto ip = boost::asio::ip::make_address(address, ec);
+  if (ec) return address;
+  if (ip.is_v6() && ip.to_v6().is_v4_mapped()) {
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, ip.to_v6()).to_string();
+  }
+  if (!ip.is_v6()) return ip.to_string();
+  auto bytes = ip.to_v6().to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return boost::asio::ip::address_v6(bytes).to_string() + "/64";
+}
+
+namespace {
+
+// User names are at most sync::tuning::kMaxNameBytes; a longer one is no user's and is counted by
+// its start, so that a flood of long names cannot hold much memory.
+constexpr std::size_t kMaxNameKeyBytes = sync::tuning::kMaxNameBytes;
+
+}  // namespace
+
+double LoginThrottle::remaining(const Count& c, Clock::time_point now) const {
+  if (now <= c.at) return c.failures;
+  const double periods = std::chrono::duration<double>(now - c.at) / limits_.drain;
+  return std::max(0.0, c.failures - periods);
+}
+
+LoginThrottle::Clock::duration LoginThrottle::waitOf(Counts& counts, const std::string& key, double allowance,
+                                                     Clock::time_point now) const {
+  auto it = counts.find(key);
+  if (it == counts.end()) return Clock::duration::zero();
+  const double over = remaining(it->second, now) - allowance + 1;  // drained below the allowance: may try
+  if (over <= 0) return Clock::duration::zero();
+  return std::chrono::duration_cast<Clock::duration>(over * limits_.drain);
+}
+
+void LoginThrottle::add(Counts& counts, const std::string& key, Clock::time_point now) {
+  auto it = counts.find(key);
+  if (it == counts.end()) {
+    if (counts.size() >= limits_.max_keys) {
+      // Full: forget what has drained; if nothing has, the count touched longest ago.
+      std::erase_if(counts, [&](const auto& entry) { return remaining(entry.second, now) <= 0; });
+      if (counts.size() >= limits_.max_keys) {
+        counts.erase(std::min_element(counts.begin(), counts.end(),
+                                      [](const auto& a, const auto& b) { return a.second.at < b.second.at; }));
+      }
+    }
+    it = counts.emplace(key, Count{0, now}).first;
+  }
+  it->second.failures = remaining(it->second, now) + 1;
+  it->second.at = now;
+}
+
+LoginThrottle::Clock::duration LoginThrottle::wait(const std::string& address, const std::string& user,
+                                                   Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  auto by_address = waitOf(addresses_, addressKey(address), limits_.failures_per_address, now);
+  auto by_user = user.empty() ? Clock::duration::zero()
+                              : waitOf(users_, user.substr(0, kMaxNameKeyBytes), limits_.failures_per_user, now);
+  return std::max(by_address, by_user);
+}
+
+void LoginThrottle::failed(const std::string& address, const std::string& user, Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  add(addresses_, addressKey(address), now);
+  if (!user.empty()) add(users_, user.substr(0, kMaxNameKeyBytes), now);
+}
+
+}  // namespace communesync::server

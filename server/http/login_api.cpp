@@ -1,0 +1,49 @@
+// Health and device login: the only routes anyone may call (Right::kAnyone).
+#include "http/handlers.hpp"
+
+namespace communesync::server {
+
+using nlohmann::json;
+
+HttpResponse health(const ApiCall& call) {
+  return call.ok({{"status", "ok"}, {"incarnation", call.state.store.incarnationId()}});
+}
+
+// A name and password, or (no password) the bearer token of `user add` exchanged for the device's own.
+HttpResponse login(const ApiCall& call) {
+  auto& state = call.state;
+  auto body = jsonBody(call.request);
+  if (!body) return call.fail(body.status());
+  auto device = sync::DeviceId::fromHex(body->value("device", std::string()));
+  if (!device) {
+    return call.fail(Status::error(ErrorCode::kInvalidArgument, "\"device\" must be the device id (32 hex digits)"));
+  }
+  const bool with_password = body->contains("password");
+  const std::string name = with_password ? body->value("user", std::string()) : std::string();
+  auto text = [&](const char* key) {
+    return body->contains(key) && (*body)[key].is_string() ? (*body)[key].get<std::string>() : std::string();
+  };
+  auto token = with_password ? state.directory.login(text("user"), text("password"), *device, call.peer)
+                             : state.directory.exchangeToken(bearerToken(call.request), *device, call.peer);
+  if (!token) {
+    // A throttled login (login_throttle.hpp) is told apart from "too many password checks at once"
+    // (both kBusy) by the wait the throttle still holds for this address and name.
+    const auto wait = state.directory.loginWait(call.peer, name);
+    if (token.status().code() == ErrorCode::kBusy && wait > std::chrono::steady_clock::duration::zero()) {
+      auto res =
+          errorResponse(call.request, http::status::too_many_requests, "too_many_attempts", token.status().message());
+      res.set(http::field::retry_after, std::to_string(waitSeconds(wait)));
+      return res;
+    }
+    return call.fail(token.status());
+  }
+  state.access_changed();  // a new login replaced the device's old token
+  auto principal = state.directory.authenticate(*token);
+  if (!principal || !principal->has_value()) {
+    return call.fail(Status::error(ErrorCode::kBusy, "retry the login"));
+  }
+  json scopes = state.directory.accessOf((*principal)->grants).readable();
+  return call.ok({{"user", (*principal)->user}, {"token", *token}, {"scopes", scopes}});
+}
+
+}  // namespace communesync::server

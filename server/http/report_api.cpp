@@ -1,0 +1,77 @@
+// The programme's reports over HTTP: /api/reports/KIND?year=Y&unit=U&format=json|csv|xlsx, from what
+// the asker may read (programme/programme_report.hpp computes them).
+#include <set>
+
+#include "communesync/sync/review.hpp"
+#include "http/handlers.hpp"
+#include "http/sheet_download.hpp"
+#include "programme/programme_report.hpp"
+
+namespace communesync::server {
+namespace {
+
+// The records the reports read, as far as the asker may read them, without those a reviewer rejected;
+// and when the server first received the ones whose sending has a deadline.
+Result<ReportData> gather(ServerState& state, const std::vector<Scope>& readable, const UnitTree& units) {
+  ReportData data;
+  data.units = &units;
+  std::set<sync::RecordKey> rejected;
+  auto reviews = state.data.reviews(readable, readable);
+  if (!reviews) return reviews.status();
+  for (const auto& r : *reviews) {
+    if (auto review = sync::reviewOf(r); review && review->state == sync::ReviewState::kRejected) {
+      rejected.insert(review->reviewed);
+    }
+  }
+  for (const char* collection :
+       {kSponsorForm, kPlanForm, kResultForm, kProposalForm, kAnnualReportForm, kLocalSetupForm, kHouseholdForm}) {
+    auto records = state.data.liveRecords(collection, readable);
+    if (!records) return records.status();
+    auto& kept = data.records[collection];
+    for (auto& r : *records) {
+      if (rejected.count(r.key) == 0) kept.push_back(std::move(r));
+    }
+  }
+  for (const char* collection : {kProposalForm, kAnnualReportForm}) {
+    for (const auto& r : data.records[collection]) {
+      auto history = state.data.history(r.key);
+      if (!history) return history.status();
+      if (!history->empty()) data.first_received_ms[r.key] = history->front().receive_ms;
+    }
+  }
+  return data;
+}
+
+}  // namespace
+
+HttpResponse programmeReport(const ApiCall& call) {
+  const auto& request = call.request;
+  auto& state = call.state;
+  const auto& params = call.query;
+  const auto& readable = call.asker->readable;
+  const std::string_view kind = call.parts.at(0);
+  auto asked_year = yearParam(params);
+  if (!asked_year) return call.fail(asked_year.status());
+  const int year = *asked_year;
+  auto rules = reportRules(year, state.report_rules);
+  if (!rules) return statusResponse(request, rules.status());
+  if (kind == "rules") return jsonResponse(request, http::status::ok, {{"rules", reportRulesToJson(*rules)}});
+  if (kind != "targets" && kind != "form1" && kind != "form2") {
+    return statusResponse(request, Status::error(ErrorCode::kNotFound, "no report " + std::string(kind) +
+                                                                           ": targets, form1, form2 or rules"));
+  }
+  const auto units = state.directory.units();
+  const auto unit = param(params, "unit");
+  auto data = gather(state, readable, *units);
+  if (!data) return statusResponse(request, data.status());
+  const auto report = kind == "targets" ? targetsReport(*data, *rules, unit)
+                      : kind == "form1" ? form1Report(*data, *rules, unit)
+                                        : form2Report(*data, *rules, unit);
+  const auto basename = std::string(kind) + "-" + std::to_string(year) + (unit.empty() ? "" : "-" + unit);
+  if (auto file = sheetDownload(request, param(params, "format"), sheets::reportSheets(report), basename)) {
+    return std::move(*file);
+  }
+  return jsonResponse(request, http::status::ok, report);
+}
+
+}  // namespace communesync::server

@@ -1,0 +1,100 @@
+#include "http/web_files.hpp"
+
+#include <fstream>
+#include <functional>
+#include <iomanip>
+#include <sstream>
+
+#include "base/tuning.hpp"
+#include "http/http_json.hpp"
+
+namespace communesync::server {
+namespace {
+
+std::string contentTypeOf(const std::filesystem::path& name) {
+  const auto ext = name.extension().string();
+  if (ext == ".html") return "text/html; charset=utf-8";
+  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
+  if (ext == ".css") return "text/css; charset=utf-8";
+  if (ext == ".svg") return "image/svg+xml";
+  if (ext == ".png") return "image/png";
+  if (ext == ".json") return "application/json; charset=utf-8";
+  if (ext == ".ico") return "image/x-icon";
+  return "application/octet-stream";
+}
+
+std::string etagOf(const std::string& body) {
+  std::ostringstream out;
+  out << '"' << std::hex << std::setw(16) << std::setfill('0') << std::hash<std::string>{}(body) << '-' << std::dec
+      << body.size() << '"';
+  return out.str();
+}
+
+}  // namespace
+
+Result<WebFiles> WebFiles::load(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(dir / "index.html", ec)) {
+    return Status::error(ErrorCode::kNotFound, "the dashboard's folder " + dir.string() +
+                                                   " has no index.html (see web_dir in docs/operations.md)");
+  }
+  WebFiles out;
+  std::size_t total = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (!entry.is_regular_file()) continue;
+    if (out.files_.size() >= tuning::kMaxWebFiles) {
+      return Status::error(ErrorCode::kLimitExceeded, "the dashboard's folder " + dir.string() + " holds more than " +
+                                                          std::to_string(tuning::kMaxWebFiles) + " files");
+    }
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) return Status::error(ErrorCode::kIoError, "cannot read " + entry.path().string());
+    total += body.size();
+    if (total > tuning::kMaxWebBytes) {
+      return Status::error(ErrorCode::kLimitExceeded, "the dashboard's files in " + dir.string() + " are over " +
+                                                          std::to_string(tuning::kMaxWebBytes) + " bytes");
+    }
+    WebFile file{std::move(body), contentTypeOf(entry.path()), {}};
+    file.etag = etagOf(file.body);
+    out.files_.emplace(entry.path().filename().string(), std::move(file));
+  }
+  if (ec) return Status::error(ErrorCode::kIoError, "cannot list " + dir.string() + ": " + ec.message());
+  return out;
+}
+
+const WebFile* WebFiles::find(std::string_view path) const {
+  if (path == "/" || path.empty()) path = "/index.html";
+  if (path.front() != '/') return nullptr;
+  auto it = files_.find(path.substr(1));  // names hold no '/', so "/a/../x" finds nothing
+  return it == files_.end() ? nullptr : &it->second;
+}
+
+HttpResponse serveWebFile(const HttpRequest& request, const WebFiles& files, std::string_view path) {
+  if (request.method() != http::verb::get && request.method() != http::verb::head) {
+    return errorResponse(request, http::status::method_not_allowed, "method_not_allowed", "use GET");
+  }
+  const WebFile* file = files.find(path);
+  if (file == nullptr) {
+    return statusResponse(request, Status::error(ErrorCode::kNotFound, "no such path: " + std::string(path)));
+  }
+  auto match = request.find(http::field::if_none_match);
+  const bool current = match != request.end() && match->value() == file->etag;
+  HttpResponse res{current ? http::status::not_modified : http::status::ok, request.version()};
+  res.set(http::field::server, "communesync");
+  res.set(http::field::content_type, file->content_type);
+  res.set(http::field::etag, file->etag);
+  res.set(http::field::cache_control, "no-cache");  // revalidate: a new server version shows at once
+  // The page runs only its own scripts and talks only to this server.
+  res.set("Content-Security-Policy",
+          "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
+          "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Referrer-Policy", "no-referrer");
+  res.keep_alive(request.keep_alive());
+  if (!current && request.method() == http::verb::get) res.body() = file->body;
+  res.prepare_payload();
+  if (request.method() == http::verb::head) res.content_length(file->body.size());
+  return res;
+}
+
+}  // namespace communesync::server

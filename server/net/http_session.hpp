@@ -1,0 +1,47 @@
+// One TCP connection speaking HTTP/1.1: reads requests one at a time and answers them, with a
+// deadline on every read and write. A WebSocket upgrade on /sync is handed to a SyncSession.
+//
+// Stream is beast::tcp_stream, or beast::ssl_stream<beast::tcp_stream> when the port speaks TLS
+// (the TLS handshake comes first, under the handshake timeout).
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "http/router.hpp"
+#include "net/admission.hpp"
+#include "net/context.hpp"
+#include "net/net.hpp"
+
+namespace communesync::server {
+
+template <class Stream>
+class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
+ public:
+  //! `ticket` holds this connection's place among its address's.
+  HttpSession(Stream&& stream, ServerContext& context, Admission::Ticket ticket);
+  void run();
+
+ private:
+  void onHandshake(beast::error_code ec);
+  void doRead();
+  void onRead(beast::error_code ec, std::size_t bytes);
+  void onWrite(bool keep_alive, beast::error_code ec, std::size_t bytes);
+  void doClose();
+  //! Hands a WebSocket upgrade to a SyncSession after checking path, subprotocol, origin and token.
+  void upgrade(HttpRequest request);
+  void reply(HttpResponse response);
+
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  ServerContext& context_;
+  Admission::Ticket ticket_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<HttpResponse> response_;  // kept alive until its write completes
+  std::size_t served_ = 0;                  // requests answered on this connection
+};
+
+//! Starts the right kind of session for a freshly accepted socket.
+void startHttpSession(tcp::socket socket, ServerContext& context);
+
+}  // namespace communesync::server

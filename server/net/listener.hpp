@@ -1,0 +1,30 @@
+// Accepts TCP connections and gives each its own strand and session.
+#pragma once
+
+#include <memory>
+
+#include "communesync/storage/result.hpp"
+#include "net/context.hpp"
+#include "net/net.hpp"
+
+namespace communesync::server {
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(net::io_context& ioc, ServerContext& context);
+  //! Binds and listens. Errors: kUnavailable naming the address and the cause.
+  Status open(const tcp::endpoint& endpoint);
+  void run();
+  void stop();
+  std::uint16_t port() const;
+
+ private:
+  void doAccept();
+  void onAccept(beast::error_code ec, tcp::socket socket);
+
+  net::io_context& ioc_;
+  tcp::acceptor acceptor_;
+  ServerContext& context_;
+};
+
+}  // namespace communesync::server

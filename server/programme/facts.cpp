@@ -1,0 +1,248 @@
+#include "programme/facts.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include "communesync/sync/text.hpp"
+
+namespace communesync::server::programme {
+namespace {
+
+const sync::Value* fieldValue(const sync::Record& record, std::string_view name) {
+  auto it = record.fields.find(name);
+  return it == record.fields.end() ? nullptr : &it->second.value;
+}
+
+// A commune list as people type it: codes separated by commas, semicolons or spaces.
+std::vector<std::string> splitCodes(const std::string& text) {
+  std::vector<std::string> out;
+  std::string current;
+  for (char c : text + ",") {
+    if (c == ',' || c == ';' || c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+      if (!current.empty() && std::find(out.begin(), out.end(), current) == out.end()) out.push_back(current);
+      current.clear();
+    } else {
+      current += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::int64_t wholeField(const sync::Record& record, std::string_view name) {
+  const auto* v = fieldValue(record, name);
+  if (v == nullptr) return 0;
+  if (const auto* i = v->get<std::int64_t>()) return *i;
+  if (const auto* d = v->get<double>()) return static_cast<std::int64_t>(*d);
+  return 0;
+}
+
+std::string textField(const sync::Record& record, std::string_view name) {
+  const auto* v = fieldValue(record, name);
+  const auto* s = v == nullptr ? nullptr : v->get<std::string>();
+  return s == nullptr ? std::string() : *s;
+}
+
+bool yesField(const sync::Record& record, std::string_view name) {
+  const auto* v = fieldValue(record, name);
+  const auto* b = v == nullptr ? nullptr : v->get<bool>();
+  return b != nullptr && *b;
+}
+
+std::vector<std::string> codesField(const sync::Record& record, std::string_view name) {
+  std::vector<std::string> out;
+  const auto* v = fieldValue(record, name);
+  const auto* list = v == nullptr ? nullptr : v->get<sync::Value::List>();
+  if (list == nullptr) return out;
+  for (const auto& item : *list) {
+    if (const auto* s = item.get<std::string>()) out.push_back(*s);
+  }
+  return out;
+}
+
+std::string earliestDate(const std::vector<const sync::Record*>& records, std::string_view field) {
+  std::string first;
+  for (const auto* r : records) {
+    const auto day = textField(*r, field);
+    if (!day.empty() && (first.empty() || day < first)) first = day;
+  }
+  return first;
+}
+
+std::string localDate(std::int64_t ms, int utc_offset_minutes) {
+  const auto local = std::chrono::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(ms)) +
+                     std::chrono::minutes(utc_offset_minutes);
+  const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(local)};
+  char out[16];
+  std::snprintf(out, sizeof out, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()));
+  return out;
+}
+
+std::string dayMonth(const std::string& date) {
+  if (date.size() != 10) return date;
+  return date.substr(8, 2) + "/" + date.substr(5, 2);
+}
+
+Facts::Facts(const ReportData& data, const ReportRules& rules) : data_(data), rules_(rules) {
+  for (const auto& r : data.of(kSponsorForm)) {
+    sponsors_.push_back(Sponsor{&r, r.key.id, textField(r, "ten"), textField(r, "loai"), wholeField(r, "bien_che"),
+                                splitCodes(textField(r, "xa_ket_nghia"))});
+  }
+  std::sort(sponsors_.begin(), sponsors_.end(),
+            [](const Sponsor& a, const Sponsor& b) { return std::tie(a.name, a.id) < std::tie(b.name, b.id); });
+  for (const char* collection : {kPlanForm, kResultForm, kProposalForm, kAnnualReportForm, kLocalSetupForm}) {
+    auto& year = of_year_[collection];
+    for (const auto& r : data.of(collection)) {
+      if (wholeField(r, "nam") == rules.year) year.push_back(&r);
+    }
+  }
+  std::set<std::string> communes;
+  for (const auto& s : sponsors_) {
+    for (const auto& c : s.communes) {
+      if (auto* unit = data.units->find(c); unit != nullptr && unit->level == UnitLevel::kCommune) communes.insert(c);
+    }
+  }
+  // Any record of the year in a commune makes it part of the programme (a sponsor's report is
+  // usually filed above communes and adds none).
+  for (const auto& [collection, records] : of_year_) {
+    for (const auto* r : records) {
+      if (auto c = communeOf(r->scope); !c.empty()) communes.insert(c);
+    }
+  }
+  communes_.assign(communes.begin(), communes.end());
+  std::set<std::string> districts;
+  for (const auto& c : communes_) {
+    if (auto d = districtOf(c); !d.empty()) districts.insert(d);
+  }
+  districts_.assign(districts.begin(), districts.end());
+}
+
+const Sponsor* Facts::sponsorNamed(std::string_view id_or_name) const {
+  if (id_or_name.empty()) return nullptr;
+  for (const auto& s : sponsors_) {
+    if (s.id == id_or_name) return &s;
+  }
+  const auto folded = sync::foldForSearch(id_or_name);
+  // Folding keeps inner spaces as typed; compare without them so "Sở  Y tế" finds "Sở Y tế".
+  auto squeezed = [](std::string text) {
+    text.erase(std::remove(text.begin(), text.end(), ' '), text.end());
+    return text;
+  };
+  const auto wanted = squeezed(folded);
+  for (const auto& s : sponsors_) {
+    if (!wanted.empty() && squeezed(sync::foldForSearch(s.name)) == wanted) return &s;
+  }
+  return nullptr;
+}
+
+const std::vector<const sync::Record*>& Facts::ofYear(const std::string& collection) const {
+  static const std::vector<const sync::Record*> none;
+  auto it = of_year_.find(collection);
+  return it == of_year_.end() ? none : it->second;
+}
+
+std::vector<const sync::Record*> Facts::ofSponsor(const std::string& collection, const Sponsor& sponsor,
+                                                  const std::string& commune) const {
+  std::vector<const sync::Record*> out;
+  for (const auto* r : ofYear(collection)) {
+    if (sponsorNamed(textField(*r, "don_vi_ket_nghia")) != &sponsor) continue;
+    if (!commune.empty() && communeOf(r->scope) != commune) continue;
+    out.push_back(r);
+  }
+  return out;
+}
+
+std::vector<const sync::Record*> Facts::ofUnit(const std::string& collection, const std::string& unit) const {
+  std::vector<const sync::Record*> out;
+  for (const auto* r : ofYear(collection)) {
+    if (textField(*r, "don_vi_ket_nghia").empty() && covers(unit, r->scope)) out.push_back(r);
+  }
+  return out;
+}
+
+std::vector<const sync::Record*> Facts::householdsIn(const std::string& unit) const {
+  std::vector<const sync::Record*> out;
+  const auto year = std::to_string(rules_.year);
+  for (const auto& r : data_.of(kHouseholdForm)) {
+    if (textField(r, "ngay_khao_sat").rfind(year, 0) == 0 && covers(unit, r.scope)) out.push_back(&r);
+  }
+  return out;
+}
+
+std::string Facts::communeOf(const Scope& scope) const {
+  const Unit* unit = data_.units->find(scope);
+  for (int depth = 0; unit != nullptr && depth < 16; ++depth) {  // 16: deeper than any tree; stops a cycle
+    if (unit->level == UnitLevel::kCommune && unit->merged_into.empty()) return unit->code;
+    if (unit->level < UnitLevel::kCommune) return {};
+    unit = data_.units->find(data_.units->effectiveParent(*unit));
+  }
+  return {};
+}
+
+std::string Facts::districtOf(const std::string& code) const {
+  const Unit* unit = data_.units->find(code);
+  for (int depth = 0; unit != nullptr && depth < 16; ++depth) {
+    if (unit->level == UnitLevel::kDistrict && unit->merged_into.empty()) return unit->code;
+    if (unit->level < UnitLevel::kDistrict) return {};
+    unit = data_.units->find(data_.units->effectiveParent(*unit));
+  }
+  return {};
+}
+
+bool Facts::covers(const std::string& ancestor, const std::string& code) const {
+  return data_.units->covers(ancestor, code);
+}
+
+std::string Facts::unitName(const std::string& code) const {
+  const Unit* unit = data_.units->find(code);
+  return unit == nullptr ? code : unit->name;
+}
+
+const sync::Record* Facts::setupOf(const std::string& unit) const {
+  const sync::Record* found = nullptr;
+  for (const auto* r : ofYear(kLocalSetupForm)) {
+    if (r->scope == unit && (found == nullptr || r->receive_time_ms > found->receive_time_ms)) found = r;
+  }
+  return found;
+}
+
+std::optional<std::string> Facts::receivedDate(const sync::Record& record) const {
+  auto it = data_.first_received_ms.find(record.key);
+  if (it == data_.first_received_ms.end()) return std::nullopt;
+  return localDate(it->second, rules_.utc_offset_minutes);
+}
+
+std::vector<const Sponsor*> Facts::sponsorsFor(const std::string& unit) const {
+  std::vector<const Sponsor*> out;
+  if (const auto* named = sponsorNamed(unit); named != nullptr && data_.units->find(unit) == nullptr) {
+    out.push_back(named);
+    return out;
+  }
+  for (const auto& s : sponsors_) {
+    const bool selected = unit.empty() || std::any_of(s.communes.begin(), s.communes.end(),
+                                                      [&](const auto& c) { return covers(unit, c); });
+    if (selected) out.push_back(&s);
+  }
+  return out;
+}
+
+bool Facts::selects(const std::string& unit, const std::string& code) const {
+  if (unit.empty()) return true;
+  if (data_.units->find(unit) == nullptr) return false;  // a sponsor: no district or commune
+  return covers(unit, code) || covers(code, unit);
+}
+
+}  // namespace communesync::server::programme
+
+namespace communesync::server {
+
+const std::vector<sync::Record>& ReportData::of(const std::string& collection) const {
+  static const std::vector<sync::Record> none;
+  auto it = records.find(collection);
+  return it == records.end() ? none : it->second;
+}
+
+}  // namespace communesync::server

@@ -1,0 +1,89 @@
+// The year's records of the twinning programme, read once and indexed: who the sponsors are, which
+// records belong to which sponsor and commune, when things were received. Shared by the targets and
+// the forms (programme_targets.cpp, programme_forms.cpp) so both read the records the same way.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "programme/programme_report.hpp"
+
+namespace communesync::server::programme {
+
+std::int64_t wholeField(const sync::Record& record, std::string_view name);  //!< 0 when absent
+std::string textField(const sync::Record& record, std::string_view name);    //!< "" when absent
+bool yesField(const sync::Record& record, std::string_view name);            //!< false when absent
+std::vector<std::string> codesField(const sync::Record& record, std::string_view name);
+
+//! The earliest date in `field` among `records` ("YYYY-MM-DD"; empty when none has one).
+std::string earliestDate(const std::vector<const sync::Record*>& records, std::string_view field);
+
+//! "YYYY-MM-DD" of a server time on the province's calendar.
+std::string localDate(std::int64_t ms, int utc_offset_minutes);
+//! "DD/MM" of "YYYY-MM-DD", as Vietnamese documents write a day.
+std::string dayMonth(const std::string& date);
+
+struct Sponsor {
+  const sync::Record* record = nullptr;
+  std::string id;    //!< the sponsor_unit record id
+  std::string name;  //!< `ten`
+  std::string kind;  //!< `loai`: so_nganh, huyen_dong_bang, doanh_nghiep, bien_phong, khac
+  std::int64_t staff = 0;
+  std::vector<std::string> communes;  //!< the unit codes of `xa_ket_nghia`, in the order given
+};
+
+class Facts {
+ public:
+  Facts(const ReportData& data, const ReportRules& rules);
+
+  const ReportRules& rules() const { return rules_; }
+  const std::vector<Sponsor>& sponsors() const { return sponsors_; }
+  //! The sponsor a record's `don_vi_ket_nghia` (or a user's --unit) names: by id, or by folded name.
+  const Sponsor* sponsorNamed(std::string_view id_or_name) const;
+
+  //! Records of `collection` whose `nam` is the report's year.
+  const std::vector<const sync::Record*>& ofYear(const std::string& collection) const;
+  //! Records of the year naming `sponsor` (in `commune`, when not empty).
+  std::vector<const sync::Record*> ofSponsor(const std::string& collection, const Sponsor& sponsor,
+                                             const std::string& commune = {}) const;
+  //! Records of the year in `unit` or under it that name no sponsor.
+  std::vector<const sync::Record*> ofUnit(const std::string& collection, const std::string& unit) const;
+  //! Household surveys dated in the year, in `unit` or under it.
+  std::vector<const sync::Record*> householdsIn(const std::string& unit) const;
+
+  //! The commune (level commune) a record's unit is in, or "" when it is above communes or unknown.
+  std::string communeOf(const Scope& scope) const;
+  //! The district a unit is in, or "".
+  std::string districtOf(const std::string& code) const;
+  bool covers(const std::string& ancestor, const std::string& code) const;
+  std::string unitName(const std::string& code) const;
+
+  //! The unit's own `local_setup` of the year (the latest received, if several), or nullptr.
+  const sync::Record* setupOf(const std::string& unit) const;
+
+  //! The server's first receipt of a record, as a local date; nullopt when unknown.
+  std::optional<std::string> receivedDate(const sync::Record& record) const;
+
+  //! Communes of the programme: those twinned with a sponsor, and those holding any programme record
+  //! of the year (a plan, a result, a proposal, a set-up, a report). Sorted by code.
+  const std::vector<std::string>& communes() const { return communes_; }
+  //! The districts those communes are in. Sorted by code.
+  const std::vector<std::string>& districts() const { return districts_; }
+  //! The sponsors `unit` selects (see assessTargets): one by id or name, those twinned under a unit
+  //! code, or all.
+  std::vector<const Sponsor*> sponsorsFor(const std::string& unit) const;
+  //! The communes and districts `unit` selects: those in its subtree, and the districts above it.
+  bool selects(const std::string& unit, const std::string& code) const;
+
+ private:
+  const ReportData& data_;
+  const ReportRules& rules_;
+  std::vector<Sponsor> sponsors_;
+  std::map<std::string, std::vector<const sync::Record*>> of_year_;
+  std::vector<std::string> communes_;
+  std::vector<std::string> districts_;
+};
+
+}  // namespace communesync::server::programme

@@ -1,0 +1,98 @@
+// The twinning programme's yearly reports, computed from synced records: each sponsor's and each
+// mountainous district's and commune's targets with a grade and its reasons (Decision 1100, section
+// III-IV), Form 1 (a sponsor's report) and Form 2 (a district's report compiled from its communes).
+//
+// Pure functions of the records, the unit tree and the year's rules: no store, no clock, no network,
+// so the tests feed them a fixture year and compare with figures worked out by hand. The server's
+// API (report_api.cpp) gathers the records a user may read and answers with these.
+//
+// How records are read (docs/reports.md says it for users):
+// - A sponsor is a `sponsor_unit` record; `twinning_plan`, `support_result` and `annual_report`
+//   records name it in `don_vi_ket_nghia`, by its record id or by its name (accents, case and spaces
+//   as typed do not matter). Its communes are the unit codes listed in `xa_ket_nghia`.
+// - A record belongs to the commune its unit is in (a village counts for its commune).
+// - Dates people write on a document (a plan's `ngay_ky`) are taken as written. When something was
+//   *sent* (needs proposals, year-end reports) is when the server first received it, on the
+//   province's calendar: a phone's clock is not trusted.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "communesync/sync/record.hpp"
+#include "programme/report_rules.hpp"
+#include "programme/units.hpp"
+
+namespace communesync::server {
+
+//! The collections (forms) the reports read, in the order ReportData holds them.
+inline constexpr const char* kSponsorForm = "sponsor_unit";
+inline constexpr const char* kPlanForm = "twinning_plan";
+inline constexpr const char* kResultForm = "support_result";
+inline constexpr const char* kProposalForm = "needs_proposal";
+inline constexpr const char* kAnnualReportForm = "annual_report";
+inline constexpr const char* kLocalSetupForm = "local_setup";
+inline constexpr const char* kHouseholdForm = "household_survey";
+
+struct ReportData {
+  const UnitTree* units = nullptr;
+  //! Live records by collection (the names above).
+  std::map<std::string, std::vector<sync::Record>> records;
+  //! When the server first received each needs proposal and year-end report (ms since the epoch).
+  std::map<sync::RecordKey, std::int64_t> first_received_ms;
+
+  const std::vector<sync::Record>& of(const std::string& collection) const;
+};
+
+//! Text shown to people: Vietnamese first, with English.
+struct Bilingual {
+  std::string vi;
+  std::string en;
+};
+
+enum class Grade : std::uint8_t { kExcellent, kGood, kFair, kAverage, kWeak };
+//! "excellent", "good", "fair", "average", "weak".
+const char* gradeName(Grade grade);
+Bilingual gradeLabel(Grade grade);
+
+//! One target of one unit, met or not, and why.
+struct TargetCheck {
+  std::string id;  //!< "households", "money", "models:COMMUNE", "plan:COMMUNE", "report", "local_plan", ...
+  Bilingual label;
+  std::optional<double> actual;    //!< for figures
+  std::optional<double> required;  //!< for figures
+  bool met = false;
+  Bilingual reason;
+};
+
+//! A sponsor's, a district's or a commune's year against its targets.
+struct Assessment {
+  std::string subject;  //!< "sponsor", "district", "commune"
+  std::string id;       //!< the sponsor_unit record id, or the unit code
+  std::string name;
+  std::string kind;  //!< a sponsor's `loai`; the unit level otherwise
+  std::vector<TargetCheck> checks;
+  Grade grade = Grade::kWeak;
+  Bilingual grade_reason;
+};
+
+//! Which units a report covers: `unit` is a sponsor (its record id or name), a unit code (the
+//! sponsors twinned with communes under it, and the districts and communes in or above it), or empty
+//! (everything the data holds).
+std::vector<Assessment> assessTargets(const ReportData& data, const ReportRules& rules, const std::string& unit);
+
+//! The reports as the API answers them:
+//!   {"report","year","unit","title":{"vi","en"},"rules":{...},
+//!    "sections":[{"name","title":{"vi","en"},"columns":[{"name","vi","en"}],"rows":[[cell...]]}],
+//!    "assessments":[...]}      (targets and the forms' "targets" section carry the grades)
+nlohmann::json targetsReport(const ReportData& data, const ReportRules& rules, const std::string& unit);
+nlohmann::json form1Report(const ReportData& data, const ReportRules& rules, const std::string& unit);
+nlohmann::json form2Report(const ReportData& data, const ReportRules& rules, const std::string& unit);
+
+nlohmann::json assessmentToJson(const Assessment& assessment);
+
+}  // namespace communesync::server

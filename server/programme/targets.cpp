@@ -1,0 +1,335 @@
+// Targets and grades (Decision 1100/QĐ-UBND, section III.2 and IV): what each sponsor, mountainous
+// district and commune had to do in the year, whether it did, and the grade that follows.
+#include <algorithm>
+#include <cmath>
+
+#include "programme/facts.hpp"
+
+namespace communesync::server {
+namespace {
+
+using programme::Facts;
+using programme::Sponsor;
+
+std::string number(double value) {
+  // Whole figures print without decimals; money gets thousands separators as Vietnamese write them.
+  auto whole = static_cast<std::int64_t>(std::llround(value));
+  std::string digits = std::to_string(whole < 0 ? -whole : whole);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += '.';
+    out += digits[i];
+  }
+  return (whole < 0 ? "-" : "") + out;
+}
+
+// A figure against its target: "5/6 ... (thiếu 1)" or "12/10 ...".
+TargetCheck figure(std::string id, Bilingual label, double actual, double required, const Bilingual& unit_words) {
+  TargetCheck c{std::move(id), std::move(label), actual, required, actual >= required, {}};
+  const auto head_vi = number(actual) + "/" + number(required) + " " + unit_words.vi;
+  const auto head_en = number(actual) + " of " + number(required) + " " + unit_words.en;
+  if (c.met) {
+    c.reason = {"Đạt: " + head_vi, "Met: " + head_en};
+  } else {
+    c.reason = {"Chưa đạt: " + head_vi + " (thiếu " + number(required - actual) + ")",
+                "Missed: " + head_en + " (" + number(required - actual) + " short)"};
+  }
+  return c;
+}
+
+TargetCheck yesNo(std::string id, Bilingual label, bool met, Bilingual reason) {
+  return TargetCheck{std::move(id), std::move(label), std::nullopt, std::nullopt, met, std::move(reason)};
+}
+
+TargetCheck planCheck(const Facts& facts, const Sponsor& sponsor, const std::string& commune) {
+  const auto deadline = facts.rules().plan_signed_before.in(facts.rules().year);
+  const auto where_vi = commune.empty() ? std::string() : " với " + facts.unitName(commune);
+  const auto where_en = commune.empty() ? std::string() : " with " + facts.unitName(commune);
+  const Bilingual label{"Ký kế hoạch" + where_vi + " trước " + programme::dayMonth(deadline),
+                        "Plan signed" + where_en + " before " + deadline.substr(5)};
+  const auto signed_on = programme::earliestDate(facts.ofSponsor(kPlanForm, sponsor, commune), "ngay_ky");
+  const auto id = commune.empty() ? std::string("plan") : "plan:" + commune;
+  if (signed_on.empty()) {
+    return yesNo(id, label, false, {"Chưa có kế hoạch ký kết" + where_vi, "No signed plan" + where_en});
+  }
+  if (signed_on < deadline) {
+    return yesNo(id, label, true, {"Ký ngày " + signed_on + ", đúng hạn", "Signed " + signed_on + ", in time"});
+  }
+  return yesNo(id, label, false,
+               {"Ký ngày " + signed_on + ", sau hạn " + programme::dayMonth(deadline),
+                "Signed " + signed_on + ", after the deadline " + deadline});
+}
+
+// The year-end report: present (sponsors) or received in the window (districts and communes).
+TargetCheck reportCheck(const Facts& facts, const std::vector<const sync::Record*>& reports, bool in_window) {
+  const auto& rules = facts.rules();
+  const auto from = rules.report_window_from.in(rules.year);
+  const auto to = rules.report_window_to.in(rules.year);
+  std::optional<std::string> first;
+  bool inside = false;
+  for (const auto* r : reports) {
+    const auto day = facts.receivedDate(*r).value_or("");
+    if (!first || day < *first) first = day;
+    inside = inside || (day >= from && day <= to);
+  }
+  if (!in_window) {
+    const Bilingual label{"Có báo cáo sơ kết cuối năm", "Year-end report"};
+    if (!first) return yesNo("report", label, false, {"Chưa có báo cáo năm", "No year-end report"});
+    return yesNo("report", label, true, {"Có báo cáo (nhận ngày " + *first + ")", "Report received " + *first});
+  }
+  const Bilingual label{"Báo cáo năm nhập từ " + programme::dayMonth(from) + " đến " + programme::dayMonth(to),
+                        "Year-end report entered " + from.substr(5) + " to " + to.substr(5)};
+  if (!first) return yesNo("report", label, false, {"Chưa có báo cáo năm", "No year-end report"});
+  if (inside) {
+    return yesNo("report", label, true, {"Nhận ngày " + *first + ", trong thời gian nhập", "Received " + *first});
+  }
+  return yesNo("report", label, false,
+               {"Nhận ngày " + *first + ", ngoài thời gian nhập: xem như không thực hiện",
+                "Received " + *first + ", outside the window: counts as not carried out"});
+}
+
+TargetCheck needsCheck(const Facts& facts, const std::string& unit, const MonthDay& before) {
+  const auto deadline = before.in(facts.rules().year);
+  const Bilingual label{"Gửi đề xuất nhu cầu trước " + programme::dayMonth(deadline),
+                        "Needs proposals sent before " + deadline.substr(5)};
+  const auto proposals = facts.ofUnit(kProposalForm, unit);
+  std::size_t on_time = 0;
+  std::string first;
+  for (const auto* p : proposals) {
+    const auto day = facts.receivedDate(*p).value_or("");
+    if (!day.empty() && day < deadline) ++on_time;
+    if (first.empty() || day < first) first = day;
+  }
+  if (proposals.empty()) return yesNo("needs", label, false, {"Chưa gửi đề xuất nhu cầu", "No needs proposal"});
+  if (on_time > 0) {
+    return yesNo("needs", label, true,
+                 {std::to_string(on_time) + "/" + std::to_string(proposals.size()) + " đề xuất nhận trước hạn",
+                  std::to_string(on_time) + " of " + std::to_string(proposals.size()) + " proposals in time"});
+  }
+  return yesNo("needs", label, false,
+               {"Đề xuất đầu tiên nhận ngày " + first + ", sau hạn", "First proposal received " + first + ", late"});
+}
+
+// Section IV: all targets met -> good (excellent when every figure is far above its target); no
+// plan or no report -> weak, whatever else ("phê bình, không xét thi đua"); otherwise by the share met.
+void grade(Assessment& a, const ReportRules& rules, bool has_plan, bool has_report) {
+  const auto met =
+      static_cast<std::size_t>(std::count_if(a.checks.begin(), a.checks.end(), [](const auto& c) { return c.met; }));
+  const auto total = a.checks.size();
+  std::vector<std::string> missed_vi, missed_en;
+  for (const auto& c : a.checks) {
+    if (!c.met) {
+      missed_vi.push_back(c.label.vi);
+      missed_en.push_back(c.label.en);
+    }
+  }
+  auto joined = [](const std::vector<std::string>& parts) {
+    std::string out;
+    for (const auto& p : parts) out += (out.empty() ? "" : "; ") + p;
+    return out;
+  };
+  const auto tally_vi = "Đạt " + std::to_string(met) + "/" + std::to_string(total) + " chỉ tiêu";
+  const auto tally_en = std::to_string(met) + " of " + std::to_string(total) + " targets met";
+  if (!has_plan || !has_report) {
+    a.grade = Grade::kWeak;
+    const std::string what_vi = !has_plan ? (!has_report ? "kế hoạch và báo cáo" : "kế hoạch") : "báo cáo";
+    const std::string what_en = !has_plan ? (!has_report ? "plan and no report" : "plan") : "report";
+    a.grade_reason = {"Không có " + what_vi + ": kiểm điểm, phê bình, không xét thi đua. " + tally_vi,
+                      "No " + what_en + ": criticised, not considered for awards. " + tally_en};
+    return;
+  }
+  if (met == total) {
+    bool far_above = false;
+    bool all_far = true;
+    for (const auto& c : a.checks) {
+      if (!c.actual || !c.required || *c.required <= 0) continue;
+      far_above = true;
+      all_far = all_far && *c.actual >= rules.excellent_ratio * *c.required;
+    }
+    if (far_above && all_far) {
+      a.grade = Grade::kExcellent;
+      a.grade_reason = {tally_vi + ", mọi chỉ số vượt " + number(rules.excellent_ratio * 100) + "% chỉ tiêu",
+                        tally_en + ", every figure at least " + number(rules.excellent_ratio * 100) + "% of target"};
+    } else {
+      a.grade = Grade::kGood;
+      a.grade_reason = {tally_vi, tally_en};
+    }
+    return;
+  }
+  const double share = total == 0 ? 0.0 : static_cast<double>(met) / static_cast<double>(total);
+  a.grade = share >= rules.fair_share ? Grade::kFair : share >= rules.average_share ? Grade::kAverage : Grade::kWeak;
+  a.grade_reason = {tally_vi + "; chưa đạt: " + joined(missed_vi), tally_en + "; missed: " + joined(missed_en)};
+}
+
+Assessment assessSponsor(const Facts& facts, const Sponsor& s) {
+  const auto& rules = facts.rules();
+  Assessment a{"sponsor", s.id, s.name, s.kind, {}, Grade::kWeak, {}};
+  const bool department = s.kind == "so_nganh";
+  const bool lowland = s.kind == "huyen_dong_bang";
+  std::int64_t households = 0;
+  std::int64_t money = 0;
+  for (const auto* r : facts.ofSponsor(kResultForm, s)) {
+    households += programme::wholeField(*r, "so_ho_ngheo_duoc_giup");
+    money += programme::wholeField(*r, "gia_tri_tien_mat") + programme::wholeField(*r, "gia_tri_hien_vat");
+  }
+  const Bilingual households_words{"hộ nghèo", "poor households"};
+  if (department) {
+    // "Bình quân 10 biên chế ... ít nhất 02 hộ nghèo": a part block of staff counts, rounded up.
+    const auto blocks = rules.department_staff_block == 0
+                            ? 0
+                            : (s.staff + rules.department_staff_block - 1) / rules.department_staff_block;
+    const auto required = blocks * rules.department_households_per_block;
+    a.checks.push_back(figure(
+        "households",
+        {"Giúp đỡ hộ nghèo (" + std::to_string(rules.department_households_per_block) + " hộ/" +
+             std::to_string(rules.department_staff_block) + " biên chế; " + std::to_string(s.staff) + " biên chế)",
+         "Poor households helped (" + std::to_string(rules.department_households_per_block) + " per " +
+             std::to_string(rules.department_staff_block) + " staff; " + std::to_string(s.staff) + " staff)"},
+        static_cast<double>(households), static_cast<double>(required), households_words));
+  }
+  if (lowland) {
+    a.checks.push_back(figure("households", {"Giúp đỡ hộ nghèo", "Poor households helped"},
+                              static_cast<double>(households), rules.lowland_households, households_words));
+    a.checks.push_back(figure("money", {"Giá trị hỗ trợ (tiền và hiện vật)", "Support value (money and in kind)"},
+                              static_cast<double>(money), static_cast<double>(rules.lowland_money_vnd),
+                              {"đồng", "VND"}));
+  }
+  const int models_required = department ? rules.department_models_per_commune
+                              : lowland  ? rules.lowland_models_per_commune
+                                         : 0;
+  bool has_plan = false;
+  const auto communes = s.communes.empty() ? std::vector<std::string>{std::string()} : s.communes;
+  for (const auto& commune : communes) {
+    if (models_required > 0 && !commune.empty()) {
+      std::int64_t models = 0;
+      for (const auto* r : facts.ofSponsor(kResultForm, s, commune)) {
+        models += programme::wholeField(*r, "so_mo_hinh_xay_dung") + programme::wholeField(*r, "so_mo_hinh_nhan_rong");
+      }
+      a.checks.push_back(figure("models:" + commune,
+                                {"Mô hình xây dựng, nhân rộng tại " + facts.unitName(commune),
+                                 "Models set up or replicated in " + facts.unitName(commune)},
+                                static_cast<double>(models), models_required, {"mô hình", "models"}));
+    }
+    auto plan = planCheck(facts, s, commune);
+    has_plan = has_plan || !facts.ofSponsor(kPlanForm, s, commune).empty();
+    a.checks.push_back(std::move(plan));
+  }
+  auto report = reportCheck(facts, facts.ofSponsor(kAnnualReportForm, s), false);
+  const bool has_report = report.met;
+  a.checks.push_back(std::move(report));
+  grade(a, rules, has_plan, has_report);
+  return a;
+}
+
+Assessment assessLocal(const Facts& facts, const std::string& code, bool district) {
+  const auto& rules = facts.rules();
+  Assessment a{district ? "district" : "commune",
+               code,
+               facts.unitName(code),
+               district ? "district" : "commune",
+               {},
+               Grade::kWeak,
+               {}};
+  const auto* setup = facts.setupOf(code);
+  const auto plan_day = setup == nullptr ? std::string() : programme::textField(*setup, "ngay_ke_hoach");
+  const Bilingual plan_label{district ? "Có kế hoạch triển khai trên địa bàn huyện" : "Có kế hoạch triển khai của xã",
+                             district ? "District plan issued" : "Commune plan issued"};
+  a.checks.push_back(plan_day.empty()
+                         ? yesNo("local_plan", plan_label, false, {"Chưa có kế hoạch", "No plan"})
+                         : yesNo("local_plan", plan_label, true, {"Ban hành ngày " + plan_day, "Issued " + plan_day}));
+  if (district) {
+    const bool assigned = setup != nullptr && programme::yesField(*setup, "to_cong_tac");
+    a.checks.push_back(yesNo(
+        "working_group", {"Có văn bản phân công theo dõi, chỉ đạo", "Duties assigned in writing"}, assigned,
+        assigned ? Bilingual{"Đã phân công", "Assigned"} : Bilingual{"Chưa có văn bản phân công", "Not assigned"}));
+  } else {
+    const bool group = setup != nullptr && programme::yesField(*setup, "to_cong_tac");
+    const bool rules_adopted = setup != nullptr && programme::yesField(*setup, "quy_che");
+    a.checks.push_back(yesNo("working_group", {"Thành lập Tổ công tác có quy chế", "Working group with rules"},
+                             group && rules_adopted,
+                             group && rules_adopted ? Bilingual{"Đã thành lập, có quy chế", "Set up, with rules"}
+                             : group ? Bilingual{"Đã thành lập, chưa có quy chế", "Set up, no rules"}
+                                     : Bilingual{"Chưa thành lập", "Not set up"}));
+  }
+  a.checks.push_back(needsCheck(facts, code, district ? rules.district_needs_before : rules.commune_needs_before));
+  // A district's report is its own, at the district; a commune's may be entered at a village.
+  std::vector<const sync::Record*> reports;
+  for (const auto* r : facts.ofUnit(kAnnualReportForm, code)) {
+    if (!district || r->scope == code) reports.push_back(r);
+  }
+  auto report = reportCheck(facts, reports, true);
+  const bool has_report = report.met;
+  a.checks.push_back(std::move(report));
+  grade(a, rules, !plan_day.empty(), has_report);
+  return a;
+}
+
+}  // namespace
+
+const char* gradeName(Grade grade) {
+  switch (grade) {
+    case Grade::kExcellent:
+      return "excellent";
+    case Grade::kGood:
+      return "good";
+    case Grade::kFair:
+      return "fair";
+    case Grade::kAverage:
+      return "average";
+    case Grade::kWeak:
+      return "weak";
+  }
+  return "weak";
+}
+
+Bilingual gradeLabel(Grade grade) {
+  switch (grade) {
+    case Grade::kExcellent:
+      return {"Hoàn thành xuất sắc", "Excellent"};
+    case Grade::kGood:
+      return {"Tốt", "Good"};
+    case Grade::kFair:
+      return {"Khá", "Fair"};
+    case Grade::kAverage:
+      return {"Trung bình", "Average"};
+    case Grade::kWeak:
+      return {"Yếu", "Weak"};
+  }
+  return {"Yếu", "Weak"};
+}
+
+std::vector<Assessment> assessTargets(const ReportData& data, const ReportRules& rules, const std::string& unit) {
+  const Facts facts(data, rules);
+  std::vector<Assessment> out;
+  for (const auto* s : facts.sponsorsFor(unit)) out.push_back(assessSponsor(facts, *s));
+  for (const auto& d : facts.districts()) {
+    if (facts.selects(unit, d)) out.push_back(assessLocal(facts, d, true));
+  }
+  for (const auto& c : facts.communes()) {
+    if (facts.selects(unit, c)) out.push_back(assessLocal(facts, c, false));
+  }
+  return out;
+}
+
+nlohmann::json assessmentToJson(const Assessment& a) {
+  nlohmann::json checks = nlohmann::json::array();
+  for (const auto& c : a.checks) {
+    checks.push_back({{"id", c.id},
+                      {"label", {{"vi", c.label.vi}, {"en", c.label.en}}},
+                      {"actual", c.actual ? nlohmann::json(*c.actual) : nlohmann::json(nullptr)},
+                      {"required", c.required ? nlohmann::json(*c.required) : nlohmann::json(nullptr)},
+                      {"met", c.met},
+                      {"reason", {{"vi", c.reason.vi}, {"en", c.reason.en}}}});
+  }
+  const auto label = gradeLabel(a.grade);
+  return {{"subject", a.subject},
+          {"id", a.id},
+          {"name", a.name},
+          {"kind", a.kind},
+          {"checks", checks},
+          {"grade", gradeName(a.grade)},
+          {"grade_label", {{"vi", label.vi}, {"en", label.en}}},
+          {"grade_reason", {{"vi", a.grade_reason.vi}, {"en", a.grade_reason.en}}}};
+}
+
+}  // namespace communesync::server

@@ -1,0 +1,68 @@
+#include "protocol/writer.hpp"
+
+#include <chrono>
+#include <iostream>
+
+#include "base/clock.hpp"
+#include "base/tuning.hpp"
+
+namespace communesync::server {
+
+Writer::Writer(ServerStore& store, Committed on_committed, std::chrono::milliseconds sweep_every)
+    : store_(store), on_committed_(std::move(on_committed)), sweep_every_(sweep_every), thread_([this] { loop(); }) {}
+
+Writer::~Writer() {
+  stop();
+}
+
+bool Writer::submit(std::shared_ptr<PushJob> job, Done done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || queue_.size() >= tuning::kMaxWriterQueue) return false;
+    queue_.push_back({std::move(job), std::move(done)});
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void Writer::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Writer::loop() {
+  auto next_sweep = std::chrono::steady_clock::now() + sweep_every_;
+  for (;;) {
+    if (std::chrono::steady_clock::now() >= next_sweep) {
+      // The sweep runs here, between groups, so it never races a piece of the file it removes.
+      auto removed = store_.sweepFiles(nowMs());
+      if (!removed) std::cerr << "communesync-server: file sweep failed: " << removed.status().toString() << "\n";
+      next_sweep = std::chrono::steady_clock::now() + sweep_every_;
+    }
+    std::vector<Item> group;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait_until(lock, next_sweep, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_ && queue_.empty()) return;  // everything queued is done
+      if (queue_.empty()) continue;             // time to sweep
+      while (!queue_.empty() && group.size() < tuning::kMaxGroupJobs) {
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    std::vector<PushJob*> jobs;
+    jobs.reserve(group.size());
+    for (auto& item : group) jobs.push_back(item.job.get());
+    sync::proto::Checkpoints touched;
+    const Status status = store_.apply(jobs, nowMs(), touched);
+    if (!status) std::cerr << "communesync-server: commit failed: " << status.toString() << "\n";
+    for (auto& item : group) item.done(status);
+    if (status && !touched.empty() && on_committed_) on_committed_(touched);
+  }
+}
+
+}  // namespace communesync::server

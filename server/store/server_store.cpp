@@ -1,0 +1,202 @@
+#include "store/server_store.hpp"
+
+#include <functional>
+
+#include "base/tuning.hpp"
+#include "communesync/storage/key_codec.hpp"
+#include "communesync/sync/file_ref.hpp"
+#include "communesync/sync/hybrid_clock.hpp"
+#include "communesync/sync/merge.hpp"
+#include "communesync/sync/review.hpp"
+#include "communesync/sync/stored.hpp"
+#include "communesync/sync/text.hpp"
+#include "communesync/sync/tuning.hpp"
+#include "store/file_group.hpp"
+#include "store/group_commit.hpp"
+#include "store/history_group.hpp"
+#include "store/store_keys.hpp"
+#include "store/stored_types.hpp"
+
+namespace communesync::server {
+
+using storage::Column;
+using sync::proto::ChangeResult;
+
+Result<std::unique_ptr<ServerStore>> ServerStore::open(storage::Store& store) {
+  std::unique_ptr<ServerStore> out(new ServerStore(store));
+  auto raw = store.get(Column::kMeta, kLastSeqKey);
+  if (!raw) return raw.status();
+  if (raw->has_value()) {
+    auto seq = storage::readUint64(**raw);
+    if (!seq) return Status::error(ErrorCode::kCorruption, "the stored last sequence number is malformed");
+    out->last_seq_.store(*seq);
+  }
+  CS_RETURN_IF_ERROR(out->loadScopeSeqs());
+  return out;
+}
+
+Status ServerStore::loadScopeSeqs() {
+  sync::proto::Checkpoints seqs;
+  auto cursor = store_.scanPrefix(Column::kMeta, "q");
+  for (; cursor.valid(); cursor.next()) {
+    auto seq = storage::readUint64(cursor.value());
+    if (!seq) return Status::error(ErrorCode::kCorruption, "a stored scope sequence number is malformed");
+    seqs[std::string(cursor.key().substr(1))] = *seq;
+  }
+  CS_RETURN_IF_ERROR(cursor.status());
+  if (seqs.empty()) {
+    // A store of the sync issue numbered its scope index with the server-wide sequence, which
+    // also rises within each scope: its highest entry per scope is that scope's latest.
+    auto index = store_.scan(Column::kScopeIndex, "", "");
+    for (; index.valid(); index.next()) {
+      const auto key = index.key();
+      const auto end = key.find('\0');
+      if (end == std::string_view::npos || key.size() < 8) continue;
+      auto seq = storage::readUint64(key, key.size() - 8);
+      if (seq) seqs[std::string(key.substr(0, end))] = std::max(seqs[std::string(key.substr(0, end))], *seq);
+    }
+    CS_RETURN_IF_ERROR(index.status());
+  }
+  std::lock_guard lock(scope_mutex_);
+  scope_seq_ = std::move(seqs);
+  return Status::ok();
+}
+
+std::vector<Scope> ServerStore::scopes() const {
+  std::lock_guard lock(scope_mutex_);
+  std::vector<Scope> out;
+  for (const auto& [scope, seq] : scope_seq_) out.push_back(scope);
+  return out;
+}
+
+sync::proto::Checkpoints ServerStore::latest(const std::vector<Scope>& scopes) const {
+  sync::proto::Checkpoints out;
+  std::lock_guard lock(scope_mutex_);
+  for (const auto& scope : scopes) {
+    if (auto it = scope_seq_.find(scope); it != scope_seq_.end()) out.emplace(scope, it->second);
+  }
+  return out;
+}
+
+// ---- push ----
+
+std::uint64_t ServerStore::committedScopeSeq(const Scope& scope) const {
+  std::lock_guard lock(scope_mutex_);
+  auto it = scope_seq_.find(scope);
+  return it == scope_seq_.end() ? std::uint64_t{0} : it->second;
+}
+
+Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync::proto::Checkpoints& touched) {
+  GroupCommit group(*this, now_ms);
+  for (PushJob* job : jobs) CS_RETURN_IF_ERROR(group.add(*job));
+  auto& batch = group.finish();
+  if (batch.empty()) return Status::ok();
+  // THE durability boundary of the server: nothing of this group is acknowledged before this returns.
+  auto status = store_.commit(batch, storage::Durability::kSynced);
+  if (!status) {
+    for (PushJob* job : jobs) {
+      job->results.clear();
+      job->acks.clear();
+    }
+    return status;
+  }
+  return group.committed(jobs, touched);
+}
+
+Result<std::optional<ChangeResult>> ServerStore::previousResult(const sync::ChangeId& id) const {
+  return sync::readDecoded<ChangeResult>(store_, Column::kIdempotency, idempotencyKey(id));
+}
+
+// ---- pull ----
+
+Result<sync::proto::PullBatch> ServerStore::pull(const std::vector<Scope>& readable,
+                                                 const sync::proto::Checkpoints& checkpoints,
+                                                 std::uint64_t max_bytes) const {
+  auto snapshot = store_.snapshot();
+  sync::proto::PullBatch batch;
+  std::uint64_t bytes = 0;
+  for (const auto& scope : readable) {
+    auto cp_it = checkpoints.find(scope);
+    const std::uint64_t from = cp_it == checkpoints.end() ? 0 : cp_it->second;
+    if (bytes >= max_bytes) {
+      batch.more = true;
+      break;
+    }
+    // The highest index entry of a scope is its latest seq (the record changed last sits there),
+    // so the checkpoint only ever names seqs of this scope: nothing about other scopes shows.
+    std::uint64_t reached = from;
+    bool full = false;
+    auto cursor =
+        store_.scan(Column::kScopeIndex, scopeIndexKey(scope, from + 1), scopeIndexKey(scope, UINT64_MAX), &snapshot);
+    for (; cursor.valid(); cursor.next()) {
+      if (bytes >= max_bytes) {
+        full = true;
+        batch.more = true;
+        break;
+      }
+      const auto seq = storage::readUint64(cursor.key(), cursor.key().size() - 8).value_or(0);
+      auto stored = sync::readDecoded<StoredRecord>(store_, Column::kRecords, cursor.value(), &snapshot);
+      if (!stored) return stored.status();
+      if (!stored->has_value()) {
+        return Status::error(ErrorCode::kCorruption, "the scope index points at a missing record");
+      }
+      bytes += sync::encode((*stored)->record).size();
+      batch.records.push_back(std::move((*stored)->record));
+      reached = seq;
+    }
+    CS_RETURN_IF_ERROR(cursor.status());
+    if (reached == from) continue;
+    batch.checkpoints[scope] = reached;
+
+    std::string lower = "s";
+    storage::appendPart(lower, scope);
+    std::string upper = lower;
+    storage::appendUint64(lower, from + 1);
+    storage::appendUint64(upper, reached + 1);
+    for (auto c = store_.scan(Column::kConflicts, lower, upper, &snapshot); c.valid(); c.next()) {
+      auto conflict = sync::decode<sync::Conflict>(c.value());
+      if (!conflict) return Status::error(ErrorCode::kCorruption, "a stored conflict does not decode");
+      batch.conflicts.push_back(std::move(conflict).value());
+    }
+    if (full) break;
+  }
+  return batch;
+}
+
+Result<std::vector<sync::Change>> ServerStore::logForTesting() const {
+  std::vector<sync::Change> out;
+  auto cursor = store_.scan(Column::kLog, "", "");
+  for (; cursor.valid(); cursor.next()) {
+    auto change = sync::decode<sync::Change>(cursor.value());
+    if (!change) return change.status();
+    out.push_back(std::move(change).value());
+  }
+  CS_RETURN_IF_ERROR(cursor.status());
+  return out;
+}
+
+Result<std::vector<sync::Record>> ServerStore::recordsForTesting() const {
+  std::vector<sync::Record> out;
+  auto cursor = store_.scan(Column::kRecords, "", "");
+  for (; cursor.valid(); cursor.next()) {
+    auto stored = sync::decode<StoredRecord>(cursor.value());
+    if (!stored) return stored.status();
+    out.push_back(std::move(stored->record));
+  }
+  CS_RETURN_IF_ERROR(cursor.status());
+  return out;
+}
+
+Result<std::vector<sync::Conflict>> ServerStore::conflictsForTesting() const {
+  std::vector<sync::Conflict> out;
+  auto cursor = store_.scanPrefix(Column::kConflicts, "s");
+  for (; cursor.valid(); cursor.next()) {
+    auto conflict = sync::decode<sync::Conflict>(cursor.value());
+    if (!conflict) return conflict.status();
+    out.push_back(std::move(conflict).value());
+  }
+  CS_RETURN_IF_ERROR(cursor.status());
+  return out;
+}
+
+}  // namespace communesync::server

@@ -1,0 +1,201 @@
+// The server's records, on top of storage::Store: records, the change log, the per-scope index,
+// idempotency entries and conflicts. Who may touch them is Directory's business (directory.hpp):
+// a PushJob arrives with the pusher's Access. No network code: the sessions call it.
+//
+// Sequence numbers: the log is numbered by one server-wide sequence (internal, never sent); each
+// scope (unit) has its own sequence, which is what devices see in checkpoints and results. A
+// device therefore learns nothing from the numbers about activity in units it may not read.
+//
+// Layout (column: key -> value):
+//   records:     collection \0 id \0               -> StoredRecord (record + its latest scope seq)
+//   log:         log seq (8 bytes, big-endian)      -> the accepted Change, as merged
+//   scope_index: scope \0 scope seq                 -> collection \0 id \0   (one entry per record: its latest)
+//   conflicts:   's' scope \0 scope seq conflict-id -> Conflict              (what a pull reads)
+//                'i' conflict-id                    -> scope \0 scope seq     (to find one by id)
+//   idempotency: device (16) device-seq (8)         -> its first ChangeResult
+//   devices:     'c' device (16)                    -> the StampClamp state of the device
+//   meta:        "last_seq" -> log seq (8);  'q' scope -> the scope's latest seq (8)
+//   files:       'f' hash                            -> FileEntry (sync/file_store.hpp)
+//                'r' hash scope \0 collection \0 id \0 -> ""   (a live record refers to the file)
+//                'r' hash scope \0 '!' conflict-id     -> ""   (a conflict's lost value does)
+//                'd' device (16) day (8)             -> file bytes the device uploaded that UTC day
+//   chunks:      hash end-offset                     -> file bytes (sync/file_store.hpp)
+//   history:     collection \0 id \0 log seq (8)      -> HistoryMeta (who pushed it, when it arrived)
+//   conflicts:   'a' conflict-id                     -> ConflictAuthors (who wrote each side, when it
+//                                                       arrived, the value both had seen)
+//
+// Threads: apply() is called by one writer thread at a time; everything else from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "access/access.hpp"
+#include "base/tuning.hpp"
+#include "communesync/storage/store.hpp"
+#include "communesync/sync/messages.hpp"
+#include "store/form_catalog.hpp"
+
+namespace communesync::server {
+
+using sync::Scope;
+
+//! A conflict settled by a person: the job's one change sets the chosen value, newer than both
+//! sides, and the conflict is closed with who and why.
+struct Resolution {
+  std::string conflict_id;
+  std::string by;  //!< user name
+  std::string reason;
+};
+
+//! A push waiting to be applied, from one session: record changes, or pieces of files.
+struct PushJob {
+  std::string user;                                //!< who pushed (history); "server" for the server's own
+  std::shared_ptr<const Access> access;            //!< the pusher's rights when it pushed
+  bool server = false;                             //!< the server's own change (a form publication)
+  bool restore = false;                            //!< the device re-sends what it holds after an incarnation change
+  std::vector<sync::Change> changes;               //!< already checked by sync::validateChange
+  std::vector<sync::proto::ChangeResult> results;  //!< filled by apply(), one per change
+  sync::DeviceId device;                           //!< who sent the pieces (their daily quota)
+  std::vector<sync::proto::FilePut> pieces;        //!< file pieces (hash and size checked for shape)
+  std::vector<sync::proto::FileAck> acks;          //!< filled by apply(), one per piece
+  std::optional<Resolution> resolution;            //!< set: the one change settles this conflict
+  bool server_numbered = false;                    //!< the server numbers the changes' ids (reviews)
+};
+
+//! One accepted change of a record, as its history shows it.
+struct HistoryEntry {
+  std::uint64_t log_seq = 0;
+  std::int64_t receive_ms = 0;  //!< server time it was applied
+  std::string user;             //!< who pushed it
+  sync::Change change;          //!< as merged (stamps clamped); its id names the device
+};
+
+//! Who wrote each side of a conflict and when the server received it (empty / 0 when not known:
+//! stores from before the history), and the value both writers had seen ("agreed").
+struct ConflictAuthors {
+  std::string lost_user;
+  std::int64_t lost_received_ms = 0;
+  std::string kept_user;
+  std::int64_t kept_received_ms = 0;
+  bool agreed_known = false;
+  sync::ConflictSide agreed;  //!< the value (or deletion) the lost side's writer had seen
+};
+
+//! Which conflicts to list.
+struct ConflictFilter {
+  std::vector<Scope> units;  //!< only these units (and nothing the asker may not read); empty: all readable
+  std::string collection;    //!< the form
+  std::string field;
+  std::string author;                   //!< a user who wrote either side
+  std::int64_t detected_before_ms = 0;  //!< only older than this (0: any age)
+  bool open_only = true;
+  std::size_t limit = 1000;
+};
+
+//! What the server accepts of files; from the config (docs/operations.md).
+struct FileLimits {
+  std::uint64_t max_file_bytes = tuning::kMaxFileBytes;
+  std::uint64_t max_bytes_per_device_day = tuning::kMaxFileBytesPerDeviceDay;
+  std::chrono::milliseconds retention = tuning::kFileRetention;
+};
+
+class ServerStore {
+ public:
+  //! Reads the sequence numbers; call once after opening the store.
+  static Result<std::unique_ptr<ServerStore>> open(storage::Store& store);
+
+  const std::string& incarnationId() const { return store_.incarnationId(); }
+  //! The forms every change is checked against (none: every collection is free-form).
+  void setForms(const FormCatalog* forms) { forms_ = forms; }
+  //! The server-wide log sequence (internal: never sent to devices).
+  std::uint64_t lastSeq() const { return last_seq_.load(std::memory_order_acquire); }
+
+  // ---- sync ----
+
+  //! Applies a group of pushes in one atomic, durable commit (the durability boundary of the
+  //! server). Fills each job's results and `touched` with each scope that changed and its new
+  //! latest seq. On error nothing was applied and the jobs' results are unset.
+  Status apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync::proto::Checkpoints& touched);
+
+  //! What changed in `readable` since `checkpoints`, up to about `max_bytes` of records. Scopes of
+  //! `checkpoints` outside `readable` are ignored; the batch's checkpoints name only scopes that moved.
+  Result<sync::proto::PullBatch> pull(const std::vector<Scope>& readable, const sync::proto::Checkpoints& checkpoints,
+                                      std::uint64_t max_bytes) const;
+  //! Every scope that has any change, sorted.
+  std::vector<Scope> scopes() const;
+  //! The latest seq of each of `scopes` that has any change.
+  sync::proto::Checkpoints latest(const std::vector<Scope>& scopes) const;
+
+  // ---- files ----
+
+  void setFileLimits(const FileLimits& limits) { file_limits_ = limits; }
+  const FileLimits& fileLimits() const { return file_limits_; }
+  //! What the server holds of each file, and whether a device reading `readable` may fetch it.
+  Result<std::vector<sync::proto::FileState>> fileStates(const std::vector<std::string>& hashes,
+                                                         const std::vector<Scope>& readable) const;
+  //! Up to `max_bytes` of a complete file from `offset`, for a device reading `readable`.
+  //! Errors: kNotFound (not held whole yet), kForbidden (no record it may read refers to the file).
+  Result<sync::proto::FileData> readFile(const std::string& hash, std::uint64_t offset, std::uint64_t max_bytes,
+                                         const std::vector<Scope>& readable) const;
+  //! Removes every file that nothing has referred to for longer than the retention (and partial
+  //! uploads untouched as long), and old daily quota counters. Call from the writer thread only.
+  //! Returns the files removed.
+  Result<std::size_t> sweepFiles(std::int64_t now_ms);
+
+  // ---- reconciliation ----
+
+  //! Conflicts in `readable` (sorted) that pass `filter`, newest first.
+  Result<std::vector<sync::Conflict>> conflicts(const std::vector<Scope>& readable, const ConflictFilter& filter) const;
+  //! One conflict by id, or std::nullopt.
+  Result<std::optional<sync::Conflict>> conflict(const std::string& id) const;
+  //! Who wrote the sides of a conflict (see ConflictAuthors).
+  Result<ConflictAuthors> conflictAuthors(const std::string& id) const;
+  //! The record as the server holds it (deleted ones too), or std::nullopt.
+  Result<std::optional<sync::Record>> record(const sync::RecordKey& key) const;
+  //! Calls `fn` with every live record of `collection` (empty: of every collection but the system
+  //! ones, "_...") in `units` (sorted), in key order, from one snapshot, until `fn` returns false.
+  //! One record is in memory at a time.
+  Status forEachLiveRecord(std::string_view collection, const std::vector<Scope>& units,
+                           const std::function<bool(const sync::Record&)>& fn) const;
+  //! The live records of `collection` in `units` (sorted), by id. Errors: kLimitExceeded past
+  //! tuning::kMaxRecordsRead (the message says to ask for fewer units).
+  Result<std::vector<sync::Record>> liveRecords(const std::string& collection, const std::vector<Scope>& units) const;
+  //! The review records (_reviews) of `units` (sorted) that `readable` (sorted) may read.
+  Result<std::vector<sync::Record>> reviews(const std::vector<Scope>& readable, const std::vector<Scope>& units) const;
+  //! Every accepted change of a record, oldest first (changes from before the history are not there).
+  Result<std::vector<HistoryEntry>> history(const sync::RecordKey& key) const;
+
+  //! The first result of a change id, if it was seen before.
+  Result<std::optional<sync::proto::ChangeResult>> previousResult(const sync::ChangeId& id) const;
+
+  //! Every change in the log, in order (for tests and audits; reads the whole log).
+  Result<std::vector<sync::Change>> logForTesting() const;
+  //! Every record, deleted ones included, by key (for tests; reads the whole store).
+  Result<std::vector<sync::Record>> recordsForTesting() const;
+  //! Every conflict (for tests; reads the whole store).
+  Result<std::vector<sync::Conflict>> conflictsForTesting() const;
+
+ private:
+  friend class GroupCommit;  // the steps of apply() (store/group_commit.hpp)
+  explicit ServerStore(storage::Store& store) : store_(store) {}
+  Status loadScopeSeqs();
+  std::uint64_t committedScopeSeq(const Scope& scope) const;
+  storage::Store& store_;
+  const FormCatalog* forms_ = nullptr;
+  FileLimits file_limits_;
+  std::atomic<std::uint64_t> last_seq_{0};
+  mutable std::mutex scope_mutex_;
+  sync::proto::Checkpoints scope_seq_;  // each scope's latest seq, as committed
+};
+
+}  // namespace communesync::server

@@ -1,0 +1,65 @@
+// Key encodings of the server store that more than one source file writes (layout in
+// server_store.hpp). Private to server/.
+#pragma once
+
+#include <string>
+
+#include "communesync/storage/key_codec.hpp"
+#include "communesync/sync/record.hpp"
+#include "communesync/sync/stored.hpp"
+
+namespace communesync::server {
+
+//! meta: the server-wide log sequence.
+inline constexpr std::string_view kLastSeqKey = "last_seq";
+
+//! meta: 'q' scope -> the scope's latest seq.
+inline std::string scopeSeqKey(std::string_view scope) {
+  return "q" + std::string(scope);
+}
+
+//! devices: 'c' device -> the StampClamp state of the device.
+inline std::string clampKey(const sync::DeviceId& d) {
+  return "c" + std::string(d.raw());
+}
+
+//! idempotency: device (16) device-seq (8) -> the change's first result.
+inline std::string idempotencyKey(const sync::ChangeId& id) {
+  std::string out(id.device.raw());
+  storage::appendUint64(out, id.seq);
+  return out;
+}
+
+//! scope \0 seq: a record's entry in its scope's index.
+inline std::string scopeIndexKey(const sync::Scope& scope, std::uint64_t seq) {
+  std::string out;
+  storage::appendPart(out, scope);
+  storage::appendUint64(out, seq);
+  return out;
+}
+
+//! 's' scope \0 seq conflict-id: a conflict where a pull of its scope finds it.
+inline std::string conflictScopeKey(const sync::Scope& scope, std::uint64_t seq, const std::string& id) {
+  std::string out = "s";
+  storage::appendPart(out, scope);
+  storage::appendUint64(out, seq);
+  out += id;
+  return out;
+}
+
+//! scope \0 seq: the value of a conflict's 'i' key (where its 's' key is).
+inline std::string conflictWhere(const sync::Scope& scope, std::uint64_t seq) {
+  std::string out;
+  storage::appendPart(out, scope);
+  storage::appendUint64(out, seq);
+  return out;
+}
+
+//! collection \0 id \0 log-seq: one accepted change in a record's history.
+inline std::string historyKey(const sync::RecordKey& key, std::uint64_t log_seq) {
+  std::string out = sync::recordStorageKey(key);
+  storage::appendUint64(out, log_seq);
+  return out;
+}
+
+}  // namespace communesync::server
