@@ -7,6 +7,7 @@ find_package(OpenSSL REQUIRED)                    # libssl-dev
 find_package(zstd REQUIRED CONFIG)                # libzstd-dev
 if(NOT COMMUNESYNC_CLIENT_ONLY)
   find_package(CLI11 REQUIRED CONFIG)             # libcli11-dev
+  find_package(spdlog REQUIRED CONFIG)            # libspdlog-dev: the server's log
 endif()
 find_package(nlohmann_json 3.10 REQUIRED CONFIG)  # nlohmann-json3-dev
 find_package(PkgConfig REQUIRED)

@@ -64,7 +64,7 @@ void throwError(JNIEnv* env, const cs_error& error) {
 }
 
 cs_store* storeOf(jlong handle) {
-  return reinterpret_cast<cs_store*>(handle);
+  return reinterpret_cast<cs_store*>(handle);  // NOLINT(performance-no-int-to-ptr): Java holds it as a jlong
 }
 
 // Calls a C API function that hands back a string: the string as Java's on success, null and a
@@ -96,6 +96,9 @@ void onProgress(void* context, int phase, uint64_t done, uint64_t total) {
 
 }  // namespace
 
+// JNI fixes these names (Java_<class>_<method>), and Java holds native handles as jlong: the casts
+// back to pointers are the JNI way.
+// NOLINTBEGIN(readability-identifier-naming, performance-no-int-to-ptr)
 extern "C" {
 
 JNIEXPORT jlong JNICALL Java_org_communesync_Store_nativeOpen(JNIEnv* env, jclass, jstring path) {
@@ -200,3 +203,4 @@ JNIEXPORT void JNICALL Java_org_communesync_Store_cancelFree(JNIEnv*, jclass, jl
 }
 
 }  // extern "C"
+// NOLINTEND(readability-identifier-naming, performance-no-int-to-ptr)

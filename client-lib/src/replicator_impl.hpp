@@ -62,9 +62,9 @@ struct Replicator::Impl {
       : store_(store),
         transport_(transport),
         options_(std::move(options)),
-        timeout_(options.reply_timeout.count() > 0 ? options.reply_timeout
-                                                   : std::chrono::milliseconds(tuning::kReplyTimeout)),
-        clock_(options.clock ? options.clock : systemNow) {}
+        timeout_(options_.reply_timeout.count() > 0 ? options_.reply_timeout
+                                                    : std::chrono::milliseconds(tuning::kReplyTimeout)),
+        clock_(options_.clock ? options_.clock : systemNow) {}  // options_: `options` was moved from
 
   Status connect() {
     progress_ = {};

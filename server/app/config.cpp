@@ -1,5 +1,6 @@
 #include "app/config.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -29,12 +30,34 @@ Status parseListen(const std::string& text, Config& config) {
   return Status::ok();
 }
 
+const std::vector<std::string_view>& configKeys() {
+  static const std::vector<std::string_view> keys = {
+      "data",   "listen",    "threads", "admin_remote",       "allowed_origins", "tls_cert",     "tls_key",
+      "limits", "forms_dir", "web_dir", "device_silent_days", "require_forms",   "report_rules", "log_level"};
+  return keys;
+}
+
+const std::vector<std::string_view>& limitKeys() {
+  static const std::vector<std::string_view> keys = {
+      "max_connections_per_address", "max_sessions_per_user", "handshake_timeout_ms", "session_idle_timeout_ms",
+      "messages_per_second",         "bytes_per_second",      "max_file_bytes",       "max_file_bytes_per_device_day",
+      "file_retention_hours"};
+  return keys;
+}
+
 namespace {
+
+bool listed(const std::vector<std::string_view>& keys, std::string_view key) {
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
 
 Status parseLimits(const nlohmann::json& j, const std::string& name, Limits& limits) {
   if (!j.is_object()) return Status::error(ErrorCode::kInvalidArgument, name + " must be an object");
   for (const auto& [key, value] : j.items()) {
     const std::string where = name + "." + key;
+    if (!listed(limitKeys(), key)) {
+      return Status::error(ErrorCode::kInvalidArgument, where + " is not a limit (see docs/operations.md)");
+    }
     if (!value.is_number() || value.get<double>() <= 0 || value.get<double>() > 1e12) {
       return Status::error(ErrorCode::kInvalidArgument, where + " must be a positive number");
     }
@@ -90,6 +113,9 @@ Status parseConfig(std::string_view text, const std::string& name, Config& confi
     const std::string key = item.key();
     const auto& value = item.value();
     const std::string where = name + ": \"" + key + "\"";
+    if (!listed(configKeys(), key)) {
+      return Status::error(ErrorCode::kInvalidArgument, where + " is not a setting (see docs/operations.md)");
+    }
     auto wantString = [&]() -> Result<std::string> {
       if (!value.is_string()) return Status::error(ErrorCode::kInvalidArgument, where + " must be a string");
       return value.get<std::string>();
@@ -104,6 +130,12 @@ Status parseConfig(std::string_view text, const std::string& name, Config& confi
       if (key == "tls_key") config.tls_key = *text_value;
       if (key == "forms_dir") config.forms_dir = *text_value;
       if (key == "web_dir") config.web_dir = *text_value;
+    } else if (key == "log_level") {
+      auto text_value = wantString();
+      if (!text_value) return text_value.status();
+      auto level = logLevelFromName(*text_value);
+      if (!level) return Status::error(ErrorCode::kInvalidArgument, where + ": " + level.status().message());
+      config.log_level = *level;
     } else if (key == "threads") {
       if (!value.is_number_unsigned() || value.get<std::uint64_t>() > 1024) {
         return Status::error(ErrorCode::kInvalidArgument, where + " must be a whole number up to 1024");

@@ -7,8 +7,10 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "base/log.hpp"
 #include "base/tuning.hpp"
 #include "communesync/storage/result.hpp"
 
@@ -59,7 +61,14 @@ struct Config {
   //! Overrides of the programme's targets and deadlines, for every year or one (report_rules.hpp,
   //! docs/reports.md). Default: none, the seeds' values.
   nlohmann::json report_rules;
+  //! The least an event must be to be logged: debug, info, warn, error. Default: info.
+  LogLevel log_level = LogLevel::kInfo;
 };
+
+//! Every key a config file may hold, and every key of its "limits": a key not listed is refused, and
+//! a test checks that docs/operations.md documents each.
+const std::vector<std::string_view>& configKeys();
+const std::vector<std::string_view>& limitKeys();
 
 //! Parses "HOST:PORT" into the config. Errors: kInvalidArgument naming the bad part.
 Status parseListen(const std::string& text, Config& config);

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "app/server.hpp"
+#include "base/log.hpp"
 
 namespace {
 
@@ -32,7 +33,9 @@ int main(int argc, char** argv) {
   app.add_option("--data", data_dir, "folder of the RocksDB store (default ./communesync-data)");
   app.add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
   app.add_option("--config", config_file, "JSON config file; flags given on the command line win");
-  std::string tls_cert, tls_key, forms_dir, web_dir;
+  std::string tls_cert, tls_key, forms_dir, web_dir, log_level;
+  app.add_option("--log-level", log_level,
+                 "debug, info (default), warn or error: the least an event must be to be logged");
   app.add_option("--forms", forms_dir, "folder of forms (*.json) and units-sample.csv to load into a new store")
       ->check(CLI::ExistingDirectory);
   app.add_option("--tls-cert", tls_cert, "PEM certificate chain: the port then speaks only TLS (https, wss)")
@@ -56,6 +59,15 @@ int main(int argc, char** argv) {
   if (!tls_key.empty()) config.tls_key = tls_key;
   if (!web_dir.empty()) config.web_dir = web_dir;
   if (config.web_dir.empty()) config.web_dir = installedWebDir();
+  if (!log_level.empty()) {
+    auto level = server::logLevelFromName(log_level);
+    if (!level) {
+      std::cerr << "communesync-server: --log-level: " << level.status().message() << "\n";
+      return 2;
+    }
+    config.log_level = *level;
+  }
+  server::setLogLevel(config.log_level);
   if (!listen.empty()) {
     if (auto s = server::parseListen(listen, config); !s) {
       std::cerr << "communesync-server: " << s.message() << "\n";

@@ -12,9 +12,9 @@ inline constexpr std::chrono::seconds kHandshakeTimeout{15};
 //! An HTTP connection with no request in flight is closed after this.
 inline constexpr std::chrono::seconds kHttpIdleTimeout{30};
 //! Largest HTTP request body (admin API).
-inline constexpr std::size_t kMaxHttpBodyBytes = 1024 * 1024;
+inline constexpr std::size_t kMaxHttpBodyBytes = std::size_t{1024} * 1024;
 //! Largest HTTP request header block.
-inline constexpr std::size_t kMaxHttpHeaderBytes = 16 * 1024;
+inline constexpr std::size_t kMaxHttpHeaderBytes = std::size_t{16} * 1024;
 //! Pending connections in the kernel's accept queue.
 inline constexpr int kListenBacklog = 1024;
 //! Threads that answer plain HTTP requests (the dashboard, the admin and reconciliation API, logins),
@@ -31,13 +31,13 @@ inline constexpr std::size_t kMaxHttpRequestsWaiting = 256;
 namespace communesync::server::tuning {
 
 //! Largest WebSocket message the server reads (compressed or not, and after decompression).
-inline constexpr std::size_t kMaxMessageBytes = 4 * 1024 * 1024;
+inline constexpr std::size_t kMaxMessageBytes = std::size_t{4} * 1024 * 1024;
 //! Changes in one push.
 inline constexpr std::uint32_t kMaxChangesPerPush = 1000;
 //! Pushes a session may have waiting for their durable commit (the pipelining window).
 inline constexpr std::uint32_t kMaxPushesInFlight = 8;
 //! Largest pull batch a device may ask for; smaller requests are honoured.
-inline constexpr std::uint64_t kMaxPullBytes = 1024 * 1024;
+inline constexpr std::uint64_t kMaxPullBytes = std::uint64_t{1024} * 1024;
 //! Messages queued for sending to one session before it counts as too slow and is closed.
 inline constexpr std::size_t kMaxSendQueue = 64;
 //! Push jobs waiting for the writer before new ones are refused as busy (retryable).
@@ -58,7 +58,7 @@ namespace communesync::server::tuning {
 //! Units in the tree (a province's official list has a few thousand with its villages).
 inline constexpr std::size_t kMaxUnits = 200000;
 //! Largest units CSV file.
-inline constexpr std::size_t kMaxCsvBytes = 32 * 1024 * 1024;
+inline constexpr std::size_t kMaxCsvBytes = std::size_t{32} * 1024 * 1024;
 //! Deepest chain of parents and merges a unit may sit under.
 inline constexpr std::size_t kMaxUnitDepth = 32;
 //! Grants one user may hold.
@@ -68,7 +68,7 @@ inline constexpr std::size_t kMinPasswordBytes = 8;
 //! Longest password accepted (Argon2id hashes any length; this only bounds the request).
 inline constexpr std::size_t kMaxPasswordBytes = 1024;
 //! Largest config file.
-inline constexpr std::size_t kMaxConfigBytes = 1024 * 1024;
+inline constexpr std::size_t kMaxConfigBytes = std::size_t{1024} * 1024;
 //! Conflicts one request may list.
 inline constexpr std::size_t kMaxConflictList = 10000;
 //! Audit entries one request may list.
@@ -84,7 +84,7 @@ inline constexpr std::size_t kMaxRecordsSearched = 200000;
 inline constexpr std::size_t kMaxRecordsRead = 200000;
 //! The dashboard's files (server/web), read into memory at start: at most this many, this large in all.
 inline constexpr std::size_t kMaxWebFiles = 64;
-inline constexpr std::size_t kMaxWebBytes = 8 * 1024 * 1024;
+inline constexpr std::size_t kMaxWebBytes = std::size_t{8} * 1024 * 1024;
 //! A photo served to the web page in one answer (larger ones: ranged by the file API's pieces).
 inline constexpr std::uint64_t kMaxFileServedBytes = 32ull * 1024 * 1024;
 //! A device silent for longer than this many days stands out on the dashboard (config may change it).
@@ -106,7 +106,7 @@ inline constexpr double kBytesPerSecond = 4.0 * 1024 * 1024;
 //! A burst may use this many seconds' worth of the rates at once.
 inline constexpr double kBurstSeconds = 2;
 //! Bytes queued for sending to one session before it counts as too slow and is closed.
-inline constexpr std::size_t kMaxSendQueueBytes = 16 * 1024 * 1024;
+inline constexpr std::size_t kMaxSendQueueBytes = std::size_t{16} * 1024 * 1024;
 //! Password checks (Argon2id, ~64 MiB each) running at once; more are answered "busy".
 inline constexpr int kMaxConcurrentPasswordChecks = 2;
 

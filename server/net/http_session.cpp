@@ -4,6 +4,7 @@
 #include <boost/beast/ssl.hpp>
 #include <iostream>
 
+#include "base/log.hpp"
 #include "base/tuning.hpp"
 #include "http/http_json.hpp"
 #include "net/sync_session.hpp"
@@ -20,8 +21,10 @@ HttpResponse answer(const HttpRequest& request, ServerState& state, const std::s
   try {
     return handleHttp(request, state, peer, loopback);
   } catch (const std::exception& e) {
-    std::cerr << "communesync-server: " << request.method_string() << " " << request.target() << ": " << e.what()
-              << std::endl;
+    logEvent(LogLevel::kError, "http_internal_error",
+             {{"method", std::string(request.method_string())},
+              {"target", std::string(request.target())},
+              {"error", e.what()}});
     return errorResponse(request, http::status::internal_server_error, "internal",
                          "the server failed to answer; retry");
   }

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "base/log.hpp"
 #include "base/tuning.hpp"
 #include "net/http_session.hpp"
 
@@ -48,7 +49,7 @@ void Listener::onAccept(beast::error_code ec, tcp::socket socket) {
   if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
   if (ec) {
     // Out of descriptors and the like: say so and keep accepting; the other sessions go on.
-    std::cerr << "communesync-server: accept failed: " << ec.message() << "\n";
+    logEvent(LogLevel::kWarn, "accept_failed", {{"error", ec.message()}});
   } else {
     // Messages are whole requests and replies: send them at once (no Nagle delay of ~40 ms).
     beast::error_code nodelay_ec;

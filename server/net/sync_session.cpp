@@ -4,6 +4,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <chrono>
 
+#include "base/log.hpp"
 #include "base/tuning.hpp"
 #include "communesync/sync/frame.hpp"
 
@@ -59,9 +60,29 @@ void SyncSession<Stream>::run(HttpRequest request) {
   ws_.async_accept(request, beast::bind_front_handler(&SyncSession::onAccept, this->shared_from_this()));
 }
 
+// Why a read or a write failed, for the operator: the socket's own words, or what it means here.
+std::pair<LogLevel, std::string> endOfSocket(const beast::error_code& ec) {
+  if (ec == websocket::error::closed) return {LogLevel::kDebug, "closed by the device"};
+  if (ec == beast::error::timeout) return {LogLevel::kInfo, "timed out (no message or pong within the idle timeout)"};
+  if (ec == websocket::error::message_too_big) return {LogLevel::kWarn, "a message over the limit (close 1009)"};
+  if (ec == net::error::operation_aborted) return {LogLevel::kDebug, "closed by the server"};
+  return {LogLevel::kInfo, "socket error: " + ec.message()};
+}
+
+template <class Stream>
+void SyncSession<Stream>::ended(LogLevel level, const std::string& why) {
+  if (std::exchange(end_logged_, true) || !logEnabled(level)) return;
+  const auto& who = handler_ ? handler_->principal() : principal_;
+  const auto device = handler_ && !handler_->device().isNil() ? handler_->device() : who.device;
+  logEvent(level, "session_end", {{"user", who.user}, {"device", device.hex()}, {"reason", why}});
+}
+
 template <class Stream>
 void SyncSession<Stream>::onAccept(beast::error_code ec) {
-  if (ec) return;  // the device went away during the handshake
+  if (ec) {  // the device went away during the handshake, or was too slow
+    auto [level, why] = endOfSocket(ec);
+    return ended(level, "handshake: " + why);
+  }
   doRead();
 }
 
@@ -74,7 +95,8 @@ template <class Stream>
 void SyncSession<Stream>::onRead(beast::error_code ec, std::size_t bytes) {
   if (ec) {
     closing_ = true;  // closed by the device, timed out, cut, or too big (Beast sent 1009)
-    return;
+    auto [level, why] = endOfSocket(ec);
+    return ended(level, why);
   }
   if (!messages_.take(1) || !bytes_.take(static_cast<double>(bytes))) {
     return fail(websocket::close_code::policy_error, "too many messages; slow down");
@@ -150,7 +172,8 @@ template <class Stream>
 void SyncSession<Stream>::onWrite(beast::error_code ec, std::size_t /*bytes*/) {
   if (ec) {
     closing_ = true;
-    return;
+    auto [level, why] = endOfSocket(ec);
+    return ended(level, "writing: " + why);
   }
   queued_bytes_ -= queue_.front().size();
   queue_.pop_front();
@@ -161,6 +184,9 @@ template <class Stream>
 void SyncSession<Stream>::fail(websocket::close_code code, const std::string& reason) {
   if (closing_) return;
   closing_ = true;
+  // The server stopping is no news about the device; every other close by the server is.
+  ended(code == websocket::close_code::going_away ? LogLevel::kDebug : LogLevel::kWarn,
+        "closed by the server (" + std::to_string(static_cast<int>(code)) + "): " + reason);
   // Beast lets a close wait for a write in flight to finish.
   ws_.async_close(websocket::close_reason(code, reason), [self = this->shared_from_this()](beast::error_code) {});
 }

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "base/log.hpp"
 #include "http/router.hpp"
 #include "net/context.hpp"
 #include "net/net.hpp"
@@ -43,6 +44,8 @@ class SyncSession : public LiveSession, public std::enable_shared_from_this<Sync
   void doWrite();
   void onWrite(beast::error_code ec, std::size_t bytes);
   void fail(websocket::close_code code, const std::string& reason);
+  //! Logs, once per session, why it ended (base/log.hpp: event session_end).
+  void ended(LogLevel level, const std::string& why);
 
   websocket::stream<Stream> ws_;
   beast::flat_buffer buffer_;
@@ -54,6 +57,7 @@ class SyncSession : public LiveSession, public std::enable_shared_from_this<Sync
   RateLimiter messages_;
   RateLimiter bytes_;
   bool closing_ = false;
+  bool end_logged_ = false;
   bool joined_hub_ = false;
   std::deque<std::string> queue_;
   std::size_t queued_bytes_ = 0;

@@ -66,6 +66,8 @@ class SyncHandler {
 
   bool helloDone() const { return hello_done_; }
   const Principal& principal() const { return principal_; }
+  //! The device, once its hello named it (zero before).
+  const sync::DeviceId& device() const { return device_; }
 
  private:
   Status onHello(const sync::proto::Envelope& envelope);

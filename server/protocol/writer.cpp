@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "base/clock.hpp"
+#include "base/log.hpp"
 #include "base/tuning.hpp"
 
 namespace communesync::server {
@@ -40,7 +41,7 @@ void Writer::loop() {
     if (std::chrono::steady_clock::now() >= next_sweep) {
       // The sweep runs here, between groups, so it never races a piece of the file it removes.
       auto removed = store_.sweepFiles(nowMs());
-      if (!removed) std::cerr << "communesync-server: file sweep failed: " << removed.status().toString() << "\n";
+      if (!removed) logEvent(LogLevel::kError, "file_sweep_failed", {{"error", removed.status().toString()}});
       next_sweep = std::chrono::steady_clock::now() + sweep_every_;
     }
     std::vector<Item> group;
@@ -59,7 +60,7 @@ void Writer::loop() {
     for (auto& item : group) jobs.push_back(item.job.get());
     sync::proto::Checkpoints touched;
     const Status status = store_.apply(jobs, nowMs(), touched);
-    if (!status) std::cerr << "communesync-server: commit failed: " << status.toString() << "\n";
+    if (!status) logEvent(LogLevel::kError, "commit_failed", {{"error", status.toString()}});
     for (auto& item : group) item.done(status);
     if (status && !touched.empty() && on_committed_) on_committed_(touched);
   }

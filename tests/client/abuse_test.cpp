@@ -12,6 +12,7 @@
 #include <fstream>
 #include <thread>
 
+#include "assert_ok.hpp"
 #include "communesync/sync/frame.hpp"
 #include "server_harness.hpp"
 #include "server_process.hpp"
@@ -162,7 +163,7 @@ TEST_F(AbuseTest, TheLegitimateSyncCompletesAndOffendersAreClosed) {
   TestDevice device(dir_ / "device", legit_token);
   for (int i = 0; i < 300; ++i) device.put("household_survey", "", {{"n", sync::Value(std::int64_t{i})}});
   auto report = device.sync(server_->url());
-  ASSERT_TRUE(report.status.isOk()) << report.status.toString();
+  ASSERT_OK(report.status);
   EXPECT_EQ(report.accepted, 300u);
 
   EXPECT_EQ(big.closeCode(std::chrono::seconds(10)), websocket::close_code::too_big) << "1009";
@@ -180,7 +181,7 @@ TEST_F(AbuseTest, TheLegitimateSyncCompletesAndOffendersAreClosed) {
 
   // The server still serves.
   auto again = device.sync(server_->url());
-  EXPECT_TRUE(again.status.isOk()) << again.status.toString();
+  EXPECT_OK(again.status);
 }
 
 TEST_F(AbuseTest, ADeviceSyncingOftenOnOneConnectionKeepsUnderTheAnnouncedRateAndStaysOpen) {
@@ -189,11 +190,11 @@ TEST_F(AbuseTest, ADeviceSyncingOftenOnOneConnectionKeepsUnderTheAnnouncedRateAn
   TestDevice device(dir_ / "often", addUser("often"));
   client::WebSocketTransport transport("ws://127.0.0.1:" + std::to_string(server_->port()), device.token());
   client::Replicator replicator(device.store(), transport);
-  ASSERT_TRUE(replicator.connect().isOk());
+  ASSERT_OK(replicator.connect());
   for (int i = 0; i < 40; ++i) {
     device.put("household", "", {{"n", sync::Value(i)}});
     auto report = replicator.sync();
-    ASSERT_TRUE(report.status.isOk()) << "sync " << i << ": " << report.status.toString();
+    ASSERT_OK(report.status) << "sync " << i << ": " << report.status.toString();
     ASSERT_EQ(report.accepted, 1u);
   }
   replicator.close();

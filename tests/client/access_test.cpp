@@ -2,6 +2,7 @@
 // and merges, password logins and device tokens, revocation of a live session, purge on a shrunk grant.
 #include <gtest/gtest.h>
 
+#include "assert_ok.hpp"
 #include "base/tuning.hpp"
 #include "communesync/client/http_client.hpp"
 #include "server_harness.hpp"
@@ -53,7 +54,7 @@ TEST_F(AccessTest, EachChangeIsCheckedAndPullsCarryOnlyGrantedUnits) {
   field.put("household_survey", "f-ok", {{"chu_ho", Value("mine")}}, "X1");
   field.put("household_survey", "f-bad", {{"chu_ho", Value("not mine")}}, "X2");
   auto r = field.sync(server_->url());
-  ASSERT_TRUE(r.status.isOk()) << r.status.toString();
+  ASSERT_OK(r.status);
   EXPECT_EQ(r.accepted, 1u);
   EXPECT_EQ(r.rejected, 1u);
   auto status = *field.store().status();
@@ -64,7 +65,7 @@ TEST_F(AccessTest, EachChangeIsCheckedAndPullsCarryOnlyGrantedUnits) {
   sponsor.put("support_result", "s-ok", {{"ho_ngheo", Value(3)}}, "X2");
   sponsor.put("household_survey", "s-bad", {{"chu_ho", Value("x")}}, "X2");
   r = sponsor.sync(server_->url());
-  ASSERT_TRUE(r.status.isOk());
+  ASSERT_OK(r.status);
   EXPECT_EQ(r.accepted, 1u);
   EXPECT_EQ(r.rejected, 1u) << "a sponsor writes plans and support results only";
 
@@ -99,14 +100,14 @@ TEST_F(AccessTest, PasswordLoginGivesADeviceTokenThatRevocationEndsWhileConnecte
       client::passwordLogin(server_->url(), "dung", "wrong one!", device.store().deviceId().hex()).status().code(),
       ErrorCode::kUnauthorized);
   auto token = client::passwordLogin(server_->url(), "dung", "mật khẩu dài", device.store().deviceId().hex());
-  ASSERT_TRUE(token.isOk()) << token.status().toString();
+  ASSERT_OK(token);
   device.setToken(*token);
   device.syncOk(server_->url());
 
   // A live connection, waiting for news.
   client::WebSocketTransport transport(server_->url(), *token);
   client::Replicator replicator(device.store(), transport);
-  ASSERT_TRUE(replicator.connect().isOk());
+  ASSERT_OK(replicator.connect());
   server_->admin("/admin/users/dung/revoke", json{{"device", device.store().deviceId().hex()}}.dump());
   const auto started = std::chrono::steady_clock::now();
   auto waited = replicator.waitForNotify(std::chrono::seconds(10));
@@ -137,7 +138,7 @@ TEST_F(AccessTest, RepeatedWrongPasswordsMakeLoginsAsThatNameWaitWithoutChecking
       << held.status().message();
   auto raw = client::httpRequest(server_->url(), "POST", "/login", "", "application/json",
                                  json{{"user", "giang"}, {"password", "mật khẩu đúng"}, {"device", hex}}.dump());
-  ASSERT_TRUE(raw.isOk());
+  ASSERT_OK(raw);
   EXPECT_EQ(raw->status, 429u);
   EXPECT_EQ(json::parse(raw->body)["error"], "too_many_attempts");
   ASSERT_FALSE(raw->retry_after.empty());
@@ -145,7 +146,7 @@ TEST_F(AccessTest, RepeatedWrongPasswordsMakeLoginsAsThatNameWaitWithoutChecking
   EXPECT_LE(std::stoi(raw->retry_after), server::tuning::kLoginFailureDrain.count());
   // Another user on the same address (a commune's phones share one) still logs in.
   TestDevice other(dir_ / "h", "");
-  EXPECT_TRUE(client::passwordLogin(server_->url(), "ha", "mật khẩu của hà", other.store().deviceId().hex()).isOk());
+  EXPECT_OK(client::passwordLogin(server_->url(), "ha", "mật khẩu của hà", other.store().deviceId().hex()));
 }
 
 TEST_F(AccessTest, DisablingAUserClosesItsSessions) {
@@ -153,7 +154,7 @@ TEST_F(AccessTest, DisablingAUserClosesItsSessions) {
   TestDevice device(dir_ / "e", token);
   client::WebSocketTransport transport(server_->url(), token);
   client::Replicator replicator(device.store(), transport);
-  ASSERT_TRUE(replicator.connect().isOk());
+  ASSERT_OK(replicator.connect());
   server_->admin("/admin/users/em/revoke", json{{"all", true}}.dump());
   EXPECT_FALSE(replicator.waitForNotify(std::chrono::seconds(10)).isOk());
   EXPECT_EQ(device.sync(server_->url()).status.code(), ErrorCode::kUnauthorized);
@@ -172,7 +173,7 @@ TEST_F(AccessTest, AShrunkGrantMakesTheDevicePurgeLiveAndOnItsNextSync) {
   EXPECT_EQ(ids(live), (std::vector<std::string>{"in-x1", "in-x2"}));
   client::WebSocketTransport transport(server_->url(), token);
   client::Replicator replicator(live.store(), transport);
-  ASSERT_TRUE(replicator.connect().isOk());
+  ASSERT_OK(replicator.connect());
   server_->admin("/admin/users/giang/revoke", json{{"grants", {"field:X2"}}}.dump());
   (void)replicator.waitForNotify(std::chrono::seconds(2));  // the access message arrives and is applied
   EXPECT_EQ(ids(live), (std::vector<std::string>{"in-x1"}));
@@ -185,7 +186,7 @@ TEST_F(AccessTest, AShrunkGrantMakesTheDevicePurgeLiveAndOnItsNextSync) {
   offline.syncOk(server_->url());
   server_->admin("/admin/users/ha/revoke", json{{"grants", {"field:X1"}}}.dump());
   auto r = offline.sync(server_->url());
-  ASSERT_TRUE(r.status.isOk());
+  ASSERT_OK(r.status);
   EXPECT_EQ(r.purged, 1u);
   EXPECT_EQ(ids(offline), (std::vector<std::string>{"in-x2"}));
 

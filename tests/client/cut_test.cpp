@@ -5,6 +5,7 @@
 #include <random>
 #include <set>
 
+#include "assert_ok.hpp"
 #include "cutting_proxy.hpp"
 #include "server_harness.hpp"
 #include "temp_dir.hpp"
@@ -41,7 +42,7 @@ TEST(Cuts, SyncResumesAfterACutAtAnyByteWithNothingLostOrDoubled) {
       copy.put("household", "",
                {{"head", Value("Hộ " + std::to_string(i))}, {"members", Value(i % 9)}, {"village", Value("Thôn 3")}});
     testing::CuttingProxy proxy(probe.port(), UINT64_MAX);
-    ASSERT_TRUE(copy.sync("ws://127.0.0.1:" + std::to_string(proxy.port())).status.isOk());
+    ASSERT_OK(copy.sync("ws://127.0.0.1:" + std::to_string(proxy.port())).status);
     whole = proxy.forwarded();
   }
   ASSERT_GT(whole, 1000u);

@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "assert_ok.hpp"
 #include "server_harness.hpp"
 #include "temp_dir.hpp"
 
@@ -118,7 +119,7 @@ TEST_F(DashboardApi, RecordsAreSearchedWithoutAccentsPagedAndFilteredByReview) {
 
 TEST_F(DashboardApi, DevicesShowVersionClockOffsetAndHowLongChangesWaited) {
   const auto old = testing::wallNow() - std::chrono::hours(3);
-  ASSERT_TRUE(an_->store().put("household", "", "xa-01", {{"chu_ho", Value("Lò Văn Pá")}}, old).isOk());
+  ASSERT_OK(an_->store().put("household", "", "xa-01", {{"chu_ho", Value("Lò Văn Pá")}}, old));
   an_->syncOk(server_.url());
   other_->syncOk(server_.url());
   auto list = get(lan_, "/api/devices");
@@ -140,7 +141,7 @@ TEST_F(DashboardApi, PhotosAreServedToThoseWhoMayReadTheirRecord) {
   std::string jpeg = "\xFF\xD8\xFF\xE0" + std::string(5000, 'x');
   std::ofstream(photo, std::ios::binary) << jpeg;
   auto hash = an_->store().attach({"household", id}, "anh_nha", photo, testing::wallNow());
-  ASSERT_TRUE(hash.isOk()) << hash.status().toString();
+  ASSERT_OK(hash);
   an_->syncOk(server_.url());
   auto res = raw("/api/files/" + *hash, lan_);
   ASSERT_EQ(res.result_int(), 200u) << res.body();

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <random>
 
+#include "assert_ok.hpp"
 #include "communesync/sync/file_ref.hpp"
 #include "cutting_proxy.hpp"
 #include "server_harness.hpp"
@@ -44,7 +45,7 @@ std::string readAll(const std::filesystem::path& path) {
 std::pair<std::string, std::string> attachToNewRecord(TestDevice& device, const std::filesystem::path& file) {
   const auto id = device.put("household", "", {{"head", Value("Lò Văn Pá")}});
   auto hash = device.store().files().add(file, 64ull << 20);
-  EXPECT_TRUE(hash.isOk()) << hash.status().toString();
+  EXPECT_OK(hash);
   device.put("household", id, {{"photo", Value(*hash)}});
   return {id, *hash};
 }
@@ -57,7 +58,7 @@ client::SyncReport fetchWith(TestDevice& device, const std::string& url, const s
 // The file as `device` holds it, written out and read back.
 std::string heldBytes(TestDevice& device, const std::string& hex, const std::filesystem::path& out) {
   auto s = device.store().files().copyTo(sync::fileHashFromHex(hex), out);
-  EXPECT_TRUE(s.isOk()) << s.toString();
+  EXPECT_OK(s);
   return readAll(out);
 }
 
@@ -80,11 +81,11 @@ TEST(Files, AFiveMegabyteFileCrossesALinkCutEvery64KiBWithLittleWaste) {
     if (last.status.isOk()) break;
     ASSERT_EQ(last.status.code(), ErrorCode::kUnavailable) << last.status.toString();
   }
-  ASSERT_TRUE(last.status.isOk()) << "gave up after " << attempts << " syncs: " << last.status.toString();
+  ASSERT_OK(last.status) << "gave up after " << attempts << " syncs: " << last.status.toString();
   EXPECT_GT(attempts, 60) << "the link must actually cut the upload many times";
   EXPECT_EQ(last.files_sent, 1u);
   auto status = field.store().status();
-  ASSERT_TRUE(status.isOk());
+  ASSERT_OK(status);
   EXPECT_EQ(status->files_pending, 0u);
   const double ratio = static_cast<double>(link.upstream()) / kSize;
   std::cout << "[ figures ] 5 MiB through a link cut every 64 KiB: " << link.connections() << " connections, "
@@ -94,7 +95,7 @@ TEST(Files, AFiveMegabyteFileCrossesALinkCutEvery64KiBWithLittleWaste) {
   // Another device of the commune fetches it on demand: the same bytes.
   office.syncOk(server.url());
   auto fetched = fetchWith(office, server.url(), hex);
-  ASSERT_TRUE(fetched.status.isOk()) << fetched.status.toString();
+  ASSERT_OK(fetched.status);
   EXPECT_EQ(fetched.files_received, 1u);
   EXPECT_TRUE(heldBytes(office, hex, dir / "out.jpg") == bytes) << "the bytes differ";
 }
@@ -137,7 +138,7 @@ TEST(Files, RecordsMadeDuringALargeUploadReachTheServerBeforeTheFile) {
   for (int i = 0; i < 200 && !seen && !done; ++i) {
     watcher.syncOk(server.url());
     auto r = watcher.store().get({"household", later});
-    ASSERT_TRUE(r.isOk());
+    ASSERT_OK(r);
     seen = r->has_value();
     if (seen) {
       auto early = fetchWith(watcher, server.url(), hex);
@@ -146,11 +147,11 @@ TEST(Files, RecordsMadeDuringALargeUploadReachTheServerBeforeTheFile) {
   }
   syncing.join();
   EXPECT_TRUE(seen) << "the record waited behind the file";
-  ASSERT_TRUE(report.status.isOk()) << report.status.toString();
+  ASSERT_OK(report.status);
   EXPECT_EQ(report.files_sent, 1u);
   EXPECT_GE(report.accepted, 3u);  // the record, its photo field, and the record made meanwhile
   auto fetched = fetchWith(watcher, server.url(), hex);
-  ASSERT_TRUE(fetched.status.isOk()) << fetched.status.toString();
+  ASSERT_OK(fetched.status);
   EXPECT_TRUE(heldBytes(watcher, hex, dir / "out.jpg") == bytes) << "the bytes differ";
 }
 
@@ -166,11 +167,11 @@ TEST(Files, TheSamePhotoAttachedTwiceIsStoredAndSentOnce) {
   const auto [second, hex2] = attachToNewRecord(field, dir / "same-house.jpg");
   EXPECT_EQ(hex, hex2);
   auto uploads = field.store().files().toUpload();
-  ASSERT_TRUE(uploads.isOk());
+  ASSERT_OK(uploads);
   EXPECT_EQ(uploads->size(), 1u) << "kept once on the device";
 
   auto report = field.sync(server.url());
-  ASSERT_TRUE(report.status.isOk()) << report.status.toString();
+  ASSERT_OK(report.status);
   EXPECT_EQ(report.files_sent, 1u);
   EXPECT_EQ(report.file_bytes_sent, kSize) << "sent once";
 
@@ -178,7 +179,7 @@ TEST(Files, TheSamePhotoAttachedTwiceIsStoredAndSentOnce) {
   makeFile(dir / "again.jpg", kSize, 3);
   attachToNewRecord(other, dir / "again.jpg");
   auto again = other.sync(server.url());
-  ASSERT_TRUE(again.status.isOk()) << again.status.toString();
+  ASSERT_OK(again.status);
   EXPECT_EQ(again.files_sent, 1u);
   EXPECT_EQ(again.file_bytes_sent, 0u);
 }
@@ -190,25 +191,25 @@ TEST(Files, EagerCollectionsAreFetchedBySyncOthersOnDemandAndOnlyByThoseWhoMayRe
   TestDevice office(dir / "office", server.addUser("binh", {"xa-01"}));
   TestDevice phone(dir / "phone", server.addUser("chi", {"xa-01"}));
   TestDevice stranger(dir / "stranger", server.addUser("dung", {"xa-02"}));
-  ASSERT_TRUE(office.store().files().setEagerCollections({"household"}).isOk());
+  ASSERT_OK(office.store().files().setEagerCollections({"household"}));
   const auto bytes = makeFile(dir / "p.jpg", 200 * 1024, 5);
   const auto [id, hex] = attachToNewRecord(field, dir / "p.jpg");
   field.syncOk(server.url());
 
   auto eager = office.sync(server.url());
-  ASSERT_TRUE(eager.status.isOk()) << eager.status.toString();
+  ASSERT_OK(eager.status);
   EXPECT_EQ(eager.files_received, 1u);
   EXPECT_EQ(eager.file_bytes_received, bytes.size());
   EXPECT_TRUE(heldBytes(office, hex, dir / "office.jpg") == bytes) << "the bytes differ";
 
   auto lazy = phone.sync(server.url());
-  ASSERT_TRUE(lazy.status.isOk());
+  ASSERT_OK(lazy.status);
   EXPECT_EQ(lazy.files_received, 0u) << "a field phone fetches on demand";
   auto entry = phone.store().files().entry(sync::fileHashFromHex(hex));
-  ASSERT_TRUE(entry.isOk());
+  ASSERT_OK(entry);
   EXPECT_FALSE(entry->has_value());
   auto on_demand = fetchWith(phone, server.url(), hex);
-  ASSERT_TRUE(on_demand.status.isOk()) << on_demand.status.toString();
+  ASSERT_OK(on_demand.status);
   EXPECT_TRUE(heldBytes(phone, hex, dir / "phone.jpg") == bytes) << "the bytes differ";
 
   auto refused = fetchWith(stranger, server.url(), hex);
@@ -229,22 +230,22 @@ TEST(Files, PhotosOfRecordsAUserNoLongerMayReadLeaveTheDeviceWithThem) {
   TestDevice one(dir / "one", server.addUser("an", {"xa-01"}));
   TestDevice two(dir / "two", server.addUser("binh", {"xa-02"}));
   TestDevice office(dir / "office", server.addUser(nlohmann::json{{"name", "lan"}, {"scopes", {"xa-01", "xa-02"}}}));
-  ASSERT_TRUE(office.store().files().setEagerCollections({"household"}).isOk());
+  ASSERT_OK(office.store().files().setEagerCollections({"household"}));
   makeFile(dir / "a.jpg", 50 * 1024, 1);
   makeFile(dir / "b.jpg", 50 * 1024, 2);
   const auto [ida, hexa] = attachToNewRecord(one, dir / "a.jpg");
   const auto idb = two.put("household", "", {{"chu_ho", Value("Hộ B")}}, "xa-02");
   auto hexb = two.store().attach({"household", idb}, "photo", dir / "b.jpg", testing::wallNow());
-  ASSERT_TRUE(hexb.isOk()) << hexb.status().toString();
+  ASSERT_OK(hexb);
   one.syncOk(server.url());
   two.syncOk(server.url());
   auto both = office.sync(server.url());
-  ASSERT_TRUE(both.status.isOk()) << both.status.toString();
+  ASSERT_OK(both.status);
   EXPECT_EQ(both.files_received, 2u);
 
   server.admin("/admin/users/lan/revoke", nlohmann::json{{"grants", {"field:xa-02"}}}.dump());
   auto after = office.sync(server.url());
-  ASSERT_TRUE(after.status.isOk()) << after.status.toString();
+  ASSERT_OK(after.status);
   EXPECT_EQ(after.purged, 1u);
   auto kept = office.store().files().entry(sync::fileHashFromHex(hexa));
   auto gone = office.store().files().entry(sync::fileHashFromHex(*hexb));
@@ -289,15 +290,15 @@ TEST(Files, ServerKilledMidUploadResumesWithoutCorruptionOrUndurableAcknowledgem
     // file's own prefix.
     {
       auto store = storage::Store::open(dir / "server");
-      ASSERT_TRUE(store.isOk()) << store.status().toString();
+      ASSERT_OK(store);
       sync::FileStore files(**store);
       auto entry = files.entry(raw);
-      ASSERT_TRUE(entry.isOk());
+      ASSERT_OK(entry);
       ASSERT_TRUE(entry->has_value());
       EXPECT_GE((*entry)->have, acknowledged) << "an acknowledged piece was lost";
       EXPECT_FALSE((*entry)->complete);
       auto prefix = files.read(raw, 0, (*entry)->have);
-      ASSERT_TRUE(prefix.isOk());
+      ASSERT_OK(prefix);
       EXPECT_TRUE(*prefix == bytes.substr(0, prefix->size())) << "the server holds bytes that are not the file's";
     }
     server.start();
@@ -306,13 +307,13 @@ TEST(Files, ServerKilledMidUploadResumesWithoutCorruptionOrUndurableAcknowledgem
 
   // The next sync resumes: it sends what is missing, not the whole file again.
   auto resumed = field.sync(server.url());
-  ASSERT_TRUE(resumed.status.isOk()) << resumed.status.toString();
+  ASSERT_OK(resumed.status);
   EXPECT_EQ(resumed.files_sent, 1u);
   EXPECT_LT(resumed.file_bytes_sent, kSize - acknowledged + 512 * 1024);
   TestDevice reader(dir / "reader", user("binh"));
   reader.syncOk(server.url());
   auto fetched = fetchWith(reader, server.url(), hex);
-  ASSERT_TRUE(fetched.status.isOk()) << fetched.status.toString();
+  ASSERT_OK(fetched.status);
   EXPECT_TRUE(heldBytes(reader, hex, dir / "out.pdf") == bytes) << "the bytes differ";
   server.stopGracefully();
 }

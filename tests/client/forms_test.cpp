@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "assert_ok.hpp"
 #include "process.hpp"
 #include "server_harness.hpp"
 #include "store/form_catalog.hpp"
@@ -55,7 +56,7 @@ TEST_F(FormsTest, ANewServerOffersTheTwinningFormsAndTheDeviceRefusesABadRecordO
   EXPECT_NE(refused.status().message().find("so_nhan_khau: bắt buộc / is required"), std::string::npos)
       << refused.status().message();
   EXPECT_EQ(device.pendingCount(), 0u) << "nothing was saved";
-  ASSERT_TRUE(put(device, "household_survey", "h1", household("Hồ Văn Minh")).isOk());
+  ASSERT_OK(put(device, "household_survey", "h1", household("Hồ Văn Minh")));
   auto r = device.sync(server_->url());
   EXPECT_EQ(r.accepted, 1u);
   EXPECT_EQ((*device.store().get({"household_survey", "h1"}))->form_version, 1u) << "pinned to the version filled";
@@ -63,13 +64,13 @@ TEST_F(FormsTest, ANewServerOffersTheTwinningFormsAndTheDeviceRefusesABadRecordO
 
 TEST_F(FormsTest, TheServerRefusesABadChangeAloneAndTheUserFixesIt) {
   TestDevice device(dir_ / "d", token_);  // never synced: it does not know the forms yet
-  ASSERT_TRUE(put(device, "household_survey", "ok1", household("A")).isOk());
+  ASSERT_OK(put(device, "household_survey", "ok1", household("A")));
   auto bad = household("B");
   bad["so_nhan_khau"] = Value(0);
-  ASSERT_TRUE(put(device, "household_survey", "bad", bad).isOk()) << "offline, without the form, it is saved";
-  ASSERT_TRUE(put(device, "household_survey", "ok2", household("C")).isOk());
+  ASSERT_OK(put(device, "household_survey", "bad", bad)) << "offline, without the form, it is saved";
+  ASSERT_OK(put(device, "household_survey", "ok2", household("C")));
   auto r = device.sync(server_->url());
-  ASSERT_TRUE(r.status.isOk()) << r.status.toString();
+  ASSERT_OK(r.status);
   EXPECT_EQ(r.accepted, 2u) << "the rest of the batch goes in";
   EXPECT_EQ(r.rejected, 1u);
   auto status = *device.store().status();
@@ -81,7 +82,7 @@ TEST_F(FormsTest, TheServerRefusesABadChangeAloneAndTheUserFixesIt) {
   bad["so_nhan_khau"] = Value(0);
   EXPECT_FALSE(put(device, "household_survey", "bad", bad).isOk()) << "now the device knows the form";
   bad["so_nhan_khau"] = Value(3);
-  ASSERT_TRUE(put(device, "household_survey", "bad", bad).isOk());
+  ASSERT_OK(put(device, "household_survey", "bad", bad));
   r = device.sync(server_->url());
   EXPECT_EQ(r.accepted, 1u);
   EXPECT_TRUE(device.store().status()->rejected.empty()) << "the refusal is settled by the fix";
@@ -101,8 +102,8 @@ TEST_F(FormsTest, TwoLiveVersionsAndAMappedRenameApplied) {
 
   TestDevice old_app(dir_ / "old", token_);
   old_app.syncOk(server_->url());
-  ASSERT_TRUE(put(old_app, "ho_gia_dinh", "r1", {{"chu_ho", Value("Lò Văn Pá")}, {"so_nguoi", Value(6)}}).isOk());
-  ASSERT_TRUE(put(old_app, "ho_gia_dinh", "r3", {{"chu_ho", Value("Hồ Thị Lan")}}).isOk());
+  ASSERT_OK(put(old_app, "ho_gia_dinh", "r1", {{"chu_ho", Value("Lò Văn Pá")}, {"so_nguoi", Value(6)}}));
+  ASSERT_OK(put(old_app, "ho_gia_dinh", "r3", {{"chu_ho", Value("Hồ Thị Lan")}}));
   old_app.syncOk(server_->url());
 
   json v2 = v1;
@@ -119,12 +120,11 @@ TEST_F(FormsTest, TwoLiveVersionsAndAMappedRenameApplied) {
   // A device that knows both: new records take version 2; an old one edited is carried onto it.
   TestDevice new_app(dir_ / "new", token_);
   new_app.syncOk(server_->url());
-  ASSERT_TRUE(
-      put(new_app, "ho_gia_dinh", "r2", {{"ho_ten_chu_ho", Value("Đinh Văn Ba")}, {"co_dien", Value(true)}}).isOk());
+  ASSERT_OK(put(new_app, "ho_gia_dinh", "r2", {{"ho_ten_chu_ho", Value("Đinh Văn Ba")}, {"co_dien", Value(true)}}));
   EXPECT_FALSE(put(new_app, "ho_gia_dinh", "r4", {{"chu_ho", Value("x")}}).isOk()) << "v2 has no chu_ho";
-  ASSERT_TRUE(put(new_app, "ho_gia_dinh", "r1", {{"so_nguoi", Value(7)}}).isOk());
+  ASSERT_OK(put(new_app, "ho_gia_dinh", "r1", {{"so_nguoi", Value(7)}}));
   auto r = new_app.sync(server_->url());
-  ASSERT_TRUE(r.status.isOk());
+  ASSERT_OK(r.status);
   EXPECT_EQ(r.accepted, 2u);
   EXPECT_EQ(r.rejected, 0u);
   auto r1 = *new_app.store().get({"ho_gia_dinh", "r1"});
@@ -137,7 +137,7 @@ TEST_F(FormsTest, TwoLiveVersionsAndAMappedRenameApplied) {
   auto r3 = *new_app.store().get({"ho_gia_dinh", "r3"});
   EXPECT_EQ(r3->form_version, 1u);
   // The old app still writes version 1 records; the server accepts them under version 1.
-  ASSERT_TRUE(put(old_app, "ho_gia_dinh", "r3", {{"so_nguoi", Value(2)}}).isOk());
+  ASSERT_OK(put(old_app, "ho_gia_dinh", "r3", {{"so_nguoi", Value(2)}}));
   EXPECT_EQ(old_app.sync(server_->url()).accepted, 1u);
 
   auto [s3, b3] = httpCall(server_->port(), boost::beast::http::verb::get, server_->adminToken(),
@@ -153,9 +153,9 @@ TEST_F(FormsTest, EachRuleRefusesTheSameOnTheDeviceAndOnTheServer) {
   TestDevice device(dir_ / "d", token_);
   device.syncOk(server_->url());
   auto store = storage::Store::open(dir_ / "catalog");  // the server's catalog, fed the same forms
-  ASSERT_TRUE(store.isOk());
+  ASSERT_OK(store);
   auto catalog = server::FormCatalog::open(**store);
-  ASSERT_TRUE(catalog.isOk());
+  ASSERT_OK(catalog);
   for (const auto& f : *device.store().forms()) (*catalog)->added(*f);
 
   struct Case {
@@ -193,9 +193,9 @@ TEST_F(FormsTest, EachRuleRefusesTheSameOnTheDeviceAndOnTheServer) {
 TEST_F(FormsTest, SearchIgnoresCaseAndVietnameseDiacritics) {
   TestDevice device(dir_ / "d", token_);
   device.syncOk(server_->url());
-  ASSERT_TRUE(put(device, "household_survey", "a", household("Nguyễn Văn A")).isOk());
-  ASSERT_TRUE(put(device, "household_survey", "b", household("Nguyễn Thị Bình")).isOk());
-  ASSERT_TRUE(put(device, "household_survey", "c", household("Đặng Văn An")).isOk());
+  ASSERT_OK(put(device, "household_survey", "a", household("Nguyễn Văn A")));
+  ASSERT_OK(put(device, "household_survey", "b", household("Nguyễn Thị Bình")));
+  ASSERT_OK(put(device, "household_survey", "c", household("Đặng Văn An")));
   auto found = *device.store().search("household_survey", "nguyen van a");
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].key.id, "a");

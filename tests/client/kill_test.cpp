@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 
+#include "assert_ok.hpp"
 #include "process.hpp"
 #include "server_harness.hpp"
 #include "server_process.hpp"
@@ -54,7 +55,7 @@ TEST(Kills, ServerKilledDuringALargePushLosesNothingAcknowledged) {
     // What the device holds as acknowledged: every change no longer in its outbox.
     std::set<std::uint64_t> pending;
     auto outbox = device.store().pending(0, 1 << 20, SIZE_MAX);
-    ASSERT_TRUE(outbox.isOk());
+    ASSERT_OK(outbox);
     for (const auto& p : *outbox) pending.insert(p.change.id.seq);
     std::set<std::uint64_t> logged;
     for (const auto& id : server.loggedIds()) logged.insert(id.seq);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "assert_ok.hpp"
 #include "temp_dir.hpp"
 
 namespace communesync::client {
@@ -16,7 +17,7 @@ milliseconds t(std::int64_t ms) {
 
 std::unique_ptr<LocalStore> openStore(const std::filesystem::path& p) {
   auto s = LocalStore::open(p);
-  EXPECT_TRUE(s.isOk()) << s.status().toString();
+  EXPECT_OK(s);
   return std::move(s).value();
 }
 
@@ -24,28 +25,28 @@ TEST(LocalStore, PutGetListDelete) {
   testing::TempDir dir;
   auto store = openStore(dir / "s");
   auto id = store->put("household", "", "xa-01", {{"head", Value("Lò Văn Pá")}, {"members", Value(6)}}, t(0));
-  ASSERT_TRUE(id.isOk()) << id.status().toString();
+  ASSERT_OK(id);
   EXPECT_EQ(id->size(), 32u);
   auto r = store->get({"household", *id});
   ASSERT_TRUE(r.isOk() && r->has_value());
   EXPECT_EQ(*(*r)->fields.at("head").value.get<std::string>(), "Lò Văn Pá");
   EXPECT_EQ((*r)->scope, "xa-01");
 
-  ASSERT_TRUE(store->put("household", *id, "", {{"members", Value(7)}}, t(1)).isOk());
+  ASSERT_OK(store->put("household", *id, "", {{"members", Value(7)}}, t(1)));
   r = store->get({"household", *id});
   EXPECT_EQ(*(*r)->fields.at("members").value.get<std::int64_t>(), 7);
   EXPECT_EQ(*(*r)->fields.at("head").value.get<std::string>(), "Lò Văn Pá") << "other fields kept";
 
-  ASSERT_TRUE(store->put("plan", "", "xa-01", {{"x", Value(1)}}, t(2)).isOk());
+  ASSERT_OK(store->put("plan", "", "xa-01", {{"x", Value(1)}}, t(2)));
   EXPECT_EQ(store->list("household")->size(), 1u);
   EXPECT_EQ(store->all()->size(), 2u);
 
-  ASSERT_TRUE(store->remove({"household", *id}, t(3)).isOk());
+  ASSERT_OK(store->remove({"household", *id}, t(3)));
   EXPECT_FALSE(store->get({"household", *id})->has_value());
   EXPECT_EQ(store->remove({"household", *id}, t(4)).code(), ErrorCode::kNotFound);
 
   // put --id on a deleted record re-creates it
-  ASSERT_TRUE(store->put("household", *id, "", {{"members", Value(8)}}, t(5)).isOk());
+  ASSERT_OK(store->put("household", *id, "", {{"members", Value(8)}}, t(5)));
   r = store->get({"household", *id});
   ASSERT_TRUE(r->has_value());
   EXPECT_EQ(*(*r)->fields.at("head").value.get<std::string>(), "Lò Văn Pá") << "revived whole";
@@ -59,7 +60,7 @@ TEST(LocalStore, BadInputIsRefusedAndNothingSaved) {
   EXPECT_FALSE(store->put("household", "", "xa-01", {{"a", Value("\xC3")}}, t(0)).isOk());
   EXPECT_FALSE(store->put("", "", "xa-01", {{"a", Value(1)}}, t(0)).isOk());
   auto id = store->put("household", "", "xa-01", {{"a", Value(1)}}, t(0));
-  ASSERT_TRUE(id.isOk());
+  ASSERT_OK(id);
   auto moved = store->put("household", *id, "xa-02", {{"a", Value(2)}}, t(1));
   EXPECT_EQ(moved.status().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(store->status()->pending, 1u);
@@ -81,7 +82,7 @@ TEST(LocalStore, WritesSurviveReopenWithTheSameDevice) {
   ASSERT_EQ(pending->size(), 1u);
   EXPECT_EQ(pending->front().change.id.seq, 1u);
   // The sequence continues after reopening.
-  ASSERT_TRUE(store->put("household", id, "", {{"a", Value(2)}}, t(1)).isOk());
+  ASSERT_OK(store->put("household", id, "", {{"a", Value(2)}}, t(1)));
   EXPECT_EQ(store->pending(0, 100, 1 << 20)->back().change.id.seq, 2u);
 }
 
@@ -97,7 +98,7 @@ TEST(LocalStore, EditSeesWhatTheDeviceHeld) {
   testing::TempDir dir;
   auto store = openStore(dir / "s");
   auto id = *store->put("household", "", "xa-01", {{"a", Value(1)}}, t(0));
-  ASSERT_TRUE(store->put("household", id, "", {{"a", Value(2)}}, t(0)).isOk());
+  ASSERT_OK(store->put("household", id, "", {{"a", Value(2)}}, t(0)));
   auto pending = *store->pending(0, 10, 1 << 20);
   ASSERT_EQ(pending.size(), 2u);
   EXPECT_EQ(pending[1].change.assignments[0].seen, pending[0].change.assignments[0].stamp);
@@ -118,7 +119,7 @@ TEST(LocalStore, AcceptedLeaveTheOutboxRejectedAreKeptWithReason) {
   results[1].outcome = sync::proto::Outcome::kRejected;
   results[1].code = static_cast<std::uint16_t>(ErrorCode::kForbidden);
   results[1].reason = "you may not write in unit 'xa-01'";
-  ASSERT_TRUE(store->applyResults(results, t(2)).isOk());
+  ASSERT_OK(store->applyResults(results, t(2)));
   auto st = *store->status();
   EXPECT_EQ(st.pending, 0u);
   ASSERT_EQ(st.rejected.size(), 1u);
@@ -126,7 +127,7 @@ TEST(LocalStore, AcceptedLeaveTheOutboxRejectedAreKeptWithReason) {
   EXPECT_EQ(st.rejected[0].change.key.id, b);
   EXPECT_TRUE(store->get({"household", a})->has_value());
   // Applying the same results again changes nothing.
-  ASSERT_TRUE(store->applyResults(results, t(3)).isOk());
+  ASSERT_OK(store->applyResults(results, t(3)));
   EXPECT_EQ(store->status()->rejected.size(), 1u);
 }
 
@@ -144,13 +145,13 @@ TEST(LocalStore, PulledDataNeverHidesAPendingEdit) {
   sync::proto::PullBatch batch;
   batch.records.push_back(server_version);
   batch.checkpoints["xa-01"] = 5;
-  ASSERT_TRUE(store->applyPull(batch).isOk());
+  ASSERT_OK(store->applyPull(batch));
   auto r = **store->get({"household", id});
   EXPECT_EQ(*r.fields.at("a").value.get<std::string>(), "mine") << "the pending local edit stays visible";
   EXPECT_EQ(*r.fields.at("b").value.get<std::string>(), "new");
   EXPECT_EQ(store->checkpoints()->at("xa-01"), 5u);
   // The next local edit is stamped after everything pulled.
-  ASSERT_TRUE(store->put("household", id, "", {{"b", Value("edited")}}, t(1)).isOk());
+  ASSERT_OK(store->put("household", id, "", {{"b", Value("edited")}}, t(1)));
   auto last = store->pending(0, 10, 1 << 20)->back();
   EXPECT_GT(last.change.assignments[0].stamp, (sync::Stamp{1'900'000'000'000, 0, other}));
   EXPECT_EQ(last.change.assignments[0].seen, (sync::Stamp{1'900'000'000'000, 0, other}));
@@ -169,7 +170,7 @@ TEST(LocalStore, NewIncarnationDropsCheckpointsAndQueuesEverythingAgain) {
   sync::proto::PullBatch batch;
   batch.records.push_back(rec);
   batch.checkpoints["xa-01"] = 9;
-  ASSERT_TRUE(store->applyPull(batch).isOk());
+  ASSERT_OK(store->applyPull(batch));
   EXPECT_FALSE(*store->adoptIncarnation("one", {{"xa-01", 9}}));
   EXPECT_EQ(store->checkpoints()->size(), 1u);
 
@@ -185,10 +186,10 @@ TEST(LocalStore, ServerBehindACheckpointMeansRestoredFromABackup) {
   testing::TempDir dir;
   auto store = openStore(dir / "s");
   ASSERT_FALSE(*store->adoptIncarnation("one", {}));
-  ASSERT_TRUE(store->put("household", "", "xa-01", {{"a", Value(1)}}, t(0)).isOk());
+  ASSERT_OK(store->put("household", "", "xa-01", {{"a", Value(1)}}, t(0)));
   sync::proto::PullBatch batch;
   batch.checkpoints["xa-01"] = 50;
-  ASSERT_TRUE(store->applyPull(batch).isOk());
+  ASSERT_OK(store->applyPull(batch));
   EXPECT_FALSE(*store->adoptIncarnation("one", {{"xa-01", 50}, {"xa-02", 70}}));
   EXPECT_TRUE(*store->adoptIncarnation("one", {{"xa-01", 40}, {"xa-02", 70}}))
       << "same id, but the server forgot xa-01's sequence 41-50";
@@ -209,11 +210,11 @@ TEST(LocalStore, RestrictToPurgesOtherUnitsButKeepsUnsentEdits) {
     batch.records.push_back(rec);
     batch.checkpoints[scope] = 3;
   }
-  ASSERT_TRUE(store->applyPull(batch).isOk());
-  ASSERT_TRUE(store->put("household", "mine", "xa-02", {{"a", Value(2)}}, t(0)).isOk());
+  ASSERT_OK(store->applyPull(batch));
+  ASSERT_OK(store->put("household", "mine", "xa-02", {{"a", Value(2)}}, t(0)));
 
   auto purged = store->restrictTo({"xa-01"});
-  ASSERT_TRUE(purged.isOk());
+  ASSERT_OK(purged);
   EXPECT_EQ(*purged, 1u) << "h-xa-02 goes; 'mine' waits for the server's answer";
   auto all = *store->all();
   ASSERT_EQ(all.size(), 2u);

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <future>
 
+#include "assert_ok.hpp"
 #include "server_harness.hpp"
 #include "temp_dir.hpp"
 
@@ -64,14 +65,14 @@ TEST_F(Mobile, ASyncStopsCleanlyAtItsDeadlineAndTheNextGoesOn) {
   ASSERT_GT(cut.accepted, 0u);
   ASSERT_LT(cut.accepted, static_cast<std::uint64_t>(kRecords)) << "the window closed before the end";
   auto status = an.store().status();
-  ASSERT_TRUE(status.isOk());
+  ASSERT_OK(status);
   EXPECT_EQ(status->pending, kRecords - cut.accepted) << "what was acknowledged left the outbox, nothing else";
   // Pushes are pipelined: the server may have taken changes whose acknowledgement the device never
   // read. They stay in the outbox and go again; the server knows them (idempotent), no duplicate.
   EXPECT_GE(recordsOnServer("household"), cut.accepted);
 
   auto rest = syncWith(an, token, {});
-  ASSERT_TRUE(rest.status.isOk()) << rest.status.toString();
+  ASSERT_OK(rest.status);
   EXPECT_EQ(an.store().status()->pending, 0u);
   EXPECT_EQ(recordsOnServer("household"), static_cast<std::size_t>(kRecords)) << "every record, once";
 }
@@ -83,12 +84,12 @@ TEST_F(Mobile, AMeteredLinkSendsRecordsAndLeavesFilesForLater) {
   const auto photo = dir_ / "nha.jpg";
   std::ofstream(photo, std::ios::binary) << std::string(200 * 1024, 'p');
   auto hash = an.store().attach({"household", id}, "anh_nha", photo, testing::wallNow());
-  ASSERT_TRUE(hash.isOk()) << hash.status().toString();
+  ASSERT_OK(hash);
 
   client::SyncOptions metered;
   metered.metered = true;
   auto first = syncWith(an, token, metered);
-  ASSERT_TRUE(first.status.isOk()) << first.status.toString();
+  ASSERT_OK(first.status);
   EXPECT_TRUE(first.files_deferred);
   EXPECT_EQ(first.file_bytes_sent, 0u) << "no file byte on a metered link";
   EXPECT_EQ(recordsOnServer("household"), 1u) << "the record went";
@@ -98,7 +99,7 @@ TEST_F(Mobile, AMeteredLinkSendsRecordsAndLeavesFilesForLater) {
   EXPECT_EQ(an.store().status()->files_pending, 1u);
 
   auto second = syncWith(an, token, {});
-  ASSERT_TRUE(second.status.isOk()) << second.status.toString();
+  ASSERT_OK(second.status);
   EXPECT_FALSE(second.files_deferred);
   EXPECT_EQ(second.files_sent, 1u);
   auto [sent, bytes] =
@@ -109,7 +110,7 @@ TEST_F(Mobile, AMeteredLinkSendsRecordsAndLeavesFilesForLater) {
 
 TEST_F(Mobile, AStoreAnotherProcessHoldsIsRefusedAtOnceWithAClearError) {
   const auto path = dir_ / "held";
-  { ASSERT_TRUE(client::LocalStore::open(path).isOk()); }
+  { ASSERT_OK(client::LocalStore::open(path)); }
   int ready[2];
   int release[2];
   ASSERT_EQ(pipe(ready), 0);
@@ -140,7 +141,34 @@ TEST_F(Mobile, AStoreAnotherProcessHoldsIsRefusedAtOnceWithAClearError) {
   int wstatus = 0;
   ASSERT_EQ(waitpid(child, &wstatus, 0), child);
   for (int fd : {ready[0], ready[1], release[0], release[1]}) close(fd);
-  EXPECT_TRUE(client::LocalStore::open(path).isOk()) << "free again once the other process is gone";
+  EXPECT_OK(client::LocalStore::open(path)) << "free again once the other process is gone";
+}
+
+}  // namespace
+}  // namespace communesync
+
+namespace communesync {
+namespace {
+
+// The device clock a caller gives (a simulation's skewed clock, a phone's own) is the one the
+// replicator reads: the last sync is stamped with it. It was once dropped (read after a move).
+TEST_F(Mobile, TheClockTheCallerGivesIsTheOneTheReplicatorReads) {
+  const auto token = server_.addUser("an", {"xa-01"});
+  TestDevice an(dir_ / "an", token);
+  an.put("household", "", {{"so", Value(1)}}, "xa-01");
+  constexpr std::chrono::milliseconds kDeviceNow{1'600'000'000'000};  // September 2020: far behind
+  client::SyncOptions options;
+  int reads = 0;
+  options.clock = [&reads] {
+    ++reads;
+    return kDeviceNow;
+  };
+  auto report = syncWith(an, token, options);
+  ASSERT_OK(report.status);
+  EXPECT_GT(reads, 0);
+  auto status = an.store().status();
+  ASSERT_OK(status);
+  EXPECT_EQ(status->last_sync_ms, kDeviceNow.count());
 }
 
 }  // namespace

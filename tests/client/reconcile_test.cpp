@@ -3,6 +3,7 @@
 // both devices receive the decision and show the conflict closed.
 #include <gtest/gtest.h>
 
+#include "assert_ok.hpp"
 #include "process.hpp"
 #include "server_harness.hpp"
 #include "temp_dir.hpp"
@@ -113,7 +114,7 @@ TEST_F(Reconcile, AConflictIsSettledCentrallyAndBothDevicesReceiveTheDecision) {
     device->syncOk(server_.url());
     EXPECT_EQ(fieldOf(*device, id, "so_nhan_khau"), lost);
     auto status = device->store().status();
-    ASSERT_TRUE(status.isOk());
+    ASSERT_OK(status);
     EXPECT_TRUE(status->conflicts.empty());
     ASSERT_EQ(status->resolved.size(), 1u);
     EXPECT_EQ(status->resolved[0].resolved_by, "lan");
@@ -198,7 +199,7 @@ TEST_F(Reconcile, ExportWritesCsvXlsxAndJsonLinesOfTheRecordsOneMayRead) {
 // The review state of `id` as `device` knows it (std::nullopt: no review, i.e. received).
 std::optional<sync::Review> reviewOn(TestDevice& device, const std::string& id) {
   auto status = device.store().status();
-  EXPECT_TRUE(status.isOk());
+  EXPECT_OK(status);
   if (!status.isOk()) return std::nullopt;
   for (const auto& r : status->reviews) {
     if (r.reviewed.id == id) return r;
@@ -238,7 +239,7 @@ TEST_F(Reconcile, ANeedsEditsReviewReachesTheAuthorAndTheAuthorsEditReopensIt) {
   EXPECT_EQ(apiGet(server_, lan_, "/api/reviews")["reviews"][0]["state"], "received");
   an_->put("_reviews", "household/" + id, {{"state", Value("approved")}});
   auto forged = an_->sync(server_.url());
-  ASSERT_TRUE(forged.status.isOk());
+  ASSERT_OK(forged.status);
   EXPECT_EQ(forged.rejected, 1u);
   EXPECT_EQ(apiGet(server_, lan_, "/api/reviews")["reviews"][0]["state"], "received");
 }

@@ -1,6 +1,7 @@
 #include "communesync/client/record_json.hpp"
 
 #include <gtest/gtest.h>
+#include "assert_ok.hpp"
 
 namespace communesync::client {
 namespace {
@@ -9,7 +10,7 @@ TEST(RecordJson, ValuesRoundTrip) {
   auto j = nlohmann::json::parse(R"({"a":1,"b":2.5,"c":"Hà","d":[true,null],"e":{"x":-3}})");
   for (const auto& [k, v] : j.items()) {
     auto value = valueFromJson(v);
-    ASSERT_TRUE(value.isOk());
+    ASSERT_OK(value);
     EXPECT_EQ(valueToJson(*value), v) << k;
   }
   EXPECT_FALSE(valueFromJson(nlohmann::json(18446744073709551615ULL)).isOk());

@@ -4,6 +4,7 @@
 // the workbook read back holds the figures (rejected data not counted).
 #include <gtest/gtest.h>
 
+#include "assert_ok.hpp"
 #include "process.hpp"
 #include "server_harness.hpp"
 #include "temp_dir.hpp"
@@ -57,7 +58,7 @@ class Reports : public ::testing::Test {
     doubtful_ = x2_->put("support_result", "", result(100, 900'000'000, 9), "MAU-X02");
     for (auto* d : {sponsor_.get(), x1_.get(), x2_.get()}) {
       auto report = d->sync(server_.url());
-      ASSERT_TRUE(report.status.isOk()) << report.status.toString();
+      ASSERT_OK(report.status);
       ASSERT_EQ(report.rejected, 0u) << "every record is valid for its form";
     }
     auto [status, body] = testing::httpCall(server_.port(), boost::beast::http::verb::post, lan_,

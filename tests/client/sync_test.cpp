@@ -1,11 +1,14 @@
 // Devices and a real server over 127.0.0.1: record offline, sync in varied orders, converge.
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <thread>
 
 #include <random>
 #include <set>
 
+#include "assert_ok.hpp"
+#include "base/log.hpp"
 #include "communesync/sync/frame.hpp"
 #include "server_harness.hpp"
 #include "temp_dir.hpp"
@@ -51,7 +54,7 @@ TEST(Sync, ThreeDevicesRandomOfflineWorkGiveByteIdenticalExports) {
     for (auto& d : devices) {
       for (int op = 0; op < 8; ++op) {
         auto known = d->store().list("household");
-        ASSERT_TRUE(known.isOk());
+        ASSERT_OK(known);
         const auto kind = rng() % 10;
         if (known->empty() || kind < 3) {
           d->put("household", "", {{fields[rng() % fields.size()], Value(static_cast<std::int64_t>(rng() % 100))}});
@@ -93,7 +96,7 @@ TEST(Sync, ConcurrentEditsOfOneFieldGiveOneConflictWithBothValues) {
   EXPECT_EQ(a.exportText(), b.exportText());
   for (auto* d : {&a, &b}) {
     auto st = d->store().status();
-    ASSERT_TRUE(st.isOk());
+    ASSERT_OK(st);
     ASSERT_EQ(st->conflicts.size(), 1u);
     const auto& c = st->conflicts[0];
     EXPECT_EQ(c.field, "members");
@@ -180,7 +183,7 @@ TEST(Sync, WipedServerGetsEverythingBackFromTheDevices) {
   b = std::make_unique<TestDevice>(dir / "b", server.addUser("binh", {"xa-01"}));
   TestDevice c(dir / "c", server.addUser("chi", {"xa-01"}));
   auto report = b->sync(server.url());
-  ASSERT_TRUE(report.status.isOk()) << report.status.toString();
+  ASSERT_OK(report.status);
   EXPECT_TRUE(report.server_reset);
   c.syncOk(server.url());
   EXPECT_EQ(c.exportText(), before) << "every record, and the delete, came back from one device";
@@ -202,7 +205,7 @@ TEST(Sync, ServerRestoredFromAnOlderBackupGetsTheNewerDataBack) {
 
   server.restoreFrom(dir / "backup");
   auto report = a.sync(server.url());
-  ASSERT_TRUE(report.status.isOk()) << report.status.toString();
+  ASSERT_OK(report.status);
   EXPECT_TRUE(report.server_reset) << "the device noticed the server went back in time";
   b.syncOk(server.url());
   EXPECT_EQ(b.exportText(), expected);
@@ -217,23 +220,23 @@ TEST(Sync, AnOpenConnectionSyncsAgainAndHearsNotifies) {
   TestDevice b(dir / "b", server.addUser("binh", {"xa-01"}));
   client::WebSocketTransport transport(server.url(), token_a);
   client::Replicator replicator(a.store(), transport);
-  ASSERT_TRUE(replicator.connect().isOk());
+  ASSERT_OK(replicator.connect());
   a.put("household", "", {{"n", Value(1)}});
   auto first = replicator.sync();
-  ASSERT_TRUE(first.status.isOk()) << first.status.toString();
+  ASSERT_OK(first.status);
   EXPECT_EQ(first.accepted, 1u);
 
   auto quiet = replicator.waitForNotify(std::chrono::milliseconds(200));
-  ASSERT_TRUE(quiet.isOk()) << quiet.status().toString();
+  ASSERT_OK(quiet);
   EXPECT_FALSE(*quiet) << "nothing new: no notify, and the connection stays open";
 
   const auto theirs = b.put("household", "", {{"n", Value(2)}});
   b.syncOk(server.url());
   auto heard = replicator.waitForNotify(std::chrono::seconds(2));
-  ASSERT_TRUE(heard.isOk()) << heard.status().toString();
+  ASSERT_OK(heard);
   EXPECT_TRUE(*heard);
   auto second = replicator.sync();  // same connection: no new handshake
-  ASSERT_TRUE(second.status.isOk()) << second.status.toString();
+  ASSERT_OK(second.status);
   EXPECT_EQ(second.pulled, 1u);
   EXPECT_TRUE(a.store().get({"household", theirs})->has_value());
   EXPECT_LT(second.bytes_sent, 200u) << "a no-push sync on an open connection is one small pull";
@@ -244,20 +247,20 @@ TEST(Sync, AnOpenConnectionSyncsAgainAndHearsNotifies) {
 class RawSession {
  public:
   RawSession(const std::string& url, const std::string& token) : transport_(url, token) {
-    EXPECT_TRUE(transport_.connect().isOk());
+    EXPECT_OK(transport_.connect());
   }
   template <class T>
   void send(const T& m, std::uint64_t id) {
-    ASSERT_TRUE(transport_.send(sync::proto::frameOf(m, id)).isOk());
+    ASSERT_OK(transport_.send(sync::proto::frameOf(m, id)));
   }
   //! The next message; notifies are skipped unless asked for.
   sync::proto::Envelope receive(std::chrono::milliseconds timeout = std::chrono::seconds(5), bool notifies = false) {
     for (;;) {
       auto frame = transport_.receive(timeout);
-      EXPECT_TRUE(frame.isOk()) << frame.status().toString();
+      EXPECT_OK(frame);
       if (!frame.isOk()) return {};
       auto env = sync::proto::decodeFrame(*frame, 1 << 24);
-      EXPECT_TRUE(env.isOk());
+      EXPECT_OK(env);
       if (!env.isOk()) return {};
       if (env->type == sync::proto::MessageType::kNotify && !notifies) continue;
       return *env;
@@ -280,13 +283,13 @@ TEST(Sync, ASyncOnAConnectionKeptOpenAsksTheServerEvenBeforeTheNotifyArrives) {
   client::WebSocketTransport rt(server.url(), reader.token());
   client::Replicator w(writer.store(), wt);
   client::Replicator r(reader.store(), rt);
-  ASSERT_TRUE(w.connect().isOk());
-  ASSERT_TRUE(r.connect().isOk());
+  ASSERT_OK(w.connect());
+  ASSERT_OK(r.connect());
   for (int i = 0; i < 20; ++i) {
     writer.put("household", "", {{"n", Value(i)}});
-    ASSERT_TRUE(w.sync().status.isOk());
+    ASSERT_OK(w.sync().status);
     auto pulled = r.sync();
-    ASSERT_TRUE(pulled.status.isOk()) << pulled.status.toString();
+    ASSERT_OK(pulled.status);
     EXPECT_EQ(pulled.pulled, 1u) << "round " << i;
   }
   w.close();
@@ -301,12 +304,12 @@ TEST(Sync, AConnectionTheServerClosedWhileIdleIsReopenedByTheNextSync) {
   client::WebSocketTransport transport(server.url(), device.token());
   client::Replicator replicator(device.store(), transport);
   device.put("household", "", {{"n", Value(1)}});
-  ASSERT_TRUE(replicator.sync().status.isOk());
+  ASSERT_OK(replicator.sync().status);
   // The app keeps the connection but reads nothing: the server ends the idle session.
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   device.put("household", "", {{"n", Value(2)}});
   auto again = replicator.sync();
-  ASSERT_TRUE(again.status.isOk()) << again.status.toString();
+  ASSERT_OK(again.status);
   EXPECT_EQ(again.accepted, 1u);
   EXPECT_EQ(device.pendingCount(), 0u);
   replicator.close();
@@ -407,7 +410,7 @@ TEST(Protocol, MessagesOverALimitGetAClearErrorAndOthersAreServed) {
     EXPECT_EQ(s.receive().type, sync::proto::MessageType::kWelcome);
     sync::proto::Push push;
     auto outbox = d.store().pending(0, 2000, SIZE_MAX);
-    ASSERT_TRUE(outbox.isOk());
+    ASSERT_OK(outbox);
     for (auto& p : *outbox) push.changes.push_back(p.change);
     ASSERT_EQ(push.changes.size(), 1001u);
     s.send(push, 2);
@@ -437,12 +440,12 @@ TEST(Protocol, GarbageGetsAnErrorAndTheServerServesOthers) {
   const auto token = server.addUser("an", {"xa-01"});
   {
     client::WebSocketTransport raw(server.url(), token);
-    ASSERT_TRUE(raw.connect().isOk());
-    ASSERT_TRUE(raw.send(std::string("\x00garbage", 8)).isOk());
+    ASSERT_OK(raw.connect());
+    ASSERT_OK(raw.send(std::string("\x00garbage", 8)));
     auto reply = raw.receive(std::chrono::seconds(5));
-    ASSERT_TRUE(reply.isOk());
+    ASSERT_OK(reply);
     auto env = sync::proto::decodeFrame(*reply, 1 << 20);
-    ASSERT_TRUE(env.isOk());
+    ASSERT_OK(env);
     EXPECT_EQ(env->type, sync::proto::MessageType::kError);
   }
   TestDevice d(dir / "d", token);
@@ -459,6 +462,63 @@ TEST(Protocol, BadTokenIsRefusedAtTheHandshake) {
   EXPECT_EQ(s.code(), ErrorCode::kUnauthorized) << s.toString();
   auto [status, body] = testing::adminPost(server.port(), "wrong", "/admin/users", "{}");
   EXPECT_EQ(status, 401u);
+}
+
+}  // namespace
+}  // namespace communesync
+
+namespace communesync {
+namespace {
+
+// What the server's log kept while alive (base/log.hpp), for the tests below.
+class LogLines {
+ public:
+  LogLines() {
+    server::setLogOutput([this](server::LogLevel, std::string_view line) {
+      std::lock_guard lock(mutex_);
+      lines_.emplace_back(line);
+    });
+  }
+  ~LogLines() { server::setLogOutput({}); }
+  std::vector<std::string> containing(const std::string& text) {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    for (const auto& l : lines_) {
+      if (l.find(text) != std::string::npos) out.push_back(l);
+    }
+    return out;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::string> lines_;
+};
+
+// An operator sees why a session ended: one line naming the user, the device and the reason; the
+// ordinary end (the device closed it) stays below the default level.
+TEST(Protocol, ASessionClosedForAProtocolErrorLogsWhoAndWhyOnce) {
+  LogLines log;
+  testing::TempDir dir;
+  ServerHarness server(dir / "server");
+  const auto token = server.addUser("an", {"xa-01"});
+  {
+    client::WebSocketTransport raw(server.url(), token);
+    ASSERT_OK(raw.connect());
+    ASSERT_OK(raw.send(std::string("\x00garbage", 8)));
+    ASSERT_OK(raw.receive(std::chrono::seconds(5)));
+  }
+  TestDevice d(dir / "d", token);
+  d.put("household", "", {{"a", Value(1)}});
+  d.syncOk(server.url());  // connects, syncs and closes: an ordinary end
+  std::vector<std::string> ends;
+  for (int i = 0; i < 100 && ends.empty(); ++i) {
+    ends = log.containing("session_end");
+    if (ends.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(ends.size(), 1u) << "only the refused session is at info or above";
+  EXPECT_NE(ends[0].find("user=an"), std::string::npos) << ends[0];
+  EXPECT_NE(ends[0].find("device="), std::string::npos) << ends[0];
+  EXPECT_NE(ends[0].find("closed by the server (1008): undecodable message"), std::string::npos) << ends[0];
 }
 
 }  // namespace

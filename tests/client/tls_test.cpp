@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "assert_ok.hpp"
 #include "communesync/client/http_client.hpp"
 #include "process.hpp"
 #include "server_harness.hpp"
@@ -64,19 +65,19 @@ TEST_F(TlsTest, ATrustedCertificateSyncsAndAWrongOneIsRefused) {
   auto made = client::httpRequest(https(), "POST", "/admin/users", server_->adminToken(), "application/json",
                                   json{{"name", "an"}, {"grants", {"field:X1"}}, {"password", "mật khẩu an"}}.dump(),
                                   trust("provincial-ca"));
-  ASSERT_TRUE(made.isOk()) << made.status().toString();
+  ASSERT_OK(made);
   ASSERT_EQ(made->status, 201u) << made->body;
   const auto token = json::parse(made->body)["token"].get<std::string>();
 
   TestDevice device(dir_ / "d", token);
   device.put("household_survey", "h1", {{"chu_ho", sync::Value("Lò Văn Pá")}}, "X1");
   auto ok = device.sync(wss(), trust("provincial-ca"));
-  ASSERT_TRUE(ok.status.isOk()) << ok.status.toString();
+  ASSERT_OK(ok.status);
   EXPECT_EQ(ok.accepted, 1u);
 
   auto login =
       client::passwordLogin(wss(), "an", "mật khẩu an", device.store().deviceId().hex(), trust("provincial-ca"));
-  EXPECT_TRUE(login.isOk()) << login.status().toString();
+  EXPECT_OK(login);
 
   auto stranger = device.sync(wss(), trust("stranger-ca"));
   EXPECT_EQ(stranger.status.code(), ErrorCode::kUnavailable);

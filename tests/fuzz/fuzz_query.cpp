@@ -1,4 +1,4 @@
-// The query strings and record paths of every /api/ request (server/src/api_request.hpp): written by
+// The query strings and record paths of every /api/ request (server/http/api_request.hpp): written by
 // hand (Beast parses the request line but leaves the target's query to us), so fuzzed here.
 // Properties: decoding never grows the text; every byte written as %XX decodes to itself; a record
 // path is either refused or splits the text at its first slash into two non-empty parts.

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "access/access.hpp"
+#include "assert_ok.hpp"
 #include "programme/units.hpp"
 
 namespace communesync::server {
@@ -19,7 +20,7 @@ const char* kSample =
 
 UnitTree sampleTree() {
   auto units = parseUnitsCsv(kSample);
-  EXPECT_TRUE(units.isOk()) << units.status().message();
+  EXPECT_OK(units);
   return UnitTree(*units);
 }
 
@@ -27,23 +28,23 @@ TEST(AccessRule, EachRoleReadsAndWritesItsPart) {
   UnitTree tree = sampleTree();
   Access field({{Role::kField, "X1"}}, tree);
   EXPECT_EQ(field.readable(), (std::vector<Scope>{"V1", "X1", "_forms"})) << "and the forms, which everyone reads";
-  EXPECT_TRUE(field.mayWrite("V1", "household_survey").isOk());
+  EXPECT_OK(field.mayWrite("V1", "household_survey"));
   EXPECT_EQ(field.mayWrite("X2", "household_survey").code(), ErrorCode::kForbidden);
 
   Access sponsor({{Role::kSponsor, "X2"}}, tree);
   EXPECT_TRUE(sponsor.mayRead("X2"));
-  EXPECT_TRUE(sponsor.mayWrite("X2", "twinning_plan").isOk());
-  EXPECT_TRUE(sponsor.mayWrite("X2", "support_result").isOk());
+  EXPECT_OK(sponsor.mayWrite("X2", "twinning_plan"));
+  EXPECT_OK(sponsor.mayWrite("X2", "support_result"));
   EXPECT_EQ(sponsor.mayWrite("X2", "household_survey").code(), ErrorCode::kForbidden);
 
   Access district({{Role::kDistrict, "49-BTM"}}, tree);
   EXPECT_TRUE(district.mayRead("X1") && district.mayRead("V1") && !district.mayRead("X3"));
-  EXPECT_TRUE(district.mayWrite("49-BTM", "district_report").isOk());
+  EXPECT_OK(district.mayWrite("49-BTM", "district_report"));
   EXPECT_EQ(district.mayWrite("X1", "household_survey").code(), ErrorCode::kForbidden);
 
   Access reconciler({{Role::kReconciler, "49"}}, tree);
   EXPECT_EQ(reconciler.readable().size(), 8u);
-  EXPECT_TRUE(reconciler.mayWrite("X3", "anything").isOk());
+  EXPECT_OK(reconciler.mayWrite("X3", "anything"));
   EXPECT_TRUE(reconciler.isReconciler());
 
   Access admin({{Role::kAdmin, "49"}}, tree);
@@ -52,8 +53,8 @@ TEST(AccessRule, EachRoleReadsAndWritesItsPart) {
   EXPECT_FALSE(reconciler.mayWrite("_forms", "_forms").isOk()) << "only the server publishes forms";
 
   Access several({{Role::kField, "X1"}, {Role::kSponsor, "X3"}}, tree);
-  EXPECT_TRUE(several.mayWrite("X1", "household_survey").isOk());
-  EXPECT_TRUE(several.mayWrite("X3", "support_result").isOk());
+  EXPECT_OK(several.mayWrite("X1", "household_survey"));
+  EXPECT_OK(several.mayWrite("X3", "support_result"));
   EXPECT_FALSE(several.mayWrite("X3", "household_survey").isOk());
 }
 

@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "assert_ok.hpp"
 #include "temp_dir.hpp"
 
 namespace communesync::server {
@@ -11,10 +12,10 @@ namespace {
 
 TEST(Config, ListenParses) {
   Config c;
-  ASSERT_TRUE(parseListen("0.0.0.0:9000", c).isOk());
+  ASSERT_OK(parseListen("0.0.0.0:9000", c));
   EXPECT_EQ(c.listen_host, "0.0.0.0");
   EXPECT_EQ(c.listen_port, 9000);
-  ASSERT_TRUE(parseListen("[::1]:80", c).isOk());
+  ASSERT_OK(parseListen("[::1]:80", c));
   EXPECT_EQ(c.listen_host, "::1");
   EXPECT_FALSE(parseListen("localhost", c).isOk());
   EXPECT_FALSE(parseListen("h:99999", c).isOk());
@@ -25,7 +26,7 @@ TEST(Config, FileOverridesDefaultsAndRejectsUnknownKeys) {
   testing::TempDir dir;
   std::ofstream(dir / "good.json") << R"({"data": "/var/lib/cs", "listen": "127.0.0.1:9999", "threads": 3})";
   Config c;
-  ASSERT_TRUE(loadConfigFile(dir / "good.json", c).isOk());
+  ASSERT_OK(loadConfigFile(dir / "good.json", c));
   EXPECT_EQ(c.data_dir, "/var/lib/cs");
   EXPECT_EQ(c.listen_port, 9999);
   EXPECT_EQ(c.threads, 3u);
@@ -43,7 +44,7 @@ TEST(Config, FileLimitsAreTunedUnderLimits) {
   auto s = parseConfig(R"({"limits": {"max_file_bytes": 1048576, "max_file_bytes_per_device_day": 5242880,
                                       "file_retention_hours": 48}})",
                        "test.json", c);
-  ASSERT_TRUE(s.isOk()) << s.toString();
+  ASSERT_OK(s);
   EXPECT_EQ(c.limits.max_file_bytes, 1048576u);
   EXPECT_EQ(c.limits.max_file_bytes_per_device_day, 5242880u);
   EXPECT_EQ(c.limits.file_retention, std::chrono::hours(48));
@@ -52,14 +53,49 @@ TEST(Config, FileLimitsAreTunedUnderLimits) {
 
 TEST(Config, ReportRulesAreCheckedWhenTheFileIsRead) {
   Config c;
-  ASSERT_TRUE(parseConfig(R"({"report_rules": {"default": {"lowland_money_vnd": 250000000},
+  ASSERT_OK(parseConfig(R"({"report_rules": {"default": {"lowland_money_vnd": 250000000},
                                               "2022": {"district_needs_before": "02-15"}}})",
-                          "test.json", c)
-                  .isOk());
+                        "test.json", c));
   EXPECT_EQ(c.report_rules["default"]["lowland_money_vnd"], 250000000);
   auto s = parseConfig(R"({"report_rules": {"2022": {"district_needs_before": "15/02"}}})", "test.json", c);
   EXPECT_FALSE(s.isOk());
   EXPECT_NE(s.message().find("district_needs_before"), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace communesync::server
+
+namespace communesync::server {
+namespace {
+
+std::string fileText(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// An operator learns the settings from docs/operations.md: every key the parser takes is there,
+// written as the config file writes it ("key") or as code (`key`, in the limits' table). A key added to
+// the parser without its line fails here.
+TEST(Config, EveryKeyIsDocumentedInOperations) {
+  const auto doc = fileText(OPERATIONS_DOC);
+  ASSERT_FALSE(doc.empty()) << OPERATIONS_DOC;
+  for (const auto& keys : {configKeys(), limitKeys()}) {
+    for (auto key : keys) {
+      const bool documented = doc.find("\"" + std::string(key) + "\"") != std::string::npos ||
+                              doc.find("`" + std::string(key) + "`") != std::string::npos;
+      EXPECT_TRUE(documented) << "docs/operations.md does not document the config key \"" << key << "\"";
+    }
+  }
+}
+
+TEST(Config, AKeyNotListedIsRefusedWithWhereToLook) {
+  Config c;
+  auto s = parseConfig(R"({"listen": "127.0.0.1:1", "speed": 3})", "test", c);
+  ASSERT_FALSE(s.isOk());
+  EXPECT_NE(s.message().find("\"speed\" is not a setting"), std::string::npos) << s.toString();
+  s = parseConfig(R"({"limits": {"max_speed": 3}})", "test", c);
+  ASSERT_FALSE(s.isOk());
+  EXPECT_NE(s.message().find("max_speed is not a limit"), std::string::npos) << s.toString();
 }
 
 }  // namespace

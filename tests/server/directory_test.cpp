@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "assert_ok.hpp"
 #include "temp_dir.hpp"
 
 namespace communesync::server {
@@ -23,10 +24,10 @@ class DirectoryTest : public ::testing::Test {
     directory_.reset();
     store_.reset();
     auto s = storage::Store::open(dir_ / "db");
-    ASSERT_TRUE(s.isOk());
+    ASSERT_OK(s);
     store_ = std::move(s).value();
     auto d = Directory::open(*store_);
-    ASSERT_TRUE(d.isOk());
+    ASSERT_OK(d);
     directory_ = std::move(d).value();
   }
   testing::TempDir dir_;
@@ -44,7 +45,7 @@ TEST_F(DirectoryTest, AdminTokenIsMadeOnce) {
 
 TEST_F(DirectoryTest, UserTokensAuthenticateUntilTheUserIsDisabled) {
   auto token = directory_->addUser("an", {{Role::kField, "X1"}}, "", kAdmin);
-  ASSERT_TRUE(token.isOk());
+  ASSERT_OK(token);
   auto who = directory_->authenticate(*token);
   ASSERT_TRUE(who->has_value());
   EXPECT_EQ((*who)->user, "an");
@@ -54,13 +55,13 @@ TEST_F(DirectoryTest, UserTokensAuthenticateUntilTheUserIsDisabled) {
   EXPECT_FALSE(directory_->authenticate("wrong")->has_value());
 
   const auto before = directory_->generation();
-  ASSERT_TRUE(directory_->disableUser("an", kAdmin).isOk());
+  ASSERT_OK(directory_->disableUser("an", kAdmin));
   EXPECT_GT(directory_->generation(), before);
   EXPECT_FALSE(directory_->authenticate(*token)->has_value());
 }
 
 TEST_F(DirectoryTest, PasswordLoginGivesEachDeviceItsOwnRevocableToken) {
-  ASSERT_TRUE(directory_->addUser("binh", {{Role::kField, "X1"}}, "correct horse", kAdmin).isOk());
+  ASSERT_OK(directory_->addUser("binh", {{Role::kField, "X1"}}, "correct horse", kAdmin));
   EXPECT_EQ(directory_->login("binh", "wrong pass", device(1), "10.0.0.9").status().code(), ErrorCode::kUnauthorized);
   EXPECT_EQ(directory_->login("nobody", "correct horse", device(1), "10.0.0.9").status().code(),
             ErrorCode::kUnauthorized);
@@ -72,20 +73,20 @@ TEST_F(DirectoryTest, PasswordLoginGivesEachDeviceItsOwnRevocableToken) {
   EXPECT_EQ((*p1)->device, device(1));
   EXPECT_EQ(directory_->checkDevice(**p1, device(2)).code(), ErrorCode::kForbidden) << "a token serves its device";
 
-  ASSERT_TRUE(directory_->revokeDevice("binh", device(1), kAdmin).isOk());
+  ASSERT_OK(directory_->revokeDevice("binh", device(1), kAdmin));
   EXPECT_FALSE(directory_->authenticate(*t1)->has_value());
   EXPECT_TRUE(directory_->authenticate(*t2)->has_value()) << "only the revoked device loses access";
   EXPECT_EQ(directory_->login("binh", "correct horse", device(1), "10.0.0.9").status().code(), ErrorCode::kForbidden);
 
-  ASSERT_TRUE(directory_->setPassword("binh", "another secret", kAdmin).isOk());
+  ASSERT_OK(directory_->setPassword("binh", "another secret", kAdmin));
   EXPECT_FALSE(directory_->login("binh", "correct horse", device(3), "x").isOk());
-  EXPECT_TRUE(directory_->login("binh", "another secret", device(3), "x").isOk());
+  EXPECT_OK(directory_->login("binh", "another secret", device(3), "x"));
   EXPECT_FALSE(directory_->setPassword("binh", "short", kAdmin).isOk());
 }
 
 TEST_F(DirectoryTest, AUserTokenIsExchangedForADeviceTokenRevocableAlone) {
   auto user_token = directory_->addUser("khanh", {{Role::kField, "X1"}}, "", kAdmin);
-  ASSERT_TRUE(user_token.isOk());
+  ASSERT_OK(user_token);
   auto d1 = directory_->exchangeToken(*user_token, device(1), "10.0.0.1");
   auto d2 = directory_->exchangeToken(*user_token, device(2), "10.0.0.2");
   ASSERT_TRUE(d1.isOk() && d2.isOk());
@@ -94,7 +95,7 @@ TEST_F(DirectoryTest, AUserTokenIsExchangedForADeviceTokenRevocableAlone) {
   EXPECT_EQ(directory_->exchangeToken("not a token", device(3), "x").status().code(), ErrorCode::kUnauthorized);
   EXPECT_EQ(directory_->exchangeToken(*d1, device(2), "x").status().code(), ErrorCode::kForbidden)
       << "a device token cannot be moved to another device";
-  ASSERT_TRUE(directory_->revokeDevice("khanh", device(1), kAdmin).isOk());
+  ASSERT_OK(directory_->revokeDevice("khanh", device(1), kAdmin));
   EXPECT_FALSE(directory_->authenticate(*d1)->has_value());
   EXPECT_TRUE(directory_->authenticate(*d2)->has_value());
   EXPECT_EQ(directory_->exchangeToken(*user_token, device(1), "x").status().code(), ErrorCode::kForbidden)
@@ -103,12 +104,12 @@ TEST_F(DirectoryTest, AUserTokenIsExchangedForADeviceTokenRevocableAlone) {
 }
 
 TEST_F(DirectoryTest, GrantsChangeAndSurviveRestart) {
-  ASSERT_TRUE(directory_->addUser("chi", {{Role::kField, "X1"}}, "", kAdmin).isOk());
-  ASSERT_TRUE(directory_->grant("chi", {{Role::kSponsor, "X2"}}, kAdmin).isOk());
-  ASSERT_TRUE(directory_->revokeGrants("chi", {{Role::kField, "X1"}}, kAdmin).isOk());
+  ASSERT_OK(directory_->addUser("chi", {{Role::kField, "X1"}}, "", kAdmin));
+  ASSERT_OK(directory_->grant("chi", {{Role::kSponsor, "X2"}}, kAdmin));
+  ASSERT_OK(directory_->revokeGrants("chi", {{Role::kField, "X1"}}, kAdmin));
   reopen();
   auto users = directory_->listUsers();
-  ASSERT_TRUE(users.isOk());
+  ASSERT_OK(users);
   ASSERT_EQ(users->size(), 1u);
   EXPECT_EQ((*users)[0].grants, (std::vector<Grant>{{Role::kSponsor, "X2"}}));
   EXPECT_EQ(directory_->grant("nobody", {{Role::kField, "X1"}}, kAdmin).code(), ErrorCode::kNotFound);
@@ -117,34 +118,34 @@ TEST_F(DirectoryTest, GrantsChangeAndSurviveRestart) {
 TEST_F(DirectoryTest, UnitImportIsIdempotentAndMergesKeepHistoryVisible) {
   auto units = parseUnitsCsv(
       "code,parent_code,level,name\nP,,province,Tỉnh\nD,P,district,Huyện\nA,D,commune,Xã A\nB,D,commune,Xã B\n");
-  ASSERT_TRUE(units.isOk());
+  ASSERT_OK(units);
   auto first = directory_->importUnits(*units, kAdmin);
-  ASSERT_TRUE(first.isOk());
+  ASSERT_OK(first);
   EXPECT_EQ(first->added, 4u);
   const auto generation = directory_->generation();
   auto second = directory_->importUnits(*units, kAdmin);
-  ASSERT_TRUE(second.isOk());
+  ASSERT_OK(second);
   EXPECT_EQ(second->added + second->updated, 0u);
   EXPECT_EQ(second->unchanged, 4u);
   EXPECT_EQ(directory_->generation(), generation) << "importing the same file twice changes nothing";
 
-  ASSERT_TRUE(directory_->mergeUnits({"A"}, "B", kAdmin).isOk());
+  ASSERT_OK(directory_->mergeUnits({"A"}, "B", kAdmin));
   EXPECT_TRUE(directory_->accessOf({{Role::kField, "B"}}).mayRead("A"));
   EXPECT_FALSE(directory_->mergeUnits({"D"}, "A", kAdmin).isOk()) << "A lies under D: a cycle";
   EXPECT_FALSE(directory_->mergeUnits({"A"}, "nowhere", kAdmin).isOk());
   // Re-importing the old list does not undo the merge.
-  ASSERT_TRUE(directory_->importUnits(*units, kAdmin).isOk());
+  ASSERT_OK(directory_->importUnits(*units, kAdmin));
   reopen();
   EXPECT_TRUE(directory_->accessOf({{Role::kField, "B"}}).mayRead("A"));
 }
 
 TEST_F(DirectoryTest, AuditLogRecordsWhoWhatAndWhereButNoSecrets) {
-  ASSERT_TRUE(directory_->addUser("dung", {{Role::kField, "X1"}}, "s3cret-pass", kAdmin).isOk());
+  ASSERT_OK(directory_->addUser("dung", {{Role::kField, "X1"}}, "s3cret-pass", kAdmin));
   (void)directory_->login("dung", "bad-password", device(7), "10.1.2.3");
-  ASSERT_TRUE(directory_->login("dung", "s3cret-pass", device(7), "10.1.2.3").isOk());
-  ASSERT_TRUE(directory_->revokeDevice("dung", device(7), kAdmin).isOk());
+  ASSERT_OK(directory_->login("dung", "s3cret-pass", device(7), "10.1.2.3"));
+  ASSERT_OK(directory_->revokeDevice("dung", device(7), kAdmin));
   auto log = directory_->auditLog(100);
-  ASSERT_TRUE(log.isOk());
+  ASSERT_OK(log);
   std::vector<std::string> actions;
   for (const auto& e : *log) {
     actions.push_back(e.action);

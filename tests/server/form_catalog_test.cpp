@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "assert_ok.hpp"
 #include "temp_dir.hpp"
 
 namespace communesync::server {
@@ -14,7 +15,7 @@ sync::Form form(std::uint32_t version, bool with_b) {
   if (with_b) json += R"(,{"name":"b","type":"text","label":{"vi":"B"}})";
   json += "]}";
   auto f = sync::parseForm(json);
-  EXPECT_TRUE(f.isOk()) << f.status().message();
+  EXPECT_OK(f);
   f->version = version;
   return *f;
 }
@@ -31,14 +32,14 @@ sync::Record record(std::uint32_t version, std::map<std::string, sync::Value> va
 TEST(FormCatalog, PinsChangesAndChecksRecordsAgainstTheirVersion) {
   testing::TempDir dir;
   auto store = storage::Store::open(dir / "db");
-  ASSERT_TRUE(store.isOk());
+  ASSERT_OK(store);
   auto catalog = FormCatalog::open(**store);
-  ASSERT_TRUE(catalog.isOk());
+  ASSERT_OK(catalog);
   auto& forms = **catalog;
 
   sync::Change free_form;
   free_form.key = {"notes", "n1"};
-  EXPECT_TRUE(forms.pin(free_form).isOk()) << "no form: free-form";
+  EXPECT_OK(forms.pin(free_form)) << "no form: free-form";
   forms.requireForms(true);
   EXPECT_EQ(forms.pin(free_form).code(), ErrorCode::kInvalidArgument) << "unless forms are required";
   forms.requireForms(false);
@@ -47,16 +48,16 @@ TEST(FormCatalog, PinsChangesAndChecksRecordsAgainstTheirVersion) {
   forms.added(form(2, true));
   sync::Change change;
   change.key = {"hh", "r1"};
-  ASSERT_TRUE(forms.pin(change).isOk());
+  ASSERT_OK(forms.pin(change));
   EXPECT_EQ(change.form_version, 2u) << "a change with no version takes the latest";
   change.form_version = 7;
   EXPECT_NE(forms.pin(change).message().find("no version 7"), std::string::npos);
 
-  EXPECT_TRUE(forms.check(record(1, {{"a", sync::Value(1)}})).isOk());
+  EXPECT_OK(forms.check(record(1, {{"a", sync::Value(1)}})));
   EXPECT_EQ(forms.check(record(1, {{"a", sync::Value(1)}, {"b", sync::Value("x")}})).message(),
             "b: không có trong biểu mẫu / is not a field of this form")
       << "version 1 keeps validating its records";
-  EXPECT_TRUE(forms.check(record(2, {{"a", sync::Value(1)}, {"b", sync::Value("x")}})).isOk());
+  EXPECT_OK(forms.check(record(2, {{"a", sync::Value(1)}, {"b", sync::Value("x")}})));
   EXPECT_EQ(forms.check(record(2, {{"a", sync::Value(0)}})).message(), "a: phải từ 1 trở lên / must be at least 1");
 
   // A publication is the next version, as the server's own device.

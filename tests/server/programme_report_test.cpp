@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "assert_ok.hpp"
 #include "programme/programme_report.hpp"
 
 namespace communesync::server {
@@ -280,7 +281,7 @@ TEST_F(ProgrammeReport, CommunesAndDistrictsAreJudgedOnWhenTheServerReceivedThin
 TEST_F(ProgrammeReport, RulesOfTheYearChangeTheVerdicts) {
   // The province moves the plan deadline to 2 April and the district's to 31 January for 2021.
   auto rules = reportRules(2021, json{{"2021", {{"plan_signed_before", "04-02"}, {"district_needs_before", "01-31"}}}});
-  ASSERT_TRUE(rules.isOk()) << rules.status().message();
+  ASSERT_OK(rules);
   const auto all = assessTargets(data_, *rules, "");
   EXPECT_TRUE(check(find(all, "S1"), "plan:X2").met);
   EXPECT_FALSE(check(find(all, "NTM"), "needs").met) << "20 February is after 31 January";

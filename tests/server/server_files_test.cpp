@@ -2,6 +2,7 @@
 // boundary), hash checks, limits and quotas, references from records, and the sweep.
 #include <gtest/gtest.h>
 
+#include "assert_ok.hpp"
 #include "communesync/sync/file_ref.hpp"
 #include "communesync/sync/file_store.hpp"
 #include "store/server_store.hpp"
@@ -29,10 +30,10 @@ class ServerFilesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto s = storage::Store::open(dir_ / "db");
-    ASSERT_TRUE(s.isOk());
+    ASSERT_OK(s);
     store_ = std::move(s).value();
     auto d = ServerStore::open(*store_);
-    ASSERT_TRUE(d.isOk());
+    ASSERT_OK(d);
     data_ = std::move(d).value();
     limits_.max_file_bytes = 1000;
     limits_.max_bytes_per_device_day = 2500;
@@ -58,7 +59,7 @@ class ServerFilesTest : public ::testing::Test {
     std::vector<PushJob*> jobs{&job};
     proto::Checkpoints touched;
     auto s = data_->apply(jobs, now, touched);
-    EXPECT_TRUE(s.isOk()) << s.toString();
+    EXPECT_OK(s);
     EXPECT_EQ(job.acks.size(), 1u);
     return job.acks.empty() ? proto::FileAck{} : job.acks.front();
   }
@@ -77,13 +78,13 @@ class ServerFilesTest : public ::testing::Test {
     job.changes.push_back(std::move(c));
     std::vector<PushJob*> jobs{&job};
     proto::Checkpoints touched;
-    ASSERT_TRUE(data_->apply(jobs, kNow, touched).isOk());
+    ASSERT_OK(data_->apply(jobs, kNow, touched));
     ASSERT_EQ(job.results.front().outcome, proto::Outcome::kAccepted) << job.results.front().reason;
   }
 
   std::optional<sync::FileEntry> entry(const std::string& hash) {
     auto e = sync::FileStore(*store_).entry(hash);
-    EXPECT_TRUE(e.isOk());
+    EXPECT_OK(e);
     return e.isOk() ? *e : std::nullopt;
   }
 
@@ -150,26 +151,26 @@ TEST_F(ServerFilesTest, OnlyDevicesThatMayReadARecordReferringToAFileMayFetchIt)
   const std::vector<Scope> commune{"xa-01"};
   const std::vector<Scope> other{"xa-02"};
   auto states = data_->fileStates({hash_}, commune);
-  ASSERT_TRUE(states.isOk());
+  ASSERT_OK(states);
   EXPECT_EQ((*states)[0].size, 0u) << "never heard of";
   EXPECT_FALSE((*states)[0].readable);
 
   refer("h1", hash_, 1);
   put(0, content_.substr(0, 100));
   states = data_->fileStates({hash_}, commune);
-  ASSERT_TRUE(states.isOk());
+  ASSERT_OK(states);
   EXPECT_TRUE((*states)[0].readable);
   EXPECT_EQ((*states)[0].have, 100u);
   EXPECT_EQ(data_->readFile(hash_, 0, 100, commune).status().code(), ErrorCode::kNotFound) << "not whole yet";
 
   put(100, content_.substr(100));
   auto data = data_->readFile(hash_, 550, 1000, commune);
-  ASSERT_TRUE(data.isOk()) << data.status().toString();
+  ASSERT_OK(data);
   EXPECT_EQ(data->data, content_.substr(550));
   EXPECT_EQ(data->size, content_.size());
   EXPECT_EQ(data_->readFile(hash_, 0, 100, other).status().code(), ErrorCode::kForbidden);
   states = data_->fileStates({hash_}, other);
-  ASSERT_TRUE(states.isOk());
+  ASSERT_OK(states);
   EXPECT_FALSE((*states)[0].readable);
 }
 
@@ -182,7 +183,7 @@ TEST_F(ServerFilesTest, TheSweepKeepsReferencedFilesAndRemovesOrphansAfterTheRet
 
   // One record lets go of it: still referred to by the other.
   refer("h1", "", 3, 1);
-  ASSERT_TRUE(data_->sweepFiles(kNow + 100 * kHour).isOk());
+  ASSERT_OK(data_->sweepFiles(kNow + 100 * kHour));
   ASSERT_TRUE(entry(hash_).has_value());
   EXPECT_EQ(entry(hash_)->orphan_since_ms, 0);
 
@@ -191,16 +192,16 @@ TEST_F(ServerFilesTest, TheSweepKeepsReferencedFilesAndRemovesOrphansAfterTheRet
   EXPECT_EQ(entry(sha(lonely))->orphan_since_ms, kNow + 100 * kHour);
   refer("h2", "", 4, 2);
   auto first = data_->sweepFiles(kNow + 101 * kHour);
-  ASSERT_TRUE(first.isOk());
+  ASSERT_OK(first);
   EXPECT_EQ(*first, 0u);
   ASSERT_TRUE(entry(hash_).has_value());
   EXPECT_EQ(entry(hash_)->orphan_since_ms, kNow + 101 * kHour);
 
   auto early = data_->sweepFiles(kNow + 110 * kHour);
-  ASSERT_TRUE(early.isOk());
+  ASSERT_OK(early);
   EXPECT_EQ(*early, 0u) << "not before the retention";
   auto late = data_->sweepFiles(kNow + 125 * kHour);
-  ASSERT_TRUE(late.isOk());
+  ASSERT_OK(late);
   EXPECT_EQ(*late, 2u);
   EXPECT_FALSE(entry(hash_).has_value());
   EXPECT_FALSE(entry(sha(lonely)).has_value());
@@ -221,11 +222,11 @@ TEST_F(ServerFilesTest, AConflictKeepsTheFileOfItsLostValueReferredTo) {
   job.changes.push_back(std::move(c));
   std::vector<PushJob*> jobs{&job};
   proto::Checkpoints touched;
-  ASSERT_TRUE(data_->apply(jobs, kNow, touched).isOk());
+  ASSERT_OK(data_->apply(jobs, kNow, touched));
   auto conflicts = data_->conflictsForTesting();
-  ASSERT_TRUE(conflicts.isOk());
+  ASSERT_OK(conflicts);
   ASSERT_EQ(conflicts->size(), 1u);
-  ASSERT_TRUE(data_->sweepFiles(kNow + 1000 * kHour).isOk());
+  ASSERT_OK(data_->sweepFiles(kNow + 1000 * kHour));
   ASSERT_TRUE(entry(sha(other)).has_value());
   EXPECT_EQ(entry(sha(other))->orphan_since_ms, 0);
 }

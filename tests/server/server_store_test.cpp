@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "assert_ok.hpp"
 #include "communesync/sync/tuning.hpp"
 #include "sync_builders.hpp"
 #include "temp_dir.hpp"
@@ -17,10 +18,10 @@ class ServerStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto s = storage::Store::open(dir_ / "db");
-    ASSERT_TRUE(s.isOk());
+    ASSERT_OK(s);
     store_ = std::move(s).value();
     auto d = ServerStore::open(*store_);
-    ASSERT_TRUE(d.isOk());
+    ASSERT_OK(d);
     data_ = std::move(d).value();
   }
 
@@ -33,7 +34,7 @@ class ServerStoreTest : public ::testing::Test {
     job.changes = std::move(changes);
     std::vector<PushJob*> jobs{&job};
     sync::proto::Checkpoints touched;
-    EXPECT_TRUE(data_->apply(jobs, 1'700'000'000'000, touched).isOk());
+    EXPECT_OK(data_->apply(jobs, 1'700'000'000'000, touched));
     return job.results;
   }
 
@@ -100,7 +101,7 @@ TEST_F(ServerStoreTest, PullReturnsOnlyGrantedScopesInBoundedBatchesFromTheCheck
   int batches = 0;
   for (;;) {
     auto b = data_->pull({"xa-01"}, cp, 1024);
-    ASSERT_TRUE(b.isOk());
+    ASSERT_OK(b);
     ++batches;
     for (const auto& r : b->records) {
       EXPECT_EQ(r.scope, "xa-01");

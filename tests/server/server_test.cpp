@@ -7,6 +7,7 @@
 #include <boost/beast/http.hpp>
 #include <thread>
 
+#include "assert_ok.hpp"
 #include "temp_dir.hpp"
 
 namespace communesync::server {
@@ -35,7 +36,7 @@ struct RunningServer {
     config.listen_port = 0;
     config.threads = 2;
     auto s = Server::create(config);
-    EXPECT_TRUE(s.isOk()) << s.status().toString();
+    EXPECT_OK(s);
     server = std::move(s).value();
     thread = std::thread([this] { run_status = server->run(); });
   }

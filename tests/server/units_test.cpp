@@ -1,6 +1,7 @@
 // The unit tree: CSV import and coverage through merges.
 #include <gtest/gtest.h>
 
+#include "assert_ok.hpp"
 #include "programme/units.hpp"
 
 namespace communesync::server {
@@ -18,19 +19,19 @@ const char* kSample =
 
 UnitTree sampleTree() {
   auto units = parseUnitsCsv(kSample);
-  EXPECT_TRUE(units.isOk()) << units.status().message();
+  EXPECT_OK(units);
   return UnitTree(*units);
 }
 
 TEST(UnitsCsv, ParsesQuotedFieldsAndNormalisesNames) {
   auto units = parseUnitsCsv(kSample);
-  ASSERT_TRUE(units.isOk());
+  ASSERT_OK(units);
   ASSERT_EQ(units->size(), 7u);
   EXPECT_EQ((*units)[3].name, "Trà Đốc, xã");
   EXPECT_EQ((*units)[3].level, UnitLevel::kCommune);
   // The same name in decomposed form (NFD) is stored as NFC.
   auto nfd = parseUnitsCsv("code,parent_code,level,name\r\nA,,province,Qua\xcc\x89ng Nam\r\n");
-  ASSERT_TRUE(nfd.isOk());
+  ASSERT_OK(nfd);
   EXPECT_EQ((*nfd)[0].name, "Quảng Nam");
 }
 
@@ -58,13 +59,13 @@ TEST(UnitsCsv, MalformedRowsNameTheirLine) {
 TEST(UnitsCsv, ImportChecksParentsAndLevels) {
   UnitTree tree = sampleTree();
   auto orphan = parseUnitsCsv("code,parent_code,level,name\nX9,NOPE,commune,Z\n");
-  ASSERT_TRUE(orphan.isOk());
+  ASSERT_OK(orphan);
   auto s = tree.checkImport(*orphan);
   EXPECT_NE(s.message().find("line 2: parent_code 'NOPE'"), std::string::npos) << s.message();
   auto upside = parseUnitsCsv("code,parent_code,level,name\nP2,X1,province,Z\n");
   EXPECT_NE(tree.checkImport(*upside).message().find("cannot sit under"), std::string::npos);
   auto fine = parseUnitsCsv("code,parent_code,level,name\nX4,49-NTM,commune,Z\n");
-  EXPECT_TRUE(tree.checkImport(*fine).isOk());
+  EXPECT_OK(tree.checkImport(*fine));
 }
 
 TEST(UnitTree, CoversDescendantsAndMergedUnits) {

@@ -10,6 +10,7 @@
 #include <random>
 #include <set>
 
+#include "assert_ok.hpp"
 #include "communesync/client/local_store.hpp"
 #include "communesync/client/replicator.hpp"
 #include "sim_network.hpp"
@@ -81,8 +82,8 @@ TEST_P(IsolationTest, NoUserEverSeesOrChangesARecordOutsideItsGrants) {
   std::string csv = "code,parent_code,level,name\n";
   for (const auto& [code, parent] : kParent) csv += code + "," + parent + "," + kLevel(code) + ",Đơn vị " + code + "\n";
   auto units = server::parseUnitsCsv(csv);
-  ASSERT_TRUE(units.isOk());
-  ASSERT_TRUE(server.directory().importUnits(*units, actor).isOk());
+  ASSERT_OK(units);
+  ASSERT_OK(server.directory().importUnits(*units, actor));
 
   std::vector<std::string> codes;
   for (const auto& [code, parent] : kParent) codes.push_back(code);
@@ -100,13 +101,13 @@ TEST_P(IsolationTest, NoUserEverSeesOrChangesARecordOutsideItsGrants) {
     const auto n = 1 + rng() % 3;
     while (u.grants.size() < n) u.grants.insert(randomGrant());
     auto token = server.directory().addUser(u.name, toServer(u.grants), "", actor);
-    ASSERT_TRUE(token.isOk());
+    ASSERT_OK(token);
     u.token = *token;
     sync::DeviceId id;
     id.bytes[0] = 0x15;
     id.bytes[15] = static_cast<std::uint8_t>(i + 1);
     auto store = client::LocalStore::open(dir / u.name, id);
-    ASSERT_TRUE(store.isOk());
+    ASSERT_OK(store);
     u.store = std::move(store).value();
   }
 
@@ -125,11 +126,11 @@ TEST_P(IsolationTest, NoUserEverSeesOrChangesARecordOutsideItsGrants) {
         const auto id = scope + "-" + std::to_string(rng() % 6);
         auto r = u.store->put(collection, id, scope, {{"n", sync::Value(static_cast<std::int64_t>(step))}},
                               milliseconds(server.now_ms));
-        ASSERT_TRUE(r.isOk()) << r.status().toString();
+        ASSERT_OK(r);
       }
     } else if (action < 9) {  // sync, checking every frame the server sends
       auto pending = u.store->pending(0, 1000, 1 << 30);
-      ASSERT_TRUE(pending.isOk());
+      ASSERT_OK(pending);
       for (const auto& p : *pending) u.pushed[p.change.id.seq] = p.change;
       SimTransport transport(server, u.token, rng, Faults{});
       const Grants grants = u.grants;
@@ -167,7 +168,7 @@ TEST_P(IsolationTest, NoUserEverSeesOrChangesARecordOutsideItsGrants) {
         }
       };
       auto report = client::syncOnce(*u.store, transport);
-      ASSERT_TRUE(report.status.isOk()) << report.status.toString();
+      ASSERT_OK(report.status);
       ASSERT_TRUE(leak.empty()) << "seed " << seed << ", " << u.name << ": " << leak;
       // What the device holds, it may read (records of its own not yet answered aside: none here).
       for (const auto& r : *u.store->all()) {
@@ -177,10 +178,10 @@ TEST_P(IsolationTest, NoUserEverSeesOrChangesARecordOutsideItsGrants) {
       auto g = randomGrant();
       if (u.grants.count(g) != 0 && u.grants.size() > 1) {
         u.grants.erase(g);
-        ASSERT_TRUE(server.directory().revokeGrants(u.name, toServer({g}), actor).isOk());
+        ASSERT_OK(server.directory().revokeGrants(u.name, toServer({g}), actor));
       } else {
         u.grants.insert(g);
-        ASSERT_TRUE(server.directory().grant(u.name, toServer({g}), actor).isOk());
+        ASSERT_OK(server.directory().grant(u.name, toServer({g}), actor));
       }
     }
   }
@@ -190,7 +191,7 @@ TEST_P(IsolationTest, NoUserEverSeesOrChangesARecordOutsideItsGrants) {
 
   // The log holds the accepted changes and nothing else: no refused change slipped in.
   auto log = server.data().logForTesting();
-  ASSERT_TRUE(log.isOk());
+  ASSERT_OK(log);
   EXPECT_EQ(log->size(), accepted) << "seed " << seed;
 }
 

@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "assert_ok.hpp"
 #include "communesync/storage/store.hpp"
 #include "temp_dir.hpp"
 
@@ -88,7 +89,7 @@ TEST(StoreCrash, EveryReportedDurableBatchSurvivesSigkillWhole) {
     total_reported += static_cast<long>(reported.size());
 
     auto store = Store::open(db);
-    ASSERT_TRUE(store.isOk()) << store.status().toString();
+    ASSERT_OK(store);
     std::map<long, int> keys_per_batch;
     const std::string prefix = std::to_string(round) + "/";
     for (auto c = (*store)->scanPrefix(Column::kLog, prefix); c.valid(); c.next()) {

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "assert_ok.hpp"
 #include "temp_dir.hpp"
 
 namespace communesync::storage {
@@ -16,13 +17,13 @@ using testing::TempDir;
 
 std::unique_ptr<Store> openOrDie(const std::filesystem::path& path) {
   auto store = Store::open(path);
-  EXPECT_TRUE(store.isOk()) << store.status().toString();
+  EXPECT_OK(store);
   return std::move(store).value();
 }
 
 std::optional<std::string> read(Store& store, Column c, std::string_view key) {
   auto v = store.get(c, key);
-  EXPECT_TRUE(v.isOk()) << v.status().toString();
+  EXPECT_OK(v);
   return v.isOk() ? *v : std::nullopt;
 }
 
@@ -32,14 +33,14 @@ TEST(Store, PutGetAndDeleteInColumns) {
   WriteBatch batch;
   batch.put(Column::kRecords, "k", "record");
   batch.put(Column::kLog, "k", "log");
-  ASSERT_TRUE(store->commit(batch, Durability::kSynced).isOk());
+  ASSERT_OK(store->commit(batch, Durability::kSynced));
   EXPECT_EQ(read(*store, Column::kRecords, "k"), "record");
   EXPECT_EQ(read(*store, Column::kLog, "k"), "log");
   EXPECT_EQ(read(*store, Column::kConflicts, "k"), std::nullopt) << "columns are separate key spaces";
 
   WriteBatch del;
   del.erase(Column::kRecords, "k");
-  ASSERT_TRUE(store->commit(del, Durability::kBuffered).isOk());
+  ASSERT_OK(store->commit(del, Durability::kBuffered));
   EXPECT_EQ(read(*store, Column::kRecords, "k"), std::nullopt);
   EXPECT_EQ(read(*store, Column::kLog, "k"), "log");
 }
@@ -53,7 +54,7 @@ TEST(Store, DataAndIncarnationSurviveReopen) {
     EXPECT_EQ(incarnation.size(), 32u);
     WriteBatch batch;
     for (int i = 0; i < 1000; ++i) batch.put(Column::kRecords, "key" + std::to_string(i), std::string(100, 'x'));
-    ASSERT_TRUE(store->commit(batch, Durability::kSynced).isOk());
+    ASSERT_OK(store->commit(batch, Durability::kSynced));
   }
   auto store = openOrDie(dir / "db");
   EXPECT_EQ(store->incarnationId(), incarnation);
@@ -105,7 +106,7 @@ TEST(Store, PrefixAndRangeScansAreOrderedAndBounded) {
   auto store = openOrDie(dir / "db");
   WriteBatch batch;
   for (auto key : {"a/1", "a/2", "a/3", "b/1", "a", "a0"}) batch.put(Column::kScopeIndex, key, key);
-  ASSERT_TRUE(store->commit(batch, Durability::kBuffered).isOk());
+  ASSERT_OK(store->commit(batch, Durability::kBuffered));
 
   std::vector<std::string> seen;
   for (auto c = store->scanPrefix(Column::kScopeIndex, "a/"); c.valid(); c.next()) seen.emplace_back(c.key());
@@ -126,13 +127,13 @@ TEST(Store, SnapshotSeesOneMomentAcrossReads) {
   WriteBatch first;
   first.put(Column::kRecords, "x", "1");
   first.put(Column::kLog, "x", "1");
-  ASSERT_TRUE(store->commit(first, Durability::kBuffered).isOk());
+  ASSERT_OK(store->commit(first, Durability::kBuffered));
   auto snap = store->snapshot();
 
   WriteBatch second;
   second.put(Column::kRecords, "x", "2");
   second.put(Column::kLog, "y", "2");
-  ASSERT_TRUE(store->commit(second, Durability::kBuffered).isOk());
+  ASSERT_OK(store->commit(second, Durability::kBuffered));
 
   EXPECT_EQ(**store->get(Column::kRecords, "x", &snap), "1");
   EXPECT_EQ(*store->get(Column::kLog, "y", &snap), std::nullopt);
@@ -151,7 +152,7 @@ TEST(Store, ConcurrentDurableCommitsAllLand) {
       for (int i = 0; i < 50; ++i) {
         WriteBatch b;
         b.put(Column::kLog, std::to_string(t) + "/" + std::to_string(i), "v");
-        EXPECT_TRUE(store->commit(b, Durability::kSynced).isOk());
+        EXPECT_OK(store->commit(b, Durability::kSynced));
       }
     });
   }

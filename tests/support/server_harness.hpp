@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "app/server.hpp"
+#include "assert_ok.hpp"
 #include "communesync/client/local_store.hpp"
 #include "communesync/client/record_json.hpp"
 #include "communesync/client/replicator.hpp"
@@ -77,7 +78,7 @@ class ServerHarness {
     config.listen_port = port != 0 ? port : port_;
     config.threads = 2;
     auto s = server::Server::create(config);
-    ASSERT_TRUE(s.isOk()) << s.status().toString();
+    ASSERT_OK(s);
     server_ = std::move(s).value();
     port_ = server_->port();
     std::ifstream in(data_ / "admin.token");
@@ -141,10 +142,10 @@ class ServerHarness {
     std::vector<sync::Change> out;
     {
       auto store = storage::Store::open(data_);
-      EXPECT_TRUE(store.isOk()) << store.status().toString();
+      EXPECT_OK(store);
       auto data = server::ServerStore::open(**store);
       auto changes = (*data)->logForTesting();
-      EXPECT_TRUE(changes.isOk());
+      EXPECT_OK(changes);
       out = *changes;
     }
     start(port_);
@@ -164,7 +165,7 @@ class TestDevice {
  public:
   TestDevice(std::filesystem::path path, std::string token) : path_(std::move(path)), token_(std::move(token)) {
     auto s = client::LocalStore::open(path_);
-    EXPECT_TRUE(s.isOk()) << s.status().toString();
+    EXPECT_OK(s);
     store_ = std::move(s).value();
   }
 
@@ -173,13 +174,13 @@ class TestDevice {
   std::string put(const std::string& collection, const std::string& id, const std::map<std::string, sync::Value>& f,
                   const std::string& scope = "xa-01") {
     auto r = store_->put(collection, id, scope, f, wallNow());
-    EXPECT_TRUE(r.isOk()) << r.status().toString();
+    EXPECT_OK(r);
     return r.isOk() ? *r : "";
   }
 
   void remove(const std::string& collection, const std::string& id) {
     auto s = store_->remove({collection, id}, wallNow());
-    EXPECT_TRUE(s.isOk()) << s.toString();
+    EXPECT_OK(s);
   }
 
   client::SyncReport sync(const std::string& url, const client::TlsOptions& tls = {}) {
@@ -191,13 +192,13 @@ class TestDevice {
 
   void syncOk(const std::string& url) {
     auto r = sync(url);
-    ASSERT_TRUE(r.status.isOk()) << r.status.toString();
+    ASSERT_OK(r.status);
   }
 
   //! Canonical export: every live record as a JSON line, sorted.
   std::string exportText() {
     auto all = store_->all();
-    EXPECT_TRUE(all.isOk());
+    EXPECT_OK(all);
     std::string out;
     for (const auto& r : *all) out += client::recordToJson(r).dump() + "\n";
     return out;

@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "assert_ok.hpp"
 #include "communesync/storage/store.hpp"
 #include "process.hpp"
 #include "store/server_store.hpp"
@@ -49,7 +50,7 @@ class ServerProcess {
   //! Change ids in the log, read while the server is stopped.
   std::vector<sync::ChangeId> loggedIds() const {
     auto store = storage::Store::open(data_);
-    EXPECT_TRUE(store.isOk()) << store.status().toString();
+    EXPECT_OK(store);
     auto data = server::ServerStore::open(**store);
     auto log = (*data)->logForTesting();
     std::vector<sync::ChangeId> out;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "assert_ok.hpp"
 #include "sync_builders.hpp"
 
 namespace communesync::sync {
@@ -13,7 +14,7 @@ using testing::stampAt;
 TEST(ValidateChange, GoodChangeIsNormalised) {
   auto c = edit(1, 1, "ho\xCC\x82", "Ho\xCC\x82\xCC\x80", stampAt(10, 1));
   auto v = validateChange(c);
-  ASSERT_TRUE(v.isOk()) << v.status().toString();
+  ASSERT_OK(v);
   EXPECT_EQ(v->assignments[0].field, "h\xC3\xB4");
   EXPECT_EQ(*v->assignments[0].value.get<std::string>(), "H\xE1\xBB\x93");
 }

@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "assert_ok.hpp"
 #include "sync_builders.hpp"
 
 namespace communesync::sync {
@@ -21,7 +22,7 @@ template <class T>
 T roundTrip(const T& v) {
   auto bytes = encode(v);
   auto back = decode<T>(bytes);
-  EXPECT_TRUE(back.isOk()) << back.status().toString();
+  EXPECT_OK(back);
   return back.isOk() ? *back : T{};
 }
 

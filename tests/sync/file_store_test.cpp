@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "assert_ok.hpp"
 #include "communesync/sync/file_ref.hpp"
 #include "temp_dir.hpp"
 
@@ -46,16 +47,16 @@ class FileStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto s = storage::Store::open(dir_ / "db");
-    ASSERT_TRUE(s.isOk());
+    ASSERT_OK(s);
     store_ = std::move(s).value();
   }
   // Appends and commits; returns the bytes newly held.
   std::uint64_t append(FileEntry& entry, std::uint64_t offset, std::string_view data) {
     storage::WriteBatch batch;
     auto added = FileStore::append(batch, hash_, entry, offset, data);
-    EXPECT_TRUE(added.isOk()) << added.status().toString();
+    EXPECT_OK(added);
     FileStore::putEntry(batch, hash_, entry);
-    EXPECT_TRUE(store_->commit(batch, storage::Durability::kSynced).isOk());
+    EXPECT_OK(store_->commit(batch, storage::Durability::kSynced));
     return added.isOk() ? *added : 0;
   }
 
@@ -83,23 +84,23 @@ TEST_F(FileStoreTest, PiecesGrowAPrefixAndOverlapsKeepOnlyWhatIsNew) {
 
   // Reads from any offset cross piece boundaries.
   auto mid = files.read(hash_, 3, 9);
-  ASSERT_TRUE(mid.isOk());
+  ASSERT_OK(mid);
   EXPECT_EQ(*mid, content_.substr(3, 9));
   auto tail = files.read(hash_, 12, 100);
-  ASSERT_TRUE(tail.isOk());
+  ASSERT_OK(tail);
   EXPECT_EQ(*tail, content_.substr(12, 3));
   EXPECT_EQ(files.read(hash_, 15, 10).status().code(), ErrorCode::kNotFound);
 
   auto partial = files.verify(hash_, content_.size());
-  ASSERT_TRUE(partial.isOk());
+  ASSERT_OK(partial);
   EXPECT_FALSE(*partial) << "a prefix is not the file";
   EXPECT_EQ(append(entry, 15, content_.substr(15)), content_.size() - 15);
   auto whole = files.verify(hash_, content_.size());
-  ASSERT_TRUE(whole.isOk());
+  ASSERT_OK(whole);
   EXPECT_TRUE(*whole);
 
   auto stored = files.entry(hash_);
-  ASSERT_TRUE(stored.isOk());
+  ASSERT_OK(stored);
   ASSERT_TRUE(stored->has_value());
   EXPECT_EQ((*stored)->have, content_.size());
 }
@@ -112,14 +113,14 @@ TEST_F(FileStoreTest, BytesThatDoNotHashToTheNameDoNotVerifyAndEraseAllRemovesEv
   wrong[7] = '#';
   append(entry, 0, wrong);
   auto ok = files.verify(hash_, content_.size());
-  ASSERT_TRUE(ok.isOk());
+  ASSERT_OK(ok);
   EXPECT_FALSE(*ok);
 
   storage::WriteBatch batch;
-  ASSERT_TRUE(files.eraseAll(batch, hash_).isOk());
-  ASSERT_TRUE(store_->commit(batch, storage::Durability::kSynced).isOk());
+  ASSERT_OK(files.eraseAll(batch, hash_));
+  ASSERT_OK(store_->commit(batch, storage::Durability::kSynced));
   auto gone = files.entry(hash_);
-  ASSERT_TRUE(gone.isOk());
+  ASSERT_OK(gone);
   EXPECT_FALSE(gone->has_value());
   EXPECT_EQ(files.read(hash_, 0, 10).status().code(), ErrorCode::kNotFound);
 }

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "assert_ok.hpp"
 #include "communesync/sync/text.hpp"
 
 namespace communesync::sync {
@@ -22,7 +23,7 @@ Form shipped(const std::string& name) {
   std::stringstream text;
   text << in.rdbuf();
   auto form = parseForm(text.str());
-  EXPECT_TRUE(form.isOk()) << name << ": " << form.status().message();
+  EXPECT_OK(form) << name << ": " << form.status().message();
   return form.isOk() ? *form : Form{};
 }
 
@@ -90,7 +91,7 @@ TEST(Forms, EveryShippedFormLoadsAndAValidRecordOfEachPasses) {
     EXPECT_TRUE(errors.empty()) << name << ": " << errorsText(errors);
     // The JSON a server stores reads back to the same form.
     auto again = parseForm(formToJson(form));
-    ASSERT_TRUE(again.isOk()) << again.status().message();
+    ASSERT_OK(again);
     EXPECT_EQ(formToJson(*again), formToJson(form));
   }
 }
@@ -188,7 +189,7 @@ TEST(Forms, AnUpgradeCarriesRenamedFieldsAndDefaults) {
     "fields":[{"name":"ho_ten_chu_ho","type":"text","required":true,"label":{"vi":"Chủ hộ"}},
               {"name":"co_dien","type":"yes_no","required":true,"label":{"vi":"Có điện"}}],
     "upgrade":{"renamed":{"chu_ho":"ho_ten_chu_ho"},"defaults":{"co_dien":false}}})");
-  ASSERT_TRUE(v2.isOk()) << v2.status().message();
+  ASSERT_OK(v2);
   const Fields old_record = {{"chu_ho", "Hồ Văn Minh"}};
   EXPECT_FALSE(validate(*v2, old_record).empty()) << "an old record does not fit the new version as it is";
   auto assignments = upgradeFields(*v2, old_record);
@@ -210,7 +211,7 @@ TEST(Forms, TheCompleteExampleOfTheDocsParsesAndItsRecordPasses) {
   const auto start = doc.find("```json\n", section) + 8;
   const auto end = doc.find("```", start);
   auto form = parseForm(doc.substr(start, end - start));
-  ASSERT_TRUE(form.isOk()) << form.status().message();
+  ASSERT_OK(form);
   const Fields record = {{"nam", 2026},
                          {"linh_vuc", "chan_nuoi"},
                          {"vat_nuoi", "bo_sinh_san"},

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "assert_ok.hpp"
 #include "communesync/sync/text.hpp"
 #include "communesync/sync/tuning.hpp"
 
@@ -14,7 +15,7 @@ const std::string kComposed = "H\xE1\xBB\x93";
 
 TEST(Text, NfcComposesVietnamese) {
   auto nfc = toNfc(kDecomposed);
-  ASSERT_TRUE(nfc.isOk());
+  ASSERT_OK(nfc);
   EXPECT_EQ(*nfc, kComposed);
   EXPECT_EQ(*toNfc(kComposed), kComposed);
 }
@@ -32,7 +33,7 @@ TEST(Value, NormalizeReachesNestedStringsAndKeys) {
   Value::Map inner{{kDecomposed, Value(kDecomposed)}};
   Value v(Value::List{Value(kDecomposed), Value(inner), Value(Bytes{kDecomposed})});
   auto n = normalizeValue(v);
-  ASSERT_TRUE(n.isOk());
+  ASSERT_OK(n);
   const auto& list = *n->get<Value::List>();
   EXPECT_EQ(*list[0].get<std::string>(), kComposed);
   const auto& map = *list[1].get<Value::Map>();

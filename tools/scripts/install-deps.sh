@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build ccache pkg-config git curl clang-format
+  build-essential cmake ninja-build ccache pkg-config git curl clang-format clang-tidy python3
   libboost1.81-dev          # Beast, Asio (header-only parts)
   librocksdb-dev            # the embedded store
   libcereal-dev             # portable binary serialisation
@@ -16,6 +16,7 @@ packages=(
   libzstd-dev               # payload compression
   libutf8proc-dev           # Unicode NFC
   libcli11-dev              # command lines
+  libspdlog-dev             # the server's log (base/log.hpp)
   nlohmann-json3-dev        # JSON for the CLI, admin API, config
   zlib1g-dev                # permessage-deflate comparison (tools/wire_size.cpp)
   clang libclang-rt-14-dev  # libFuzzer targets (tools/scripts/run-fuzz.sh)

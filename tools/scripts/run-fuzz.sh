@@ -10,6 +10,9 @@ root="$(cd "$here/../.." && pwd)"
 seconds=30
 if [ "${1:-}" = "--seconds" ]; then seconds="$2"; fi
 "$here/install-deps.sh"
+# ccache's folder is its default one in the home directory; with the checkout as its base directory
+# a fresh clone elsewhere reuses what an earlier clone compiled.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-true}"
 cd "$root"
 cmake --preset fuzz >/dev/null
 # The targets are those tests/fuzz/CMakeLists.txt lists: built by name, so a target added there is

@@ -12,6 +12,9 @@ if [ "${1:-}" = "--preset" ]; then
   shift 2
 fi
 "$here/install-deps.sh"
+# ccache's folder is its default one in the home directory; with the checkout as its base directory
+# a fresh clone elsewhere reuses what an earlier clone compiled.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-true}"
 cd "$root"
 # The dashboard's browser test: playwright-core at the version package-lock.json pins (no browser
 # download: it drives Debian's /usr/bin/chromium).

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The C API is named the C way (cs_store_open), not by the C++ code's rules: */
+/* NOLINTBEGIN(readability-identifier-naming) */
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -150,5 +152,6 @@ void cs_string_free(char* text);
 #ifdef __cplusplus
 }
 #endif
+/* NOLINTEND(readability-identifier-naming) */
 
 #endif /* COMMUNESYNC_H */

@@ -5,19 +5,19 @@
 
 namespace communesync::storage::tuning {
 
-inline constexpr std::size_t kMiB = 1024 * 1024;
+inline constexpr std::size_t kMiB = std::size_t{1024} * 1024;
 
 //! Block cache for a server store: hot records and index blocks.
-inline constexpr std::size_t kServerBlockCacheBytes = 32 * kMiB;
+inline constexpr std::size_t kServerBlockCacheBytes = std::size_t{32} * kMiB;
 //! Block cache for a phone: small, the phone's budget is 64 MB in all.
-inline constexpr std::size_t kDeviceBlockCacheBytes = 4 * kMiB;
+inline constexpr std::size_t kDeviceBlockCacheBytes = std::size_t{4} * kMiB;
 //! Memtable size per column family on the server.
-inline constexpr std::size_t kServerWriteBufferBytes = 16 * kMiB;
+inline constexpr std::size_t kServerWriteBufferBytes = std::size_t{16} * kMiB;
 //! Memtable size per column family on a phone.
-inline constexpr std::size_t kDeviceWriteBufferBytes = 2 * kMiB;
+inline constexpr std::size_t kDeviceWriteBufferBytes = std::size_t{2} * kMiB;
 //! Memtables of all column families together, server and device.
-inline constexpr std::size_t kServerTotalWriteBufferBytes = 32 * kMiB;
-inline constexpr std::size_t kDeviceTotalWriteBufferBytes = 8 * kMiB;
+inline constexpr std::size_t kServerTotalWriteBufferBytes = std::size_t{32} * kMiB;
+inline constexpr std::size_t kDeviceTotalWriteBufferBytes = std::size_t{8} * kMiB;
 //! Background flush and compaction threads.
 inline constexpr int kServerBackgroundJobs = 2;
 inline constexpr int kDeviceBackgroundJobs = 1;
@@ -28,7 +28,7 @@ inline constexpr int kMaxOpenFiles = 512;
 //! File pieces at least this large are kept in blob files, apart from the LSM tree.
 inline constexpr std::size_t kMinBlobBytes = 1024;
 //! Size of one blob file.
-inline constexpr std::size_t kBlobFileBytes = 64 * kMiB;
+inline constexpr std::size_t kBlobFileBytes = std::size_t{64} * kMiB;
 //! The on-disk layout this code writes; a store with a higher number is refused.
 inline constexpr int kFormatVersion = 1;
 

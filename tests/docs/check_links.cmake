@@ -1,0 +1,23 @@
+# A test binary links none of the libraries a layer must not use: not as a shared library it needs,
+# not as symbols pulled in from a static one.
+#   cmake -DBINARY=<file> -DFORBIDDEN="rocksdb;boost::asio;boost::beast" -P check_links.cmake
+execute_process(COMMAND readelf -d "${BINARY}" OUTPUT_VARIABLE dynamic RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "readelf could not read ${BINARY}")
+endif()
+execute_process(COMMAND nm -C "${BINARY}" OUTPUT_VARIABLE symbols RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "nm could not read ${BINARY}")
+endif()
+foreach(name IN LISTS FORBIDDEN)
+  string(REPLACE "::" "" library "${name}")
+  if(dynamic MATCHES "NEEDED[^\n]*lib${library}")
+    message(FATAL_ERROR "${BINARY} needs lib${library}")
+  endif()
+  string(FIND "${symbols}" "${name}::" at)
+  if(NOT at EQUAL -1)
+    string(SUBSTRING "${symbols}" ${at} 120 sample)
+    message(FATAL_ERROR "${BINARY} holds ${name} code: ${sample}")
+  endif()
+endforeach()
+message(STATUS "${BINARY}: none of ${FORBIDDEN}")
