@@ -129,7 +129,7 @@ bool benchFiles(const fs::path& work, const FileBenchOptions& o, nlohmann::json&
 }
 
 bool benchFileStore(const fs::path& work, std::size_t mib, nlohmann::json& out) {
-  constexpr std::size_t kPiece = 64 * 1024;
+  constexpr std::size_t kPiece = std::size_t{64} * 1024;
   const std::size_t pieces = mib * 1024 * 1024 / kPiece;
   const auto data = randomBytes(pieces * kPiece, 7);
   const std::string hash = [&] {

@@ -5,6 +5,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cmath>
 
 #include <algorithm>
 #include <boost/asio.hpp>
@@ -14,8 +15,6 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
-
-extern char** environ;
 
 namespace communesync::tools {
 
@@ -33,6 +32,7 @@ std::optional<ServerChild> startServer(const fs::path& self, const fs::path& dat
     args.insert(args.end(), {"--config", file.string()});
   }
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
@@ -125,7 +125,7 @@ std::string addUser(const ServerChild& server, const std::string& name, const st
 double percentile(std::vector<double>& values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
-  const auto index = static_cast<std::size_t>(p / 100.0 * static_cast<double>(values.size() - 1) + 0.5);
+  const auto index = static_cast<std::size_t>(std::lround(p / 100.0 * static_cast<double>(values.size() - 1)));
   return values[std::min(index, values.size() - 1)];
 }
 

@@ -7,7 +7,7 @@
 //   user list [--json]
 //   user grant NAME ROLE:UNIT...
 //   user revoke NAME ROLE:UNIT... | --device DEVICE_ID | --all
-//   user passwd NAME [--password-stdin]
+//   user passwd NAME [--password-stdin] [--keep-devices]
 //   units import FILE.csv          (header code,parent_code,level,name)
 //   units list [--json]
 //   units merge OLD... --into NEW
@@ -32,7 +32,6 @@
 
 namespace {
 
-using communesync::client::TlsOptions;
 using communesync::tools::Api;
 using communesync::tools::urlPart;
 using nlohmann::json;
@@ -109,6 +108,9 @@ int main(int argc, char** argv) {
   auto* passwd = user->add_subcommand("passwd", "set a user's password (asked on the terminal)");
   passwd->add_option("name", name)->required();
   passwd->add_flag("--password-stdin", password_stdin, "read the password from standard input");
+  bool keep_devices = false;
+  passwd->add_flag("--keep-devices", keep_devices,
+                   "keep the devices signed in (by default every device the user logged in with must log in again)");
 
   auto* unit = app.add_subcommand("units", "the administrative unit tree")->require_subcommand(1);
   auto* import = unit->add_subcommand("import", "import units from a CSV file (code,parent_code,level,name)");
@@ -201,9 +203,16 @@ int main(int argc, char** argv) {
   }
   if (*passwd) {
     const auto password = passwordOrExit(password_stdin, "Mật khẩu mới / New password: ");
-    auto j = api.call("POST", "/admin/users/" + urlPart(name) + "/passwd", json{{"password", password}}.dump());
+    auto j = api.call("POST", "/admin/users/" + urlPart(name) + "/passwd",
+                      json{{"password", password}, {"keep_devices", keep_devices}}.dump());
     if (!j) return 1;
-    std::cout << "password set for " << name << "\n";
+    std::cout << "password set for " << name;
+    if (keep_devices) {
+      std::cout << "; its devices stay signed in\n";
+    } else {
+      std::cout << "; " << j->value("devices_signed_out", 0)
+                << " device(s) signed out: they log in again with the new password\n";
+    }
     return 0;
   }
   if (*import) {

@@ -569,7 +569,8 @@ Result<std::size_t> LocalStore::restrictTo(const std::vector<Scope>& readable) {
     auto local = sync::decode<LocalRecord>(c.value());
     if (!local) return Status::error(ErrorCode::kCorruption, "local store: " + local.status().message());
     if (allowed(local->view.scope) || !local->pending.empty()) {
-      for (auto& hash : sync::fileRefs(local->view)) still_referred.insert(std::move(hash));
+      auto refs = sync::fileRefs(local->view);
+      still_referred.insert(refs.begin(), refs.end());
     }
     if (allowed(local->view.scope)) continue;
     if (!local->pending.empty()) {

@@ -54,7 +54,8 @@ std::string grantText(const Grant& grant) {
 Access::Access(std::vector<Grant> grants, const UnitTree& units) : grants_(std::move(grants)) {
   for (const auto& g : grants_) {
     if (g.role == Role::kAdmin) {
-      admin_ = true;
+      // Only on a root: an admin grant on a unit below (stored before the rule) administers nothing.
+      admin_ |= isRootUnit(units, g.unit);
       continue;  // administers; reads no records by itself
     }
     reconciler_ |= g.role == Role::kReconciler;
@@ -114,6 +115,11 @@ Status Access::mayWrite(std::string_view scope, std::string_view collection) con
     return Status::error(ErrorCode::kForbidden, "you may read unit '" + std::string(scope) + "' but not write there");
   }
   return Status::error(ErrorCode::kForbidden, "you may not write in unit '" + std::string(scope) + "'");
+}
+
+bool isRootUnit(const UnitTree& units, std::string_view code) {
+  const Unit* u = units.find(code);
+  return u == nullptr || (u->parent_code.empty() && u->merged_into.empty());
 }
 
 }  // namespace communesync::server

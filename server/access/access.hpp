@@ -38,6 +38,9 @@ enum class Role : std::uint8_t { kField = 1, kSponsor = 2, kDistrict = 3, kRecon
 inline constexpr std::array<std::string_view, 2> kSponsorCollections = {"twinning_plan", "support_result"};
 
 std::string_view roleName(Role role);
+//! A unit no other unit holds: a root of the tree, or a scope the tree does not know. Admin is
+//! granted only there (an admin administers the whole server).
+bool isRootUnit(const UnitTree& units, std::string_view code);
 std::optional<Role> roleFromName(std::string_view name);
 
 struct Grant {

@@ -110,7 +110,7 @@ Status parseConfig(std::string_view text, const std::string& name, Config& confi
   if (!j.is_object()) return Status::error(ErrorCode::kInvalidArgument, name + ": expected an object");
   for (const auto& item : j.items()) {
     // Not a structured binding: the lambda below refers to `value` (clang 14 cannot capture bindings).
-    const std::string key = item.key();
+    const auto& key = item.key();
     const auto& value = item.value();
     const std::string where = name + ": \"" + key + "\"";
     if (!listed(configKeys(), key)) {

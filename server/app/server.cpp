@@ -140,6 +140,12 @@ Result<std::shared_ptr<net::ssl::context>> makeServerTls(const Config& config) {
   ctx->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 | net::ssl::context::no_sslv3 |
                    net::ssl::context::single_dh_use);
   SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  // TLS 1.2 only with forward secrecy (ECDHE) and authenticated encryption (GCM, ChaCha20), in the
+  // server's order; TLS 1.3's suites are all of that already.
+  SSL_CTX_set_cipher_list(ctx->native_handle(),
+                          "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:"
+                          "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384");
+  SSL_CTX_set_options(ctx->native_handle(), SSL_OP_CIPHER_SERVER_PREFERENCE);
   beast::error_code ec;
   ctx->use_certificate_chain_file(config.tls_cert.string(), ec);
   if (ec) {
@@ -203,7 +209,7 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
   impl->state = std::make_unique<ServerState>(
       ServerState{*impl->store, *impl->data, *impl->directory, [hub] { hub->recheckAll(); }, *impl->forms,
                   [raw](sync::Form form) { return raw->publishForm(std::move(form)); },
-                  [raw](std::shared_ptr<PushJob> job) { return raw->applyNow(job); }, config.admin_remote,
+                  [raw](const std::shared_ptr<PushJob>& job) { return raw->applyNow(job); }, config.admin_remote,
                   config.allowed_origins, config.report_rules, nullptr, config.device_silent_days});
   if (!config.web_dir.empty()) {
     auto web = WebFiles::load(config.web_dir);

@@ -27,6 +27,25 @@ Status checkUserName(const std::string& name) {
   for (unsigned char c : name) {
     if (c < 0x20 || c == 0x7f) return Status::error(ErrorCode::kInvalidArgument, "user name has a control character");
   }
+  // The audit log names the admin token "admin" and the server's own changes "server".
+  if (name == "admin" || name == "server") {
+    return Status::error(ErrorCode::kInvalidArgument, "the user name '" + name + "' is reserved; choose another");
+  }
+  return Status::ok();
+}
+
+// Administering (users, grants, units, forms) is one power over the whole server: an admin grant on
+// a commune would not mean "of that commune". So admin is granted only on a root of the unit tree.
+Status checkAdminGrants(const std::vector<Grant>& grants, const UnitTree& units) {
+  for (const auto& g : grants) {
+    if (g.role == Role::kAdmin && !isRootUnit(units, g.unit)) {
+      return Status::error(ErrorCode::kInvalidArgument,
+                           grantText(g) +
+                               ": admin is granted on the whole tree only (its root unit); a unit's own "
+                               "staff are reconcilers of it (reconciler:" +
+                               g.unit + ")");
+    }
+  }
   return Status::ok();
 }
 
@@ -94,13 +113,18 @@ std::string forAudit(std::string_view text) {
 
 // Erases every device token whose owner matches `match` (one scan of the tokens).
 template <class Match>
-Status eraseDeviceTokens(const storage::Store& store, storage::WriteBatch& batch, Match match) {
+Result<std::size_t> eraseDeviceTokens(const storage::Store& store, storage::WriteBatch& batch, Match match) {
+  std::size_t erased = 0;
   auto tokens = store.scanPrefix(Column::kDevices, "v");
   for (; tokens.valid(); tokens.next()) {
     auto info = sync::decode<TokenInfo>(tokens.value());
-    if (info && match(*info)) batch.erase(Column::kDevices, tokens.key());
+    if (info && match(*info)) {
+      batch.erase(Column::kDevices, tokens.key());
+      ++erased;
+    }
   }
-  return tokens.status();
+  if (auto s = tokens.status(); !s) return s;
+  return erased;
 }
 
 }  // namespace
@@ -171,6 +195,7 @@ Result<std::string> Directory::addUser(const std::string& name, const std::vecto
   CS_RETURN_IF_ERROR(checkUserName(name));
   if (grants.empty()) return Status::error(ErrorCode::kInvalidArgument, "a user needs at least one grant");
   CS_RETURN_IF_ERROR(checkGrants(grants));
+  CS_RETURN_IF_ERROR(checkAdminGrants(grants, *units()));
   StoredUser user{name, grants, {}, {}, false};
   if (!password.empty()) {
     auto hash = hashPassword(password);
@@ -216,6 +241,7 @@ Result<std::vector<UserInfo>> Directory::listUsers() const {
 
 Status Directory::grant(const std::string& name, const std::vector<Grant>& grants, const Actor& actor) {
   CS_RETURN_IF_ERROR(checkGrants(grants));
+  CS_RETURN_IF_ERROR(checkAdminGrants(grants, *units()));
   std::lock_guard lock(mutex_);
   auto user = readUser(store_, name);
   if (!user) return user.status();
@@ -251,7 +277,9 @@ Status Directory::disableUser(const std::string& name, const Actor& actor) {
   if (!user) return user.status();
   storage::WriteBatch batch;
   if (!user->token_digest.empty()) batch.erase(Column::kDevices, tokenKey(user->token_digest));
-  CS_RETURN_IF_ERROR(eraseDeviceTokens(store_, batch, [&](const TokenInfo& t) { return t.user == name; }));
+  if (auto erased = eraseDeviceTokens(store_, batch, [&](const TokenInfo& t) { return t.user == name; }); !erased) {
+    return erased.status();
+  }
   user->token_digest.clear();
   user->disabled = true;
   batch.put(Column::kDevices, userKey(name), sync::encode(*user));
@@ -269,7 +297,9 @@ Status Directory::revokeDevice(const std::string& name, const sync::DeviceId& de
     return Status::error(ErrorCode::kNotFound, "user '" + name + "' has no device " + device.hex());
   }
   storage::WriteBatch batch;
-  CS_RETURN_IF_ERROR(eraseDeviceTokens(store_, batch, [&](const TokenInfo& t) { return t.device == device; }));
+  if (auto erased = eraseDeviceTokens(store_, batch, [&](const TokenInfo& t) { return t.device == device; }); !erased) {
+    return erased.status();
+  }
   (*state)->revoked = true;
   batch.put(Column::kDevices, deviceKey(device), sync::encode(**state));
   auditInto(batch, actor, "revoke_device", name + " " + device.hex());
@@ -278,7 +308,8 @@ Status Directory::revokeDevice(const std::string& name, const sync::DeviceId& de
   return Status::ok();
 }
 
-Status Directory::setPassword(const std::string& name, const std::string& password, const Actor& actor) {
+Result<std::size_t> Directory::setPassword(const std::string& name, const std::string& password, const Actor& actor,
+                                           bool keep_device_tokens) {
   auto hash = hashPassword(password);
   if (!hash) return hash.status();
   std::lock_guard lock(mutex_);
@@ -286,11 +317,20 @@ Status Directory::setPassword(const std::string& name, const std::string& passwo
   if (!user) return user.status();
   user->password_hash = std::move(hash).value();
   storage::WriteBatch batch;
+  std::size_t signed_out = 0;
+  if (!keep_device_tokens) {
+    // A changed password is often a leaked one: what logged in with the old one logs in again.
+    auto erased = eraseDeviceTokens(store_, batch, [&](const TokenInfo& t) { return t.user == name; });
+    if (!erased) return erased.status();
+    signed_out = *erased;
+  }
   batch.put(Column::kDevices, userKey(name), sync::encode(*user));
-  auditInto(batch, actor, "passwd", name);
+  auditInto(
+      batch, actor, "passwd",
+      name + (keep_device_tokens ? " (device tokens kept)" : "; devices signed out: " + std::to_string(signed_out)));
   CS_RETURN_IF_ERROR(store_.commit(batch, storage::Durability::kSynced));
   changed();
-  return Status::ok();
+  return signed_out;
 }
 
 Status Directory::checkLoginWait(const std::string& from, const std::string& name) {
@@ -320,7 +360,9 @@ Result<std::string> Directory::login(const std::string& name, const std::string&
   // The hash is checked outside the lock: Argon2id takes tens of milliseconds by design.
   const bool known = user->has_value() && !(*user)->disabled && !(*user)->password_hash.empty();
   if (!passwordMatches(known ? (*user)->password_hash : decoyHash(), password) || !known) {
-    login_throttle_.failed(from, name);
+    if (login_throttle_.failed(from, name)) {
+      audit(actor, "login_throttled", "logins as " + forAudit(name) + " from " + from + " wait: too many failures");
+    }
     audit(actor, "login_failed", device.hex());
     return refused;
   }
@@ -333,7 +375,9 @@ Result<std::string> Directory::exchangeToken(std::string_view user_token, const 
   auto principal = authenticate(user_token);
   if (!principal) return principal.status();
   if (!principal->has_value()) {
-    login_throttle_.failed(from, "");
+    if (login_throttle_.failed(from, "")) {
+      audit(Actor{"?", from}, "login_throttled", "logins from " + from + " wait: too many unknown tokens");
+    }
     audit(Actor{"?", from}, "login_failed", device.hex() + " unknown token");
     return Status::error(ErrorCode::kUnauthorized, "the token is not valid (revoked, or mistyped)");
   }
@@ -364,7 +408,9 @@ Result<std::string> Directory::issueDeviceToken(const std::string& name, const s
   std::string token = newToken();
   storage::WriteBatch batch;
   // One live token per device: a new login replaces the old one.
-  CS_RETURN_IF_ERROR(eraseDeviceTokens(store_, batch, [&](const TokenInfo& t) { return t.device == device; }));
+  if (auto erased = eraseDeviceTokens(store_, batch, [&](const TokenInfo& t) { return t.device == device; }); !erased) {
+    return erased.status();
+  }
   batch.put(Column::kDevices, deviceTokenKey(tokenDigest(token)), sync::encode(TokenInfo{name, device}));
   batch.put(Column::kDevices, deviceKey(device), sync::encode(s));
   auditInto(batch, actor, action, device.hex());

@@ -115,7 +115,11 @@ class Directory {
   Status disableUser(const std::string& name, const Actor& actor);
   //! Revokes one device: its token is deleted and the device may not sync again as this user.
   Status revokeDevice(const std::string& name, const sync::DeviceId& device, const Actor& actor);
-  Status setPassword(const std::string& name, const std::string& password, const Actor& actor);
+  //! Sets the user's password and signs out every device it logged in with (their device tokens are
+  //! deleted: they log in again with the new password), unless `keep_device_tokens`. Returns how
+  //! many device tokens were deleted.
+  Result<std::size_t> setPassword(const std::string& name, const std::string& password, const Actor& actor,
+                                  bool keep_device_tokens = false);
   //! How long a login from `from` (an IP address) as `name` must wait after too many failures
   //! (login_throttle.hpp); zero if it may be tried now. `name` may be empty (a token exchange).
   std::chrono::steady_clock::duration loginWait(const std::string& from, const std::string& name) {

@@ -65,19 +65,36 @@ void LoginThrottle::add(Counts& counts, const std::string& key, Clock::time_poin
   it->second.at = now;
 }
 
+// A name is counted per address: a guesser at one address makes that name wait there only, and the
+// user logs in from anywhere else (a name counted alone locked its owner out everywhere).
+std::string LoginThrottle::userKey(const std::string& address, const std::string& user) {
+  return addressKey(address) + '\n' + user.substr(0, kMaxNameKeyBytes);
+}
+
 LoginThrottle::Clock::duration LoginThrottle::wait(const std::string& address, const std::string& user,
                                                    Clock::time_point now) {
   std::lock_guard lock(mutex_);
   auto by_address = waitOf(addresses_, addressKey(address), limits_.failures_per_address, now);
-  auto by_user = user.empty() ? Clock::duration::zero()
-                              : waitOf(users_, user.substr(0, kMaxNameKeyBytes), limits_.failures_per_user, now);
+  auto by_user =
+      user.empty() ? Clock::duration::zero() : waitOf(users_, userKey(address, user), limits_.failures_per_user, now);
   return std::max(by_address, by_user);
 }
 
-void LoginThrottle::failed(const std::string& address, const std::string& user, Clock::time_point now) {
+bool LoginThrottle::failed(const std::string& address, const std::string& user, Clock::time_point now) {
   std::lock_guard lock(mutex_);
-  add(addresses_, addressKey(address), now);
-  if (!user.empty()) add(users_, user.substr(0, kMaxNameKeyBytes), now);
+  const auto address_key = addressKey(address);
+  const bool address_was_free =
+      waitOf(addresses_, address_key, limits_.failures_per_address, now) == Clock::duration::zero();
+  add(addresses_, address_key, now);
+  bool locked =
+      address_was_free && waitOf(addresses_, address_key, limits_.failures_per_address, now) > Clock::duration::zero();
+  if (!user.empty()) {
+    const auto key = userKey(address, user);
+    const bool was_free = waitOf(users_, key, limits_.failures_per_user, now) == Clock::duration::zero();
+    add(users_, key, now);
+    locked |= was_free && waitOf(users_, key, limits_.failures_per_user, now) > Clock::duration::zero();
+  }
+  return locked;
 }
 
 }  // namespace communesync::server

@@ -1,8 +1,10 @@
 // Slows password guessing: failed logins are counted per client address (IPv6 by its /64, as one
-// household or phone holds a whole /64) and per user name, each count draining by one every
+// household or phone holds a whole /64) and per user name at that address, each count draining by one every
 // tuning::kLoginFailureDrain. Once an address or a name has failed its allowance, further logins
 // for it are refused, without checking the password, until its count drains below the allowance.
 //
+// A name is counted per address, so a guesser cannot lock its owner out: the owner's logins from
+// any other address are checked as usual.
 // Only failures count: phones behind one carrier NAT that log in correctly never trip it. Names are
 // counted whether or not such a user exists, so the refusal tells nothing about which names do.
 // Whoever holds a device token keeps syncing: only new logins wait.
@@ -33,11 +35,14 @@ class LoginThrottle {
   //! How long a login from `address` for `user` must wait; zero if it may be tried now.
   Clock::duration wait(const std::string& address, const std::string& user, Clock::time_point now = Clock::now());
   //! Counts one failed login (wrong password, unknown user or token) from `address` for `user`
-  //! (empty: no name, as for a token that matched nobody).
-  void failed(const std::string& address, const std::string& user, Clock::time_point now = Clock::now());
+  //! (empty: no name, as for a token that matched nobody). True when this failure used up an
+  //! allowance: logins from there wait from now on (the directory audits that once, not each try).
+  bool failed(const std::string& address, const std::string& user, Clock::time_point now = Clock::now());
 
   //! The key an address is counted under: itself for IPv4, its /64 for IPv6 (v4-mapped ones as IPv4).
   static std::string addressKey(const std::string& address);
+  //! The key a name is counted under: the address's key and the name (its first bytes).
+  static std::string userKey(const std::string& address, const std::string& user);
 
  private:
   struct Count {

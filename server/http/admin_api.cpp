@@ -54,7 +54,7 @@ std::variant<std::vector<Grant>, Status> grantsOf(const json& body) {
 // ---- admin API ----
 
 // The answer to a change of users, grants or units: live sessions re-check their rights first.
-HttpResponse changed(const ApiCall& call, const Status& s, json ok_body) {
+HttpResponse changed(const ApiCall& call, const Status& s, const json& ok_body) {
   if (!s) return call.fail(s);
   call.state.access_changed();
   return call.ok(ok_body);
@@ -104,8 +104,10 @@ HttpResponse setUserPassword(const ApiCall& call) {
   auto body = jsonBody(call.request);
   if (!body) return call.fail(body.status());
   const auto& name = userNamed(call);
-  return changed(call, call.state.directory.setPassword(name, stringField(*body, "password"), call.actor),
-                 {{"name", name}});
+  const bool keep = body->value("keep_devices", false);
+  auto signed_out = call.state.directory.setPassword(name, stringField(*body, "password"), call.actor, keep);
+  if (!signed_out) return call.fail(signed_out.status());
+  return changed(call, Status::ok(), {{"name", name}, {"devices_signed_out", *signed_out}});
 }
 
 HttpResponse grantUser(const ApiCall& call) {

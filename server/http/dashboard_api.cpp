@@ -38,7 +38,7 @@ std::int64_t firstCapturedMs(const sync::Record& r) {
 
 // The year of a time on the province's calendar (UTC+7: the programme is in Viet Nam).
 int localYear(std::int64_t ms) {
-  constexpr std::int64_t kOffsetMs = 7 * 60 * 60 * 1000;
+  constexpr std::int64_t kOffsetMs = std::int64_t{7} * 60 * 60 * 1000;
   const auto days = std::chrono::floor<std::chrono::days>(
       std::chrono::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(ms + kOffsetMs)));
   return static_cast<int>(std::chrono::year_month_day(days).year());

@@ -13,6 +13,7 @@ inline HttpResponse jsonResponse(const HttpRequest& request, http::status status
   res.set(http::field::server, "communesync");
   res.set(http::field::content_type, "application/json; charset=utf-8");
   res.set(http::field::cache_control, "no-store");
+  res.set("X-Content-Type-Options", "nosniff");
   res.keep_alive(request.keep_alive());
   res.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   res.prepare_payload();

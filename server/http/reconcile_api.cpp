@@ -5,6 +5,7 @@
 #include <set>
 
 #include "base/clock.hpp"
+#include "communesync/sync/hybrid_clock.hpp"
 #include "communesync/sync/json.hpp"
 #include "communesync/sync/review.hpp"
 #include "http/handlers.hpp"
@@ -15,7 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::int64_t kDayMs = 24 * 60 * 60 * 1000;
+constexpr std::int64_t kDayMs = std::int64_t{24} * 60 * 60 * 1000;
 
 // A conflict with who wrote each side and when the server received it, and what both had seen.
 json conflictJson(const sync::Conflict& c, const ServerStore& data) {
@@ -47,9 +48,8 @@ Result<sync::Conflict> readableConflict(ServerState& state, const Asker& asker, 
 
 // A stamp newer than every stamp of `record` and of the conflict's sides: the resolution wins.
 sync::Stamp newerThanAll(const sync::Record& record, const sync::Conflict& c, std::int64_t now_ms) {
-  sync::Stamp top = std::max({record.maxFieldStamp(), record.tombstone.stamp, c.kept.stamp, c.lost.stamp});
-  if (now_ms > top.wall_ms) return sync::Stamp{now_ms, 0, reconcilerDeviceId()};
-  return sync::Stamp{top.wall_ms, top.counter + 1, reconcilerDeviceId()};
+  const sync::Stamp top = std::max({record.maxFieldStamp(), record.tombstone.stamp, c.kept.stamp, c.lost.stamp});
+  return sync::stampAfter(top, now_ms, reconcilerDeviceId());
 }
 
 // The change that settles `c` with `chosen` (a value, or nullopt: the record's deletion). A conflict
@@ -174,6 +174,9 @@ HttpResponse resolveConflict(const ApiCall& call) {
   job->resolution = Resolution{id, asker.name, reason};
   job->changes.push_back(std::move(change).value());
   if (auto s = submitJob(state, job, "resolution"); !s) return call.fail(s);
+  state.directory.audit(call.actor, "resolve",
+                        id + " " + c->key.collection + "/" + c->key.id + " took " +
+                            (body->contains("take") ? body->value("take", "") : "a value"));
   auto settled = readableConflict(state, asker, id);
   if (!settled) return call.fail(settled.status());
   return call.ok({{"conflict", conflictJson(*settled, state.data)}});
@@ -190,6 +193,11 @@ HttpResponse exportRecords(const ApiCall& call) {
   const auto& params = call.query;
   auto records = state.data.liveRecords(collection, readableAsked(state, *call.asker, params));
   if (!records) return call.fail(records.status());
+  const auto unit_asked = param(params, "unit");
+  state.directory.audit(call.actor, "export",
+                        collection + (unit_asked.empty() ? "" : " unit " + unit_asked) + " (" +
+                            std::to_string(records->size()) + " records, " +
+                            (param(params, "format").empty() ? "json" : param(params, "format")) + ")");
   json columns = json::array();
   std::set<std::string> named;
   if (auto form = state.forms.find(collection)) {
@@ -252,6 +260,8 @@ HttpResponse setReview(const ApiCall& call) {
   job->server_numbered = true;
   job->changes.push_back(sync::reviewChange(review, scope, *current, sync::ChangeId{}, review.at_ms));
   if (auto s = submitJob(state, job, "review"); !s) return call.fail(s);
+  state.directory.audit(call.actor, "review",
+                        key->collection + "/" + key->id + " " + std::string(sync::reviewStateName(*review_state)));
   return call.ok({{"review", reviewJson(review, scope)}});
 }
 

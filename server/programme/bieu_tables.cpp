@@ -11,7 +11,6 @@ namespace {
 
 using nlohmann::json;
 using programme::Facts;
-using programme::Sponsor;
 using programme::textField;
 using programme::wholeField;
 

@@ -85,7 +85,7 @@ const std::map<std::string, RuleField>& ruleFields() {
       {"district_needs_before", dayRule(&ReportRules::district_needs_before)},
       {"report_window_from", dayRule(&ReportRules::report_window_from)},
       {"report_window_to", dayRule(&ReportRules::report_window_to)},
-      {"utc_offset_minutes", wholeRule(&ReportRules::utc_offset_minutes, 14 * 60)},
+      {"utc_offset_minutes", wholeRule(&ReportRules::utc_offset_minutes, std::int64_t{14} * 60)},
       {"excellent_ratio", ratioRule(&ReportRules::excellent_ratio, 100)},
       {"fair_share", ratioRule(&ReportRules::fair_share, 1)},
       {"average_share", ratioRule(&ReportRules::average_share, 1)},

@@ -89,7 +89,7 @@ Status checkCode(const std::string& code, std::size_t line, std::string_view wha
   return Status::ok();
 }
 
-std::string trim(std::string s) {
+std::string trim(const std::string& s) {
   const auto first = s.find_first_not_of(" \t");
   if (first == std::string::npos) return {};
   const auto last = s.find_last_not_of(" \t");
@@ -112,8 +112,9 @@ std::optional<UnitLevel> unitLevelFromName(std::string_view name) {
 
 Result<std::vector<Unit>> parseUnitsCsv(std::string_view text) {
   if (text.size() > tuning::kMaxCsvBytes) {
-    return Status::error(ErrorCode::kLimitExceeded, "the units file is larger than " +
-                                                        std::to_string(tuning::kMaxCsvBytes / (1024 * 1024)) + " MiB");
+    return Status::error(
+        ErrorCode::kLimitExceeded,
+        "the units file is larger than " + std::to_string(tuning::kMaxCsvBytes / (std::size_t{1024} * 1024)) + " MiB");
   }
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // a BOM, as spreadsheet programs write
   if (!sync::isCleanUtf8(text)) {

@@ -197,7 +197,8 @@ void SyncHandler::onPush(const proto::Envelope& envelope) {
   });
 }
 
-bool SyncHandler::submit(std::uint64_t request_id, std::shared_ptr<PushJob> job, std::function<void(PushJob&)> reply) {
+bool SyncHandler::submit(std::uint64_t request_id, const std::shared_ptr<PushJob>& job,
+                         std::function<void(PushJob&)> reply) {
   if (*pushes_in_flight_ >= tuning::kMaxPushesInFlight) {
     sendError(request_id, Status::error(ErrorCode::kBusy, "too many pushes in flight; wait for results"));
     return false;

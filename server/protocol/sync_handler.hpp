@@ -78,7 +78,7 @@ class SyncHandler {
   void onFileGet(const sync::proto::Envelope& envelope);
   // Queues a job for the sink, counting it against the pushes in flight; `reply` runs once it is
   // durable. False if it could not be queued (an error was sent).
-  bool submit(std::uint64_t request_id, std::shared_ptr<PushJob> job, std::function<void(PushJob&)> reply);
+  bool submit(std::uint64_t request_id, const std::shared_ptr<PushJob>& job, std::function<void(PushJob&)> reply);
   void sendError(std::uint64_t request_id, const Status& status);
 
   ServerStore& store_;

@@ -1,6 +1,7 @@
 #include "sheets/sheet_writer.hpp"
 
 #include <xlsxwriter.h>
+#include <string_view>
 
 #include <algorithm>
 #include <cmath>
@@ -36,6 +37,19 @@ std::string csvQuoted(const std::string& text) {
     out += c;
   }
   return out + "\"";
+}
+
+// Text a spreadsheet would run as a formula (=, +, -, @) or that shifts it (tab, CR) is kept as text
+// with a leading apostrophe (OWASP's rule for CSV injection). Only text: a number is written as it is.
+std::string formulaSafe(std::string text) {
+  if (!text.empty() && std::string_view("=+-@\t\r").find(text.front()) != std::string_view::npos) {
+    text.insert(text.begin(), '\'');
+  }
+  return text;
+}
+
+std::string csvCell(const json& v) {
+  return v.is_string() ? formulaSafe(cellText(v)) : cellText(v);
 }
 
 bool continuationByte(char c) {
@@ -120,11 +134,13 @@ void writeCsv(const std::vector<Sheet>& sheets, std::ostream& out) {
   for (const auto& sheet : sheets) {
     if (!first) out << "\r\n";
     first = false;
-    if (!sheet.title.empty()) out << csvQuoted(sheet.title) << "\r\n";
-    for (std::size_t i = 0; i < sheet.headers.size(); ++i) out << (i ? "," : "") << csvQuoted(sheet.headers[i]);
+    if (!sheet.title.empty()) out << csvQuoted(formulaSafe(sheet.title)) << "\r\n";
+    for (std::size_t i = 0; i < sheet.headers.size(); ++i) {
+      out << (i ? "," : "") << csvQuoted(formulaSafe(sheet.headers[i]));
+    }
     out << "\r\n";
     for (const auto& row : sheet.rows) {
-      for (std::size_t i = 0; i < row.size(); ++i) out << (i ? "," : "") << csvQuoted(cellText(row[i]));
+      for (std::size_t i = 0; i < row.size(); ++i) out << (i ? "," : "") << csvQuoted(csvCell(row[i]));
       out << "\r\n";
     }
   }
@@ -178,6 +194,7 @@ void writeTable(const std::vector<Sheet>& sheets, std::ostream& out) {
     for (const auto& h : sheet.headers) lines[0].push_back(h.substr(0, h.find(" / ")));
     for (const auto& row : sheet.rows) {
       std::vector<std::string> texts;
+      texts.reserve(row.size());
       for (const auto& cell : row) texts.push_back(cellText(cell));
       lines.push_back(std::move(texts));
     }

@@ -31,6 +31,8 @@ Sheet exportSheet(const nlohmann::json& exported, const std::string& name);
 std::vector<Sheet> reportSheets(const nlohmann::json& report);
 
 //! One sheet: its header line and rows. Several: each with its title line, a blank line between.
+//! Text that starts like a formula (=, +, -, @, tab, CR) gets a leading apostrophe, so a spreadsheet
+//! shows it instead of running it; numbers are written as they are.
 void writeCsv(const std::vector<Sheet>& sheets, std::ostream& out);
 //! Errors: kIoError naming the file and libxlsxwriter's reason.
 Status writeXlsx(const std::vector<Sheet>& sheets, const std::string& path);

@@ -140,9 +140,10 @@ Status GroupCommit::applyChange(PushJob& job, sync::Change& change) {
   auto current = record(key);
   if (!current) return current.status();
   if (current->has_value() && (*current)->record.scope != change.scope) {
+    // Said without naming the other unit, or that there is one: the pusher may not read it.
     keep(job, rejected(change.id, ErrorCode::kInvalidArgument,
-                       "record " + recordName(change.key) +
-                           " already exists in another unit; a record cannot move between units"));
+                       "record " + recordName(change.key) + " cannot be written in unit " + change.scope +
+                           ": its id is taken; a new record needs a new id"));
     return Status::ok();
   }
   // 6. clamp

@@ -15,7 +15,7 @@ namespace {
 namespace proto = sync::proto;
 using storage::Column;
 
-constexpr std::int64_t kDayMs = 24 * 60 * 60 * 1000;
+constexpr std::int64_t kDayMs = std::int64_t{24} * 60 * 60 * 1000;
 
 std::string quotaKey(const sync::DeviceId& device, std::int64_t day) {
   std::string out = "d";
@@ -25,7 +25,7 @@ std::string quotaKey(const sync::DeviceId& device, std::int64_t day) {
 }
 
 std::string megabytes(std::uint64_t bytes) {
-  const auto tenths = (bytes * 10 + 512 * 1024) / (1024 * 1024);
+  const auto tenths = (bytes * 10 + std::uint64_t{512} * 1024) / (std::uint64_t{1024} * 1024);
   return std::to_string(tenths / 10) + (tenths % 10 != 0 ? "." + std::to_string(tenths % 10) : "") + " MB";
 }
 

@@ -54,4 +54,10 @@ Stamp StampClamp::clamp(const Stamp& stamp, std::int64_t ceiling_ms, bool* clamp
   return out;
 }
 
+Stamp stampAfter(const Stamp& top, std::int64_t now_ms, const DeviceId& device) {
+  if (now_ms > top.wall_ms) return Stamp{now_ms, 0, device};
+  if (top.counter == std::numeric_limits<std::uint32_t>::max()) return Stamp{top.wall_ms + 1, 0, device};
+  return Stamp{top.wall_ms, top.counter + 1, device};
+}
+
 }  // namespace communesync::sync

@@ -121,6 +121,32 @@ TEST_F(AccessTest, PasswordLoginGivesADeviceTokenThatRevocationEndsWhileConnecte
       << "a revoked device cannot log in again";
 }
 
+// A changed password is often a leaked one (issue 23.8): every device that logged in with the old
+// password is signed out and logs in again with the new one; --keep-devices keeps them.
+TEST_F(AccessTest, APasswordChangeSignsOutTheDevicesUnlessAskedToKeepThem) {
+  server_->addUser(json{{"name", "en"}, {"grants", {"field:X1"}}, {"password", "mật khẩu cũ"}});
+  TestDevice phone(dir_ / "phone", "");
+  TestDevice tablet(dir_ / "tablet", "");
+  for (auto* d : {&phone, &tablet}) {
+    auto token = client::passwordLogin(server_->url(), "en", "mật khẩu cũ", d->store().deviceId().hex());
+    ASSERT_OK(token);
+    d->setToken(*token);
+    d->syncOk(server_->url());
+  }
+  auto changed = server_->admin("/admin/users/en/passwd", json{{"password", "mật khẩu mới"}}.dump());
+  EXPECT_EQ(changed["devices_signed_out"], 2) << changed.dump();
+  EXPECT_EQ(phone.sync(server_->url()).status.code(), ErrorCode::kUnauthorized) << "the old token no longer works";
+  auto again = client::passwordLogin(server_->url(), "en", "mật khẩu mới", phone.store().deviceId().hex());
+  ASSERT_OK(again);
+  phone.setToken(*again);
+  phone.syncOk(server_->url());
+
+  changed =
+      server_->admin("/admin/users/en/passwd", json{{"password", "mật khẩu thứ ba"}, {"keep_devices", true}}.dump());
+  EXPECT_EQ(changed["devices_signed_out"], 0) << changed.dump();
+  phone.syncOk(server_->url());
+}
+
 TEST_F(AccessTest, RepeatedWrongPasswordsMakeLoginsAsThatNameWaitWithoutCheckingThePassword) {
   server_->addUser(json{{"name", "giang"}, {"grants", {"field:X1"}}, {"password", "mật khẩu đúng"}});
   server_->addUser(json{{"name", "ha"}, {"grants", {"field:X1"}}, {"password", "mật khẩu của hà"}});

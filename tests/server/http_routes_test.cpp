@@ -2,9 +2,11 @@
 // function of one ApiCall; the router checks the route's right before it runs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "assert_ok.hpp"
+#include "base/tuning.hpp"
 #include "communesync/storage/store.hpp"
 #include "communesync/sync/review.hpp"
 #include "directory/directory.hpp"
@@ -57,12 +59,12 @@ class HttpRoutes : public ::testing::Test {
   }
 
   HttpResponse call(http::verb method, const std::string& target, const std::string& token, std::string body = "",
-                    bool loopback = true) {
+                    bool loopback = true, const std::string& peer = "192.0.2.7") {
     HttpRequest request{method, target, 11};
     if (!token.empty()) request.set(http::field::authorization, "Bearer " + token);
     request.body() = std::move(body);
     request.prepare_payload();
-    return handleHttp(request, *state_, loopback ? "127.0.0.1" : "192.0.2.7", loopback);
+    return handleHttp(request, *state_, loopback ? "127.0.0.1" : peer, loopback);
   }
 
   // A household of xa-01 on the server, as a device would push it.
@@ -84,6 +86,21 @@ class HttpRoutes : public ::testing::Test {
   std::unique_ptr<ServerState> state_;
   std::string admin_token_;
   int access_changes_ = 0;
+
+  // The audit log's actions, oldest first.
+  std::vector<std::string> auditActions() {
+    auto entries = directory_->auditLog(1000);
+    EXPECT_OK(entries);
+    std::vector<std::string> out;
+    if (entries.isOk()) {
+      for (const auto& e : *entries) out.push_back(e.action);
+    }
+    return out;
+  }
+  bool audited(const std::string& action) {
+    const auto actions = auditActions();
+    return std::find(actions.begin(), actions.end(), action) != actions.end();
+  }
 };
 
 TEST(RouteTable, EachRouteIsDeclaredOnceWithTheRightItsPrefixNeeds) {
@@ -133,6 +150,7 @@ TEST_F(HttpRoutes, TheApiNeedsATokenAndSaysHowToGiveOne) {
   EXPECT_EQ(res.result(), http::status::unauthorized);
   res = call(http::verb::get, "/healthz", "");
   EXPECT_EQ(res.result(), http::status::ok) << res.body();
+  EXPECT_EQ(res["X-Content-Type-Options"], "nosniff") << "a JSON answer is never sniffed as something else";
 }
 
 TEST_F(HttpRoutes, AWrongMethodGets405NamingTheMethodsThatWould) {
@@ -184,6 +202,7 @@ TEST_F(HttpRoutes, AReviewHandlerCalledDirectlyGoesThroughTheWriterAndIsListed) 
   ASSERT_EQ(listed["reviews"].size(), 1u) << listed.dump();
   EXPECT_EQ(listed["reviews"][0]["comment"], "5 người? Kiểm tra lại");
   EXPECT_EQ(listed["reviews"][0]["by"], "lan");
+  EXPECT_TRUE(audited("review")) << "reviews are in the audit log";
 
   // A field user of the unit may read the record but not review it: the handler says so.
   const auto an = directory_->accessOf({{Role::kField, "xa-01"}});
@@ -202,6 +221,117 @@ TEST_F(HttpRoutes, ParametersOutOfShapeAreRefusedWithTheirName) {
   EXPECT_NE(res.body().find("limit must be a whole number"), std::string::npos) << res.body();
   res = call(http::verb::get, "/api/conflicts?limit=99999999999999999999999", token);
   EXPECT_EQ(res.result(), http::status::ok) << "a count too large is taken as the limit: " << res.body();
+}
+
+// A resolution is newer than both sides even when the kept side's counter is at its end (issue 23.9:
+// the counter once wrapped to 0, the API said "resolved" and the record kept the overruled value).
+TEST_F(HttpRoutes, AResolutionWinsOverAKeptSideWhoseCounterIsAtItsEnd) {
+  const std::int64_t ahead = nowMs() + 60'000;  // a device clock a minute fast: not clamped
+  PushJob job;
+  job.access = std::make_shared<const Access>(std::vector<Grant>{{Role::kField, "xa-01"}}, UnitTree{});
+  job.changes.push_back(
+      testing::edit(1, 1, "members", sync::Value(std::int64_t{5}),
+                    sync::Stamp{ahead, std::numeric_limits<std::uint32_t>::max(), testing::deviceNo(1)}));
+  job.changes.push_back(
+      testing::edit(2, 1, "members", sync::Value(std::int64_t{6}), testing::stampAt(ahead - 30'000, 2)));
+  std::vector<PushJob*> jobs{&job};
+  sync::proto::Checkpoints touched;
+  ASSERT_OK(data_->apply(jobs, nowMs(), touched));
+
+  auto listed = json::parse(call(http::verb::get, "/api/conflicts", admin_token_).body());
+  ASSERT_EQ(listed["conflicts"].size(), 1u) << listed.dump();
+  const std::string id = listed["conflicts"][0]["id"];
+  auto res = call(http::verb::post, "/api/conflicts/" + id + "/resolve", admin_token_,
+                  R"({"take":"lost","reason":"đếm lại: 6 người"})");
+  ASSERT_EQ(res.result(), http::status::ok) << res.body();
+  auto record = data_->record({"household", "h1"});
+  ASSERT_OK(record);
+  ASSERT_TRUE(record->has_value());
+  EXPECT_EQ((*record)->fields.at("members").value, sync::Value(std::int64_t{6})) << "the decision holds";
+  EXPECT_TRUE(audited("resolve")) << "resolutions are in the audit log";
+}
+
+// A value typed on a phone never runs as a formula in the spreadsheet an officer opens (issue 23.4):
+// text starting with =, +, -, @, a tab or a CR is written with a leading apostrophe; numbers as they are.
+TEST_F(HttpRoutes, CsvExportsCarryNoFormulas) {
+  PushJob job;
+  job.access = std::make_shared<const Access>(std::vector<Grant>{{Role::kField, "xa-01"}}, UnitTree{});
+  const std::vector<std::pair<std::string, sync::Value>> fields = {
+      {"a", sync::Value(std::string("=HYPERLINK(\"http://x.example/\",\"bấm\")"))},
+      {"b", sync::Value(std::string("+84 912"))},
+      {"c", sync::Value(std::string("-1+1"))},
+      {"d", sync::Value(std::string("@SUM(A1)"))},
+      {"e", sync::Value(std::string("\tlệch"))},
+      {"f", sync::Value(std::int64_t{-5})}};
+  std::uint64_t seq = 0;
+  for (const auto& [name, value] : fields)
+    job.changes.push_back(
+        testing::edit(1, ++seq, name, value, testing::stampAt(1000 + static_cast<std::int64_t>(seq), 1)));
+  std::vector<PushJob*> jobs{&job};
+  sync::proto::Checkpoints touched;
+  ASSERT_OK(data_->apply(jobs, nowMs(), touched));
+  auto res = call(http::verb::get, "/api/export/household?format=csv", admin_token_);
+  ASSERT_EQ(res.result(), http::status::ok) << res.body();
+  const auto& csv = res.body();
+  EXPECT_NE(csv.find("\"'=HYPERLINK("), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",'+84 912"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",'-1+1"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",'@SUM(A1)"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",'\tlệch"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",-5"), std::string::npos) << "a number stays a number: " << csv;
+  EXPECT_EQ(csv.find(",="), std::string::npos) << csv;
+  EXPECT_TRUE(audited("export")) << "exports are in the audit log";
+}
+
+// Someone guessing a user's password from one address makes logins as that name wait there; its owner
+// logs in from anywhere else with the right password (issue 23.3). The lock is audited once, not per try.
+TEST_F(HttpRoutes, AGuesserAtOneAddressDoesNotLockTheOwnerOutElsewhere) {
+  ASSERT_OK(directory_->addUser("giang", {{Role::kField, "xa-01"}}, "mật khẩu đúng", Actor{"admin", "test"}));
+  const std::string device = "00112233445566778899aabbccddeeff";
+  auto login = [&](const std::string& password, const std::string& peer) {
+    return call(http::verb::post, "/login", "",
+                json{{"user", "giang"}, {"password", password}, {"device", device}}.dump(), false, peer);
+  };
+  for (int i = 0; i < static_cast<int>(tuning::kLoginFailuresPerUser); ++i) {
+    ASSERT_EQ(login("đoán " + std::to_string(i), "198.51.100.9").result(), http::status::unauthorized) << i;
+  }
+  EXPECT_EQ(login("mật khẩu đúng", "198.51.100.9").result(), http::status::too_many_requests)
+      << "the guesser's address waits, right password or not";
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(login("đoán", "198.51.100.9").result(), http::status::too_many_requests);
+  auto owner = login("mật khẩu đúng", "203.0.113.20");
+  EXPECT_EQ(owner.result(), http::status::ok) << "the owner, from elsewhere: " << owner.body();
+  auto audit = directory_->auditLog(1000);
+  ASSERT_OK(audit);
+  int throttled = 0;
+  for (const auto& e : *audit) throttled += e.action == "login_throttled" ? 1 : 0;
+  EXPECT_EQ(throttled, 1) << "one line for the lock, not one per refused try";
+}
+
+// An admin grant on a commune once gave power over the whole server (issue 23.5): admin is granted on
+// the tree's root only, and the names the audit log uses for the admin token and the server are reserved.
+TEST_F(HttpRoutes, AdminIsGrantedOnTheRootOnlyAndItsNamesAreReserved) {
+  auto units = parseUnitsCsv("code,parent_code,level,name\n49,,province,Quảng Nam\n49-X1,49,commune,Trà Đốc\n");
+  ASSERT_OK(units);
+  ASSERT_OK(directory_->importUnits(*units, Actor{"admin", "test"}));
+  auto res = call(http::verb::post, "/admin/users", admin_token_, R"({"name":"phu","grants":["admin:49-X1"]})");
+  EXPECT_EQ(res.result(), http::status::bad_request) << res.body();
+  EXPECT_NE(res.body().find("admin is granted on the whole tree only"), std::string::npos) << res.body();
+  res = call(http::verb::post, "/admin/users", admin_token_, R"({"name":"phu","grants":["reconciler:49-X1"]})");
+  ASSERT_EQ(res.result(), http::status::created) << res.body();
+  res = call(http::verb::post, "/admin/users/phu/grant", admin_token_, R"({"grants":["admin:49-X1"]})");
+  EXPECT_EQ(res.result(), http::status::bad_request) << "nor added later: " << res.body();
+  res = call(http::verb::post, "/admin/users", admin_token_, R"({"name":"quang","grants":["admin:49"]})");
+  EXPECT_EQ(res.result(), http::status::created) << res.body();
+  for (const char* reserved : {"admin", "server"}) {
+    res = call(http::verb::post, "/admin/users", admin_token_,
+               json{{"name", reserved}, {"grants", {"field:49-X1"}}}.dump());
+    EXPECT_EQ(res.result(), http::status::bad_request) << reserved << ": " << res.body();
+    EXPECT_NE(res.body().find("is reserved"), std::string::npos) << res.body();
+  }
+  // A grant stored before the rule gives no power: Access reads it as nothing.
+  const auto tree = directory_->units();
+  EXPECT_FALSE(Access({{Role::kAdmin, "49-X1"}}, *tree).isAdmin());
+  EXPECT_TRUE(Access({{Role::kAdmin, "49"}}, *tree).isAdmin());
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace communesync::sync {
 namespace {
 
@@ -81,4 +83,17 @@ TEST(StampClamp, FarFutureStampsAreClampedInOrder) {
 }
 
 }  // namespace
+// A reconciler's decision must be newer than both sides, even one whose counter is at its end: the
+// counter then stays put and the millisecond moves on (it once wrapped to 0, and the decision lost).
+TEST(StampAfter, IsNewerThanTheTopEvenAtTheCountersEnd) {
+  const DeviceId reconciler{};
+  const Stamp at_end{5000, std::numeric_limits<std::uint32_t>::max(), DeviceId{}};
+  const Stamp next = stampAfter(at_end, 4000, reconciler);
+  EXPECT_GT(next, at_end);
+  EXPECT_EQ(next.wall_ms, 5001);
+  EXPECT_EQ(next.counter, 0u);
+  EXPECT_GT(stampAfter(Stamp{5000, 7, DeviceId{}}, 4000, reconciler), (Stamp{5000, 7, DeviceId{}}));
+  EXPECT_EQ(stampAfter(Stamp{5000, 7, DeviceId{}}, 6000, reconciler).wall_ms, 6000) << "the clock, when it is past";
+}
+
 }  // namespace communesync::sync

@@ -29,7 +29,7 @@ if [ $# -gt 0 ]; then
 else
   mapfile -t files < <(git ls-files 'storage/*.cpp' 'sync/*.cpp' 'server/*.cpp' 'client-lib/*.cpp' 'tools/*.cpp')
 fi
-salt="$(clang-tidy --version | sha256sum | cut -c1-16)$(sha256sum .clang-tidy | cut -c1-16)"
+salt="$(clang-tidy --version | sha256sum | cut -c1-16)$(git ls-files '*.clang-tidy' | xargs cat | sha256sum | cut -c1-16)"
 export db cache salt root
 check_one() {
   local file="$1"

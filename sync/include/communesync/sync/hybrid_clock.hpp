@@ -55,4 +55,9 @@ class StampClamp {
   Stamp last_;  //!< the last clamped stamp issued
 };
 
+//! The first stamp of `device` after `top`, at `now_ms` if the clock is past it: what a write that
+//! must win over `top` (a reconciler's decision) is stamped with. Like HybridClock::tick, the counter
+//! never wraps: past its largest value comes the next millisecond.
+Stamp stampAfter(const Stamp& top, std::int64_t now_ms, const DeviceId& device);
+
 }  // namespace communesync::sync
