@@ -4,25 +4,13 @@
 #include "access/access.hpp"
 #include "assert_ok.hpp"
 #include "programme/units.hpp"
+#include "sample_units.hpp"
 
 namespace communesync::server {
 namespace {
 
-const char* kSample =
-    "code,parent_code,level,name\n"
-    "49,,province,Quảng Nam\n"
-    "49-BTM,49,district,Bắc Trà My\n"
-    "49-NTM,49,district,Nam Trà My\n"
-    "X1,49-BTM,commune,\"Trà Đốc, xã\"\n"
-    "X2,49-BTM,commune,Trà Bui\n"
-    "X3,49-NTM,commune,Trà Mai\n"
-    "V1,X1,village,Thôn 1\n";
-
-UnitTree sampleTree() {
-  auto units = parseUnitsCsv(kSample);
-  EXPECT_OK(units);
-  return UnitTree(*units);
-}
+using testing::kSampleUnitsCsv;
+using testing::sampleTree;
 
 TEST(AccessRule, EachRoleReadsAndWritesItsPart) {
   UnitTree tree = sampleTree();
