@@ -1,7 +1,7 @@
 # Every file a document names in `backticks` exists: a path with a slash at that path (a `/.../` in it
 # stands for any folders), a bare file name somewhere in the repository, a folder ending in '/' as a
 # folder. Spans with spaces or '<' (commands, placeholders) and paths under build/ are not paths of
-# the repository.
+# the repository, nor are paths outside it (../shared/...).
 #   cmake -DROOT=<repo> -DDOC=docs/architecture.md -P check_doc_paths.cmake
 file(READ "${ROOT}/${DOC}" text)
 string(REGEX MATCHALL "`[^`\n]+`" spans "${text}")
@@ -16,7 +16,7 @@ set(missing "")
 set(checked 0)
 foreach(span IN LISTS spans)
   string(REGEX REPLACE "^`|`$" "" path "${span}")
-  if(path MATCHES "[ <>*=(]" OR path MATCHES "^build/" OR path MATCHES "://" OR path MATCHES "^/")
+  if(path MATCHES "[ <>*=(]" OR path MATCHES "^build/" OR path MATCHES "://" OR path MATCHES "^/" OR path MATCHES "^\\.\\./")
     continue()
   endif()
   if(NOT path MATCHES "\\.(hpp|cpp|h|c|md|sh|mjs|js|json|java|cmake|css|html)$" AND NOT path MATCHES "/$")
