@@ -23,10 +23,6 @@ std::variant<std::vector<std::string>, std::string> stringList(const json& body,
   return out;
 }
 
-std::string stringField(const json& body, const char* key) {
-  return body.contains(key) && body[key].is_string() ? body[key].get<std::string>() : std::string();
-}
-
 json grantsJson(const std::vector<Grant>& grants) {
   json out = json::array();
   for (const auto& g : grants) out.push_back(grantText(g));

@@ -91,6 +91,10 @@ std::string_view bearerToken(const HttpRequest& request) {
   return value.substr(kPrefix.size());
 }
 
+std::string stringField(const nlohmann::json& body, const char* key) {
+  return body.contains(key) && body[key].is_string() ? body[key].get<std::string>() : std::string();
+}
+
 Result<nlohmann::json> jsonBody(const HttpRequest& request) {
   nlohmann::json body = nlohmann::json::parse(request.body(), nullptr, false);
   if (body.is_discarded() || !body.is_object()) {

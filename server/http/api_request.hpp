@@ -58,6 +58,8 @@ std::vector<Scope> readableAsked(ServerState& state, const Asker& asker, const Q
 //! "COLLECTION/ID" of a path, or std::nullopt.
 std::optional<sync::RecordKey> recordPath(std::string_view rest);
 
+//! The string under `key` of a JSON body, or "" when absent or not a string (never throws).
+std::string stringField(const nlohmann::json& body, const char* key);
 //! The request's body as a JSON object. Errors: kInvalidArgument.
 Result<nlohmann::json> jsonBody(const HttpRequest& request);
 //! The whole-number parameter `key` in [min, max] (a larger one is taken as max), `fallback` when

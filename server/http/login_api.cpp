@@ -14,16 +14,13 @@ HttpResponse login(const ApiCall& call) {
   auto& state = call.state;
   auto body = jsonBody(call.request);
   if (!body) return call.fail(body.status());
-  auto device = sync::DeviceId::fromHex(body->value("device", std::string()));
+  auto device = sync::DeviceId::fromHex(stringField(*body, "device"));
   if (!device) {
     return call.fail(Status::error(ErrorCode::kInvalidArgument, "\"device\" must be the device id (32 hex digits)"));
   }
   const bool with_password = body->contains("password");
-  const std::string name = with_password ? body->value("user", std::string()) : std::string();
-  auto text = [&](const char* key) {
-    return body->contains(key) && (*body)[key].is_string() ? (*body)[key].get<std::string>() : std::string();
-  };
-  auto token = with_password ? state.directory.login(text("user"), text("password"), *device, call.peer)
+  const std::string name = with_password ? stringField(*body, "user") : std::string();
+  auto token = with_password ? state.directory.login(name, stringField(*body, "password"), *device, call.peer)
                              : state.directory.exchangeToken(bearerToken(call.request), *device, call.peer);
   if (!token) {
     // A throttled login (login_throttle.hpp) is told apart from "too many password checks at once"
