@@ -79,16 +79,19 @@ async function route() {
   renderHeader();
   const parts = location.hash.slice(2).split('/').map(decodeURIComponent);
   const name = parts[0] || 'overview';
-  main.replaceChildren(h('p.muted', {}, t('loading')));
-  const ctx = { me, main, args: parts.slice(1), params: new URLSearchParams(location.hash.split('?')[1] || '') };
+  // Each route draws into its own view, attached at once: a slower earlier route (a click on the
+  // language button, then a menu entry) finishes into a detached view and cannot overwrite this one.
+  const view = h('div.view', {}, h('p.muted', {}, t('loading')));
+  main.replaceChildren(view);
+  const ctx = { me, main: view, args: parts.slice(1), params: new URLSearchParams(location.hash.split('?')[1] || '') };
   try {
     if (name === 'conflicts' && ctx.args[0]) return await conflictPage(ctx, ctx.args[0].split('?')[0]);
     if (name === 'records' && ctx.args[1]) return await recordPage(ctx, ctx.args[0], ctx.args[1].split('?')[0]);
     const page = pages.find((p) => p.path === name.split('?')[0]);
-    if (!page) return main.replaceChildren(h('p.error-box', {}, t('not_found_page')));
+    if (!page) return view.replaceChildren(h('p.error-box', {}, t('not_found_page')));
     await page.show(ctx);
   } catch (e) {
-    main.replaceChildren(h('p.error-box', { role: 'alert' }, `${t('failed')}: ${e.message}`));
+    view.replaceChildren(h('p.error-box', { role: 'alert' }, `${t('failed')}: ${e.message}`));
   }
 }
 
