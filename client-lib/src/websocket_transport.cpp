@@ -230,6 +230,8 @@ Result<std::string> login(const std::string& url, const std::string& bearer, con
       return Status::error(ErrorCode::kUnauthorized, message);
     case 403:
       return Status::error(ErrorCode::kForbidden, message);
+    case 413:  // a limit, e.g. the user's devices: the message says which and what to do
+      return Status::error(ErrorCode::kLimitExceeded, message);
     case 429:  // too many failed logins: the message says how long to wait
     case 503:
       return Status::error(ErrorCode::kBusy, message);

@@ -40,8 +40,9 @@ const std::vector<std::string_view>& configKeys() {
 const std::vector<std::string_view>& limitKeys() {
   static const std::vector<std::string_view> keys = {
       "max_connections_per_address", "max_sessions_per_user", "handshake_timeout_ms", "session_idle_timeout_ms",
-      "messages_per_second",         "bytes_per_second",      "max_file_bytes",       "max_file_bytes_per_device_day",
-      "file_retention_hours"};
+      "messages_per_second",         "bytes_per_second",      "max_file_bytes",       "max_file_bytes_per_user_day",
+      "max_unreferenced_file_bytes_per_user", "file_retention_hours",
+      "max_file_bytes_per_device_day"};  // the last: the older name of max_file_bytes_per_user_day
   return keys;
 }
 
@@ -76,8 +77,10 @@ Status parseLimits(const nlohmann::json& j, const std::string& name, Limits& lim
       limits.bytes_per_second = value.get<double>();
     } else if (key == "max_file_bytes") {
       limits.max_file_bytes = whole;
-    } else if (key == "max_file_bytes_per_device_day") {
-      limits.max_file_bytes_per_device_day = whole;
+    } else if (key == "max_file_bytes_per_user_day" || key == "max_file_bytes_per_device_day") {
+      limits.max_file_bytes_per_user_day = whole;
+    } else if (key == "max_unreferenced_file_bytes_per_user") {
+      limits.max_unreferenced_file_bytes_per_user = whole;
     } else if (key == "file_retention_hours") {
       limits.file_retention = std::chrono::hours(whole);
     } else {

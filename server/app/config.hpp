@@ -25,7 +25,8 @@ struct Limits {
   double messages_per_second = tuning::kMessagesPerSecond;
   double bytes_per_second = tuning::kBytesPerSecond;
   std::uint64_t max_file_bytes = tuning::kMaxFileBytes;
-  std::uint64_t max_file_bytes_per_device_day = tuning::kMaxFileBytesPerDeviceDay;
+  std::uint64_t max_file_bytes_per_user_day = tuning::kMaxFileBytesPerUserDay;
+  std::uint64_t max_unreferenced_file_bytes_per_user = tuning::kMaxUnreferencedFileBytesPerUser;
   std::chrono::milliseconds file_retention = tuning::kFileRetention;
 };
 
@@ -77,7 +78,8 @@ Status parseListen(const std::string& text, Config& config);
 //! "admin_remote": bool, "allowed_origins": ["..."], "tls_cert": "...", "tls_key": "...",
 //! "limits": {"max_connections_per_address": N, "max_sessions_per_user": N, "handshake_timeout_ms": N,
 //! "session_idle_timeout_ms": N, "messages_per_second": X, "bytes_per_second": X, "max_file_bytes": N,
-//! "max_file_bytes_per_device_day": N, "file_retention_hours": N}}.
+//! "max_file_bytes_per_user_day": N (older name: "max_file_bytes_per_device_day"),
+//! "max_unreferenced_file_bytes_per_user": N, "file_retention_hours": N}}.
 //! Errors: kNotFound, kInvalidArgument (with the key at fault).
 Status loadConfigFile(const std::filesystem::path& file, Config& config);
 //! The same, from the file's text (`name` is used in messages). For the fuzz target and tests.

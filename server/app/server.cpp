@@ -189,7 +189,8 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
   impl->forms->requireForms(config.require_forms);
   impl->data->setForms(impl->forms.get());
   impl->data->setFileLimits(FileLimits{impl->config.limits.max_file_bytes,
-                                       impl->config.limits.max_file_bytes_per_device_day,
+                                       impl->config.limits.max_file_bytes_per_user_day,
+                                       impl->config.limits.max_unreferenced_file_bytes_per_user,
                                        impl->config.limits.file_retention});
 
   auto admin = impl->directory->ensureAdminToken();

@@ -107,6 +107,10 @@ inline constexpr double kBytesPerSecond = 4.0 * 1024 * 1024;
 inline constexpr double kBurstSeconds = 2;
 //! Bytes queued for sending to one session before it counts as too slow and is closed.
 inline constexpr std::size_t kMaxSendQueueBytes = std::size_t{16} * 1024 * 1024;
+//! Devices one user may have registered (not revoked) at once: a login or a first sync from one
+//! more is refused until an administrator revokes an old one. A worker has a phone or two over the
+//! years, and the field app counts as one device per browser.
+inline constexpr std::size_t kMaxDevicesPerUser = 20;
 //! Password checks (Argon2id, ~64 MiB each) running at once; more are answered "busy".
 inline constexpr int kMaxConcurrentPasswordChecks = 2;
 
@@ -116,8 +120,12 @@ namespace communesync::server::tuning {
 
 //! Largest file (photo, scanned plan) a device may upload. Operators may change it (config).
 inline constexpr std::uint64_t kMaxFileBytes = 32ull * 1024 * 1024;
-//! File bytes one device may upload in one day (UTC). Operators may change it (config).
-inline constexpr std::uint64_t kMaxFileBytesPerDeviceDay = 256ull * 1024 * 1024;
+//! File bytes one user (all its devices) may upload in one day (UTC). Operators may change it (config).
+inline constexpr std::uint64_t kMaxFileBytesPerUserDay = 256ull * 1024 * 1024;
+//! Bytes of one user's uploads no record refers to yet (partial uploads, and whole files sent
+//! before or without their record), counted until a record refers to them or the sweep removes
+//! them. Operators may change it (config).
+inline constexpr std::uint64_t kMaxUnreferencedFileBytesPerUser = 512ull * 1024 * 1024;
 //! A file no record refers to is removed once it has been so for this long. Config may change it.
 inline constexpr std::chrono::hours kFileRetention{24 * 30};
 //! How often the writer sweeps files for ones to remove.

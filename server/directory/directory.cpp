@@ -402,6 +402,12 @@ Result<std::string> Directory::issueDeviceToken(const std::string& name, const s
                                                           : "this device is registered to another user");
   }
   if (!state->has_value()) {
+    if (auto slot = checkDeviceSlot(name); !slot) {
+      storage::WriteBatch batch;
+      auditInto(batch, actor, "login_failed", device.hex() + " too many devices");
+      (void)store_.commit(batch, storage::Durability::kBuffered);
+      return slot;
+    }
     s.user = name;
     s.first_contact_ms = nowMs();
   }
@@ -464,6 +470,24 @@ Status deviceAllowed(const Principal& principal, const sync::DeviceId& device,
 
 }  // namespace
 
+Status Directory::checkDeviceSlot(const std::string& name) const {
+  std::size_t live = 0;
+  auto cursor = store_.scanPrefix(Column::kDevices, "d");
+  for (; cursor.valid(); cursor.next()) {
+    if (cursor.key().size() != 1 + sync::DeviceId{}.bytes.size()) continue;  // not a device row
+    auto s = sync::decode<DeviceState>(cursor.value());
+    if (!s) return Status::error(ErrorCode::kCorruption, "a stored device does not decode");
+    if (s->user == name && !s->revoked) ++live;
+  }
+  CS_RETURN_IF_ERROR(cursor.status());
+  if (live >= tuning::kMaxDevicesPerUser) {
+    return Status::error(ErrorCode::kLimitExceeded,
+                         "user '" + name + "' already has " + std::to_string(live) +
+                             " devices, the most one user may have; ask the administrator to revoke one no longer used");
+  }
+  return Status::ok();
+}
+
 Status Directory::checkDevice(const Principal& principal, const sync::DeviceId& device) const {
   auto state = sync::readDecoded<DeviceState>(store_, Column::kDevices, deviceKey(device));
   if (!state) return state.status();
@@ -480,6 +504,7 @@ Status Directory::recordDeviceContact(const Principal& principal, const sync::De
   if (state->has_value()) {
     s = **state;
   } else {
+    CS_RETURN_IF_ERROR(checkDeviceSlot(principal.user));
     s.user = principal.user;
     s.first_contact_ms = now_ms;
   }

@@ -172,6 +172,9 @@ class Directory {
   void changed() { generation_.fetch_add(1, std::memory_order_acq_rel); }
   // kBusy while loginWait() is not zero.
   Status checkLoginWait(const std::string& from, const std::string& name);
+  // Ok if user `name` may register one more device (tuning::kMaxDevicesPerUser); kLimitExceeded
+  // with what to do if not. Called with mutex_ held, before a device's first row is written.
+  Status checkDeviceSlot(const std::string& name) const;
   // Issues `device` a token of its own for user `name` (replacing any it had), audited as `action`.
   Result<std::string> issueDeviceToken(const std::string& name, const sync::DeviceId& device, const Actor& actor,
                                        std::string_view action);

@@ -255,7 +255,7 @@ void SyncHandler::onFileQuery(const proto::Envelope& envelope) {
   if (!std::all_of(query->hashes.begin(), query->hashes.end(), isHash)) {
     return sendError(envelope.request_id, Status::error(ErrorCode::kProtocol, "a file hash is not 32 bytes"));
   }
-  auto states = store_.fileStates(query->hashes, access_->readable());
+  auto states = store_.fileStates(query->hashes, access_->readable(), principal_.user);
   if (!states) return sendError(envelope.request_id, states.status());
   send_(proto::frameOf(proto::FileStates{std::move(states).value()}, envelope.request_id));
 }

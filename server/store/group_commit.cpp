@@ -108,7 +108,7 @@ void GroupCommit::keep(PushJob& job, ChangeResult result) {
 Status GroupCommit::add(PushJob& job) {
   job.acks.clear();
   for (const auto& piece : job.pieces) {
-    auto ack = files_.applyPiece(batch_, job.device, piece);
+    auto ack = files_.applyPiece(batch_, job.user, piece);
     if (!ack) return ack.status();
     job.acks.push_back(std::move(ack).value());
   }
@@ -230,7 +230,7 @@ Status GroupCommit::log(PushJob& job, const sync::Change& change, const std::str
   if (old_seq != 0) batch_.erase(Column::kScopeIndex, scopeIndexKey(change.scope, old_seq));
   batch_.put(Column::kScopeIndex, scopeIndexKey(change.scope, scope_seq), key);
   batch_.put(Column::kRecords, key, encoded);
-  FileGroup::updateRefs(batch_, change.scope, change.key, refs_before, sync::fileRefs(stored.record));
+  CS_RETURN_IF_ERROR(files_.updateRefs(batch_, change.scope, change.key, refs_before, sync::fileRefs(stored.record)));
   records_[key] = std::move(stored);
   return Status::ok();
 }
@@ -244,7 +244,7 @@ Status GroupCommit::recordConflicts(const PushJob& job, const sync::Change& chan
     if (*known) continue;  // found again in another delivery order: harmless, kept once
     batch_.put(Column::kConflicts, conflictScopeKey(change.scope, scope_seq, id), sync::encode(conflict));
     batch_.put(Column::kConflicts, "i" + id, conflictWhere(change.scope, scope_seq));
-    FileGroup::addConflictRefs(batch_, conflict);
+    CS_RETURN_IF_ERROR(files_.addConflictRefs(batch_, conflict));
     CS_RETURN_IF_ERROR(history_.authors(batch_, conflict, change, job.user));
     conflicts_.insert(id);
   }

@@ -15,10 +15,12 @@
 //   idempotency: device (16) device-seq (8)         -> its first ChangeResult
 //   devices:     'c' device (16)                    -> the StampClamp state of the device
 //   meta:        "last_seq" -> log seq (8);  'q' scope -> the scope's latest seq (8)
-//   files:       'f' hash                            -> FileEntry (sync/file_store.hpp)
+//   files:       'f' hash                            -> FileEntry (sync/file_store.hpp); a partial
+//                                                       upload is under 'f' partialName(hash, user)
 //                'r' hash scope \0 collection \0 id \0 -> ""   (a live record refers to the file)
 //                'r' hash scope \0 '!' conflict-id     -> ""   (a conflict's lost value does)
-//                'd' device (16) day (8)             -> file bytes the device uploaded that UTC day
+//                'd' user-digest (16) day (8)        -> file bytes the user uploaded that UTC day
+//                'o' user-digest (16)                -> bytes of the user's uploads no record refers to
 //   chunks:      hash end-offset                     -> file bytes (sync/file_store.hpp)
 //   history:     collection \0 id \0 log seq (8)      -> HistoryMeta (who pushed it, when it arrived)
 //   conflicts:   'a' conflict-id                     -> ConflictAuthors (who wrote each side, when it
@@ -65,7 +67,7 @@ struct PushJob {
   bool restore = false;                            //!< the device re-sends what it holds after an incarnation change
   std::vector<sync::Change> changes;               //!< already checked by sync::validateChange
   std::vector<sync::proto::ChangeResult> results;  //!< filled by apply(), one per change
-  sync::DeviceId device;                           //!< who sent the pieces (their daily quota)
+  sync::DeviceId device;                           //!< the device that sent the pieces
   std::vector<sync::proto::FilePut> pieces;        //!< file pieces (hash and size checked for shape)
   std::vector<sync::proto::FileAck> acks;          //!< filled by apply(), one per piece
   std::optional<Resolution> resolution;            //!< set: the one change settles this conflict
@@ -105,7 +107,8 @@ struct ConflictFilter {
 //! What the server accepts of files; from the config (docs/operations.md).
 struct FileLimits {
   std::uint64_t max_file_bytes = tuning::kMaxFileBytes;
-  std::uint64_t max_bytes_per_device_day = tuning::kMaxFileBytesPerDeviceDay;
+  std::uint64_t max_bytes_per_user_day = tuning::kMaxFileBytesPerUserDay;
+  std::uint64_t max_unreferenced_bytes_per_user = tuning::kMaxUnreferencedFileBytesPerUser;
   std::chrono::milliseconds retention = tuning::kFileRetention;
 };
 
@@ -140,9 +143,11 @@ class ServerStore {
 
   void setFileLimits(const FileLimits& limits) { file_limits_ = limits; }
   const FileLimits& fileLimits() const { return file_limits_; }
-  //! What the server holds of each file, and whether a device reading `readable` may fetch it.
+  //! What the server holds of each file (whole, or else how far `user`'s own upload of it is), and
+  //! whether a device reading `readable` may fetch it.
   Result<std::vector<sync::proto::FileState>> fileStates(const std::vector<std::string>& hashes,
-                                                         const std::vector<Scope>& readable) const;
+                                                         const std::vector<Scope>& readable,
+                                                         const std::string& user) const;
   //! Up to `max_bytes` of a complete file from `offset`, for a device reading `readable`.
   //! Errors: kNotFound (not held whole yet), kForbidden (no record it may read refers to the file).
   Result<sync::proto::FileData> readFile(const std::string& hash, std::uint64_t offset, std::uint64_t max_bytes,

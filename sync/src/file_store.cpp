@@ -76,11 +76,12 @@ Result<std::string> FileStore::read(std::string_view hash, std::uint64_t offset,
   return out;
 }
 
-Result<bool> FileStore::verify(std::string_view hash, std::uint64_t size) const {
+Result<bool> FileStore::verify(std::string_view held_as, std::uint64_t size, std::string_view hash) const {
+  if (hash.empty()) hash = held_as;
   Sha256 sha;
   std::uint64_t seen = 0;
   auto snapshot = store_.snapshot();
-  auto cursor = store_.scan(Column::kChunks, pieceKey(hash, 0), pieceKey(hash, UINT64_MAX), &snapshot);
+  auto cursor = store_.scan(Column::kChunks, pieceKey(held_as, 0), pieceKey(held_as, UINT64_MAX), &snapshot);
   for (; cursor.valid(); cursor.next()) {
     const auto end = storage::readUint64(cursor.key(), kFileHashBytes).value_or(0);
     if (end != seen + cursor.value().size()) return false;  // a gap or an overlap: not this file
@@ -89,6 +90,16 @@ Result<bool> FileStore::verify(std::string_view hash, std::uint64_t size) const 
   }
   CS_RETURN_IF_ERROR(cursor.status());
   return seen == size && sha.finish() == hash;
+}
+
+Status FileStore::movePieces(storage::WriteBatch& batch, std::string_view from, std::string_view to) const {
+  auto cursor = store_.scan(Column::kChunks, pieceKey(from, 0), pieceKey(from, UINT64_MAX));
+  for (; cursor.valid(); cursor.next()) {
+    const auto end = storage::readUint64(cursor.key(), kFileHashBytes).value_or(0);
+    batch.put(Column::kChunks, pieceKey(to, end), cursor.value());
+    batch.erase(Column::kChunks, cursor.key());
+  }
+  return cursor.status();
 }
 
 Status FileStore::eraseAll(storage::WriteBatch& batch, std::string_view hash) const {

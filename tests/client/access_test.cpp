@@ -121,6 +121,36 @@ TEST_F(AccessTest, PasswordLoginGivesADeviceTokenThatRevocationEndsWhileConnecte
       << "a revoked device cannot log in again";
 }
 
+// A user cannot mint device ids without end (issue 23.2): past its limit, a login or a first sync
+// from one more device is refused with what to do, a device it has keeps working, and revoking an
+// old one frees its place.
+TEST_F(AccessTest, AUserMayRegisterOnlySoManyDevicesAndRevokingOneFreesItsPlace) {
+  const auto user_token = server_->addUser("giang", {"X1"});
+  auto deviceHex = [](int i) {
+    char hex[33];
+    std::snprintf(hex, sizeof hex, "%032x", i + 1);
+    return std::string(hex);
+  };
+  std::string first_token;
+  for (int i = 0; i < 20; ++i) {
+    auto token = client::tokenLogin(server_->url(), user_token, deviceHex(i));
+    ASSERT_OK(token) << "device " << i;
+    if (i == 0) first_token = *token;
+  }
+  auto refused = client::tokenLogin(server_->url(), user_token, deviceHex(20));
+  EXPECT_EQ(refused.status().code(), ErrorCode::kLimitExceeded) << refused.status().toString();
+  EXPECT_NE(refused.status().message().find("revoke one"), std::string::npos) << refused.status().toString();
+  // A sync from a new device with the user token registers it at first contact: refused the same.
+  TestDevice extra(dir_ / "extra", user_token);
+  auto report = extra.sync(server_->url());
+  EXPECT_EQ(report.status.code(), ErrorCode::kLimitExceeded) << report.status.toString();
+  // A device the user has logs in again as before.
+  EXPECT_OK(client::tokenLogin(server_->url(), user_token, deviceHex(3)));
+
+  server_->admin("/admin/users/giang/revoke", json{{"device", deviceHex(0)}}.dump());
+  EXPECT_OK(client::tokenLogin(server_->url(), user_token, deviceHex(20))) << "the revoked device's place is free";
+}
+
 // A changed password is often a leaked one (issue 23.8): every device that logged in with the old
 // password is signed out and logs in again with the new one; --keep-devices keeps them.
 TEST_F(AccessTest, APasswordChangeSignsOutTheDevicesUnlessAskedToKeepThem) {

@@ -41,13 +41,18 @@ TEST(Config, FileOverridesDefaultsAndRejectsUnknownKeys) {
 TEST(Config, FileLimitsAreTunedUnderLimits) {
   Config c;
   EXPECT_EQ(c.limits.max_file_bytes, tuning::kMaxFileBytes);
-  auto s = parseConfig(R"({"limits": {"max_file_bytes": 1048576, "max_file_bytes_per_device_day": 5242880,
+  auto s = parseConfig(R"({"limits": {"max_file_bytes": 1048576, "max_file_bytes_per_user_day": 5242880,
+                                      "max_unreferenced_file_bytes_per_user": 7340032,
                                       "file_retention_hours": 48}})",
                        "test.json", c);
   ASSERT_OK(s);
   EXPECT_EQ(c.limits.max_file_bytes, 1048576u);
-  EXPECT_EQ(c.limits.max_file_bytes_per_device_day, 5242880u);
+  EXPECT_EQ(c.limits.max_file_bytes_per_user_day, 5242880u);
+  EXPECT_EQ(c.limits.max_unreferenced_file_bytes_per_user, 7340032u);
   EXPECT_EQ(c.limits.file_retention, std::chrono::hours(48));
+  // The older name (a per-device quota before) still reads, as the per-user quota.
+  ASSERT_OK(parseConfig(R"({"limits": {"max_file_bytes_per_device_day": 1000}})", "test.json", c));
+  EXPECT_EQ(c.limits.max_file_bytes_per_user_day, 1000u);
   EXPECT_FALSE(parseConfig(R"({"limits": {"max_file_bytes": -1}})", "test.json", c).isOk());
 }
 

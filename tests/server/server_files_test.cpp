@@ -5,6 +5,7 @@
 #include "assert_ok.hpp"
 #include "communesync/sync/file_ref.hpp"
 #include "communesync/sync/file_store.hpp"
+#include "store/file_group.hpp"
 #include "store/server_store.hpp"
 #include "sync_builders.hpp"
 #include "temp_dir.hpp"
@@ -36,7 +37,8 @@ class ServerFilesTest : public ::testing::Test {
     ASSERT_OK(d);
     data_ = std::move(d).value();
     limits_.max_file_bytes = 1000;
-    limits_.max_bytes_per_device_day = 2500;
+    limits_.max_bytes_per_user_day = 2500;
+    limits_.max_unreferenced_bytes_per_user = 100000;
     limits_.retention = std::chrono::hours(24);
     data_->setFileLimits(limits_);
     content_ = std::string(600, 'x');
@@ -48,10 +50,12 @@ class ServerFilesTest : public ::testing::Test {
     return std::make_shared<const Access>(std::vector<Grant>{Grant{Role::kField, unit}}, UnitTree{});
   }
 
-  // One piece from `device` at time `now`; returns its ack.
-  proto::FileAck put(std::uint64_t offset, std::string_view data, std::uint8_t device = 1, std::int64_t now = kNow,
-                     const std::string& hash = {}, std::uint64_t size = 0) {
+  // One piece from `user`'s device `device` at time `now`; returns its ack.
+  proto::FileAck put(std::uint64_t offset, std::string_view data, const std::string& user = "an",
+                     std::int64_t now = kNow, const std::string& hash = {}, std::uint64_t size = 0,
+                     std::uint8_t device = 1) {
     PushJob job;
+    job.user = user;
     job.access = access("xa-01");
     job.device = testing::deviceNo(device);
     job.pieces.push_back(
@@ -130,34 +134,97 @@ TEST_F(ServerFilesTest, BytesThatDoNotMatchTheHashAreDroppedAndAskedAgain) {
   EXPECT_TRUE(put(0, content_).complete);
 }
 
-TEST_F(ServerFilesTest, TooLargeFilesAndADevicesDailyQuotaAreRefusedWithAReason) {
-  auto big = put(0, "abc", 1, kNow, sha("big"), 5000);
+TEST_F(ServerFilesTest, TooLargeFilesAndAUsersDailyQuotaAreRefusedWithAReason) {
+  auto big = put(0, "abc", "an", kNow, sha("big"), 5000);
   EXPECT_EQ(big.code, static_cast<std::uint16_t>(ErrorCode::kLimitExceeded));
   EXPECT_NE(big.reason.find("the server takes files up to"), std::string::npos) << big.reason;
 
-  // 2500 bytes a day: four files of 600 fit, the fifth does not, a new day takes it.
+  // 2500 bytes a day for a user, whatever its devices: four files of 600 fit (from two devices),
+  // the fifth does not, from any device of the user (a new device id buys nothing); another user
+  // has its own quota, and a new day takes it.
   std::vector<std::string> files;
   for (int i = 0; i < 5; ++i) files.push_back(std::string(600, static_cast<char>('A' + i)));
-  for (int i = 0; i < 4; ++i) EXPECT_TRUE(put(0, files[i], 1, kNow, sha(files[i])).complete) << i;
-  auto over = put(0, files[4], 1, kNow, sha(files[4]));
-  EXPECT_EQ(over.code, static_cast<std::uint16_t>(ErrorCode::kLimitExceeded));
-  EXPECT_NE(over.reason.find("a day"), std::string::npos) << over.reason;
-  EXPECT_TRUE(put(0, files[4], 2, kNow, sha(files[4])).complete) << "another device has its own quota";
-  auto tomorrow = put(0, std::string(600, 'z'), 1, kNow + 24 * kHour, sha(std::string(600, 'z')));
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_TRUE(put(0, files[i], "an", kNow, sha(files[i]), 0, static_cast<std::uint8_t>(1 + i % 2)).complete) << i;
+  }
+  for (int device = 1; device <= 3; ++device) {
+    auto over = put(0, files[4], "an", kNow, sha(files[4]), 0, static_cast<std::uint8_t>(device));
+    EXPECT_EQ(over.code, static_cast<std::uint16_t>(ErrorCode::kLimitExceeded)) << device;
+    EXPECT_NE(over.reason.find("a day"), std::string::npos) << over.reason;
+  }
+  EXPECT_TRUE(put(0, files[4], "binh", kNow, sha(files[4]), 0, 9).complete) << "another user has its own quota";
+  auto tomorrow = put(0, std::string(600, 'z'), "an", kNow + 24 * kHour, sha(std::string(600, 'z')));
   EXPECT_TRUE(tomorrow.complete) << tomorrow.reason;
+}
+
+TEST_F(ServerFilesTest, AnotherUsersWrongSizeOrWrongBytesNeitherBlockNorSpoilTheOwnersUpload) {
+  // Someone who learnt the hash claims it first with a wrong size, then with the right size and
+  // wrong bytes: each only starts an upload of its own.
+  auto claim = put(0, "1234567", "mallory", kNow, hash_, 700);
+  EXPECT_EQ(claim.code, 0) << claim.reason;
+  std::string wrong(300, '!');
+  EXPECT_EQ(put(0, wrong, "eve", kNow, hash_, content_.size()).have, 300u);
+
+  // The owner's upload starts at zero and is its own: the others' pieces are not in it.
+  auto states = data_->fileStates({hash_}, {"xa-01"}, "an");
+  ASSERT_OK(states);
+  EXPECT_EQ((*states)[0].have, 0u);
+  auto first = put(0, content_.substr(0, 250), "an");
+  EXPECT_EQ(first.code, 0) << first.reason;
+  EXPECT_EQ(first.have, 250u);
+  states = data_->fileStates({hash_}, {"xa-01"}, "an");
+  ASSERT_OK(states);
+  EXPECT_EQ((*states)[0].have, 250u) << "a cut upload resumes where the owner's own bytes end";
+  auto last = put(250, content_.substr(250), "an");
+  EXPECT_EQ(last.code, 0) << last.reason;
+  EXPECT_TRUE(last.complete);
+  ASSERT_TRUE(entry(hash_).has_value());
+  EXPECT_TRUE(entry(hash_)->complete);
+  EXPECT_EQ(entry(hash_)->uploader, "an");
+  EXPECT_EQ(sync::FileStore(*store_).read(hash_, 0, 1000).value(), content_);
+
+  // The others are told it is whole at their next piece, and their partial uploads are dropped.
+  EXPECT_TRUE(put(300, wrong.substr(0, 10), "eve", kNow, hash_, content_.size()).complete);
+  EXPECT_FALSE(entry(partialName(hash_, "eve")).has_value());
+  auto wrong_size = put(7, "x", "mallory", kNow, hash_, 700);
+  EXPECT_EQ(wrong_size.code, static_cast<std::uint16_t>(ErrorCode::kInvalidArgument)) << "the file is 600 bytes";
+}
+
+TEST_F(ServerFilesTest, UploadsNoRecordRefersToCountAgainstTheUploaderUntilReferredToOrSwept) {
+  limits_.max_unreferenced_bytes_per_user = 1000;
+  data_->setFileLimits(limits_);
+  const std::string a(600, 'a');
+  const std::string b(600, 'b');
+  EXPECT_TRUE(put(0, a, "an", kNow, sha(a)).complete);
+  auto refused = put(0, b, "an", kNow, sha(b));
+  EXPECT_EQ(refused.code, static_cast<std::uint16_t>(ErrorCode::kLimitExceeded));
+  EXPECT_NE(refused.reason.find("no record refers to yet"), std::string::npos) << refused.reason;
+  EXPECT_TRUE(put(0, b, "binh", kNow, sha(b)).complete) << "another user's allowance is its own";
+
+  // A record refers to the first file: it no longer counts, and the next upload fits.
+  refer("h1", sha(a), 1);
+  const std::string c(600, 'c');
+  EXPECT_TRUE(put(0, c, "an", kNow, sha(c)).complete);
+  // The third is never referred to: it counts until the sweep removes it.
+  const std::string d(600, 'd');
+  EXPECT_EQ(put(0, d, "an", kNow + 2 * kHour, sha(d)).code, static_cast<std::uint16_t>(ErrorCode::kLimitExceeded));
+  ASSERT_OK(data_->sweepFiles(kNow + kHour));
+  ASSERT_OK(data_->sweepFiles(kNow + 30 * kHour));
+  EXPECT_FALSE(entry(sha(c)).has_value());
+  EXPECT_TRUE(put(0, d, "an", kNow + 30 * kHour, sha(d)).complete);
 }
 
 TEST_F(ServerFilesTest, OnlyDevicesThatMayReadARecordReferringToAFileMayFetchIt) {
   const std::vector<Scope> commune{"xa-01"};
   const std::vector<Scope> other{"xa-02"};
-  auto states = data_->fileStates({hash_}, commune);
+  auto states = data_->fileStates({hash_}, commune, "an");
   ASSERT_OK(states);
   EXPECT_EQ((*states)[0].size, 0u) << "never heard of";
   EXPECT_FALSE((*states)[0].readable);
 
   refer("h1", hash_, 1);
   put(0, content_.substr(0, 100));
-  states = data_->fileStates({hash_}, commune);
+  states = data_->fileStates({hash_}, commune, "an");
   ASSERT_OK(states);
   EXPECT_TRUE((*states)[0].readable);
   EXPECT_EQ((*states)[0].have, 100u);
@@ -169,7 +236,7 @@ TEST_F(ServerFilesTest, OnlyDevicesThatMayReadARecordReferringToAFileMayFetchIt)
   EXPECT_EQ(data->data, content_.substr(550));
   EXPECT_EQ(data->size, content_.size());
   EXPECT_EQ(data_->readFile(hash_, 0, 100, other).status().code(), ErrorCode::kForbidden);
-  states = data_->fileStates({hash_}, other);
+  states = data_->fileStates({hash_}, other, "an");
   ASSERT_OK(states);
   EXPECT_FALSE((*states)[0].readable);
 }
@@ -179,7 +246,7 @@ TEST_F(ServerFilesTest, TheSweepKeepsReferencedFilesAndRemovesOrphansAfterTheRet
   refer("h1", hash_, 1);
   refer("h2", hash_, 2);
   const std::string lonely = std::string(300, 'q');
-  put(0, lonely, 1, kNow, sha(lonely), lonely.size());  // uploaded, never referred to
+  put(0, lonely, "an", kNow, sha(lonely), lonely.size());  // uploaded, never referred to
 
   // One record lets go of it: still referred to by the other.
   refer("h1", "", 3, 1);
@@ -211,7 +278,7 @@ TEST_F(ServerFilesTest, TheSweepKeepsReferencedFilesAndRemovesOrphansAfterTheRet
 TEST_F(ServerFilesTest, AConflictKeepsTheFileOfItsLostValueReferredTo) {
   const std::string other = std::string(200, 'w');
   put(0, content_);
-  put(0, other, 1, kNow, sha(other), other.size());
+  put(0, other, "an", kNow, sha(other), other.size());
   refer("h1", hash_, 1);
   // A concurrent edit from another device that did not see the first: a conflict; the lost value's
   // file stays referred to though no record holds it any more.

@@ -39,7 +39,7 @@ class WebSocketTransport : public Transport {
 
 //! Logs in with a name and password over HTTP(S) (POST /login): the server gives this device its
 //! own token. `url` may be the ws(s):// address of the server. Errors: kUnauthorized (wrong name
-//! or password), kForbidden (revoked device), kUnavailable.
+//! or password), kForbidden (revoked device), kLimitExceeded (the user has its most devices), kBusy, kUnavailable.
 Result<std::string> passwordLogin(const std::string& url, const std::string& user, const std::string& password,
                                   const std::string& device_hex, const TlsOptions& tls = {});
 //! Exchanges a user token (from the administrator) for this device's own token (POST /login), so

@@ -32,6 +32,8 @@ struct FileEntry {
   std::int64_t touched_ms = 0;       //!< server: when a piece last arrived (or the file was made)
   std::int64_t orphan_since_ms = 0;  //!< server: when a sweep first found no reference (0: referenced)
   std::string name;                  //!< device: the file name it was attached from, for people
+  std::string uploader;              //!< server: the user who sent the bytes (a partial upload is its alone)
+  bool counted = false;              //!< server: counts toward the uploader's bytes no record refers to yet
   bool operator==(const FileEntry&) const = default;
 };
 
@@ -54,8 +56,11 @@ class FileStore {
   //! Up to `max_bytes` held bytes from `offset`. Errors: kNotFound (offset not held), kCorruption.
   Result<std::string> read(std::string_view hash, std::uint64_t offset, std::uint64_t max_bytes,
                            const storage::Snapshot* snapshot = nullptr) const;
-  //! True if the `size` held bytes hash to `hash`.
-  Result<bool> verify(std::string_view hash, std::uint64_t size) const;
+  //! True if the `size` bytes held under `held_as` hash to `hash` (by default its own name).
+  Result<bool> verify(std::string_view held_as, std::uint64_t size, std::string_view hash = {}) const;
+  //! Adds to `batch` the move of every piece held under `from` to `to` (not the entries): a file
+  //! uploaded under a private name becomes the shared one.
+  Status movePieces(storage::WriteBatch& batch, std::string_view from, std::string_view to) const;
   //! Adds to `batch` the erasure of the entry and every piece of `hash`.
   Status eraseAll(storage::WriteBatch& batch, std::string_view hash) const;
   //! Every entry, by hash (sweeps and status).
@@ -69,9 +74,10 @@ class FileStore {
 std::string fileEntryKey(std::string_view hash);
 
 template <class Archive>
-void serialize(Archive& ar, FileEntry& e, std::uint32_t) {
+void serialize(Archive& ar, FileEntry& e, std::uint32_t version) {
   ar(e.size, e.have, codec_detail::Flag{e.complete}, codec_detail::Flag{e.upload}, codec_detail::Flag{e.want},
      e.touched_ms, e.orphan_since_ms, codec_detail::Str{e.name});
+  if (version >= 2) ar(codec_detail::Str{e.uploader}, codec_detail::Flag{e.counted});
 }
 
 template <class F>
@@ -87,4 +93,4 @@ Status FileStore::forEach(F&& each) const {
 
 }  // namespace communesync::sync
 
-CEREAL_CLASS_VERSION(communesync::sync::FileEntry, 1)
+CEREAL_CLASS_VERSION(communesync::sync::FileEntry, 2)
