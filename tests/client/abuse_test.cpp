@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "assert_ok.hpp"
+#include "communesync/sync/file_ref.hpp"
 #include "communesync/sync/frame.hpp"
 #include "server_harness.hpp"
 #include "server_process.hpp"
@@ -198,6 +199,46 @@ TEST_F(AbuseTest, ADeviceSyncingOftenOnOneConnectionKeepsUnderTheAnnouncedRateAn
     ASSERT_EQ(report.accepted, 1u);
   }
   replicator.close();
+}
+
+// Issue 23.1: another user who learnt a photo's hash sends a first piece of it with a wrong size,
+// then the right size and wrong bytes. The owner's upload is neither refused nor spoilt.
+TEST_F(AbuseTest, AFileCannotBeBlockedByWhoeverClaimsItsHashFirst) {
+  TestDevice owner(dir_ / "owner", addUser("chu"));
+  std::string photo(200000, '\0');
+  for (std::size_t i = 0; i < photo.size(); ++i) photo[i] = static_cast<char>((i * 7919) >> 3);
+  std::ofstream(dir_ / "photo.jpg", std::ios::binary) << photo;
+  auto hex = owner.store().files().add(dir_ / "photo.jpg", 1 << 20);
+  ASSERT_OK(hex);
+  const auto hash = sync::fileHashFromHex(*hex);
+
+  RawSession mallory;
+  ASSERT_FALSE(mallory.open(server_->port(), addUser("mallory")));
+  sync::proto::Hello hello;
+  hello.device.bytes[0] = 0x66;
+  hello.client_version = "attacker";
+  mallory.ws.write(net::buffer(sync::proto::frameOf(hello, 1)));
+  beast::flat_buffer reply;
+  mallory.ws.read(reply);  // welcome
+  for (auto [id, size, bytes] : {std::tuple<std::uint64_t, std::uint64_t, std::string>{2, 7, "1234567"},
+                                 {3, photo.size(), std::string(1000, '!')}}) {
+    mallory.ws.write(net::buffer(sync::proto::frameOf(sync::proto::FilePut{hash, size, 0, bytes}, id)));
+    reply.clear();
+    mallory.ws.read(reply);
+  }
+
+  owner.put("household", "", {{"photo", sync::Value(*hex)}});
+  auto report = owner.sync(server_->url());
+  ASSERT_OK(report.status) << report.status.toString();
+  EXPECT_EQ(report.files_sent, 1u);
+  TestDevice office(dir_ / "office", addUser("van"));
+  office.syncOk(server_->url());
+  client::WebSocketTransport transport(server_->url(), office.token());
+  auto fetched = client::fetchOnce(office.store(), transport, hash);
+  ASSERT_OK(fetched.status);
+  ASSERT_OK(office.store().files().copyTo(hash, dir_ / "fetched.jpg"));
+  std::ifstream in(dir_ / "fetched.jpg", std::ios::binary);
+  EXPECT_TRUE(std::string(std::istreambuf_iterator<char>(in), {}) == photo) << "the owner's bytes, not the attacker's";
 }
 
 TEST_F(AbuseTest, OneUserCannotHoldMoreSessionsThanItsLimit) {
