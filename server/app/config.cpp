@@ -39,9 +39,17 @@ const std::vector<std::string_view>& configKeys() {
 
 const std::vector<std::string_view>& limitKeys() {
   static const std::vector<std::string_view> keys = {
-      "max_connections_per_address", "max_sessions_per_user", "handshake_timeout_ms", "session_idle_timeout_ms",
-      "messages_per_second",         "bytes_per_second",      "max_file_bytes",       "max_file_bytes_per_user_day",
-      "max_unreferenced_file_bytes_per_user", "file_retention_hours",
+      "max_connections",
+      "max_connections_per_address",
+      "max_sessions_per_user",
+      "handshake_timeout_ms",
+      "session_idle_timeout_ms",
+      "messages_per_second",
+      "bytes_per_second",
+      "max_file_bytes",
+      "max_file_bytes_per_user_day",
+      "max_unreferenced_file_bytes_per_user",
+      "file_retention_hours",
       "max_file_bytes_per_device_day"};  // the last: the older name of max_file_bytes_per_user_day
   return keys;
 }
@@ -63,7 +71,9 @@ Status parseLimits(const nlohmann::json& j, const std::string& name, Limits& lim
       return Status::error(ErrorCode::kInvalidArgument, where + " must be a positive number");
     }
     const auto whole = static_cast<std::uint64_t>(value.get<double>());
-    if (key == "max_connections_per_address") {
+    if (key == "max_connections") {
+      limits.max_connections = whole;
+    } else if (key == "max_connections_per_address") {
       limits.max_connections_per_address = whole;
     } else if (key == "max_sessions_per_user") {
       limits.max_sessions_per_user = whole;

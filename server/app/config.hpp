@@ -19,6 +19,8 @@ namespace communesync::server {
 //! Limits that operators may tune; defaults from tuning.hpp. docs/operations.md lists each.
 struct Limits {
   std::size_t max_connections_per_address = tuning::kMaxConnectionsPerAddress;
+  //! The whole server's connections; 0: from the descriptor limit (app/descriptors.hpp).
+  std::size_t max_connections = 0;
   std::size_t max_sessions_per_user = tuning::kMaxSessionsPerUser;
   std::chrono::milliseconds handshake_timeout = tuning::kHandshakeTimeout;
   std::chrono::milliseconds session_idle_timeout = tuning::kSessionIdleTimeout;
@@ -76,9 +78,9 @@ Status parseListen(const std::string& text, Config& config);
 
 //! Reads a JSON config file over `config`: {"data": "...", "listen": "HOST:PORT", "threads": N,
 //! "admin_remote": bool, "allowed_origins": ["..."], "tls_cert": "...", "tls_key": "...",
-//! "limits": {"max_connections_per_address": N, "max_sessions_per_user": N, "handshake_timeout_ms": N,
-//! "session_idle_timeout_ms": N, "messages_per_second": X, "bytes_per_second": X, "max_file_bytes": N,
-//! "max_file_bytes_per_user_day": N (older name: "max_file_bytes_per_device_day"),
+//! "limits": {"max_connections": N, "max_connections_per_address": N, "max_sessions_per_user": N,
+//! "handshake_timeout_ms": N, "session_idle_timeout_ms": N, "messages_per_second": X, "bytes_per_second": X,
+//! "max_file_bytes": N, "max_file_bytes_per_user_day": N (older name: "max_file_bytes_per_device_day"),
 //! "max_unreferenced_file_bytes_per_user": N, "file_retention_hours": N}}.
 //! Errors: kNotFound, kInvalidArgument (with the key at fault).
 Status loadConfigFile(const std::filesystem::path& file, Config& config);

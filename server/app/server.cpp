@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "app/descriptors.hpp"
+#include "base/log.hpp"
 #include "base/tuning.hpp"
 #include "communesync/storage/store.hpp"
 #include "http/web_files.hpp"
@@ -188,10 +190,9 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
   impl->forms = std::move(forms).value();
   impl->forms->requireForms(config.require_forms);
   impl->data->setForms(impl->forms.get());
-  impl->data->setFileLimits(FileLimits{impl->config.limits.max_file_bytes,
-                                       impl->config.limits.max_file_bytes_per_user_day,
-                                       impl->config.limits.max_unreferenced_file_bytes_per_user,
-                                       impl->config.limits.file_retention});
+  impl->data->setFileLimits(
+      FileLimits{impl->config.limits.max_file_bytes, impl->config.limits.max_file_bytes_per_user_day,
+                 impl->config.limits.max_unreferenced_file_bytes_per_user, impl->config.limits.file_retention});
 
   auto admin = impl->directory->ensureAdminToken();
   if (!admin) return admin.status();
@@ -218,8 +219,14 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
     impl->state->web = std::make_shared<const WebFiles>(std::move(web).value());
   }
   if (!config.forms_dir.empty()) CS_RETURN_IF_ERROR(impl->loadDefaults(config.forms_dir));
-  impl->admission = std::make_unique<Admission>(config.limits.max_connections_per_address,
-                                                config.limits.max_sessions_per_user, tuning::kMaxHttpRequestsWaiting);
+  const auto descriptors = raiseDescriptorLimit();
+  auto connections = connectionLimitFor(descriptors);
+  if (config.limits.max_connections > 0) connections = std::min(connections, config.limits.max_connections);
+  logEvent(LogLevel::kInfo, "connection_limit",
+           {{"max_connections", std::to_string(connections)}, {"descriptor_limit", std::to_string(descriptors)}});
+  impl->admission =
+      std::make_unique<Admission>(config.limits.max_connections_per_address, config.limits.max_sessions_per_user,
+                                  tuning::kMaxHttpRequestsWaiting, connections);
   std::shared_ptr<net::ssl::context> tls;
   if (!config.tls_cert.empty() || !config.tls_key.empty()) {
     auto ctx = makeServerTls(config);

@@ -97,6 +97,18 @@ namespace communesync::server::tuning {
 //! Open connections (HTTP or WebSocket, authenticated or not) from one IP address. Phones behind
 //! one carrier NAT share an address: keep this well above a commune's devices.
 inline constexpr std::size_t kMaxConnectionsPerAddress = 256;
+//! Descriptors kept back from connections under the process's limit: RocksDB's open files
+//! (storage::tuning::kMaxOpenFiles, 512) and the log, the config, the web files. The server's
+//! connection limit is the descriptor limit less these (a quarter of it if that is small), so a flood of
+//! connections is refused one by one instead of starving the store of descriptors.
+inline constexpr std::size_t kDescriptorsKeptBack = 640;
+//! The most connections one server admits whatever its descriptors (config "max_connections" may lower it).
+inline constexpr std::size_t kMaxConnections = 100000;
+//! How long accepting waits when the process runs out of descriptors anyway (EMFILE, ENFILE).
+inline constexpr std::chrono::milliseconds kAcceptPauseWhenExhausted{250};
+//! An event that can repeat in a flood (refused connections, failed accepts) is logged at most
+//! once per this interval, with its count.
+inline constexpr std::chrono::seconds kRepeatedEventLogInterval{10};
 //! Open sync sessions of one user (all devices).
 inline constexpr std::size_t kMaxSessionsPerUser = 16;
 //! Messages a session may send per second, sustained. A session past it is closed (1008).

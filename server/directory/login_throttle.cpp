@@ -1,8 +1,8 @@
 #include "directory/login_throttle.hpp"
 
 #include <algorithm>
-#include <boost/asio/ip/address.hpp>
 
+#include "base/peer_key.hpp"
 #include "base/tuning.hpp"
 #include "communesync/sync/tuning.hpp"
 
@@ -11,19 +11,6 @@ namespace communesync::server {
 LoginThrottle::LoginThrottle()
     : LoginThrottle(Limits{tuning::kLoginFailuresPerAddress, tuning::kLoginFailuresPerUser, tuning::kLoginFailureDrain,
                            tuning::kMaxLoginThrottleKeys}) {}
-
-std::string LoginThrottle::addressKey(const std::string& address) {
-  boost::system::error_code ec;
-  auto ip = boost::asio::ip::make_address(address, ec);
-  if (ec) return address;
-  if (ip.is_v6() && ip.to_v6().is_v4_mapped()) {
-    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, ip.to_v6()).to_string();
-  }
-  if (!ip.is_v6()) return ip.to_string();
-  auto bytes = ip.to_v6().to_bytes();
-  std::fill(bytes.begin() + 8, bytes.end(), 0);
-  return boost::asio::ip::address_v6(bytes).to_string() + "/64";
-}
 
 namespace {
 
@@ -68,13 +55,13 @@ void LoginThrottle::add(Counts& counts, const std::string& key, Clock::time_poin
 // A name is counted per address: a guesser at one address makes that name wait there only, and the
 // user logs in from anywhere else (a name counted alone locked its owner out everywhere).
 std::string LoginThrottle::userKey(const std::string& address, const std::string& user) {
-  return addressKey(address) + '\n' + user.substr(0, kMaxNameKeyBytes);
+  return peerKey(address) + '\n' + user.substr(0, kMaxNameKeyBytes);
 }
 
 LoginThrottle::Clock::duration LoginThrottle::wait(const std::string& address, const std::string& user,
                                                    Clock::time_point now) {
   std::lock_guard lock(mutex_);
-  auto by_address = waitOf(addresses_, addressKey(address), limits_.failures_per_address, now);
+  auto by_address = waitOf(addresses_, peerKey(address), limits_.failures_per_address, now);
   auto by_user =
       user.empty() ? Clock::duration::zero() : waitOf(users_, userKey(address, user), limits_.failures_per_user, now);
   return std::max(by_address, by_user);
@@ -82,7 +69,7 @@ LoginThrottle::Clock::duration LoginThrottle::wait(const std::string& address, c
 
 bool LoginThrottle::failed(const std::string& address, const std::string& user, Clock::time_point now) {
   std::lock_guard lock(mutex_);
-  const auto address_key = addressKey(address);
+  const auto address_key = peerKey(address);
   const bool address_was_free =
       waitOf(addresses_, address_key, limits_.failures_per_address, now) == Clock::duration::zero();
   add(addresses_, address_key, now);

@@ -39,8 +39,6 @@ class LoginThrottle {
   //! allowance: logins from there wait from now on (the directory audits that once, not each try).
   bool failed(const std::string& address, const std::string& user, Clock::time_point now = Clock::now());
 
-  //! The key an address is counted under: itself for IPv4, its /64 for IPv6 (v4-mapped ones as IPv4).
-  static std::string addressKey(const std::string& address);
   //! The key a name is counted under: the address's key and the name (its first bytes).
   static std::string userKey(const std::string& address, const std::string& user);
 

@@ -1,12 +1,16 @@
 // Who may hold a connection, a session, or a place among the HTTP requests waiting for the workers:
-// counts per peer address, per user and for the whole server, against the limits.
-// A ticket holds one place; the place is given back when the last copy of the ticket goes.
+// counts per peer address (IPv6 by its /64, base/peer_key.hpp), per user and for the whole server,
+// against the limits. A ticket holds one place; the place is given back when the last copy of the
+// ticket goes.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+
+#include "base/peer_key.hpp"
 
 namespace communesync::server {
 
@@ -14,15 +18,28 @@ class Admission {
  public:
   using Ticket = std::shared_ptr<void>;
 
-  Admission(std::size_t per_address, std::size_t per_user, std::size_t http_requests)
-      : per_address_(per_address), per_user_(per_user), http_requests_(http_requests) {}
+  //! `connections`: the whole server's connections, below its file descriptor limit (app/descriptors.hpp).
+  Admission(std::size_t per_address, std::size_t per_user, std::size_t http_requests, std::size_t connections)
+      : per_address_(per_address), per_user_(per_user), http_requests_(http_requests), connections_(connections) {}
 
-  //! A place for one connection from `address`, or nullptr when the address holds its limit.
-  Ticket connection(const std::string& address) { return take(addresses_, address, per_address_); }
+  //! Why a connection was not admitted.
+  enum class Full : std::uint8_t { kNo, kAddress, kServer };
+
+  //! A place for one connection from `address`, or nullptr when the address (its /64 for IPv6) or
+  //! the whole server holds its limit; `full` says which.
+  Ticket connection(const std::string& address, Full* full = nullptr) {
+    auto whole = take(servers_, "", connections_);
+    auto mine = whole ? take(addresses_, peerKey(address), per_address_) : nullptr;
+    if (full != nullptr) *full = !whole ? Full::kServer : !mine ? Full::kAddress : Full::kNo;
+    if (!mine) return nullptr;
+    return std::make_shared<std::pair<Ticket, Ticket>>(std::move(whole), std::move(mine));
+  }
   //! A place for one sync session of `user`, or nullptr when the user holds its limit.
   Ticket session(const std::string& user) { return take(users_, user, per_user_); }
   //! A place for one HTTP request waiting for or on the HTTP workers, or nullptr when they are full.
   Ticket httpRequest() { return take(requests_, "", http_requests_); }
+  //! The whole server's connection limit.
+  std::size_t connectionLimit() const { return connections_; }
 
  private:
   using Counts = std::map<std::string, std::size_t, std::less<>>;
@@ -47,10 +64,12 @@ class Admission {
   std::size_t per_address_;
   std::size_t per_user_;
   std::size_t http_requests_;
+  std::size_t connections_;
   std::mutex mutex_;
   Counts addresses_;
   Counts users_;
   Counts requests_;
+  Counts servers_;
 };
 
 }  // namespace communesync::server

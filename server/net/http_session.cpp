@@ -35,9 +35,18 @@ HttpResponse answer(const HttpRequest& request, ServerState& state, const std::s
 void startHttpSession(tcp::socket socket, ServerContext& context) {
   beast::error_code ec;
   const auto peer = socket.remote_endpoint(ec).address().to_string();
-  auto ticket = context.admission.connection(ec ? "unknown" : peer);
+  Admission::Full full = Admission::Full::kNo;
+  auto ticket = context.admission.connection(ec ? "unknown" : peer, &full);
   if (!ticket) {
-    socket.close(ec);  // this address holds its limit of connections: drop at once, nothing read
+    socket.close(ec);  // the address, or the server, holds its limit of connections: drop at once, nothing read
+    static LogEvery refusals(tuning::kRepeatedEventLogInterval);
+    if (auto count = refusals.note(); count > 0) {
+      logEvent(LogLevel::kWarn, "connections_refused",
+               {{"count", std::to_string(count)},
+                {"last_peer", peer},
+                {"full", full == Admission::Full::kServer ? "server" : "address"},
+                {"server_limit", std::to_string(context.admission.connectionLimit())}});
+    }
     return;
   }
   if (context.tls) {

@@ -9,7 +9,7 @@
 namespace communesync::server {
 
 Listener::Listener(net::io_context& ioc, ServerContext& context)
-    : ioc_(ioc), acceptor_(net::make_strand(ioc)), context_(context) {}
+    : ioc_(ioc), acceptor_(net::make_strand(ioc)), pause_(acceptor_.get_executor()), context_(context) {}
 
 Status Listener::open(const tcp::endpoint& endpoint) {
   beast::error_code ec;
@@ -38,6 +38,7 @@ void Listener::stop() {
   net::dispatch(acceptor_.get_executor(), [self = shared_from_this()] {
     beast::error_code ec;
     self->acceptor_.close(ec);
+    self->pause_.cancel();
   });
 }
 
@@ -48,8 +49,24 @@ void Listener::doAccept() {
 void Listener::onAccept(beast::error_code ec, tcp::socket socket) {
   if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
   if (ec) {
-    // Out of descriptors and the like: say so and keep accepting; the other sessions go on.
-    logEvent(LogLevel::kWarn, "accept_failed", {{"error", ec.message()}});
+    // Out of descriptors (or kernel memory): accepting again at once fails again at once, a busy
+    // loop. Wait a moment for sessions to end; log once per interval, with the count.
+    const bool exhausted = ec == net::error::no_descriptors ||
+                           ec == boost::system::errc::too_many_files_open_in_system ||
+                           ec == net::error::no_buffer_space || ec == net::error::no_memory;
+    if (auto count = accept_errors_.note(); count > 0) {
+      logEvent(LogLevel::kWarn, "accept_failed",
+               {{"error", ec.message()},
+                {"count", std::to_string(count)},
+                {"paused_ms", exhausted ? std::to_string(tuning::kAcceptPauseWhenExhausted.count()) : "0"}});
+    }
+    if (exhausted) {
+      pause_.expires_after(tuning::kAcceptPauseWhenExhausted);
+      pause_.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
+        if (!wait_ec && self->acceptor_.is_open()) self->doAccept();
+      });
+      return;
+    }
   } else {
     // Messages are whole requests and replies: send them at once (no Nagle delay of ~40 ms).
     beast::error_code nodelay_ec;

@@ -3,6 +3,8 @@
 
 #include <memory>
 
+#include "base/log.hpp"
+#include "base/tuning.hpp"
 #include "communesync/storage/result.hpp"
 #include "net/context.hpp"
 #include "net/net.hpp"
@@ -24,6 +26,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   net::io_context& ioc_;
   tcp::acceptor acceptor_;
+  net::steady_timer pause_;  // accepting waits on it while descriptors run out
+  LogEvery accept_errors_{tuning::kRepeatedEventLogInterval};
   ServerContext& context_;
 };
 

@@ -257,5 +257,58 @@ TEST_F(AbuseTest, OneUserCannotHoldMoreSessionsThanItsLimit) {
   EXPECT_FALSE(again.open(server_->port(), token));
 }
 
+// Issue 23.6: with few descriptors (prlimit), a flood of idle connections from one address is
+// refused one by one past the server's connection limit (below the descriptor limit, read at
+// start), logged once per interval, not in a busy loop of failed accepts; a real sync then works.
+TEST(AbuseDescriptors, OutOfDescriptorsTheServerRefusesConnectionsCalmlyAndStillServes) {
+  const std::filesystem::path prlimit = "/usr/bin/prlimit";
+  if (!std::filesystem::exists(prlimit)) GTEST_SKIP() << "no prlimit (util-linux) here";
+  TempDir dir;
+  std::ofstream(dir / "server.json")
+      << json{{"limits", {{"handshake_timeout_ms", 60000}, {"max_connections_per_address", 5000}}}}.dump();
+  ServerProcess server(dir / "data", {"--config", (dir / "server.json").string()});
+  server.wrapWith({prlimit.string(), "--nofile=300:300", "--"});
+  ASSERT_NO_FATAL_FAILURE(server.start());
+  const auto token = [&] {
+    auto [status, body] = adminPost(server.port(), server.adminToken(), "/admin/users",
+                                    json{{"name", "an"}, {"scopes", {"xa-01"}}}.dump());
+    EXPECT_EQ(status, 201u) << body;
+    return json::parse(body).value("token", "");
+  }();
+
+  // 300 descriptors: the server admits 75 connections. 400 idle ones: 325 are refused at once.
+  net::io_context ioc;
+  std::vector<tcp::socket> idle;
+  for (int i = 0; i < 400; ++i) {
+    idle.emplace_back(ioc);
+    beast::error_code ec;
+    idle.back().connect(serverAt(server.port()), ec);
+  }
+  int refused = 0;
+  for (auto& s : idle) refused += closedByServer(s, std::chrono::milliseconds(20)) ? 1 : 0;
+  EXPECT_GE(refused, 315) << "past its connection limit the server closes new connections at once";
+  EXPECT_LE(refused, 330) << "and admits up to its limit";
+  // A moment more of the flood: the server must not spin on failed accepts meanwhile.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  idle.clear();
+
+  TestDevice device(dir / "device", token);
+  device.put("household", "", {{"n", sync::Value(std::int64_t{1})}});
+  auto report = device.sync(server.url());
+  ASSERT_OK(report.status) << report.status.toString();
+  EXPECT_EQ(report.accepted, 1u);
+
+  const auto log = server.stopGracefully().err;
+  auto count = [&](std::string_view event) {
+    std::size_t n = 0;
+    for (auto at = log.find(event); at != std::string::npos; at = log.find(event, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("accept_failed"), 0u) << "the limit keeps accept() from running out of descriptors";
+  EXPECT_GE(count("connections_refused"), 1u);
+  EXPECT_LE(count("connections_refused"), 3u) << "one line per interval, with the count:\n" << log.substr(0, 4000);
+  EXPECT_NE(log.find("max_connections=75 descriptor_limit=300"), std::string::npos) << log.substr(0, 2000);
+}
+
 }  // namespace
 }  // namespace communesync::testing

@@ -48,8 +48,8 @@ class HttpRoutes : public ::testing::Test {
     };
     state_ = std::make_unique<ServerState>(ServerState{
         *store_, *data_, *directory_, [this] { ++access_changes_; }, *forms_,
-        [](sync::Form) -> Result<sync::Form> { return Status::error(ErrorCode::kInternal, "not in this test"); },
-        apply});
+        [](sync::Form) -> Result<sync::Form> { return Status::error(ErrorCode::kInternal, "not in this test"); }, apply,
+        /*admin_remote=*/false, /*allowed_origins=*/{}, /*report_rules=*/{}, /*web=*/nullptr});
   }
 
   std::string addUser(const std::string& name, const std::vector<Grant>& grants) {
@@ -264,9 +264,11 @@ TEST_F(HttpRoutes, CsvExportsCarryNoFormulas) {
       {"e", sync::Value(std::string("\tlệch"))},
       {"f", sync::Value(std::int64_t{-5})}};
   std::uint64_t seq = 0;
-  for (const auto& [name, value] : fields)
+  for (const auto& [name, value] : fields) {
+    ++seq;
     job.changes.push_back(
-        testing::edit(1, ++seq, name, value, testing::stampAt(1000 + static_cast<std::int64_t>(seq), 1)));
+        testing::edit(1, seq, name, value, testing::stampAt(1000 + static_cast<std::int64_t>(seq), 1)));
+  }
   std::vector<PushJob*> jobs{&job};
   sync::proto::Checkpoints touched;
   ASSERT_OK(data_->apply(jobs, nowMs(), touched));

@@ -1,5 +1,6 @@
 // Failed logins slow further guessing per address (IPv6 by /64) and per name at an address, and drain.
 #include "directory/login_throttle.hpp"
+#include "base/peer_key.hpp"
 
 #include <gtest/gtest.h>
 
@@ -46,10 +47,10 @@ TEST(LoginThrottle, ANameWaitsAtTheAddressItsFailuresCameFromAndNowhereElse) {
 }
 
 TEST(LoginThrottle, IPv6IsCountedByItsSlash64AndMappedIPv4AsIPv4) {
-  EXPECT_EQ(LoginThrottle::addressKey("2001:db8:1:2:aaaa::1"), LoginThrottle::addressKey("2001:db8:1:2::ffff"));
-  EXPECT_NE(LoginThrottle::addressKey("2001:db8:1:2::1"), LoginThrottle::addressKey("2001:db8:1:3::1"));
-  EXPECT_EQ(LoginThrottle::addressKey("::ffff:10.0.0.1"), "10.0.0.1");
-  EXPECT_EQ(LoginThrottle::addressKey("unknown"), "unknown");
+  EXPECT_EQ(peerKey("2001:db8:1:2:aaaa::1"), peerKey("2001:db8:1:2::ffff"));
+  EXPECT_NE(peerKey("2001:db8:1:2::1"), peerKey("2001:db8:1:3::1"));
+  EXPECT_EQ(peerKey("::ffff:10.0.0.1"), "10.0.0.1");
+  EXPECT_EQ(peerKey("unknown"), "unknown");
 
   LoginThrottle throttle(kLimits);
   const auto t0 = Clock::time_point{} + 1h;

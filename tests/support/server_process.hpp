@@ -19,9 +19,15 @@ class ServerProcess {
   explicit ServerProcess(std::filesystem::path data, std::vector<std::string> extra = {})
       : data_(std::move(data)), extra_(std::move(extra)) {}
 
+  //! Runs the server under `wrapper` (e.g. prlimit with its options, ending in "--").
+  void wrapWith(std::vector<std::string> wrapper) { wrapper_ = std::move(wrapper); }
+
   void start() {
-    std::vector<std::string> argv{SERVER_PATH, "--data", data_.string(), "--listen",
-                                  "127.0.0.1:" + std::to_string(port_)};
+    std::vector<std::string> argv = wrapper_;
+    for (std::string arg : {std::string(SERVER_PATH), std::string("--data"), data_.string(), std::string("--listen"),
+                            "127.0.0.1:" + std::to_string(port_)}) {
+      argv.push_back(std::move(arg));
+    }
     argv.insert(argv.end(), extra_.begin(), extra_.end());
     child_ = std::make_unique<Child>(argv);
     auto line = child_->waitForLine("listening on");
@@ -33,10 +39,12 @@ class ServerProcess {
     child_->signal(SIGKILL);
     child_->wait();
   }
-  void stopGracefully() {
+  //! Stops the server with SIGTERM; returns what it printed (its log is on stderr).
+  RunResult stopGracefully() {
     child_->signal(SIGTERM);
     auto r = child_->wait();
     EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r;
   }
   pid_t pid() const { return child_->pid(); }
   std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_); }
@@ -61,6 +69,7 @@ class ServerProcess {
  private:
   std::filesystem::path data_;
   std::vector<std::string> extra_;
+  std::vector<std::string> wrapper_;
   std::uint16_t port_ = 0;
   std::unique_ptr<Child> child_;
 };
