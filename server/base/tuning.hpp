@@ -11,8 +11,14 @@ namespace communesync::server::tuning {
 inline constexpr std::chrono::seconds kHandshakeTimeout{15};
 //! An HTTP connection with no request in flight is closed after this.
 inline constexpr std::chrono::seconds kHttpIdleTimeout{30};
-//! Largest HTTP request body (admin API).
+//! Largest HTTP request body of a request with a valid token (admin API, imports).
 inline constexpr std::size_t kMaxHttpBodyBytes = std::size_t{1024} * 1024;
+//! Largest HTTP request body without a valid token (a login's name, password and device id).
+//! Larger bodies are refused from the header alone, before a byte of them is read.
+inline constexpr std::size_t kMaxAnonymousBodyBytes = std::size_t{4} * 1024;
+//! Request body bytes the whole server holds at once (each request reserves what its header
+//! declares before its body is read); past it, requests are answered "busy".
+inline constexpr std::size_t kMaxBufferedBodyBytes = std::size_t{64} * 1024 * 1024;
 //! Largest HTTP request header block.
 inline constexpr std::size_t kMaxHttpHeaderBytes = std::size_t{16} * 1024;
 //! Pending connections in the kernel's accept queue.

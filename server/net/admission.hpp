@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "base/peer_key.hpp"
+#include "base/tuning.hpp"
 
 namespace communesync::server {
 
@@ -19,8 +20,13 @@ class Admission {
   using Ticket = std::shared_ptr<void>;
 
   //! `connections`: the whole server's connections, below its file descriptor limit (app/descriptors.hpp).
-  Admission(std::size_t per_address, std::size_t per_user, std::size_t http_requests, std::size_t connections)
-      : per_address_(per_address), per_user_(per_user), http_requests_(http_requests), connections_(connections) {}
+  Admission(std::size_t per_address, std::size_t per_user, std::size_t http_requests, std::size_t connections,
+            std::size_t body_bytes = tuning::kMaxBufferedBodyBytes)
+      : per_address_(per_address),
+        per_user_(per_user),
+        http_requests_(http_requests),
+        connections_(connections),
+        body_bytes_(body_bytes) {}
 
   //! Why a connection was not admitted.
   enum class Full : std::uint8_t { kNo, kAddress, kServer };
@@ -38,26 +44,29 @@ class Admission {
   Ticket session(const std::string& user) { return take(users_, user, per_user_); }
   //! A place for one HTTP request waiting for or on the HTTP workers, or nullptr when they are full.
   Ticket httpRequest() { return take(requests_, "", http_requests_); }
+  //! Room for `bytes` of request bodies among the whole server's, or nullptr when they are held.
+  Ticket bodyBytes(std::size_t bytes) { return take(bodies_, "", body_bytes_, bytes); }
   //! The whole server's connection limit.
   std::size_t connectionLimit() const { return connections_; }
 
  private:
   using Counts = std::map<std::string, std::size_t, std::less<>>;
 
-  Ticket take(Counts& counts, const std::string& key, std::size_t limit) {
+  // `amount` places under `key`, or nullptr if they would pass `limit`.
+  Ticket take(Counts& counts, const std::string& key, std::size_t limit, std::size_t amount = 1) {
     std::lock_guard lock(mutex_);
     auto& n = counts[key];
-    if (n >= limit) {
+    if (amount > limit || n > limit - amount) {
       if (n == 0) counts.erase(key);
       return nullptr;
     }
-    ++n;
-    // The deleter gives the place back; `this` outlives every ticket (the server owns both).
-    return Ticket(new char, [this, &counts, key](void* p) {
+    n += amount;
+    // The deleter gives the places back; `this` outlives every ticket (the server owns both).
+    return Ticket(new char, [this, &counts, key, amount](void* p) {
       delete static_cast<char*>(p);
       std::lock_guard release_lock(mutex_);
       auto it = counts.find(key);
-      if (it != counts.end() && --it->second == 0) counts.erase(it);
+      if (it != counts.end() && (it->second -= amount) == 0) counts.erase(it);
     });
   }
 
@@ -65,11 +74,13 @@ class Admission {
   std::size_t per_user_;
   std::size_t http_requests_;
   std::size_t connections_;
+  std::size_t body_bytes_;
   std::mutex mutex_;
   Counts addresses_;
   Counts users_;
   Counts requests_;
   Counts servers_;
+  Counts bodies_;
 };
 
 }  // namespace communesync::server

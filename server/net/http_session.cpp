@@ -92,6 +92,37 @@ void HttpSession<Stream>::doRead() {
   // The first request must come within the handshake timeout; later ones within the idle timeout.
   beast::get_lowest_layer(stream_).expires_after(
       served_ == 0 ? std::chrono::milliseconds(context_.limits.handshake_timeout) : tuning::kHttpIdleTimeout);
+  http::async_read_header(stream_, buffer_, *parser_,
+                          beast::bind_front_handler(&HttpSession::onHeader, this->shared_from_this()));
+}
+
+// A body is read only once the header says it may come: a request without a valid token brings at
+// most a few KiB (a login), and every body's bytes are reserved among the server's first. So idle
+// connections holding large unauthenticated bodies cannot fill the server's memory.
+template <class Stream>
+void HttpSession<Stream>::onHeader(beast::error_code ec, std::size_t bytes) {
+  if (ec || parser_->is_done()) return onRead(ec, bytes);
+  const auto& request = parser_->get();
+  auto principal = context_.state.directory.authenticate(bearerToken(request));
+  const bool known = principal.isOk() && principal->has_value();
+  const std::size_t limit = known ? tuning::kMaxHttpBodyBytes : tuning::kMaxAnonymousBodyBytes;
+  const auto declared = parser_->content_length();
+  auto refuse = [&](http::status status, std::string_view code, const std::string& message) {
+    auto response = errorResponse(request, status, code, message);
+    response.keep_alive(false);  // the body was not read: the connection cannot carry another request
+    reply(std::move(response));
+  };
+  if (declared && *declared > limit) {
+    return refuse(http::status::payload_too_large, "limit_exceeded",
+                  "a request body " + std::string(known ? "" : "without a valid token ") + "is at most " +
+                      std::to_string(limit) + " bytes");
+  }
+  body_ticket_ = context_.admission.bodyBytes(declared ? static_cast<std::size_t>(*declared) : limit);
+  if (!body_ticket_) {
+    return refuse(http::status::service_unavailable, "busy",
+                  "the server holds too many request bodies at once; retry in a moment");
+  }
+  parser_->body_limit(limit);
   http::async_read(stream_, buffer_, *parser_,
                    beast::bind_front_handler(&HttpSession::onRead, this->shared_from_this()));
 }
@@ -187,6 +218,7 @@ void HttpSession<Stream>::upgrade(HttpRequest request) {
 template <class Stream>
 void HttpSession<Stream>::onWrite(bool keep_alive, beast::error_code ec, std::size_t /*bytes*/) {
   response_.reset();
+  body_ticket_.reset();
   ++served_;
   if (ec || !keep_alive) return doClose();
   doRead();

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 
+#include "base/tuning.hpp"
 #include "http/router.hpp"
 #include "net/admission.hpp"
 #include "net/context.hpp"
@@ -25,6 +26,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
  private:
   void onHandshake(beast::error_code ec);
   void doRead();
+  // The header is in: decide how much body this request may bring, and read it.
+  void onHeader(beast::error_code ec, std::size_t bytes);
   void onRead(beast::error_code ec, std::size_t bytes);
   void onWrite(bool keep_alive, beast::error_code ec, std::size_t bytes);
   void doClose();
@@ -33,9 +36,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   void reply(HttpResponse response);
 
   Stream stream_;
-  beast::flat_buffer buffer_;
+  // What was read and not yet parsed: a header at most (a body goes into the parser's request).
+  beast::flat_buffer buffer_{tuning::kMaxHttpHeaderBytes + 4096};
   ServerContext& context_;
   Admission::Ticket ticket_;
+  Admission::Ticket body_ticket_;  // the current request's body bytes among the server's
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<HttpResponse> response_;  // kept alive until its write completes
   std::size_t served_ = 0;                  // requests answered on this connection

@@ -201,6 +201,70 @@ TEST_F(AbuseTest, ADeviceSyncingOftenOnOneConnectionKeepsUnderTheAnnouncedRateAn
   replicator.close();
 }
 
+// Issue 23.7: a body is read only once the header allows it. Without a valid token a body of more
+// than 4 KiB is refused from its header (413), unread; with one, bodies share a server-wide budget
+// (64 MiB) and past it requests are answered "busy". Memory stays bounded either way.
+TEST_F(AbuseTest, LargeBodiesAreReadOnlyAfterAuthenticationAndWithinTheServersBudget) {
+  const auto token = addUser("nhieu");
+  const long rss_before = residentKib(server_->pid());
+  ASSERT_GT(rss_before, 0);
+  net::io_context ioc;
+  const std::string chunk(64 * 1024, 'x');
+  // Sends a request header declaring 1 MiB, then up to `body` bytes of it without blocking.
+  auto open = [&](const std::string& target, const std::string& bearer, std::size_t body) {
+    auto s = std::make_unique<tcp::socket>(ioc);
+    s->connect(serverAt(server_->port()));
+    std::string head = "POST " + target + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+    if (!bearer.empty()) head += "Authorization: Bearer " + bearer + "\r\n";
+    net::write(*s, net::buffer(head + "Content-Length: 1048576\r\n\r\n"));
+    s->non_blocking(true);
+    for (std::size_t sent = 0; sent < body;) {
+      beast::error_code ec;
+      const auto n = s->write_some(net::buffer(chunk), ec);
+      if (ec) break;  // would block (the server reads no more), or closed
+      sent += n;
+    }
+    return s;
+  };
+  // The status line the server answered with, or "" if none within a second.
+  auto status = [](tcp::socket& s) {
+    std::string got;
+    char buf[512];
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (got.find("\r\n") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+      beast::error_code ec;
+      const auto n = s.read_some(net::buffer(buf), ec);
+      if (ec == net::error::would_block) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        continue;
+      }
+      if (ec) break;
+      got.append(buf, n);
+    }
+    return got.substr(0, got.find("\r\n"));
+  };
+
+  std::vector<std::unique_ptr<tcp::socket>> anonymous;
+  for (int i = 0; i < 150; ++i) anonymous.push_back(open("/login", "", 900 * 1024));
+  int too_large = 0;
+  for (auto& s : anonymous) too_large += status(*s).find(" 413 ") != std::string::npos ? 1 : 0;
+  EXPECT_EQ(too_large, 150) << "an unauthenticated 1 MiB body is refused from its header";
+
+  std::vector<std::unique_ptr<tcp::socket>> known;
+  for (int i = 0; i < 100; ++i) known.push_back(open("/api/conflicts/x/resolve", token, 512 * 1024));
+  int busy = 0;
+  for (auto& s : known) busy += status(*s).find(" 503 ") != std::string::npos ? 1 : 0;
+  EXPECT_GE(busy, 30) << "100 bodies of 1 MiB: past the 64 MiB budget the rest are told to come back";
+
+  const long rss_after = residentKib(server_->pid());
+  EXPECT_LT(rss_after - rss_before, 96 * 1024) << "before " << rss_before << " KiB, after " << rss_after << " KiB";
+  anonymous.clear();
+  known.clear();
+  TestDevice device(dir_ / "device", addUser("sau"));
+  device.put("household", "", {{"n", sync::Value(std::int64_t{1})}});
+  EXPECT_OK(device.sync(server_->url()).status);
+}
+
 // Issue 23.1: another user who learnt a photo's hash sends a first piece of it with a wrong size,
 // then the right size and wrong bytes. The owner's upload is neither refused nor spoilt.
 TEST_F(AbuseTest, AFileCannotBeBlockedByWhoeverClaimsItsHashFirst) {
