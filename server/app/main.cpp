@@ -2,6 +2,8 @@
 //                    [--web DIR]
 #include <CLI/CLI.hpp>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <iostream>
 
@@ -75,6 +77,9 @@ int main(int argc, char** argv) {
     }
   }
 
+  // Everything the server creates (the store's files, admin.token, its folders) is its user's alone:
+  // the records are personal data of households. Folders made before keep the mode they have.
+  ::umask(0077);
   auto server = server::Server::create(config);
   if (!server) {
     std::cerr << "communesync-server: " << server.status().message() << "\n";

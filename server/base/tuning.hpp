@@ -28,6 +28,9 @@ inline constexpr int kListenBacklog = 1024;
 //! over a year of records, or a resolution waiting for its durable commit must not hold up the
 //! devices' sync sessions. Requests beyond them wait their turn in the pool's queue.
 inline constexpr int kHttpWorkerThreads = 2;
+//! Heavy requests (searches, exports, reports: Route::heavy) one user may have running at once;
+//! another gets 429 with Retry-After. Below kHttpWorkerThreads, so one user never holds them all.
+inline constexpr std::size_t kMaxHeavyRequestsPerUser = 1;
 //! HTTP requests waiting for those threads or on them, server-wide; one more is answered 503 "busy"
 //! at once (connections per address are capped, but not the number of addresses).
 inline constexpr std::size_t kMaxHttpRequestsWaiting = 256;
@@ -153,6 +156,8 @@ inline constexpr std::chrono::minutes kFileSweepInterval{60};
 
 namespace communesync::server::tuning {
 
+//! Sync sessions refused for an unknown token are audited together, one entry per this interval.
+inline constexpr std::chrono::seconds kBadTokenAuditInterval{60};
 //! Failed logins one address may make before its logins wait (login_throttle.hpp). Phones behind
 //! one carrier NAT share an address: only their failures count, and a commune's typos stay well below.
 inline constexpr double kLoginFailuresPerAddress = 20;

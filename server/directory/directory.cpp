@@ -333,6 +333,14 @@ Result<std::size_t> Directory::setPassword(const std::string& name, const std::s
   return signed_out;
 }
 
+void Directory::noteBadToken(const std::string& from) {
+  if (auto count = bad_tokens_.note(); count > 0) {
+    audit(Actor{"?", from}, "bad_tokens",
+          std::to_string(count) + " sync session(s) refused for an unknown token since the last entry; the last from " +
+              from);
+  }
+}
+
 Status Directory::checkLoginWait(const std::string& from, const std::string& name) {
   const auto wait = loginWait(from, name);
   if (wait <= std::chrono::steady_clock::duration::zero()) return Status::ok();
@@ -481,9 +489,10 @@ Status Directory::checkDeviceSlot(const std::string& name) const {
   }
   CS_RETURN_IF_ERROR(cursor.status());
   if (live >= tuning::kMaxDevicesPerUser) {
-    return Status::error(ErrorCode::kLimitExceeded,
-                         "user '" + name + "' already has " + std::to_string(live) +
-                             " devices, the most one user may have; ask the administrator to revoke one no longer used");
+    return Status::error(
+        ErrorCode::kLimitExceeded,
+        "user '" + name + "' already has " + std::to_string(live) +
+            " devices, the most one user may have; ask the administrator to revoke one no longer used");
   }
   return Status::ok();
 }

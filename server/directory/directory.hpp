@@ -28,6 +28,8 @@
 
 #include "access/access.hpp"
 #include "base/clock.hpp"
+#include "base/log.hpp"
+#include "base/tuning.hpp"
 #include "communesync/storage/store.hpp"
 #include "communesync/sync/device_id.hpp"
 #include "directory/login_throttle.hpp"
@@ -163,6 +165,9 @@ class Directory {
 
   // ---- audit ----
   void audit(const Actor& actor, std::string_view action, std::string detail);
+  //! Counts a sync session refused for an unknown token from `from`; the audit log gets one
+  //! "bad_tokens" entry per tuning::kBadTokenAuditInterval with the count, not one per attempt.
+  void noteBadToken(const std::string& from);
   //! The latest `limit` entries, oldest first.
   Result<std::vector<AuditEntry>> auditLog(std::size_t limit) const;
 
@@ -188,6 +193,7 @@ class Directory {
   std::uint64_t audit_seq_ = 0;
   std::atomic<int> password_checks_{0};  // logins hashing a password right now
   LoginThrottle login_throttle_;
+  LogEvery bad_tokens_{tuning::kBadTokenAuditInterval};
 };
 
 //! sha256 of a token, as hex: what is stored in place of the token.

@@ -31,6 +31,9 @@ struct Route {
   std::string_view pattern;
   Right right;
   Handler handler;
+  //! A search, an export or a report: it may read much of the store. A user runs one at a time
+  //! (tuning::kMaxHeavyRequestsPerUser) so one user cannot slow everyone.
+  bool heavy = false;
 };
 
 //! Every route, in the order they are tried.

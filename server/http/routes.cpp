@@ -17,7 +17,7 @@ const std::vector<Route>& routes() {
       // The reconciliation API and the dashboard's (docs/admin-api.md).
       {verb::get, "/api/me", Right::kUser, me},
       {verb::get, "/api/overview", Right::kUser, overview},
-      {verb::get, "/api/records/{collection*}", Right::kUser, listRecords},
+      {verb::get, "/api/records/{collection*}", Right::kUser, listRecords, /*heavy=*/true},
       {verb::get, "/api/devices", Right::kUser, listDevices},
       {verb::get, "/api/files/{hash}", Right::kUser, fileBytes},
       {verb::get, "/api/conflicts", Right::kUser, listConflicts},
@@ -26,8 +26,8 @@ const std::vector<Route>& routes() {
       {verb::get, "/api/reviews", Right::kUser, listReviews},
       {verb::post, "/api/reviews/{record*}", Right::kUser, setReview},
       {verb::get, "/api/history/{record*}", Right::kUser, recordHistory},
-      {verb::get, "/api/export/{collection*}", Right::kUser, exportRecords},
-      {verb::get, "/api/reports/{kind*}", Right::kUser, programmeReport},
+      {verb::get, "/api/export/{collection*}", Right::kUser, exportRecords, /*heavy=*/true},
+      {verb::get, "/api/reports/{kind*}", Right::kUser, programmeReport, /*heavy=*/true},
 
       // The admin API (docs/operations.md).
       {verb::post, "/admin/users", Right::kAdmin, addUser},
@@ -116,6 +116,16 @@ HttpResponse dispatch(const Route& route, const HttpRequest& request, ServerStat
                             "(<data>/admin.token) or the token of a user granted admin");
       }
       break;
+  }
+  Places::Ticket heavy;
+  if (route.heavy && asker) {
+    heavy = state.heavy_requests->take(asker->name);
+    if (!heavy) {
+      auto res = errorResponse(request, http::status::too_many_requests, "busy",
+                               "you already have a search, export or report running; this one can start once it ends");
+      res.set(http::field::retry_after, "1");
+      return res;
+    }
   }
   ApiCall call{request,
                state,

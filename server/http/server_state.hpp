@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include "base/places.hpp"
 #include "base/tuning.hpp"
 #include "communesync/storage/store.hpp"
 #include "directory/directory.hpp"
@@ -47,6 +48,8 @@ struct ServerState {
   std::shared_ptr<const WebFiles> web;
   //! A device silent for longer stands out on the dashboard's devices page.
   int device_silent_days = tuning::kDeviceSilentDays;
+  //! Heavy requests running, per user (router.hpp: Route::heavy).
+  std::shared_ptr<Places> heavy_requests = std::make_shared<Places>(tuning::kMaxHeavyRequestsPerUser);
 };
 
 }  // namespace communesync::server

@@ -203,6 +203,9 @@ void HttpSession<Stream>::upgrade(HttpRequest request) {
   auto principal = context_.state.directory.authenticate(token);
   if (!principal) return refuse(http::status::service_unavailable, "busy", principal.status().message());
   if (!principal->has_value()) {
+    beast::error_code peer_ec;
+    const auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(peer_ec).address();
+    context_.state.directory.noteBadToken(peer_ec ? "unknown" : peer.to_string());
     return refuse(http::status::unauthorized, "unauthorized", "a valid token is needed: Authorization: Bearer <token>");
   }
   auto session_ticket = context_.admission.session((**principal).user);

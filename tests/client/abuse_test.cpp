@@ -265,6 +265,47 @@ TEST_F(AbuseTest, LargeBodiesAreReadOnlyAfterAuthenticationAndWithinTheServersBu
   EXPECT_OK(device.sync(server_->url()).status);
 }
 
+// Issue 23.10: the store holds households' personal data: every file the server made is its
+// user's alone (0600; folders 0700), whatever the umask it was started with.
+TEST_F(AbuseTest, TheStoresFilesAreReadableByTheServersUserAlone) {
+  TestDevice device(dir_ / "device", addUser("rieng"));
+  device.put("household", "", {{"n", sync::Value(std::int64_t{1})}});
+  ASSERT_OK(device.sync(server_->url()).status);
+  std::size_t checked = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_ / "data")) {
+    const auto perms = entry.status().permissions();
+    const auto others = std::filesystem::perms::group_all | std::filesystem::perms::others_all;
+    EXPECT_EQ(perms & others, std::filesystem::perms::none) << entry.path();
+    ++checked;
+  }
+  EXPECT_GT(checked, 5u) << "the store's files were looked at";
+  EXPECT_EQ(std::filesystem::status(dir_ / "data").permissions() &
+                (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
+            std::filesystem::perms::none);
+}
+
+// Issue 23.3: sync sessions refused for an unknown token are audited, summarised: 25 attempts make
+// one entry (the next, a minute on, would carry the count), not 25.
+TEST_F(AbuseTest, BadTokensAtTheSyncUpgradeAreAuditedInSummary) {
+  for (int i = 0; i < 25; ++i) {
+    RawSession s;
+    EXPECT_TRUE(s.open(server_->port(), "not-a-token-" + std::to_string(i))) << "refused";
+  }
+  auto [status, body] =
+      httpCall(server_->port(), boost::beast::http::verb::get, server_->adminToken(), "/admin/audit", "");
+  ASSERT_EQ(status, 200u) << body;
+  std::size_t entries = 0;
+  const auto audit = json::parse(body);
+  for (const auto& e : audit["entries"]) {
+    if (e.value("action", "") == "bad_tokens") {
+      ++entries;
+      EXPECT_NE(e.value("detail", "").find("unknown token"), std::string::npos) << e.dump();
+      EXPECT_NE(e.value("detail", "").find("127.0.0.1"), std::string::npos) << e.dump();
+    }
+  }
+  EXPECT_EQ(entries, 1u) << body.substr(0, 2000);
+}
+
 // Issue 23.1: another user who learnt a photo's hash sends a first piece of it with a wrong size,
 // then the right size and wrong bytes. The owner's upload is neither refused nor spoilt.
 TEST_F(AbuseTest, AFileCannotBeBlockedByWhoeverClaimsItsHashFirst) {

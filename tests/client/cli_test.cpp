@@ -149,8 +149,9 @@ TEST(Cli, AdminManagesUnitsUsersAndGrantsAndAFieldWorkerLogsInWithAPassword) {
   ASSERT_EQ(audit.exit_code, 0);
   std::vector<std::string> actions;
   for (const auto& e : nlohmann::json::parse(audit.out)) actions.push_back(e["action"]);
-  EXPECT_EQ(actions,
-            (std::vector<std::string>{"units_import", "user_add", "login_failed", "login", "grant", "revoke_device"}));
+  EXPECT_EQ(actions, (std::vector<std::string>{"units_import", "user_add", "login_failed", "login", "grant",
+                                               "revoke_device", "bad_tokens"}))
+      << "the revoked device's sync was refused for its unknown token";
   EXPECT_EQ(audit.out.find("mật khẩu"), std::string::npos);
 }
 

@@ -336,5 +336,25 @@ TEST_F(HttpRoutes, AdminIsGrantedOnTheRootOnlyAndItsNamesAreReserved) {
   EXPECT_TRUE(Access({{Role::kAdmin, "49"}}, *tree).isAdmin());
 }
 
+// Issue 23.10: one user runs one search, export or report at a time (the HTTP workers are two), so
+// four parallel searches from one field user cannot slow everyone; a light request goes on.
+TEST_F(HttpRoutes, AUserRunsOneHeavyRequestAtATimeAndOthersAreNotHeldUp) {
+  pushHousehold();
+  const auto an = addUser("an", {{Role::kReconciler, "xa-01"}});
+  const auto binh = addUser("binh", {{Role::kReconciler, "xa-01"}});
+  auto running = state_->heavy_requests->take("an");  // an's first export, still running
+  ASSERT_TRUE(running);
+  for (const char* target : {"/api/export/household?format=csv", "/api/records/household", "/api/reports/form2"}) {
+    auto second = call(http::verb::get, target, an);
+    EXPECT_EQ(second.result(), http::status::too_many_requests) << target << ": " << second.body();
+    EXPECT_EQ(second[http::field::retry_after], "1");
+  }
+  EXPECT_EQ(call(http::verb::get, "/api/me", an).result(), http::status::ok) << "a light request is not held";
+  EXPECT_EQ(call(http::verb::get, "/api/export/household?format=csv", binh).result(), http::status::ok)
+      << "another user's export runs";
+  running.reset();
+  EXPECT_EQ(call(http::verb::get, "/api/export/household?format=csv", an).result(), http::status::ok);
+}
+
 }  // namespace
 }  // namespace communesync::server
