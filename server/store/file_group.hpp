@@ -63,8 +63,8 @@ class FileGroup {
   const FileLimits& limits_;
   std::int64_t now_ms_;
   std::map<std::string, std::optional<sync::FileEntry>> entries_;  // name -> entry as this group leaves it
-  std::map<std::string, std::uint64_t> counters_;  // quota and unreferenced-bytes key -> bytes
-  std::map<std::string, Upload> whole_;            // partial names that became whole in this group
+  std::map<std::string, std::uint64_t> counters_;                  // quota and unreferenced-bytes key -> bytes
+  std::map<std::string, Upload> whole_;                            // partial names that became whole in this group
 };
 
 }  // namespace communesync::server

@@ -38,7 +38,9 @@ std::string megabytes(std::uint64_t bytes) {
   return std::to_string(tenths / 10) + (tenths % 10 != 0 ? "." + std::to_string(tenths % 10) : "") + " MB";
 }
 
-void release(std::uint64_t& counter, std::uint64_t bytes) { counter -= std::min(counter, bytes); }
+void release(std::uint64_t& counter, std::uint64_t bytes) {
+  counter -= std::min(counter, bytes);
+}
 
 proto::FileAck refused(const proto::FilePut& piece, std::uint64_t have, ErrorCode code, std::string reason) {
   return proto::FileAck{piece.hash, have, false, static_cast<std::uint16_t>(code), std::move(reason)};
@@ -82,7 +84,9 @@ std::string partialName(std::string_view hash, std::string_view user) {
   return sha.finish();
 }
 
-std::string unreferencedKey(std::string_view user) { return "o" + userDigest(user); }
+std::string unreferencedKey(std::string_view user) {
+  return "o" + userDigest(user);
+}
 
 // ---- FileGroup ----
 
