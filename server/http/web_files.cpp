@@ -15,6 +15,8 @@ std::string contentTypeOf(const std::filesystem::path& name) {
   const auto ext = name.extension().string();
   if (ext == ".html") return "text/html; charset=utf-8";
   if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
+  if (ext == ".wasm") return "application/wasm";  // WebAssembly.instantiateStreaming insists on it
+  if (ext == ".webmanifest") return "application/manifest+json";
   if (ext == ".css") return "text/css; charset=utf-8";
   if (ext == ".svg") return "image/svg+xml";
   if (ext == ".png") return "image/png";
@@ -40,23 +42,29 @@ Result<WebFiles> WebFiles::load(const std::filesystem::path& dir) {
   }
   WebFiles out;
   std::size_t total = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (!entry.is_regular_file()) continue;
-    if (out.files_.size() >= tuning::kMaxWebFiles) {
-      return Status::error(ErrorCode::kLimitExceeded, "the dashboard's folder " + dir.string() + " holds more than " +
-                                                          std::to_string(tuning::kMaxWebFiles) + " files");
+  // The dashboard's files, then the field app's in app/ (served at /app/...): one level, no deeper.
+  for (const std::string prefix : {"", "app/"}) {
+    const auto folder = dir / prefix;
+    if (!prefix.empty() && !std::filesystem::is_directory(folder, ec)) continue;
+    for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
+      if (!entry.is_regular_file()) continue;
+      if (out.files_.size() >= tuning::kMaxWebFiles) {
+        return Status::error(ErrorCode::kLimitExceeded, "the dashboard's folder " + dir.string() + " holds more than " +
+                                                            std::to_string(tuning::kMaxWebFiles) + " files");
+      }
+      std::ifstream in(entry.path(), std::ios::binary);
+      std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (!in.good() && !in.eof()) return Status::error(ErrorCode::kIoError, "cannot read " + entry.path().string());
+      total += body.size();
+      if (total > tuning::kMaxWebBytes) {
+        return Status::error(ErrorCode::kLimitExceeded, "the dashboard's files in " + dir.string() + " are over " +
+                                                            std::to_string(tuning::kMaxWebBytes) + " bytes");
+      }
+      WebFile file{std::move(body), contentTypeOf(entry.path()), {}};
+      file.etag = etagOf(file.body);
+      out.files_.emplace(prefix + entry.path().filename().string(), std::move(file));
     }
-    std::ifstream in(entry.path(), std::ios::binary);
-    std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (!in.good() && !in.eof()) return Status::error(ErrorCode::kIoError, "cannot read " + entry.path().string());
-    total += body.size();
-    if (total > tuning::kMaxWebBytes) {
-      return Status::error(ErrorCode::kLimitExceeded, "the dashboard's files in " + dir.string() + " are over " +
-                                                          std::to_string(tuning::kMaxWebBytes) + " bytes");
-    }
-    WebFile file{std::move(body), contentTypeOf(entry.path()), {}};
-    file.etag = etagOf(file.body);
-    out.files_.emplace(entry.path().filename().string(), std::move(file));
+    if (ec) break;
   }
   if (ec) return Status::error(ErrorCode::kIoError, "cannot list " + dir.string() + ": " + ec.message());
   return out;
@@ -65,7 +73,8 @@ Result<WebFiles> WebFiles::load(const std::filesystem::path& dir) {
 const WebFile* WebFiles::find(std::string_view path) const {
   if (path == "/" || path.empty()) path = "/index.html";
   if (path.front() != '/') return nullptr;
-  auto it = files_.find(path.substr(1));  // names hold no '/', so "/a/../x" finds nothing
+  // Exact names only ("index.html", "app/sync_core.js"), so "/app/../x" finds nothing.
+  auto it = files_.find(path.substr(1));
   return it == files_.end() ? nullptr : &it->second;
 }
 
@@ -84,10 +93,13 @@ HttpResponse serveWebFile(const HttpRequest& request, const WebFiles& files, std
   res.set(http::field::content_type, file->content_type);
   res.set(http::field::etag, file->etag);
   res.set(http::field::cache_control, "no-cache");  // revalidate: a new server version shows at once
-  // The page runs only its own scripts and talks only to this server.
+  // The page runs only its own scripts and talks only to this server. The field app (/app/) also
+  // compiles its own WebAssembly sync core, which Chromium allows only with 'wasm-unsafe-eval'.
+  const bool field_app = path.rfind("/app/", 0) == 0;
   res.set("Content-Security-Policy",
-          "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
-          "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+          std::string("default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'") +
+              (field_app ? " 'wasm-unsafe-eval'" : "") +
+              "; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
   res.set("X-Content-Type-Options", "nosniff");
   res.set("Referrer-Policy", "no-referrer");
   res.keep_alive(request.keep_alive());

@@ -22,8 +22,8 @@ struct WebFile {
 
 class WebFiles {
  public:
-  //! Reads every regular file of `dir` (not below it: the page is flat). Errors: kNotFound (no
-  //! index.html: not the dashboard's folder), kLimitExceeded (tuning::kMaxWebFiles / kMaxWebBytes).
+  //! Reads every regular file of `dir` and of `dir`/app (the field app, served at /app/), no deeper. Errors: kNotFound
+  //! (no index.html: not the dashboard's folder), kLimitExceeded (tuning::kMaxWebFiles / kMaxWebBytes).
   static Result<WebFiles> load(const std::filesystem::path& dir);
 
   //! The file a URL path names ("/" is index.html), or nullptr.

@@ -60,7 +60,7 @@ Status SyncHandler::recheck() {
   access_ = std::move(access);
   if (moved && hello_done_) {
     std::erase_if(pulled_, [&](const auto& entry) { return !access_->mayRead(entry.first); });
-    send_(proto::frameOf(proto::Access{access_->readable(), store_.latest(access_->readable())}, 0));
+    send_(proto::frameOf(proto::Access{access_->readable(), store_.latest(access_->readable())}, 0, zstd_));
     if (joined_) joined_(access_->readable());
   }
   return Status::ok();
@@ -125,6 +125,7 @@ Status SyncHandler::onHello(const proto::Envelope& envelope) {
     return s;
   }
   device_ = hello->device;
+  zstd_ = hello->reads_zstd;
   if (!hello_done_ && joined_) joined_(access_->readable());
   hello_done_ = true;
   proto::Welcome welcome;
@@ -142,7 +143,7 @@ Status SyncHandler::onHello(const proto::Envelope& envelope) {
                                  static_cast<std::uint32_t>(sync::tuning::kMaxFilePieceBytes),
                                  messages_per_second_,
                                  bytes_per_second_};
-  send_(proto::frameOf(welcome, envelope.request_id));
+  send_(proto::frameOf(welcome, envelope.request_id, zstd_));
   return Status::ok();
 }
 
@@ -189,11 +190,11 @@ void SyncHandler::onPush(const proto::Envelope& envelope) {
     (void)directory_.recordPendingAge(device_, clock_().count() - oldest);  // informational only
   }
   const auto request_id = envelope.request_id;
-  if (job->changes.empty()) return send_(proto::frameOf(proto::PushResult{std::move(*results)}, request_id));
+  if (job->changes.empty()) return send_(proto::frameOf(proto::PushResult{std::move(*results)}, request_id, zstd_));
   auto send = send_;
-  submit(request_id, job, [results, positions, request_id, send](PushJob& done) {
+  submit(request_id, job, [results, positions, request_id, send, zstd = zstd_](PushJob& done) {
     for (std::size_t k = 0; k < positions->size(); ++k) (*results)[(*positions)[k]] = done.results[k];
-    send(proto::frameOf(proto::PushResult{std::move(*results)}, request_id));
+    send(proto::frameOf(proto::PushResult{std::move(*results)}, request_id, zstd));
   });
 }
 
@@ -206,12 +207,12 @@ bool SyncHandler::submit(std::uint64_t request_id, const std::shared_ptr<PushJob
   ++*pushes_in_flight_;
   auto in_flight = pushes_in_flight_;
   auto send = send_;
-  auto done = [job, request_id, send, in_flight, reply = std::move(reply)](const Status& status) {
+  auto done = [job, request_id, send, in_flight, zstd = zstd_, reply = std::move(reply)](const Status& status) {
     --*in_flight;
     if (!status) {
       proto::Error error{static_cast<std::uint16_t>(ErrorCode::kBusy),
                          "the server could not commit: " + status.message(), true};
-      return send(proto::frameOf(error, request_id));
+      return send(proto::frameOf(error, request_id, zstd));
     }
     reply(*job);
   };
@@ -239,7 +240,7 @@ void SyncHandler::onPull(const proto::Envelope& envelope) {
       }
     }
   }
-  send_(proto::frameOf(*batch, envelope.request_id));
+  send_(proto::frameOf(*batch, envelope.request_id, zstd_));
 }
 
 void SyncHandler::onFileQuery(const proto::Envelope& envelope) {
@@ -257,7 +258,7 @@ void SyncHandler::onFileQuery(const proto::Envelope& envelope) {
   }
   auto states = store_.fileStates(query->hashes, access_->readable(), principal_.user);
   if (!states) return sendError(envelope.request_id, states.status());
-  send_(proto::frameOf(proto::FileStates{std::move(states).value()}, envelope.request_id));
+  send_(proto::frameOf(proto::FileStates{std::move(states).value()}, envelope.request_id, zstd_));
 }
 
 void SyncHandler::onFilePut(const proto::Envelope& envelope) {
@@ -280,9 +281,9 @@ void SyncHandler::onFilePut(const proto::Envelope& envelope) {
   job->pieces.push_back(std::move(put).value());
   const auto request_id = envelope.request_id;
   auto send = send_;
-  submit(request_id, job, [request_id, send](PushJob& done) {
+  submit(request_id, job, [request_id, send, zstd = zstd_](PushJob& done) {
     if (done.acks.empty()) return;
-    send(proto::frameOf(done.acks.front(), request_id));
+    send(proto::frameOf(done.acks.front(), request_id, zstd));
   });
 }
 
@@ -296,7 +297,7 @@ void SyncHandler::onFileGet(const proto::Envelope& envelope) {
   auto data =
       store_.readFile(get->hash, get->offset, std::max<std::uint32_t>(get->max_bytes, 1024), access_->readable());
   if (!data) return sendError(envelope.request_id, data.status());
-  send_(proto::frameOf(*data, envelope.request_id));
+  send_(proto::frameOf(*data, envelope.request_id, zstd_));
 }
 
 void SyncHandler::notify(const proto::Checkpoints& latest) {
@@ -310,12 +311,12 @@ void SyncHandler::notify(const proto::Checkpoints& latest) {
   }
   if (notify.latest.empty()) return;
   notify_pending_ = true;
-  send_(proto::frameOf(notify, 0));
+  send_(proto::frameOf(notify, 0, zstd_));
 }
 
 void SyncHandler::sendError(std::uint64_t request_id, const Status& status) {
   proto::Error error{static_cast<std::uint16_t>(status.code()), status.message(), status.retryable()};
-  send_(proto::frameOf(error, request_id));
+  send_(proto::frameOf(error, request_id, zstd_));
 }
 
 }  // namespace communesync::server

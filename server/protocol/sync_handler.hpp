@@ -93,6 +93,7 @@ class SyncHandler {
   Joined joined_;
   sync::DeviceId device_;
   bool hello_done_ = false;
+  bool zstd_ = true;                 // the device reads compressed frames (the field app's WebAssembly does not)
   bool pending_age_noted_ = false;   // the session's first push noted how old the oldest change was
   bool notify_pending_ = false;      // a notify was sent and the device has not pulled since
   sync::proto::Checkpoints pulled_;  // per scope, what the device's last complete pull reached

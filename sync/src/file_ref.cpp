@@ -1,9 +1,5 @@
 #include "communesync/sync/file_ref.hpp"
 
-#include <openssl/evp.h>
-
-#include <stdexcept>
-
 namespace communesync::sync {
 
 bool isFileHashHex(std::string_view text) {
@@ -45,30 +41,6 @@ std::set<std::string> fileRefs(const Record& record) {
   std::set<std::string> out;
   if (record.deleted()) return out;
   for (const auto& [name, field] : record.fields) collectFileRefs(field.value, out);
-  return out;
-}
-
-struct Sha256::Impl {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  ~Impl() { EVP_MD_CTX_free(ctx); }
-};
-
-Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
-  if (impl_->ctx == nullptr || EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr) != 1) {
-    throw std::runtime_error("OpenSSL cannot start a SHA-256");  // out of memory: nothing to recover
-  }
-}
-
-Sha256::~Sha256() = default;
-
-void Sha256::update(std::string_view bytes) {
-  EVP_DigestUpdate(impl_->ctx, bytes.data(), bytes.size());
-}
-
-std::string Sha256::finish() {
-  std::string out(kFileHashBytes, '\0');
-  unsigned int n = 0;
-  EVP_DigestFinal_ex(impl_->ctx, reinterpret_cast<unsigned char*>(out.data()), &n);
   return out;
 }
 

@@ -1,8 +1,7 @@
 #include "communesync/sync/frame.hpp"
 
-#include <zstd.h>
-
 #include "communesync/sync/tuning.hpp"
+#include "frame_compression.hpp"
 
 namespace communesync::sync::proto {
 
@@ -42,14 +41,14 @@ const char* messageTypeName(MessageType type) {
   return "unknown";
 }
 
-std::string encodeFrame(const Envelope& envelope) {
+std::string encodeFrame(const Envelope& envelope, bool may_compress) {
   const std::string body = encode(envelope);
-  if (body.size() >= tuning::kCompressAboveBytes) {
-    std::string out(1 + ZSTD_compressBound(body.size()), '\0');
-    out[0] = static_cast<char>(FrameCodec::kZstd);
-    const auto n = ZSTD_compress(out.data() + 1, out.size() - 1, body.data(), body.size(), tuning::kZstdLevel);
-    if (!ZSTD_isError(n) && n + 1 < body.size()) {
-      out.resize(n + 1);
+  if (may_compress && body.size() >= tuning::kCompressAboveBytes) {
+    if (auto packed = frame_detail::compress(body)) {
+      std::string out;
+      out.reserve(packed->size() + 1);
+      out.push_back(static_cast<char>(FrameCodec::kZstd));
+      out.append(*packed);
       return out;
     }
   }
@@ -68,22 +67,9 @@ Result<Envelope> decodeFrame(std::string_view frame, std::size_t max_bytes) {
   if (codec != FrameCodec::kZstd) {
     return Status::error(ErrorCode::kProtocol, "unknown frame codec " + std::to_string(static_cast<int>(codec)));
   }
-  const auto size = ZSTD_getFrameContentSize(body.data(), body.size());
-  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) {
-    return Status::error(ErrorCode::kProtocol, "compressed frame without a valid content size");
-  }
-  if (size > max_bytes) {
-    return Status::error(
-        ErrorCode::kLimitExceeded,
-        "message of " + std::to_string(size) + " bytes decompressed; the limit is " + std::to_string(max_bytes));
-  }
-  std::string plain(static_cast<std::size_t>(size), '\0');
-  const auto n = ZSTD_decompress(plain.data(), plain.size(), body.data(), body.size());
-  if (ZSTD_isError(n) || n != size) {
-    return Status::error(ErrorCode::kProtocol, std::string("corrupt compressed frame: ") +
-                                                   (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "size mismatch"));
-  }
-  return decode<Envelope>(plain);
+  auto plain = frame_detail::decompress(body, max_bytes);
+  if (!plain) return plain.status();
+  return decode<Envelope>(*plain);
 }
 
 }  // namespace communesync::sync::proto

@@ -306,6 +306,38 @@ TEST_F(AbuseTest, BadTokensAtTheSyncUpgradeAreAuditedInSummary) {
   EXPECT_EQ(entries, 1u) << body.substr(0, 2000);
 }
 
+// The field app's WebAssembly has no zstd: its hello says so (reads_zstd = false) and every frame
+// the server sends it is plain, however large; a C++ device still gets compressed ones.
+TEST_F(AbuseTest, ADeviceThatReadsNoZstdGetsPlainFramesOnly) {
+  TestDevice writer(dir_ / "writer", addUser("viet"));
+  for (int i = 0; i < 30; ++i) writer.put("household", "", {{"chu_ho", sync::Value("Hộ số " + std::to_string(i))}});
+  ASSERT_OK(writer.sync(server_->url()).status);
+  const auto token = addUser("doc");
+  for (bool reads_zstd : {false, true}) {
+    RawSession session;
+    ASSERT_FALSE(session.open(server_->port(), token));
+    sync::proto::Hello hello;
+    hello.device.bytes[0] = reads_zstd ? 0x21 : 0x20;
+    hello.reads_zstd = reads_zstd;
+    session.ws.write(net::buffer(sync::proto::frameOf(hello, 1, false)));
+    beast::flat_buffer reply;
+    session.ws.read(reply);  // welcome
+    reply.clear();
+    session.ws.write(net::buffer(sync::proto::frameOf(sync::proto::Pull{{}, 1 << 20}, 2, false)));
+    session.ws.read(reply);
+    const auto frame = beast::buffers_to_string(reply.data());
+    ASSERT_GT(frame.size(), 256u) << "30 records in one batch: above the size the server compresses from";
+    EXPECT_EQ(static_cast<int>(frame[0]),
+              static_cast<int>(reads_zstd ? sync::proto::FrameCodec::kZstd : sync::proto::FrameCodec::kNone))
+        << "reads_zstd " << reads_zstd;
+    auto envelope = sync::proto::decodeFrame(frame, 4 << 20);
+    ASSERT_OK(envelope);
+    auto batch = sync::proto::unwrap<sync::proto::PullBatch>(*envelope);
+    ASSERT_OK(batch);
+    EXPECT_EQ(batch->records.size(), 30u);
+  }
+}
+
 // Issue 23.1: another user who learnt a photo's hash sends a first piece of it with a wrong size,
 // then the right size and wrong bytes. The owner's upload is neither refused nor spoilt.
 TEST_F(AbuseTest, AFileCannotBeBlockedByWhoeverClaimsItsHashFirst) {

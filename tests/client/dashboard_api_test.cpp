@@ -180,6 +180,13 @@ TEST_F(DashboardApi, ThePageIsServedOnTheSamePortWithItsSecurityHeaders) {
   EXPECT_EQ(raw("/../CMakeLists.txt").result_int(), 404u);
   EXPECT_EQ(raw("/%2e%2e/app.js").result_int(), 404u);
   EXPECT_EQ(raw("/nothing.js").result_int(), 404u);
+  // The field app's files at /app/, allowed to compile its WebAssembly sync core.
+  auto core = raw("/app/sync_core.js");
+  EXPECT_EQ(core.result_int(), 200u);
+  EXPECT_NE(std::string(core["Content-Security-Policy"]).find("'wasm-unsafe-eval'"), std::string::npos);
+  EXPECT_EQ(std::string(index["Content-Security-Policy"]).find("'wasm-unsafe-eval'"), std::string::npos)
+      << "the dashboard needs no WebAssembly";
+  EXPECT_EQ(raw("/app/../app.js").result_int(), 404u);
 }
 
 TEST_F(DashboardApi, TheServersOwnPageMayPostButOtherSitesMayNot) {

@@ -13,7 +13,15 @@ namespace communesync::sync {
 struct DeviceId {
   std::array<std::uint8_t, 16> bytes{};
 
-  auto operator<=>(const DeviceId&) const = default;
+  // Byte by byte, as std::array's own would: written out because the libc++ that emscripten ships
+  // (the field app's WebAssembly build) has no operator<=> for std::array yet.
+  std::strong_ordering operator<=>(const DeviceId& other) const {
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+      if (auto order = bytes[i] <=> other.bytes[i]; order != 0) return order;
+    }
+    return std::strong_ordering::equal;
+  }
+  bool operator==(const DeviceId&) const = default;
   bool isNil() const { return *this == DeviceId{}; }
   //! 32 lowercase hex digits.
   std::string hex() const;

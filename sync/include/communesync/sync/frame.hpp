@@ -19,8 +19,9 @@ namespace communesync::sync::proto {
 
 enum class FrameCodec : std::uint8_t { kNone = 0, kZstd = 1 };
 
-//! Encodes and, above a small size, compresses an envelope.
-std::string encodeFrame(const Envelope& envelope);
+//! Encodes and, above a small size and if `may_compress` (the peer reads zstd: Hello::frame_codecs),
+//! compresses an envelope.
+std::string encodeFrame(const Envelope& envelope, bool may_compress = true);
 
 //! Decodes a frame from untrusted bytes; the decompressed size may not exceed `max_bytes`.
 //! Errors: kProtocol (bad codec byte, corrupt data, undecodable envelope), kLimitExceeded.
@@ -28,8 +29,8 @@ Result<Envelope> decodeFrame(std::string_view frame, std::size_t max_bytes);
 
 //! Shorthand: the frame of `message` with `request_id`.
 template <class T>
-std::string frameOf(const T& message, std::uint64_t request_id) {
-  return encodeFrame(wrap(message, request_id));
+std::string frameOf(const T& message, std::uint64_t request_id, bool may_compress = true) {
+  return encodeFrame(wrap(message, request_id), may_compress);
 }
 
 }  // namespace communesync::sync::proto

@@ -70,6 +70,8 @@ struct Hello {
   DeviceId device;
   std::string client_version;
   std::int64_t device_time_ms = 0;  //!< the device's own clock, uncorrected
+  // Since version 2 (the field app):
+  bool reads_zstd = true;  //!< false: send this device plain frames only (FrameCodec::kNone)
 };
 
 //! Per scope: a sequence number of that scope (each scope numbers its own changes).
@@ -300,8 +302,9 @@ void serialize(Archive& ar, Limits& l, std::uint32_t version) {
 }
 
 template <class Archive>
-void serialize(Archive& ar, Hello& h, std::uint32_t) {
+void serialize(Archive& ar, Hello& h, std::uint32_t version) {
   ar(h.protocol_version, h.device, codec_detail::Str{h.client_version}, h.device_time_ms);
+  if (version >= 2) ar(codec_detail::Flag{h.reads_zstd});
 }
 
 template <class Archive>
@@ -461,7 +464,7 @@ void serialize(Archive& ar, Error& e, std::uint32_t) {
 
 CEREAL_CLASS_VERSION(communesync::sync::proto::Envelope, 1)
 CEREAL_CLASS_VERSION(communesync::sync::proto::Limits, 2)
-CEREAL_CLASS_VERSION(communesync::sync::proto::Hello, 1)
+CEREAL_CLASS_VERSION(communesync::sync::proto::Hello, 2)
 CEREAL_CLASS_VERSION(communesync::sync::proto::Welcome, 1)
 CEREAL_CLASS_VERSION(communesync::sync::proto::Push, 1)
 CEREAL_CLASS_VERSION(communesync::sync::proto::ChangeResult, 1)

@@ -1,0 +1,115 @@
+// The field app's door into the C++ sync code (compiled to WebAssembly with emscripten): the same
+// form validation, change checks and wire frames as the server and the C++ client, with JSON on
+// the JavaScript side. One protocol, communesync.v1, and one set of rules.
+//
+//   cs_web_validate(form_json, fields_json)  -> {"errors": [{"field", "reason", "text"}]}
+//   cs_web_check_change(change_json)         -> {"change": ...} normalised (NFC), or {"error"}
+//   cs_web_encode(message_json)              -> [u32 length][frame bytes]  ({"type", "request_id", ...})
+//   cs_web_decode(frame, size)               -> {"type", "request_id", ...} or {"error"}
+//
+// Every result is malloc'd: the caller frees it (_free). No exception leaves this file.
+#include <emscripten.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "communesync/sync/change.hpp"
+#include "communesync/sync/form.hpp"
+#include "communesync/sync/frame.hpp"
+#include "communesync/sync/json.hpp"
+#include "communesync/sync/tuning.hpp"
+#include "web_json.hpp"
+
+using nlohmann::json;
+namespace sync = communesync::sync;
+namespace proto = communesync::sync::proto;
+namespace web = communesync::web;
+
+namespace {
+
+char* copyOut(const std::string& text) {
+  auto* out = static_cast<char*>(std::malloc(text.size() + 1));
+  if (out == nullptr) return nullptr;
+  std::memcpy(out, text.data(), text.size());
+  out[text.size()] = '\0';
+  return out;
+}
+
+char* errorOut(const communesync::Status& status) {
+  return copyOut(
+      json{{"error", {{"code", communesync::errorCodeName(status.code())}, {"message", status.message()}}}}.dump());
+}
+
+// Runs `body`, turning a JSON type error (a field of the wrong type) into an error result.
+template <class F>
+char* guarded(F&& body) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    return errorOut(communesync::Status::error(communesync::ErrorCode::kInvalidArgument, e.what()));
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+EMSCRIPTEN_KEEPALIVE char* cs_web_validate(const char* form_json, const char* fields_json) {
+  return guarded([&]() -> char* {
+    auto form = sync::parseForm(form_json);
+    if (!form) return errorOut(form.status());
+    auto fields = web::fieldsFromJson(json::parse(fields_json));
+    if (!fields) return errorOut(fields.status());
+    json errors = json::array();
+    for (const auto& e : sync::validate(*form, *fields)) {
+      errors.push_back({{"field", e.field}, {"reason", e.reason}, {"text", e.text()}});
+    }
+    return copyOut(json{{"errors", errors}}.dump());
+  });
+}
+
+EMSCRIPTEN_KEEPALIVE char* cs_web_check_change(const char* change_json) {
+  return guarded([&]() -> char* {
+    auto change = web::changeFromJson(json::parse(change_json));
+    if (!change) return errorOut(change.status());
+    auto checked = sync::validateChange(std::move(change).value());
+    if (!checked) return errorOut(checked.status());
+    return copyOut(json{{"change", web::changeToJson(*checked)}}.dump());
+  });
+}
+
+EMSCRIPTEN_KEEPALIVE char* cs_web_encode(const char* message_json) {
+  try {
+    auto frame = web::encodeMessage(json::parse(message_json));
+    if (!frame) return nullptr;
+    auto* out = static_cast<char*>(std::malloc(frame->size() + 4));
+    if (out == nullptr) return nullptr;
+    const auto size = static_cast<std::uint32_t>(frame->size());
+    std::memcpy(out, &size, 4);  // little-endian, as WebAssembly is
+    std::memcpy(out + 4, frame->data(), frame->size());
+    return out;
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
+EMSCRIPTEN_KEEPALIVE char* cs_web_decode(const char* frame, int size) {
+  return guarded([&]() -> char* {
+    auto envelope = proto::decodeFrame(std::string_view(frame, static_cast<std::size_t>(size)), web::kMaxFrameBytes);
+    if (!envelope) return errorOut(envelope.status());
+    auto message = web::decodeMessage(*envelope);
+    if (!message) return errorOut(message.status());
+    return copyOut(message->dump());
+  });
+}
+
+//! What encode last refused, for the page to show (encode returns null then).
+EMSCRIPTEN_KEEPALIVE char* cs_web_encode_error(const char* message_json) {
+  return guarded([&]() -> char* {
+    auto frame = web::encodeMessage(json::parse(message_json));
+    return frame ? copyOut("{}") : errorOut(frame.status());
+  });
+}
+
+}  // extern "C"

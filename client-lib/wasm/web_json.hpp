@@ -1,0 +1,41 @@
+// The sync types as JSON for the field app's JavaScript: stamps, changes, records with their field
+// stamps, and the wire messages a device sends and receives. Built into the WebAssembly module
+// (web_api.cpp) and into the native tests, which check it against the C++ types directly.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "communesync/storage/result.hpp"
+#include "communesync/sync/change.hpp"
+#include "communesync/sync/messages.hpp"
+
+namespace communesync::web {
+
+//! The largest frame the field app decodes: the server's own limit on a message (4 MiB).
+inline constexpr std::size_t kMaxFrameBytes = std::size_t{4} * 1024 * 1024;
+
+nlohmann::json stampToJson(const sync::Stamp& stamp);
+Result<sync::Stamp> stampFromJson(const nlohmann::json& j);
+
+//! {"id": {"device", "seq"}, "collection", "record", "scope", "form_version", "capture_time_ms",
+//!  "assignments": [{"field", "value", "stamp", "seen"}], "deletion": {"stamp", "seen": {field: stamp}},
+//!  "seen_tombstone"}
+nlohmann::json changeToJson(const sync::Change& change);
+Result<sync::Change> changeFromJson(const nlohmann::json& j);
+
+//! A record with what a device needs to edit it: {"collection", "id", "scope", "form_version",
+//!  "fields": {name: value}, "stamps": {name: stamp}, "deleted", "tombstone", "capture_time_ms"}.
+nlohmann::json deviceRecordToJson(const sync::Record& record);
+
+//! {name: value} of a form's fields, as the page holds them.
+Result<std::map<std::string, sync::Value>> fieldsFromJson(const nlohmann::json& j);
+
+//! A message the device sends, from {"type": "hello" | "push" | "pull" | "file_query" | "file_get",
+//! "request_id": N, ...its fields}. Hello says the device reads plain frames only.
+Result<std::string> encodeMessage(const nlohmann::json& message);
+//! A message the server sent, as {"type", "request_id", ...its fields}.
+Result<nlohmann::json> decodeMessage(const sync::proto::Envelope& envelope);
+
+}  // namespace communesync::web

@@ -1,0 +1,197 @@
+// Writes the shared corpus the field app's WebAssembly build is checked against (wasm_corpus.test.mjs):
+// what the native C++ says, for the same inputs, about form validation, change checks (NFC), the
+// frames a device sends and the messages it reads. Both sides run the same sources; the corpus
+// proves that the WebAssembly build (another compiler, another libc++, the browser's Unicode
+// tables instead of utf8proc, no zstd) gives the same answers byte for byte.
+//
+//   web_corpus FORMS_DIR > corpus.json
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "communesync/sync/form.hpp"
+#include "communesync/sync/frame.hpp"
+#include "communesync/sync/json.hpp"
+#include "web_json.hpp"
+
+namespace communesync {
+namespace {
+
+using nlohmann::json;
+namespace proto = sync::proto;
+
+std::string hexOf(const std::string& bytes) {
+  return sync::toHex(bytes);
+}
+
+// Values a field of any type may be given: right ones, wrong types, out of range, Vietnamese text
+// in decomposed form (NFD), empty.
+std::vector<json> probes() {
+  return {json(nullptr),
+          json(""),
+          json("Lò Văn Pá"),
+          json("Lo\u0300 Va\u0306n Pa\u0301"),
+          json(0),
+          json(1),
+          json(-1),
+          json(7),
+          json(51),
+          json(2.5),
+          json(true),
+          json(false),
+          json("ngheo"),
+          json("khong_co"),
+          json::array({"trong_trot", "chan_nuoi"}),
+          json::array({"x"}),
+          json(std::string(300, 'a')),
+          json("2026-03-04"),
+          json("04/03/2026"),
+          json(json::array({json{{"loai", "bo"}, {"so_con", 2}}})),
+          json(json::array({json{{"loai", "voi"}}}))};
+}
+
+json validationCases(const std::filesystem::path& forms_dir) {
+  json cases = json::array();
+  for (const auto& entry : std::filesystem::directory_iterator(forms_dir)) {
+    if (entry.path().extension() != ".json") continue;
+    std::ifstream in(entry.path());
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    auto form = sync::parseForm(text);
+    if (!form) continue;  // not a form (model.json)
+    auto check = [&](const json& fields) {
+      auto values = web::fieldsFromJson(fields);
+      if (!values) return;
+      json errors = json::array();
+      for (const auto& e : sync::validate(*form, *values)) {
+        errors.push_back({{"field", e.field}, {"reason", e.reason}, {"text", e.text()}});
+      }
+      cases.push_back({{"form", text}, {"fields", fields}, {"expect", {{"errors", errors}}}});
+    };
+    check(json::object());
+    const auto parsed = json::parse(text);
+    for (const auto& field : parsed["fields"]) {
+      for (const auto& probe : probes()) check(json{{field["name"].get<std::string>(), probe}});
+    }
+  }
+  return cases;
+}
+
+json sampleChange(std::uint64_t seq, const std::string& text) {
+  const std::string device = "0123456789abcdef0123456789abcdef";
+  return {
+      {"id", {{"device", device}, {"seq", seq}}},
+      {"collection", "household_survey"},
+      {"record", "0190f1e2d3c4b5a6978812345678abcd"},
+      {"scope", "MAU-X01"},
+      {"form_version", 1},
+      {"capture_time_ms", 1780000000000 + seq},
+      {"assignments", json::array({{{"field", "chu_ho"},
+                                    {"value", text},
+                                    {"stamp", {{"wall_ms", 1780000000000 + seq}, {"counter", 0}, {"device", device}}},
+                                    {"seen", nullptr}}})}};
+}
+
+json changeCases() {
+  json cases = json::array();
+  for (const auto& text : {std::string("Lò Văn Pá"), std::string("Lo\u0300 Va\u0306n Pa\u0301"),
+                           std::string("Đinh Thị Ánh"), std::string("bad\u0000nul", 7), std::string(300 * 1024, 'x')}) {
+    const auto change = sampleChange(cases.size() + 1, text);
+    auto parsed = web::changeFromJson(change);
+    json expect;
+    auto checked = parsed ? sync::validateChange(*parsed) : Result<sync::Change>(parsed.status());
+    if (checked) {
+      expect = {{"change", web::changeToJson(*checked)}};
+    } else {
+      expect = {{"error", {{"code", errorCodeName(checked.status().code())}, {"message", checked.status().message()}}}};
+    }
+    cases.push_back({{"change", change}, {"expect", expect}});
+  }
+  return cases;
+}
+
+json encodeCases() {
+  json cases = json::array();
+  std::vector<json> messages = {
+      {{"type", "hello"},
+       {"request_id", 1},
+       {"device", "0123456789abcdef0123456789abcdef"},
+       {"client_version", "communesync-field-app/1"},
+       {"device_time_ms", 1780000000123}},
+      {{"type", "push"},
+       {"request_id", 2},
+       {"changes", json::array({sampleChange(1, "Lò Văn Pá"), sampleChange(2, "Hồ Thị Mỹ")})}},
+      {{"type", "pull"}, {"request_id", 3}, {"checkpoints", {{"MAU-X01", 7}, {"MAU-X02", 0}}}, {"max_bytes", 65536}},
+      {{"type", "file_query"},
+       {"request_id", 4},
+       {"hashes", json::array({"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"})}}};
+  for (const auto& m : messages) {
+    auto frame = web::encodeMessage(m);
+    if (frame) cases.push_back({{"message", m}, {"frame", hexOf(*frame)}});
+  }
+  return cases;
+}
+
+json decodeCases() {
+  json cases = json::array();
+  auto add = [&](const std::string& frame) {
+    auto envelope = proto::decodeFrame(frame, web::kMaxFrameBytes);
+    if (!envelope) return;
+    auto message = web::decodeMessage(*envelope);
+    if (message) cases.push_back({{"frame", hexOf(frame)}, {"expect", *message}});
+  };
+  sync::DeviceId device = *sync::DeviceId::fromHex("0123456789abcdef0123456789abcdef");
+  proto::Welcome welcome;
+  welcome.device = device;
+  welcome.user = "an";
+  welcome.scopes = {"MAU-X01", "MAU-X01-T1"};
+  welcome.server_time_ms = 1780000000999;
+  welcome.incarnation = "inc-1";
+  welcome.latest = {{"MAU-X01", 12}};
+  welcome.limits.max_message_bytes = 4 << 20;
+  welcome.limits.max_changes_per_push = 1000;
+  add(proto::frameOf(welcome, 1, false));
+
+  proto::PushResult result;
+  result.results.push_back({{device, 1}, proto::Outcome::kAccepted, 13, 0, "", false});
+  result.results.push_back({{device, 2},
+                            proto::Outcome::kRejected,
+                            0,
+                            static_cast<std::uint16_t>(ErrorCode::kInvalidArgument),
+                            "so_nhan_khau: phải từ 1 trở lên / must be at least 1",
+                            false});
+  add(proto::frameOf(result, 2, false));
+
+  proto::PullBatch batch;
+  sync::Record record;
+  record.key = {"household_survey", "0190f1e2d3c4b5a6978812345678abcd"};
+  record.scope = "MAU-X01";
+  record.form_version = 1;
+  record.fields["chu_ho"] = {sync::Value(std::string("Lò Văn Pá")), sync::Stamp{1780000000001, 0, device}, {}, {}};
+  record.fields["so_nhan_khau"] = {sync::Value(std::int64_t{5}), sync::Stamp{1780000000002, 1, device}, {}, {}};
+  batch.records.push_back(record);
+  batch.checkpoints = {{"MAU-X01", 13}};
+  batch.more = true;
+  add(proto::frameOf(batch, 3, false));
+
+  add(proto::frameOf(proto::Error{static_cast<std::uint16_t>(ErrorCode::kBusy), "bận / busy", true}, 4, false));
+  add(proto::frameOf(proto::Notify{{{"MAU-X01", 14}}}, 0, false));
+  return cases;
+}
+
+}  // namespace
+}  // namespace communesync
+
+int main(int argc, char** argv) {
+  using namespace communesync;
+  if (argc != 2) {
+    std::cerr << "usage: web_corpus FORMS_DIR > corpus.json\n";
+    return 2;
+  }
+  json corpus = {{"validate", validationCases(argv[1])},
+                 {"check_change", changeCases()},
+                 {"encode", encodeCases()},
+                 {"decode", decodeCases()}};
+  std::cout << corpus.dump() << "\n";
+  return 0;
+}
