@@ -82,6 +82,24 @@ std::optional<sync::RecordKey> recordPath(std::string_view rest) {
   return sync::RecordKey{std::string(rest.substr(0, slash)), std::string(rest.substr(slash + 1))};
 }
 
+std::string_view upgradeToken(const HttpRequest& request) {
+  if (auto bearer = bearerToken(request); !bearer.empty()) return bearer;
+  auto it = request.find(http::field::sec_websocket_protocol);
+  if (it == request.end()) return {};
+  constexpr std::string_view kPrefix = "communesync.token.";
+  std::string_view offered = it->value();
+  while (!offered.empty()) {
+    const auto comma = offered.find(',');
+    auto name = offered.substr(0, comma);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (name.size() > kPrefix.size() && name.substr(0, kPrefix.size()) == kPrefix) return name.substr(kPrefix.size());
+    if (comma == std::string_view::npos) break;
+    offered.remove_prefix(comma + 1);
+  }
+  return {};
+}
+
 std::string_view bearerToken(const HttpRequest& request) {
   auto it = request.find(http::field::authorization);
   if (it == request.end()) return {};

@@ -40,6 +40,11 @@ std::optional<Asker> askerOf(const HttpRequest& request, ServerState& state);
 //! The bearer token of an Authorization header ("Bearer TOKEN"), or empty.
 std::string_view bearerToken(const HttpRequest& request);
 
+//! The token of a WebSocket upgrade: the bearer token, or else the one a browser offers among its
+//! subprotocols as "communesync.token.TOKEN" (a browser's WebSocket cannot set Authorization; the
+//! server selects only "communesync.v1", so the token is never echoed back). Empty if neither.
+std::string_view upgradeToken(const HttpRequest& request);
+
 using Query = std::map<std::string, std::string>;
 
 //! "x%20y+z" -> "x y z".

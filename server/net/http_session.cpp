@@ -199,7 +199,7 @@ void HttpSession<Stream>::upgrade(HttpRequest request) {
   }
   if (auto s = checkOrigin(request, context_.state); !s)
     return refuse(http::status::forbidden, "forbidden", s.message());
-  const std::string token(bearerToken(request));
+  const std::string token(upgradeToken(request));
   auto principal = context_.state.directory.authenticate(token);
   if (!principal) return refuse(http::status::service_unavailable, "busy", principal.status().message());
   if (!principal->has_value()) {

@@ -338,6 +338,30 @@ TEST_F(AbuseTest, ADeviceThatReadsNoZstdGetsPlainFramesOnly) {
   }
 }
 
+// A browser's WebSocket cannot send an Authorization header: the field app offers its token as a
+// second subprotocol, and the server answers with communesync.v1 alone (the token is not echoed).
+TEST_F(AbuseTest, ABrowserOffersItsTokenAsASubprotocolAndTheServerSelectsOnlyTheProtocol) {
+  const auto token = addUser("trinh");
+  for (const std::string& offered : {token, std::string(64, 'f')}) {
+    RawSession session;
+    beast::get_lowest_layer(session.ws).connect(serverAt(server_->port()));
+    websocket::response_type answer;
+    session.ws.set_option(websocket::stream_base::decorator([&](websocket::request_type& req) {
+      req.set(beast::http::field::sec_websocket_protocol,
+              std::string(sync::proto::kSubprotocol) + ", communesync.token." + offered);
+    }));
+    beast::error_code ec;
+    session.ws.handshake(answer, "127.0.0.1", "/sync", ec);
+    if (offered == token) {
+      ASSERT_FALSE(ec) << ec.message();
+      EXPECT_EQ(answer[beast::http::field::sec_websocket_protocol], sync::proto::kSubprotocol);
+    } else {
+      EXPECT_TRUE(ec) << "an unknown token is refused";
+      EXPECT_EQ(answer.result_int(), 401u);
+    }
+  }
+}
+
 // Issue 23.1: another user who learnt a photo's hash sends a first piece of it with a wrong size,
 // then the right size and wrong bytes. The owner's upload is neither refused nor spoilt.
 TEST_F(AbuseTest, AFileCannotBeBlockedByWhoeverClaimsItsHashFirst) {
