@@ -154,7 +154,8 @@ json deviceRecordToJson(const sync::Record& r) {
           {"deleted", r.deleted()},
           {"tombstone", stampToJson(r.tombstone.stamp)},
           {"capture_time_ms", r.capture_time_ms},
-          {"receive_time_ms", r.receive_time_ms}};
+          {"receive_time_ms", r.receive_time_ms},
+          {"line", sync::recordToJson(r).dump()}};
 }
 
 Result<std::map<std::string, sync::Value>> fieldsFromJson(const json& j) {

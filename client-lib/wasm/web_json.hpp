@@ -26,7 +26,8 @@ nlohmann::json changeToJson(const sync::Change& change);
 Result<sync::Change> changeFromJson(const nlohmann::json& j);
 
 //! A record with what a device needs to edit it: {"collection", "id", "scope", "form_version",
-//!  "fields": {name: value}, "stamps": {name: stamp}, "deleted", "tombstone", "capture_time_ms"}.
+//!  "fields": {name: value}, "stamps": {name: stamp}, "deleted", "tombstone", "capture_time_ms",
+//!  "line": the record's canonical JSON line, byte for byte what `communesync export` prints}.
 nlohmann::json deviceRecordToJson(const sync::Record& record);
 
 //! {name: value} of a form's fields, as the page holds them.

@@ -71,8 +71,11 @@ Result<WebFiles> WebFiles::load(const std::filesystem::path& dir) {
 }
 
 const WebFile* WebFiles::find(std::string_view path) const {
-  if (path == "/" || path.empty()) path = "/index.html";
-  if (path.front() != '/') return nullptr;
+  if (path.empty() || path.front() != '/') return nullptr;
+  if (path.back() == '/') {  // a folder: its index.html ("/" the dashboard, "/app/" the field app)
+    auto index = files_.find(std::string(path.substr(1)) + "index.html");
+    return index == files_.end() ? nullptr : &index->second;
+  }
   // Exact names only ("index.html", "app/sync_core.js"), so "/app/../x" finds nothing.
   auto it = files_.find(path.substr(1));
   return it == files_.end() ? nullptr : &it->second;

@@ -10,21 +10,13 @@
 //
 // Talks only to 127.0.0.1; ends only the server it started (by its pid); stops itself after 5 minutes.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startServer as startServer_, stopServer, testPaths } from './server.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../..');
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : fallback;
-};
-const build = path.resolve(arg('--build', path.join(root, 'build/debug')));
-const artifacts = path.resolve(arg('--artifacts', path.join(build, 'web-artifacts')));
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+const { root, build, artifacts, chromiumPath } = testPaths();
 
 let chromium;
 try {
@@ -49,11 +41,7 @@ let server = null;
 let browser = null;
 let page = null;
 async function cleanup() {
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-  }
+  await stopServer(server);
   fs.rmSync(work, { recursive: true, force: true });
 }
 
@@ -63,19 +51,9 @@ const step = (text) => console.log(`-- ${text}`);
 // ---- the server and the devices ----
 
 async function startServer() {
-  const bin = path.join(build, 'server/communesync-server');
-  server = spawn(bin, ['--data', path.join(work, 'data'), '--listen', '127.0.0.1:0', '--forms', path.join(root, 'forms')],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start: ${out}`)), 30_000);
-    server.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = out.match(/listening on \S*127\.0\.0\.1:(\d+)/);
-      if (m && out.includes('dashboard at')) { clearTimeout(timer); resolve(Number(m[1])); }
-    });
-    server.on('exit', (code) => reject(new Error(`the server exited (${code}): ${out}`)));
-  });
+  const started = startServer_({ build, root, dataDir: path.join(work, 'data') });
+  server = started.server;
+  return started.port;
 }
 
 async function api(port, token, method, urlPath, body) {

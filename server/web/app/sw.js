@@ -1,0 +1,29 @@
+// The field app's service worker: the app's own files are kept in a cache so that it opens with
+// no network at all. Each visit online revalidates them in the background (the server answers 304
+// when nothing changed), so a new release reaches the phone at its next online visit. Nothing the
+// worker saved is here: records live in IndexedDB, which a new release does not touch.
+const CACHE = 'communesync-field-app';
+const FILES = ['./', 'index.html', 'app.js', 'app.css', 'store.js', 'sync.js', 'sync_core.js', 'communesync-sync.mjs',
+  'communesync-sync.wasm', 'manifest.webmanifest', 'icon.svg'];
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(FILES)).then(() => self.skipWaiting()));
+});
+self.addEventListener('activate', (event) => { event.waitUntil(self.clients.claim()); });
+
+self.addEventListener('fetch', (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== 'GET' || url.origin !== location.origin || !url.pathname.startsWith('/app/')) return;
+  event.respondWith(caches.open(CACHE).then(async (cache) => {
+    const cached = await cache.match(event.request, { ignoreSearch: true });
+    const fresh = fetch(event.request).then((response) => {
+      if (response.ok) cache.put(event.request, response.clone());
+      return response;
+    });
+    if (cached) {
+      event.waitUntil(fresh.catch(() => {}));
+      return cached;
+    }
+    return fresh;
+  }));
+});

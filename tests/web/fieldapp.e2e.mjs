@@ -1,0 +1,127 @@
+// The field app in Debian's Chromium (playwright-core), as a commune worker holds it: log in online,
+// then with the network off reload, fill the household survey by its labels, be refused for a
+// required field before anything is saved, save; close the browser and open it again, still
+// offline: the record is there; back online, sync; a CLI device of the same commune receives it.
+//
+//   node fieldapp.e2e.mjs --build <build> --artifacts <dir>
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startServer, stopServer, testPaths } from './server.mjs';
+
+const { root, build, artifacts, chromiumPath } = testPaths();
+const { chromium } = await import('playwright-core');
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'communesync-app-'));
+fs.mkdirSync(artifacts, { recursive: true });
+let server = null;
+let context = null;
+const guard = setTimeout(async () => {
+  console.error('field app e2e: over 4 minutes, giving up');
+  await cleanup();
+  process.exit(1);
+}, 240_000);
+async function cleanup() {
+  if (context) await context.close().catch(() => {});
+  await stopServer(server);
+  fs.rmSync(work, { recursive: true, force: true });
+}
+const step = (text) => console.log(`-- ${text}`);
+
+const cli = (home, ...args) =>
+  execFileSync(path.join(build, 'tools/communesync'), ['--home', home, ...args], { encoding: 'utf8', timeout: 60_000 }).trim();
+const openPhone = () => chromium.launchPersistentContext(path.join(work, 'phone'), {
+  executablePath: chromiumPath, viewport: { width: 360, height: 740 }, serviceWorkers: 'allow',
+});
+
+try {
+  const started = startServer({ build, root, dataDir: path.join(work, 'data') });
+  server = started.server;
+  const port = await started.port;
+  const base = `http://127.0.0.1:${port}`;
+  const admin = fs.readFileSync(path.join(work, 'data', 'admin.token'), 'utf8').trim();
+  const res = await fetch(`${base}/admin/users`, {
+    method: 'POST', headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name: 'an', password: 'mat-khau-cua-an', grants: ['field:MAU-X01'] }),
+  });
+  assert.equal(res.status, 201, await res.text());
+
+  step('online: the first visit and the login');
+  context = await openPhone();
+  let page = context.pages()[0] || await context.newPage();
+  await page.goto(`${base}/app/`);
+  await page.fill('#user', 'an');
+  await page.fill('#password', 'mat-khau-cua-an');
+  await page.click('button[type=submit]');
+  await page.waitForSelector('li[data-form=household_survey]', { timeout: 30_000 });
+  // The service worker has cached the app: every file of its list is in the cache.
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.waitForFunction(async () => (await (await caches.open('communesync-field-app')).keys()).length >= 11,
+    null, { timeout: 30_000 });
+  await page.screenshot({ path: path.join(artifacts, 'app-forms.png') });
+
+  step('offline: reload, fill the household survey by its labels');
+  await context.setOffline(true);
+  await page.reload();
+  await page.click('li[data-form=household_survey]');
+  await page.click('#new-record');
+  await page.getByLabel('Thôn', { exact: false }).first().fill('Thôn 1');
+  await page.getByLabel('Số nhân khẩu').fill('5');
+  await page.getByLabel('Tình trạng nghèo').selectOption('khong_ngheo');
+  await page.getByLabel('Nhà tạm, dột nát?').selectOption('false');
+  await page.getByLabel('Ngày khảo sát').fill('2026-12-02');
+  await page.click('#save');
+  const refusal = await page.textContent('[role=alert]', { timeout: 10_000 });
+  assert.match(refusal, /Chưa lưu/);
+  assert.match(refusal, /Họ tên chủ hộ/, 'the refusal names the missing field by its Vietnamese label');
+  await page.screenshot({ path: path.join(artifacts, 'app-refused.png') });
+  await page.getByLabel('Họ tên chủ hộ').fill('Hồ Văn Thử');
+  await page.click('#save');
+  await page.waitForSelector('li[data-record]:has-text("Hồ Văn Thử")');
+  assert.match(await page.textContent('li[data-record]'), /chờ gửi/);
+
+  step('the browser closed and opened again, still offline: the record is there');
+  await context.close();
+  context = await openPhone();
+  await context.setOffline(true);
+  page = context.pages()[0] || await context.newPage();
+  await page.goto(`${base}/app/`);
+  await page.click('li[data-form=household_survey]');
+  await page.waitForSelector('li[data-record]:has-text("Hồ Văn Thử")');
+  await page.screenshot({ path: path.join(artifacts, 'app-offline-record.png') });
+
+  step('back online: sync; a CLI device of the commune receives the record');
+  await context.setOffline(false);
+  await page.click('#sync');
+  await page.waitForFunction(() => document.getElementById('status').textContent.includes('Đã đồng bộ'), null,
+    { timeout: 30_000 });
+  assert.match(await page.textContent('#status'), /Chờ gửi \/ Waiting: 0/);
+  const token = await (await fetch(`${base}/admin/users`, {
+    method: 'POST', headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name: 'binh', grants: ['field:MAU-X01'] }),
+  })).json();
+  const home = path.join(work, 'cli');
+  cli(home, 'login', '--server', `ws://127.0.0.1:${port}`, '--token', token.token);
+  cli(home, 'sync');
+  const exported = cli(home, 'export').split('\n').find((line) => line.includes('Hồ Văn Thử'));
+  assert.ok(exported, 'the CLI device has the record');
+  // What the app holds of it, back from the server, is the same canonical line, byte for byte.
+  const held = await page.evaluate(() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('communesync-field');
+    open.onsuccess = () => {
+      const get = open.result.transaction('records').objectStore('records').getAll();
+      get.onsuccess = () => resolve(get.result.filter((r) => r.fields.chu_ho === 'Hồ Văn Thử').map((r) => r.line));
+      get.onerror = () => reject(get.error);
+    };
+  }));
+  assert.deepEqual(held, [exported]);
+  console.log('field app e2e: passed; screenshots in', artifacts);
+} catch (e) {
+  console.error(`field app e2e: FAILED: ${e.stack || e}`);
+  process.exitCode = 1;
+} finally {
+  clearTimeout(guard);
+  await cleanup();
+}
