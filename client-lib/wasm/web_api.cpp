@@ -6,6 +6,7 @@
 //   cs_web_check_change(change_json)         -> {"change": ...} normalised (NFC), or {"error"}
 //   cs_web_encode(message_json)              -> [u32 length][frame bytes]  ({"type", "request_id", ...})
 //   cs_web_decode(frame, size)               -> {"type", "request_id", ...} or {"error"}
+//   cs_web_fold(text)                        -> {"folded"}: the search key (no accents, no case)
 //
 // Every result is malloc'd: the caller frees it (_free). No exception leaves this file.
 #include <emscripten.h>
@@ -18,6 +19,7 @@
 #include "communesync/sync/form.hpp"
 #include "communesync/sync/frame.hpp"
 #include "communesync/sync/json.hpp"
+#include "communesync/sync/text.hpp"
 #include "communesync/sync/tuning.hpp"
 #include "web_json.hpp"
 
@@ -102,6 +104,11 @@ EMSCRIPTEN_KEEPALIVE char* cs_web_decode(const char* frame, int size) {
     if (!message) return errorOut(message.status());
     return copyOut(message->dump());
   });
+}
+
+//! The search key of `text`, as the dashboard's record search folds it (text.hpp).
+EMSCRIPTEN_KEEPALIVE char* cs_web_fold(const char* text) {
+  return guarded([&]() -> char* { return copyOut(json{{"folded", sync::foldForSearch(text)}}.dump()); });
 }
 
 //! What encode last refused, for the page to show (encode returns null then).

@@ -82,6 +82,23 @@ try {
   await page.waitForSelector('li[data-record]:has-text("Hồ Văn Thử")');
   assert.match(await page.textContent('li[data-record]'), /chờ gửi/);
 
+  step('offline: a search without accents finds it; the status page lists it; logging out warns');
+  await page.fill('#search', 'ho van THU');
+  assert.equal(await page.locator('li[data-record]').count(), 1);
+  await page.fill('#search', 'không có ai');
+  assert.equal(await page.locator('li[data-record]').count(), 0);
+  await page.click('#status-page');
+  await page.waitForSelector('#waiting li');
+  assert.match(await page.textContent('#waiting'), /Hồ Văn Thử/);
+  await page.screenshot({ path: path.join(artifacts, 'app-status.png') });
+  const warned = new Promise((resolve) => page.once('dialog', async (dialog) => {
+    resolve(dialog.message());
+    await dialog.dismiss();
+  }));
+  await page.click('#logout');
+  assert.match(await warned, /Còn 1 thay đổi chưa gửi/);
+  assert.ok(await page.isVisible('#sync'), 'the worker chose to stay logged in');
+
   step('the browser closed and opened again, still offline: the record is there');
   await context.close();
   context = await openPhone();

@@ -24,6 +24,10 @@ const unhex = (text) => new Uint8Array(Buffer.from(text, 'hex'));
 let checked = 0;
 const where = (kind, i, input) => `${kind} case ${i}: ${JSON.stringify(input).slice(0, 300)}`;
 
+corpus.fold.forEach((c, i) => {
+  assert.equal(core.fold(c.text), c.folded, where('fold', i, c.text));
+  ++checked;
+});
 corpus.validate.forEach((c, i) => {
   assert.deepEqual(core.validate(c.form, c.fields), c.expect, where('validate', i, c.fields));
   ++checked;

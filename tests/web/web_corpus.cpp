@@ -13,6 +13,7 @@
 #include "communesync/sync/form.hpp"
 #include "communesync/sync/frame.hpp"
 #include "communesync/sync/json.hpp"
+#include "communesync/sync/text.hpp"
 #include "web_json.hpp"
 
 namespace communesync {
@@ -188,7 +189,13 @@ int main(int argc, char** argv) {
     std::cerr << "usage: web_corpus FORMS_DIR > corpus.json\n";
     return 2;
   }
-  json corpus = {{"validate", validationCases(argv[1])},
+  json folds = json::array();
+  for (const char* text : {"Hồ Văn Thử", "ĐINH THỊ ÁNH", "Lo\u0300 Va\u0306n Pa\u0301", "Xơ Đăng", "Cơ Tu", "mường",
+                           "Nguyễn Ngọc Ẩn", "abc 123", "Ê-đê"}) {
+    folds.push_back({{"text", text}, {"folded", sync::foldForSearch(text)}});
+  }
+  json corpus = {{"fold", folds},
+                 {"validate", validationCases(argv[1])},
                  {"check_change", changeCases()},
                  {"encode", encodeCases()},
                  {"decode", decodeCases()}};

@@ -9,6 +9,8 @@ import { syncOnce } from './sync.js';
 const main = document.getElementById('main');
 const statusLine = document.getElementById('status');
 const syncButton = document.getElementById('sync');
+const statusButton = document.getElementById('status-page');
+const logoutButton = document.getElementById('logout');
 let core;
 let store;
 
@@ -77,7 +79,7 @@ async function showStatus(extra = '') {
 
 // ---- screens ----
 function loginScreen(message) {
-  syncButton.hidden = true;
+  for (const b of [syncButton, statusButton, logoutButton]) b.hidden = true;
   const user = h('input', { id: 'user', name: 'user', autocomplete: 'username', required: true });
   const password = h('input', { id: 'password', name: 'password', type: 'password', required: true });
   const error = h('div', { role: 'alert' }, message ? h('p.error', {}, message) : null);
@@ -107,7 +109,7 @@ function loginScreen(message) {
 }
 
 async function home() {
-  syncButton.hidden = false;
+  for (const b of [syncButton, statusButton, logoutButton]) b.hidden = false;
   document.getElementById('who').textContent = (await store.get('user')) || '';
   await showStatus();
   const list = h('ul.list');
@@ -121,15 +123,57 @@ async function home() {
 
 async function formScreen(form) {
   const list = h('ul.list');
-  for (const r of await recordsOf(form.def.name)) {
-    const title = Object.values(r.fields).find((v) => typeof v === 'string') || r.id;
-    list.append(h('li', { 'data-record': r.id, onclick: () => editScreen(form, r) }, title,
-      r.pending ? h('div.pending', {}, bi('chờ gửi', 'waiting to send')) : null,
-      r.refused ? h('div.error', {}, r.refused) : null));
-  }
+  const records = (await recordsOf(form.def.name)).map((r) => ({
+    r,
+    title: Object.values(r.fields).find((v) => typeof v === 'string') || r.id,
+    // The search key of every text of the record: the server's own folding (no accents, no case).
+    key: core.fold(Object.values(r.fields).filter((v) => typeof v === 'string').join(' ')),
+  }));
+  const show = (query) => {
+    const q = core.fold(query.trim());
+    list.replaceChildren(...records.filter((x) => !q || x.key.includes(q)).map(({ r, title }) =>
+      h('li', { 'data-record': r.id, onclick: () => editScreen(form, r) }, title,
+        r.pending ? h('div.pending', {}, bi('chờ gửi', 'waiting to send')) : null,
+        r.refused ? h('div.error', {}, r.refused) : null)));
+  };
+  const search = h('input', { id: 'search', type: 'search', placeholder: bi('Tìm', 'Search'),
+    'aria-label': bi('Tìm', 'Search'), oninput: (e) => show(e.target.value) });
+  show('');
   main.replaceChildren(h('h1', {}, form.def.title?.vi || form.def.name),
     h('button', { type: 'button', id: 'new-record', onclick: () => editScreen(form, null) }, bi('Thêm mới', 'New')),
-    list, h('button.secondary', { type: 'button', onclick: home }, bi('Quay lại', 'Back')));
+    search, list, h('button.secondary', { type: 'button', onclick: home }, bi('Quay lại', 'Back')));
+}
+
+// What waits to be sent, what the server refused and why (with a way to fix or discard it), the
+// last sync, and whether the browser keeps the store for good.
+async function statusScreen() {
+  const entries = await store.outboxEntries();
+  const all = await forms();
+  const formOf = (name) => all.find((f) => f.def.name === name);
+  const titleOf = (change) => change.assignments.map((a) => a.value).find((v) => typeof v === 'string') || change.record;
+  const waiting = entries.filter((e) => e.state === 'waiting');
+  const refused = entries.filter((e) => e.state === 'refused');
+  const last = await store.get('last_sync_ms');
+  main.replaceChildren(h('h1', {}, bi('Tình trạng', 'Status')),
+    h('p', {}, `${bi('Đồng bộ lần cuối', 'Last sync')}: ${last ? new Date(last).toLocaleString('vi-VN') : bi('chưa', 'never')}`),
+    (await store.get('persist_refused'))
+      ? h('p.error', {}, bi('Trình duyệt chưa cho giữ dữ liệu lâu dài: hãy đồng bộ thường xuyên',
+        'The browser did not grant lasting storage: sync often'))
+      : null,
+    h('h2', {}, `${bi('Chờ gửi', 'Waiting to send')} (${waiting.length})`),
+    h('ul.list', { id: 'waiting' }, ...waiting.map((e) => h('li', {}, `${formOf(e.change.collection)?.def.title?.vi || e.change.collection}: ${titleOf(e.change)}`))),
+    h('h2', {}, `${bi('Máy chủ từ chối', 'Refused by the server')} (${refused.length})`),
+    h('ul.list', { id: 'refused' }, ...refused.map((e) => h('li', {}, h('strong', {}, titleOf(e.change)), h('div.error', {}, e.reason),
+      formOf(e.change.collection)
+        ? h('button', { type: 'button', onclick: async () => {
+          const form = formOf(e.change.collection);
+          const record = (await recordsOf(form.def.name)).find((r) => r.id === e.change.record);
+          editScreen(form, record);
+        } }, bi('Sửa', 'Fix'))
+        : null,
+      h('button.secondary', { type: 'button', onclick: async () => { await store.dropRefused([e.seq]); statusScreen(); } },
+        bi('Bỏ', 'Discard'))))),
+    h('button.secondary', { type: 'button', onclick: home }, bi('Quay lại', 'Back')));
 }
 
 // One input per field of the form, labelled with the form's Vietnamese label.
@@ -236,6 +280,9 @@ async function saveChange(form, record, fields) {
     return checked.change;
   });
   await store.set('clock', clock);
+  // The record's changes the server refused are replaced by this one, which carries the fix.
+  const refused = (await store.outboxEntries()).filter((e) => e.state === 'refused' && e.change.record === id);
+  if (refused.length) await store.dropRefused(refused.map((e) => e.seq));
 }
 
 let syncing = null;
@@ -250,6 +297,16 @@ async function runSync() {
 }
 
 syncButton.addEventListener('click', async () => { await runSync(); await home(); });
+statusButton.addEventListener('click', () => statusScreen());
+// Logging out with changes not on the server warns and says how many; nothing is dropped: they
+// stay in the outbox and go at the next sync after logging in again.
+logoutButton.addEventListener('click', async () => {
+  const waiting = (await store.outbox()).filter((i) => i.state === 'waiting').length;
+  if (waiting > 0 && !window.confirm(bi(`Còn ${waiting} thay đổi chưa gửi lên máy chủ. Chúng vẫn được giữ trên máy và sẽ gửi khi đăng nhập lại. Vẫn đăng xuất?`,
+    `${waiting} changes are not on the server yet. They stay on this phone and go after the next login. Log out anyway?`))) return;
+  await store.set('token', null);
+  loginScreen();
+});
 window.addEventListener('online', () => runSync());
 
 async function start() {

@@ -44,6 +44,14 @@ export async function openStore() {
       t.objectStore('outbox').put({ change, state: 'waiting' }, seq);
       return change;
     }),
+    //! Drops changes the server refused for good (the worker fixed or discarded them).
+    dropRefused: (seqs) => tx(['outbox'], 'readwrite', (t) => { for (const s of seqs) t.objectStore('outbox').delete(s); }),
+    //! The outbox with each change's sequence number.
+    outboxEntries: () => tx(['outbox'], 'readonly', async (t) => {
+      const keys = await request(t.objectStore('outbox').getAllKeys());
+      const values = await request(t.objectStore('outbox').getAll());
+      return keys.map((seq, i) => ({ seq, ...values[i] }));
+    }),
     //! The server's answer to a push: accepted changes leave the outbox, refused ones stay with why.
     settle: (results) => tx(['outbox'], 'readwrite', async (t) => {
       const box = t.objectStore('outbox');

@@ -6,6 +6,7 @@
 //   core.checkChange(change) -> {change} (normalised, NFC) or {error: {code, message}}
 //   core.encode({type: 'hello' | 'push' | 'pull' | 'file_query', request_id, ...}) -> Uint8Array frame
 //   core.decode(Uint8Array frame) -> {type, request_id, ...} or {error}
+//   core.fold(text) -> the search key: accents and case folded away (đ as d), as the server's search
 
 export async function openSyncCore(load) {
   const m = await load();
@@ -32,6 +33,7 @@ export async function openSyncCore(load) {
   };
   return {
     validate: (formText, fields) => call(m._cs_web_validate, formText, JSON.stringify(fields)),
+    fold: (text) => call(m._cs_web_fold, text).folded ?? '',
     checkChange: (change) => call(m._cs_web_check_change, JSON.stringify(change)),
     encode(message) {
       const json = JSON.stringify(message);
