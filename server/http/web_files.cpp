@@ -5,6 +5,8 @@
 #include <iomanip>
 #include <sstream>
 
+#include <zlib.h>
+
 #include "base/tuning.hpp"
 #include "http/http_json.hpp"
 
@@ -23,6 +25,28 @@ std::string contentTypeOf(const std::filesystem::path& name) {
   if (ext == ".json") return "application/json; charset=utf-8";
   if (ext == ".ico") return "image/x-icon";
   return "application/octet-stream";
+}
+
+// The whole body as one gzip member (zlib's deflate with a gzip wrapper), or empty if that is not
+// smaller. Done once per file when the server starts.
+std::string gzipOf(const std::string& body) {
+  z_stream z{};
+  if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) return {};
+  std::string out(deflateBound(&z, static_cast<uLong>(body.size())) + 32, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(body.data()));
+  z.avail_in = static_cast<uInt>(body.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int status = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  if (status != Z_STREAM_END || out.size() >= body.size()) return {};
+  return out;
+}
+
+bool acceptsGzip(const HttpRequest& request) {
+  auto it = request.find(http::field::accept_encoding);
+  return it != request.end() && it->value().find("gzip") != boost::beast::string_view::npos;
 }
 
 std::string etagOf(const std::string& body) {
@@ -60,8 +84,9 @@ Result<WebFiles> WebFiles::load(const std::filesystem::path& dir) {
         return Status::error(ErrorCode::kLimitExceeded, "the dashboard's files in " + dir.string() + " are over " +
                                                             std::to_string(tuning::kMaxWebBytes) + " bytes");
       }
-      WebFile file{std::move(body), contentTypeOf(entry.path()), {}};
+      WebFile file{std::move(body), contentTypeOf(entry.path()), {}, {}};
       file.etag = etagOf(file.body);
+      file.gzip = gzipOf(file.body);
       out.files_.emplace(prefix + entry.path().filename().string(), std::move(file));
     }
     if (ec) break;
@@ -89,12 +114,15 @@ HttpResponse serveWebFile(const HttpRequest& request, const WebFiles& files, std
   if (file == nullptr) {
     return statusResponse(request, Status::error(ErrorCode::kNotFound, "no such path: " + std::string(path)));
   }
+  // The gzip representation is another entity: its tag says so ("...-gz"), as HTTP asks.
+  const bool gzip = !file->gzip.empty() && acceptsGzip(request);
+  const std::string etag = gzip ? file->etag.substr(0, file->etag.size() - 1) + "-gz\"" : file->etag;
   auto match = request.find(http::field::if_none_match);
-  const bool current = match != request.end() && match->value() == file->etag;
+  const bool current = match != request.end() && match->value() == etag;
   HttpResponse res{current ? http::status::not_modified : http::status::ok, request.version()};
   res.set(http::field::server, "communesync");
   res.set(http::field::content_type, file->content_type);
-  res.set(http::field::etag, file->etag);
+  res.set(http::field::etag, etag);
   res.set(http::field::cache_control, "no-cache");  // revalidate: a new server version shows at once
   // The page runs only its own scripts and talks only to this server. The field app (/app/) also
   // compiles its own WebAssembly sync core, which Chromium allows only with 'wasm-unsafe-eval'.
@@ -106,9 +134,12 @@ HttpResponse serveWebFile(const HttpRequest& request, const WebFiles& files, std
   res.set("X-Content-Type-Options", "nosniff");
   res.set("Referrer-Policy", "no-referrer");
   res.keep_alive(request.keep_alive());
-  if (!current && request.method() == http::verb::get) res.body() = file->body;
+  if (!file->gzip.empty()) res.set(http::field::vary, "Accept-Encoding");
+  if (gzip) res.set(http::field::content_encoding, "gzip");
+  const std::string& body = gzip ? file->gzip : file->body;
+  if (!current && request.method() == http::verb::get) res.body() = body;
   res.prepare_payload();
-  if (request.method() == http::verb::head) res.content_length(file->body.size());
+  if (request.method() == http::verb::head) res.content_length(body.size());
   return res;
 }
 

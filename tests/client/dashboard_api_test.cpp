@@ -187,6 +187,21 @@ TEST_F(DashboardApi, ThePageIsServedOnTheSamePortWithItsSecurityHeaders) {
   EXPECT_EQ(std::string(index["Content-Security-Policy"]).find("'wasm-unsafe-eval'"), std::string::npos)
       << "the dashboard needs no WebAssembly";
   EXPECT_EQ(raw("/app/../app.js").result_int(), 404u);
+  // Compressed for a browser that accepts gzip (2G): a gzip member, smaller, and said so.
+  auto plain = raw("/app/app.js");
+  auto packed = raw("/app/app.js", {}, {{http::field::accept_encoding, "gzip, deflate, br"}});
+  EXPECT_EQ(plain[http::field::content_encoding], "");
+  EXPECT_EQ(packed[http::field::content_encoding], "gzip");
+  EXPECT_EQ(packed[http::field::vary], "Accept-Encoding");
+  ASSERT_GT(packed.body().size(), 2u);
+  EXPECT_EQ(packed.body().substr(0, 2), "\x1f\x8b") << "a gzip member";
+  EXPECT_LT(packed.body().size(), plain.body().size() / 2);
+  EXPECT_NE(packed[http::field::etag], plain[http::field::etag]) << "two representations, two tags";
+  const std::string packed_etag(packed[http::field::etag]);
+  EXPECT_EQ(raw("/app/app.js", {}, {{http::field::accept_encoding, "gzip"}, {http::field::if_none_match, packed_etag}})
+                .result_int(),
+            304u)
+      << "a phone revalidates its compressed copy cheaply";
 }
 
 TEST_F(DashboardApi, TheServersOwnPageMayPostButOtherSitesMayNot) {
