@@ -195,7 +195,7 @@ Result<std::string> encodeMessage(const json& m) {
   }
   if (type == "pull") {
     proto::Pull pull{checkpointsFromJson(m.value("checkpoints", json::object())),
-                     m.value("max_bytes", std::uint64_t{256 * 1024})};
+                     m.value("max_bytes", std::uint64_t{256} * 1024)};
     return proto::frameOf(pull, id, false);
   }
   if (type == "file_query") {
