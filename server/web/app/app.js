@@ -69,7 +69,9 @@ async function recordsOf(collection) {
   return [...view.values()];
 }
 
-async function showStatus(extra = '') {
+let lastEvent = '';  // the last thing that happened (saved, synced, failed), kept across screens
+async function showStatus(extra = lastEvent) {
+  lastEvent = extra;
   const waiting = (await store.outbox()).filter((i) => i.state === 'waiting').length;
   const last = await store.get('last_sync_ms');
   const when = last ? new Date(last).toLocaleString('vi-VN') : bi('chưa', 'never');
@@ -286,12 +288,20 @@ async function saveChange(form, record, fields) {
 }
 
 let syncing = null;
+let retries = 0;
 async function runSync() {
   if (syncing) return syncing;
   syncButton.disabled = true;
   syncing = syncOnce(core, store, { onProgress: (p) => showStatus(`${bi('Đang đồng bộ', 'Syncing')} ${p.sent}/${p.of}`) })
-    .then(async (r) => { await showStatus(bi(`Đã đồng bộ: gửi ${r.sent}, nhận ${r.received}`, 'synced')); })
-    .catch(async (err) => { await showStatus(`${bi('Không đồng bộ được', 'Sync failed')}: ${err.message}`); })
+    .then(async (r) => {
+      retries = 0;
+      await showStatus(bi(`Đã đồng bộ: gửi ${r.sent}, nhận ${r.received}`, 'synced'));
+    })
+    .catch(async (err) => {
+      await showStatus(`${bi('Không đồng bộ được', 'Sync failed')}: ${err.message}`);
+      // A signal that just came back often fails the first try: try again a few times, spaced out.
+      if (navigator.onLine && retries < 3) setTimeout(() => runSync(), 3000 * 2 ** retries++);
+    })
     .finally(() => { syncing = null; syncButton.disabled = false; });
   return syncing;
 }
