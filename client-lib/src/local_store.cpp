@@ -9,6 +9,7 @@
 #include "communesync/storage/key_codec.hpp"
 #include "communesync/sync/codec.hpp"
 #include "communesync/sync/file_ref.hpp"
+#include "communesync/sync/restore.hpp"
 #include "communesync/sync/stored.hpp"
 #include "communesync/sync/text.hpp"
 #include "communesync/sync/tuning.hpp"
@@ -620,31 +621,10 @@ Result<bool> LocalStore::adoptIncarnation(const std::string& incarnation, const 
   for (auto c = store_->scan(Column::kRecords, "", ""); c.valid(); c.next()) {
     auto local = sync::decode<LocalRecord>(c.value());
     if (!local) return Status::error(ErrorCode::kCorruption, "local store: " + local.status().message());
-    const Record& record = local->view;
-    // One change per distinct tombstone the writers saw, so each field keeps what its writer saw.
-    std::map<sync::Stamp, std::vector<const std::pair<const std::string, sync::FieldState>*>> groups;
-    for (const auto& field : record.fields) groups[field.second.seen_tombstone].push_back(&field);
-    auto enqueue = [&](sync::Change change) {
+    for (auto& change : sync::restoreChanges(local->view)) {
       change.id = {device_, ++seq};
-      change.key = record.key;
-      change.scope = record.scope;
-      change.form_version = record.form_version;
-      change.capture_time_ms = record.capture_time_ms;
       // Not added to the record's pending list: it carries what the view already shows.
-      batch.put(Column::kOutbox, sync::seqStorageKey(seq), sync::encode(PendingChange{change, true}));
-    };
-    for (const auto& [seen_tombstone, fields] : groups) {
-      sync::Change change;
-      change.seen_tombstone = seen_tombstone;
-      for (const auto* f : fields) {
-        change.assignments.push_back({f->first, f->second.value, f->second.stamp, f->second.seen});
-      }
-      enqueue(std::move(change));
-    }
-    if (!record.tombstone.stamp.isZero()) {
-      sync::Change change;
-      change.deletion = sync::Deletion{record.tombstone.stamp, record.tombstone.seen};
-      enqueue(std::move(change));
+      batch.put(Column::kOutbox, sync::seqStorageKey(seq), sync::encode(PendingChange{std::move(change), true}));
     }
   }
   batch.put(Column::kMeta, kSeqKey, sync::seqStorageKey(seq));

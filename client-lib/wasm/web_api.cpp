@@ -5,7 +5,9 @@
 //   cs_web_validate(form_json, fields_json)  -> {"errors": [{"field", "reason", "text"}]}
 //   cs_web_check_change(change_json)         -> {"change": ...} normalised (NFC), or {"error"}
 //   cs_web_encode(message_json)              -> [u32 length][frame bytes]  ({"type", "request_id", ...})
+//   cs_web_encode_file_put(header_json, data, size) -> [u32 length][frame]  ({"request_id", "hash", "size", "offset"})
 //   cs_web_decode(frame, size)               -> {"type", "request_id", ...} or {"error"}
+//   cs_web_restore_changes(record_json)      -> {"changes": [...]} that carry the record whole (restore.hpp)
 //   cs_web_fold(text)                        -> {"folded"}: the search key (no accents, no case)
 //
 // Every result is malloc'd: the caller frees it (_free). No exception leaves this file.
@@ -19,6 +21,7 @@
 #include "communesync/sync/form.hpp"
 #include "communesync/sync/frame.hpp"
 #include "communesync/sync/json.hpp"
+#include "communesync/sync/restore.hpp"
 #include "communesync/sync/text.hpp"
 #include "communesync/sync/tuning.hpp"
 #include "web_json.hpp"
@@ -41,6 +44,17 @@ char* copyOut(const std::string& text) {
 char* errorOut(const communesync::Status& status) {
   return copyOut(
       json{{"error", {{"code", communesync::errorCodeName(status.code())}, {"message", status.message()}}}}.dump());
+}
+
+// [u32 length][frame bytes], malloc'd; null when there is no frame.
+char* frameOut(const communesync::Result<std::string>& frame) {
+  if (!frame) return nullptr;
+  auto* out = static_cast<char*>(std::malloc(frame->size() + 4));
+  if (out == nullptr) return nullptr;
+  const auto size = static_cast<std::uint32_t>(frame->size());
+  std::memcpy(out, &size, 4);  // little-endian, as WebAssembly is
+  std::memcpy(out + 4, frame->data(), frame->size());
+  return out;
 }
 
 // Runs `body`, turning a JSON type error (a field of the wrong type) into an error result.
@@ -83,14 +97,16 @@ EMSCRIPTEN_KEEPALIVE char* cs_web_check_change(const char* change_json) {
 
 EMSCRIPTEN_KEEPALIVE char* cs_web_encode(const char* message_json) {
   try {
-    auto frame = web::encodeMessage(json::parse(message_json));
-    if (!frame) return nullptr;
-    auto* out = static_cast<char*>(std::malloc(frame->size() + 4));
-    if (out == nullptr) return nullptr;
-    const auto size = static_cast<std::uint32_t>(frame->size());
-    std::memcpy(out, &size, 4);  // little-endian, as WebAssembly is
-    std::memcpy(out + 4, frame->data(), frame->size());
-    return out;
+    return frameOut(web::encodeMessage(json::parse(message_json)));
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
+EMSCRIPTEN_KEEPALIVE char* cs_web_encode_file_put(const char* header_json, const char* data, int size) {
+  try {
+    return frameOut(
+        web::encodeFilePut(json::parse(header_json), std::string_view(data, static_cast<std::size_t>(size))));
   } catch (const std::exception&) {
     return nullptr;
   }
@@ -103,6 +119,17 @@ EMSCRIPTEN_KEEPALIVE char* cs_web_decode(const char* frame, int size) {
     auto message = web::decodeMessage(*envelope);
     if (!message) return errorOut(message.status());
     return copyOut(message->dump());
+  });
+}
+
+//! The incarnation rule's resend of one record the phone holds: the changes, ids left at zero.
+EMSCRIPTEN_KEEPALIVE char* cs_web_restore_changes(const char* record_json) {
+  return guarded([&]() -> char* {
+    auto record = web::deviceRecordFromJson(json::parse(record_json));
+    if (!record) return errorOut(record.status());
+    json changes = json::array();
+    for (const auto& c : sync::restoreChanges(*record)) changes.push_back(web::changeToJson(c));
+    return copyOut(json{{"changes", changes}}.dump());
   });
 }
 

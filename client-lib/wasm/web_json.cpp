@@ -1,5 +1,6 @@
 #include "web_json.hpp"
 
+#include "communesync/sync/file_ref.hpp"
 #include "communesync/sync/frame.hpp"
 #include "communesync/sync/json.hpp"
 
@@ -42,15 +43,31 @@ std::string hashFromHex(const std::string& hex) {
   return out;
 }
 
+json sideJson(const sync::ConflictSide& side) {
+  return {{"value", side.value ? sync::valueToJson(*side.value) : json()},
+          {"deleted", !side.value.has_value()},
+          {"stamp", stampToJson(side.stamp)}};
+}
+
+// A conflict as the phone shows it. "key" names it as Conflict::id() does (record, field, the lost
+// write's stamp) without the hash, which needs OpenSSL: a resolved conflict replaces the open one.
 json conflictSummaryJson(const sync::Conflict& c) {
-  return {{"collection", c.key.collection},
-          {"record", c.key.id},
-          {"scope", c.scope},
-          {"field", c.field},
-          {"status", c.status == sync::ConflictStatus::kOpen ? "open" : "resolved"},
-          {"detected_ms", c.detected_ms},
-          {"resolved_by", c.resolved_by},
-          {"reason", c.reason}};
+  const auto& s = c.lost.stamp;
+  json out = {{"key", c.key.collection + "/" + c.key.id + "/" + c.field + "/" + std::to_string(s.wall_ms) + "." +
+                          std::to_string(s.counter) + "." + s.device.hex()},
+              {"collection", c.key.collection},
+              {"record", c.key.id},
+              {"scope", c.scope},
+              {"field", c.field},
+              {"status", c.status == sync::ConflictStatus::kOpen ? "open" : "resolved"},
+              {"detected_ms", c.detected_ms},
+              {"lost", sideJson(c.lost)},
+              {"kept", sideJson(c.kept)},
+              {"resolved_by", c.resolved_by},
+              {"resolved_ms", c.resolved_ms},
+              {"reason", c.reason}};
+  if (c.status != sync::ConflictStatus::kOpen) out["resolution"] = sideJson(c.resolution);
+  return out;
 }
 
 }  // namespace
@@ -128,7 +145,8 @@ Result<sync::Change> changeFromJson(const json& j) {
     auto stamp = stampFromJson(j["deletion"].at("stamp"));
     if (!stamp) return stamp.status();
     d.stamp = *stamp;
-    for (const auto& [field, s] : j["deletion"].value("seen", json::object()).items()) {
+    const json seen_fields = j["deletion"].value("seen", json::object());  // a copy, kept alive
+    for (const auto& [field, s] : seen_fields.items()) {
       auto seen = stampFromJson(s);
       if (!seen) return seen.status();
       d.seen[field] = *seen;
@@ -141,21 +159,66 @@ Result<sync::Change> changeFromJson(const json& j) {
 json deviceRecordToJson(const sync::Record& r) {
   json fields = json::object();
   json stamps = json::object();
+  json seen = json::object();
+  json seen_tombstones = json::object();
   for (const auto& [name, state] : r.fields) {
     fields[name] = sync::valueToJson(state.value);
     stamps[name] = stampToJson(state.stamp);
+    seen[name] = stampToJson(state.seen);
+    seen_tombstones[name] = stampToJson(state.seen_tombstone);
   }
+  json tombstone_seen = json::object();
+  for (const auto& [name, stamp] : r.tombstone.seen) tombstone_seen[name] = stampToJson(stamp);
   return {{"collection", r.key.collection},
           {"id", r.key.id},
           {"scope", r.scope},
           {"form_version", r.form_version},
           {"fields", fields},
           {"stamps", stamps},
+          {"seen", seen},
+          {"seen_tombstones", seen_tombstones},
           {"deleted", r.deleted()},
           {"tombstone", stampToJson(r.tombstone.stamp)},
+          {"tombstone_seen", tombstone_seen},
           {"capture_time_ms", r.capture_time_ms},
           {"receive_time_ms", r.receive_time_ms},
           {"line", sync::recordToJson(r).dump()}};
+}
+
+Result<sync::Record> deviceRecordFromJson(const json& j) {
+  if (!j.is_object()) return bad("a record is an object");
+  sync::Record r;
+  r.key = {j.at("collection").get<std::string>(), j.at("id").get<std::string>()};
+  r.scope = j.at("scope").get<std::string>();
+  r.form_version = j.value("form_version", std::uint32_t{0});
+  r.capture_time_ms = j.value("capture_time_ms", std::int64_t{0});
+  r.receive_time_ms = j.value("receive_time_ms", std::int64_t{0});
+  const json none = json::object();
+  auto stampOf = [&](const char* map, const std::string& name) {
+    const auto& m = j.contains(map) ? j.at(map) : none;
+    return stampFromJson(m.contains(name) ? m.at(name) : json());
+  };
+  // value() answers a copy: kept alive here, not iterated as a temporary.
+  const json fields = j.value("fields", json::object());
+  const json tombstone_seen = j.value("tombstone_seen", json::object());
+  for (const auto& [name, value] : fields.items()) {
+    auto v = sync::valueFromJson(value);
+    if (!v) return Status::error(v.status().code(), name + ": " + v.status().message());
+    auto stamp = stampOf("stamps", name);
+    auto seen = stampOf("seen", name);
+    auto seen_tombstone = stampOf("seen_tombstones", name);
+    if (!stamp || !seen || !seen_tombstone) return bad(name + ": a stamp is {wall_ms, counter, device}");
+    r.fields[name] = {std::move(v).value(), *stamp, *seen, *seen_tombstone};
+  }
+  auto tombstone = stampFromJson(j.value("tombstone", json()));
+  if (!tombstone) return tombstone.status();
+  r.tombstone.stamp = *tombstone;
+  for (const auto& [name, s] : tombstone_seen.items()) {
+    auto seen = stampFromJson(s);
+    if (!seen) return seen.status();
+    r.tombstone.seen[name] = *seen;
+  }
+  return r;
 }
 
 Result<std::map<std::string, sync::Value>> fieldsFromJson(const json& j) {
@@ -204,6 +267,18 @@ Result<std::string> encodeMessage(const json& m) {
     return proto::frameOf(query, id, false);
   }
   return bad("the field app does not send '" + type + "' messages");
+}
+
+Result<std::string> encodeFilePut(const json& header, std::string_view data) {
+  if (!header.is_object()) return bad("a file piece is {request_id, hash, size, offset}");
+  const auto hash = header.value("hash", std::string());
+  if (!sync::isFileHashHex(hash)) return bad("file_put.hash: the file's SHA-256, 64 lowercase hex digits");
+  proto::FilePut put;
+  put.hash = hashFromHex(hash);
+  put.size = header.value("size", std::uint64_t{0});
+  put.offset = header.value("offset", std::uint64_t{0});
+  put.data.assign(data);
+  return proto::frameOf(put, header.value("request_id", std::uint64_t{0}), false);
 }
 
 Result<json> decodeMessage(const proto::Envelope& envelope) {
@@ -286,6 +361,16 @@ Result<json> decodeMessage(const proto::Envelope& envelope) {
                          {"readable", f.readable}});
       }
       out["files"] = files;
+      return out;
+    }
+    case proto::MessageType::kFileAck: {
+      auto a = proto::unwrap<proto::FileAck>(envelope);
+      if (!a) return a.status();
+      out["hash"] = sync::toHex(a->hash);
+      out["have"] = a->have;
+      out["complete"] = a->complete;
+      out["code"] = errorCodeName(static_cast<ErrorCode>(a->code));
+      out["reason"] = a->reason;
       return out;
     }
     default:

@@ -28,14 +28,20 @@ Result<sync::Change> changeFromJson(const nlohmann::json& j);
 //! A record with what a device needs to edit it: {"collection", "id", "scope", "form_version",
 //!  "fields": {name: value}, "stamps": {name: stamp}, "deleted", "tombstone", "capture_time_ms",
 //!  "line": the record's canonical JSON line, byte for byte what `communesync export` prints}.
+//!  "seen", "seen_tombstones" and "tombstone_seen": what each writer saw, for the restore pushes}.
 nlohmann::json deviceRecordToJson(const sync::Record& record);
+//! The record back from what deviceRecordToJson made (the field app keeps that JSON).
+Result<sync::Record> deviceRecordFromJson(const nlohmann::json& j);
 
 //! {name: value} of a form's fields, as the page holds them.
 Result<std::map<std::string, sync::Value>> fieldsFromJson(const nlohmann::json& j);
 
-//! A message the device sends, from {"type": "hello" | "push" | "pull" | "file_query" | "file_get",
+//! A message the device sends, from {"type": "hello" | "push" | "pull" | "file_query",
 //! "request_id": N, ...its fields}. Hello says the device reads plain frames only.
 Result<std::string> encodeMessage(const nlohmann::json& message);
+//! A piece of a file, {"request_id", "hash" (hex), "size", "offset"} and its bytes: the one message
+//! with bytes the page holds as bytes (a photo's piece), not JSON.
+Result<std::string> encodeFilePut(const nlohmann::json& header, std::string_view data);
 //! A message the server sent, as {"type", "request_id", ...its fields}.
 Result<nlohmann::json> decodeMessage(const sync::proto::Envelope& envelope);
 

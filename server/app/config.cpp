@@ -32,8 +32,9 @@ Status parseListen(const std::string& text, Config& config) {
 
 const std::vector<std::string_view>& configKeys() {
   static const std::vector<std::string_view> keys = {
-      "data",   "listen",    "threads", "admin_remote",       "allowed_origins", "tls_cert",     "tls_key",
-      "limits", "forms_dir", "web_dir", "device_silent_days", "require_forms",   "report_rules", "log_level"};
+      "data",         "listen",    "threads",   "admin_remote", "allowed_origins",    "tls_cert",
+      "tls_key",      "limits",    "forms_dir", "web_dir",      "device_silent_days", "require_forms",
+      "report_rules", "log_level", "field_app"};
   return keys;
 }
 
@@ -95,6 +96,29 @@ Status parseLimits(const nlohmann::json& j, const std::string& name, Limits& lim
       limits.file_retention = std::chrono::hours(whole);
     } else {
       return Status::error(ErrorCode::kInvalidArgument, where + " is not a limit (see docs/operations.md)");
+    }
+  }
+  return Status::ok();
+}
+
+// {"photo_max_px": 320..8000, "photo_quality": 0.3..1}: what the field app does to a photo.
+Status parseFieldApp(const nlohmann::json& j, const std::string& name, Config& config) {
+  if (!j.is_object()) return Status::error(ErrorCode::kInvalidArgument, name + " must be an object");
+  for (const auto& [key, value] : j.items()) {
+    const std::string where = name + "." + key;
+    if (key == "photo_max_px") {
+      if (!value.is_number_integer() || value.get<std::int64_t>() < 320 || value.get<std::int64_t>() > 8000) {
+        return Status::error(ErrorCode::kInvalidArgument, where + " must be a whole number of pixels from 320 to 8000");
+      }
+      config.photo_max_px = value.get<int>();
+    } else if (key == "photo_quality") {
+      if (!value.is_number() || value.get<double>() < 0.3 || value.get<double>() > 1) {
+        return Status::error(ErrorCode::kInvalidArgument, where + " must be a number from 0.3 to 1");
+      }
+      config.photo_quality = value.get<double>();
+    } else {
+      return Status::error(ErrorCode::kInvalidArgument,
+                           where + " is not a field app setting (photo_max_px, photo_quality; see docs/operations.md)");
     }
   }
   return Status::ok();
@@ -172,6 +196,8 @@ Status parseConfig(std::string_view text, const std::string& name, Config& confi
     } else if (key == "report_rules") {
       CS_RETURN_IF_ERROR(checkReportRules(value));
       config.report_rules = value;
+    } else if (key == "field_app") {
+      CS_RETURN_IF_ERROR(parseFieldApp(value, where, config));
     } else if (key == "limits") {
       CS_RETURN_IF_ERROR(parseLimits(value, where, config.limits));
     } else {

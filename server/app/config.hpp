@@ -64,6 +64,10 @@ struct Config {
   //! Overrides of the programme's targets and deadlines, for every year or one (report_rules.hpp,
   //! docs/reports.md). Default: none, the seeds' values.
   nlohmann::json report_rules;
+  //! What the field app reads from GET /app/settings.json: the longer side a photo is shrunk to
+  //! (pixels) and its JPEG quality. Defaults: 1600, 0.75 (tuning.hpp).
+  int photo_max_px = tuning::kPhotoMaxPixels;
+  double photo_quality = tuning::kPhotoQuality;
   //! The least an event must be to be logged: debug, info, warn, error. Default: info.
   LogLevel log_level = LogLevel::kInfo;
 };

@@ -213,6 +213,7 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
                   [raw](sync::Form form) { return raw->publishForm(std::move(form)); },
                   [raw](const std::shared_ptr<PushJob>& job) { return raw->applyNow(job); }, config.admin_remote,
                   config.allowed_origins, config.report_rules, nullptr, config.device_silent_days});
+  impl->state->field_app = {{"photo_max_px", config.photo_max_px}, {"photo_quality", config.photo_quality}};
   if (!config.web_dir.empty()) {
     auto web = WebFiles::load(config.web_dir);
     if (!web) return web.status();

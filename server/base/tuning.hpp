@@ -96,6 +96,10 @@ inline constexpr std::size_t kMaxWebFiles = 64;
 inline constexpr std::size_t kMaxWebBytes = std::size_t{8} * 1024 * 1024;
 //! A photo served to the web page in one answer (larger ones: ranged by the file API's pieces).
 inline constexpr std::uint64_t kMaxFileServedBytes = 32ull * 1024 * 1024;
+//! The field app shrinks a photo on the phone before it keeps it: its longer side to at most this
+//! many pixels, JPEG at this quality (0.3-1). Config "field_app" may change both.
+inline constexpr int kPhotoMaxPixels = 1600;
+inline constexpr double kPhotoQuality = 0.75;
 //! A device silent for longer than this many days stands out on the dashboard (config may change it).
 inline constexpr int kDeviceSilentDays = 7;
 

@@ -8,6 +8,8 @@ namespace communesync::server {
 
 // login_api.cpp: health and device login.
 HttpResponse health(const ApiCall& call);
+//! The field app's settings (how it shrinks photos): nothing secret, read before login.
+HttpResponse fieldAppSettings(const ApiCall& call);
 HttpResponse login(const ApiCall& call);
 
 // admin_api.cpp: users, units, forms, the audit log (docs/admin-api.md).

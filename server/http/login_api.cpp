@@ -9,6 +9,12 @@ HttpResponse health(const ApiCall& call) {
   return call.ok({{"status", "ok"}, {"incarnation", call.state.store.incarnationId()}});
 }
 
+HttpResponse fieldAppSettings(const ApiCall& call) {
+  auto res = call.ok(call.state.field_app);
+  res.set(http::field::cache_control, "no-cache");  // the app's service worker revalidates it
+  return res;
+}
+
 // A name and password, or (no password) the bearer token of `user add` exchanged for the device's own.
 HttpResponse login(const ApiCall& call) {
   auto& state = call.state;

@@ -13,6 +13,7 @@ const std::vector<Route>& routes() {
       {verb::get, "/healthz", Right::kAnyone, health},
       {verb::head, "/healthz", Right::kAnyone, health},
       {verb::post, "/login", Right::kAnyone, login},
+      {verb::get, "/app/settings.json", Right::kAnyone, fieldAppSettings},
 
       // The reconciliation API and the dashboard's (docs/admin-api.md).
       {verb::get, "/api/me", Right::kUser, me},

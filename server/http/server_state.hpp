@@ -48,6 +48,8 @@ struct ServerState {
   std::shared_ptr<const WebFiles> web;
   //! A device silent for longer stands out on the dashboard's devices page.
   int device_silent_days = tuning::kDeviceSilentDays;
+  //! GET /app/settings.json: {"photo_max_px", "photo_quality"} (config "field_app").
+  nlohmann::json field_app = nlohmann::json::object();
   //! Heavy requests running, per user (router.hpp: Route::heavy).
   std::shared_ptr<Places> heavy_requests = std::make_shared<Places>(tuning::kMaxHeavyRequestsPerUser);
 };

@@ -56,6 +56,21 @@ TEST(Config, FileLimitsAreTunedUnderLimits) {
   EXPECT_FALSE(parseConfig(R"({"limits": {"max_file_bytes": -1}})", "test.json", c).isOk());
 }
 
+TEST(Config, TheFieldAppsPhotoSettingsAreCheckedAndNamedWhenWrong) {
+  Config c;
+  EXPECT_EQ(c.photo_max_px, tuning::kPhotoMaxPixels);
+  ASSERT_OK(parseConfig(R"({"field_app": {"photo_max_px": 1024, "photo_quality": 0.6}})", "test.json", c));
+  EXPECT_EQ(c.photo_max_px, 1024);
+  EXPECT_DOUBLE_EQ(c.photo_quality, 0.6);
+  for (const char* bad : {R"({"field_app": {"photo_max_px": 100}})", R"({"field_app": {"photo_quality": 2}})",
+                          R"({"field_app": {"photo_size": 1000}})", R"({"field_app": 5})"}) {
+    auto s = parseConfig(bad, "test.json", c);
+    EXPECT_FALSE(s.isOk()) << bad;
+    EXPECT_NE(s.message().find("field_app"), std::string::npos) << s.message();
+  }
+  EXPECT_EQ(c.photo_max_px, 1024) << "a refused file changes nothing that was read before";
+}
+
 TEST(Config, ReportRulesAreCheckedWhenTheFileIsRead) {
   Config c;
   ASSERT_OK(parseConfig(R"({"report_rules": {"default": {"lowland_money_vnd": 250000000},

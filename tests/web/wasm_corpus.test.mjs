@@ -33,11 +33,20 @@ corpus.validate.forEach((c, i) => {
   ++checked;
 });
 corpus.check_change.forEach((c, i) => {
-  assert.deepEqual(core.checkChange(c.change), c.expect, where('check_change', i, c.change.assignments[0].value.length));
+  assert.deepEqual(core.checkChange(c.change), c.expect, where('check_change', i, c.change.id));
   ++checked;
 });
 corpus.encode.forEach((c, i) => {
   assert.equal(hex(core.encode(c.message)), c.frame, where('encode', i, c.message.type));
+  ++checked;
+});
+corpus.file_put.forEach((c, i) => {
+  assert.equal(hex(core.encodeFilePut(c.header, unhex(c.data))), c.frame, where('file_put', i, c.header));
+  ++checked;
+});
+assert.equal(corpus.file_put.length, 2, 'both photo pieces encode natively');
+corpus.restore.forEach((c, i) => {
+  assert.deepEqual(core.restoreChanges(c.record), c.expect, where('restore', i, c.record.id));
   ++checked;
 });
 corpus.decode.forEach((c, i) => {

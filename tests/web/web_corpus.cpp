@@ -13,6 +13,7 @@
 #include "communesync/sync/form.hpp"
 #include "communesync/sync/frame.hpp"
 #include "communesync/sync/json.hpp"
+#include "communesync/sync/restore.hpp"
 #include "communesync/sync/text.hpp"
 #include "web_json.hpp"
 
@@ -93,11 +94,24 @@ json sampleChange(std::uint64_t seq, const std::string& text) {
                                     {"seen", nullptr}}})}};
 }
 
+// The worker deletes the record: a deletion that saw the field's stamp, no assignments.
+json sampleDeletion(std::uint64_t seq) {
+  json change = sampleChange(seq, "");
+  const json stamp = change["assignments"][0]["stamp"];
+  change["assignments"] = json::array();
+  change["deletion"] = {{"stamp", stamp}, {"seen", {{"chu_ho", stamp}}}};
+  return change;
+}
+
 json changeCases() {
-  json cases = json::array();
+  std::vector<json> changes;
   for (const auto& text : {std::string("Lò Văn Pá"), std::string("Lo\u0300 Va\u0306n Pa\u0301"),
                            std::string("Đinh Thị Ánh"), std::string("bad\u0000nul", 7), std::string(300 * 1024, 'x')}) {
-    const auto change = sampleChange(cases.size() + 1, text);
+    changes.push_back(sampleChange(changes.size() + 1, text));
+  }
+  changes.push_back(sampleDeletion(changes.size() + 1));
+  json cases = json::array();
+  for (const auto& change : changes) {
     auto parsed = web::changeFromJson(change);
     json expect;
     auto checked = parsed ? sync::validateChange(*parsed) : Result<sync::Change>(parsed.status());
@@ -121,7 +135,7 @@ json encodeCases() {
        {"device_time_ms", 1780000000123}},
       {{"type", "push"},
        {"request_id", 2},
-       {"changes", json::array({sampleChange(1, "Lò Văn Pá"), sampleChange(2, "Hồ Thị Mỹ")})}},
+       {"changes", json::array({sampleChange(1, "Lò Văn Pá"), sampleChange(2, "Hồ Thị Mỹ"), sampleDeletion(3)})}},
       {{"type", "pull"}, {"request_id", 3}, {"checkpoints", {{"MAU-X01", 7}, {"MAU-X02", 0}}}, {"max_bytes", 65536}},
       {{"type", "file_query"},
        {"request_id", 4},
@@ -175,8 +189,90 @@ json decodeCases() {
   batch.more = true;
   add(proto::frameOf(batch, 3, false));
 
+  // A conflict, open and then settled by a reconciler: the phone replaces the first by the second.
+  proto::PullBatch with_conflict;
+  sync::Conflict conflict;
+  conflict.key = record.key;
+  conflict.scope = "MAU-X01";
+  conflict.field = "so_nhan_khau";
+  conflict.lost = {sync::Value(std::int64_t{6}), sync::Stamp{1780000000003, 0, device}};
+  conflict.kept = {sync::Value(std::int64_t{5}), sync::Stamp{1780000000002, 1, device}};
+  conflict.detected_ms = 1780000000500;
+  with_conflict.conflicts.push_back(conflict);
+  conflict.status = sync::ConflictStatus::kResolved;
+  conflict.resolved_by = "tinh";
+  conflict.resolved_ms = 1780000000900;
+  conflict.reason = "đã hỏi lại hộ / asked the household";
+  conflict.resolution = {std::nullopt, sync::Stamp{1780000000901, 0, device}};
+  with_conflict.conflicts.push_back(conflict);
+  add(proto::frameOf(with_conflict, 5, false));
+
+  proto::FileAck ack;
+  ack.hash = std::string(32, '\x5a');
+  ack.have = 65536;
+  add(proto::frameOf(ack, 6, false));
+  ack.have = 0;
+  ack.code = static_cast<std::uint16_t>(ErrorCode::kLimitExceeded);
+  ack.reason = "quá hạn mức / over the quota";
+  add(proto::frameOf(ack, 7, false));
+
   add(proto::frameOf(proto::Error{static_cast<std::uint16_t>(ErrorCode::kBusy), "bận / busy", true}, 4, false));
   add(proto::frameOf(proto::Notify{{{"MAU-X01", 14}}}, 0, false));
+  return cases;
+}
+
+// The incarnation rule's resend: a record as the phone keeps it (deviceRecordToJson, which must read
+// back to the same record) gives the same restore changes in both builds.
+json restoreCases() {
+  json cases = json::array();
+  sync::DeviceId a = *sync::DeviceId::fromHex("0123456789abcdef0123456789abcdef");
+  sync::DeviceId b = *sync::DeviceId::fromHex("fedcba9876543210fedcba9876543210");
+  sync::Record record;
+  record.key = {"household_survey", "0190f1e2d3c4b5a6978812345678abcd"};
+  record.scope = "MAU-X01";
+  record.form_version = 2;
+  record.capture_time_ms = 1780000000100;
+  record.receive_time_ms = 1780000000200;
+  record.fields["chu_ho"] = {sync::Value(std::string("Lò Văn Pá")), {1780000000001, 0, a}, {}, {}};
+  record.fields["so_nhan_khau"] = {
+      sync::Value(std::int64_t{5}), {1780000000050, 2, b}, {1780000000002, 1, a}, {1780000000040, 0, b}};
+  record.tombstone = {{1780000000040, 0, b}, {{"chu_ho", {1780000000001, 0, a}}}};
+  sync::Record review;
+  review.key = {"_reviews", "household_survey/0190f1e2d3c4b5a6978812345678abcd"};
+  review.scope = "MAU-X01";
+  review.fields["state"] = {sync::Value(std::string("needs_edits")), {1780000000300, 0, a}, {}, {}};
+  for (const auto& r : {record, review}) {
+    const json held = web::deviceRecordToJson(r);
+    auto back = web::deviceRecordFromJson(held);
+    if (!back || !(*back == r)) {
+      std::cerr << "web_corpus: deviceRecordFromJson does not give back the record " << r.key.id << "\n";
+      std::exit(1);
+    }
+    json changes = json::array();
+    for (const auto& c : sync::restoreChanges(r)) changes.push_back(web::changeToJson(c));
+    cases.push_back({{"record", held}, {"expect", {{"changes", changes}}}});
+  }
+  if (cases[0]["expect"]["changes"].size() != 3 || !cases[1]["expect"]["changes"].empty()) {
+    std::cerr << "web_corpus: a record with two seen tombstones and a deletion is three changes, a review none\n";
+    std::exit(1);
+  }
+  return cases;
+}
+
+// Pieces of a photo: the one message whose bytes the page holds as bytes.
+json filePutCases() {
+  json cases = json::array();
+  std::string data;
+  for (int i = 0; i < 300; ++i) data.push_back(static_cast<char>(i * 7));
+  const json headers = json::array({{{"request_id", 8}, {"hash", std::string(64, 'a')}, {"size", 300}, {"offset", 0}},
+                                    {{"request_id", 9},
+                                     {"hash", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+                                     {"size", 70000},
+                                     {"offset", 65536}}});
+  for (const auto& header : headers) {
+    auto frame = web::encodeFilePut(header, data);
+    if (frame) cases.push_back({{"header", header}, {"data", hexOf(data)}, {"frame", hexOf(*frame)}});
+  }
   return cases;
 }
 
@@ -194,10 +290,8 @@ int main(int argc, char** argv) {
                            "Nguyễn Ngọc Ẩn", "abc 123", "Ê-đê"}) {
     folds.push_back({{"text", text}, {"folded", sync::foldForSearch(text)}});
   }
-  json corpus = {{"fold", folds},
-                 {"validate", validationCases(argv[1])},
-                 {"check_change", changeCases()},
-                 {"encode", encodeCases()},
+  json corpus = {{"fold", folds},           {"validate", validationCases(argv[1])}, {"check_change", changeCases()},
+                 {"encode", encodeCases()}, {"file_put", filePutCases()},           {"restore", restoreCases()},
                  {"decode", decodeCases()}};
   std::cout << corpus.dump() << "\n";
   return 0;

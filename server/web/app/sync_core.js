@@ -5,7 +5,9 @@
 //   core.validate(formJsonText, {field: value}) -> {errors: [{field, reason, text}]}
 //   core.checkChange(change) -> {change} (normalised, NFC) or {error: {code, message}}
 //   core.encode({type: 'hello' | 'push' | 'pull' | 'file_query', request_id, ...}) -> Uint8Array frame
+//   core.encodeFilePut({request_id, hash, size, offset}, Uint8Array piece) -> Uint8Array frame
 //   core.decode(Uint8Array frame) -> {type, request_id, ...} or {error}
+//   core.restoreChanges(record) -> {changes} that carry a held record whole (the incarnation rule)
 //   core.fold(text) -> the search key: accents and case folded away (đ as d), as the server's search
 
 export async function openSyncCore(load) {
@@ -31,9 +33,19 @@ export async function openSyncCore(load) {
       args.forEach((a) => m._free(a));
     }
   };
+  // [u32 length][frame] made by the module: copied out, then freed.
+  const frameOf = (out) => {
+    try {
+      const size = m.HEAPU32[out >> 2];
+      return m.HEAPU8.slice(out + 4, out + 4 + size);
+    } finally {
+      m._free(out);
+    }
+  };
   return {
     validate: (formText, fields) => call(m._cs_web_validate, formText, JSON.stringify(fields)),
     fold: (text) => call(m._cs_web_fold, text).folded ?? '',
+    restoreChanges: (record) => call(m._cs_web_restore_changes, JSON.stringify(record)),
     checkChange: (change) => call(m._cs_web_check_change, JSON.stringify(change)),
     encode(message) {
       const json = JSON.stringify(message);
@@ -44,13 +56,21 @@ export async function openSyncCore(load) {
           const why = call(m._cs_web_encode_error, json);
           throw new Error(why.error ? why.error.message : 'the message could not be encoded');
         }
-        try {
-          const size = m.HEAPU32[out >> 2];
-          return m.HEAPU8.slice(out + 4, out + 4 + size);
-        } finally {
-          m._free(out);
-        }
+        return frameOf(out);
       } finally {
+        m._free(arg);
+      }
+    },
+    encodeFilePut(header, bytes) {
+      const arg = text(JSON.stringify(header));
+      const at = m._malloc(bytes.length || 1);
+      try {
+        m.HEAPU8.set(bytes, at);
+        const out = m._cs_web_encode_file_put(arg, at, bytes.length);
+        if (!out) throw new Error(`the piece of ${header.hash} could not be encoded`);
+        return frameOf(out);
+      } finally {
+        m._free(at);
         m._free(arg);
       }
     },
