@@ -1,11 +1,14 @@
 // The field app in Debian's Chromium (playwright-core), as a commune worker holds it: log in online,
-// then with the network off reload, fill the household survey by its labels, be refused for a
-// required field before anything is saved, save; close the browser and open it again, still
-// offline: the record is there; back online, sync; a CLI device of the same commune receives it.
+// then with the network off reload, fill the household survey by its labels (with a photo from the
+// camera, the GPS point and a livestock entry), be refused for a required field before anything is
+// saved, save; close the browser and open it again, still offline: the record is there; back
+// online, sync; a CLI device of the same commune receives it, byte for byte, and the photo is whole
+// on the server.
 //
 //   node fieldapp.e2e.mjs --build <build> --artifacts <dir>
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,6 +37,7 @@ const cli = (home, ...args) =>
   execFileSync(path.join(build, 'tools/communesync'), ['--home', home, ...args], { encoding: 'utf8', timeout: 60_000 }).trim();
 const openPhone = () => chromium.launchPersistentContext(path.join(work, 'phone'), {
   executablePath: chromiumPath, viewport: { width: 360, height: 740 }, serviceWorkers: 'allow',
+  permissions: ['geolocation'], geolocation: { latitude: 15.123456, longitude: 107.654321, accuracy: 8 },
 });
 
 try {
@@ -58,7 +62,7 @@ try {
   await page.waitForSelector('li[data-form=household_survey]', { timeout: 30_000 });
   // The service worker has cached the app: every file of its list is in the cache.
   await page.evaluate(() => navigator.serviceWorker.ready);
-  await page.waitForFunction(async () => (await (await caches.open('communesync-field-app')).keys()).length >= 11,
+  await page.waitForFunction(async () => (await (await caches.open('communesync-field-app')).keys()).length >= 15,
     null, { timeout: 30_000 });
   await page.screenshot({ path: path.join(artifacts, 'app-forms.png') });
 
@@ -72,6 +76,33 @@ try {
   await page.getByLabel('Tình trạng nghèo').selectOption('khong_ngheo');
   await page.getByLabel('Nhà tạm, dột nát?').selectOption('false');
   await page.getByLabel('Ngày khảo sát').fill('2026-12-02');
+  await page.click('#f-vat_nuoi-add');
+  await page.getByLabel('Loại').selectOption('bo');
+  await page.getByLabel('Số con').fill('2');
+  await page.click('#f-vi_tri');
+  await page.waitForSelector('[data-field=vi_tri] span:has-text("15.123456, 107.654321")');
+  // A photo from the camera: a 2400×1800 picture, shrunk on the phone to the server's photo size.
+  const camera = Buffer.from(await page.evaluate(async () => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 2400;
+    canvas.height = 1800;
+    const g = canvas.getContext('2d');
+    const grad = g.createLinearGradient(0, 0, 2400, 1800);
+    grad.addColorStop(0, '#2a6');
+    grad.addColorStop(1, '#fc3');
+    g.fillStyle = grad;
+    g.fillRect(0, 0, 2400, 1800);
+    g.fillStyle = '#733';
+    g.fillRect(700, 600, 1000, 800);
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/png'));
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let text = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(text);
+  }), 'base64');
+  await page.setInputFiles('#f-anh_nha', { name: 'nha.png', mimeType: 'image/png', buffer: camera });
+  await page.waitForSelector('[data-field=anh_nha] img', { timeout: 20_000 });
+  await page.screenshot({ path: path.join(artifacts, 'app-survey.png'), fullPage: true });
   await page.click('#save');
   const refusal = await page.textContent('[role=alert]', { timeout: 10_000 });
   assert.match(refusal, /Chưa lưu/);
@@ -138,6 +169,22 @@ try {
   cli(home, 'sync');
   const exported = cli(home, 'export').split('\n').find((line) => line.includes('Hồ Văn Thử'));
   assert.ok(exported, 'the CLI device has the record');
+  const fields = JSON.parse(exported).fields;
+  assert.deepEqual(fields.vi_tri, { lat: 15.123456, lon: 107.654321, accuracy_m: 8 });
+  assert.deepEqual(fields.vat_nuoi, [{ loai: 'bo', so_con: 2 }]);
+  assert.match(fields.anh_nha, /^[0-9a-f]{64}$/);
+  // The photo reached the server whole after the record, shrunk: a JPEG whose hash is its name.
+  const settings = await (await fetch(`${base}/app/settings.json`)).json();
+  const photo = await fetch(`${base}/api/files/${fields.anh_nha}`, { headers: { Authorization: `Bearer ${admin}` } });
+  assert.equal(photo.status, 200, 'the photo is on the server');
+  const bytes = Buffer.from(await photo.arrayBuffer());
+  assert.equal(crypto.createHash('sha256').update(bytes).digest('hex'), fields.anh_nha);
+  assert.deepEqual([...bytes.subarray(0, 3)], [0xff, 0xd8, 0xff], 'a JPEG');
+  const size = await page.evaluate(async (b64) => {
+    const bitmap = await createImageBitmap(new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], { type: 'image/jpeg' }));
+    return [bitmap.width, bitmap.height];
+  }, bytes.toString('base64'));
+  assert.deepEqual(size, [settings.photo_max_px, settings.photo_max_px * 3 / 4], 'its longer side is the server\'s photo_max_px');
   // What the app holds of it, back from the server, is the same canonical line, byte for byte.
   const held = await page.evaluate(() => new Promise((resolve, reject) => {
     const open = indexedDB.open('communesync-field');

@@ -2,6 +2,8 @@
 // a worker saves is in the phone's store (store.js) and goes to the server at the next sync
 // (sync.js), checked first by the server's own rules compiled to WebAssembly (sync_core.js).
 import communesyncSync from './communesync-sync.mjs';
+import { h, bi } from './dom.js';
+import { inputFor, relevant } from './inputs.js';
 import { openSyncCore } from './sync_core.js';
 import { openStore } from './store.js';
 import { syncOnce } from './sync.js';
@@ -13,21 +15,7 @@ const statusButton = document.getElementById('status-page');
 const logoutButton = document.getElementById('logout');
 let core;
 let store;
-
-// A tiny element builder: h('p.error', {}, 'text', child...).
-function h(spec, attrs = {}, ...children) {
-  const [tag, ...classes] = spec.split('.');
-  const el = document.createElement(tag);
-  if (classes.length) el.className = classes.join(' ');
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else el.setAttribute(k, v === true ? '' : v);
-  }
-  el.append(...children.filter((c) => c !== null && c !== undefined));
-  return el;
-}
-const bi = (vi, en) => `${vi} / ${en}`;
+let settings = {};  // GET /app/settings.json: how photos are shrunk
 
 function randomHex(bytes) {
   return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
@@ -36,46 +24,102 @@ function randomHex(bytes) {
 function newRecordId() {
   return Date.now().toString(16).padStart(12, '0').slice(-12) + randomHex(10);
 }
+const when = (ms) => (ms ? new Date(ms).toLocaleString('vi-VN') : bi('chưa', 'never'));
 
-// ---- forms: published as records of "_forms" (NAME@VERSION), the latest version of each ----
-async function forms() {
+// ---- what the worker sees: one read of the store, shared by a screen ----
+// Forms (the latest version of each "_forms" record), the records of each form (the server's, with
+// the worker's changes not yet acknowledged laid over them), reviews and conflicts by record.
+async function loadView() {
+  const [records, outbox, conflicts] = await Promise.all([store.records(), store.outboxEntries(), store.conflicts()]);
   const latest = new Map();
-  for (const r of await store.records()) {
-    if (r.collection !== '_forms' || r.deleted || typeof r.fields.definition !== 'string') continue;
-    const def = JSON.parse(r.fields.definition);
-    const version = Number(r.id.split('@')[1] || 0);
-    if (!latest.has(def.name) || latest.get(def.name).version < version) {
-      latest.set(def.name, { def, text: r.fields.definition, version });
+  const byCollection = new Map();
+  const reviews = new Map();  // "collection/id" -> the review record's fields
+  const collection = (name) => {
+    if (!byCollection.has(name)) byCollection.set(name, new Map());
+    return byCollection.get(name);
+  };
+  for (const r of records) {
+    if (r.collection === '_forms' && !r.deleted && typeof r.fields.definition === 'string') {
+      const def = JSON.parse(r.fields.definition);
+      const version = Number(r.id.split('@')[1] || 0);
+      if (!latest.has(def.name) || latest.get(def.name).version < version) {
+        latest.set(def.name, { def, text: r.fields.definition, version });
+      }
+    } else if (r.collection === '_reviews' && !r.deleted) {
+      reviews.set(r.id, r.fields);
+    } else if (!r.collection.startsWith('_') && !r.deleted) {
+      collection(r.collection).set(r.id, { ...r, fields: { ...r.fields }, stamps: { ...r.stamps }, pending: false });
     }
   }
-  return [...latest.values()].filter((f) => !f.def.name.startsWith('_'));
-}
-
-// The records of `collection` as the worker sees them: the server's, with the worker's own changes
-// not yet acknowledged laid over them.
-async function recordsOf(collection) {
-  const view = new Map();
-  for (const r of await store.records()) {
-    if (r.collection === collection && !r.deleted) view.set(r.id, { ...r, fields: { ...r.fields }, pending: false });
-  }
-  for (const { change, state, reason } of await store.outbox()) {
-    if (change.collection !== collection) continue;
-    const r = view.get(change.record) || { collection, id: change.record, scope: change.scope, fields: {}, stamps: {} };
-    for (const a of change.assignments) r.fields[a.field] = a.value;
-    r.pending = state === 'waiting' ? 'waiting' : r.pending;
+  for (const { change, state, reason } of outbox) {
+    const view = collection(change.collection);
+    const r = view.get(change.record) || { collection: change.collection, id: change.record, scope: change.scope, fields: {}, stamps: {} };
+    // In order: each pending edit's stamp is what the next edit of the field saw.
+    for (const a of change.assignments) {
+      if (a.value === null) delete r.fields[a.field];
+      else r.fields[a.field] = a.value;
+      r.stamps[a.field] = a.stamp;
+      r.deleted = false;
+    }
+    if (change.deletion) { r.deleted = true; r.tombstone = change.deletion.stamp; }
+    if (state === 'waiting') r.pending = 'waiting';
     if (state === 'refused') r.refused = reason;
     view.set(change.record, r);
   }
-  return [...view.values()];
+  const conflictsOf = new Map();
+  for (const c of conflicts) {
+    const key = `${c.collection}/${c.record}`;
+    if (!conflictsOf.has(key)) conflictsOf.set(key, []);
+    conflictsOf.get(key).push(c);
+  }
+  const forms = [...latest.values()].filter((f) => !f.def.name.startsWith('_'));
+  return {
+    forms,
+    form: (name) => forms.find((f) => f.def.name === name),
+    records: (name) => [...(byCollection.get(name) || new Map()).values()].filter((r) => !r.deleted),
+    record: (name, id) => byCollection.get(name)?.get(id),
+    review: (r) => reviews.get(`${r.collection}/${r.id}`),
+    conflicts: (r) => conflictsOf.get(`${r.collection}/${r.id}`) || [],
+    allConflicts: conflicts,
+    outbox,
+  };
+}
+
+// What a worker calls the record: its first text field (the household head), else its id.
+function titleOf(form, fields) {
+  const first = form?.def.fields.find((f) => f.type === 'text' && typeof fields[f.name] === 'string');
+  return (first && fields[first.name]) || Object.values(fields).find((v) => typeof v === 'string') || '';
+}
+const reviewStates = {
+  received: bi('Đã nhận, chờ duyệt', 'Received'),
+  approved: bi('Đã duyệt', 'Approved'),
+  needs_edits: bi('Cần sửa', 'Needs edits'),
+  rejected: bi('Không duyệt', 'Rejected'),
+};
+function reviewNote(review) {
+  if (!review) return null;
+  return h(`div.review.${review.state}`, { 'data-review': review.state },
+    h('strong', {}, reviewStates[review.state] || review.state),
+    review.comment ? `: ${review.comment}` : '', review.by ? h('small', {}, ` — ${review.by}`) : null);
+}
+const valueText = (side) => (side.deleted ? bi('(xoá bản ghi)', '(record deleted)') : typeof side.value === 'string' ? side.value : JSON.stringify(side.value));
+function conflictNote(form, c) {
+  const label = c.field ? (form?.def.fields.find((f) => f.name === c.field)?.label?.vi || c.field) : bi('Xoá bản ghi', 'Deletion');
+  return h(`div.conflict.${c.status}`, { 'data-conflict': c.status },
+    h('strong', {}, `${bi('Xung đột', 'Conflict')} · ${label}`),
+    h('div', {}, `${bi('Đang giữ', 'Kept')}: ${valueText(c.kept)}`),
+    h('div', {}, `${bi('Giá trị khác', 'Other value')}: ${valueText(c.lost)}`),
+    c.status === 'resolved'
+      ? h('div.decided', {}, `${bi('Tỉnh đã quyết định', 'Decided by the province')}: ${valueText(c.resolution)}`,
+        c.reason ? ` · ${bi('Lý do', 'Reason')}: ${c.reason}` : '', ` · ${c.resolved_by}, ${when(c.resolved_ms)}`)
+      : h('div', {}, h('small', {}, bi('Chờ cán bộ tỉnh giải quyết', 'Waiting for the province to settle it'))));
 }
 
 let lastEvent = '';  // the last thing that happened (saved, synced, failed), kept across screens
 async function showStatus(extra = lastEvent) {
   lastEvent = extra;
   const waiting = (await store.outbox()).filter((i) => i.state === 'waiting').length;
-  const last = await store.get('last_sync_ms');
-  const when = last ? new Date(last).toLocaleString('vi-VN') : bi('chưa', 'never');
-  statusLine.textContent = `${bi('Chờ gửi', 'Waiting')}: ${waiting} · ${bi('Đồng bộ lần cuối', 'Last sync')}: ${when}` +
+  statusLine.textContent = `${bi('Chờ gửi', 'Waiting')}: ${waiting} · ${bi('Đồng bộ lần cuối', 'Last sync')}: ${when(await store.get('last_sync_ms'))}` +
     (extra ? ` · ${extra}` : '');
 }
 
@@ -114,177 +158,208 @@ async function home() {
   for (const b of [syncButton, statusButton, logoutButton]) b.hidden = false;
   document.getElementById('who').textContent = (await store.get('user')) || '';
   await showStatus();
+  const view = await loadView();
   const list = h('ul.list');
-  for (const f of await forms()) {
-    const count = (await recordsOf(f.def.name)).length;
-    list.append(h('li', { 'data-form': f.def.name, onclick: () => formScreen(f) },
-      h('strong', {}, f.def.title?.vi || f.def.name), ` (${count})`, h('br'), h('small', {}, f.def.title?.en || '')));
+  for (const f of view.forms) {
+    list.append(h('li', { 'data-form': f.def.name, onclick: () => formScreen(f.def.name) },
+      h('strong', {}, f.def.title?.vi || f.def.name), ` (${view.records(f.def.name).length})`, h('br'), h('small', {}, f.def.title?.en || '')));
   }
   main.replaceChildren(h('h1', {}, bi('Biểu mẫu', 'Forms')), list);
 }
 
-async function formScreen(form) {
+async function formScreen(name) {
+  const view = await loadView();
+  const form = view.form(name);
   const list = h('ul.list');
-  const records = (await recordsOf(form.def.name)).map((r) => ({
+  const records = view.records(name).map((r) => ({
     r,
-    title: Object.values(r.fields).find((v) => typeof v === 'string') || r.id,
+    title: titleOf(form, r.fields) || r.id,
     // The search key of every text of the record: the server's own folding (no accents, no case).
     key: core.fold(Object.values(r.fields).filter((v) => typeof v === 'string').join(' ')),
+    review: view.review(r),
+    open: view.conflicts(r).filter((c) => c.status === 'open').length,
   }));
   const show = (query) => {
     const q = core.fold(query.trim());
-    list.replaceChildren(...records.filter((x) => !q || x.key.includes(q)).map(({ r, title }) =>
-      h('li', { 'data-record': r.id, onclick: () => editScreen(form, r) }, title,
+    list.replaceChildren(...records.filter((x) => !q || x.key.includes(q)).map(({ r, title, review, open }) =>
+      h('li', { 'data-record': r.id, onclick: () => editScreen(name, r.id) }, title,
         r.pending ? h('div.pending', {}, bi('chờ gửi', 'waiting to send')) : null,
-        r.refused ? h('div.error', {}, r.refused) : null)));
+        r.refused ? h('div.error', {}, r.refused) : null,
+        review?.state === 'needs_edits' ? reviewNote(review) : null,
+        open ? h('div.conflict', {}, `${bi('Xung đột', 'Conflicts')}: ${open}`) : null)));
   };
   const search = h('input', { id: 'search', type: 'search', placeholder: bi('Tìm', 'Search'),
     'aria-label': bi('Tìm', 'Search'), oninput: (e) => show(e.target.value) });
   show('');
   main.replaceChildren(h('h1', {}, form.def.title?.vi || form.def.name),
-    h('button', { type: 'button', id: 'new-record', onclick: () => editScreen(form, null) }, bi('Thêm mới', 'New')),
+    h('button', { type: 'button', id: 'new-record', onclick: () => editScreen(name, null) }, bi('Thêm mới', 'New')),
     search, list, h('button.secondary', { type: 'button', onclick: home }, bi('Quay lại', 'Back')));
 }
 
-// What waits to be sent, what the server refused and why (with a way to fix or discard it), the
-// last sync, and whether the browser keeps the store for good.
+// What waits to be sent, what the server refused and why (with a way to fix or discard it),
+// reviews asking for edits, conflicts, the last sync, and whether the browser keeps the store.
 async function statusScreen() {
-  const entries = await store.outboxEntries();
-  const all = await forms();
-  const formOf = (name) => all.find((f) => f.def.name === name);
-  const titleOf = (change) => change.assignments.map((a) => a.value).find((v) => typeof v === 'string') || change.record;
-  const waiting = entries.filter((e) => e.state === 'waiting');
-  const refused = entries.filter((e) => e.state === 'refused');
-  const last = await store.get('last_sync_ms');
+  const view = await loadView();
+  const titleOfChange = (change) => titleOf(view.form(change.collection), view.record(change.collection, change.record)?.fields || {}) || change.record;
+  const formTitle = (name) => view.form(name)?.def.title?.vi || name;
+  const waiting = view.outbox.filter((e) => e.state === 'waiting');
+  const refused = view.outbox.filter((e) => e.state === 'refused');
+  const needsEdits = view.forms.flatMap((f) => view.records(f.def.name).filter((r) => view.review(r)?.state === 'needs_edits'));
+  const open = (fn) => (e) => { e.stopPropagation(); fn(); };
   main.replaceChildren(h('h1', {}, bi('Tình trạng', 'Status')),
-    h('p', {}, `${bi('Đồng bộ lần cuối', 'Last sync')}: ${last ? new Date(last).toLocaleString('vi-VN') : bi('chưa', 'never')}`),
+    h('p', {}, `${bi('Đồng bộ lần cuối', 'Last sync')}: ${when(await store.get('last_sync_ms'))}`),
     (await store.get('persist_refused'))
       ? h('p.error', {}, bi('Trình duyệt chưa cho giữ dữ liệu lâu dài: hãy đồng bộ thường xuyên',
         'The browser did not grant lasting storage: sync often'))
       : null,
     h('h2', {}, `${bi('Chờ gửi', 'Waiting to send')} (${waiting.length})`),
-    h('ul.list', { id: 'waiting' }, ...waiting.map((e) => h('li', {}, `${formOf(e.change.collection)?.def.title?.vi || e.change.collection}: ${titleOf(e.change)}`))),
+    h('ul.list', { id: 'waiting' }, ...waiting.map((e) => h('li', {}, `${formTitle(e.change.collection)}: ${titleOfChange(e.change)}`,
+      e.change.deletion ? ` (${bi('xoá', 'delete')})` : ''))),
     h('h2', {}, `${bi('Máy chủ từ chối', 'Refused by the server')} (${refused.length})`),
-    h('ul.list', { id: 'refused' }, ...refused.map((e) => h('li', {}, h('strong', {}, titleOf(e.change)), h('div.error', {}, e.reason),
-      formOf(e.change.collection)
-        ? h('button', { type: 'button', onclick: async () => {
-          const form = formOf(e.change.collection);
-          const record = (await recordsOf(form.def.name)).find((r) => r.id === e.change.record);
-          editScreen(form, record);
-        } }, bi('Sửa', 'Fix'))
+    h('ul.list', { id: 'refused' }, ...refused.map((e) => h('li', {}, h('strong', {}, titleOfChange(e.change)), h('div.error', {}, e.reason),
+      view.form(e.change.collection)
+        ? h('button', { type: 'button', onclick: open(() => editScreen(e.change.collection, e.change.record)) }, bi('Sửa', 'Fix'))
         : null,
       h('button.secondary', { type: 'button', onclick: async () => { await store.dropRefused([e.seq]); statusScreen(); } },
         bi('Bỏ', 'Discard'))))),
+    h('h2', {}, `${bi('Cần sửa theo yêu cầu', 'Edits asked for')} (${needsEdits.length})`),
+    h('ul.list', { id: 'needs-edits' }, ...needsEdits.map((r) => h('li', { 'data-record': r.id, onclick: () => editScreen(r.collection, r.id) },
+      h('strong', {}, titleOf(view.form(r.collection), r.fields)), reviewNote(view.review(r))))),
+    h('h2', {}, `${bi('Xung đột', 'Conflicts')} (${view.allConflicts.length})`),
+    h('ul.list', { id: 'conflicts' }, ...view.allConflicts.map((c) => {
+      const r = view.record(c.collection, c.record);
+      return h('li', { onclick: r ? () => editScreen(c.collection, c.record) : undefined },
+        h('strong', {}, r ? titleOf(view.form(c.collection), r.fields) : c.record), conflictNote(view.form(c.collection), c));
+    })),
     h('button.secondary', { type: 'button', onclick: home }, bi('Quay lại', 'Back')));
 }
 
-// One input per field of the form, labelled with the form's Vietnamese label.
-function inputFor(field, value) {
-  const id = `f-${field.name}`;
-  const label = h('label', { for: id }, field.label?.vi || field.name, field.required ? ' *' : '',
-    field.hint?.vi ? h('small', {}, field.hint.vi) : null);
-  let input;
-  let read;
-  switch (field.type) {
-    case 'integer': case 'decimal': case 'money':
-      input = h('input', { id, type: 'number', step: field.type === 'integer' ? '1' : 'any', value: value ?? '' });
-      read = () => (input.value === '' ? undefined : Number(input.value));
-      break;
-    case 'date':
-      input = h('input', { id, type: 'date', value: value ?? '' });
-      read = () => input.value || undefined;
-      break;
-    case 'choice':
-      input = h('select', { id }, h('option', { value: '' }, '—'),
-        ...field.choices.map((c) => h('option', { value: c.code, selected: c.code === value }, c.vi || c.code)));
-      read = () => input.value || undefined;
-      break;
-    case 'yes_no':
-      input = h('select', { id }, h('option', { value: '' }, '—'),
-        h('option', { value: 'true', selected: value === true }, 'Có'), h('option', { value: 'false', selected: value === false }, 'Không'));
-      read = () => (input.value === '' ? undefined : input.value === 'true');
-      break;
-    case 'multi_choice': {
-      const boxes = field.choices.map((c) => h('input', { type: 'checkbox', value: c.code, checked: (value || []).includes(c.code) }));
-      input = h('div.choices', { id }, ...boxes.map((b, i) => h('label', {}, b, field.choices[i].vi || field.choices[i].code)));
-      read = () => { const v = boxes.filter((b) => b.checked).map((b) => b.value); return v.length ? v : undefined; };
-      break;
+async function editScreen(name, recordId) {
+  const view = await loadView();
+  const form = view.form(name);
+  const record = recordId ? view.record(name, recordId) : null;
+  const photos = new Map();  // photos taken on this screen, kept with the change that refers to them
+  const ctx = { id: 'f', settings, photos, heldPhoto: (hash) => store.file(hash), changed: () => applyRelevance() };
+  const inputs = form.def.fields.map((f) => ({ field: f, input: inputFor(f, record?.fields[f.name], ctx) }));
+  const readAll = () => {
+    const values = {};
+    for (const { field, input } of inputs) {
+      const v = input.read();
+      if (v !== undefined) values[field.name] = v;
     }
-    case 'text':
-      input = h('input', { id, value: value ?? '', maxlength: field.max_length });
-      read = () => input.value.trim() || undefined;
-      break;
-    default:  // gps, photo, file, group: the next part of the app
-      input = h('p', { id }, h('small', {}, bi('chưa có trong ứng dụng này', 'not in the app yet')));
-      read = () => value ?? undefined;
-  }
-  return { node: h('div', {}, label, input), read };
-}
-
-async function editScreen(form, record) {
-  const inputs = form.def.fields.map((f) => [f.name, inputFor(f, record?.fields[f.name])]);
+    return values;
+  };
+  // A field asked only for some answers (relevant) shows only then, as the server's check decides.
+  const applyRelevance = () => {
+    const values = readAll();
+    for (const { field, input } of inputs) input.node.hidden = !relevant(field, values);
+  };
+  applyRelevance();
   const error = h('div', { role: 'alert' });
   const save = async (e) => {
     e.preventDefault();
     error.replaceChildren();
+    const values = readAll();
     const fields = {};
-    for (const [name, input] of inputs) {
-      const v = input.read();
-      if (v !== undefined) fields[name] = v;
+    for (const { field, input } of inputs) {
+      if (input.node.hidden) continue;
+      if (values[field.name] !== undefined) fields[field.name] = values[field.name];
+      else if (record && record.fields[field.name] !== undefined) fields[field.name] = null;  // emptied
     }
     // The server's own validation, before anything is saved: a refusal names the field.
-    const checked = core.validate(form.text, { ...(record?.fields || {}), ...fields });
+    const merged = { ...(record?.fields || {}), ...fields };
+    for (const k of Object.keys(merged)) if (merged[k] === null) delete merged[k];
+    const checked = core.validate(form.text, merged);
     if (checked.error || checked.errors.length) {
       // Each refusal names the field by its Vietnamese label, as the worker sees it on the form.
-      const labelOf = (path) => form.def.fields.find((f) => f.name === path)?.label?.vi || path;
+      const labelOf = (path) => form.def.fields.find((f) => f.name === path.split(/[.[]/)[0])?.label?.vi || path;
       const lines = checked.error ? [checked.error.message] : checked.errors.map((x) => `${labelOf(x.field)}: ${x.reason}`);
       error.append(h('div.error', {}, h('strong', {}, bi('Chưa lưu', 'Not saved')), ...lines.map((l) => h('div', {}, l))));
       return;
     }
     try {
-      await saveChange(form, record, fields);
-      await formScreen(form);
+      const text = JSON.stringify(fields);  // a photo may sit in a group entry
+      const used = [...photos.values()].filter((p) => text.includes(p.hash));
+      await saveChange(form, record, fields, used);
+      await formScreen(name);
       await showStatus(bi('Đã lưu trên máy', 'Saved on the phone'));
       if (navigator.onLine) runSync();
     } catch (err) {
       error.append(h('div.error', {}, err.message));
     }
   };
+  const remove = async () => {
+    if (!window.confirm(bi('Xoá bản ghi này? Việc xoá sẽ gửi lên máy chủ ở lần đồng bộ tới.',
+      'Delete this record? The deletion goes to the server at the next sync.'))) return;
+    await saveDeletion(form, record);
+    await formScreen(name);
+    await showStatus(bi('Đã xoá trên máy', 'Deleted on the phone'));
+    if (navigator.onLine) runSync();
+  };
   main.replaceChildren(h('form', { onsubmit: save }, h('h1', {}, form.def.title?.vi || form.def.name),
-    ...inputs.map(([, i]) => i.node), error,
+    record ? reviewNote(view.review(record)) : null,
+    ...(record ? view.conflicts(record).map((c) => conflictNote(form, c)) : []),
+    record?.capture_time_ms ? h('p', {}, h('small', {}, `${bi('Khảo sát lúc', 'Surveyed at')}: ${when(record.capture_time_ms)}`)) : null,
+    ...inputs.map(({ input }) => input.node), error,
     h('button', { type: 'submit', id: 'save' }, bi('Lưu', 'Save')),
-    h('button.secondary', { type: 'button', onclick: () => formScreen(form) }, bi('Quay lại', 'Back'))));
+    record ? h('button.secondary.danger', { type: 'button', id: 'delete', onclick: remove }, bi('Xoá bản ghi', 'Delete the record')) : null,
+    h('button.secondary', { type: 'button', onclick: () => formScreen(name) }, bi('Quay lại', 'Back'))));
 }
 
-// The worker's edit as one change: each field a stamped assignment (hybrid clock, corrected by the
-// server's time), checked (NFC) by the WebAssembly core and kept in the outbox in one transaction.
-async function saveChange(form, record, fields) {
+// The phone's hybrid clock, corrected by the server's time: each stamp newer than the last.
+async function nextStamps() {
   const device = await store.get('device');
   const offset = (await store.get('clock_offset_ms')) || 0;
-  const scopes = ((await store.get('scopes')) || []).filter((s) => s !== '_forms');
-  const scope = record?.scope || scopes[0];
-  if (!scope) throw new Error(bi('Chưa biết đơn vị: hãy đồng bộ một lần', 'No unit known yet: sync once'));
   const last = (await store.get('clock')) || { wall_ms: 0, counter: 0 };
   const now = Date.now() + offset;
   let clock = now > last.wall_ms ? { wall_ms: now, counter: 0 } : { wall_ms: last.wall_ms, counter: last.counter + 1 };
+  let used = last;
+  return {
+    device,
+    now,
+    next() {
+      used = clock;
+      clock = { wall_ms: clock.wall_ms, counter: clock.counter + 1 };
+      return { ...used, device };
+    },
+    save: () => store.set('clock', used),  // the last stamp given: the next starts after it
+  };
+}
+
+// Checked (NFC) by the WebAssembly core and kept in the outbox in one transaction, with its photos.
+async function keepChange(form, record, scope, stamps, body, photos = []) {
   const id = record?.id || newRecordId();
-  const assignments = [];
-  for (const [field, value] of Object.entries(fields)) {
-    if (record && JSON.stringify(record.fields[field]) === JSON.stringify(value)) continue;
-    assignments.push({ field, value, stamp: { ...clock, device }, seen: record?.stamps?.[field] || null });
-    clock = { wall_ms: clock.wall_ms, counter: clock.counter + 1 };
-  }
-  if (!assignments.length) return;
   await store.addChange((seq) => {
-    const checked = core.checkChange({ id: { device, seq }, collection: form.def.name, record: id, scope,
-      form_version: form.version, capture_time_ms: now, assignments });
+    const checked = core.checkChange({ id: { device: stamps.device, seq }, collection: form.def.name, record: id, scope,
+      form_version: form.version, capture_time_ms: stamps.now, assignments: [], ...body });
     if (checked.error) throw new Error(checked.error.message);
     return checked.change;
-  });
-  await store.set('clock', clock);
+  }, photos);
+  await stamps.save();
   // The record's changes the server refused are replaced by this one, which carries the fix.
   const refused = (await store.outboxEntries()).filter((e) => e.state === 'refused' && e.change.record === id);
   if (refused.length) await store.dropRefused(refused.map((e) => e.seq));
+}
+
+// The worker's edit as one change: each field a stamped assignment that says what it saw.
+async function saveChange(form, record, fields, photos) {
+  const scopes = ((await store.get('scopes')) || []).filter((s) => s !== '_forms');
+  const scope = record?.scope || scopes[0];
+  if (!scope) throw new Error(bi('Chưa biết đơn vị: hãy đồng bộ một lần', 'No unit known yet: sync once'));
+  const stamps = await nextStamps();
+  const assignments = [];
+  for (const [field, value] of Object.entries(fields)) {
+    if (record && JSON.stringify(record.fields[field] ?? null) === JSON.stringify(value)) continue;
+    assignments.push({ field, value, stamp: stamps.next(), seen: record?.stamps?.[field] || null });
+  }
+  if (!assignments.length) return;
+  await keepChange(form, record, scope, stamps, { assignments }, photos);
+}
+
+// A deletion that says which write of each field it saw: a newer edit elsewhere brings it back.
+async function saveDeletion(form, record) {
+  const stamps = await nextStamps();
+  await keepChange(form, record, record.scope, stamps, { deletion: { stamp: stamps.next(), seen: record.stamps || {} } });
 }
 
 let syncing = null;
@@ -292,10 +367,13 @@ let retries = 0;
 async function runSync() {
   if (syncing) return syncing;
   syncButton.disabled = true;
-  syncing = syncOnce(core, store, { onProgress: (p) => showStatus(`${bi('Đang đồng bộ', 'Syncing')} ${p.sent}/${p.of}`) })
+  const progress = (p) => showStatus(p.photos
+    ? `${bi('Đang gửi ảnh', 'Sending photos')} ${p.photo}/${p.photos} (${Math.round((100 * p.bytes) / p.of_bytes)}%)`
+    : `${bi('Đang đồng bộ', 'Syncing')} ${p.sent}/${p.of}`);
+  syncing = syncOnce(core, store, { onProgress: progress })
     .then(async (r) => {
       retries = 0;
-      await showStatus(bi(`Đã đồng bộ: gửi ${r.sent}, nhận ${r.received}`, 'synced'));
+      await showStatus(bi(`Đã đồng bộ: gửi ${r.sent}, nhận ${r.received}, ảnh ${r.photos}`, 'synced'));
     })
     .catch(async (err) => {
       await showStatus(`${bi('Không đồng bộ được', 'Sync failed')}: ${err.message}`);
@@ -319,6 +397,15 @@ logoutButton.addEventListener('click', async () => {
 });
 window.addEventListener('online', () => runSync());
 
+// The server's settings for the app, kept for the days offline (the service worker caches them too).
+async function loadSettings() {
+  try {
+    const res = await fetch('settings.json', { cache: 'no-cache' });
+    if (res.ok) await store.set('settings', await res.json());
+  } catch { /* offline: the last ones */ }
+  return (await store.get('settings')) || {};
+}
+
 async function start() {
   store = await openStore();
   if (!(await store.get('device'))) await store.set('device', randomHex(16));
@@ -328,6 +415,7 @@ async function start() {
     const granted = await navigator.storage.persist();
     if (!granted) await store.set('persist_refused', true);
   }
+  settings = await loadSettings();
   if (!(await store.get('token'))) return loginScreen();
   await home();
 }

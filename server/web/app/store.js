@@ -1,9 +1,14 @@
 // The phone's store, in IndexedDB: survives a reload, a killed browser and a restarted phone.
-//   meta:    key -> value (device id, token, user, scopes, checkpoints, clock, next change seq)
-//   records: "collection/id" -> the record as the server last sent it (fields, stamps)
-//   outbox:  change seq -> a change not yet acknowledged durably by the server (as the C++
-//            client keeps it: id, stamps, field-level assignments), or refused, with the reason
+//   meta:      key -> value (device id, token, user, scopes, checkpoints, incarnation, clock, next seq)
+//   records:   "collection/id" -> the record as the server last sent it (fields, stamps, what each
+//              writer saw: the incarnation rule resends it whole)
+//   outbox:    change seq -> a change not yet acknowledged durably by the server (as the C++ client
+//              keeps it: id, stamps, field-level assignments; `restore` for the incarnation rule's
+//              resend), or refused, with the reason
+//   files:     SHA-256 hex -> a photo taken on the phone {bytes, type, size, sent}
+//   conflicts: key -> a conflict the server found in a unit the worker reads (open, or settled)
 const DB = 'communesync-field';
+const VERSION = 2;
 
 function request(r) {
   return new Promise((resolve, reject) => {
@@ -13,45 +18,65 @@ function request(r) {
 }
 
 export async function openStore() {
-  const open = indexedDB.open(DB, 1);
-  open.onupgradeneeded = () => {
+  const open = indexedDB.open(DB, VERSION);
+  open.onupgradeneeded = (event) => {
     const db = open.result;
-    db.createObjectStore('meta');
-    db.createObjectStore('records');
-    db.createObjectStore('outbox');
+    // Each version only adds: a phone that skipped releases upgrades through every step.
+    if (event.oldVersion < 1) {
+      db.createObjectStore('meta');
+      db.createObjectStore('records');
+      db.createObjectStore('outbox');
+    }
+    if (event.oldVersion < 2) {
+      db.createObjectStore('files');
+      db.createObjectStore('conflicts');
+    }
   };
   const db = await request(open);
   // One transaction per call: each write is committed before the promise resolves.
   const tx = (names, mode, body) => new Promise((resolve, reject) => {
     const t = db.transaction(names, mode);
     let result;
-    Promise.resolve(body(t)).then((r) => { result = r; }, reject);
+    Promise.resolve(body(t)).then((r) => { result = r; }, (err) => { reject(err); try { t.abort(); } catch { /* done */ } });
     t.oncomplete = () => resolve(result);
     t.onerror = () => reject(t.error);
     t.onabort = () => reject(t.error || new Error('aborted'));
   });
   const all = (t, name) => request(t.objectStore(name).getAll());
+  const entries = async (t, name) => {
+    const keys = await request(t.objectStore(name).getAllKeys());
+    const values = await request(t.objectStore(name).getAll());
+    return keys.map((key, i) => ({ key, value: values[i] }));
+  };
   return {
     get: (key) => tx(['meta'], 'readonly', (t) => request(t.objectStore('meta').get(key))),
     set: (key, value) => tx(['meta'], 'readwrite', (t) => { t.objectStore('meta').put(value, key); }),
     records: () => tx(['records'], 'readonly', (t) => all(t, 'records')),
     outbox: () => tx(['outbox'], 'readonly', (t) => all(t, 'outbox')),
-    //! Takes the next change seq and keeps the change in the outbox, in one transaction.
-    addChange: (make) => tx(['meta', 'outbox'], 'readwrite', async (t) => {
+    conflicts: () => tx(['conflicts'], 'readonly', (t) => all(t, 'conflicts')),
+    file: (hash) => tx(['files'], 'readonly', (t) => request(t.objectStore('files').get(hash))),
+    //! The photos not yet whole on the server, oldest first.
+    unsentFiles: () => tx(['files'], 'readonly', async (t) =>
+      (await entries(t, 'files')).filter((e) => !e.value.sent).map((e) => ({ hash: e.key, ...e.value }))),
+    markFileSent: (hash) => tx(['files'], 'readwrite', async (t) => {
+      const f = await request(t.objectStore('files').get(hash));
+      if (f) t.objectStore('files').put({ ...f, sent: true }, hash);
+    }),
+    //! Takes the next change seq and keeps the change in the outbox, with the photos it refers to,
+    //! in one transaction: a record never refers to a photo the phone does not hold.
+    addChange: (make, files = []) => tx(['meta', 'outbox', 'files'], 'readwrite', async (t) => {
       const seq = ((await request(t.objectStore('meta').get('next_seq'))) || 1);
       const change = make(seq);
       t.objectStore('meta').put(seq + 1, 'next_seq');
       t.objectStore('outbox').put({ change, state: 'waiting' }, seq);
+      for (const f of files) t.objectStore('files').put({ bytes: f.bytes, type: f.type, size: f.bytes.byteLength, sent: false }, f.hash);
       return change;
     }),
     //! Drops changes the server refused for good (the worker fixed or discarded them).
     dropRefused: (seqs) => tx(['outbox'], 'readwrite', (t) => { for (const s of seqs) t.objectStore('outbox').delete(s); }),
     //! The outbox with each change's sequence number.
-    outboxEntries: () => tx(['outbox'], 'readonly', async (t) => {
-      const keys = await request(t.objectStore('outbox').getAllKeys());
-      const values = await request(t.objectStore('outbox').getAll());
-      return keys.map((seq, i) => ({ seq, ...values[i] }));
-    }),
+    outboxEntries: () => tx(['outbox'], 'readonly', async (t) =>
+      (await entries(t, 'outbox')).map(({ key, value }) => ({ seq: key, ...value }))),
     //! The server's answer to a push: accepted changes leave the outbox, refused ones stay with why.
     settle: (results) => tx(['outbox'], 'readwrite', async (t) => {
       const box = t.objectStore('outbox');
@@ -63,11 +88,30 @@ export async function openStore() {
         }
       }
     }),
-    //! A pulled batch and its checkpoints land together.
-    applyBatch: (batch, checkpoints) => tx(['meta', 'records'], 'readwrite', (t) => {
+    //! A pulled batch (records and conflicts) and its checkpoints land together.
+    applyBatch: (batch, checkpoints) => tx(['meta', 'records', 'conflicts'], 'readwrite', (t) => {
       const records = t.objectStore('records');
       for (const r of batch.records) records.put(r, `${r.collection}/${r.id}`);
+      for (const c of batch.conflicts || []) t.objectStore('conflicts').put(c, c.key);
       t.objectStore('meta').put(checkpoints, 'checkpoints');
+    }),
+    //! The incarnation rule (docs/protocol.md): the server went back in time. In one transaction:
+    //! forget the checkpoints, queue every record held to be pushed again (`restoreChanges(record,
+    //! seq)` makes its changes), and take the new incarnation. A cut afterwards resends from the outbox.
+    restart: (incarnation, restoreChanges) => tx(['meta', 'records', 'outbox'], 'readwrite', async (t) => {
+      const meta = t.objectStore('meta');
+      let seq = ((await request(meta.get('next_seq'))) || 1);
+      let queued = 0;
+      for (const record of await all(t, 'records')) {
+        for (const change of restoreChanges(record, () => seq++)) {
+          t.objectStore('outbox').put({ change, state: 'waiting', restore: true }, change.id.seq);
+          ++queued;
+        }
+      }
+      meta.put(seq, 'next_seq');
+      meta.put({}, 'checkpoints');
+      meta.put(incarnation, 'incarnation');
+      return queued;
     }),
   };
 }

@@ -3,8 +3,8 @@
 // when nothing changed), so a new release reaches the phone at its next online visit. Nothing the
 // worker saved is here: records live in IndexedDB, which a new release does not touch.
 const CACHE = 'communesync-field-app';
-const FILES = ['./', 'index.html', 'app.js', 'app.css', 'store.js', 'sync.js', 'sync_core.js', 'communesync-sync.mjs',
-  'communesync-sync.wasm', 'manifest.webmanifest', 'icon.svg'];
+const FILES = ['./', 'index.html', 'app.js', 'app.css', 'dom.js', 'inputs.js', 'photo.js', 'store.js', 'sync.js', 'sync_core.js', 'communesync-sync.mjs',
+  'communesync-sync.wasm', 'manifest.webmanifest', 'icon.svg', 'settings.json'];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(FILES)).then(() => self.skipWaiting()));
