@@ -12,6 +12,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { heldRecords, logIn, openPhone as phoneAt, syncApp } from './phone.mjs';
 import { startServer, stopServer, testPaths } from './server.mjs';
 
 const { root, build, artifacts, chromiumPath } = testPaths();
@@ -35,10 +36,7 @@ const step = (text) => console.log(`-- ${text}`);
 
 const cli = (home, ...args) =>
   execFileSync(path.join(build, 'tools/communesync'), ['--home', home, ...args], { encoding: 'utf8', timeout: 60_000 }).trim();
-const openPhone = () => chromium.launchPersistentContext(path.join(work, 'phone'), {
-  executablePath: chromiumPath, viewport: { width: 360, height: 740 }, serviceWorkers: 'allow',
-  permissions: ['geolocation'], geolocation: { latitude: 15.123456, longitude: 107.654321, accuracy: 8 },
-});
+const openPhone = () => phoneAt(chromium, chromiumPath, path.join(work, 'phone'));
 
 try {
   const started = startServer({ build, root, dataDir: path.join(work, 'data') });
@@ -56,10 +54,7 @@ try {
   context = await openPhone();
   let page = context.pages()[0] || await context.newPage();
   await page.goto(`${base}/app/`);
-  await page.fill('#user', 'an');
-  await page.fill('#password', 'mat-khau-cua-an');
-  await page.click('button[type=submit]');
-  await page.waitForSelector('li[data-form=household_survey]', { timeout: 30_000 });
+  await logIn(page, 'an', 'mat-khau-cua-an');
   // The service worker has cached the app: every file of its list is in the cache.
   await page.evaluate(() => navigator.serviceWorker.ready);
   await page.waitForFunction(async () => (await (await caches.open('communesync-field-app')).keys()).length >= 15,
@@ -148,17 +143,7 @@ try {
   page = context.pages()[0] || await context.newPage();
   await page.goto(`${base}/app/`);
   await page.waitForSelector('li[data-form=household_survey]');
-  // As a worker would: press Sync; a first try right as the signal returns may fail, the app
-  // retries by itself, and the worker may press again.
-  for (let attempt = 1; ; ++attempt) {
-    await page.click('#sync');
-    const done = await page.waitForFunction(() => {
-      const text = document.getElementById('status').textContent;
-      return text.includes('Waiting: 0') && text.includes('Đã đồng bộ');
-    }, null, { timeout: 20_000 }).then(() => true, () => false);
-    if (done) break;
-    assert.ok(attempt < 3, `no sync after ${attempt} tries: ${await page.textContent('#status')}`);
-  }
+  await syncApp(page);
   assert.match(await page.textContent('#status'), /Chờ gửi \/ Waiting: 0/);
   const token = await (await fetch(`${base}/admin/users`, {
     method: 'POST', headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
@@ -186,14 +171,7 @@ try {
   }, bytes.toString('base64'));
   assert.deepEqual(size, [settings.photo_max_px, settings.photo_max_px * 3 / 4], 'its longer side is the server\'s photo_max_px');
   // What the app holds of it, back from the server, is the same canonical line, byte for byte.
-  const held = await page.evaluate(() => new Promise((resolve, reject) => {
-    const open = indexedDB.open('communesync-field');
-    open.onsuccess = () => {
-      const get = open.result.transaction('records').objectStore('records').getAll();
-      get.onsuccess = () => resolve(get.result.filter((r) => r.fields.chu_ho === 'Hồ Văn Thử').map((r) => r.line));
-      get.onerror = () => reject(get.error);
-    };
-  }));
+  const held = (await heldRecords(page, 'chu_ho', 'Hồ Văn Thử')).map((r) => r.line);
   assert.deepEqual(held, [exported]);
   console.log('field app e2e: passed; screenshots in', artifacts);
 } catch (e) {

@@ -100,7 +100,9 @@ function reviewNote(review) {
   if (!review) return null;
   return h(`div.review.${review.state}`, { 'data-review': review.state },
     h('strong', {}, reviewStates[review.state] || review.state),
-    review.comment ? `: ${review.comment}` : '', review.by ? h('small', {}, ` — ${review.by}`) : null);
+    // A reopened review keeps the reviewer's last comment: shown only while it asks for something.
+    review.comment && ['needs_edits', 'rejected'].includes(review.state) ? `: ${review.comment}` : '',
+    review.by ? h('small', {}, ` — ${review.by}`) : null);
 }
 const valueText = (side) => (side.deleted ? bi('(xoá bản ghi)', '(record deleted)') : typeof side.value === 'string' ? side.value : JSON.stringify(side.value));
 function conflictNote(form, c) {
@@ -373,6 +375,7 @@ async function runSync() {
   syncing = syncOnce(core, store, { onProgress: progress })
     .then(async (r) => {
       retries = 0;
+      statusLine.dataset.syncedAt = String(Date.now());  // when the last sync went through
       await showStatus(bi(`Đã đồng bộ: gửi ${r.sent}, nhận ${r.received}, ảnh ${r.photos}`, 'synced'));
     })
     .catch(async (err) => {

@@ -1,0 +1,60 @@
+// The field app's browser tests hold a phone: Debian's Chromium at 360×740 with a profile that
+// outlives a closed browser, the service worker on, GPS allowed at a point in Quảng Ngãi; and they
+// drive it as a worker would (press Sync until the outbox is empty).
+import assert from 'node:assert/strict';
+import path from 'node:path';
+
+export function openPhone(chromium, chromiumPath, profile) {
+  return chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath, viewport: { width: 360, height: 740 }, serviceWorkers: 'allow',
+    permissions: ['geolocation'], geolocation: { latitude: 15.123456, longitude: 107.654321, accuracy: 8 },
+  });
+}
+
+//! Logs in on the app's first screen and waits for the forms.
+export async function logIn(page, user, password) {
+  await page.fill('#user', user);
+  await page.fill('#password', password);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('li[data-form=household_survey]', { timeout: 30_000 });
+}
+
+//! Presses Sync until the status line says the outbox is empty and the sync went through. A first
+//! try right as the signal returns may fail; the app retries by itself and the worker may press again.
+export async function syncApp(page, tries = 3) {
+  const before = await page.getAttribute('#status', 'data-synced-at');
+  for (let attempt = 1; ; ++attempt) {
+    await page.click('#sync');
+    // A sync that went through after the press (the status line keeps the last one's words).
+    const done = await page.waitForFunction((previous) => {
+      const status = document.getElementById('status');
+      return status.dataset.syncedAt !== previous && status.textContent.includes('Waiting: 0');
+    }, before ?? undefined, { timeout: 20_000 }).then(() => true, () => false);
+    if (done) return;
+    assert.ok(attempt < tries, `no sync after ${attempt} tries: ${await page.textContent('#status')}`);
+  }
+}
+
+//! The records the app holds from the server (IndexedDB), filtered in the page by `field` = `value`.
+export function heldRecords(page, field, value) {
+  return page.evaluate(([f, v]) => new Promise((resolve, reject) => {
+    const open = indexedDB.open('communesync-field');
+    open.onsuccess = () => {
+      const get = open.result.transaction('records').objectStore('records').getAll();
+      get.onsuccess = () => { resolve(get.result.filter((r) => r.fields[f] === v)); open.result.close(); };
+      get.onerror = () => reject(get.error);
+    };
+  }), [field, value]);
+}
+
+//! The server's JSON API with a bearer token.
+export async function api(base, token, method, url, body) {
+  const res = await fetch(`${base}${url}`, {
+    method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+export const shot = (page, artifacts, name) => page.screenshot({ path: path.join(artifacts, `app-${name}.png`) });
