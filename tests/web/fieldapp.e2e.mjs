@@ -9,47 +9,25 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { heldRecords, logIn, openPhone as phoneAt, syncApp } from './phone.mjs';
-import { startServer, stopServer, testPaths } from './server.mjs';
+import { fieldAppTest, heldRecords, logIn, syncApp } from './phone.mjs';
 
-const { root, build, artifacts, chromiumPath } = testPaths();
-const { chromium } = await import('playwright-core');
-
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'communesync-app-'));
-fs.mkdirSync(artifacts, { recursive: true });
-let server = null;
-let context = null;
-const guard = setTimeout(async () => {
-  console.error('field app e2e: over 4 minutes, giving up');
-  await cleanup();
-  process.exit(1);
-}, 240_000);
-async function cleanup() {
-  if (context) await context.close().catch(() => {});
-  await stopServer(server);
-  fs.rmSync(work, { recursive: true, force: true });
-}
-const step = (text) => console.log(`-- ${text}`);
-
+const t = await fieldAppTest('field app e2e');
+const { build, artifacts, work, step } = t;
 const cli = (home, ...args) =>
   execFileSync(path.join(build, 'tools/communesync'), ['--home', home, ...args], { encoding: 'utf8', timeout: 60_000 }).trim();
-const openPhone = () => phoneAt(chromium, chromiumPath, path.join(work, 'phone'));
+const openPhone = () => t.openPhone('phone');
 
-try {
-  const started = startServer({ build, root, dataDir: path.join(work, 'data') });
-  server = started.server;
-  const port = await started.port;
-  const base = `http://127.0.0.1:${port}`;
-  const admin = fs.readFileSync(path.join(work, 'data', 'admin.token'), 'utf8').trim();
+await t.run(async () => {
+  const { base, admin } = await t.startServer('data');
+  const port = new URL(base).port;
   const res = await fetch(`${base}/admin/users`, {
     method: 'POST', headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
     body: JSON.stringify({ name: 'an', password: 'mat-khau-cua-an', grants: ['field:MAU-X01'] }),
   });
   assert.equal(res.status, 201, await res.text());
 
+  let context;
   step('online: the first visit and the login');
   context = await openPhone();
   let page = context.pages()[0] || await context.newPage();
@@ -173,11 +151,4 @@ try {
   // What the app holds of it, back from the server, is the same canonical line, byte for byte.
   const held = (await heldRecords(page, 'chu_ho', 'Hồ Văn Thử')).map((r) => r.line);
   assert.deepEqual(held, [exported]);
-  console.log('field app e2e: passed; screenshots in', artifacts);
-} catch (e) {
-  console.error(`field app e2e: FAILED: ${e.stack || e}`);
-  process.exitCode = 1;
-} finally {
-  clearTimeout(guard);
-  await cleanup();
-}
+});

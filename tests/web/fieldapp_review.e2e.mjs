@@ -6,43 +6,22 @@
 //   node fieldapp_review.e2e.mjs --build <build> --artifacts <dir>
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { api, logIn, openPhone, shot, syncApp } from './phone.mjs';
-import { startServer, stopServer, testPaths } from './server.mjs';
+import { api, fieldAppTest, logIn, shot, syncApp } from './phone.mjs';
 
-const { root, build, artifacts, chromiumPath } = testPaths();
-const { chromium } = await import('playwright-core');
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'communesync-app-review-'));
-fs.mkdirSync(artifacts, { recursive: true });
-let server = null;
-let context = null;
-const guard = setTimeout(async () => {
-  console.error('field app review e2e: over 4 minutes, giving up');
-  await cleanup();
-  process.exit(1);
-}, 240_000);
-async function cleanup() {
-  if (context) await context.close().catch(() => {});
-  await stopServer(server);
-  fs.rmSync(work, { recursive: true, force: true });
-}
-const step = (text) => console.log(`-- ${text}`);
+const t = await fieldAppTest('field app review e2e');
+const { build, artifacts, work, step } = t;
 const cli = (...args) =>
   execFileSync(path.join(build, 'tools/communesync'), ['--home', path.join(work, 'cli'), ...args], { encoding: 'utf8', timeout: 60_000 }).trim();
 
-try {
-  const started = startServer({ build, root, dataDir: path.join(work, 'data') });
-  server = started.server;
-  const base = `http://127.0.0.1:${await started.port}`;
-  const admin = fs.readFileSync(path.join(work, 'data', 'admin.token'), 'utf8').trim();
+await t.run(async () => {
+  const { base, admin } = await t.startServer('data');
   assert.equal((await api(base, admin, 'POST', '/admin/users', { name: 'an', password: 'mat-khau-cua-an', grants: ['field:MAU-X01'] })).status, 201);
   const binh = await api(base, admin, 'POST', '/admin/users', { name: 'binh', grants: ['field:MAU-X01'] });
   assert.equal(binh.status, 201);
 
   step('the worker records a household and syncs; a CLI device of the commune receives it');
-  context = await openPhone(chromium, chromiumPath, path.join(work, 'phone'));
+  const context = await t.openPhone('phone');
   const page = context.pages()[0] || await context.newPage();
   page.on('dialog', (dialog) => dialog.accept());
   await page.goto(`${base}/app/`);
@@ -115,11 +94,4 @@ try {
   assert.match(await page.textContent('#conflicts'), /Tỉnh đã quyết định/);
   cli('sync');
   assert.equal(JSON.parse(cli('get', 'household_survey', id)).fields.so_nhan_khau, 6);
-  console.log('field app review e2e: passed; screenshots in', artifacts);
-} catch (e) {
-  console.error(`field app review e2e: FAILED: ${e.stack || e}`);
-  process.exitCode = 1;
-} finally {
-  clearTimeout(guard);
-  await cleanup();
-}
+});

@@ -2,7 +2,70 @@
 // outlives a closed browser, the service worker on, GPS allowed at a point in Quảng Ngãi; and they
 // drive it as a worker would (press Sync until the outbox is empty).
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { startServer, stopServer, testPaths } from './server.mjs';
+
+//! A field app test's frame: the paths, a scratch folder, phones and servers it started, a guard that
+//! gives up after `minutes`, and at the end every phone closed, every server stopped (by its pid:
+//! ours) and the folder removed.
+//!   const t = await fieldAppTest('name'); await t.run(async () => { ... t.openPhone('phone') ... });
+export async function fieldAppTest(name, minutes = 4) {
+  const paths = testPaths();
+  const { chromium } = await import('playwright-core');
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'communesync-app-'));
+  fs.mkdirSync(paths.artifacts, { recursive: true });
+  const phones = new Set();
+  const servers = new Set();
+  const more = [];  // what else the test started (a proxy): closed first
+  const cleanup = async () => {
+    for (const close of more) await Promise.resolve(close()).catch(() => {});
+    for (const phone of phones) await phone.close().catch(() => {});
+    for (const server of servers) await stopServer(server);
+    fs.rmSync(work, { recursive: true, force: true });
+  };
+  return {
+    ...paths,
+    work,
+    step: (text) => console.log(`-- ${text}`),
+    //! A phone whose profile (its store, its service worker) lives in work/NAME across closes.
+    async openPhone(profile) {
+      const phone = await openPhone(chromium, paths.chromiumPath, path.join(work, profile));
+      phones.add(phone);
+      return phone;
+    },
+    //! This build's server on data folder work/DATA; resolves to {server, base, admin token}.
+    async startServer(data, listen) {
+      const started = startServer({ build: paths.build, root: paths.root, dataDir: path.join(work, data), listen });
+      servers.add(started.server);
+      const base = `http://127.0.0.1:${await started.port}`;
+      return { server: started.server, base, admin: fs.readFileSync(path.join(work, data, 'admin.token'), 'utf8').trim() };
+    },
+    stopServer: (server) => stopServer(server),
+    //! Something else to close at the end, whether the test passed or not.
+    onCleanup: (close) => more.push(close),
+    async run(body) {
+      const guard = setTimeout(async () => {
+        console.error(`${name}: over ${minutes} minutes, giving up`);
+        await cleanup();
+        process.exit(1);
+      }, minutes * 60_000);
+      try {
+        await body();
+        console.log(`${name}: passed; screenshots in ${paths.artifacts}`);
+      } catch (e) {
+        console.error(`${name}: FAILED: ${e.stack || e}`);
+        process.exitCode = 1;
+      } finally {
+        clearTimeout(guard);
+        await cleanup();
+        // Whatever may still hold the event loop open, the test ends with its verdict.
+        setTimeout(() => process.exit(process.exitCode || 0), 10_000).unref();
+      }
+    },
+  };
+}
 
 export function openPhone(chromium, chromiumPath, profile) {
   return chromium.launchPersistentContext(profile, {

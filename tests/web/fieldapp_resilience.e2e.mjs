@@ -1,0 +1,119 @@
+// The field app when the link and the server fail it: (1) a sync cut by a proxy at every few hundred
+// bytes swept across a push of five households and its answer loses nothing and doubles nothing;
+// (2) a server restored from an older backup gets back every record the phone had that the backup
+// lacked (the incarnation rule: checkpoints beyond the server's latest).
+//
+//   node fieldapp_resilience.e2e.mjs --build <build> --artifacts <dir>
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { startCuttingProxy } from './cutting_proxy.mjs';
+import { api, fieldAppTest, logIn, syncApp } from './phone.mjs';
+
+const t = await fieldAppTest('field app resilience e2e', 5);
+const { work, step } = t;
+
+async function freePort() {
+  const s = net.createServer();
+  await new Promise((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address();
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+}
+
+// A household as the worker fills it, offline or not.
+async function survey(page, name, size) {
+  await page.click('li[data-form=household_survey]');
+  await page.click('#new-record');
+  await page.getByLabel('Họ tên chủ hộ').fill(name);
+  await page.getByLabel('Thôn', { exact: false }).first().fill('Thôn Cắt');
+  await page.getByLabel('Số nhân khẩu').fill(String(size));
+  await page.getByLabel('Tình trạng nghèo').selectOption('khong_ngheo');
+  await page.getByLabel('Nhà tạm, dột nát?').selectOption('false');
+  await page.getByLabel('Ngày khảo sát').fill('2026-12-03');
+  await page.click('#save');
+  await page.waitForSelector(`li[data-record]:has-text("${name}")`);
+  await page.click('button:has-text("Quay lại")');
+}
+
+// A press of Sync that ends, well or not (the proxy may cut it anywhere).
+async function trySync(page) {
+  const before = await page.getAttribute('#status', 'data-synced-at');
+  await page.click('#sync');
+  await page.waitForFunction((previous) => {
+    const status = document.getElementById('status');
+    return status.dataset.syncedAt !== previous || status.textContent.includes('Không đồng bộ được');
+  }, before ?? undefined, { timeout: 20_000 });
+  await page.waitForFunction(() => !document.getElementById('sync').disabled, null, { timeout: 20_000 });
+}
+
+// The household records the server holds, each with how many changes of it were accepted.
+async function onServer(base, admin, prefix) {
+  const { body } = await api(base, admin, 'GET', `/api/records/household_survey?limit=500`);
+  const out = new Map();
+  for (const r of body.records.filter((x) => String(x.fields.chu_ho).startsWith(prefix))) {
+    const history = (await api(base, admin, 'GET', `/api/history/household_survey/${r.id}`)).body.history;
+    out.set(r.fields.chu_ho, { size: r.fields.so_nhan_khau, versions: history.length });
+  }
+  return out;
+}
+
+await t.run(async () => {
+  const port = await freePort();
+  let { server, base, admin } = await t.startServer('data', `127.0.0.1:${port}`);
+  assert.equal((await api(base, admin, 'POST', '/admin/users', { name: 'an', password: 'mat-khau-cua-an', grants: ['field:MAU-X01'] })).status, 201);
+
+  step('through a cutting proxy: log in, then five households offline');
+  const proxy = await startCuttingProxy(port);
+  t.onCleanup(proxy.close);
+  const context = await t.openPhone('phone');
+  const page = context.pages()[0] || await context.newPage();
+  await page.goto(`http://127.0.0.1:${proxy.port}/app/`);
+  await logIn(page, 'an', 'mat-khau-cua-an');
+  await context.setOffline(true);
+  const names = ['Cắt Văn Một', 'Cắt Thị Hai', 'Cắt Văn Ba', 'Cắt Thị Bốn', 'Cắt Văn Năm'];
+  for (const [i, name] of names.entries()) await survey(page, name, i + 1);
+  await context.setOffline(false);
+
+  step('syncs cut at every 150 bytes from the upgrade through the push and its answer');
+  const waiting = [];  // the outbox after each cut sync: 5 until the push's answer gets through
+  for (let limit = 300; limit <= 5000; limit += 150) {
+    proxy.limit = limit;
+    const cutsBefore = proxy.cuts;
+    await trySync(page);
+    if (proxy.cuts > cutsBefore) waiting.push(Number((await page.textContent('#status')).match(/Waiting: (\d+)/)[1]));
+  }
+  console.log(`   outbox after each cut: ${waiting.join(' ')}`);
+  // The sweep covered the push: cuts before its answer (all five still waiting) and after it.
+  assert.ok(waiting.includes(5) && waiting.includes(0), `the cuts did not straddle the push: ${waiting}`);
+  proxy.limit = Infinity;
+  await syncApp(page);
+  const held = await onServer(base, admin, 'Cắt ');
+  assert.deepEqual([...held.keys()].sort(), [...names].sort(), 'every household is on the server, once');
+  for (const [i, name] of names.entries()) {
+    assert.deepEqual(held.get(name), { size: i + 1, versions: 1 }, `${name}: one accepted change, not two`);
+  }
+
+  step('a backup taken now; two more households; the server restored from the backup');
+  await t.stopServer(server);
+  fs.cpSync(path.join(work, 'data'), path.join(work, 'backup'), { recursive: true });
+  ({ server, base, admin } = await t.startServer('data', `127.0.0.1:${port}`));
+  await survey(page, 'Sau Văn Sáu', 6);
+  await survey(page, 'Sau Thị Bảy', 7);
+  await syncApp(page);
+  assert.equal((await onServer(base, admin, 'Sau ')).size, 2);
+  await t.stopServer(server);
+  fs.rmSync(path.join(work, 'data'), { recursive: true });
+  fs.cpSync(path.join(work, 'backup'), path.join(work, 'data'), { recursive: true });
+  ({ server, base, admin } = await t.startServer('data', `127.0.0.1:${port}`));
+  assert.equal((await onServer(base, admin, 'Sau ')).size, 0, 'the backup lacks them');
+
+  step('the phone syncs: its checkpoints are beyond the server\'s latest, it sends everything again');
+  await syncApp(page);
+  const back = await onServer(base, admin, 'Sau ');
+  assert.deepEqual(Object.fromEntries([...back].map(([k, v]) => [k, v.size])), { 'Sau Văn Sáu': 6, 'Sau Thị Bảy': 7 });
+  assert.equal((await onServer(base, admin, 'Cắt ')).size, 5, 'the older ones are there too');
+  const refused = await page.evaluate(() => document.getElementById('status').textContent);
+  assert.match(refused, /Waiting: 0/);
+});
