@@ -13,7 +13,8 @@ const statusLine = document.getElementById('status');
 const syncButton = document.getElementById('sync');
 const statusButton = document.getElementById('status-page');
 const logoutButton = document.getElementById('logout');
-let core;
+let core;       // the WebAssembly sync core, once compiled (coreReady): the forms list does not wait for it
+let coreReady;
 let store;
 let settings = {};  // GET /app/settings.json: how photos are shrunk
 
@@ -29,7 +30,12 @@ const when = (ms) => (ms ? new Date(ms).toLocaleString('vi-VN') : bi('chưa', 'n
 // ---- what the worker sees: one read of the store, shared by a screen ----
 // Forms (the latest version of each "_forms" record), the records of each form (the server's, with
 // the worker's changes not yet acknowledged laid over them), reviews and conflicts by record.
-async function loadView() {
+// Kept between screens, dropped whenever the store changes (a save, a sync, a discard).
+let viewCache = null;
+const loadView = () => (viewCache ||= readView().catch((err) => { viewCache = null; throw err; }));
+const storeChanged = () => { viewCache = null; };
+
+async function readView() {
   const [records, outbox, conflicts] = await Promise.all([store.records(), store.outboxEntries(), store.conflicts()]);
   const latest = new Map();
   const byCollection = new Map();
@@ -176,14 +182,19 @@ async function formScreen(name) {
   const records = view.records(name).map((r) => ({
     r,
     title: titleOf(form, r.fields) || r.id,
-    // The search key of every text of the record: the server's own folding (no accents, no case).
-    key: core.fold(Object.values(r.fields).filter((v) => typeof v === 'string').join(' ')),
     review: view.review(r),
     open: view.conflicts(r).filter((c) => c.status === 'open').length,
   }));
-  const show = (query) => {
-    const q = core.fold(query.trim());
-    list.replaceChildren(...records.filter((x) => !q || x.key.includes(q)).map(({ r, title, review, open }) =>
+  // The search key of every text of a record: the server's own folding (no accents, no case),
+  // made at the first search, not at every opening of the list.
+  const keyOf = (x) => (x.key ??= core.fold(Object.values(x.r.fields).filter((v) => typeof v === 'string').join(' ')));
+  const show = async (query) => {
+    let q = query.trim();
+    if (q) {
+      await coreReady;
+      q = core.fold(q);
+    }
+    list.replaceChildren(...records.filter((x) => !q || keyOf(x).includes(q)).map(({ r, title, review, open }) =>
       h('li', { 'data-record': r.id, onclick: () => editScreen(name, r.id) }, title,
         r.pending ? h('div.pending', {}, bi('chờ gửi', 'waiting to send')) : null,
         r.refused ? h('div.error', {}, r.refused) : null,
@@ -222,7 +233,7 @@ async function statusScreen() {
       view.form(e.change.collection)
         ? h('button', { type: 'button', onclick: open(() => editScreen(e.change.collection, e.change.record)) }, bi('Sửa', 'Fix'))
         : null,
-      h('button.secondary', { type: 'button', onclick: async () => { await store.dropRefused([e.seq]); statusScreen(); } },
+      h('button.secondary', { type: 'button', onclick: async () => { await store.dropRefused([e.seq]); storeChanged(); statusScreen(); } },
         bi('Bỏ', 'Discard'))))),
     h('h2', {}, `${bi('Cần sửa theo yêu cầu', 'Edits asked for')} (${needsEdits.length})`),
     h('ul.list', { id: 'needs-edits' }, ...needsEdits.map((r) => h('li', { 'data-record': r.id, onclick: () => editScreen(r.collection, r.id) },
@@ -271,6 +282,7 @@ async function editScreen(name, recordId) {
     // The server's own validation, before anything is saved: a refusal names the field.
     const merged = { ...(record?.fields || {}), ...fields };
     for (const k of Object.keys(merged)) if (merged[k] === null) delete merged[k];
+    await coreReady;
     const checked = core.validate(form.text, merged);
     if (checked.error || checked.errors.length) {
       // Each refusal names the field by its Vietnamese label, as the worker sees it on the form.
@@ -331,6 +343,8 @@ async function nextStamps() {
 // Checked (NFC) by the WebAssembly core and kept in the outbox in one transaction, with its photos.
 async function keepChange(form, record, scope, stamps, body, photos = []) {
   const id = record?.id || newRecordId();
+  await coreReady;
+  storeChanged();
   await store.addChange((seq) => {
     const checked = core.checkChange({ id: { device: stamps.device, seq }, collection: form.def.name, record: id, scope,
       form_version: form.version, capture_time_ms: stamps.now, assignments: [], ...body });
@@ -372,7 +386,7 @@ async function runSync() {
   const progress = (p) => showStatus(p.photos
     ? `${bi('Đang gửi ảnh', 'Sending photos')} ${p.photo}/${p.photos} (${Math.round((100 * p.bytes) / p.of_bytes)}%)`
     : `${bi('Đang đồng bộ', 'Syncing')} ${p.sent}/${p.of}`);
-  syncing = syncOnce(core, store, { onProgress: progress })
+  syncing = coreReady.then(() => syncOnce(core, store, { onProgress: progress }))
     .then(async (r) => {
       retries = 0;
       statusLine.dataset.syncedAt = String(Date.now());  // when the last sync went through
@@ -383,7 +397,7 @@ async function runSync() {
       // A signal that just came back often fails the first try: try again a few times, spaced out.
       if (navigator.onLine && retries < 3) setTimeout(() => runSync(), 3000 * 2 ** retries++);
     })
-    .finally(() => { syncing = null; syncButton.disabled = false; });
+    .finally(() => { storeChanged(); syncing = null; syncButton.disabled = false; });
   return syncing;
 }
 
@@ -412,7 +426,8 @@ async function loadSettings() {
 async function start() {
   store = await openStore();
   if (!(await store.get('device'))) await store.set('device', randomHex(16));
-  core = await openSyncCore(() => communesyncSync());
+  coreReady = openSyncCore(() => communesyncSync()).then((c) => { core = c; });
+  coreReady.catch((err) => showStatus(`${bi('Không mở được phần đồng bộ', 'The sync core did not load')}: ${err.message}`));
   if ('serviceWorker' in navigator) navigator.serviceWorker.register('sw.js').catch(() => {});
   if (navigator.storage?.persist && !(await navigator.storage.persisted())) {
     const granted = await navigator.storage.persist();
