@@ -1,7 +1,8 @@
 // The field app when the link and the server fail it: (1) a sync cut by a proxy at every few hundred
 // bytes swept across a push of five households and its answer loses nothing and doubles nothing;
 // (2) a server restored from an older backup gets back every record the phone had that the backup
-// lacked (the incarnation rule: checkpoints beyond the server's latest).
+// lacked (the incarnation rule: checkpoints beyond the server's latest); (3) a new release of the
+// app reaches the phone at its next online visit, and nothing stored is lost.
 //
 //   node fieldapp_resilience.e2e.mjs --build <build> --artifacts <dir>
 import assert from 'node:assert/strict';
@@ -61,7 +62,11 @@ async function onServer(base, admin, prefix) {
 
 await t.run(async () => {
   const port = await freePort();
-  let { server, base, admin } = await t.startServer('data', `127.0.0.1:${port}`);
+  // The pages from a copy, so that a new release can be put in place (3).
+  const web = path.join(work, 'web');
+  fs.cpSync(path.join(t.build, 'server/web'), web, { recursive: true, dereference: true });
+  const start = () => t.startServer('data', `127.0.0.1:${port}`, web);
+  let { server, base, admin } = await start();
   assert.equal((await api(base, admin, 'POST', '/admin/users', { name: 'an', password: 'mat-khau-cua-an', grants: ['field:MAU-X01'] })).status, 201);
 
   step('through a cutting proxy: log in, then five households offline');
@@ -98,7 +103,7 @@ await t.run(async () => {
   step('a backup taken now; two more households; the server restored from the backup');
   await t.stopServer(server);
   fs.cpSync(path.join(work, 'data'), path.join(work, 'backup'), { recursive: true });
-  ({ server, base, admin } = await t.startServer('data', `127.0.0.1:${port}`));
+  ({ server, base, admin } = await start());
   await survey(page, 'Sau Văn Sáu', 6);
   await survey(page, 'Sau Thị Bảy', 7);
   await syncApp(page);
@@ -106,7 +111,7 @@ await t.run(async () => {
   await t.stopServer(server);
   fs.rmSync(path.join(work, 'data'), { recursive: true });
   fs.cpSync(path.join(work, 'backup'), path.join(work, 'data'), { recursive: true });
-  ({ server, base, admin } = await t.startServer('data', `127.0.0.1:${port}`));
+  ({ server, base, admin } = await start());
   assert.equal((await onServer(base, admin, 'Sau ')).size, 0, 'the backup lacks them');
 
   step('the phone syncs: its checkpoints are beyond the server\'s latest, it sends everything again');
@@ -114,6 +119,17 @@ await t.run(async () => {
   const back = await onServer(base, admin, 'Sau ');
   assert.deepEqual(Object.fromEntries([...back].map(([k, v]) => [k, v.size])), { 'Sau Văn Sáu': 6, 'Sau Thị Bảy': 7 });
   assert.equal((await onServer(base, admin, 'Cắt ')).size, 5, 'the older ones are there too');
-  const refused = await page.evaluate(() => document.getElementById('status').textContent);
-  assert.match(refused, /Waiting: 0/);
+  assert.match(await page.textContent('#status'), /Waiting: 0/);
+
+  step('a new release on the server: the phone is told at its next visit and reopens on it');
+  await t.stopServer(server);
+  const css = path.join(web, 'app/app.css');
+  fs.writeFileSync(css, `${fs.readFileSync(css, 'utf8')}\nbody { --release: 2; }\n`);
+  ({ server, base, admin } = await start());
+  await page.reload();  // the next visit (through the proxy, which now lets everything pass)
+  await page.waitForSelector('li[data-form=household_survey]');
+  await page.click('#update', { timeout: 30_000 });
+  await page.waitForSelector('li[data-form=household_survey]');
+  assert.equal(await page.evaluate(() => getComputedStyle(document.body).getPropertyValue('--release').trim()), '2');
+  assert.match(await page.textContent('li[data-form=household_survey]'), /\(7\)/, 'the seven households are still on the phone');
 });

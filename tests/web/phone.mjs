@@ -35,9 +35,10 @@ export async function fieldAppTest(name, minutes = 4) {
       phones.add(phone);
       return phone;
     },
-    //! This build's server on data folder work/DATA; resolves to {server, base, admin token}.
-    async startServer(data, listen) {
-      const started = startServer({ build: paths.build, root: paths.root, dataDir: path.join(work, data), listen });
+    //! This build's server on data folder work/DATA (pages from `web`, else the build's); resolves to
+    //! {server, base, admin token}.
+    async startServer(data, listen, web) {
+      const started = startServer({ build: paths.build, root: paths.root, dataDir: path.join(work, data), listen, web });
       servers.add(started.server);
       const base = `http://127.0.0.1:${await started.port}`;
       return { server: started.server, base, admin: fs.readFileSync(path.join(work, data, 'admin.token'), 'utf8').trim() };

@@ -16,9 +16,9 @@ export function testPaths() {
   return { root, build, artifacts, chromiumPath: process.env.CHROMIUM || '/usr/bin/chromium' };
 }
 
-export function startServer({ build, root, dataDir, listen = '127.0.0.1:0' }) {
+export function startServer({ build, root, dataDir, listen = '127.0.0.1:0', web }) {
   const server = spawn(path.join(build, 'server/communesync-server'),
-    ['--data', dataDir, '--listen', listen, '--forms', path.join(root, 'forms')],
+    ['--data', dataDir, '--listen', listen, '--forms', path.join(root, 'forms'), ...(web ? ['--web', web] : [])],
     { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const port = new Promise((resolve, reject) => {

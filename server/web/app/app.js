@@ -413,6 +413,14 @@ logoutButton.addEventListener('click', async () => {
   loginScreen();
 });
 window.addEventListener('online', () => runSync());
+// A new release arrived in the background (sw.js): offered, not forced, so a half-filled form stays.
+// Listened for from the first moment: the service worker may tell before the store is open.
+navigator.serviceWorker?.addEventListener('message', (event) => {
+  if (event.data?.type !== 'updated' || document.getElementById('update')) return;
+  statusLine.after(h('button.update', { type: 'button', id: 'update', onclick: () => location.reload() },
+    bi('Đã có bản mới của ứng dụng · Mở lại', 'A new version of the app · Reopen')));
+});
+navigator.serviceWorker?.startMessages();
 
 // The server's settings for the app, kept for the days offline (the service worker caches them too).
 async function loadSettings() {
