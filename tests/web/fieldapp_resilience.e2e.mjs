@@ -2,10 +2,12 @@
 // bytes swept across a push of five households and its answer loses nothing and doubles nothing;
 // (2) a server restored from an older backup gets back every record the phone had that the backup
 // lacked (the incarnation rule: checkpoints beyond the server's latest); (3) a new release of the
-// app reaches the phone at its next online visit, and nothing stored is lost.
+// app reaches the phone at its next online visit, and nothing stored is lost; and a photo larger
+// than what the link carries before it drops arrives whole, each sync resuming the last.
 //
 //   node fieldapp_resilience.e2e.mjs --build <build> --artifacts <dir>
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -23,8 +25,8 @@ async function freePort() {
   return port;
 }
 
-// A household as the worker fills it, offline or not.
-async function survey(page, name, size) {
+// A household as the worker fills it, offline or not (with a photo: a PNG's bytes).
+async function survey(page, name, size, photo) {
   await page.click('li[data-form=household_survey]');
   await page.click('#new-record');
   await page.getByLabel('Họ tên chủ hộ').fill(name);
@@ -33,6 +35,10 @@ async function survey(page, name, size) {
   await page.getByLabel('Tình trạng nghèo').selectOption('khong_ngheo');
   await page.getByLabel('Nhà tạm, dột nát?').selectOption('false');
   await page.getByLabel('Ngày khảo sát').fill('2026-12-03');
+  if (photo) {
+    await page.setInputFiles('#f-anh_nha', { name: 'nha.png', mimeType: 'image/png', buffer: photo });
+    await page.waitForSelector('[data-field=anh_nha] img', { timeout: 20_000 });
+  }
   await page.click('#save');
   await page.waitForSelector(`li[data-record]:has-text("${name}")`);
   await page.click('button:has-text("Quay lại")');
@@ -100,6 +106,42 @@ await t.run(async () => {
     assert.deepEqual(held.get(name), { size: i + 1, versions: 1 }, `${name}: one accepted change, not two`);
   }
 
+  step('a photo through a link that drops every 60 KB: each sync resumes where the server\'s bytes end');
+  // A picture of noise: its JPEG stays large (a few hundred KB), many pieces of 32 KiB.
+  const noise = Buffer.from(await page.evaluate(async () => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 1000;
+    canvas.height = 750;
+    const g = canvas.getContext('2d');
+    const pixels = g.createImageData(1000, 750);
+    crypto.getRandomValues(pixels.data.subarray(0, 65536));
+    for (let i = 65536; i < pixels.data.length; i += 65536) pixels.data.copyWithin(i, 0, 65536);
+    for (let i = 3; i < pixels.data.length; i += 4) pixels.data[i] = 255;
+    for (let i = 0; i < pixels.data.length; i += 997) pixels.data[i] = (i * 31) & 255;
+    g.putImageData(pixels, 0, 0);
+    const bytes = new Uint8Array(await (await new Promise((resolve) => canvas.toBlob(resolve, 'image/png'))).arrayBuffer());
+    let text = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(text);
+  }), 'base64');
+  proxy.limit = 60_000;
+  const cutsBefore = proxy.cuts;
+  await survey(page, 'Ảnh Văn Tám', 8, noise);
+  let photoSent = false;
+  for (let attempt = 0; attempt < 20 && !photoSent; ++attempt) {
+    await trySync(page);
+    photoSent = /ảnh 1/.test(await page.textContent('#status'));
+  }
+  assert.ok(photoSent, `the photo did not get through: ${await page.textContent('#status')}`);
+  proxy.limit = Infinity;
+  const [withPhoto] = (await api(base, admin, 'GET', '/api/records/household_survey?q=Anh%20Van%20Tam')).body.records;
+  const served = await fetch(`${base}/api/files/${withPhoto.fields.anh_nha}`, { headers: { Authorization: `Bearer ${admin}` } });
+  const bytes = Buffer.from(await served.arrayBuffer());
+  assert.equal(crypto.createHash('sha256').update(bytes).digest('hex'), withPhoto.fields.anh_nha, 'whole and right');
+  const cutsOnThePhoto = proxy.cuts - cutsBefore;
+  console.log(`   a ${bytes.length}-byte photo over a link cut ${cutsOnThePhoto} times`);
+  assert.ok(bytes.length > 3 * 60_000 && cutsOnThePhoto >= 3, 'more than three link-lengths: only resuming gets it through');
+
   step('a backup taken now; two more households; the server restored from the backup');
   await t.stopServer(server);
   fs.cpSync(path.join(work, 'data'), path.join(work, 'backup'), { recursive: true });
@@ -119,6 +161,7 @@ await t.run(async () => {
   const back = await onServer(base, admin, 'Sau ');
   assert.deepEqual(Object.fromEntries([...back].map(([k, v]) => [k, v.size])), { 'Sau Văn Sáu': 6, 'Sau Thị Bảy': 7 });
   assert.equal((await onServer(base, admin, 'Cắt ')).size, 5, 'the older ones are there too');
+  assert.equal((await onServer(base, admin, 'Ảnh ')).size, 1);
   assert.match(await page.textContent('#status'), /Waiting: 0/);
 
   step('a new release on the server: the phone is told at its next visit and reopens on it');
@@ -131,5 +174,5 @@ await t.run(async () => {
   await page.click('#update', { timeout: 30_000 });
   await page.waitForSelector('li[data-form=household_survey]');
   assert.equal(await page.evaluate(() => getComputedStyle(document.body).getPropertyValue('--release').trim()), '2');
-  assert.match(await page.textContent('li[data-form=household_survey]'), /\(7\)/, 'the seven households are still on the phone');
+  assert.match(await page.textContent('li[data-form=household_survey]'), /\(8\)/, 'the eight households are still on the phone');
 });

@@ -94,4 +94,18 @@ await t.run(async () => {
   assert.match(await page.textContent('#conflicts'), /Tỉnh đã quyết định/);
   cli('sync');
   assert.equal(JSON.parse(cli('get', 'household_survey', id)).fields.so_nhan_khau, 6);
+
+  step('the worker deletes the household: it leaves the phone\'s list and the commune\'s devices');
+  await page.click('button:has-text("Quay lại")');
+  await page.click('li[data-form=household_survey]');
+  await page.click(`li[data-record="${id}"]`);
+  await page.click('#delete');  // the confirmation is accepted (page.on('dialog'))
+  await page.waitForSelector('#new-record');
+  assert.equal(await page.locator(`li[data-record="${id}"]`).count(), 0);
+  await page.click('button:has-text("Quay lại")');
+  await syncApp(page);
+  cli('sync');
+  const households = cli('export').split('\n').filter((l) => l.startsWith('{"collection":"household_survey"'));
+  assert.ok(!households.some((l) => JSON.parse(l).id === id), 'deleted on the CLI device too');
+  assert.equal(households.length, 0);
 });
