@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "communesync/sync/form.hpp"
 #include "communesync/sync/frame.hpp"
@@ -105,8 +106,9 @@ json sampleDeletion(std::uint64_t seq) {
 
 json changeCases() {
   std::vector<json> changes;
-  for (const auto& text : {std::string("Lò Văn Pá"), std::string("Lo\u0300 Va\u0306n Pa\u0301"),
-                           std::string("Đinh Thị Ánh"), std::string("bad\u0000nul", 7), std::string(300 * 1024, 'x')}) {
+  for (const auto& text :
+       {std::string("Lò Văn Pá"), std::string("Lo\u0300 Va\u0306n Pa\u0301"), std::string("Đinh Thị Ánh"),
+        std::string("bad\u0000nul", 7), std::string(std::size_t{300} * 1024, 'x')}) {
     changes.push_back(sampleChange(changes.size() + 1, text));
   }
   changes.push_back(sampleDeletion(changes.size() + 1));
@@ -245,16 +247,14 @@ json restoreCases() {
     const json held = web::deviceRecordToJson(r);
     auto back = web::deviceRecordFromJson(held);
     if (!back || !(*back == r)) {
-      std::cerr << "web_corpus: deviceRecordFromJson does not give back the record " << r.key.id << "\n";
-      std::exit(1);
+      throw std::runtime_error("deviceRecordFromJson does not give back the record " + r.key.id);
     }
     json changes = json::array();
     for (const auto& c : sync::restoreChanges(r)) changes.push_back(web::changeToJson(c));
     cases.push_back({{"record", held}, {"expect", {{"changes", changes}}}});
   }
   if (cases[0]["expect"]["changes"].size() != 3 || !cases[1]["expect"]["changes"].empty()) {
-    std::cerr << "web_corpus: a record with two seen tombstones and a deletion is three changes, a review none\n";
-    std::exit(1);
+    throw std::runtime_error("a record with two seen tombstones and a deletion is three changes, a review none");
   }
   return cases;
 }
@@ -290,9 +290,15 @@ int main(int argc, char** argv) {
                            "Nguyễn Ngọc Ẩn", "abc 123", "Ê-đê"}) {
     folds.push_back({{"text", text}, {"folded", sync::foldForSearch(text)}});
   }
-  json corpus = {{"fold", folds},           {"validate", validationCases(argv[1])}, {"check_change", changeCases()},
-                 {"encode", encodeCases()}, {"file_put", filePutCases()},           {"restore", restoreCases()},
-                 {"decode", decodeCases()}};
+  json corpus;
+  try {
+    corpus = {{"fold", folds},           {"validate", validationCases(argv[1])}, {"check_change", changeCases()},
+              {"encode", encodeCases()}, {"file_put", filePutCases()},           {"restore", restoreCases()},
+              {"decode", decodeCases()}};
+  } catch (const std::exception& e) {
+    std::cerr << "web_corpus: " << e.what() << "\n";
+    return 1;
+  }
   std::cout << corpus.dump() << "\n";
   return 0;
 }
