@@ -35,9 +35,8 @@ await t.run(async () => {
   await page.getByLabel('Nhà tạm, dột nát?').selectOption('false');
   await page.getByLabel('Ngày khảo sát').fill('2026-12-01');
   await page.click('#save');
-  await page.waitForSelector('li[data-record]:has-text("Lò Thị Mai")');
-  await syncApp(page);
   const id = await page.getAttribute('li[data-record]:has-text("Lò Thị Mai")', 'data-record');
+  await syncApp(page);
   cli('login', '--server', base.replace('http', 'ws'), '--token', binh.body.token);
   cli('sync');
   assert.match(cli('get', 'household_survey', id), /Lò Thị Mai/);

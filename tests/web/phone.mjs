@@ -89,10 +89,12 @@ export async function syncApp(page, tries = 3) {
   const before = await page.getAttribute('#status', 'data-synced-at');
   for (let attempt = 1; ; ++attempt) {
     await page.click('#sync');
-    // A sync that went through after the press (the status line keeps the last one's words).
+    // A sync that went through after the press (the status line keeps the last one's words), and
+    // the forms shown after it (the button's work is done: nothing redraws the screen later).
     const done = await page.waitForFunction((previous) => {
       const status = document.getElementById('status');
-      return status.dataset.syncedAt !== previous && status.textContent.includes('Waiting: 0');
+      return status.dataset.syncedAt !== previous && status.textContent.includes('Waiting: 0') &&
+        !document.getElementById('sync').dataset.running;
     }, before ?? undefined, { timeout: 20_000 }).then(() => true, () => false);
     if (done) return;
     assert.ok(attempt < tries, `no sync after ${attempt} tries: ${await page.textContent('#status')}`);

@@ -401,7 +401,16 @@ async function runSync() {
   return syncing;
 }
 
-syncButton.addEventListener('click', async () => { await runSync(); await home(); });
+// The button syncs, then shows the forms; `data-running` stays until both are done.
+syncButton.addEventListener('click', async () => {
+  syncButton.dataset.running = '1';
+  try {
+    await runSync();
+    await home();
+  } finally {
+    delete syncButton.dataset.running;
+  }
+});
 statusButton.addEventListener('click', () => statusScreen());
 // Logging out with changes not on the server warns and says how many; nothing is dropped: they
 // stay in the outbox and go at the next sync after logging in again.
