@@ -90,24 +90,32 @@ json gradesSection(const std::vector<Assessment>& assessments) {
 }
 
 // What one sponsor did in one commune (or everywhere, with an empty commune).
+// What support results delivered. Gifts ("giảm dần tặng quà": to be reduced) are the part of the
+// money and in-kind value given as gifts, shown apart so the Committee sees their share.
 struct Delivered {
   std::int64_t households = 0, money = 0, in_kind = 0, models_new = 0, models_replicated = 0, trained = 0;
+  std::int64_t models_consolidated = 0, gifts = 0;
   void add(const sync::Record& r) {
     households += wholeField(r, "so_ho_ngheo_duoc_giup");
     money += wholeField(r, "gia_tri_tien_mat");
     in_kind += wholeField(r, "gia_tri_hien_vat");
     models_new += wholeField(r, "so_mo_hinh_xay_dung");
+    models_consolidated += wholeField(r, "so_mo_hinh_cung_co");
     models_replicated += wholeField(r, "so_mo_hinh_nhan_rong");
     trained += wholeField(r, "so_luot_dao_tao");
+    gifts += wholeField(r, "gia_tri_qua_tang");
   }
   void add(const Delivered& d) {
     households += d.households;
     money += d.money;
     in_kind += d.in_kind;
     models_new += d.models_new;
+    models_consolidated += d.models_consolidated;
     models_replicated += d.models_replicated;
     trained += d.trained;
+    gifts += d.gifts;
   }
+  std::int64_t models() const { return models_new + models_consolidated + models_replicated; }
 };
 
 std::string kindsText(const sync::Record& r) {
@@ -154,16 +162,18 @@ json form1Report(const ReportData& data, const ReportRules& rules, const std::st
       total.add(here);
       summary.push_back({s->name, commune.empty() ? "(chưa rõ xã / no commune)" : facts.unitName(commune), commune,
                          orNull(programme::earliestDate(commune_plans, "ngay_ky")), here.households, here.money,
-                         here.in_kind, here.money + here.in_kind, here.models_new, here.models_replicated,
-                         here.trained});
+                         here.in_kind, here.money + here.in_kind, here.models_new, here.models_replicated, here.trained,
+                         here.models_consolidated, here.gifts});
     }
     summary.push_back({s->name, "Cộng / Total", "", nullptr, total.households, total.money, total.in_kind,
-                       total.money + total.in_kind, total.models_new, total.models_replicated, total.trained});
+                       total.money + total.in_kind, total.models_new, total.models_replicated, total.trained,
+                       total.models_consolidated, total.gifts});
     for (const auto* r : facts.ofSponsor(kResultForm, *s)) {
       results.push_back({s->name, facts.communeOf(r->scope), r->key.id, kindsText(*r),
                          wholeField(*r, "so_ho_ngheo_duoc_giup"), wholeField(*r, "gia_tri_tien_mat"),
                          wholeField(*r, "gia_tri_hien_vat"), wholeField(*r, "so_mo_hinh_xay_dung"),
-                         wholeField(*r, "so_mo_hinh_nhan_rong"), wholeField(*r, "so_luot_dao_tao")});
+                         wholeField(*r, "so_mo_hinh_nhan_rong"), wholeField(*r, "so_luot_dao_tao"),
+                         wholeField(*r, "so_mo_hinh_cung_co"), wholeField(*r, "gia_tri_qua_tang")});
     }
     for (const auto* r : facts.ofSponsor(kPlanForm, *s)) {
       const auto signed_on = textField(*r, "ngay_ky");
@@ -186,7 +196,9 @@ json form1Report(const ReportData& data, const ReportRules& rules, const std::st
                               {"total_value", "Tổng giá trị (đồng)", "Total value (VND)"},
                               {"models_new", "Mô hình xây dựng mới", "Models set up"},
                               {"models_replicated", "Mô hình nhân rộng", "Models replicated"},
-                              {"trained", "Lượt người được đào tạo", "People trained"}},
+                              {"trained", "Lượt người được đào tạo", "People trained"},
+                              {"models_consolidated", "Mô hình củng cố", "Models consolidated"},
+                              {"gifts", "Trong đó: quà tặng (đồng)", "Of which gifts (VND)"}},
                              summary));
   sections.push_back(gradesSection(assessments));
   sections.push_back(targetsSection(assessments));
@@ -200,7 +212,9 @@ json form1Report(const ReportData& data, const ReportRules& rules, const std::st
                               {"in_kind", "Giá trị hiện vật (đồng)", "In kind (VND)"},
                               {"models_new", "Mô hình xây dựng mới", "Models set up"},
                               {"models_replicated", "Mô hình nhân rộng", "Models replicated"},
-                              {"trained", "Lượt người được đào tạo", "People trained"}},
+                              {"trained", "Lượt người được đào tạo", "People trained"},
+                              {"models_consolidated", "Mô hình củng cố", "Models consolidated"},
+                              {"gifts", "Trong đó: quà tặng (đồng)", "Of which gifts (VND)"}},
                              results));
   sections.push_back(section("plans", {"Danh sách kế hoạch ký kết", "Signed plans"},
                              {{"sponsor", "Đơn vị kết nghĩa", "Sponsor"},
@@ -220,7 +234,6 @@ json form1Report(const ReportData& data, const ReportRules& rules, const std::st
 
 json form2Report(const ReportData& data, const ReportRules& rules, const std::string& unit) {
   const Facts facts(data, rules);
-  const auto commune_deadline = rules.commune_needs_before.in(rules.year);
   json rows = json::array();
   json proposals = json::array();
   json results = json::array();
@@ -248,7 +261,7 @@ json form2Report(const ReportData& data, const ReportRules& rules, const std::st
       for (const auto* p : needs) {
         cost += wholeField(*p, "kinh_phi_du_kien");
         const auto received = facts.receivedDate(*p).value_or("");
-        const bool early = !received.empty() && received < commune_deadline;
+        const bool early = programme::proposalInTime(facts, *p);
         in_time = in_time || early;
         proposals.push_back({district, commune, p->key.id, textField(*p, "linh_vuc"), textField(*p, "noi_dung"),
                              wholeField(*p, "so_ho_tham_gia"), wholeField(*p, "kinh_phi_du_kien"), orNull(received),
@@ -264,8 +277,7 @@ json form2Report(const ReportData& data, const ReportRules& rules, const std::st
         delivered.add(*r);
         results.push_back({district, commune, textField(*r, "don_vi_ket_nghia"), r->key.id,
                            wholeField(*r, "so_ho_ngheo_duoc_giup"), wholeField(*r, "gia_tri_tien_mat"),
-                           wholeField(*r, "gia_tri_hien_vat"),
-                           wholeField(*r, "so_mo_hinh_xay_dung") + wholeField(*r, "so_mo_hinh_nhan_rong")});
+                           wholeField(*r, "gia_tri_hien_vat"), programme::modelsOf(*r)});
       }
       std::string report_received;
       for (const auto* r : facts.ofUnit(kAnnualReportForm, commune)) {
@@ -277,18 +289,26 @@ json form2Report(const ReportData& data, const ReportRules& rules, const std::st
       rows.push_back({facts.unitName(district), facts.unitName(commune), commune, sponsors, orNull(plan_day), group,
                       static_cast<std::int64_t>(needs.size()), cost, in_time,
                       static_cast<std::int64_t>(surveyed.size()), static_cast<std::int64_t>(poor), delivered.households,
-                      delivered.money, delivered.in_kind, delivered.models_new + delivered.models_replicated,
-                      delivered.trained, orNull(report_received)});
+                      delivered.money, delivered.in_kind, delivered.models(), delivered.trained,
+                      orNull(report_received), delivered.gifts});
       totals.proposals += static_cast<std::int64_t>(needs.size());
       totals.proposal_cost += cost;
       totals.surveyed += static_cast<std::int64_t>(surveyed.size());
       totals.poor += poor;
       totals.delivered.add(delivered);
     }
+    // The district's own proposals (its compilation of its communes' needs), judged by its own day.
+    for (const auto* p : facts.ofUnit(kProposalForm, district)) {
+      if (!facts.communeOf(p->scope).empty()) continue;  // a commune's: listed above
+      const auto received = facts.receivedDate(*p).value_or("");
+      proposals.push_back({district, nullptr, p->key.id, textField(*p, "linh_vuc"), textField(*p, "noi_dung"),
+                           wholeField(*p, "so_ho_tham_gia"), wholeField(*p, "kinh_phi_du_kien"), orNull(received),
+                           programme::proposalInTime(facts, *p)});
+    }
     const auto& t = totals.delivered;
     rows.push_back({facts.unitName(district), "Cộng / Total", district, nullptr, nullptr, nullptr, totals.proposals,
                     totals.proposal_cost, nullptr, totals.surveyed, totals.poor, t.households, t.money, t.in_kind,
-                    t.models_new + t.models_replicated, t.trained, nullptr});
+                    t.models(), t.trained, nullptr, t.gifts});
   }
   std::vector<Assessment> assessments;
   for (const auto& a : assessTargets(data, rules, unit)) {
@@ -312,7 +332,8 @@ json form2Report(const ReportData& data, const ReportRules& rules, const std::st
                               {"in_kind", "Giá trị hiện vật (đồng)", "In kind (VND)"},
                               {"models", "Số mô hình", "Models"},
                               {"trained", "Lượt người được đào tạo", "People trained"},
-                              {"report_received", "Ngày nhận báo cáo năm", "Year-end report received"}},
+                              {"report_received", "Ngày nhận báo cáo năm", "Year-end report received"},
+                              {"gifts", "Trong đó: quà tặng (đồng)", "Of which gifts (VND)"}},
                              rows));
   sections.push_back(gradesSection(assessments));
   sections.push_back(targetsSection(assessments));

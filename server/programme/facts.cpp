@@ -235,6 +235,28 @@ bool Facts::selects(const std::string& unit, const std::string& code) const {
   return covers(unit, code) || covers(code, unit);
 }
 
+std::int64_t householdsOwed(std::int64_t staff, const ReportRules& rules) {
+  if (rules.department_staff_block <= 0 || staff <= 0) return 0;
+  // staff x per_block / block, to the nearest whole, a half up, in whole numbers: (2n + d) / 2d.
+  const std::int64_t n = staff * rules.department_households_per_block;
+  const std::int64_t d = rules.department_staff_block;
+  return (2 * n + d) / (2 * d);
+}
+
+std::int64_t modelsOf(const sync::Record& result) {
+  return wholeField(result, "so_mo_hinh_xay_dung") + wholeField(result, "so_mo_hinh_cung_co") +
+         wholeField(result, "so_mo_hinh_nhan_rong");
+}
+
+bool proposalInTime(const Facts& facts, const sync::Record& proposal) {
+  const auto& rules = facts.rules();
+  const auto received = facts.receivedDate(proposal).value_or("");
+  const Unit* at = facts.units().find(proposal.scope);
+  const bool district = at != nullptr && at->level == UnitLevel::kDistrict;
+  const auto deadline = (district ? rules.district_needs_before : rules.commune_needs_before).in(rules.year);
+  return !received.empty() && received < deadline;
+}
+
 }  // namespace communesync::server::programme
 
 namespace communesync::server {

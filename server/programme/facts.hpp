@@ -39,6 +39,7 @@ class Facts {
   Facts(const ReportData& data, const ReportRules& rules);
 
   const ReportRules& rules() const { return rules_; }
+  const UnitTree& units() const { return *data_.units; }
   const std::vector<Sponsor>& sponsors() const { return sponsors_; }
   //! The sponsor a record's `don_vi_ket_nghia` (or a user's --unit) names: by id, or by folded name.
   const Sponsor* sponsorNamed(std::string_view id_or_name) const;
@@ -85,5 +86,17 @@ class Facts {
   std::vector<std::string> communes_;
   std::vector<std::string> districts_;
 };
+
+//! What a department with `staff` owes in poor households helped (report_rules.hpp: the average
+//! "bình quân 10 biên chế ... 02 hộ", rounded to the nearest whole household, a half up).
+std::int64_t householdsOwed(std::int64_t staff, const ReportRules& rules);
+
+//! The models a support result built, consolidated or replicated ("xây dựng, củng cố hoặc nhân rộng").
+std::int64_t modelsOf(const sync::Record& result);
+
+//! Whether a needs proposal arrived in time: one entered at a district (its compilation of its
+//! communes' needs) by the district's day, one entered at a commune or village by the commune's.
+//! The targets and Form 2's "in time" column both ask this.
+bool proposalInTime(const Facts& facts, const sync::Record& proposal);
 
 }  // namespace communesync::server::programme

@@ -60,18 +60,6 @@ RuleField dayRule(MonthDay ReportRules::*member) {
       [member](const ReportRules& r) { return json(twoDigits((r.*member).month) + "-" + twoDigits((r.*member).day)); }};
 }
 
-RuleField ratioRule(double ReportRules::*member, double max) {
-  return {[member, max](const json& v, const std::string& where, ReportRules& r) -> Status {
-            if (!v.is_number() || v.get<double>() < 0 || v.get<double>() > max) {
-              return Status::error(ErrorCode::kInvalidArgument,
-                                   where + " must be a number from 0 to " + std::to_string(static_cast<int>(max)));
-            }
-            r.*member = v.get<double>();
-            return Status::ok();
-          },
-          [member](const ReportRules& r) { return json(r.*member); }};
-}
-
 const std::map<std::string, RuleField>& ruleFields() {
   static const std::map<std::string, RuleField> fields = {
       {"department_households_per_block", wholeRule(&ReportRules::department_households_per_block, 1000)},
@@ -86,9 +74,6 @@ const std::map<std::string, RuleField>& ruleFields() {
       {"report_window_from", dayRule(&ReportRules::report_window_from)},
       {"report_window_to", dayRule(&ReportRules::report_window_to)},
       {"utc_offset_minutes", wholeRule(&ReportRules::utc_offset_minutes, std::int64_t{14} * 60)},
-      {"excellent_ratio", ratioRule(&ReportRules::excellent_ratio, 100)},
-      {"fair_share", ratioRule(&ReportRules::fair_share, 1)},
-      {"average_share", ratioRule(&ReportRules::average_share, 1)},
   };
   return fields;
 }
@@ -96,15 +81,18 @@ const std::map<std::string, RuleField>& ruleFields() {
 Status applyOverrides(const json& section, const std::string& where, ReportRules& rules) {
   if (!section.is_object()) return Status::error(ErrorCode::kInvalidArgument, where + " must be an object");
   for (const auto& [name, value] : section.items()) {
+    if (name == "excellent_ratio" || name == "fair_share" || name == "average_share") {
+      return Status::error(ErrorCode::kInvalidArgument,
+                           where + ": \"" + name +
+                               "\" is no longer a rule: the seeds give no such threshold; the software proposes a "
+                               "grade (at most good) and the Committee's grade is recorded (docs/reports.md)");
+    }
     auto it = ruleFields().find(name);
     if (it == ruleFields().end()) {
       return Status::error(ErrorCode::kInvalidArgument,
                            where + ": \"" + name + "\" is not a report rule (see docs/reports.md)");
     }
     CS_RETURN_IF_ERROR(it->second.read(value, where + ": \"" + name + "\"", rules));
-  }
-  if (rules.average_share > rules.fair_share) {
-    return Status::error(ErrorCode::kInvalidArgument, where + ": average_share must not exceed fair_share");
   }
   return Status::ok();
 }
@@ -118,9 +106,13 @@ std::string MonthDay::in(int year) const {
 ReportRules defaultReportRules(int year) {
   ReportRules rules;
   rules.year = year;
-  // The 2021 letter asked districts to compile their communes' proposals for 2022 before 31/01/2022;
-  // it is the latest instruction in the seeds, so it holds from 2022 until the province says otherwise.
-  if (year >= 2022) rules.district_needs_before = MonthDay{1, 31};
+  // The 2021 letter set two dates of 2022 only: the districts' compilation of their communes'
+  // proposals "trước 31/01/2022" and the sponsors' plans "trước 28/02/2022". Other years keep the
+  // decision's dates (28/02 for needs, 31/3 for plans) until the province says otherwise (config).
+  if (year == 2022) {
+    rules.district_needs_before = MonthDay{1, 31};
+    rules.plan_signed_before = MonthDay{2, 28};
+  }
   return rules;
 }
 

@@ -30,7 +30,9 @@ struct ReportRules {
   int year = 0;
 
   // A provincial department (loai "so_nganh"): households per block of staff, models per commune.
-  int department_households_per_block = 2;  //!< "bình quân 10 biên chế ... ít nhất 02 hộ nghèo"
+  // "Bình quân 10 biên chế, nhận giúp đỡ ít nhất 02 hộ nghèo/năm" is an average: staff x 2 / 10,
+  // rounded to the nearest whole household, a half up (45 staff -> 9; 44 -> 8.8 -> 9; 42 -> 8.4 -> 8).
+  int department_households_per_block = 2;
   int department_staff_block = 10;
   int department_models_per_commune = 1;  //!< "ít nhất 01 mô hình/xã/năm"
 
@@ -39,25 +41,24 @@ struct ReportRules {
   std::int64_t lowland_money_vnd = 200'000'000;  //!< "ít nhất từ 200 triệu đồng/năm": money and in kind
   int lowland_models_per_commune = 2;            //!< "ít nhất 02 mô hình/xã/năm"
 
-  // Every sponsor: a plan signed with each of its communes before this day ("Trước ngày 31/3").
+  // Every sponsor: a plan signed with each of its communes before this day ("Trước ngày 31/3"; for
+  // 2022 only, the 2021 letter's 28/02/2022).
   MonthDay plan_signed_before{3, 31};
 
   // Every mountainous district and commune: needs proposals received before these days.
+  // A plan or a needs proposal meets it ("có kế hoạch hoặc báo cáo đề xuất nhu cầu").
   MonthDay commune_needs_before{2, 28};   //!< "Trước 28/02 hằng năm"
-  MonthDay district_needs_before{2, 28};  //!< the 2021 letter: 31/01 for the district's compilation (2022 on)
-  // The year-end report is entered in this window (the 2021 letter: 01/11 to 30/11).
+  MonthDay district_needs_before{2, 28};  //!< the district's own compilation; 31/01 in 2022 only (the 2021 letter)
+  // The year-end report of every sponsor, district and commune is entered in this window (the 2021
+  // letter: 01/11 to 30/11, "quá thời hạn ... xem như đơn vị không triển khai").
   MonthDay report_window_from{11, 1};
   MonthDay report_window_to{11, 30};
 
   //! The province's time zone: received times are judged on its calendar (Vietnam: UTC+7).
   int utc_offset_minutes = 7 * 60;
 
-  // Grading (section IV): every target met -> "good"; every target met and every figure at least
-  // `excellent_ratio` times its target -> "excellent"; otherwise by the share of targets met:
-  // >= fair_share "fair", >= average_share "average", below "weak". No plan or no report -> "weak".
-  double excellent_ratio = 1.5;
-  double fair_share = 2.0 / 3.0;
-  double average_share = 1.0 / 3.0;
+  // Grading (section IV) is not a number here: targets.cpp proposes a grade from the figures, at
+  // most "good" ("excellent" needs "các yếu tố tích cực khác", which only the Committee judges).
 };
 
 //! The seeds' rules for `year`.

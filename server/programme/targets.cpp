@@ -60,8 +60,9 @@ TargetCheck planCheck(const Facts& facts, const Sponsor& sponsor, const std::str
                 "Signed " + signed_on + ", after the deadline " + deadline});
 }
 
-// The year-end report: present (sponsors) or received in the window (districts and communes).
-TargetCheck reportCheck(const Facts& facts, const std::vector<const sync::Record*>& reports, bool in_window) {
+// The year-end report, received in the window: sponsors, districts and communes alike ("quá thời
+// hạn ... xem như đơn vị không triển khai", the 2021 letter, addressed to all of them).
+TargetCheck reportCheck(const Facts& facts, const std::vector<const sync::Record*>& reports) {
   const auto& rules = facts.rules();
   const auto from = rules.report_window_from.in(rules.year);
   const auto to = rules.report_window_to.in(rules.year);
@@ -71,11 +72,6 @@ TargetCheck reportCheck(const Facts& facts, const std::vector<const sync::Record
     const auto day = facts.receivedDate(*r).value_or("");
     if (!first || day < *first) first = day;
     inside = inside || (day >= from && day <= to);
-  }
-  if (!in_window) {
-    const Bilingual label{"Có báo cáo sơ kết cuối năm", "Year-end report"};
-    if (!first) return yesNo("report", label, false, {"Chưa có báo cáo năm", "No year-end report"});
-    return yesNo("report", label, true, {"Có báo cáo (nhận ngày " + *first + ")", "Report received " + *first});
   }
   const Bilingual label{"Báo cáo năm nhập từ " + programme::dayMonth(from) + " đến " + programme::dayMonth(to),
                         "Year-end report entered " + from.substr(5) + " to " + to.substr(5)};
@@ -88,19 +84,29 @@ TargetCheck reportCheck(const Facts& facts, const std::vector<const sync::Record
                 "Received " + *first + ", outside the window: counts as not carried out"});
 }
 
+// "Trước 28/02 hằng năm, 100% huyện, xã có kế hoạch hoặc báo cáo đề xuất nhu cầu": the unit's
+// plan, or a needs proposal (its own, or for a district one of its communes'), each judged by
+// programme::proposalInTime, the rule Form 2's "in time" column shows too.
 TargetCheck needsCheck(const Facts& facts, const std::string& unit, const MonthDay& before) {
   const auto deadline = before.in(facts.rules().year);
-  const Bilingual label{"Gửi đề xuất nhu cầu trước " + programme::dayMonth(deadline),
-                        "Needs proposals sent before " + deadline.substr(5)};
+  const Bilingual label{"Có kế hoạch hoặc đề xuất nhu cầu trước " + programme::dayMonth(deadline),
+                        "A plan or needs proposals before " + deadline.substr(5)};
+  const auto* setup = facts.setupOf(unit);
+  const auto plan_day = setup == nullptr ? std::string() : programme::textField(*setup, "ngay_ke_hoach");
   const auto proposals = facts.ofUnit(kProposalForm, unit);
   std::size_t on_time = 0;
   std::string first;
   for (const auto* p : proposals) {
     const auto day = facts.receivedDate(*p).value_or("");
-    if (!day.empty() && day < deadline) ++on_time;
+    if (programme::proposalInTime(facts, *p)) ++on_time;
     if (first.empty() || day < first) first = day;
   }
-  if (proposals.empty()) return yesNo("needs", label, false, {"Chưa gửi đề xuất nhu cầu", "No needs proposal"});
+  if (!plan_day.empty() && plan_day < deadline) {
+    return yesNo("needs", label, true, {"Có kế hoạch ngày " + plan_day, "Plan of " + plan_day});
+  }
+  if (proposals.empty()) {
+    return yesNo("needs", label, false, {"Chưa có kế hoạch, chưa gửi đề xuất nhu cầu", "No plan, no needs proposal"});
+  }
   if (on_time > 0) {
     return yesNo("needs", label, true,
                  {std::to_string(on_time) + "/" + std::to_string(proposals.size()) + " đề xuất nhận trước hạn",
@@ -110,9 +116,20 @@ TargetCheck needsCheck(const Facts& facts, const std::string& unit, const MonthD
                {"Đề xuất đầu tiên nhận ngày " + first + ", sau hạn", "First proposal received " + first + ", late"});
 }
 
-// Section IV: all targets met -> good (excellent when every figure is far above its target); no
-// plan or no report -> weak, whatever else ("phê bình, không xét thi đua"); otherwise by the share met.
-void grade(Assessment& a, const ReportRules& rules, bool has_plan, bool has_report) {
+// What makes a unit "criticised, not considered for awards" whatever its figures (section IV.2:
+// "không có chương trình, kế hoạch ký kết thực hiện hoặc có ký kết nhưng không thực hiện, không
+// có báo cáo"): each that applies, in words.
+struct Failings {
+  bool no_plan = false;
+  bool no_result = false;  //!< signed but delivered nothing (sponsors)
+  bool no_report = false;
+};
+
+// The software's proposal of a grade from the figures (section IV.1 leaves the rest to judgement):
+// every target met -> good, the most figures can show ("xuất sắc" needs "các yếu tố tích cực khác",
+// which only the Committee judges; its grade is recorded beside this one); a failing of IV.2 ->
+// weak; otherwise one target missed -> fair, at least half met -> average, fewer -> weak.
+void grade(Assessment& a, const Failings& failings) {
   const auto met =
       static_cast<std::size_t>(std::count_if(a.checks.begin(), a.checks.end(), [](const auto& c) { return c.met; }));
   const auto total = a.checks.size();
@@ -130,35 +147,35 @@ void grade(Assessment& a, const ReportRules& rules, bool has_plan, bool has_repo
   };
   const auto tally_vi = "Đạt " + std::to_string(met) + "/" + std::to_string(total) + " chỉ tiêu";
   const auto tally_en = std::to_string(met) + " of " + std::to_string(total) + " targets met";
-  if (!has_plan || !has_report) {
+  std::vector<std::string> why_vi, why_en;
+  if (failings.no_plan) {
+    why_vi.emplace_back("không có kế hoạch ký kết");
+    why_en.emplace_back("no signed plan");
+  }
+  if (failings.no_result) {
+    why_vi.emplace_back("có ký kết nhưng không thực hiện (không có kết quả hỗ trợ trong năm)");
+    why_en.emplace_back("signed but not carried out (no support delivered in the year)");
+  }
+  if (failings.no_report) {
+    why_vi.emplace_back("không có báo cáo đúng hạn");
+    why_en.emplace_back("no year-end report in time");
+  }
+  if (!why_vi.empty()) {
     a.grade = Grade::kWeak;
-    const std::string what_vi = !has_plan ? (!has_report ? "kế hoạch và báo cáo" : "kế hoạch") : "báo cáo";
-    const std::string what_en = !has_plan ? (!has_report ? "plan and no report" : "plan") : "report";
-    a.grade_reason = {"Không có " + what_vi + ": kiểm điểm, phê bình, không xét thi đua. " + tally_vi,
-                      "No " + what_en + ": criticised, not considered for awards. " + tally_en};
+    a.grade_reason = {
+        "Yếu: " + joined(why_vi) + " (mục IV.2: kiểm điểm, phê bình, không xét thi đua). " + tally_vi,
+        "Weak: " + joined(why_en) + " (section IV.2: criticised, not considered for awards). " + tally_en};
     return;
   }
   if (met == total) {
-    bool far_above = false;
-    bool all_far = true;
-    for (const auto& c : a.checks) {
-      if (!c.actual || !c.required || *c.required <= 0) continue;
-      far_above = true;
-      all_far = all_far && *c.actual >= rules.excellent_ratio * *c.required;
-    }
-    if (far_above && all_far) {
-      a.grade = Grade::kExcellent;
-      a.grade_reason = {tally_vi + ", mọi chỉ số vượt " + number(rules.excellent_ratio * 100) + "% chỉ tiêu",
-                        tally_en + ", every figure at least " + number(rules.excellent_ratio * 100) + "% of target"};
-    } else {
-      a.grade = Grade::kGood;
-      a.grade_reason = {tally_vi, tally_en};
-    }
+    a.grade = Grade::kGood;
+    a.grade_reason = {tally_vi + " (xếp loại xuất sắc do UBND tỉnh xét thêm các yếu tố tích cực khác)",
+                      tally_en + " (excellent is the Committee's to give, on other positive factors)"};
     return;
   }
-  const double share = total == 0 ? 0.0 : static_cast<double>(met) / static_cast<double>(total);
-  a.grade = share >= rules.fair_share ? Grade::kFair : share >= rules.average_share ? Grade::kAverage : Grade::kWeak;
-  a.grade_reason = {tally_vi + "; chưa đạt: " + joined(missed_vi), tally_en + "; missed: " + joined(missed_en)};
+  a.grade = total - met == 1 ? Grade::kFair : 2 * met >= total ? Grade::kAverage : Grade::kWeak;
+  a.grade_reason = {tally_vi + "; chưa đạt: " + joined(missed_vi) + " (đề xuất của phần mềm)",
+                    tally_en + "; missed: " + joined(missed_en) + " (the software's proposal)"};
 }
 
 Assessment assessSponsor(const Facts& facts, const Sponsor& s) {
@@ -168,17 +185,16 @@ Assessment assessSponsor(const Facts& facts, const Sponsor& s) {
   const bool lowland = s.kind == "huyen_dong_bang";
   std::int64_t households = 0;
   std::int64_t money = 0;
-  for (const auto* r : facts.ofSponsor(kResultForm, s)) {
+  const auto results = facts.ofSponsor(kResultForm, s);
+  for (const auto* r : results) {
     households += programme::wholeField(*r, "so_ho_ngheo_duoc_giup");
     money += programme::wholeField(*r, "gia_tri_tien_mat") + programme::wholeField(*r, "gia_tri_hien_vat");
   }
   const Bilingual households_words{"hộ nghèo", "poor households"};
   if (department) {
-    // "Bình quân 10 biên chế ... ít nhất 02 hộ nghèo": a part block of staff counts, rounded up.
-    const auto blocks = rules.department_staff_block == 0
-                            ? 0
-                            : (s.staff + rules.department_staff_block - 1) / rules.department_staff_block;
-    const auto required = blocks * rules.department_households_per_block;
+    // "Bình quân 10 biên chế, nhận giúp đỡ ít nhất 02 hộ nghèo/năm": an average, staff x 2 / 10,
+    // rounded to the nearest whole household, a half up (45 -> 9; 44 -> 8.8 -> 9).
+    const auto required = programme::householdsOwed(s.staff, rules);
     a.checks.push_back(figure(
         "households",
         {"Giúp đỡ hộ nghèo (" + std::to_string(rules.department_households_per_block) + " hộ/" +
@@ -203,21 +219,29 @@ Assessment assessSponsor(const Facts& facts, const Sponsor& s) {
     if (models_required > 0 && !commune.empty()) {
       std::int64_t models = 0;
       for (const auto* r : facts.ofSponsor(kResultForm, s, commune)) {
-        models += programme::wholeField(*r, "so_mo_hinh_xay_dung") + programme::wholeField(*r, "so_mo_hinh_nhan_rong");
+        models += programme::modelsOf(*r);
       }
+      // "xây dựng, củng cố hoặc nhân rộng ít nhất 01 mô hình/xã/năm": all three count.
       a.checks.push_back(figure("models:" + commune,
-                                {"Mô hình xây dựng, nhân rộng tại " + facts.unitName(commune),
-                                 "Models set up or replicated in " + facts.unitName(commune)},
+                                {"Mô hình xây dựng, củng cố, nhân rộng tại " + facts.unitName(commune),
+                                 "Models set up, consolidated or replicated in " + facts.unitName(commune)},
                                 static_cast<double>(models), models_required, {"mô hình", "models"}));
     }
     auto plan = planCheck(facts, s, commune);
     has_plan = has_plan || !facts.ofSponsor(kPlanForm, s, commune).empty();
     a.checks.push_back(std::move(plan));
   }
-  auto report = reportCheck(facts, facts.ofSponsor(kAnnualReportForm, s), false);
+  // Whatever its kind, a sponsor owes support: a year with none is "có ký kết nhưng không thực hiện".
+  a.checks.push_back(results.empty()
+                         ? yesNo("results", {"Có kết quả hỗ trợ trong năm", "Support delivered in the year"}, false,
+                                 {"Không có kết quả hỗ trợ nào trong năm", "No support result in the year"})
+                         : yesNo("results", {"Có kết quả hỗ trợ trong năm", "Support delivered in the year"}, true,
+                                 {std::to_string(results.size()) + " kết quả hỗ trợ",
+                                  std::to_string(results.size()) + " support results"}));
+  auto report = reportCheck(facts, facts.ofSponsor(kAnnualReportForm, s));
   const bool has_report = report.met;
   a.checks.push_back(std::move(report));
-  grade(a, rules, has_plan, has_report);
+  grade(a, Failings{!has_plan, results.empty(), !has_report});
   return a;
 }
 
@@ -257,10 +281,10 @@ Assessment assessLocal(const Facts& facts, const std::string& code, bool distric
   for (const auto* r : facts.ofUnit(kAnnualReportForm, code)) {
     if (!district || r->scope == code) reports.push_back(r);
   }
-  auto report = reportCheck(facts, reports, true);
+  auto report = reportCheck(facts, reports);
   const bool has_report = report.met;
   a.checks.push_back(std::move(report));
-  grade(a, rules, !plan_day.empty(), has_report);
+  grade(a, Failings{plan_day.empty(), false, !has_report});
   return a;
 }
 

@@ -4,9 +4,12 @@
 // and grade below was worked out by hand from the fixture (the comments show the sums).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 
 #include "assert_ok.hpp"
+#include "programme/facts.hpp"
 #include "programme/programme_report.hpp"
 
 namespace communesync::server {
@@ -38,9 +41,10 @@ class ProgrammeReport : public ::testing::Test {
     });
     data_.units = &units_;
 
-    // Sponsors. S1: a department with 45 staff -> ceil(45/10) = 5 blocks -> 10 households; 1 model
-    // in each of X1 and X2. S2: a lowland district -> 10 households, 200M VND, 2 models in X3.
-    // S3: a business (plan and report only). S4: a department with 10 staff -> 2 households.
+    // Sponsors. S1: a department with 45 staff -> "bình quân 10 biên chế, nhận giúp đỡ ít nhất 02 hộ
+    // nghèo/năm" (Decision 1100, III.2.2a) -> 45 x 2 / 10 = 9 households; 1 model in each of X1 and
+    // X2. S2: a lowland district -> 10 households, 200M VND, 2 models in X3. S3: a business (no
+    // numeric target). S4: a department with 10 staff -> 2 households.
     add("sponsor_unit", "S1", "49",
         {{"ten", "Sở Y tế"}, {"loai", "so_nganh"}, {"bien_che", 45}, {"xa_ket_nghia", "X1, X2"}});
     add("sponsor_unit", "S2", "49",
@@ -203,10 +207,10 @@ class ProgrammeReport : public ::testing::Test {
 TEST_F(ProgrammeReport, ADepartmentsFiguresPlansAndGradeAreWorkedOutAsByHand) {
   const auto all = assessTargets(data_, rules_, "");
   const auto& s1 = find(all, "S1");
-  ASSERT_EQ(s1.checks.size(), 6u);  // households, models+plan per commune (2 communes), report
-  // 6 + 3 (a village of X1) + 2 = 11 households against ceil(45/10) * 2 = 10.
+  ASSERT_EQ(s1.checks.size(), 7u);  // households, models+plan per commune (2 communes), results, report
+  // 6 + 3 (a village of X1) + 2 = 11 households against 45 x 2 / 10 = 9 (an average, not blocks).
   EXPECT_EQ(check(s1, "households").actual, 11.0);
-  EXPECT_EQ(check(s1, "households").required, 10.0);
+  EXPECT_EQ(check(s1, "households").required, 9.0);
   EXPECT_TRUE(check(s1, "households").met);
   EXPECT_EQ(check(s1, "models:X1").actual, 1.0);
   EXPECT_TRUE(check(s1, "models:X1").met);
@@ -215,11 +219,24 @@ TEST_F(ProgrammeReport, ADepartmentsFiguresPlansAndGradeAreWorkedOutAsByHand) {
   EXPECT_TRUE(check(s1, "plan:X1").met) << check(s1, "plan:X1").reason.en;
   EXPECT_FALSE(check(s1, "plan:X2").met) << "signed on 31 March: not before it";
   EXPECT_NE(check(s1, "plan:X2").reason.vi.find("sau hạn"), std::string::npos) << check(s1, "plan:X2").reason.vi;
-  EXPECT_TRUE(check(s1, "report").met);
-  // 4 of 6 met: 2/3 is the share for "fair".
-  EXPECT_EQ(s1.grade, Grade::kFair);
-  EXPECT_NE(s1.grade_reason.en.find("4 of 6 targets met"), std::string::npos) << s1.grade_reason.en;
-  EXPECT_NE(s1.grade_reason.vi.find("Mô hình xây dựng, nhân rộng tại Xã Hai"), std::string::npos) << s1.grade_reason.vi;
+  EXPECT_TRUE(check(s1, "results").met);
+  EXPECT_TRUE(check(s1, "report").met) << "received 20 November, inside 1-30 November";
+  // 5 of 7 met, two missed, nothing of IV.2: the software proposes "average" (docs/reports.md).
+  EXPECT_EQ(s1.grade, Grade::kAverage);
+  EXPECT_NE(s1.grade_reason.en.find("5 of 7 targets met"), std::string::npos) << s1.grade_reason.en;
+  EXPECT_NE(s1.grade_reason.en.find("the software's proposal"), std::string::npos) << s1.grade_reason.en;
+  EXPECT_NE(s1.grade_reason.vi.find("Mô hình xây dựng, củng cố, nhân rộng tại Xã Hai"), std::string::npos)
+      << s1.grade_reason.vi;
+}
+
+// "Bình quân 10 biên chế, nhận giúp đỡ ít nhất 02 hộ nghèo/năm" (III.2.2a) is an average: staff x 2
+// / 10, to the nearest whole household (docs/reports.md says so): 45 -> 9, 44 -> 8.8 -> 9, 42 -> 8.4
+// -> 8, 45 -> 9 (not the 10 of rounding blocks of ten up), 5 -> 1, 0 -> 0.
+TEST_F(ProgrammeReport, ADepartmentOwesTheAverageRoundedToTheNearestHousehold) {
+  for (const auto& [staff, owed] : std::vector<std::pair<std::int64_t, std::int64_t>>{
+           {45, 9}, {44, 9}, {42, 8}, {10, 2}, {5, 1}, {4, 1}, {2, 0}, {0, 0}}) {
+    EXPECT_EQ(programme::householdsOwed(staff, rules_), owed) << staff << " staff";
+  }
 }
 
 TEST_F(ProgrammeReport, LowlandDistrictBusinessAndSmallDepartmentGetTheirGrades) {
@@ -230,21 +247,75 @@ TEST_F(ProgrammeReport, LowlandDistrictBusinessAndSmallDepartmentGetTheirGrades)
   EXPECT_EQ(check(s2, "money").required, 200'000'000.0);
   EXPECT_EQ(check(s2, "models:X3").actual, 3.0) << "2 set up + 1 replicated";
   EXPECT_EQ(check(s2, "models:X3").required, 2.0);
-  // Everything met, but 12 < 1.5 x 10: good, not excellent.
   EXPECT_EQ(s2.grade, Grade::kGood) << s2.grade_reason.en;
 
+  // S3, a business: no plan, no support at all, and its report came on 20 December. Section IV.2:
+  // "không có chương trình, kế hoạch ký kết thực hiện hoặc có ký kết nhưng không thực hiện, không
+  // có báo cáo" -> criticised; the 2021 letter: a report past 30 November "xem như đơn vị không
+  // triển khai", and it is addressed to the sponsors too.
   const auto& s3 = find(all, "S3");
-  ASSERT_EQ(s3.checks.size(), 2u) << "a business has a plan and a report to do";
+  ASSERT_EQ(s3.checks.size(), 3u) << "a business has a plan, support and a report to do";
   EXPECT_FALSE(check(s3, "plan:X2").met);
-  EXPECT_TRUE(check(s3, "report").met) << "present, received late in December: sponsors are not held to the window";
+  EXPECT_FALSE(check(s3, "results").met);
+  EXPECT_FALSE(check(s3, "report").met) << "20 December: outside 1-30 November";
+  EXPECT_NE(check(s3, "report").reason.vi.find("xem như không thực hiện"), std::string::npos);
   EXPECT_EQ(s3.grade, Grade::kWeak);
-  EXPECT_NE(s3.grade_reason.vi.find("Không có kế hoạch"), std::string::npos) << s3.grade_reason.vi;
+  EXPECT_NE(s3.grade_reason.vi.find("không có kế hoạch ký kết"), std::string::npos) << s3.grade_reason.vi;
 
+  // S4: 4 households against 10 x 2 / 10 = 2 and 2 models against 1, everything met: "good", the most
+  // figures can show ("xuất sắc" needs "các yếu tố tích cực khác", IV.1: the Committee's to judge).
   const auto& s4 = find(all, "S4");
-  // 4 households against 2 (ceil(10/10) * 2) and 2 models against 1: both at least 150%.
   EXPECT_EQ(check(s4, "households").required, 2.0);
-  EXPECT_EQ(s4.grade, Grade::kExcellent) << s4.grade_reason.en;
-  EXPECT_FALSE(find(all, "S4").checks.empty());
+  EXPECT_EQ(s4.grade, Grade::kGood) << s4.grade_reason.en;
+  EXPECT_NE(s4.grade_reason.vi.find("UBND tỉnh"), std::string::npos) << s4.grade_reason.vi;
+  for (const auto& a : all) EXPECT_NE(a.grade, Grade::kExcellent) << a.id << ": no figure gives excellent";
+}
+
+// IV.2: "có ký kết nhưng không thực hiện". A business that signed its plan in time and reported in
+// the window, but delivered nothing in the year, is criticised: weak, and the reason says why.
+TEST_F(ProgrammeReport, ASponsorThatSignedButDeliveredNothingIsWeak) {
+  add("twinning_plan", "P5", "X2", plan("Công ty ABC", "2021-03-01", 15'000'000));
+  data_.records["annual_report"].erase(
+      std::remove_if(data_.records["annual_report"].begin(), data_.records["annual_report"].end(),
+                     [](const sync::Record& r) { return r.key.id == "A3"; }),
+      data_.records["annual_report"].end());
+  add("annual_report", "A3b", "49", {{"nam", 2021}, {"don_vi_ket_nghia", "Công ty ABC"}, {"ket_qua", "..."}},
+      utcMs(2021, 11, 15));
+  const auto s3 = find(assessTargets(data_, rules_, ""), "S3");
+  EXPECT_TRUE(check(s3, "plan:X2").met);
+  EXPECT_TRUE(check(s3, "report").met);
+  EXPECT_FALSE(check(s3, "results").met);
+  EXPECT_EQ(s3.grade, Grade::kWeak) << "every other target met, but nothing carried out";
+  EXPECT_NE(s3.grade_reason.vi.find("có ký kết nhưng không thực hiện"), std::string::npos) << s3.grade_reason.vi;
+  EXPECT_NE(s3.grade_reason.en.find("signed but not carried out"), std::string::npos) << s3.grade_reason.en;
+}
+
+// "Hướng dẫn xây dựng, củng cố hoặc nhân rộng ít nhất 01 mô hình/xã/năm" (III.2.2a): a consolidated
+// model counts. S1 had none in X2; one consolidated there meets it.
+TEST_F(ProgrammeReport, AConsolidatedModelCountsAndGiftsAreShownApart) {
+  add("support_result", "R7", "X2",
+      {{"don_vi_ket_nghia", "Sở Y tế"},
+       {"nam", 2021},
+       {"hinh_thuc_ho_tro", Value::List{"mo_hinh", "qua_tang"}},
+       {"so_ho_ngheo_duoc_giup", 0},
+       {"gia_tri_tien_mat", std::int64_t{4'000'000}},
+       {"gia_tri_qua_tang", std::int64_t{1'500'000}},
+       {"so_mo_hinh_cung_co", 1}});
+  const auto s1 = find(assessTargets(data_, rules_, ""), "S1");
+  EXPECT_EQ(check(s1, "models:X2").actual, 1.0);
+  EXPECT_TRUE(check(s1, "models:X2").met);
+  // "Giảm dần tặng quà" (section I.2): the part given as gifts is its own column, within the value.
+  const auto report = form1Report(data_, rules_, "S1");
+  const auto& rows = rowsOf(report, "communes");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[1][5], 4'000'000) << "money of X2";
+  EXPECT_EQ(rows[1][11], 1) << "models consolidated";
+  EXPECT_EQ(rows[1][12], 1'500'000) << "of which gifts";
+  EXPECT_EQ(rows[2][12], 1'500'000) << "the sponsor's total gifts";
+  const auto form2 = form2Report(data_, rules_, "NTM");
+  const auto& x2 = rowsOf(form2, "communes")[1];
+  EXPECT_EQ(x2[14], 1) << "Form 2 counts the consolidated model";
+  EXPECT_EQ(x2[17], 1'500'000) << "Form 2's gifts";
 }
 
 TEST_F(ProgrammeReport, CommunesAndDistrictsAreJudgedOnWhenTheServerReceivedThings) {
@@ -279,20 +350,60 @@ TEST_F(ProgrammeReport, CommunesAndDistrictsAreJudgedOnWhenTheServerReceivedThin
 }
 
 TEST_F(ProgrammeReport, RulesOfTheYearChangeTheVerdicts) {
-  // The province moves the plan deadline to 2 April and the district's to 31 January for 2021.
-  auto rules = reportRules(2021, json{{"2021", {{"plan_signed_before", "04-02"}, {"district_needs_before", "01-31"}}}});
+  // The province moves the plan deadline to 2 April for 2021.
+  auto rules = reportRules(2021, json{{"2021", {{"plan_signed_before", "04-02"}}}});
   ASSERT_OK(rules);
   const auto all = assessTargets(data_, *rules, "");
   EXPECT_TRUE(check(find(all, "S1"), "plan:X2").met);
-  EXPECT_FALSE(check(find(all, "NTM"), "needs").met) << "20 February is after 31 January";
 
-  EXPECT_EQ(defaultReportRules(2022).district_needs_before.in(2022), "2022-01-31") << "the 2021 letter";
-  EXPECT_EQ(defaultReportRules(2021).district_needs_before.in(2021), "2021-02-28");
+  // The 2021 letter's dates are of 2022 only: "hoàn thành trước 31/01/2022" (the districts'
+  // compilation) and "trước 28/02/2022" (the sponsors' plans); other years keep the decision's.
+  EXPECT_EQ(defaultReportRules(2022).district_needs_before.in(2022), "2022-01-31");
+  EXPECT_EQ(defaultReportRules(2022).plan_signed_before.in(2022), "2022-02-28");
+  for (int year : {2021, 2023, 2025}) {
+    EXPECT_EQ(defaultReportRules(year).district_needs_before.in(year), std::to_string(year) + "-02-28");
+    EXPECT_EQ(defaultReportRules(year).plan_signed_before.in(year), std::to_string(year) + "-03-31");
+  }
   auto bad = reportRules(2021, json{{"default", {{"plan_due", "03-31"}}}});
   EXPECT_FALSE(bad.isOk());
   EXPECT_NE(bad.status().message().find("plan_due"), std::string::npos);
   EXPECT_FALSE(reportRules(2021, json{{"2021", {{"plan_signed_before", "02-30"}}}}).isOk());
   EXPECT_FALSE(checkReportRules(json{{"next year", json::object()}}).isOk());
+  // The invented thresholds are gone, and a config still naming one is told why.
+  auto gone = reportRules(2021, json{{"default", {{"excellent_ratio", 1.5}}}});
+  EXPECT_FALSE(gone.isOk());
+  EXPECT_NE(gone.status().message().find("Committee"), std::string::npos) << gone.status().message();
+}
+
+// "Trước 28/02 hằng năm, 100% huyện, xã có kế hoạch hoặc báo cáo đề xuất nhu cầu" (III.2.1c): a
+// plan OR a proposal meets it. And one rule says whether a proposal was in time, for the targets and
+// for Form 2 alike: a commune's proposal by the commune's day, the district's own compilation by
+// the district's (31/01 in 2022).
+TEST_F(ProgrammeReport, APlanOrAProposalMeetsTheNeedsTargetByOneRule) {
+  // BTM issued its plan on 1 February and sent no proposal: met by the plan.
+  EXPECT_TRUE(check(find(assessTargets(data_, rules_, ""), "BTM"), "needs").met);
+  // NTM without its plan, with the district's day moved to 31 January and its own compilation
+  // received on 10 February: late; X1's proposal of 20 February is a commune's, in time by 28/02.
+  for (auto& r : data_.records["local_setup"]) {
+    if (r.key.id == "L3") r.fields.erase("ngay_ke_hoach");
+  }
+  add("needs_proposal", "N3", "NTM",
+      {{"nam", 2021},
+       {"linh_vuc", "giao_thong"},
+       {"noi_dung", "Tổng hợp của huyện"},
+       {"so_ho_tham_gia", 0},
+       {"kinh_phi_du_kien", 0}},
+      utcMs(2021, 2, 10));
+  auto rules = reportRules(2021, json{{"2021", {{"district_needs_before", "01-31"}}}});
+  ASSERT_OK(rules);
+  const auto ntm = find(assessTargets(data_, *rules, ""), "NTM");
+  EXPECT_TRUE(check(ntm, "needs").met) << check(ntm, "needs").reason.en;
+  EXPECT_NE(check(ntm, "needs").reason.en.find("1 of 3 proposals in time"), std::string::npos)
+      << check(ntm, "needs").reason.en;
+  const auto form2 = form2Report(data_, *rules, "NTM");
+  std::map<std::string, bool> in_time;
+  for (const auto& row : rowsOf(form2, "proposals")) in_time[row[2]] = row[8];
+  EXPECT_EQ(in_time, (std::map<std::string, bool>{{"N1", true}, {"N2", false}, {"N3", false}}));
 }
 
 TEST_F(ProgrammeReport, Form2CompilesADistrictFromItsCommunesWithTheListsBehind) {
@@ -301,13 +412,13 @@ TEST_F(ProgrammeReport, Form2CompilesADistrictFromItsCommunesWithTheListsBehind)
   const auto& rows = rowsOf(report, "communes");
   ASSERT_EQ(rows.size(), 3u) << rows.dump();  // X1, X2, the district's total
   // district, commune name, code, sponsors, plan, group, proposals, cost, in time, surveyed, poor,
-  // households helped, money, in kind, models, trained, report received
+  // households helped, money, in kind, models, trained, report received, of which gifts
   EXPECT_EQ(rows[0], json::parse(R"(["Nam Trà My","Xã Một","X1","Sở Y tế","2021-01-20",true,1,50000000,true,2,1,
-                                      9,30000000,5000000,1,0,"2021-11-10"])"));
+                                      9,30000000,5000000,1,0,"2021-11-10",0])"));
   EXPECT_EQ(rows[1], json::parse(R"(["Nam Trà My","Xã Hai","X2","Công ty ABC; Sở Y tế",null,true,1,20000000,false,0,0,
-                                      2,0,0,0,0,"2021-12-02"])"));
+                                      2,0,0,0,0,"2021-12-02",0])"));
   EXPECT_EQ(rows[2], json::parse(R"(["Nam Trà My","Cộng / Total","NTM",null,null,null,2,70000000,null,2,1,
-                                      11,30000000,5000000,1,0,null])"));
+                                      11,30000000,5000000,1,0,null,0])"));
   EXPECT_EQ(rowsOf(report, "proposals").size(), 2u);
   EXPECT_EQ(rowsOf(report, "results").size(), 3u) << "R1, R2 (village of X1), R3";
   // The grades of the district and its communes, not of another district's.
@@ -320,16 +431,17 @@ TEST_F(ProgrammeReport, Form1ShowsASponsorsCommunesTotalsAndPlans) {
   const auto report = form1Report(data_, rules_, "sở y tế");  // found by name, as typed
   const auto& rows = rowsOf(report, "communes");
   ASSERT_EQ(rows.size(), 3u) << rows.dump();
-  // sponsor, commune name, code, plan signed, households, money, in kind, total, models new, replicated, trained
-  EXPECT_EQ(rows[0], json::parse(R"(["Sở Y tế","Xã Một","X1","2021-03-15",9,30000000,5000000,35000000,1,0,0])"));
-  EXPECT_EQ(rows[1], json::parse(R"(["Sở Y tế","Xã Hai","X2","2021-03-31",2,0,0,0,0,0,0])"));
-  EXPECT_EQ(rows[2], json::parse(R"(["Sở Y tế","Cộng / Total","",null,11,30000000,5000000,35000000,1,0,0])"));
+  // sponsor, commune name, code, plan signed, households, money, in kind, total, models new, replicated,
+  // trained, consolidated, of which gifts
+  EXPECT_EQ(rows[0], json::parse(R"(["Sở Y tế","Xã Một","X1","2021-03-15",9,30000000,5000000,35000000,1,0,0,0,0])"));
+  EXPECT_EQ(rows[1], json::parse(R"(["Sở Y tế","Xã Hai","X2","2021-03-31",2,0,0,0,0,0,0,0,0])"));
+  EXPECT_EQ(rows[2], json::parse(R"(["Sở Y tế","Cộng / Total","",null,11,30000000,5000000,35000000,1,0,0,0,0])"));
   const auto& plans = rowsOf(report, "plans");
   ASSERT_EQ(plans.size(), 2u);
   EXPECT_EQ(plans[0][6], true);
   EXPECT_EQ(plans[1][6], false) << "31 March is not before 31 March";
   ASSERT_EQ(report["assessments"].size(), 1u);
-  EXPECT_EQ(report["assessments"][0]["grade"], "fair");
+  EXPECT_EQ(report["assessments"][0]["grade"], "average");
   EXPECT_EQ(report["rules"]["plan_signed_before"], "03-31");
 
   // A unit code selects the sponsors twinned with communes under it: BTM -> S2 and S4.
