@@ -118,6 +118,26 @@ struct Delivered {
   std::int64_t models() const { return models_new + models_consolidated + models_replicated; }
 };
 
+// The year-end reports behind the "report" and "assessment" targets, with the assessment of the
+// other side written in them ("nhận xét đánh giá", III.2.1c and III.2.2c).
+json yearEndRow(const Facts& facts, const std::string& who, const sync::Record& r) {
+  const auto& rules = facts.rules();
+  const auto received = facts.receivedDate(r).value_or("");
+  const bool in_window =
+      received >= rules.report_window_from.in(rules.year) && received <= rules.report_window_to.in(rules.year);
+  return {who, r.key.id, orNull(received), in_window, textField(r, "nhan_xet_danh_gia")};
+}
+
+json yearEndSection(json rows, const Column& who) {
+  return section("year_end", {"Báo cáo năm và nhận xét đánh giá", "Year-end reports and assessments"},
+                 {who,
+                  {"record", "Mã bản ghi", "Record id"},
+                  {"received", "Ngày nhận", "Received"},
+                  {"in_window", "Trong thời gian nhập", "In the window"},
+                  {"assessment", "Nhận xét, đánh giá bên kết nghĩa", "Assessment of the other side"}},
+                 std::move(rows));
+}
+
 std::string kindsText(const sync::Record& r) {
   return joinedCodes(programme::codesField(r, "hinh_thuc_ho_tro"));
 }
@@ -225,6 +245,11 @@ json form1Report(const ReportData& data, const ReportRules& rules, const std::st
                               {"signed", "Ngày ký", "Date signed"},
                               {"in_time", "Đúng hạn", "In time"}},
                              plans));
+  json year_end = json::array();
+  for (const auto* s : sponsors) {
+    for (const auto* r : facts.ofSponsor(kAnnualReportForm, *s)) year_end.push_back(yearEndRow(facts, s->name, *r));
+  }
+  sections.push_back(yearEndSection(std::move(year_end), {"sponsor", "Đơn vị kết nghĩa", "Sponsor"}));
   const std::string who = sponsors.size() == 1 ? ": " + sponsors.front()->name : "";
   const Bilingual title{
       "Biểu số 1: Báo cáo kết quả thực hiện công tác kết nghĩa năm " + std::to_string(rules.year) + who,
@@ -358,6 +383,15 @@ json form2Report(const ReportData& data, const ReportRules& rules, const std::st
                               {"in_kind", "Giá trị hiện vật (đồng)", "In kind (VND)"},
                               {"models", "Số mô hình", "Models"}},
                              results));
+  json year_end = json::array();
+  for (const auto& district : districts) {
+    for (const auto* r : facts.ofUnit(kAnnualReportForm, district)) {
+      if (programme::textField(*r, "don_vi_ket_nghia").empty()) {  // the district's and its communes', not sponsors'
+        year_end.push_back(yearEndRow(facts, facts.unitName(r->scope), *r));
+      }
+    }
+  }
+  sections.push_back(yearEndSection(std::move(year_end), {"unit", "Đơn vị báo cáo", "Reporting unit"}));
   const std::string who = districts.size() == 1 ? ": " + facts.unitName(districts.front()) : "";
   const Bilingual title{
       "Biểu số 2: Tổng hợp kết quả kết nghĩa của huyện miền núi năm " + std::to_string(rules.year) + who,

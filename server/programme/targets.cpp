@@ -87,6 +87,23 @@ TargetCheck reportCheck(const Facts& facts, const std::vector<const sync::Record
 // "Trước 28/02 hằng năm, 100% huyện, xã có kế hoạch hoặc báo cáo đề xuất nhu cầu": the unit's
 // plan, or a needs proposal (its own, or for a district one of its communes'), each judged by
 // programme::proposalInTime, the rule Form 2's "in time" column shows too.
+// "Cuối năm có báo cáo ... và nhận xét đánh giá" of the other side (III.2.1c for the communes and
+// districts, of their sponsors; III.2.2c for the sponsors, of their communes): a year-end report
+// of the year with `nhan_xet_danh_gia` written.
+TargetCheck assessmentCheck(const std::vector<const sync::Record*>& reports, bool sponsor) {
+  const Bilingual label{
+      sponsor ? "Nhận xét đánh giá địa phương được nhận kết nghĩa" : "Nhận xét đánh giá cơ quan, đơn vị nhận kết nghĩa",
+      sponsor ? "Assessment of the twinned communes" : "Assessment of the sponsors"};
+  for (const auto* r : reports) {
+    if (!programme::textField(*r, "nhan_xet_danh_gia").empty()) {
+      return yesNo("assessment", label, true, {"Có trong báo cáo năm", "In the year-end report"});
+    }
+  }
+  return yesNo("assessment", label, false,
+               {reports.empty() ? "Chưa có báo cáo năm" : "Báo cáo năm chưa có nhận xét đánh giá",
+                reports.empty() ? "No year-end report" : "The year-end report has no assessment"});
+}
+
 TargetCheck needsCheck(const Facts& facts, const std::string& unit, const MonthDay& before) {
   const auto deadline = before.in(facts.rules().year);
   const Bilingual label{"Có kế hoạch hoặc đề xuất nhu cầu trước " + programme::dayMonth(deadline),
@@ -238,9 +255,11 @@ Assessment assessSponsor(const Facts& facts, const Sponsor& s) {
                          : yesNo("results", {"Có kết quả hỗ trợ trong năm", "Support delivered in the year"}, true,
                                  {std::to_string(results.size()) + " kết quả hỗ trợ",
                                   std::to_string(results.size()) + " support results"}));
-  auto report = reportCheck(facts, facts.ofSponsor(kAnnualReportForm, s));
+  const auto reports = facts.ofSponsor(kAnnualReportForm, s);
+  auto report = reportCheck(facts, reports);
   const bool has_report = report.met;
   a.checks.push_back(std::move(report));
+  a.checks.push_back(assessmentCheck(reports, true));
   grade(a, Failings{!has_plan, results.empty(), !has_report});
   return a;
 }
@@ -284,6 +303,7 @@ Assessment assessLocal(const Facts& facts, const std::string& code, bool distric
   auto report = reportCheck(facts, reports);
   const bool has_report = report.met;
   a.checks.push_back(std::move(report));
+  a.checks.push_back(assessmentCheck(reports, false));
   grade(a, Failings{plan_day.empty(), false, !has_report});
   return a;
 }

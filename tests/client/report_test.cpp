@@ -145,7 +145,8 @@ TEST_F(Reports, TargetsGradeTheSponsorAndFollowTheReadersGrants) {
                                               {"plan:MAU-X01", true},
                                               {"plan:MAU-X02", false},
                                               {"results", true},
-                                              {"report", false}}));
+                                              {"report", false},
+                                              {"assessment", false}}));
   EXPECT_EQ((*sponsor)["grade"], "weak");
   EXPECT_NE((*sponsor)["grade_reason"]["vi"].get<std::string>().find("không có báo cáo"), std::string::npos)
       << (*sponsor)["grade_reason"]["vi"];

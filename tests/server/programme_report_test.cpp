@@ -107,17 +107,19 @@ class ProgrammeReport : public ::testing::Test {
 
     // Year-end reports: sponsors (present is enough), then communes and districts (in the window,
     // on Vietnam's calendar: 31 Oct 18:00 UTC is 1 Nov 01:00 there).
-    add("annual_report", "A1", "49", {{"nam", 2021}, {"don_vi_ket_nghia", "SỞ Y TẾ"}, {"ket_qua", "..."}},
+    // Each with "nhận xét đánh giá" of the other side (III.2.1c, III.2.2c) but A3 and A6.
+    const std::pair<std::string, Value> assessed{"nhan_xet_danh_gia", std::string("Xã phối hợp tốt")};
+    add("annual_report", "A1", "49", {{"nam", 2021}, {"don_vi_ket_nghia", "SỞ Y TẾ"}, {"ket_qua", "..."}, assessed},
         utcMs(2021, 11, 20));
-    add("annual_report", "A2", "49", {{"nam", 2021}, {"don_vi_ket_nghia", "S2"}, {"ket_qua", "..."}},
+    add("annual_report", "A2", "49", {{"nam", 2021}, {"don_vi_ket_nghia", "S2"}, {"ket_qua", "..."}, assessed},
         utcMs(2021, 11, 5));
     add("annual_report", "A3", "49", {{"nam", 2021}, {"don_vi_ket_nghia", "Công ty ABC"}, {"ket_qua", "..."}},
         utcMs(2021, 12, 20));
-    add("annual_report", "A4", "49", {{"nam", 2021}, {"don_vi_ket_nghia", "Sở Giáo dục"}, {"ket_qua", "..."}},
+    add("annual_report", "A4", "49", {{"nam", 2021}, {"don_vi_ket_nghia", "Sở Giáo dục"}, {"ket_qua", "..."}, assessed},
         utcMs(2021, 11, 10));
-    add("annual_report", "A5", "X1", {{"nam", 2021}, {"ket_qua", "..."}}, utcMs(2021, 11, 10));
+    add("annual_report", "A5", "X1", {{"nam", 2021}, {"ket_qua", "..."}, assessed}, utcMs(2021, 11, 10));
     add("annual_report", "A6", "X2", {{"nam", 2021}, {"ket_qua", "..."}}, utcMs(2021, 12, 2));
-    add("annual_report", "A7", "NTM", {{"nam", 2021}, {"ket_qua", "..."}}, utcMs(2021, 10, 31, 18));
+    add("annual_report", "A7", "NTM", {{"nam", 2021}, {"ket_qua", "..."}, assessed}, utcMs(2021, 10, 31, 18));
 
     // Needs proposals: X1 in time (20 Feb), X2 late (2 March); X3 and BTM none.
     add("needs_proposal", "N1", "X1",
@@ -207,7 +209,7 @@ class ProgrammeReport : public ::testing::Test {
 TEST_F(ProgrammeReport, ADepartmentsFiguresPlansAndGradeAreWorkedOutAsByHand) {
   const auto all = assessTargets(data_, rules_, "");
   const auto& s1 = find(all, "S1");
-  ASSERT_EQ(s1.checks.size(), 7u);  // households, models+plan per commune (2 communes), results, report
+  ASSERT_EQ(s1.checks.size(), 8u);  // households, models+plan per commune (2 communes), results, report, assessment
   // 6 + 3 (a village of X1) + 2 = 11 households against 45 x 2 / 10 = 9 (an average, not blocks).
   EXPECT_EQ(check(s1, "households").actual, 11.0);
   EXPECT_EQ(check(s1, "households").required, 9.0);
@@ -221,9 +223,10 @@ TEST_F(ProgrammeReport, ADepartmentsFiguresPlansAndGradeAreWorkedOutAsByHand) {
   EXPECT_NE(check(s1, "plan:X2").reason.vi.find("sau hạn"), std::string::npos) << check(s1, "plan:X2").reason.vi;
   EXPECT_TRUE(check(s1, "results").met);
   EXPECT_TRUE(check(s1, "report").met) << "received 20 November, inside 1-30 November";
-  // 5 of 7 met, two missed, nothing of IV.2: the software proposes "average" (docs/reports.md).
+  EXPECT_TRUE(check(s1, "assessment").met);
+  // 6 of 8 met, two missed, nothing of IV.2: the software proposes "average" (docs/reports.md).
   EXPECT_EQ(s1.grade, Grade::kAverage);
-  EXPECT_NE(s1.grade_reason.en.find("5 of 7 targets met"), std::string::npos) << s1.grade_reason.en;
+  EXPECT_NE(s1.grade_reason.en.find("6 of 8 targets met"), std::string::npos) << s1.grade_reason.en;
   EXPECT_NE(s1.grade_reason.en.find("the software's proposal"), std::string::npos) << s1.grade_reason.en;
   EXPECT_NE(s1.grade_reason.vi.find("Mô hình xây dựng, củng cố, nhân rộng tại Xã Hai"), std::string::npos)
       << s1.grade_reason.vi;
@@ -254,7 +257,7 @@ TEST_F(ProgrammeReport, LowlandDistrictBusinessAndSmallDepartmentGetTheirGrades)
   // có báo cáo" -> criticised; the 2021 letter: a report past 30 November "xem như đơn vị không
   // triển khai", and it is addressed to the sponsors too.
   const auto& s3 = find(all, "S3");
-  ASSERT_EQ(s3.checks.size(), 3u) << "a business has a plan, support and a report to do";
+  ASSERT_EQ(s3.checks.size(), 4u) << "a business has a plan, support, a report and an assessment to do";
   EXPECT_FALSE(check(s3, "plan:X2").met);
   EXPECT_FALSE(check(s3, "results").met);
   EXPECT_FALSE(check(s3, "report").met) << "20 December: outside 1-30 November";
@@ -279,7 +282,8 @@ TEST_F(ProgrammeReport, ASponsorThatSignedButDeliveredNothingIsWeak) {
       std::remove_if(data_.records["annual_report"].begin(), data_.records["annual_report"].end(),
                      [](const sync::Record& r) { return r.key.id == "A3"; }),
       data_.records["annual_report"].end());
-  add("annual_report", "A3b", "49", {{"nam", 2021}, {"don_vi_ket_nghia", "Công ty ABC"}, {"ket_qua", "..."}},
+  add("annual_report", "A3b", "49",
+      {{"nam", 2021}, {"don_vi_ket_nghia", "Công ty ABC"}, {"ket_qua", "..."}, {"nhan_xet_danh_gia", "Tốt"}},
       utcMs(2021, 11, 15));
   const auto s3 = find(assessTargets(data_, rules_, ""), "S3");
   EXPECT_TRUE(check(s3, "plan:X2").met);
@@ -347,6 +351,33 @@ TEST_F(ProgrammeReport, CommunesAndDistrictsAreJudgedOnWhenTheServerReceivedThin
   EXPECT_TRUE(check(btm, "local_plan").met);
   EXPECT_FALSE(check(btm, "working_group").met);
   EXPECT_EQ(btm.grade, Grade::kWeak) << "no report";
+}
+
+// "Cuối năm có báo cáo sơ kết và nhận xét đánh giá đối với địa phương miền núi được nhận kết nghĩa"
+// (III.2.2c, the sponsors) and "... nhận xét đánh giá đối với cơ quan, đơn vị phân công nhận kết
+// nghĩa" (III.2.1c, districts and communes): a target of its own, and Form 1 and 2 show the text.
+TEST_F(ProgrammeReport, TheYearEndReportCarriesAnAssessmentOfTheOtherSide) {
+  for (auto& r : data_.records["annual_report"]) {
+    if (r.key.id == "A2") r.fields.erase("nhan_xet_danh_gia");
+  }
+  const auto all = assessTargets(data_, rules_, "");
+  const auto& s2 = find(all, "S2");
+  EXPECT_FALSE(check(s2, "assessment").met);
+  EXPECT_NE(check(s2, "assessment").reason.vi.find("chưa có nhận xét đánh giá"), std::string::npos);
+  EXPECT_EQ(s2.grade, Grade::kFair) << "every other target met, one missed";
+  EXPECT_TRUE(check(find(all, "X1"), "assessment").met);
+  EXPECT_FALSE(check(find(all, "X2"), "assessment").met) << "A6 has none";
+
+  const auto form1 = form1Report(data_, rules_, "S1");
+  const auto& year_end = rowsOf(form1, "year_end");
+  ASSERT_EQ(year_end.size(), 1u);
+  EXPECT_EQ(year_end[0], json::parse(R"(["Sở Y tế","A1","2021-11-20",true,"Xã phối hợp tốt"])"));
+  const auto form2 = form2Report(data_, rules_, "NTM");
+  std::map<std::string, std::string> written;
+  for (const auto& row : rowsOf(form2, "year_end")) written[row[1]] = row[4];
+  EXPECT_EQ(written,
+            (std::map<std::string, std::string>{{"A5", "Xã phối hợp tốt"}, {"A6", ""}, {"A7", "Xã phối hợp tốt"}}))
+      << "the district's and its communes' reports, not the sponsors'";
 }
 
 TEST_F(ProgrammeReport, RulesOfTheYearChangeTheVerdicts) {
