@@ -96,6 +96,8 @@ inline constexpr std::size_t kMaxWebFiles = 64;
 inline constexpr std::size_t kMaxWebBytes = std::size_t{8} * 1024 * 1024;
 //! A photo served to the web page in one answer (larger ones: ranged by the file API's pieces).
 inline constexpr std::uint64_t kMaxFileServedBytes = 32ull * 1024 * 1024;
+//! A reason a person writes with a decision (the Committee's grade): at most this many bytes.
+inline constexpr std::size_t kMaxReasonBytes = 4000;
 //! The field app shrinks a photo on the phone before it keeps it: its longer side to at most this
 //! many pixels, JPEG at this quality (0.3-1). Config "field_app" may change both.
 inline constexpr int kPhotoMaxPixels = 1600;

@@ -33,6 +33,7 @@ HttpResponse resolveConflict(const ApiCall& call);
 HttpResponse exportRecords(const ApiCall& call);
 HttpResponse listReviews(const ApiCall& call);
 HttpResponse setReview(const ApiCall& call);
+HttpResponse setCommitteeGrade(const ApiCall& call);
 HttpResponse recordHistory(const ApiCall& call);
 
 // dashboard_api.cpp: what the web page needs beyond that.

@@ -10,6 +10,7 @@
 #include "communesync/sync/review.hpp"
 #include "http/handlers.hpp"
 #include "http/sheet_download.hpp"
+#include "programme/programme_report.hpp"
 
 namespace communesync::server {
 namespace {
@@ -263,6 +264,57 @@ HttpResponse setReview(const ApiCall& call) {
   state.directory.audit(call.actor, "review",
                         key->collection + "/" + key->id + " " + std::string(sync::reviewStateName(*review_state)));
   return call.ok({{"review", reviewJson(review, scope)}});
+}
+
+// The Committee's grade of a sponsor, district or commune for a year, beside the software's proposal.
+HttpResponse setCommitteeGrade(const ApiCall& call) {
+  auto& state = call.state;
+  const auto& asker = *call.asker;
+  auto body = jsonBody(call.request);
+  if (!body) return call.fail(body.status());
+  const auto year = body->value("year", 0);
+  if (year < 2000 || year > 2100) return call.fail(invalid("\"year\" is the year graded, e.g. 2025"));
+  const auto grade = gradeFromName(body->value("grade", std::string()));
+  if (!grade) {
+    return call.fail(invalid("\"grade\" is \"excellent\", \"good\", \"fair\", \"average\" or \"weak\""));
+  }
+  const auto reason = body->value("reason", std::string());
+  if (reason.empty()) return call.fail(invalid("say why: \"reason\" is required (the Committee's decision)"));
+  if (reason.size() > tuning::kMaxReasonBytes) return call.fail(invalid("\"reason\" is too long"));
+  // Who: a sponsor (its sponsor_unit record id) or a unit of the tree (its code); kept in its scope.
+  const auto subject = body->value("subject", std::string());
+  std::optional<Scope> scope;
+  if (auto sponsor = state.data.record({kSponsorForm, subject}); sponsor && sponsor->has_value()) {
+    if (!(*sponsor)->deleted()) scope = (*sponsor)->scope;
+  } else if (state.directory.units()->find(subject) != nullptr) {
+    scope = subject;
+  }
+  if (!scope || !asker.mayRead(*scope)) {
+    return call.fail(Status::error(ErrorCode::kNotFound, "no sponsor or unit '" + subject + "' that you may see"));
+  }
+  if (!asker.maySettle(*scope)) {
+    return call.fail(Status::error(ErrorCode::kForbidden,
+                                   "recording grades in " + *scope + " needs a reconciler grant covering it"));
+  }
+  const sync::RecordKey key{kCommitteeGrades, std::to_string(year) + "/" + subject};
+  auto current = state.data.record(key);
+  if (!current) return call.fail(current.status());
+  const CommitteeGrade decided{year, subject, *grade, reason, asker.name, nowMs()};
+  auto job = std::make_shared<PushJob>();
+  job->server = true;
+  job->user = asker.name;
+  job->server_numbered = true;
+  job->changes.push_back(sync::serverChange(key, *scope, *current,
+                                            {{"year", sync::Value(static_cast<std::int64_t>(year))},
+                                             {"subject", sync::Value(subject)},
+                                             {"grade", sync::Value(std::string(gradeName(*grade)))},
+                                             {"reason", sync::Value(reason)},
+                                             {"by", sync::Value(asker.name)},
+                                             {"at_ms", sync::Value(decided.at_ms)}},
+                                            sync::ChangeId{}, decided.at_ms));
+  if (auto s = submitJob(state, job, "grade"); !s) return call.fail(s);
+  state.directory.audit(call.actor, "committee_grade", key.id + " " + gradeName(*grade) + ": " + reason);
+  return call.ok({{"grade", committeeGradeToJson(decided)}});
 }
 
 HttpResponse listReviews(const ApiCall& call) {

@@ -32,6 +32,10 @@ Result<ReportData> gather(ServerState& state, const std::vector<Scope>& readable
       if (rejected.count(r.key) == 0) kept.push_back(std::move(r));
     }
   }
+  // The Committee's grades, beside the proposals (no review applies to them).
+  auto grades = state.data.liveRecords(kCommitteeGrades, readable);
+  if (!grades) return grades.status();
+  data.records[kCommitteeGrades] = std::move(grades).value();
   for (const char* collection : {kProposalForm, kAnnualReportForm}) {
     for (const auto& r : data.records[collection]) {
       auto history = state.data.history(r.key);

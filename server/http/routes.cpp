@@ -26,6 +26,7 @@ const std::vector<Route>& routes() {
       {verb::get, "/api/conflicts/{id}", Right::kUser, showConflict},
       {verb::get, "/api/reviews", Right::kUser, listReviews},
       {verb::post, "/api/reviews/{record*}", Right::kUser, setReview},
+      {verb::post, "/api/grades", Right::kUser, setCommitteeGrade},
       {verb::get, "/api/history/{record*}", Right::kUser, recordHistory},
       {verb::get, "/api/export/{collection*}", Right::kUser, exportRecords, /*heavy=*/true},
       {verb::get, "/api/reports/{kind*}", Right::kUser, programmeReport, /*heavy=*/true},

@@ -75,8 +75,15 @@ json gradesSection(const std::vector<Assessment>& assessments) {
   for (const auto& a : assessments) {
     const auto label = gradeLabel(a.grade);
     const auto met = std::count_if(a.checks.begin(), a.checks.end(), [](const auto& c) { return c.met; });
+    json decided = nullptr;
+    json why = nullptr;
+    if (a.committee) {
+      const auto given = gradeLabel(a.committee->grade);
+      decided = given.vi + " / " + given.en;
+      why = a.committee->reason;
+    }
     rows.push_back({a.name, a.id, a.kind, static_cast<std::int64_t>(met), static_cast<std::int64_t>(a.checks.size()),
-                    label.vi + " / " + label.en, a.grade_reason.vi});
+                    label.vi + " / " + label.en, a.grade_reason.vi, decided, why});
   }
   return section("grades", {"Xếp loại", "Grades"},
                  {{"unit", "Đơn vị", "Unit"},
@@ -84,8 +91,10 @@ json gradesSection(const std::vector<Assessment>& assessments) {
                   {"kind", "Loại", "Kind"},
                   {"met", "Số chỉ tiêu đạt", "Targets met"},
                   {"targets", "Số chỉ tiêu", "Targets"},
-                  {"grade", "Xếp loại", "Grade"},
-                  {"reason", "Lý do", "Reason"}},
+                  {"grade", "Xếp loại đề xuất (theo chỉ tiêu)", "Proposed grade (from the targets)"},
+                  {"reason", "Lý do", "Reason"},
+                  {"committee_grade", "Xếp loại của UBND tỉnh", "The Committee's grade"},
+                  {"committee_reason", "Lý do của UBND tỉnh", "The Committee's reason"}},
                  rows);
 }
 

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "communesync/sync/record.hpp"
@@ -69,6 +70,25 @@ struct TargetCheck {
   Bilingual reason;
 };
 
+//! The server's own collection of the grades the provincial Committee gave (section IV: "hoàn thành
+//! xuất sắc" needs "các yếu tố tích cực khác", which only it judges): id "YEAR/SUBJECT", fields
+//! year, subject, grade, reason, by, at_ms; written by a reconciler (POST /api/grades), audited.
+inline constexpr const char* kCommitteeGrades = "_grades";
+
+//! "excellent", "good", ... back to a grade; nullopt for any other text.
+std::optional<Grade> gradeFromName(std::string_view name);
+
+struct CommitteeGrade {
+  int year = 0;
+  std::string subject;  //!< the sponsor_unit record id, or the unit code
+  Grade grade = Grade::kWeak;
+  std::string reason;
+  std::string by;
+  std::int64_t at_ms = 0;
+};
+//! The Committee's grade a live _grades record holds; nullopt if it is not one.
+std::optional<CommitteeGrade> committeeGradeOf(const sync::Record& record);
+
 //! A sponsor's, a district's or a commune's year against its targets.
 struct Assessment {
   std::string subject;  //!< "sponsor", "district", "commune"
@@ -76,8 +96,9 @@ struct Assessment {
   std::string name;
   std::string kind;  //!< a sponsor's `loai`; the unit level otherwise
   std::vector<TargetCheck> checks;
-  Grade grade = Grade::kWeak;
+  Grade grade = Grade::kWeak;  //!< the software's proposal, from the figures: at most good
   Bilingual grade_reason;
+  std::optional<CommitteeGrade> committee;  //!< what the Committee decided, when recorded
 };
 
 //! Which units a report covers: `unit` is a sponsor (its record id or name), a unit code (the
@@ -93,6 +114,9 @@ nlohmann::json targetsReport(const ReportData& data, const ReportRules& rules, c
 nlohmann::json form1Report(const ReportData& data, const ReportRules& rules, const std::string& unit);
 nlohmann::json form2Report(const ReportData& data, const ReportRules& rules, const std::string& unit);
 
+//! An assessment as JSON: its checks, the proposed grade and reason, and "committee" (or null).
 nlohmann::json assessmentToJson(const Assessment& assessment);
+//! {"year","subject","grade","grade_label":{"vi","en"},"reason","by","at_ms"}
+nlohmann::json committeeGradeToJson(const CommitteeGrade& grade);
 
 }  // namespace communesync::server

@@ -326,6 +326,25 @@ const char* gradeName(Grade grade) {
   return "weak";
 }
 
+std::optional<Grade> gradeFromName(std::string_view name) {
+  for (auto g : {Grade::kExcellent, Grade::kGood, Grade::kFair, Grade::kAverage, Grade::kWeak}) {
+    if (name == gradeName(g)) return g;
+  }
+  return std::nullopt;
+}
+
+std::optional<CommitteeGrade> committeeGradeOf(const sync::Record& record) {
+  if (record.key.collection != kCommitteeGrades || record.deleted()) return std::nullopt;
+  auto grade = gradeFromName(programme::textField(record, "grade"));
+  if (!grade) return std::nullopt;
+  return CommitteeGrade{static_cast<int>(programme::wholeField(record, "year")),
+                        programme::textField(record, "subject"),
+                        *grade,
+                        programme::textField(record, "reason"),
+                        programme::textField(record, "by"),
+                        programme::wholeField(record, "at_ms")};
+}
+
 Bilingual gradeLabel(Grade grade) {
   switch (grade) {
     case Grade::kExcellent:
@@ -352,6 +371,14 @@ std::vector<Assessment> assessTargets(const ReportData& data, const ReportRules&
   for (const auto& c : facts.communes()) {
     if (facts.selects(unit, c)) out.push_back(assessLocal(facts, c, false));
   }
+  // Beside each proposal, the Committee's grade of that year, when a reconciler recorded it.
+  std::map<std::string, CommitteeGrade> decided;
+  for (const auto& r : data.of(kCommitteeGrades)) {
+    if (auto g = committeeGradeOf(r); g && g->year == rules.year) decided[g->subject] = *g;
+  }
+  for (auto& a : out) {
+    if (auto it = decided.find(a.id); it != decided.end()) a.committee = it->second;
+  }
   return out;
 }
 
@@ -373,7 +400,19 @@ nlohmann::json assessmentToJson(const Assessment& a) {
           {"checks", checks},
           {"grade", gradeName(a.grade)},
           {"grade_label", {{"vi", label.vi}, {"en", label.en}}},
-          {"grade_reason", {{"vi", a.grade_reason.vi}, {"en", a.grade_reason.en}}}};
+          {"grade_reason", {{"vi", a.grade_reason.vi}, {"en", a.grade_reason.en}}},
+          {"committee", a.committee ? committeeGradeToJson(*a.committee) : nlohmann::json(nullptr)}};
+}
+
+nlohmann::json committeeGradeToJson(const CommitteeGrade& g) {
+  const auto label = gradeLabel(g.grade);
+  return {{"year", g.year},
+          {"subject", g.subject},
+          {"grade", gradeName(g.grade)},
+          {"grade_label", {{"vi", label.vi}, {"en", label.en}}},
+          {"reason", g.reason},
+          {"by", g.by},
+          {"at_ms", g.at_ms}};
 }
 
 }  // namespace communesync::server

@@ -80,7 +80,9 @@ Status ServerStore::forEachLiveRecord(std::string_view collection, const std::ve
     auto stored = sync::decode<StoredRecord>(cursor.value());
     if (!stored) return Status::error(ErrorCode::kCorruption, "a stored record does not decode");
     const auto& r = stored->record;
-    if (r.key.collection.empty() || r.key.collection.front() == '_' || r.deleted()) continue;
+    // Every collection: the server's own ('_forms', '_reviews', '_grades') are left out; asked by name, they are read.
+    const bool own = r.key.collection.empty() || r.key.collection.front() == '_';
+    if ((own && collection.empty()) || r.deleted()) continue;
     if (!std::binary_search(units.begin(), units.end(), r.scope)) continue;
     if (!fn(r)) break;
   }

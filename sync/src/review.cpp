@@ -49,11 +49,11 @@ std::optional<Review> reviewOf(const Record& record) {
   return r;
 }
 
-Change reviewChange(const Review& review, const Scope& scope, const std::optional<Record>& current, ChangeId id,
-                    std::int64_t now_ms) {
+Change serverChange(const RecordKey& key, const Scope& scope, const std::optional<Record>& current,
+                    const std::vector<std::pair<std::string, Value>>& fields, ChangeId id, std::int64_t now_ms) {
   Change change;
   change.id = id;
-  change.key = RecordKey{std::string(kReviewsCollection), reviewRecordId(review.reviewed)};
+  change.key = key;
   change.scope = scope;
   change.capture_time_ms = now_ms;
   Stamp top;
@@ -61,16 +61,22 @@ Change reviewChange(const Review& review, const Scope& scope, const std::optiona
   change.seen_tombstone = current ? current->tombstone.stamp : Stamp{};
   const Stamp stamp =
       now_ms > top.wall_ms ? Stamp{now_ms, 0, id.device} : Stamp{top.wall_ms, top.counter + 1, id.device};
-  auto set = [&](const char* name, Value value) {
-    change.assignments.push_back({name, std::move(value), stamp, current ? current->fieldStamp(name) : Stamp{}});
-  };
-  set("collection", Value(review.reviewed.collection));
-  set("record", Value(review.reviewed.id));
-  set("state", Value(std::string(reviewStateName(review.state))));
-  set("comment", Value(review.comment));
-  set("by", Value(review.by));
-  set("at_ms", Value(static_cast<std::int64_t>(now_ms)));
+  for (const auto& [name, value] : fields) {
+    change.assignments.push_back({name, value, stamp, current ? current->fieldStamp(name) : Stamp{}});
+  }
   return change;
+}
+
+Change reviewChange(const Review& review, const Scope& scope, const std::optional<Record>& current, ChangeId id,
+                    std::int64_t now_ms) {
+  return serverChange(RecordKey{std::string(kReviewsCollection), reviewRecordId(review.reviewed)}, scope, current,
+                      {{"collection", Value(review.reviewed.collection)},
+                       {"record", Value(review.reviewed.id)},
+                       {"state", Value(std::string(reviewStateName(review.state)))},
+                       {"comment", Value(review.comment)},
+                       {"by", Value(review.by)},
+                       {"at_ms", Value(static_cast<std::int64_t>(now_ms))}},
+                      id, now_ms);
 }
 
 }  // namespace communesync::sync

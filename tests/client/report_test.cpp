@@ -169,5 +169,59 @@ TEST_F(Reports, TargetsGradeTheSponsorAndFollowTheReadersGrants) {
   EXPECT_EQ(status, 400u) << body;
 }
 
+// Section IV.1: "hoàn thành xuất sắc" needs every target met "và có các yếu tố tích cực khác", which
+// only the Committee judges. A reconciler records the Committee's grade and why; the reports show it
+// beside the software's proposal (which never says excellent); the audit log keeps who did it.
+TEST_F(Reports, TheCommitteesGradeIsRecordedAndShownBesideTheProposal) {
+  auto before = json::parse(admin(lan_, {"report", "targets", "--year", "2025", "--format", "json"}).out);
+  std::string sponsor_id;
+  for (const auto& a : before["assessments"]) {
+    if (a["subject"] == "sponsor") sponsor_id = a["id"];
+  }
+  ASSERT_FALSE(sponsor_id.empty());
+  const auto post = [&](const std::string& token, const json& body) {
+    return testing::httpCall(server_.port(), boost::beast::http::verb::post, token, "/api/grades", body.dump());
+  };
+  const std::string why = "Hỗ trợ vượt chỉ tiêu, có mô hình nhân rộng được khen (Quyết định 45/QĐ-UBND)";
+  auto [status, body] = post(lan_, {{"year", 2025}, {"subject", sponsor_id}, {"grade", "excellent"}, {"reason", why}});
+  ASSERT_EQ(status, 200u) << body;
+  EXPECT_EQ(json::parse(body)["grade"]["by"], "lan");
+
+  const auto report = json::parse(admin(lan_, {"report", "targets", "--year", "2025", "--format", "json"}).out);
+  for (const auto& a : report["assessments"]) {
+    if (a["id"] != sponsor_id) {
+      EXPECT_TRUE(a["committee"].is_null()) << a["id"];
+      continue;
+    }
+    EXPECT_EQ(a["grade"], "weak") << "the proposal from the figures is unchanged";
+    EXPECT_EQ(a["committee"]["grade"], "excellent");
+    EXPECT_EQ(a["committee"]["reason"], why);
+  }
+  auto csv = admin(lan_, {"report", "targets", "--year", "2025", "--format", "csv"});
+  EXPECT_NE(csv.out.find("Xếp loại của UBND tỉnh"), std::string::npos) << csv.out.substr(0, 600);
+  EXPECT_NE(csv.out.find("Hoàn thành xuất sắc / Excellent"), std::string::npos);
+  // Another year keeps its own: none recorded for 2024.
+  const auto other = json::parse(admin(lan_, {"report", "targets", "--year", "2024", "--format", "json"}).out);
+  for (const auto& a : other["assessments"]) EXPECT_TRUE(a["committee"].is_null());
+
+  // Refusals: a field worker may not; a grade not of the five; no reason; a subject unknown.
+  EXPECT_EQ(post(x1_->token(), {{"year", 2025}, {"subject", "MAU-X01"}, {"grade", "good"}, {"reason", "x"}}).first,
+            403u);
+  EXPECT_EQ(post(lan_, {{"year", 2025}, {"subject", sponsor_id}, {"grade", "very good"}, {"reason", "x"}}).first, 400u);
+  EXPECT_EQ(post(lan_, {{"year", 2025}, {"subject", sponsor_id}, {"grade", "good"}}).first, 400u);
+  EXPECT_EQ(post(lan_, {{"year", 2025}, {"subject", "NO-SUCH"}, {"grade", "good"}, {"reason", "x"}}).first, 404u);
+  // A commune by its code works too, and the audit log says who recorded what.
+  EXPECT_EQ(post(lan_, {{"year", 2025}, {"subject", "MAU-X01"}, {"grade", "good"}, {"reason", "Đạt"}}).first, 200u);
+  auto [audit_status, audit] = testing::httpCall(server_.port(), boost::beast::http::verb::get, server_.adminToken(),
+                                                 "/admin/audit?limit=1000", "");
+  ASSERT_EQ(audit_status, 200u);
+  std::size_t recorded = 0;
+  const auto log = json::parse(audit);  // kept alive: iterating a temporary's member dangles
+  for (const auto& e : log["entries"]) {
+    if (e.value("action", "") == "committee_grade") ++recorded;
+  }
+  EXPECT_EQ(recorded, 2u) << audit;
+}
+
 }  // namespace
 }  // namespace communesync

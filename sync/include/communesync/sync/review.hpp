@@ -36,6 +36,11 @@ struct Review {
 std::string reviewRecordId(const RecordKey& key);
 //! The review a live _reviews record holds; std::nullopt if `record` is not one.
 std::optional<Review> reviewOf(const Record& record);
+//! A change the server makes to a record of its own (a review, the Committee's grade): every field
+//! of `fields` written with one stamp newer than `current` (the record as it is, if any), each
+//! having seen that field's stamp, so it wins the merge and records no conflict.
+Change serverChange(const RecordKey& key, const Scope& scope, const std::optional<Record>& current,
+                    const std::vector<std::pair<std::string, Value>>& fields, ChangeId id, std::int64_t now_ms);
 //! The server's change setting the review of `review.reviewed` (a record of `scope`): every field
 //! written with a stamp newer than `current` (the review record as it is, if any).
 Change reviewChange(const Review& review, const Scope& scope, const std::optional<Record>& current, ChangeId id,
