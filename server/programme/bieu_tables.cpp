@@ -272,7 +272,8 @@ json form2Report(const ReportData& data, const ReportRules& rules, const std::st
   json proposals = json::array();
   json results = json::array();
   std::vector<std::string> districts;
-  for (const auto& d : facts.districts()) {
+  // Form 2 is compiled by a district, or since July 2025 (no districts) by the province or city.
+  for (const auto& d : facts.compilers()) {
     if (facts.selects(unit, d)) districts.push_back(d);
   }
   for (const auto& district : districts) {
@@ -281,7 +282,7 @@ json form2Report(const ReportData& data, const ReportRules& rules, const std::st
       Delivered delivered;
     } totals;
     for (const auto& commune : facts.communes()) {
-      if (facts.districtOf(commune) != district) continue;
+      if (facts.compilerOf(commune) != district) continue;
       std::string sponsors;
       for (const auto& s : facts.sponsors()) {
         if (std::find(s.communes.begin(), s.communes.end(), commune) != s.communes.end()) {

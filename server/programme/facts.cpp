@@ -118,6 +118,21 @@ Facts::Facts(const ReportData& data, const ReportRules& rules) : data_(data), ru
     if (auto d = districtOf(c); !d.empty()) districts.insert(d);
   }
   districts_.assign(districts.begin(), districts.end());
+  std::set<std::string> compilers;
+  for (const auto& c : communes_) {
+    if (auto d = compilerOf(c); !d.empty()) compilers.insert(d);
+  }
+  compilers_.assign(compilers.begin(), compilers.end());
+}
+
+std::string Facts::compilerOf(const std::string& commune) const {
+  if (auto d = districtOf(commune); !d.empty()) return d;
+  const Unit* unit = data_.units->find(commune);
+  for (int depth = 0; unit != nullptr && depth < 16; ++depth) {
+    if (unit->level == UnitLevel::kProvince && unit->merged_into.empty()) return unit->code;
+    unit = data_.units->find(data_.units->effectiveParent(*unit));
+  }
+  return {};
 }
 
 const Sponsor* Facts::sponsorNamed(std::string_view id_or_name) const {

@@ -72,6 +72,11 @@ class Facts {
   const std::vector<std::string>& communes() const { return communes_; }
   //! The districts those communes are in. Sorted by code.
   const std::vector<std::string>& districts() const { return districts_; }
+  //! The unit that compiles a commune's Form 2: its district, or, where there is none (the
+  //! two-level administration since July 2025: province -> commune), its province.
+  std::string compilerOf(const std::string& commune) const;
+  //! The compilers of the programme's communes (districts and district-less provinces). Sorted.
+  const std::vector<std::string>& compilers() const { return compilers_; }
   //! The sponsors `unit` selects (see assessTargets): one by id or name, those twinned under a unit
   //! code, or all.
   std::vector<const Sponsor*> sponsorsFor(const std::string& unit) const;
@@ -85,6 +90,7 @@ class Facts {
   std::map<std::string, std::vector<const sync::Record*>> of_year_;
   std::vector<std::string> communes_;
   std::vector<std::string> districts_;
+  std::vector<std::string> compilers_;
 };
 
 //! What a department with `staff` owes in poor households helped (report_rules.hpp: the average

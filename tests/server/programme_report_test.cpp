@@ -380,6 +380,60 @@ TEST_F(ProgrammeReport, TheYearEndReportCarriesAnAssessmentOfTheOtherSide) {
       << "the district's and its communes' reports, not the sponsors'";
 }
 
+// Since 1 July 2025 Vietnam has two levels: province (or city) -> commune (domain.md; Quảng Nam is
+// part of Đà Nẵng city). Form 2 is compiled by whatever unit has the communes under it: here the
+// city, and its communes are assessed as communes, the city not as a district.
+TEST_F(ProgrammeReport, AProvinceWithNoDistrictsCompilesForm2AndItsCommunesAreAssessed) {
+  units_ = UnitTree({
+      {"48", "", UnitLevel::kProvince, "Thành phố Đà Nẵng", ""},
+      {"X9", "48", UnitLevel::kCommune, "Xã Trà Linh", ""},
+      {"X9-T1", "X9", UnitLevel::kVillage, "Thôn 1", ""},
+      {"X8", "48", UnitLevel::kCommune, "Xã Trà Tập", ""},
+  });
+  data_ = ReportData{};
+  data_.units = &units_;
+  add("sponsor_unit", "S9", "48",
+      {{"ten", "Sở Nông nghiệp"}, {"loai", "so_nganh"}, {"bien_che", 20}, {"xa_ket_nghia", "X9"}});
+  add("support_result", "R9", "X9-T1",
+      {{"don_vi_ket_nghia", "S9"},
+       {"nam", 2025},
+       {"hinh_thuc_ho_tro", Value::List{"sinh_ke"}},
+       {"so_ho_ngheo_duoc_giup", 5},
+       {"gia_tri_tien_mat", std::int64_t{20'000'000}},
+       {"so_mo_hinh_xay_dung", 1}});
+  add("needs_proposal", "N9", "X9",
+      {{"nam", 2025},
+       {"linh_vuc", "chan_nuoi"},
+       {"noi_dung", "Dê"},
+       {"so_ho_tham_gia", 10},
+       {"kinh_phi_du_kien", std::int64_t{30'000'000}}},
+      utcMs(2025, 2, 10));
+  add("needs_proposal", "N8", "X8",
+      {{"nam", 2025},
+       {"linh_vuc", "trong_trot"},
+       {"noi_dung", "Sâm"},
+       {"so_ho_tham_gia", 4},
+       {"kinh_phi_du_kien", std::int64_t{8'000'000}}},
+      utcMs(2025, 3, 5));
+  const auto rules = defaultReportRules(2025);
+  const auto form2 = form2Report(data_, rules, "48");
+  const auto& rows = rowsOf(form2, "communes");
+  ASSERT_EQ(rows.size(), 3u) << rows.dump();  // X8, X9, the city's total
+  EXPECT_EQ(rows[0][0], "Thành phố Đà Nẵng");
+  EXPECT_EQ(rows[1][2], "X9");
+  EXPECT_EQ(rows[1][8], true) << "10 February, before 28 February";
+  EXPECT_EQ(rows[1][11], 5) << "households helped, from a village of X9";
+  EXPECT_EQ(rows[2][1], "Cộng / Total");
+  EXPECT_EQ(rows[2][6], 2) << "two proposals in the city";
+  std::map<std::string, std::string> subjects;
+  for (const auto& a : form2["assessments"]) subjects[a["id"]] = a["subject"];
+  EXPECT_EQ(subjects, (std::map<std::string, std::string>{{"X8", "commune"}, {"X9", "commune"}}))
+      << "the communes are assessed; the city is not a district";
+  // The sponsor's households: 20 x 2 / 10 = 4, helped 5.
+  const auto s9 = find(assessTargets(data_, rules, ""), "S9");
+  EXPECT_TRUE(check(s9, "households").met);
+}
+
 TEST_F(ProgrammeReport, RulesOfTheYearChangeTheVerdicts) {
   // The province moves the plan deadline to 2 April for 2021.
   auto rules = reportRules(2021, json{{"2021", {{"plan_signed_before", "04-02"}}}});
