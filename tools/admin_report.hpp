@@ -22,7 +22,7 @@ class ReportCommands {
 
  private:
   CLI::App* report_ = nullptr;
-  std::string kind_, unit_, format_ = "table", out_;
+  std::string kind_, unit_, format_ = "table", out_, today_;
   int year_ = 0;
 };
 

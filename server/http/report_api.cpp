@@ -2,9 +2,11 @@
 // the asker may read (programme/programme_report.hpp computes them).
 #include <set>
 
+#include "base/clock.hpp"
 #include "communesync/sync/review.hpp"
 #include "http/handlers.hpp"
 #include "http/sheet_download.hpp"
+#include "programme/facts.hpp"
 #include "programme/programme_report.hpp"
 
 namespace communesync::server {
@@ -60,9 +62,15 @@ HttpResponse programmeReport(const ApiCall& call) {
   auto rules = reportRules(year, state.report_rules);
   if (!rules) return statusResponse(request, rules.status());
   if (kind == "rules") return jsonResponse(request, http::status::ok, {{"rules", reportRulesToJson(*rules)}});
-  if (kind != "targets" && kind != "form1" && kind != "form2") {
+  if (kind != "targets" && kind != "form1" && kind != "form2" && kind != "due") {
     return statusResponse(request, Status::error(ErrorCode::kNotFound, "no report " + std::string(kind) +
-                                                                           ": targets, form1, form2 or rules"));
+                                                                           ": targets, form1, form2, due or rules"));
+  }
+  // "due" is as of a day: today on the province's calendar, or `today=YYYY-MM-DD`.
+  auto today = param(params, "today");
+  if (today.empty()) today = programme::localDate(nowMs(), rules->utc_offset_minutes);
+  if (kind == "due" && programme::daysBetween("2000-01-01", today) <= 0) {  // 0: not a day
+    return statusResponse(request, Status::error(ErrorCode::kInvalidArgument, "\"today\" is a day YYYY-MM-DD"));
   }
   const auto units = state.directory.units();
   const auto unit = param(params, "unit");
@@ -70,7 +78,8 @@ HttpResponse programmeReport(const ApiCall& call) {
   if (!data) return statusResponse(request, data.status());
   const auto report = kind == "targets" ? targetsReport(*data, *rules, unit)
                       : kind == "form1" ? form1Report(*data, *rules, unit)
-                                        : form2Report(*data, *rules, unit);
+                      : kind == "form2" ? form2Report(*data, *rules, unit)
+                                        : dueReport(*data, *rules, unit, today);
   const auto basename = std::string(kind) + "-" + std::to_string(year) + (unit.empty() ? "" : "-" + unit);
   if (auto file = sheetDownload(request, param(params, "format"), sheets::reportSheets(report), basename)) {
     return std::move(*file);

@@ -409,4 +409,45 @@ json form2Report(const ReportData& data, const ReportRules& rules, const std::st
   return report("form2", rules, unit, title, std::move(sections), assessments);
 }
 
+json dueReport(const ReportData& data, const ReportRules& rules, const std::string& unit, const std::string& today) {
+  // Which deadline each target has: the plans', the needs', the end of the report window.
+  const auto deadlineOf = [&](const Assessment& a, const std::string& check) -> std::string {
+    if (check == "plan" || check.rfind("plan:", 0) == 0) return rules.plan_signed_before.in(rules.year);
+    if (check == "needs") {
+      return (a.subject == "district" ? rules.district_needs_before : rules.commune_needs_before).in(rules.year);
+    }
+    if (check == "report" || check == "assessment") return rules.report_window_to.in(rules.year);
+    return {};
+  };
+  std::vector<std::pair<std::string, json>> due;  // (deadline, row)
+  for (const auto& a : assessTargets(data, rules, unit)) {
+    for (const auto& c : a.checks) {
+      const auto deadline = deadlineOf(a, c.id);
+      if (c.met || deadline.empty() || deadline < today) continue;
+      const auto left = programme::daysBetween(today, deadline);
+      due.emplace_back(deadline + a.name + c.id,
+                       json{a.name, a.id, a.subject, c.label.vi, c.reason.vi, deadline, left});
+    }
+  }
+  std::sort(due.begin(), due.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  json rows = json::array();
+  for (auto& [key, row] : due) rows.push_back(std::move(row));
+  json sections = json::array();
+  sections.push_back(section("due", {"Đơn vị cần đôn đốc trước hạn", "Units to chase before the deadline"},
+                             {{"unit", "Đơn vị", "Unit"},
+                              {"id", "Mã", "Id"},
+                              {"subject", "Loại", "Kind"},
+                              {"target", "Việc phải làm", "What is due"},
+                              {"now", "Hiện trạng", "Where it stands"},
+                              {"deadline", "Hạn", "Deadline"},
+                              {"days_left", "Còn (ngày)", "Days left"}},
+                             std::move(rows)));
+  const Bilingual title{
+      "Đôn đốc thực hiện công tác kết nghĩa năm " + std::to_string(rules.year) + " (ngày " + today + ")",
+      "Reminders, " + std::to_string(rules.year) + " (as of " + today + ")"};
+  auto out = report("due", rules, unit, title, std::move(sections), {});
+  out["today"] = today;
+  return out;
+}
+
 }  // namespace communesync::server

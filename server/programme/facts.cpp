@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <optional>
 #include <set>
 
 #include "communesync/sync/text.hpp"
@@ -79,6 +81,21 @@ std::string localDate(std::int64_t ms, int utc_offset_minutes) {
   std::snprintf(out, sizeof out, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
                 static_cast<unsigned>(ymd.day()));
   return out;
+}
+
+std::int64_t daysBetween(const std::string& from, const std::string& to) {
+  auto day = [](const std::string& text) -> std::optional<std::chrono::sys_days> {
+    int y = 0;
+    unsigned m = 0;
+    unsigned d = 0;
+    if (text.size() != 10 || std::sscanf(text.c_str(), "%4d-%2u-%2u", &y, &m, &d) != 3) return std::nullopt;
+    const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
+    if (!ymd.ok()) return std::nullopt;
+    return std::chrono::sys_days(ymd);
+  };
+  const auto a = day(from);
+  const auto b = day(to);
+  return a && b ? (*b - *a).count() : 0;
 }
 
 std::string dayMonth(const std::string& date) {

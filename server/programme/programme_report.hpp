@@ -113,6 +113,11 @@ std::vector<Assessment> assessTargets(const ReportData& data, const ReportRules&
 nlohmann::json targetsReport(const ReportData& data, const ReportRules& rules, const std::string& unit);
 nlohmann::json form1Report(const ReportData& data, const ReportRules& rules, const std::string& unit);
 nlohmann::json form2Report(const ReportData& data, const ReportRules& rules, const std::string& unit);
+//! "Đôn đốc" (section VI.1): the units that have not yet met a deadline still to come on `today`
+//! ("YYYY-MM-DD", the province's calendar): plans, needs proposals, year-end reports and their
+//! assessments, soonest first, so staff chase them before the date, not after.
+nlohmann::json dueReport(const ReportData& data, const ReportRules& rules, const std::string& unit,
+                         const std::string& today);
 
 //! An assessment as JSON: its checks, the proposed grade and reason, and "committee" (or null).
 nlohmann::json assessmentToJson(const Assessment& assessment);

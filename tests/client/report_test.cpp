@@ -169,6 +169,43 @@ TEST_F(Reports, TargetsGradeTheSponsorAndFollowTheReadersGrants) {
   EXPECT_EQ(status, 400u) << body;
 }
 
+// "Đôn đốc" (section VI.1): `communesync-admin report due --year Y` lists the units that have not yet
+// met a deadline still to come, soonest first, so staff chase them before the date. The fixture's
+// 2025: the sponsor signed with MAU-X01 on 10 March, not with MAU-X02; MAU-X01 has a plan (15 Jan);
+// nobody sent a year-end report.
+TEST_F(Reports, DueListsTheUnitsToChaseBeforeEachComingDeadline) {
+  auto march = admin(lan_, {"report", "due", "--year", "2025", "--today", "2025-03-20", "--format", "json"});
+  ASSERT_EQ(march.exit_code, 0) << march.err;
+  const auto report = json::parse(march.out);
+  EXPECT_EQ(report["today"], "2025-03-20");
+  const auto& rows = report["sections"][0]["rows"];
+  std::vector<std::string> due;  // "unit id|deadline|days left"
+  for (const auto& r : rows) {
+    due.push_back(r[1].get<std::string>() + "|" + r[3].get<std::string>() + "|" + r[5].get<std::string>() + "|" +
+                  std::to_string(r[6].get<int>()));
+  }
+  // The plan with MAU-X02 is due before 31 March (11 days); then every year-end report and its
+  // assessment by 30 November. MAU-X02's needs (28 February) have passed: not a reminder any more.
+  ASSERT_FALSE(due.empty());
+  EXPECT_NE(due.front().find("2025-03-31|11"), std::string::npos) << due.front();
+  EXPECT_NE(due.front().find("Ký kế hoạch với"), std::string::npos) << due.front();
+  for (const auto& d : due) EXPECT_EQ(d.find("2025-02-28"), std::string::npos) << "past: " << d;
+  std::size_t reports = 0;
+  for (const auto& d : due) reports += d.find("Báo cáo năm nhập") != std::string::npos ? 1 : 0;
+  EXPECT_GE(reports, 3u) << "the sponsor's, MAU-X01's and MAU-X02's year-end reports";
+
+  // In December every deadline of 2025 is past: nothing to chase.
+  auto december = admin(lan_, {"report", "due", "--year", "2025", "--today", "2025-12-05", "--format", "json"});
+  ASSERT_EQ(december.exit_code, 0) << december.err;
+  EXPECT_TRUE(json::parse(december.out)["sections"][0]["rows"].empty());
+  // As a table, for a person; a malformed day is refused with a message.
+  auto table = admin(lan_, {"report", "due", "--year", "2025", "--today", "2025-03-20"});
+  EXPECT_NE(table.out.find("Đơn vị cần đôn đốc trước hạn"), std::string::npos) << table.out;
+  auto bad = admin(lan_, {"report", "due", "--year", "2025", "--today", "20/03/2025"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("YYYY-MM-DD"), std::string::npos) << bad.err;
+}
+
 // Section IV.1: "hoàn thành xuất sắc" needs every target met "và có các yếu tố tích cực khác", which
 // only the Committee judges. A reconciler records the Committee's grade and why; the reports show it
 // beside the software's proposal (which never says excellent); the audit log keeps who did it.
