@@ -69,7 +69,7 @@ HttpResponse programmeReport(const ApiCall& call) {
   // "due" is as of a day: today on the province's calendar, or `today=YYYY-MM-DD`.
   auto today = param(params, "today");
   if (today.empty()) today = programme::localDate(nowMs(), rules->utc_offset_minutes);
-  if (kind == "due" && programme::daysBetween("2000-01-01", today) <= 0) {  // 0: not a day
+  if (kind == "due" && !programme::isDay(today)) {
     return statusResponse(request, Status::error(ErrorCode::kInvalidArgument, "\"today\" is a day YYYY-MM-DD"));
   }
   const auto units = state.directory.units();

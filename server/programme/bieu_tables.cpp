@@ -98,9 +98,8 @@ json gradesSection(const std::vector<Assessment>& assessments) {
                  rows);
 }
 
-// What one sponsor did in one commune (or everywhere, with an empty commune).
-// What support results delivered. Gifts ("giảm dần tặng quà": to be reduced) are the part of the
-// money and in-kind value given as gifts, shown apart so the Committee sees their share.
+// What support results delivered (one sponsor in one commune, a commune, a total). Gifts ("giảm dần tặng quà": to be
+// reduced) are the part of the money and in-kind value given as gifts, shown apart so the Committee sees their share.
 struct Delivered {
   std::int64_t households = 0, money = 0, in_kind = 0, models_new = 0, models_replicated = 0, trained = 0;
   std::int64_t models_consolidated = 0, gifts = 0;
@@ -130,11 +129,9 @@ struct Delivered {
 // The year-end reports behind the "report" and "assessment" targets, with the assessment of the
 // other side written in them ("nhận xét đánh giá", III.2.1c and III.2.2c).
 json yearEndRow(const Facts& facts, const std::string& who, const sync::Record& r) {
-  const auto& rules = facts.rules();
   const auto received = facts.receivedDate(r).value_or("");
-  const bool in_window =
-      received >= rules.report_window_from.in(rules.year) && received <= rules.report_window_to.in(rules.year);
-  return {who, r.key.id, orNull(received), in_window, textField(r, "nhan_xet_danh_gia")};
+  return {who, r.key.id, orNull(received), programme::inReportWindow(facts.rules(), received),
+          textField(r, "nhan_xet_danh_gia")};
 }
 
 json yearEndSection(json rows, const Column& who) {
@@ -410,23 +407,12 @@ json form2Report(const ReportData& data, const ReportRules& rules, const std::st
 }
 
 json dueReport(const ReportData& data, const ReportRules& rules, const std::string& unit, const std::string& today) {
-  // Which deadline each target has: the plans', the needs', the end of the report window.
-  const auto deadlineOf = [&](const Assessment& a, const std::string& check) -> std::string {
-    if (check == "plan" || check.rfind("plan:", 0) == 0) return rules.plan_signed_before.in(rules.year);
-    if (check == "needs") {
-      return (a.subject == "district" ? rules.district_needs_before : rules.commune_needs_before).in(rules.year);
-    }
-    if (check == "report" || check == "assessment") return rules.report_window_to.in(rules.year);
-    return {};
-  };
   std::vector<std::pair<std::string, json>> due;  // (deadline, row)
   for (const auto& a : assessTargets(data, rules, unit)) {
     for (const auto& c : a.checks) {
-      const auto deadline = deadlineOf(a, c.id);
-      if (c.met || deadline.empty() || deadline < today) continue;
-      const auto left = programme::daysBetween(today, deadline);
-      due.emplace_back(deadline + a.name + c.id,
-                       json{a.name, a.id, a.subject, c.label.vi, c.reason.vi, deadline, left});
+      if (c.met || c.deadline.empty() || c.deadline < today) continue;
+      due.emplace_back(c.deadline + a.name + c.id, json{a.name, a.id, a.subject, c.label.vi, c.reason.vi, c.deadline,
+                                                        programme::daysBetween(today, c.deadline)});
     }
   }
   std::sort(due.begin(), due.end(), [](const auto& x, const auto& y) { return x.first < y.first; });

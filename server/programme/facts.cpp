@@ -83,18 +83,29 @@ std::string localDate(std::int64_t ms, int utc_offset_minutes) {
   return out;
 }
 
+namespace {
+std::optional<std::chrono::sys_days> parseDay(const std::string& text) {
+  int y = 0;
+  unsigned m = 0;
+  unsigned d = 0;
+  if (text.size() != 10 || std::sscanf(text.c_str(), "%4d-%2u-%2u", &y, &m, &d) != 3) return std::nullopt;
+  const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
+  if (!ymd.ok()) return std::nullopt;
+  return std::chrono::sys_days(ymd);
+}
+}  // namespace
+
+bool isDay(const std::string& text) {
+  return parseDay(text).has_value();
+}
+
+bool inReportWindow(const ReportRules& rules, const std::string& day) {
+  return day >= rules.report_window_from.in(rules.year) && day <= rules.report_window_to.in(rules.year);
+}
+
 std::int64_t daysBetween(const std::string& from, const std::string& to) {
-  auto day = [](const std::string& text) -> std::optional<std::chrono::sys_days> {
-    int y = 0;
-    unsigned m = 0;
-    unsigned d = 0;
-    if (text.size() != 10 || std::sscanf(text.c_str(), "%4d-%2u-%2u", &y, &m, &d) != 3) return std::nullopt;
-    const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
-    if (!ymd.ok()) return std::nullopt;
-    return std::chrono::sys_days(ymd);
-  };
-  const auto a = day(from);
-  const auto b = day(to);
+  const auto a = parseDay(from);
+  const auto b = parseDay(to);
   return a && b ? (*b - *a).count() : 0;
 }
 

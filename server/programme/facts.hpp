@@ -22,6 +22,10 @@ std::string earliestDate(const std::vector<const sync::Record*>& records, std::s
 
 //! "YYYY-MM-DD" of a server time on the province's calendar.
 std::string localDate(std::int64_t ms, int utc_offset_minutes);
+//! Whether `text` is a day "YYYY-MM-DD".
+bool isDay(const std::string& text);
+//! Whether a day ("YYYY-MM-DD") is inside the year-end report window of `rules` (both ends included).
+bool inReportWindow(const ReportRules& rules, const std::string& day);
 //! Days from `from` to `to` (both "YYYY-MM-DD"); 0 when either is not a date.
 std::int64_t daysBetween(const std::string& from, const std::string& to);
 //! "DD/MM" of "YYYY-MM-DD", as Vietnamese documents write a day.

@@ -68,6 +68,7 @@ struct TargetCheck {
   std::optional<double> required;  //!< for figures
   bool met = false;
   Bilingual reason;
+  std::string deadline;  //!< "YYYY-MM-DD" it is due by, for targets with a date (plans, needs, reports)
 };
 
 //! The server's own collection of the grades the provincial Committee gave (section IV: "hoàn thành

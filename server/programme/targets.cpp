@@ -25,7 +25,7 @@ std::string number(double value) {
 
 // A figure against its target: "5/6 ... (thiếu 1)" or "12/10 ...".
 TargetCheck figure(std::string id, Bilingual label, double actual, double required, const Bilingual& unit_words) {
-  TargetCheck c{std::move(id), std::move(label), actual, required, actual >= required, {}};
+  TargetCheck c{std::move(id), std::move(label), actual, required, actual >= required, {}, {}};
   const auto head_vi = number(actual) + "/" + number(required) + " " + unit_words.vi;
   const auto head_en = number(actual) + " of " + number(required) + " " + unit_words.en;
   if (c.met) {
@@ -38,7 +38,7 @@ TargetCheck figure(std::string id, Bilingual label, double actual, double requir
 }
 
 TargetCheck yesNo(std::string id, Bilingual label, bool met, Bilingual reason) {
-  return TargetCheck{std::move(id), std::move(label), std::nullopt, std::nullopt, met, std::move(reason)};
+  return TargetCheck{std::move(id), std::move(label), std::nullopt, std::nullopt, met, std::move(reason), {}};
 }
 
 TargetCheck planCheck(const Facts& facts, const Sponsor& sponsor, const std::string& commune) {
@@ -71,7 +71,7 @@ TargetCheck reportCheck(const Facts& facts, const std::vector<const sync::Record
   for (const auto* r : reports) {
     const auto day = facts.receivedDate(*r).value_or("");
     if (!first || day < *first) first = day;
-    inside = inside || (day >= from && day <= to);
+    inside = inside || programme::inReportWindow(rules, day);
   }
   const Bilingual label{"Báo cáo năm nhập từ " + programme::dayMonth(from) + " đến " + programme::dayMonth(to),
                         "Year-end report entered " + from.substr(5) + " to " + to.substr(5)};
@@ -102,6 +102,17 @@ TargetCheck assessmentCheck(const std::vector<const sync::Record*>& reports, boo
   return yesNo("assessment", label, false,
                {reports.empty() ? "Chưa có báo cáo năm" : "Báo cáo năm chưa có nhận xét đánh giá",
                 reports.empty() ? "No year-end report" : "The year-end report has no assessment"});
+}
+
+// The year-end report and the assessment in it, both due by the window's last day; whether the
+// report arrived in time (what section IV.2 asks).
+bool addReportChecks(Assessment& a, const Facts& facts, const std::vector<const sync::Record*>& reports, bool sponsor) {
+  const auto& rules = facts.rules();
+  a.checks.push_back(reportCheck(facts, reports));
+  const bool in_time = a.checks.back().met;
+  a.checks.push_back(assessmentCheck(reports, sponsor));
+  for (auto it = a.checks.end() - 2; it != a.checks.end(); ++it) it->deadline = rules.report_window_to.in(rules.year);
+  return in_time;
 }
 
 TargetCheck needsCheck(const Facts& facts, const std::string& unit, const MonthDay& before) {
@@ -197,7 +208,7 @@ void grade(Assessment& a, const Failings& failings) {
 
 Assessment assessSponsor(const Facts& facts, const Sponsor& s) {
   const auto& rules = facts.rules();
-  Assessment a{"sponsor", s.id, s.name, s.kind, {}, Grade::kWeak, {}};
+  Assessment a{"sponsor", s.id, s.name, s.kind, {}, Grade::kWeak, {}, std::nullopt};
   const bool department = s.kind == "so_nganh";
   const bool lowland = s.kind == "huyen_dong_bang";
   std::int64_t households = 0;
@@ -245,6 +256,7 @@ Assessment assessSponsor(const Facts& facts, const Sponsor& s) {
                                 static_cast<double>(models), models_required, {"mô hình", "models"}));
     }
     auto plan = planCheck(facts, s, commune);
+    plan.deadline = rules.plan_signed_before.in(rules.year);
     has_plan = has_plan || !facts.ofSponsor(kPlanForm, s, commune).empty();
     a.checks.push_back(std::move(plan));
   }
@@ -256,10 +268,7 @@ Assessment assessSponsor(const Facts& facts, const Sponsor& s) {
                                  {std::to_string(results.size()) + " kết quả hỗ trợ",
                                   std::to_string(results.size()) + " support results"}));
   const auto reports = facts.ofSponsor(kAnnualReportForm, s);
-  auto report = reportCheck(facts, reports);
-  const bool has_report = report.met;
-  a.checks.push_back(std::move(report));
-  a.checks.push_back(assessmentCheck(reports, true));
+  const bool has_report = addReportChecks(a, facts, reports, true);
   grade(a, Failings{!has_plan, results.empty(), !has_report});
   return a;
 }
@@ -272,7 +281,8 @@ Assessment assessLocal(const Facts& facts, const std::string& code, bool distric
                district ? "district" : "commune",
                {},
                Grade::kWeak,
-               {}};
+               {},
+               std::nullopt};
   const auto* setup = facts.setupOf(code);
   const auto plan_day = setup == nullptr ? std::string() : programme::textField(*setup, "ngay_ke_hoach");
   const Bilingual plan_label{district ? "Có kế hoạch triển khai trên địa bàn huyện" : "Có kế hoạch triển khai của xã",
@@ -294,16 +304,15 @@ Assessment assessLocal(const Facts& facts, const std::string& code, bool distric
                              : group ? Bilingual{"Đã thành lập, chưa có quy chế", "Set up, no rules"}
                                      : Bilingual{"Chưa thành lập", "Not set up"}));
   }
-  a.checks.push_back(needsCheck(facts, code, district ? rules.district_needs_before : rules.commune_needs_before));
+  const auto& needs_before = district ? rules.district_needs_before : rules.commune_needs_before;
+  a.checks.push_back(needsCheck(facts, code, needs_before));
+  a.checks.back().deadline = needs_before.in(rules.year);
   // A district's report is its own, at the district; a commune's may be entered at a village.
   std::vector<const sync::Record*> reports;
   for (const auto* r : facts.ofUnit(kAnnualReportForm, code)) {
     if (!district || r->scope == code) reports.push_back(r);
   }
-  auto report = reportCheck(facts, reports);
-  const bool has_report = report.met;
-  a.checks.push_back(std::move(report));
-  a.checks.push_back(assessmentCheck(reports, false));
+  const bool has_report = addReportChecks(a, facts, reports, false);
   grade(a, Failings{plan_day.empty(), false, !has_report});
   return a;
 }

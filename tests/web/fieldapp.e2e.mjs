@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import path from 'node:path';
-import { fieldAppTest, heldRecords, logIn, syncApp } from './phone.mjs';
+import { api, fieldAppTest, heldRecords, logIn, syncApp } from './phone.mjs';
 
 const t = await fieldAppTest('field app e2e');
 const { build, artifacts, work, step } = t;
@@ -21,11 +21,8 @@ const openPhone = () => t.openPhone('phone');
 await t.run(async () => {
   const { base, admin } = await t.startServer('data');
   const port = new URL(base).port;
-  const res = await fetch(`${base}/admin/users`, {
-    method: 'POST', headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ name: 'an', password: 'mat-khau-cua-an', grants: ['field:MAU-X01'] }),
-  });
-  assert.equal(res.status, 201, await res.text());
+  const made = await api(base, admin, 'POST', '/admin/users', { name: 'an', password: 'mat-khau-cua-an', grants: ['field:MAU-X01'] });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
 
   let context;
   step('online: the first visit and the login');
@@ -123,10 +120,7 @@ await t.run(async () => {
   await page.waitForSelector('li[data-form=household_survey]');
   await syncApp(page);
   assert.match(await page.textContent('#status'), /Chờ gửi \/ Waiting: 0/);
-  const token = await (await fetch(`${base}/admin/users`, {
-    method: 'POST', headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ name: 'binh', grants: ['field:MAU-X01'] }),
-  })).json();
+  const token = (await api(base, admin, 'POST', '/admin/users', { name: 'binh', grants: ['field:MAU-X01'] })).body;
   const home = path.join(work, 'cli');
   cli(home, 'login', '--server', `ws://127.0.0.1:${port}`, '--token', token.token);
   cli(home, 'sync');

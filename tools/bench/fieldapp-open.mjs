@@ -5,7 +5,7 @@
 //
 //   node tools/bench/fieldapp-open.mjs --build build/release [--households 1000] [--runs 7] [--json]
 // Needs the browser tests' packages (cd tests/web && npm ci) and Debian's chromium.
-import { fieldAppTest, logIn } from '../../tests/web/phone.mjs';
+import { api, fieldAppTest, logIn } from '../../tests/web/phone.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -19,11 +19,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const t = await fieldAppTest('field app open benchmark', 10);
 await t.run(async () => {
   const { base, admin } = await t.startServer('data');
-  const made = await fetch(`${base}/admin/users`, {
-    method: 'POST', headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ name: 'an', password: 'mat-khau-cua-an', grants: ['field:MAU-X01'] }),
-  });
-  if (made.status !== 201) throw new Error(await made.text());
+  const made = await api(base, admin, 'POST', '/admin/users', { name: 'an', password: 'mat-khau-cua-an', grants: ['field:MAU-X01'] });
+  if (made.status !== 201) throw new Error(JSON.stringify(made.body));
 
   // The first load: every response of the first visit, bodies as they crossed the wire.
   const context = await t.openPhone('phone');
