@@ -10,7 +10,7 @@
 //   user passwd NAME [--password-stdin] [--keep-devices]
 //   units import FILE.csv          (header code,parent_code,level,name)
 //   units list [--json]
-//   units merge OLD... --into NEW
+//   units merge OLD... --into NEW [--on YYYY-MM-DD]
 //   forms publish FILE | forms list [--json] | forms show NAME [--version N]
 //   audit [--limit N] [--json]
 //   conflicts list [--unit UNIT] [--collection C] [--field F] [--author USER] [--older-than-days N] [--all] [--json]
@@ -120,6 +120,10 @@ int main(int argc, char** argv) {
   auto* merge = unit->add_subcommand("merge", "merge units into another; their records stay visible under it");
   merge->add_option("old", units, "the units that are merged away")->required();
   merge->add_option("--into", into, "the unit they become part of")->required();
+  std::string merged_on;
+  merge->add_option("--on", merged_on,
+                    "the day the merge took effect, YYYY-MM-DD (default today): reports of that year and after "
+                    "count the old units as part of the new one");
 
   auto* forms = app.add_subcommand("forms", "survey forms")->require_subcommand(1);
   auto* publish = forms->add_subcommand("publish", "check a form file and publish it as the next version");
@@ -235,16 +239,17 @@ int main(int argc, char** argv) {
       std::cout << u["code"].get<std::string>() << "\t" << u["level"].get<std::string>() << "\t"
                 << u["parent_code"].get<std::string>() << "\t" << u["name"].get<std::string>();
       if (!u["merged_into"].get<std::string>().empty()) {
-        std::cout << "\t(merged into " << u["merged_into"].get<std::string>() << ")";
+        std::cout << "\t(merged into " << u["merged_into"].get<std::string>() << " on "
+                  << u.value("merged_on", std::string("?")) << ")";
       }
       std::cout << "\n";
     }
     return 0;
   }
   if (*merge) {
-    auto j = api.call("POST", "/admin/units/merge", json{{"old", units}, {"into", into}}.dump());
+    auto j = api.call("POST", "/admin/units/merge", json{{"old", units}, {"into", into}, {"on", merged_on}}.dump());
     if (!j) return 1;
-    std::cout << "merged into " << into << "\n";
+    std::cout << "merged into " << into << " from " << (*j)["on"].get<std::string>() << "\n";
     return 0;
   }
   if (*publish) {

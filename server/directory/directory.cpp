@@ -577,6 +577,7 @@ Result<ImportSummary> Directory::importUnits(const std::vector<Unit>& incoming, 
     auto it = all.find(u.code);
     if (it != all.end()) {
       u.merged_into = it->second.merged_into;  // a merge is not undone by re-importing the old list
+      u.merged_on = it->second.merged_on;
       if (it->second == u) {
         ++summary.unchanged;
         continue;
@@ -600,7 +601,8 @@ Result<ImportSummary> Directory::importUnits(const std::vector<Unit>& incoming, 
   return summary;
 }
 
-Status Directory::mergeUnits(const std::vector<std::string>& old_codes, const std::string& into, const Actor& actor) {
+Status Directory::mergeUnits(const std::vector<std::string>& old_codes, const std::string& into, const std::string& on,
+                             const Actor& actor) {
   std::lock_guard lock(mutex_);
   if (units_->find(into) == nullptr) return Status::error(ErrorCode::kNotFound, "no unit '" + into + "'");
   if (old_codes.empty()) return Status::error(ErrorCode::kInvalidArgument, "name the units to merge");
@@ -620,12 +622,13 @@ Status Directory::mergeUnits(const std::vector<std::string>& old_codes, const st
                              "'" + code + "' was already merged into '" + u.merged_into + "'");
       }
       u.merged_into = into;
+      u.merged_on = on;
       batch.put(Column::kUnits, u.code, sync::encode(u));
     }
   }
   std::string olds;
   for (const auto& c : old_codes) olds += c + " ";
-  auditInto(batch, actor, "units_merge", olds + "into " + into);
+  auditInto(batch, actor, "units_merge", olds + "into " + into + " on " + on);
   CS_RETURN_IF_ERROR(store_.commit(batch, storage::Durability::kSynced));
   units_ = std::make_shared<UnitTree>(std::move(all));
   changed();

@@ -158,8 +158,11 @@ class Directory {
   //! Adds new units and updates changed ones, all or nothing. Importing the same file twice
   //! changes nothing. Errors: kInvalidArgument naming the CSV line.
   Result<ImportSummary> importUnits(const std::vector<Unit>& units, const Actor& actor);
-  //! Marks each old unit merged into `into`; records keep their scope and stay visible to grants on `into`.
-  Status mergeUnits(const std::vector<std::string>& old_codes, const std::string& into, const Actor& actor);
+  //! Marks each old unit merged into `into` from the day `on` ("YYYY-MM-DD": the reports of that
+  //! year and after read the old units as part of `into`); records keep their scope and stay visible
+  //! to grants on `into`.
+  Status mergeUnits(const std::vector<std::string>& old_codes, const std::string& into, const std::string& on,
+                    const Actor& actor);
   //! The access `grants` give under the current tree.
   Access accessOf(std::vector<Grant> grants) const;
 

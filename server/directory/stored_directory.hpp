@@ -86,9 +86,10 @@ void save(Archive& ar, const Unit& u, std::uint32_t) {
   ar(static_cast<std::uint8_t>(u.level));
   sync::codec_detail::saveString(ar, u.name);
   sync::codec_detail::saveString(ar, u.merged_into);
+  sync::codec_detail::saveString(ar, u.merged_on);
 }
 template <class Archive>
-void load(Archive& ar, Unit& u, std::uint32_t) {
+void load(Archive& ar, Unit& u, std::uint32_t version) {
   sync::codec_detail::loadString(ar, u.code);
   sync::codec_detail::loadString(ar, u.parent_code);
   std::uint8_t level = 0;
@@ -97,6 +98,7 @@ void load(Archive& ar, Unit& u, std::uint32_t) {
   u.level = static_cast<UnitLevel>(level);
   sync::codec_detail::loadString(ar, u.name);
   sync::codec_detail::loadString(ar, u.merged_into);
+  if (version >= 2) sync::codec_detail::loadString(ar, u.merged_on);
 }
 
 template <class Archive>
@@ -110,5 +112,5 @@ void serialize(Archive& ar, AuditEntry& e, std::uint32_t) {
 CEREAL_CLASS_VERSION(communesync::server::Grant, 1)
 CEREAL_CLASS_VERSION(communesync::server::StoredUser, 2)
 CEREAL_CLASS_VERSION(communesync::server::TokenInfo, 1)
-CEREAL_CLASS_VERSION(communesync::server::Unit, 1)
+CEREAL_CLASS_VERSION(communesync::server::Unit, 2)  // 2: merged_on
 CEREAL_CLASS_VERSION(communesync::server::AuditEntry, 1)

@@ -3,8 +3,10 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "base/clock.hpp"
 #include "base/tuning.hpp"
 #include "http/handlers.hpp"
+#include "programme/facts.hpp"
 
 namespace communesync::server {
 namespace {
@@ -158,7 +160,8 @@ HttpResponse listUnits(const ApiCall& call) {
                    {"parent_code", u.parent_code},
                    {"level", unitLevelName(u.level)},
                    {"name", u.name},
-                   {"merged_into", u.merged_into}});
+                   {"merged_into", u.merged_into},
+                   {"merged_on", u.merged_on}});
   }
   return call.ok({{"units", out}});
 }
@@ -169,8 +172,18 @@ HttpResponse mergeUnits(const ApiCall& call) {
   auto old = stringList(*body, "old");
   if (auto* e = std::get_if<std::string>(&old)) return call.fail(Status::error(ErrorCode::kInvalidArgument, *e));
   const auto into = stringField(*body, "into");
-  return changed(call, call.state.directory.mergeUnits(std::get<std::vector<std::string>>(old), into, call.actor),
-                 {{"into", into}});
+  // The day the merge took effect: the reports of its year and after read the old units as part of
+  // the new one. Today on the province's calendar when not given.
+  auto on = stringField(*body, "on");
+  if (on.empty()) {
+    auto rules = reportRules(2025, call.state.report_rules);
+    on = programme::localDate(nowMs(), rules ? rules->utc_offset_minutes : 7 * 60);
+  }
+  if (!programme::isDay(on)) {
+    return call.fail(Status::error(ErrorCode::kInvalidArgument, "\"on\" is the day the merge took effect, YYYY-MM-DD"));
+  }
+  return changed(call, call.state.directory.mergeUnits(std::get<std::vector<std::string>>(old), into, on, call.actor),
+                 {{"into", into}, {"on", on}});
 }
 
 HttpResponse publishForm(const ApiCall& call) {

@@ -25,8 +25,8 @@ Result<ReportData> gather(ServerState& state, const std::vector<Scope>& readable
       rejected.insert(review->reviewed);
     }
   }
-  for (const char* collection :
-       {kSponsorForm, kPlanForm, kResultForm, kProposalForm, kAnnualReportForm, kLocalSetupForm, kHouseholdForm}) {
+  for (const char* collection : {kSponsorForm, kPlanForm, kResultForm, kProposalForm, kAnnualReportForm,
+                                 kLocalSetupForm, kHouseholdForm, kAssignmentForm, kStaffForm}) {
     auto records = state.data.liveRecords(collection, readable);
     if (!records) return records.status();
     auto& kept = data.records[collection];
@@ -48,6 +48,35 @@ Result<ReportData> gather(ServerState& state, const std::vector<Scope>& readable
   return data;
 }
 
+// The five-year review: /api/reports/review?from=Y1&to=Y2[&unit=U], each year by its own rules.
+HttpResponse reviewReport(const ApiCall& call) {
+  const auto& request = call.request;
+  auto from = countParam(call.query, "from", 0, 0, 10000);
+  auto to = countParam(call.query, "to", 0, 0, 10000);
+  if (!from || !to || *from < 2000 || *to > 2100 || *to < *from || *to - *from + 1 > kMaxReviewYears) {
+    return call.fail(
+        Status::error(ErrorCode::kInvalidArgument, "say which years: ?from=YYYY&to=YYYY, from 2000 to 2100, at most " +
+                                                       std::to_string(kMaxReviewYears) + " years"));
+  }
+  std::vector<ReportRules> rules;
+  for (auto y = *from; y <= *to; ++y) {
+    auto of_year = reportRules(static_cast<int>(y), call.state.report_rules);
+    if (!of_year) return statusResponse(request, of_year.status());
+    rules.push_back(std::move(of_year).value());
+  }
+  const auto units = call.state.directory.units();
+  auto data = gather(call.state, call.asker->readable, *units);
+  if (!data) return statusResponse(request, data.status());
+  const auto unit = param(call.query, "unit");
+  const auto report = server::reviewReport(*data, rules, unit);
+  const auto basename =
+      "review-" + std::to_string(*from) + "-" + std::to_string(*to) + (unit.empty() ? "" : "-" + unit);
+  if (auto file = sheetDownload(request, param(call.query, "format"), sheets::reportSheets(report), basename)) {
+    return std::move(*file);
+  }
+  return jsonResponse(request, http::status::ok, report);
+}
+
 }  // namespace
 
 HttpResponse programmeReport(const ApiCall& call) {
@@ -56,15 +85,17 @@ HttpResponse programmeReport(const ApiCall& call) {
   const auto& params = call.query;
   const auto& readable = call.asker->readable;
   const std::string_view kind = call.parts.at(0);
+  if (kind == "review") return reviewReport(call);
   auto asked_year = yearParam(params);
   if (!asked_year) return call.fail(asked_year.status());
   const int year = *asked_year;
   auto rules = reportRules(year, state.report_rules);
   if (!rules) return statusResponse(request, rules.status());
   if (kind == "rules") return jsonResponse(request, http::status::ok, {{"rules", reportRulesToJson(*rules)}});
-  if (kind != "targets" && kind != "form1" && kind != "form2" && kind != "due") {
-    return statusResponse(request, Status::error(ErrorCode::kNotFound, "no report " + std::string(kind) +
-                                                                           ": targets, form1, form2, due or rules"));
+  if (kind != "targets" && kind != "form1" && kind != "form2" && kind != "due" && kind != "twinning") {
+    return statusResponse(
+        request, Status::error(ErrorCode::kNotFound, "no report " + std::string(kind) +
+                                                         ": targets, form1, form2, due, twinning, review or rules"));
   }
   // "due" is as of a day: today on the province's calendar, or `today=YYYY-MM-DD`.
   auto today = param(params, "today");
@@ -76,10 +107,11 @@ HttpResponse programmeReport(const ApiCall& call) {
   const auto unit = param(params, "unit");
   auto data = gather(state, readable, *units);
   if (!data) return statusResponse(request, data.status());
-  const auto report = kind == "targets" ? targetsReport(*data, *rules, unit)
-                      : kind == "form1" ? form1Report(*data, *rules, unit)
-                      : kind == "form2" ? form2Report(*data, *rules, unit)
-                                        : dueReport(*data, *rules, unit, today);
+  const auto report = kind == "targets"    ? targetsReport(*data, *rules, unit)
+                      : kind == "form1"    ? form1Report(*data, *rules, unit)
+                      : kind == "form2"    ? form2Report(*data, *rules, unit)
+                      : kind == "twinning" ? twinningReport(*data, *rules, unit)
+                                           : dueReport(*data, *rules, unit, today);
   const auto basename = std::string(kind) + "-" + std::to_string(year) + (unit.empty() ? "" : "-" + unit);
   if (auto file = sheetDownload(request, param(params, "format"), sheets::reportSheets(report), basename)) {
     return std::move(*file);

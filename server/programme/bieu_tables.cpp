@@ -1,48 +1,22 @@
 // The reports as tables: targets and grades, Form 1 (Biểu số 1, a sponsor's report) and Form 2
 // (Biểu số 2, a mountainous district's report compiled from its communes), each with the lists of
-// records behind its figures. One shape for every table (a section: columns and rows), so the admin
-// tool and the web page print, write CSV and write XLSX the same way for all of them.
+// records behind its figures, in the one shape of every table (report_table.hpp).
 #include <algorithm>
 
-#include "programme/facts.hpp"
+#include "programme/report_table.hpp"
 
 namespace communesync::server {
 namespace {
 
 using nlohmann::json;
+using programme::Column;
+using programme::Delivered;
 using programme::Facts;
+using programme::orNull;
+using programme::report;
+using programme::section;
 using programme::textField;
 using programme::wholeField;
-
-struct Column {
-  const char* name;
-  const char* vi;
-  const char* en;
-};
-
-json section(const char* name, const Bilingual& title, const std::vector<Column>& columns, json rows) {
-  json cols = json::array();
-  for (const auto& c : columns) cols.push_back({{"name", c.name}, {"vi", c.vi}, {"en", c.en}});
-  return {
-      {"name", name}, {"title", {{"vi", title.vi}, {"en", title.en}}}, {"columns", cols}, {"rows", std::move(rows)}};
-}
-
-json report(const char* kind, const ReportRules& rules, const std::string& unit, const Bilingual& title, json sections,
-            const std::vector<Assessment>& assessments) {
-  json graded = json::array();
-  for (const auto& a : assessments) graded.push_back(assessmentToJson(a));
-  return {{"report", kind},
-          {"year", rules.year},
-          {"unit", unit},
-          {"title", {{"vi", title.vi}, {"en", title.en}}},
-          {"rules", reportRulesToJson(rules)},
-          {"sections", std::move(sections)},
-          {"assessments", std::move(graded)}};
-}
-
-json orNull(const std::string& text) {
-  return text.empty() ? json(nullptr) : json(text);
-}
 
 std::string joinedCodes(const std::vector<std::string>& codes) {
   std::string out;
@@ -98,34 +72,6 @@ json gradesSection(const std::vector<Assessment>& assessments) {
                  rows);
 }
 
-// What support results delivered (one sponsor in one commune, a commune, a total). Gifts ("giảm dần tặng quà": to be
-// reduced) are the part of the money and in-kind value given as gifts, shown apart so the Committee sees their share.
-struct Delivered {
-  std::int64_t households = 0, money = 0, in_kind = 0, models_new = 0, models_replicated = 0, trained = 0;
-  std::int64_t models_consolidated = 0, gifts = 0;
-  void add(const sync::Record& r) {
-    households += wholeField(r, "so_ho_ngheo_duoc_giup");
-    money += wholeField(r, "gia_tri_tien_mat");
-    in_kind += wholeField(r, "gia_tri_hien_vat");
-    models_new += wholeField(r, "so_mo_hinh_xay_dung");
-    models_consolidated += wholeField(r, "so_mo_hinh_cung_co");
-    models_replicated += wholeField(r, "so_mo_hinh_nhan_rong");
-    trained += wholeField(r, "so_luot_dao_tao");
-    gifts += wholeField(r, "gia_tri_qua_tang");
-  }
-  void add(const Delivered& d) {
-    households += d.households;
-    money += d.money;
-    in_kind += d.in_kind;
-    models_new += d.models_new;
-    models_consolidated += d.models_consolidated;
-    models_replicated += d.models_replicated;
-    trained += d.trained;
-    gifts += d.gifts;
-  }
-  std::int64_t models() const { return models_new + models_consolidated + models_replicated; }
-};
-
 // The year-end reports behind the "report" and "assessment" targets, with the assessment of the
 // other side written in them ("nhận xét đánh giá", III.2.1c and III.2.2c).
 json yearEndRow(const Facts& facts, const std::string& who, const sync::Record& r) {
@@ -168,23 +114,19 @@ json form1Report(const ReportData& data, const ReportRules& rules, const std::st
   std::vector<Assessment> assessments;
   for (const auto* s : sponsors) {
     Delivered total;
-    // The sponsor's communes, then any other commune its records name.
-    auto communes = s->communes;
+    // The communes (or whole districts) twinned with the sponsor in the year, then any other
+    // commune its records name; each record counts at one of them (Facts::placeOf).
+    auto communes = s->twinned;
     for (const char* collection : {kResultForm, kPlanForm}) {
       for (const auto* r : facts.ofSponsor(collection, *s)) {
-        const auto c = facts.communeOf(r->scope);
+        const auto c = facts.placeOf(*s, r->scope);
         if (std::find(communes.begin(), communes.end(), c) == communes.end()) communes.push_back(c);
       }
     }
     for (const auto& commune : communes) {
       Delivered here;
-      for (const auto* r : facts.ofSponsor(kResultForm, *s, commune)) {
-        if (facts.communeOf(r->scope) == commune) here.add(*r);
-      }
-      std::vector<const sync::Record*> commune_plans;
-      for (const auto* r : facts.ofSponsor(kPlanForm, *s)) {
-        if (facts.communeOf(r->scope) == commune) commune_plans.push_back(r);
-      }
+      for (const auto* r : facts.ofSponsor(kResultForm, *s, commune)) here.add(*r);
+      const auto commune_plans = facts.ofSponsor(kPlanForm, *s, commune);
       total.add(here);
       summary.push_back({s->name, commune.empty() ? "(chưa rõ xã / no commune)" : facts.unitName(commune), commune,
                          orNull(programme::earliestDate(commune_plans, "ngay_ky")), here.households, here.money,
@@ -195,7 +137,7 @@ json form1Report(const ReportData& data, const ReportRules& rules, const std::st
                        total.money + total.in_kind, total.models_new, total.models_replicated, total.trained,
                        total.models_consolidated, total.gifts});
     for (const auto* r : facts.ofSponsor(kResultForm, *s)) {
-      results.push_back({s->name, facts.communeOf(r->scope), r->key.id, kindsText(*r),
+      results.push_back({s->name, facts.placeOf(*s, r->scope), r->key.id, kindsText(*r),
                          wholeField(*r, "so_ho_ngheo_duoc_giup"), wholeField(*r, "gia_tri_tien_mat"),
                          wholeField(*r, "gia_tri_hien_vat"), wholeField(*r, "so_mo_hinh_xay_dung"),
                          wholeField(*r, "so_mo_hinh_nhan_rong"), wholeField(*r, "so_luot_dao_tao"),
@@ -203,7 +145,7 @@ json form1Report(const ReportData& data, const ReportRules& rules, const std::st
     }
     for (const auto* r : facts.ofSponsor(kPlanForm, *s)) {
       const auto signed_on = textField(*r, "ngay_ky");
-      plans.push_back({s->name, facts.communeOf(r->scope), r->key.id, textField(*r, "noi_dung"),
+      plans.push_back({s->name, facts.placeOf(*s, r->scope), r->key.id, textField(*r, "noi_dung"),
                        wholeField(*r, "kinh_phi"), orNull(signed_on), !signed_on.empty() && signed_on < deadline});
     }
   }
@@ -282,7 +224,7 @@ json form2Report(const ReportData& data, const ReportRules& rules, const std::st
       if (facts.compilerOf(commune) != district) continue;
       std::string sponsors;
       for (const auto& s : facts.sponsors()) {
-        if (std::find(s.communes.begin(), s.communes.end(), commune) != s.communes.end()) {
+        if (std::any_of(s.twinned.begin(), s.twinned.end(), [&](const auto& t) { return facts.covers(t, commune); })) {
           sponsors += (sponsors.empty() ? "" : "; ") + s.name;
         }
       }

@@ -11,6 +11,10 @@
 namespace communesync::server::programme {
 namespace {
 
+// Deeper than any tree (province, district, commune, village, and merges on the way): stops a walk
+// up a cycle that a corrupt list could hold.
+constexpr int kMaxTreeDepth = 32;
+
 const sync::Value* fieldValue(const sync::Record& record, std::string_view name) {
   auto it = record.fields.find(name);
   return it == record.fields.end() ? nullptr : &it->second.value;
@@ -117,10 +121,11 @@ std::string dayMonth(const std::string& date) {
 Facts::Facts(const ReportData& data, const ReportRules& rules) : data_(data), rules_(rules) {
   for (const auto& r : data.of(kSponsorForm)) {
     sponsors_.push_back(Sponsor{&r, r.key.id, textField(r, "ten"), textField(r, "loai"), wholeField(r, "bien_che"),
-                                splitCodes(textField(r, "xa_ket_nghia"))});
+                                false, splitCodes(textField(r, "xa_ket_nghia"))});
   }
   std::sort(sponsors_.begin(), sponsors_.end(),
             [](const Sponsor& a, const Sponsor& b) { return std::tie(a.name, a.id) < std::tie(b.name, b.id); });
+  readAssignments();
   for (const char* collection : {kPlanForm, kResultForm, kProposalForm, kAnnualReportForm, kLocalSetupForm}) {
     auto& year = of_year_[collection];
     for (const auto& r : data.of(collection)) {
@@ -128,9 +133,12 @@ Facts::Facts(const ReportData& data, const ReportRules& rules) : data_(data), ru
     }
   }
   std::set<std::string> communes;
+  std::set<std::string> districts;
   for (const auto& s : sponsors_) {
-    for (const auto& c : s.communes) {
-      if (auto* unit = data.units->find(c); unit != nullptr && unit->level == UnitLevel::kCommune) communes.insert(c);
+    for (const auto& c : s.twinned) {
+      const auto* unit = data.units->find(c);
+      if (unit != nullptr && unit->level == UnitLevel::kCommune) communes.insert(c);
+      if (unit != nullptr && unit->level == UnitLevel::kDistrict) districts.insert(c);  // twinned whole
     }
   }
   // Any record of the year in a commune makes it part of the programme (a sponsor's report is
@@ -141,24 +149,89 @@ Facts::Facts(const ReportData& data, const ReportRules& rules) : data_(data), ru
     }
   }
   communes_.assign(communes.begin(), communes.end());
-  std::set<std::string> districts;
   for (const auto& c : communes_) {
     if (auto d = districtOf(c); !d.empty()) districts.insert(d);
   }
   districts_.assign(districts.begin(), districts.end());
-  std::set<std::string> compilers;
+  std::set<std::string> compilers(districts.begin(), districts.end());
   for (const auto& c : communes_) {
     if (auto d = compilerOf(c); !d.empty()) compilers.insert(d);
   }
   compilers_.assign(compilers.begin(), compilers.end());
 }
 
+void Facts::readAssignments() {
+  for (const auto& r : data_.of(kAssignmentForm)) {
+    assignments_.push_back(Assignment{
+        &r, sponsorNamed(textField(r, "don_vi_ket_nghia")), textField(r, "dia_ban_ket_nghia"), textField(r, "tu_ngay"),
+        textField(r, "den_ngay"), textField(r, "so_quyet_dinh"), textField(r, "ngay_quyet_dinh")});
+  }
+  std::sort(assignments_.begin(), assignments_.end(), [](const Assignment& a, const Assignment& b) {
+    const auto* an = a.sponsor == nullptr ? &a.unit : &a.sponsor->name;
+    const auto* bn = b.sponsor == nullptr ? &b.unit : &b.sponsor->name;
+    return std::tie(*an, a.from, a.unit, a.record->key.id) < std::tie(*bn, b.from, b.unit, b.record->key.id);
+  });
+  const auto day = reportDay();
+  for (auto& s : sponsors_) {
+    const bool assigned =
+        std::any_of(assignments_.begin(), assignments_.end(), [&](const Assignment& a) { return a.sponsor == &s; });
+    if (assigned) {
+      s.twinned.clear();
+      for (const auto& a : assignments_) {
+        if (a.sponsor == &s && a.inForceOn(day)) s.twinned.push_back(a.unit);
+      }
+    }
+    // As the units stand in the year: communes merged by then are their successor, counted once.
+    std::vector<std::string> twinned;
+    for (const auto& code : s.twinned) {
+      auto now = successorOf(code);
+      if (std::find(twinned.begin(), twinned.end(), now) == twinned.end()) twinned.push_back(std::move(now));
+    }
+    s.twinned = std::move(twinned);
+    // The staff of the year, when recorded (the latest received of the year's records).
+    const sync::Record* staff = nullptr;
+    for (const auto& r : data_.of(kStaffForm)) {
+      if (wholeField(r, "nam") != rules_.year || sponsorNamed(textField(r, "don_vi_ket_nghia")) != &s) continue;
+      if (staff == nullptr || r.receive_time_ms > staff->receive_time_ms) staff = &r;
+    }
+    if (staff != nullptr) {
+      s.staff = wholeField(*staff, "bien_che");
+      s.staff_of_year = true;
+    }
+  }
+}
+
+std::string Facts::reportDay() const {
+  return rules_.report_window_to.in(rules_.year);
+}
+
+bool Facts::mergedBy(const Unit& unit) const {
+  if (unit.merged_into.empty()) return false;
+  // Merged on a day of the report's year or before (an undated merge: in every year).
+  return unit.merged_on.empty() || unit.merged_on.substr(0, 4) <= std::to_string(rules_.year);
+}
+
+const Unit* Facts::upOf(const Unit& unit) const {
+  const auto& next = mergedBy(unit) ? unit.merged_into : unit.parent_code;
+  return next.empty() ? nullptr : data_.units->find(next);
+}
+
+std::string Facts::successorOf(const std::string& code) const {
+  const Unit* unit = data_.units->find(code);
+  for (int depth = 0; unit != nullptr && mergedBy(*unit) && depth < kMaxTreeDepth; ++depth) {
+    const Unit* into = data_.units->find(unit->merged_into);
+    if (into == nullptr) break;
+    unit = into;
+  }
+  return unit == nullptr ? code : unit->code;
+}
+
 std::string Facts::compilerOf(const std::string& commune) const {
   if (auto d = districtOf(commune); !d.empty()) return d;
   const Unit* unit = data_.units->find(commune);
-  for (int depth = 0; unit != nullptr && depth < 16; ++depth) {
-    if (unit->level == UnitLevel::kProvince && unit->merged_into.empty()) return unit->code;
-    unit = data_.units->find(data_.units->effectiveParent(*unit));
+  for (int depth = 0; unit != nullptr && depth < kMaxTreeDepth; ++depth) {
+    if (unit->level == UnitLevel::kProvince && !mergedBy(*unit)) return unit->code;
+    unit = upOf(*unit);
   }
   return {};
 }
@@ -188,14 +261,21 @@ const std::vector<const sync::Record*>& Facts::ofYear(const std::string& collect
 }
 
 std::vector<const sync::Record*> Facts::ofSponsor(const std::string& collection, const Sponsor& sponsor,
-                                                  const std::string& commune) const {
+                                                  const std::string& place) const {
   std::vector<const sync::Record*> out;
   for (const auto* r : ofYear(collection)) {
     if (sponsorNamed(textField(*r, "don_vi_ket_nghia")) != &sponsor) continue;
-    if (!commune.empty() && communeOf(r->scope) != commune) continue;
+    if (!place.empty() && placeOf(sponsor, r->scope) != place) continue;
     out.push_back(r);
   }
   return out;
+}
+
+std::string Facts::placeOf(const Sponsor& sponsor, const Scope& scope) const {
+  for (const auto& unit : sponsor.twinned) {
+    if (covers(unit, scope)) return unit;
+  }
+  return communeOf(scope);
 }
 
 std::vector<const sync::Record*> Facts::ofUnit(const std::string& collection, const std::string& unit) const {
@@ -217,26 +297,32 @@ std::vector<const sync::Record*> Facts::householdsIn(const std::string& unit) co
 
 std::string Facts::communeOf(const Scope& scope) const {
   const Unit* unit = data_.units->find(scope);
-  for (int depth = 0; unit != nullptr && depth < 16; ++depth) {  // 16: deeper than any tree; stops a cycle
-    if (unit->level == UnitLevel::kCommune && unit->merged_into.empty()) return unit->code;
+  for (int depth = 0; unit != nullptr && depth < kMaxTreeDepth; ++depth) {
+    if (unit->level == UnitLevel::kCommune && !mergedBy(*unit)) return unit->code;
     if (unit->level < UnitLevel::kCommune) return {};
-    unit = data_.units->find(data_.units->effectiveParent(*unit));
+    unit = upOf(*unit);
   }
   return {};
 }
 
 std::string Facts::districtOf(const std::string& code) const {
   const Unit* unit = data_.units->find(code);
-  for (int depth = 0; unit != nullptr && depth < 16; ++depth) {
-    if (unit->level == UnitLevel::kDistrict && unit->merged_into.empty()) return unit->code;
+  for (int depth = 0; unit != nullptr && depth < kMaxTreeDepth; ++depth) {
+    if (unit->level == UnitLevel::kDistrict && !mergedBy(*unit)) return unit->code;
     if (unit->level < UnitLevel::kDistrict) return {};
-    unit = data_.units->find(data_.units->effectiveParent(*unit));
+    unit = upOf(*unit);
   }
   return {};
 }
 
 bool Facts::covers(const std::string& ancestor, const std::string& code) const {
-  return data_.units->covers(ancestor, code);
+  if (ancestor == code) return true;
+  const Unit* unit = data_.units->find(code);
+  for (int depth = 0; unit != nullptr && depth < kMaxTreeDepth; ++depth) {
+    unit = upOf(*unit);
+    if (unit != nullptr && unit->code == ancestor) return true;
+  }
+  return false;
 }
 
 std::string Facts::unitName(const std::string& code) const {
@@ -265,8 +351,9 @@ std::vector<const Sponsor*> Facts::sponsorsFor(const std::string& unit) const {
     return out;
   }
   for (const auto& s : sponsors_) {
-    const bool selected = unit.empty() || std::any_of(s.communes.begin(), s.communes.end(),
-                                                      [&](const auto& c) { return covers(unit, c); });
+    const bool selected = unit.empty() || std::any_of(s.twinned.begin(), s.twinned.end(), [&](const auto& c) {
+                            return covers(unit, c) || covers(c, unit);
+                          });
     if (selected) out.push_back(&s);
   }
   return out;

@@ -36,8 +36,28 @@ struct Sponsor {
   std::string id;    //!< the sponsor_unit record id
   std::string name;  //!< `ten`
   std::string kind;  //!< `loai`: so_nganh, huyen_dong_bang, doanh_nghiep, bien_phong, khac
+  //! Staff of the report's year: its `sponsor_staff` record of the year, else `bien_che` of the
+  //! sponsor_unit record (what the unit says today).
   std::int64_t staff = 0;
-  std::vector<std::string> communes;  //!< the unit codes of `xa_ket_nghia`, in the order given
+  bool staff_of_year = false;  //!< whether `staff` came from a record of the year
+  //! The units (communes, or whole districts) twinned with it in the report's year, as they stand
+  //! that year (a commune merged by then is its successor), each once: from its twinning
+  //! assignments in force on the year's reporting day, or, for a sponsor with no assignment
+  //! recorded, the codes of its `xa_ket_nghia`.
+  std::vector<std::string> twinned;
+};
+
+//! One twinning assignment (a `twinning_assignment` record): the Committee's decision that a sponsor
+//! helps a commune or a whole district from a day, until a day or for as long as it stands.
+struct Assignment {
+  const sync::Record* record = nullptr;
+  const Sponsor* sponsor = nullptr;  //!< nullptr when its `don_vi_ket_nghia` names no sponsor
+  std::string unit;                  //!< `dia_ban_ket_nghia`
+  std::string from;                  //!< `tu_ngay`
+  std::string to;                    //!< `den_ngay`, "" while it stands
+  std::string decision;              //!< `so_quyet_dinh`
+  std::string decision_date;         //!< `ngay_quyet_dinh`
+  bool inForceOn(const std::string& day) const { return from <= day && (to.empty() || day <= to); }
 };
 
 class Facts {
@@ -45,6 +65,11 @@ class Facts {
   Facts(const ReportData& data, const ReportRules& rules);
 
   const ReportRules& rules() const { return rules_; }
+  //! The day the year is reported (the last day of the year-end report window): which twinning
+  //! assignments set the year's targets is read on it.
+  std::string reportDay() const;
+  //! Every twinning assignment recorded, by sponsor name and start.
+  const std::vector<Assignment>& assignments() const { return assignments_; }
   const UnitTree& units() const { return *data_.units; }
   const std::vector<Sponsor>& sponsors() const { return sponsors_; }
   //! The sponsor a record's `don_vi_ket_nghia` (or a user's --unit) names: by id, or by folded name.
@@ -52,19 +77,28 @@ class Facts {
 
   //! Records of `collection` whose `nam` is the report's year.
   const std::vector<const sync::Record*>& ofYear(const std::string& collection) const;
-  //! Records of the year naming `sponsor` (in `commune`, when not empty).
+  //! Records of the year naming `sponsor` (at `place` when not empty: see placeOf).
   std::vector<const sync::Record*> ofSponsor(const std::string& collection, const Sponsor& sponsor,
-                                             const std::string& commune = {}) const;
+                                             const std::string& place = {}) const;
+  //! Where a sponsor's record counts: the unit twinned with it that covers the record's unit (a
+  //! commune, or a whole district), else the commune the record is in.
+  std::string placeOf(const Sponsor& sponsor, const Scope& scope) const;
   //! Records of the year in `unit` or under it that name no sponsor.
   std::vector<const sync::Record*> ofUnit(const std::string& collection, const std::string& unit) const;
   //! Household surveys dated in the year, in `unit` or under it.
   std::vector<const sync::Record*> householdsIn(const std::string& unit) const;
+
+  // The tree as it stands in the report's year. A unit merged on a day of the year or before counts
+  // as part of the unit it was merged into (the year is reported by the units that exist at its
+  // end); before the merge's year it stands on its own, under its parent.
 
   //! The commune (level commune) a record's unit is in, or "" when it is above communes or unknown.
   std::string communeOf(const Scope& scope) const;
   //! The district a unit is in, or "".
   std::string districtOf(const std::string& code) const;
   bool covers(const std::string& ancestor, const std::string& code) const;
+  //! The unit `code` is in the report's year: itself, or what it was merged into by the year's end.
+  std::string successorOf(const std::string& code) const;
   std::string unitName(const std::string& code) const;
 
   //! The unit's own `local_setup` of the year (the latest received, if several), or nullptr.
@@ -92,7 +126,14 @@ class Facts {
  private:
   const ReportData& data_;
   const ReportRules& rules_;
+  //! The unit a record under `unit` rolls up to in the year: the unit it was merged into by the
+  //! year's end, else its parent; nullptr at a root.
+  const Unit* upOf(const Unit& unit) const;
+  bool mergedBy(const Unit& unit) const;
+  void readAssignments();
+
   std::vector<Sponsor> sponsors_;
+  std::vector<Assignment> assignments_;
   std::map<std::string, std::vector<const sync::Record*>> of_year_;
   std::vector<std::string> communes_;
   std::vector<std::string> districts_;

@@ -9,7 +9,10 @@
 // How records are read (docs/reports.md says it for users):
 // - A sponsor is a `sponsor_unit` record; `twinning_plan`, `support_result` and `annual_report`
 //   records name it in `don_vi_ket_nghia`, by its record id or by its name (accents, case and spaces
-//   as typed do not matter). Its communes are the unit codes listed in `xa_ket_nghia`.
+//   as typed do not matter). Whom it helps in a year are its `twinning_assignment` records in force
+//   on the year's reporting day (a commune, or a whole district); for a sponsor with none recorded,
+//   the unit codes listed in its `xa_ket_nghia`. Its staff of a year is its `sponsor_staff` record
+//   of the year, else `bien_che`.
 // - A record belongs to the commune its unit is in (a village counts for its commune).
 // - Dates people write on a document (a plan's `ngay_ky`) are taken as written. When something was
 //   *sent* (needs proposals, year-end reports) is when the server first received it, on the
@@ -38,6 +41,10 @@ inline constexpr const char* kProposalForm = "needs_proposal";
 inline constexpr const char* kAnnualReportForm = "annual_report";
 inline constexpr const char* kLocalSetupForm = "local_setup";
 inline constexpr const char* kHouseholdForm = "household_survey";
+//! Who is twinned with whom, from when to when, by which decision (dated facts: a reassignment does
+//! not rewrite past years), and a sponsor's staff count of each year.
+inline constexpr const char* kAssignmentForm = "twinning_assignment";
+inline constexpr const char* kStaffForm = "sponsor_staff";
 
 struct ReportData {
   const UnitTree* units = nullptr;
@@ -119,6 +126,16 @@ nlohmann::json form2Report(const ReportData& data, const ReportRules& rules, con
 //! assessments, soonest first, so staff chase them before the date, not after.
 nlohmann::json dueReport(const ReportData& data, const ReportRules& rules, const std::string& unit,
                          const std::string& today);
+
+//! The twinned pairs of the year (twinning_assignment records in force on any day of it), with their
+//! decisions, the sponsor's staff of the year and whether each stood on the reporting day.
+nlohmann::json twinningReport(const ReportData& data, const ReportRules& rules, const std::string& unit);
+//! The five-year review ("05 năm tổ chức tổng kết", Directive 23): for each year of `years` (their
+//! rules, ascending; at least one), each sponsor's and commune's figures and grades, then totals.
+//! "from" and "to" name the range.
+//! The longest range a review covers (a five-year review, twice over).
+inline constexpr int kMaxReviewYears = 10;
+nlohmann::json reviewReport(const ReportData& data, const std::vector<ReportRules>& years, const std::string& unit);
 
 //! An assessment as JSON: its checks, the proposed grade and reason, and "committee" (or null).
 nlohmann::json assessmentToJson(const Assessment& assessment);

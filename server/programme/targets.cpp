@@ -242,8 +242,10 @@ Assessment assessSponsor(const Facts& facts, const Sponsor& s) {
                               : lowland  ? rules.lowland_models_per_commune
                                          : 0;
   bool has_plan = false;
-  const auto communes = s.communes.empty() ? std::vector<std::string>{std::string()} : s.communes;
-  for (const auto& commune : communes) {
+  // Each commune twinned in the year, or a whole district (the decision's title, III.2.2a: its
+  // plan and models are those anywhere in it, asked once for it).
+  const auto places = s.twinned.empty() ? std::vector<std::string>{std::string()} : s.twinned;
+  for (const auto& commune : places) {
     if (models_required > 0 && !commune.empty()) {
       std::int64_t models = 0;
       for (const auto* r : facts.ofSponsor(kResultForm, s, commune)) {

@@ -1,7 +1,7 @@
 // The administrative unit tree: province, optionally district, commune, village. Units are data,
 // imported from the official list (CSV), never code.
 //
-// Units change in real life: a merge (`units merge OLD --into NEW`) does not rewrite any record.
+// Units change in real life: a merge (`units merge OLD --into NEW --on DAY`) does not rewrite any record.
 // The old unit stays, marked merged into the new one, and counts as a child of it: a grant on NEW
 // covers OLD and everything under it, so every record scoped to OLD stays visible.
 //
@@ -35,6 +35,9 @@ struct Unit {
   UnitLevel level = UnitLevel::kCommune;
   std::string name;         //!< Vietnamese, NFC
   std::string merged_into;  //!< set once the unit was merged into another
+  //! The day the merge took effect, "YYYY-MM-DD"; empty when not known (then every year's reports
+  //! read the unit as merged). Access ignores it: a grant on the new unit always covers the old.
+  std::string merged_on;
   bool operator==(const Unit&) const = default;
 };
 

@@ -165,7 +165,7 @@ TEST(Cli, FormsArePublishedListedAndEnforcedOnTheDevice) {
   };
   auto listed = admin({"forms", "list", "--json"});
   ASSERT_EQ(listed.exit_code, 0) << listed.err;
-  EXPECT_EQ(nlohmann::json::parse(listed.out).size(), 8u) << "a new server offers the twinning forms";
+  EXPECT_EQ(nlohmann::json::parse(listed.out).size(), 10u) << "a new server offers the twinning forms";
   auto units = admin({"units", "list"});
   EXPECT_NE(units.out.find("MẪU / SAMPLE"), std::string::npos) << "the sample unit tree says it is a sample";
   { std::ofstream(dir / "bad.json") << R"({"name":"x","title":{"vi":"X"},"fields":[{"name":"a","type":"colour"}]})"; }

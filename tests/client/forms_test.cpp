@@ -46,9 +46,9 @@ TEST_F(FormsTest, ANewServerOffersTheTwinningFormsAndTheDeviceRefusesABadRecordO
   auto forms = *device.store().forms();
   std::vector<std::string> names;
   for (const auto& f : forms) names.push_back(f->name + "@" + std::to_string(f->version));
-  EXPECT_EQ(names,
-            (std::vector<std::string>{"annual_report@1", "household_survey@1", "local_setup@1", "model@1",
-                                      "needs_proposal@1", "sponsor_unit@1", "support_result@1", "twinning_plan@1"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"annual_report@1", "household_survey@1", "local_setup@1", "model@1",
+                                             "needs_proposal@1", "sponsor_staff@1", "sponsor_unit@1",
+                                             "support_result@1", "twinning_assignment@1", "twinning_plan@1"}));
   auto fields = household("Hồ Văn Minh");
   fields.erase("so_nhan_khau");
   auto refused = put(device, "household_survey", "", fields);

@@ -262,3 +262,78 @@ TEST_F(Reports, TheCommitteesGradeIsRecordedAndShownBesideTheProposal) {
 
 }  // namespace
 }  // namespace communesync
+
+namespace communesync {
+namespace {
+
+// The domain issue's points 10, 12 and 13 end to end. The sponsor records, on its device, the
+// Committee's decision twinning it with MAU-X01 alone from 2025 and its staff of 2025 (60: "bình
+// quân 10 biên chế ... 02 hộ" -> 12 households); the admin merges MAU-X02 into MAU-X01 on 1 July
+// 2025; the admin tool lists the twinned pairs and the 2024-2025 review.
+TEST_F(Reports, DatedAssignmentsMergesThePairsAndTheReviewFromTheAdminTool) {
+  sponsor_->put("twinning_assignment", "",
+                {{"don_vi_ket_nghia", Value("Sở Y tế")},
+                 {"dia_ban_ket_nghia", Value("MAU-X01")},
+                 {"tu_ngay", Value("2025-01-01")},
+                 {"so_quyet_dinh", Value("15/QĐ-UBND")},
+                 {"ngay_quyet_dinh", Value("2024-12-20")}},
+                "49");
+  sponsor_->put("sponsor_staff", "",
+                {{"don_vi_ket_nghia", Value("Sở Y tế")}, {"nam", Value(2025)}, {"bien_che", Value(60)}}, "49");
+  ASSERT_OK(sponsor_->sync(server_.url()).status);
+
+  auto pairs = admin(lan_, {"report", "twinning", "--year", "2025", "--format", "json"});
+  ASSERT_EQ(pairs.exit_code, 0) << pairs.err;
+  const auto rows = json::parse(pairs.out)["sections"][0]["rows"];
+  ASSERT_EQ(rows.size(), 1u) << rows.dump();
+  EXPECT_EQ(rows[0][3], 60);
+  EXPECT_EQ(rows[0][4], "MAU-X01");
+  EXPECT_EQ(rows[0][9], "15/QĐ-UBND");
+  auto table = admin(lan_, {"report", "twinning", "--year", "2025"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("Danh sách các cặp kết nghĩa"), std::string::npos) << table.out;
+
+  // Targets read the assignment and the year's staff, not the record's "MAU-X01, MAU-X02" and 45.
+  const auto targets = json::parse(admin(lan_, {"report", "targets", "--year", "2025", "--format", "json"}).out);
+  std::map<std::string, json> checks;
+  for (const auto& a : targets["assessments"]) {
+    if (a["subject"] != "sponsor") continue;
+    for (const auto& c : a["checks"]) checks[c["id"]] = c;
+  }
+  EXPECT_EQ(checks.count("plan:MAU-X02"), 0u);
+  EXPECT_EQ(checks["households"]["required"], 12.0);
+
+  // The merge, dated; the units list shows it; Form 2 of 2025 counts MAU-X02's results under MAU-X01.
+  auto merged = admin(server_.adminToken(), {"units", "merge", "MAU-X02", "--into", "MAU-X01", "--on", "2025-07-01"});
+  ASSERT_EQ(merged.exit_code, 0) << merged.err;
+  EXPECT_NE(merged.out.find("2025-07-01"), std::string::npos) << merged.out;
+  auto bad_day = admin(server_.adminToken(), {"units", "merge", "MAU-X02", "--into", "MAU-X01", "--on", "1/7/2025"});
+  EXPECT_NE(bad_day.exit_code, 0);
+  EXPECT_NE(bad_day.err.find("YYYY-MM-DD"), std::string::npos) << "a day that is not YYYY-MM-DD: " << bad_day.err;
+  auto listed = admin(server_.adminToken(), {"units", "list"});
+  EXPECT_NE(listed.out.find("(merged into MAU-X01 on 2025-07-01)"), std::string::npos) << listed.out;
+  const auto form2 = json::parse(admin(lan_, {"report", "form2", "--year", "2025", "--format", "json"}).out);
+  const auto communes = form2["sections"][0]["rows"];
+  ASSERT_EQ(communes.size(), 2u) << communes.dump();  // MAU-X01 and the district's total
+  EXPECT_EQ(communes[0][2], "MAU-X01");
+  EXPECT_EQ(communes[0][11], 8) << "6 in MAU-X01 + 2 in MAU-X02 (the rejected 100 not counted)";
+
+  // The review of 2024-2025, and its refusals.
+  auto review = admin(lan_, {"report", "review", "--from", "2024", "--to", "2025", "--format", "json"});
+  ASSERT_EQ(review.exit_code, 0) << review.err;
+  const auto reviewed = json::parse(review.out);
+  EXPECT_EQ(reviewed["from"], 2024);
+  const auto& sponsors = reviewed["sections"][0]["rows"];
+  ASSERT_FALSE(sponsors.empty());
+  EXPECT_EQ(sponsors.back()[2], "Cộng 2024–2025");
+  EXPECT_EQ(sponsors.back()[3], 8);
+  auto no_range = admin(lan_, {"report", "review", "--year", "2025"});
+  EXPECT_NE(no_range.exit_code, 0);
+  EXPECT_NE(no_range.err.find("--from"), std::string::npos) << no_range.err;
+  auto [status, body] = testing::httpCall(server_.port(), boost::beast::http::verb::get, lan_,
+                                          "/api/reports/review?from=2010&to=2025", "");
+  EXPECT_EQ(status, 400u) << "more than ten years: " << body;
+}
+
+}  // namespace
+}  // namespace communesync

@@ -129,14 +129,15 @@ TEST_F(DirectoryTest, UnitImportIsIdempotentAndMergesKeepHistoryVisible) {
   EXPECT_EQ(second->unchanged, 4u);
   EXPECT_EQ(directory_->generation(), generation) << "importing the same file twice changes nothing";
 
-  ASSERT_OK(directory_->mergeUnits({"A"}, "B", kAdmin));
+  ASSERT_OK(directory_->mergeUnits({"A"}, "B", "2025-07-01", kAdmin));
   EXPECT_TRUE(directory_->accessOf({{Role::kField, "B"}}).mayRead("A"));
-  EXPECT_FALSE(directory_->mergeUnits({"D"}, "A", kAdmin).isOk()) << "A lies under D: a cycle";
-  EXPECT_FALSE(directory_->mergeUnits({"A"}, "nowhere", kAdmin).isOk());
+  EXPECT_FALSE(directory_->mergeUnits({"D"}, "A", "2025-07-01", kAdmin).isOk()) << "A lies under D: a cycle";
+  EXPECT_FALSE(directory_->mergeUnits({"A"}, "nowhere", "2025-07-01", kAdmin).isOk());
   // Re-importing the old list does not undo the merge.
   ASSERT_OK(directory_->importUnits(*units, kAdmin));
   reopen();
   EXPECT_TRUE(directory_->accessOf({{Role::kField, "B"}}).mayRead("A"));
+  EXPECT_EQ(directory_->units()->find("A")->merged_on, "2025-07-01") << "the day is kept across a restart";
 }
 
 TEST_F(DirectoryTest, AuditLogRecordsWhoWhatAndWhereButNoSecrets) {

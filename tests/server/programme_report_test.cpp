@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <set>
 
 #include "assert_ok.hpp"
 #include "programme/facts.hpp"
@@ -31,13 +32,13 @@ class ProgrammeReport : public ::testing::Test {
  protected:
   void SetUp() override {
     units_ = UnitTree({
-        {"49", "", UnitLevel::kProvince, "Quảng Nam", ""},
-        {"NTM", "49", UnitLevel::kDistrict, "Nam Trà My", ""},
-        {"BTM", "49", UnitLevel::kDistrict, "Bắc Trà My", ""},
-        {"X1", "NTM", UnitLevel::kCommune, "Xã Một", ""},
-        {"X1-T1", "X1", UnitLevel::kVillage, "Thôn 1", ""},
-        {"X2", "NTM", UnitLevel::kCommune, "Xã Hai", ""},
-        {"X3", "BTM", UnitLevel::kCommune, "Xã Ba", ""},
+        {"49", "", UnitLevel::kProvince, "Quảng Nam", "", ""},
+        {"NTM", "49", UnitLevel::kDistrict, "Nam Trà My", "", ""},
+        {"BTM", "49", UnitLevel::kDistrict, "Bắc Trà My", "", ""},
+        {"X1", "NTM", UnitLevel::kCommune, "Xã Một", "", ""},
+        {"X1-T1", "X1", UnitLevel::kVillage, "Thôn 1", "", ""},
+        {"X2", "NTM", UnitLevel::kCommune, "Xã Hai", "", ""},
+        {"X3", "BTM", UnitLevel::kCommune, "Xã Ba", "", ""},
     });
     data_.units = &units_;
 
@@ -385,10 +386,10 @@ TEST_F(ProgrammeReport, TheYearEndReportCarriesAnAssessmentOfTheOtherSide) {
 // city, and its communes are assessed as communes, the city not as a district.
 TEST_F(ProgrammeReport, AProvinceWithNoDistrictsCompilesForm2AndItsCommunesAreAssessed) {
   units_ = UnitTree({
-      {"48", "", UnitLevel::kProvince, "Thành phố Đà Nẵng", ""},
-      {"X9", "48", UnitLevel::kCommune, "Xã Trà Linh", ""},
-      {"X9-T1", "X9", UnitLevel::kVillage, "Thôn 1", ""},
-      {"X8", "48", UnitLevel::kCommune, "Xã Trà Tập", ""},
+      {"48", "", UnitLevel::kProvince, "Thành phố Đà Nẵng", "", ""},
+      {"X9", "48", UnitLevel::kCommune, "Xã Trà Linh", "", ""},
+      {"X9-T1", "X9", UnitLevel::kVillage, "Thôn 1", "", ""},
+      {"X8", "48", UnitLevel::kCommune, "Xã Trà Tập", "", ""},
   });
   data_ = ReportData{};
   data_.units = &units_;
@@ -534,6 +535,271 @@ TEST_F(ProgrammeReport, Form1ShowsASponsorsCommunesTotalsAndPlans) {
   const auto btm = form1Report(data_, rules_, "BTM");
   for (const auto& a : btm["assessments"]) sponsors.insert(a["id"]);
   EXPECT_EQ(sponsors, (std::set<std::string>{"S2", "S4"}));
+}
+
+}  // namespace
+}  // namespace communesync::server
+
+namespace communesync::server {
+namespace {
+
+// Form 2's "sponsors" column by commune code.
+std::map<std::string, std::string> sponsorsByCommune(const json& form2) {
+  std::map<std::string, std::string> out;
+  for (const auto& s : form2["sections"]) {
+    if (s["name"] != "communes") continue;
+    for (const auto& row : s["rows"]) {
+      if (row[3].is_string()) out[row[2].get<std::string>()] = row[3].get<std::string>();
+    }
+  }
+  return out;
+}
+
+// Point 12 of the domain issue: twinning assignments are dated facts (Decision 1100, III.2.2c:
+// "cơ quan, đơn vị phân công nhận kết nghĩa": the Committee's "Quyết định phân công kết nghĩa"),
+// and a department's staff is the year's ("bình quân 10 biên chế", III.2.2a). S1 (Sở Y tế) helped
+// X1 until 30 June 2021 by decision 12/QĐ-UBND, then X3 by decision 99/QĐ-UBND; its sponsor_unit
+// record still says "X1, X2" and 45 staff, which no longer decide anything.
+TEST_F(ProgrammeReport, TwinningAssignmentsAndStaffAreTheYearsNotTheSponsorsCurrentRecord) {
+  add("twinning_assignment", "T1", "49",
+      {{"don_vi_ket_nghia", "S1"},
+       {"dia_ban_ket_nghia", "X1"},
+       {"tu_ngay", "2020-01-01"},
+       {"den_ngay", "2021-06-30"},
+       {"so_quyet_dinh", "12/QĐ-UBND"},
+       {"ngay_quyet_dinh", "2019-12-20"}});
+  add("twinning_assignment", "T2", "49",
+      {{"don_vi_ket_nghia", "Sở Y tế"},
+       {"dia_ban_ket_nghia", "X3"},
+       {"tu_ngay", "2021-07-01"},
+       {"so_quyet_dinh", "99/QĐ-UBND"},
+       {"ngay_quyet_dinh", "2021-06-25"}});
+  add("sponsor_staff", "B20", "49", {{"don_vi_ket_nghia", "S1"}, {"nam", 2020}, {"bien_che", 30}});
+  add("sponsor_staff", "B21", "49", {{"don_vi_ket_nghia", "S1"}, {"nam", 2021}, {"bien_che", 60}});
+
+  // 2021 is read on its reporting day, 30 November: X3 only. 60 staff x 2 / 10 = 12 households.
+  const auto s1 = find(assessTargets(data_, rules_, ""), "S1");
+  std::vector<std::string> ids;
+  for (const auto& c : s1.checks) ids.push_back(c.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"households", "models:X3", "plan:X3", "results", "report", "assessment"}));
+  EXPECT_EQ(check(s1, "households").required, 12.0) << "the 2021 staff count, not the record's 45";
+  EXPECT_EQ(check(s1, "households").actual, 11.0) << "6 + 3 + 2: its results count wherever they were";
+
+  // 2020 reads X1 and 30 staff -> 6 households, whatever was decided later.
+  const auto s1_2020 = find(assessTargets(data_, defaultReportRules(2020), ""), "S1");
+  EXPECT_EQ(check(s1_2020, "households").required, 6.0);
+  EXPECT_FALSE(check(s1_2020, "plan:X1").met);
+  for (const auto& c : s1_2020.checks) EXPECT_NE(c.id, "plan:X3") << "X3 was not yet twinned in 2020";
+
+  // Form 2 of 2021 names S1 beside X3 (in force on the reporting day), not beside X1 or X2.
+  const auto named = sponsorsByCommune(form2Report(data_, rules_, ""));
+  EXPECT_NE(named.at("X3").find("Sở Y tế"), std::string::npos) << named.at("X3");
+  EXPECT_EQ(named.at("X1").find("Sở Y tế"), std::string::npos) << named.at("X1");
+  EXPECT_EQ(named.at("X2").find("Sở Y tế"), std::string::npos) << named.at("X2");
+
+  // The twinned pairs of 2021: both of S1's assignments touched the year; the sponsors with no
+  // dated assignment show their record's communes, undated.
+  const auto pairs = twinningReport(data_, rules_, "");
+  const auto& rows = rowsOf(pairs, "pairs");
+  ASSERT_EQ(rows.size(), 5u) << rows.dump();  // S1-X1, S1-X3, S2-X3, S3-X2, S4-X3
+  EXPECT_EQ(rows[0][0], "Sở Y tế");
+  EXPECT_EQ(rows[0][3], 60) << "the staff of the year";
+  EXPECT_EQ(rows[0][4], "X1");
+  EXPECT_EQ(rows[0][8], "2021-06-30");
+  EXPECT_EQ(rows[0][9], "12/QĐ-UBND");
+  EXPECT_EQ(rows[0][11], false) << "ended before 30 November";
+  EXPECT_EQ(rows[1][4], "X3");
+  EXPECT_EQ(rows[1][8], nullptr) << "still standing";
+  EXPECT_EQ(rows[1][11], true);
+  EXPECT_EQ(rows[2][7], "(không ghi ngày / undated)");
+  // One sponsor's pairs, by its name.
+  EXPECT_EQ(rowsOf(twinningReport(data_, rules_, "Sở Y tế"), "pairs").size(), 2u);
+}
+
+// Point 11: "kết nghĩa ... huyện miền núi" (the decision's title; III.2.2a: the lowland districts
+// twin with mountainous districts and communes). S5, a department, is twinned with the whole of
+// Bắc Trà My (BTM): its plan signed at the district and the models it built in X3, a commune of
+// BTM, count for it; BTM is assessed and S5 is named beside X3 in Form 2.
+TEST_F(ProgrammeReport, ASponsorTwinnedWithAWholeDistrictHasItsPlanAndModelsCounted) {
+  add("sponsor_unit", "S5", "49", {{"ten", "Sở Công Thương"}, {"loai", "so_nganh"}, {"bien_che", 10}});
+  add("twinning_assignment", "T5", "49",
+      {{"don_vi_ket_nghia", "S5"},
+       {"dia_ban_ket_nghia", "BTM"},
+       {"tu_ngay", "2021-01-01"},
+       {"so_quyet_dinh", "1100/QĐ-UBND"},
+       {"ngay_quyet_dinh", "2020-12-28"}});
+  add("twinning_plan", "P9", "BTM", plan("Sở Công Thương", "2021-03-10", 50'000'000));
+  add("support_result", "R9", "X3",
+      {{"don_vi_ket_nghia", "S5"},
+       {"nam", 2021},
+       {"hinh_thuc_ho_tro", Value::List{"sinh_ke"}},
+       {"so_ho_ngheo_duoc_giup", 2},
+       {"gia_tri_tien_mat", std::int64_t{10'000'000}},
+       {"so_mo_hinh_xay_dung", 1},
+       {"so_mo_hinh_cung_co", 1}});
+  const auto all = assessTargets(data_, rules_, "");
+  const auto& s5 = find(all, "S5");
+  EXPECT_TRUE(check(s5, "plan:BTM").met) << "signed 10 March at the district";
+  EXPECT_EQ(check(s5, "models:BTM").actual, 2.0) << "1 set up + 1 consolidated in X3, a commune of BTM";
+  EXPECT_TRUE(check(s5, "households").met) << "2 helped of 10 x 2 / 10 = 2";
+  find(all, "BTM");  // assessed
+  // Selecting a commune of the district finds the sponsor of the whole district.
+  const auto for_x3 = assessTargets(data_, rules_, "X3");
+  EXPECT_TRUE(std::any_of(for_x3.begin(), for_x3.end(), [](const Assessment& a) { return a.id == "S5"; }));
+  // Form 1: one row for the district, holding the plan and the result in X3; then the total.
+  const auto form1 = form1Report(data_, rules_, "S5");
+  const auto& summary = rowsOf(form1, "communes");
+  ASSERT_EQ(summary.size(), 2u) << summary.dump();
+  EXPECT_EQ(summary[0][2], "BTM");
+  EXPECT_EQ(summary[0][3], "2021-03-10");
+  EXPECT_EQ(summary[0][4], 2);
+  const auto named = sponsorsByCommune(form2Report(data_, rules_, "BTM"));
+  EXPECT_NE(named.at("X3").find("Sở Công Thương"), std::string::npos) << named.at("X3");
+}
+
+// Points 10 and 9 together, on the two-level administration of 1 July 2025 (the issue: "Vietnam
+// ended the district level on 1 July 2025 ...; communes were merged too"). Xã Một (X1) and Xã Hai
+// (X2) of Nam Trà My merge into Xã Trà Linh (X9) on 1 July 2025, and the district merges into the
+// province. S1 was twinned with X1 and X2 by decision; in 2025 it is twinned with X9, once.
+class MergedCommunes : public ProgrammeReport {
+ protected:
+  void SetUp() override {
+    units_ = UnitTree({
+        {"49", "", UnitLevel::kProvince, "Quảng Nam", "", ""},
+        {"NTM", "49", UnitLevel::kDistrict, "Nam Trà My", "49", "2025-07-01"},
+        {"X1", "NTM", UnitLevel::kCommune, "Xã Một", "X9", "2025-07-01"},
+        {"X2", "NTM", UnitLevel::kCommune, "Xã Hai", "X9", "2025-07-01"},
+        {"X9", "49", UnitLevel::kCommune, "Xã Trà Linh", "", ""},
+    });
+    data_ = ReportData{};
+    data_.units = &units_;
+    add("sponsor_unit", "S1", "49", {{"ten", "Sở Y tế"}, {"loai", "so_nganh"}, {"bien_che", 20}});
+    for (const auto* commune : {"X1", "X2"}) {
+      add("twinning_assignment", std::string("T-") + commune, "49",
+          {{"don_vi_ket_nghia", "S1"},
+           {"dia_ban_ket_nghia", commune},
+           {"tu_ngay", "2021-01-01"},
+           {"so_quyet_dinh", "1100/QĐ-UBND"},
+           {"ngay_quyet_dinh", "2020-12-28"}});
+    }
+    // 2024: one proposal in X1, one household surveyed in X2.
+    add("needs_proposal", "N0", "X1", proposal(2024, 10'000'000), utcMs(2024, 2, 10));
+    add("household_survey", "H0", "X2", household("2024-05-01"));
+    // 2025: the plan signed in X1 before the merge, a result in X9 after it; a proposal from each
+    // old commune before the merge; a household surveyed in X1 before and one in X9 after.
+    add("twinning_plan", "P1", "X1", yearPlan(2025, "2025-03-15"));
+    add("support_result", "R1", "X9",
+        {{"don_vi_ket_nghia", "S1"},
+         {"nam", 2025},
+         {"hinh_thuc_ho_tro", Value::List{"sinh_ke"}},
+         {"so_ho_ngheo_duoc_giup", 5},
+         {"gia_tri_tien_mat", std::int64_t{20'000'000}},
+         {"so_mo_hinh_xay_dung", 1}});
+    add("needs_proposal", "N1", "X1", proposal(2025, 30'000'000), utcMs(2025, 2, 10));
+    add("needs_proposal", "N2", "X2", proposal(2025, 8'000'000), utcMs(2025, 2, 20));
+    add("household_survey", "H1", "X1", household("2025-03-01"));
+    add("household_survey", "H2", "X9", household("2025-09-01"));
+  }
+
+  static std::map<std::string, Value> proposal(int year, std::int64_t cost) {
+    return {{"nam", year},
+            {"linh_vuc", "chan_nuoi"},
+            {"noi_dung", "Bò"},
+            {"so_ho_tham_gia", 5},
+            {"kinh_phi_du_kien", cost}};
+  }
+  static std::map<std::string, Value> household(const std::string& day) {
+    return {{"chu_ho", "Hồ Văn A"}, {"tinh_trang_ngheo", "ngheo"}, {"ngay_khao_sat", day}};
+  }
+  static std::map<std::string, Value> yearPlan(int year, const std::string& signed_on) {
+    auto p = plan("S1", signed_on, 10'000'000);
+    p["nam"] = year;
+    return p;
+  }
+};
+
+TEST_F(MergedCommunes, TheYearOfTheMergeIsReportedByTheMergedCommuneOnce) {
+  const auto rules = defaultReportRules(2025);
+  const auto all = assessTargets(data_, rules, "");
+  const auto& s1 = find(all, "S1");
+  std::vector<std::string> ids;
+  for (const auto& c : s1.checks) ids.push_back(c.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"households", "models:X9", "plan:X9", "results", "report", "assessment"}))
+      << "twinned with X9 once, not with X1 and X2";
+  EXPECT_TRUE(check(s1, "plan:X9").met) << "the plan signed in X1 on 15 March counts for X9";
+  EXPECT_TRUE(check(s1, "models:X9").met);
+  EXPECT_EQ(s1.grade_reason.vi.find("không có kế hoạch"), std::string::npos) << s1.grade_reason.vi;
+  std::set<std::string> assessed;
+  for (const auto& a : all) assessed.insert(a.id);
+  EXPECT_EQ(assessed, (std::set<std::string>{"S1", "X9"})) << "X1, X2 and Nam Trà My are not graded as if alive";
+
+  // Form 2 is compiled by the province now; X9 holds both proposals and both surveys, and the
+  // total counts each once: 2 proposals (38M), 2 households (not 4 and 76M).
+  const auto form2 = form2Report(data_, rules, "49");
+  const auto& rows = rowsOf(form2, "communes");
+  ASSERT_EQ(rows.size(), 2u) << rows.dump();
+  EXPECT_EQ(rows[0][2], "X9");
+  EXPECT_EQ(rows[0][3], "Sở Y tế");
+  EXPECT_EQ(rows[0][6], 2);
+  EXPECT_EQ(rows[0][7], 38'000'000);
+  EXPECT_EQ(rows[0][9], 2);
+  EXPECT_EQ(rows[1][1], "Cộng / Total");
+  EXPECT_EQ(rows[1][6], 2);
+  EXPECT_EQ(rows[1][9], 2);
+}
+
+TEST_F(MergedCommunes, YearsBeforeTheMergeKeepTheirCommunesAndTheirDistrict) {
+  const auto rules = defaultReportRules(2024);
+  const auto form2 = form2Report(data_, rules, "");
+  const auto& rows = rowsOf(form2, "communes");
+  ASSERT_EQ(rows.size(), 3u) << rows.dump();  // X1, X2, Nam Trà My's total
+  EXPECT_EQ(rows[0][0], "Nam Trà My") << "in 2024 the district compiled Form 2";
+  EXPECT_EQ(rows[0][2], "X1");
+  EXPECT_EQ(rows[0][6], 1);
+  EXPECT_EQ(rows[1][2], "X2");
+  EXPECT_EQ(rows[1][9], 1);
+  const auto s1 = find(assessTargets(data_, rules, ""), "S1");
+  EXPECT_FALSE(check(s1, "plan:X1").met);
+  EXPECT_FALSE(check(s1, "plan:X2").met);
+
+  // The review of 2024-2025: X1 and X2 up to 2024, X9 from 2025; S1's two years and its total.
+  std::vector<ReportRules> years{defaultReportRules(2024), defaultReportRules(2025)};
+  const auto review = reviewReport(data_, years, "");
+  EXPECT_EQ(review["from"], 2024);
+  EXPECT_EQ(review["to"], 2025);
+  const auto& communes = rowsOf(review, "communes");
+  std::vector<std::string> seen;
+  for (const auto& row : communes) seen.push_back(row[1].get<std::string>() + "/" + row[2].dump());
+  EXPECT_EQ(seen, (std::vector<std::string>{"X1/2024", "X1/\"Cộng 2024–2025\"", "X2/2024", "X2/\"Cộng 2024–2025\"",
+                                            "X9/2025", "X9/\"Cộng 2024–2025\""}));
+}
+
+// Point 13: "hằng năm tổ chức sơ kết, 05 năm tổ chức tổng kết" (Directive 23). Over 2020-2021 on
+// the fixture: Sở Giáo dục (S4) helped 50 households in 2020 (R6) and 4 in 2021 (R5): 54 in all;
+// 2020 has no plan and no report (weak), 2021 is good (see above). X3 received 50 in 2020 and
+// 12 + 4 = 16 in 2021: 66.
+TEST_F(ProgrammeReport, TheFiveYearReviewGivesEachYearAndTheTotals) {
+  std::vector<ReportRules> years{defaultReportRules(2020), defaultReportRules(2021)};
+  const auto review = reviewReport(data_, years, "");
+  std::map<std::string, json> s4;
+  for (const auto& row : rowsOf(review, "sponsors")) {
+    if (row[1] == "S4") s4[row[2].dump()] = row;
+  }
+  ASSERT_EQ(s4.size(), 3u);
+  EXPECT_EQ(s4["2020"][3], 50);
+  EXPECT_EQ(s4["2020"][7], "Yếu");
+  EXPECT_EQ(s4["2021"][3], 4);
+  EXPECT_EQ(s4["2021"][7], "Tốt");
+  const auto& total = s4["\"Cộng 2020–2021\""];
+  EXPECT_EQ(total[3], 54);
+  EXPECT_EQ(total[7], "Tốt: 1 năm; Yếu: 1 năm");
+  std::map<std::string, json> x3;
+  for (const auto& row : rowsOf(review, "communes")) {
+    if (row[1] == "X3") x3[row[2].dump()] = row;
+  }
+  EXPECT_EQ(x3["2020"][6], 50);
+  EXPECT_EQ(x3["2021"][6], 16);
+  EXPECT_EQ(x3["\"Cộng 2020–2021\""][6], 66);
 }
 
 }  // namespace

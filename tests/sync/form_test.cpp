@@ -80,6 +80,13 @@ const std::map<std::string, Fields> kValid = {
       {"ket_qua", "Giúp 16 hộ nghèo, 2 mô hình"},
       {"ngay_bao_cao", "2021-11-15"}}},
     {"local_setup", {{"nam", 2021}, {"ngay_ke_hoach", "2021-01-20"}, {"to_cong_tac", true}, {"quy_che", true}}},
+    {"twinning_assignment",
+     {{"don_vi_ket_nghia", "Sở Tài chính"},
+      {"dia_ban_ket_nghia", "MAU-X01"},
+      {"tu_ngay", "2021-01-01"},
+      {"so_quyet_dinh", "1100/QĐ-UBND"},
+      {"ngay_quyet_dinh", "2020-12-28"}}},
+    {"sponsor_staff", {{"don_vi_ket_nghia", "Sở Tài chính"}, {"nam", 2024}, {"bien_che", 75}}},
 };
 
 TEST(Forms, EveryShippedFormLoadsAndAValidRecordOfEachPasses) {
@@ -94,6 +101,8 @@ TEST(Forms, EveryShippedFormLoadsAndAValidRecordOfEachPasses) {
     ASSERT_OK(again);
     EXPECT_EQ(formToJson(*again), formToJson(form));
   }
+  // A sponsor whose staff and communes are dated records (sponsor_staff, twinning_assignment).
+  EXPECT_TRUE(validate(shipped("sponsor_unit"), {{"ten", "Sở Nội vụ"}, {"loai", "so_nganh"}}).empty());
 }
 
 TEST(Forms, EachRuleBrokenFailsWithTheFieldAndTheReason) {
