@@ -16,9 +16,11 @@ export async function reportsPage({ me, main, params }) {
   const kind = params.get('kind') || 'targets';
   const unitCode = params.get('unit') || '';
   const yearIn = h('input', { name: 'year', type: 'number', min: 2000, max: 2100, value: year, size: 5 });
-  const kindSel = h('select', { name: 'kind' }, ['targets', 'form1', 'form2'].map((k) => h('option', { value: k, selected: k === kind }, t(k))));
+  const kindSel = h('select', { name: 'kind' }, ['targets', 'form1', 'form2', 'due', 'twinning', 'review']
+    .map((k) => h('option', { value: k, selected: k === kind }, t(k))));
   const unit = unitSelect(me, unitCode);
-  const q = new URLSearchParams({ year: String(year) });
+  // The review covers the five years up to the year chosen (Directive 23: "05 năm tổ chức tổng kết").
+  const q = new URLSearchParams(kind === 'review' ? { from: String(year - 4), to: String(year) } : { year: String(year) });
   if (unitCode) q.set('unit', unitCode);
   const file = (format) => `${kind}-${year}${unitCode ? '-' + unitCode : ''}.${format}`;
   const downloadButton = (format, label) => h('button.secondary', {

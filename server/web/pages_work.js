@@ -99,10 +99,16 @@ export async function overviewPage({ me, main, params }) {
   const year = Number(params.get('year')) || new Date().getFullYear();
   const yearSel = yearSelect(year);
   yearSel.addEventListener('change', () => setHash('overview', { year: yearSel.value }));
-  const [overview, devices, targets] = await Promise.all([
+  // The server runs one report at a time per user: the targets, then what is due.
+  const reports = (async () => {
+    const targets = await get(`/api/reports/targets?year=${year}`).catch((e) => ({ error: e.message }));
+    const due = await get(`/api/reports/due?year=${year}`).catch((e) => ({ error: e.message }));
+    return [targets, due];
+  })();
+  const [overview, devices, [targets, due]] = await Promise.all([
     get(`/api/overview?year=${year}`),
     get('/api/devices').catch((e) => ({ error: e.message })),
-    get(`/api/reports/targets?year=${year}`).catch((e) => ({ error: e.message })),
+    reports,
   ]);
   const totals = rollUp(me, overview.units);
   const levels = ['province', 'district', 'commune'];
@@ -135,6 +141,19 @@ export async function overviewPage({ me, main, params }) {
       }
     }
   }
+  // "Đôn đốc" (Decision 1100, VI.1): who has not yet met a deadline still to come, soonest first.
+  const dueRows = due.error ? [] : due.sections[0].rows;
+  const dueShown = dueRows.slice(0, 15).map(([name, id, , target, now, deadline, daysLeft]) => h('tr', { dataset: { id } },
+    h('td', { 'data-label': t('unit') }, name),
+    h('td', { 'data-label': t('what_is_due') }, target, h('div.small.muted', {}, now)),
+    h('td', { 'data-label': t('deadline') }, deadline),
+    h('td.num', { 'data-label': t('days_left') }, number(daysLeft))));
+  const dueCard = h('div.card', {}, h('h2', {}, t('to_chase')),
+    due.error ? h('p.error-box', {}, due.error) : dueShown.length === 0 ? h('p.muted', {}, t('nothing_due'))
+      : [h('div.scroll', {}, h('table.cards', { id: 'due-list' },
+          h('thead', {}, h('tr', {}, h('th', {}, t('unit')), h('th', {}, t('what_is_due')), h('th', {}, t('deadline')), h('th.num', {}, t('days_left')))),
+          h('tbody', {}, dueShown))),
+        dueRows.length > dueShown.length ? h('a', { href: `#/reports?kind=due&year=${year}` }, t('more_n', { n: dueRows.length })) : '']);
   const deviceRows = devices.error ? [] : devices.devices.filter((d) => d.last_contact_ms > 0).sort((a, b) => b.last_contact_ms - a.last_contact_ms).slice(0, 15);
 
   main.replaceChildren(
@@ -150,6 +169,7 @@ export async function overviewPage({ me, main, params }) {
           : h('p.muted', {}, t('none'))),
       h('div.card', {}, h('h2', {}, `${t('records_this_year')} · ${t('unit')}`),
         communes.length ? barChart(communes) : h('p.muted', {}, t('none')))),
+    dueCard,
     h('div.card', {}, h('h2', {}, t('targets_progress')),
       targets.error ? h('p.error-box', {}, targets.error) : progress.length ? progressChart(progress) : h('p.muted', {}, t('no_targets'))),
     h('div.card', {}, h('h2', {}, t('last_sync')),

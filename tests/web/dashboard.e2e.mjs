@@ -127,6 +127,8 @@ try {
   cli(homeA, 'attach', 'household_survey', id, 'anh_nha', photo);
   cli(homeA, 'put', 'support_result', '--scope', 'MAU-X01', 'don_vi_ket_nghia=Sở Y tế', `nam:=${year}`,
     'hinh_thuc_ho_tro:=["sinh_ke"]', 'so_ho_ngheo_duoc_giup:=7', 'gia_tri_tien_mat:=35000000', 'so_mo_hinh_xay_dung:=1');
+  // Next year's set-up of MAU-X01: a working group, no plan yet; its deadlines are all to come.
+  cli(homeA, 'put', 'local_setup', '--scope', 'MAU-X01', `nam:=${year + 1}`, 'to_cong_tac:=true');
   cli(homeA, 'sync');
   cli(homeB, 'sync');
   cli(homeA, 'put', 'household_survey', '--id', id, 'so_nhan_khau:=6');
@@ -167,6 +169,14 @@ try {
   const overviewText = await page.textContent('#overview-table');
   assert.match(overviewText, /Nam Trà My/);
   await shoot(page, 'overview');
+
+  step('overview of next year: the units to chase before each coming deadline ("đôn đốc", VI.1)');
+  await go(page, `#/overview?year=${year + 1}`, '#due-list');
+  const dueText = await page.textContent('#due-list');
+  assert.match(dueText, /Xã mẫu 01/);
+  assert.match(dueText, /đề xuất nhu cầu trước 28\/02/, dueText);
+  assert.match(dueText, new RegExp(`${year + 1}-02-28`));
+  await shoot(page, 'overview-due');
 
   step('conflicts: the queue, one conflict side by side, a resolution without a reason is refused with a message');
   await go(page, '#/conflicts', '#conflict-list');
@@ -236,6 +246,8 @@ try {
   assert.ok(sheet.includes('<v>35000000</v>'), 'the money (35,000,000 đồng) is a number in the workbook');
   const [csv] = await Promise.all([page.waitForEvent('download'), page.click('button[data-download=csv]')]);
   const csvText = fs.readFileSync(await csv.path(), 'utf8');
+  await go(page, `#/reports?kind=review&year=${year}`, `h1:has-text("Tổng kết công tác kết nghĩa giai đoạn ${year - 4}–${year}")`);
+  assert.match(await page.textContent('[data-section=communes]'), new RegExp(`Cộng ${year - 4}–${year}`));
   assert.ok(csvText.startsWith('\uFEFF'), 'CSV with a BOM for spreadsheet programs');
 
   step('devices: both phones, their user, app version and last contact');
