@@ -12,6 +12,8 @@
 //   concurrent, idle, scale: many devices at once, many idle sessions, a large store (bench_load.hpp)
 //   busy-http: tiny syncs while other clients keep the server's HTTP side busy (bench_tiny.hpp)
 //   records-search: the dashboard's records page over N households: server memory, answer times (bench_search.hpp)
+//   replay: the server's capacity alone: pre-encoded push frames from --connections connections, no
+//         device store in the loop (bench_replay.hpp)
 //   phone: the client's own budget: local write latency, its peak RSS pushing and pulling N records,
 //         its CPU connected and idle (bench_phone.hpp, docs/mobile.md)
 
@@ -29,6 +31,7 @@
 #include "bench_files.hpp"
 #include "bench_load.hpp"
 #include "bench_phone.hpp"
+#include "bench_replay.hpp"
 #include "bench_search.hpp"
 #include "bench_server.hpp"
 #include "bench_tiny.hpp"
@@ -79,15 +82,18 @@ int main(int argc, char** argv) {
   std::size_t devices = 100;
   app.add_option("scenario", scenario,
                  "push | pull | concurrent | tiny | idle | scale | files | file-store | dataset | phone | busy-http | "
-                 "records-search")
+                 "records-search | replay")
       ->required()
       ->check(CLI::IsMember({"push", "pull", "concurrent", "tiny", "idle", "scale", "files", "file-store", "dataset",
-                             "phone", "busy-http", "records-search"}));
+                             "phone", "busy-http", "records-search", "replay"}));
   app.add_option("--records", records,
                  "records (default 10000; concurrent 100000, scale 1000000); tiny, busy-http: syncs (default 300); "
                  "idle: sessions (default 5000); "
                  "files: photos (default 10)");
   app.add_option("--devices", devices, "concurrent: devices pushing at once (default 100)");
+  std::size_t connections = 4;
+  app.add_option("--connections", connections, "replay: connections sending pre-encoded pushes (default 4)")
+      ->check(CLI::Range(1, 64));
   app.add_flag("--json", as_json, "one JSON object");
   std::size_t file_kib = 2048, cut_kib = 64;
   app.add_option("--file-kib", file_kib, "files: KiB per photo (default 2048); file-store: MiB written (2048 -> 32)");
@@ -130,6 +136,7 @@ int main(int argc, char** argv) {
     if (scenario == "scale") records = 1'000'000;
     if (scenario == "tiny" || scenario == "busy-http") records = 300;
     if (scenario == "records-search") records = 20'000;
+    if (scenario == "replay") records = 100'000;
   }
   const fs::path work = fs::temp_directory_path() / ("communesync-bench-" + std::to_string(::getpid()));
   fs::remove_all(work);
@@ -179,6 +186,8 @@ int main(int argc, char** argv) {
     if (!tools::benchBusyHttp(*server, work, records, out)) rc = 1;
   } else if (scenario == "records-search") {
     if (!tools::benchRecordsSearch(*server, work, records, out)) rc = 1;
+  } else if (scenario == "replay") {
+    if (!tools::benchReplay(*server, work, records, connections, out)) rc = 1;
   } else if (scenario == "phone") {
     if (!tools::benchPhone(*server, work, records, idle_seconds, out)) rc = 1;
   } else if (scenario == "tiny") {

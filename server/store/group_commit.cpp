@@ -64,8 +64,22 @@ Result<std::optional<StoredRecord>> GroupCommit::record(const std::string& key) 
   return sync::readDecoded<StoredRecord>(db_, Column::kRecords, key);
 }
 
-Result<std::optional<ChangeResult>> GroupCommit::previousResult(const std::string& key) {
+// Idempotency without a read per change: a result is stored for every change applied, keyed by
+// (device, seq), so a change whose seq is above the greatest stored for its device has never been
+// applied, whatever order pushes arrived in (a device's other connection, a retry after a cut).
+// That greatest seq costs one backward seek per device per group; only a change at or below it (a
+// replay, or one overtaken by a later push) is looked up.
+Result<std::optional<ChangeResult>> GroupCommit::previousResult(const sync::ChangeId& id) {
+  const auto key = idempotencyKey(id);
   if (auto it = results_.find(key); it != results_.end()) return std::optional<ChangeResult>(it->second);
+  auto seen = max_seen_.find(id.device);
+  if (seen == max_seen_.end()) {
+    auto last = db_.lastKey(Column::kIdempotency, id.device.raw());
+    if (!last) return last.status();
+    const auto max = last->has_value() ? storage::readUint64(**last, id.device.raw().size()).value_or(0) : 0;
+    seen = max_seen_.emplace(id.device, max).first;
+  }
+  if (id.seq > seen->second) return std::optional<ChangeResult>();
   return sync::readDecoded<ChangeResult>(db_, Column::kIdempotency, key);
 }
 
@@ -99,6 +113,11 @@ std::uint64_t GroupCommit::scopeSeq(const Scope& scope) const {
 void GroupCommit::keep(PushJob& job, ChangeResult result) {
   const auto key = idempotencyKey(result.id);
   batch_.put(Column::kIdempotency, key, sync::encode(result));
+  // (A device not yet looked up is read from the store when first asked; this group's own results
+  // are found in results_ first.)
+  if (auto seen = max_seen_.find(result.id.device); seen != max_seen_.end()) {
+    seen->second = std::max(seen->second, result.id.seq);
+  }
   results_[key] = result;
   job.results.push_back(std::move(result));
 }
@@ -122,7 +141,7 @@ Status GroupCommit::applyChange(PushJob& job, sync::Change& change) {
   // 1. number
   if (job.resolution || job.server_numbered) CS_RETURN_IF_ERROR(number(change));
   // 2. replay: its first result, nothing applied again
-  auto previous = previousResult(idempotencyKey(change.id));
+  auto previous = previousResult(change.id);
   if (!previous) return previous.status();
   if (previous->has_value()) {
     job.results.push_back(**previous);
@@ -270,7 +289,9 @@ Status GroupCommit::reopenReview(const sync::Change& change) {
   PushJob server_job;
   server_job.server = true;
   server_job.user = "server";
-  auto reopen = sync::reviewChange(reopened, change.scope, (*current)->record, *id, now_ms_);
+  // Kept by the group: the history refers to every change applied in it until the group ends.
+  auto& reopen =
+      server_changes_.emplace_back(sync::reviewChange(reopened, change.scope, (*current)->record, *id, now_ms_));
   return applyChange(server_job, reopen);
 }
 

@@ -20,6 +20,8 @@
 // and nothing of it is committed.
 #pragma once
 
+#include <deque>
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -52,7 +54,8 @@ class GroupCommit {
 
   // The state of the group: what it has written so far, read before the store.
   Result<std::optional<StoredRecord>> record(const std::string& key);
-  Result<std::optional<ChangeResult>> previousResult(const std::string& key);
+  //! The first result of a change already applied, or nullopt for a new change.
+  Result<std::optional<ChangeResult>> previousResult(const sync::ChangeId& id);
   Result<bool> conflictKnown(const std::string& id);
   Result<sync::StampClamp*> clampFor(const sync::DeviceId& device);
   std::uint64_t scopeSeq(const Scope& scope) const;
@@ -82,7 +85,9 @@ class GroupCommit {
   std::map<std::string, ChangeResult> results_;
   std::set<std::string> conflicts_;
   std::map<sync::DeviceId, sync::StampClamp> clamps_;
-  sync::proto::Checkpoints scope_seqs_;  // this group's latest seq per scope
+  std::map<sync::DeviceId, std::uint64_t> max_seen_;  // per device: the greatest seq with a result
+  std::deque<sync::Change> server_changes_;           // the changes this group made (reviews reopened)
+  sync::proto::Checkpoints scope_seqs_;               // this group's latest seq per scope
 };
 
 }  // namespace communesync::server

@@ -35,7 +35,7 @@ Result<sync::ChangeId> HistoryGroup::nextServerChangeId(storage::WriteBatch& bat
 void HistoryGroup::accepted(storage::WriteBatch& batch, std::uint64_t log_seq, const std::string& user,
                             const sync::Change& change) {
   batch.put(Column::kHistory, historyKey(change.key, log_seq), sync::encode(HistoryMeta{now_ms_, user}));
-  group_[sync::recordStorageKey(change.key)].push_back(HistoryEntry{log_seq, now_ms_, user, change});
+  group_[sync::recordStorageKey(change.key)].push_back(Accepted{log_seq, user, &change});
 }
 
 Result<std::optional<HistoryEntry>> HistoryGroup::findWrite(const sync::RecordKey& key, const std::string& field,
@@ -43,7 +43,9 @@ Result<std::optional<HistoryEntry>> HistoryGroup::findWrite(const sync::RecordKe
   const auto rkey = sync::recordStorageKey(key);
   if (auto it = group_.find(rkey); it != group_.end()) {
     for (const auto& entry : it->second) {
-      if (wrote(entry.change, field, stamp)) return std::optional<HistoryEntry>(entry);
+      if (wrote(*entry.change, field, stamp)) {
+        return std::optional<HistoryEntry>(HistoryEntry{entry.log_seq, now_ms_, entry.user, *entry.change});
+      }
     }
   }
   auto cursor = store_.scanPrefix(Column::kHistory, rkey);

@@ -19,7 +19,8 @@ class HistoryGroup {
   //! The id of the next change the server makes for a person (a conflict's resolution, a review, a
   //! review reopened): the reconciler device's own numbering, kept in the meta column.
   Result<sync::ChangeId> nextServerChangeId(storage::WriteBatch& batch);
-  //! An accepted change: its history entry goes in `batch`.
+  //! An accepted change: its history entry goes in `batch`. `change` must outlive the group (it is
+  //! kept by address, for the conflicts a later change of the group may reveal, not copied).
   void accepted(storage::WriteBatch& batch, std::uint64_t log_seq, const std::string& user, const sync::Change& change);
   //! Who wrote each side of a conflict that `change`, pushed by `user`, just revealed.
   Status authors(storage::WriteBatch& batch, const sync::Conflict& conflict, const sync::Change& change,
@@ -36,8 +37,13 @@ class HistoryGroup {
 
   const storage::Store& store_;
   std::int64_t now_ms_;
-  std::map<std::string, std::vector<HistoryEntry>> group_;  // record key -> this group's entries
-  std::optional<std::uint64_t> resolutions_;                // resolutions so far, once read
+  struct Accepted {
+    std::uint64_t log_seq = 0;
+    std::string user;
+    const sync::Change* change = nullptr;
+  };
+  std::map<std::string, std::vector<Accepted>> group_;  // record key -> this group's entries
+  std::optional<std::uint64_t> resolutions_;            // resolutions so far, once read
 };
 
 //! True if `change` wrote `stamp` to `field` (an empty field: the change is the deletion with it).

@@ -371,6 +371,27 @@ Cursor Store::scanPrefix(Column column, std::string_view prefix, const Snapshot*
   return scan(column, prefix, prefixSuccessor(prefix), snapshot);
 }
 
+Result<std::optional<std::string>> Store::lastKey(Column column, std::string_view prefix) const {
+  rocksdb::ReadOptions ro;
+  const std::string lower(prefix);
+  const rocksdb::Slice lower_slice(lower);
+  ro.iterate_lower_bound = &lower_slice;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->handle(column)));
+  const auto upper = prefixSuccessor(prefix);
+  if (upper.empty()) {
+    it->SeekToLast();
+  } else {
+    // The last key before the first key past the prefix.
+    it->SeekForPrev(rocksdb::Slice(upper.data(), upper.size()));
+    if (it->Valid() && it->key().compare(rocksdb::Slice(upper.data(), upper.size())) == 0) it->Prev();
+  }
+  if (!it->status().ok()) return translate(it->status(), path_, "reading");
+  if (!it->Valid() || !it->key().starts_with(rocksdb::Slice(prefix.data(), prefix.size()))) {
+    return std::optional<std::string>();
+  }
+  return std::optional<std::string>(it->key().ToString());
+}
+
 Status Store::flush() {
   rocksdb::FlushOptions fo;
   fo.wait = true;

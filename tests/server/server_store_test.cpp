@@ -64,6 +64,37 @@ TEST_F(ServerStoreTest, AcceptsWithIncreasingSequenceAndReplaysTheFirstResult) {
   EXPECT_EQ(data_->logForTesting()->size(), 2u);
 }
 
+// Idempotency reads the store only for a change at or below the greatest seq its device has a
+// result for (GroupCommit::previousResult): every order pushes may arrive in must still apply each
+// change exactly once. A later push overtakes an earlier one (seq 5-6 before 3-4, as from a second
+// connection of the device); a retry repeats both; another device's numbers are its own; and the
+// store reopened (no state in memory) still knows.
+TEST_F(ServerStoreTest, EachChangeIsAppliedOnceWhateverOrderItsPushesArriveIn) {
+  auto later = push({change(1, 5, "e", "xa-01", 105), change(1, 6, "f", "xa-01", 106)});
+  EXPECT_EQ(later[0].server_seq, 1u);
+  EXPECT_EQ(later[1].server_seq, 2u);
+  auto earlier = push({change(1, 3, "c", "xa-01", 103), change(1, 4, "d", "xa-01", 104)});
+  EXPECT_EQ(earlier[0].server_seq, 3u) << "below the device's greatest seq, yet never applied: applied now";
+  EXPECT_EQ(earlier[1].server_seq, 4u);
+  auto retry = push({change(1, 3, "c", "xa-01", 103), change(1, 4, "d", "xa-01", 104), change(1, 5, "e", "xa-01", 105),
+                     change(1, 6, "f", "xa-01", 106), change(1, 7, "g", "xa-01", 107)});
+  std::vector<std::uint64_t> seqs;
+  for (const auto& r : retry) seqs.push_back(r.server_seq);
+  EXPECT_EQ(seqs, (std::vector<std::uint64_t>{3, 4, 1, 2, 5})) << "the first results, and 7 new";
+  EXPECT_EQ(push({change(2, 1, "h", "xa-01", 108)})[0].server_seq, 6u) << "device 2 numbers its own changes";
+  // In one push: a change twice (the second gets the first's result).
+  auto twice = push({change(1, 8, "i", "xa-01", 109), change(1, 8, "i", "xa-01", 109)});
+  EXPECT_EQ(twice[0].server_seq, 7u);
+  EXPECT_EQ(twice[1].server_seq, 7u);
+  data_.reset();
+  auto d = ServerStore::open(*store_);
+  ASSERT_OK(d);
+  data_ = std::move(d).value();
+  EXPECT_EQ(push({change(1, 6, "f", "xa-01", 106)})[0].server_seq, 2u) << "after a restart too";
+  EXPECT_EQ(push({change(1, 2, "b", "xa-01", 102)})[0].server_seq, 8u);
+  EXPECT_EQ(data_->logForTesting()->size(), 8u) << "eight changes, each logged once";
+}
+
 TEST_F(ServerStoreTest, RejectsScopesNotWritableAndRecordsMovingUnits) {
   auto r = push({change(1, 1, "a", "xa-02", 100), change(1, 2, "b", "xa-01", 101)});
   EXPECT_EQ(r[0].outcome, sync::proto::Outcome::kRejected);

@@ -45,6 +45,27 @@ TEST(Store, PutGetAndDeleteInColumns) {
   EXPECT_EQ(read(*store, Column::kLog, "k"), "log");
 }
 
+TEST(Store, LastKeyIsTheGreatestUnderAPrefix) {
+  TempDir dir;
+  auto store = openOrDie(dir / "db");
+  WriteBatch batch;
+  for (const char* key : {"a\x01", "a\x7f", "a\xff\xff", "b", "ab", "c"}) batch.put(Column::kIdempotency, key, "v");
+  batch.put(Column::kLog, "a\xff\xff\xff", "another column");
+  ASSERT_OK(store->commit(batch, Durability::kSynced));
+  auto last = [&](std::string_view prefix) {
+    auto k = store->lastKey(Column::kIdempotency, prefix);
+    EXPECT_OK(k.status());
+    return k.isOk() ? *k : std::optional<std::string>();
+  };
+  EXPECT_EQ(last("a"), std::optional<std::string>("a\xff\xff")) << "bytes compare unsigned";
+  EXPECT_EQ(last("a\x01"), std::optional<std::string>("a\x01"));
+  EXPECT_EQ(last("b"), std::optional<std::string>("b"));
+  EXPECT_EQ(last("d"), std::nullopt);
+  EXPECT_EQ(last("0"), std::nullopt) << "before every key";
+  EXPECT_EQ(last(""), std::optional<std::string>("c")) << "no prefix: the last key of the column";
+  EXPECT_EQ(last("\xff"), std::nullopt) << "a prefix with no successor";
+}
+
 TEST(Store, DataAndIncarnationSurviveReopen) {
   TempDir dir;
   std::string incarnation;

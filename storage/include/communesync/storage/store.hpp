@@ -175,6 +175,8 @@ class Store {
   Cursor scan(Column column, std::string_view lower, std::string_view upper, const Snapshot* snapshot = nullptr) const;
   //! Keys starting with `prefix`.
   Cursor scanPrefix(Column column, std::string_view prefix, const Snapshot* snapshot = nullptr) const;
+  //! The greatest key starting with `prefix` (one backward seek), or std::nullopt if none.
+  Result<std::optional<std::string>> lastKey(Column column, std::string_view prefix) const;
 
   //! Flushes memtables and syncs the WAL; called on graceful shutdown.
   Status flush();
