@@ -25,23 +25,29 @@ struct LocalRecord {
   bool pending_delete = false;         // the last pending change deletes the record
 };
 
-template <class Archive>
-void save(Archive& ar, const LocalRecord& r, std::uint32_t) {
-  ar(r.view);
-  sync::codec_detail::saveVector(ar, r.pending);
-  bool pd = r.pending_delete;
-  ar(sync::codec_detail::Flag{pd});
+// A record and an outbox entry are written on every put and read on every acknowledgement: the
+// compact codec (sync/compact.hpp).
+void writeCompact(sync::CompactWriter& w, const LocalRecord& r) {
+  writeCompact(w, r.view);
+  w.varint(r.pending.size());
+  for (auto seq : r.pending) w.varint(seq);
+  w.flag(r.pending_delete);
 }
-template <class Archive>
-void load(Archive& ar, LocalRecord& r, std::uint32_t) {
-  ar(r.view);
-  sync::codec_detail::loadVector(ar, r.pending);
-  ar(sync::codec_detail::Flag{r.pending_delete});
+void readCompact(sync::CompactReader& r, LocalRecord& local) {
+  readCompact(r, local.view);
+  local.pending.clear();
+  const auto n = r.count(1);
+  for (std::size_t i = 0; i < n; ++i) local.pending.push_back(r.varint());
+  local.pending_delete = r.flag();
 }
 
-template <class Archive>
-void serialize(Archive& ar, PendingChange& p, std::uint32_t) {
-  ar(p.change, sync::codec_detail::Flag{p.restore});
+void writeCompact(sync::CompactWriter& w, const PendingChange& p) {
+  writeCompact(w, p.change);
+  w.flag(p.restore);
+}
+void readCompact(sync::CompactReader& r, PendingChange& p) {
+  readCompact(r, p.change);
+  p.restore = r.flag();
 }
 
 template <class Archive>
@@ -51,8 +57,6 @@ void serialize(Archive& ar, RejectedChange& r, std::uint32_t) {
 
 }  // namespace communesync::client
 
-CEREAL_CLASS_VERSION(communesync::client::LocalRecord, 1)
-CEREAL_CLASS_VERSION(communesync::client::PendingChange, 1)
 CEREAL_CLASS_VERSION(communesync::client::RejectedChange, 1)
 
 namespace communesync::client {

@@ -109,11 +109,11 @@ Result<std::optional<ChangeResult>> ServerStore::previousResult(const sync::Chan
 
 // ---- pull ----
 
-Result<sync::proto::PullBatch> ServerStore::pull(const std::vector<Scope>& readable,
-                                                 const sync::proto::Checkpoints& checkpoints,
-                                                 std::uint64_t max_bytes) const {
+Result<sync::proto::EncodedPullBatch> ServerStore::pullEncoded(const std::vector<Scope>& readable,
+                                                               const sync::proto::Checkpoints& checkpoints,
+                                                               std::uint64_t max_bytes) const {
   auto snapshot = store_.snapshot();
-  sync::proto::PullBatch batch;
+  sync::proto::EncodedPullBatch batch;
   std::uint64_t bytes = 0;
   for (const auto& scope : readable) {
     auto cp_it = checkpoints.find(scope);
@@ -135,13 +135,17 @@ Result<sync::proto::PullBatch> ServerStore::pull(const std::vector<Scope>& reada
         break;
       }
       const auto seq = storage::readUint64(cursor.key(), cursor.key().size() - 8).value_or(0);
-      auto stored = sync::readDecoded<StoredRecord>(store_, Column::kRecords, cursor.value(), &snapshot);
+      auto stored = store_.get(Column::kRecords, cursor.value(), &snapshot);
       if (!stored) return stored.status();
       if (!stored->has_value()) {
         return Status::error(ErrorCode::kCorruption, "the scope index points at a missing record");
       }
-      bytes += sync::encode((*stored)->record).size();
-      batch.records.push_back(std::move((*stored)->record));
+      // Spliced, not decoded: the stored bytes are the record's wire bytes (RocksDB checks each
+      // block's checksum as it reads it, so what we wrote is what we send).
+      auto record_bytes = storedRecordBytes(**stored);
+      if (!record_bytes) return record_bytes.status();
+      bytes += record_bytes->size();
+      batch.add(*record_bytes);
       reached = seq;
     }
     CS_RETURN_IF_ERROR(cursor.status());
@@ -160,6 +164,17 @@ Result<sync::proto::PullBatch> ServerStore::pull(const std::vector<Scope>& reada
     }
     if (full) break;
   }
+  return batch;
+}
+
+Result<sync::proto::PullBatch> ServerStore::pull(const std::vector<Scope>& readable,
+                                                 const sync::proto::Checkpoints& checkpoints,
+                                                 std::uint64_t max_bytes) const {
+  auto encoded = pullEncoded(readable, checkpoints, max_bytes);
+  if (!encoded) return encoded.status();
+  auto batch = sync::decode<sync::proto::PullBatch>(sync::encode(*encoded));
+  if (!batch)
+    return Status::error(ErrorCode::kCorruption, "a stored record does not decode: " + batch.status().message());
   return batch;
 }
 

@@ -130,8 +130,14 @@ class ServerStore {
   //! latest seq. On error nothing was applied and the jobs' results are unset.
   Status apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync::proto::Checkpoints& touched);
 
-  //! What changed in `readable` since `checkpoints`, up to about `max_bytes` of records. Scopes of
-  //! `checkpoints` outside `readable` are ignored; the batch's checkpoints name only scopes that moved.
+  //! What changed in `readable` since `checkpoints`, up to about `max_bytes` of records, with the
+  //! records as their stored bytes (a range read of the scope index, a point read per record, no
+  //! decoding). Scopes of `checkpoints` outside `readable` are ignored; the batch's checkpoints name
+  //! only scopes that moved.
+  Result<sync::proto::EncodedPullBatch> pullEncoded(const std::vector<Scope>& readable,
+                                                    const sync::proto::Checkpoints& checkpoints,
+                                                    std::uint64_t max_bytes) const;
+  //! The same, decoded (for tools and tests).
   Result<sync::proto::PullBatch> pull(const std::vector<Scope>& readable, const sync::proto::Checkpoints& checkpoints,
                                       std::uint64_t max_bytes) const;
   //! Every scope that has any change, sorted.

@@ -1,4 +1,5 @@
-// How the server's store keeps its own structs (cereal, with class versions), and the keys of the
+// How the server's store keeps its own structs (cereal with class versions; the record, read and
+// written per change, in the compact codec), and the keys of the
 // devices column it shares with the directory. Private to server/: nothing here crosses the wire.
 // The directory's own structs are in directory/stored_directory.hpp.
 #pragma once
@@ -38,9 +39,24 @@ inline std::string deviceKey(const sync::DeviceId& d) {
   return "d" + std::string(d.raw());
 }
 
-template <class Archive>
-void serialize(Archive& ar, StoredRecord& r, std::uint32_t) {
-  ar(r.record, r.seq);
+// A stored record is read and written once per change: the compact codec (sync/compact.hpp).
+inline void writeCompact(sync::CompactWriter& w, const StoredRecord& r) {
+  w.varint(r.seq);
+  writeCompact(w, r.record);
+}
+inline void readCompact(sync::CompactReader& r, StoredRecord& stored) {
+  stored.seq = r.varint();
+  readCompact(r, stored.record);
+}
+//! The record's own compact bytes inside a stored record (what a pull sends). Errors: kCorruption.
+inline Result<std::string_view> storedRecordBytes(std::string_view stored) {
+  try {
+    sync::CompactReader r(stored);
+    (void)r.varint();
+    return stored.substr(r.position());
+  } catch (const sync::DecodeError&) {
+    return Status::error(ErrorCode::kCorruption, "a stored record has no sequence number");
+  }
 }
 
 template <class Archive>
@@ -78,5 +94,4 @@ void serialize(Archive& ar, ConflictAuthors& a, std::uint32_t) {
 
 CEREAL_CLASS_VERSION(communesync::server::HistoryMeta, 1)
 CEREAL_CLASS_VERSION(communesync::server::ConflictAuthors, 1)
-CEREAL_CLASS_VERSION(communesync::server::StoredRecord, 1)
 CEREAL_CLASS_VERSION(communesync::server::DeviceState, 3)

@@ -301,6 +301,14 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& path, co
                                std::to_string(stored) + ", this build reads up to " +
                                std::to_string(tuning::kFormatVersion) + "); upgrade this program");
     }
+    if (stored < tuning::kOldestReadableFormat) {
+      return Status::error(ErrorCode::kInvalidArgument,
+                           "opening " + path.string() + ": written in the pre-release format " +
+                               std::to_string(stored) + ", which this build does not read (it reads formats " +
+                               std::to_string(tuning::kOldestReadableFormat) + " to " +
+                               std::to_string(tuning::kFormatVersion) +
+                               "); start from an empty folder and let the devices restore their records");
+    }
   } else if (!s.IsNotFound()) {
     return translate(s, path, "reading the format of");
   }

@@ -41,8 +41,8 @@ const char* messageTypeName(MessageType type) {
   return "unknown";
 }
 
-std::string encodeFrame(const Envelope& envelope, bool may_compress) {
-  const std::string body = encode(envelope);
+std::string sealFrame(std::string frame, bool may_compress) {
+  const auto body = std::string_view(frame).substr(1);
   if (may_compress && body.size() >= tuning::kCompressAboveBytes) {
     if (auto packed = frame_detail::compress(body)) {
       std::string out;
@@ -52,11 +52,15 @@ std::string encodeFrame(const Envelope& envelope, bool may_compress) {
       return out;
     }
   }
-  std::string out;
-  out.reserve(body.size() + 1);
-  out.push_back(static_cast<char>(FrameCodec::kNone));
-  out.append(body);
-  return out;
+  frame[0] = static_cast<char>(FrameCodec::kNone);
+  return frame;
+}
+
+std::string encodeFrame(const Envelope& envelope, bool may_compress) {
+  std::string frame(1, '\0');
+  CompactWriter w(frame);
+  writeCompact(w, envelope);
+  return sealFrame(std::move(frame), may_compress);
 }
 
 Result<Envelope> decodeFrame(std::string_view frame, std::size_t max_bytes) {

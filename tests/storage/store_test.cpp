@@ -86,6 +86,25 @@ TEST(Store, DataAndIncarnationSurviveReopen) {
   EXPECT_NE(fresh->incarnationId(), incarnation) << "a new store has a new incarnation";
 }
 
+TEST(Store, AStoreOfAnotherFormatIsRefusedWithWhatToDo) {
+  TempDir dir;
+  for (const auto& [format, expected] :
+       {std::pair<std::string, std::string>{"1", "pre-release format 1"}, {"99", "newer communesync (format 99"}}) {
+    {
+      auto store = openOrDie(dir / "db");
+      WriteBatch batch;
+      batch.put(Column::kMeta, "format_version", format);
+      ASSERT_OK(store->commit(batch, Durability::kSynced));
+    }
+    auto again = Store::open(dir / "db");
+    ASSERT_FALSE(again.isOk()) << "format " << format;
+    EXPECT_EQ(again.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(again.status().message().find(expected), std::string::npos) << again.status().message();
+    // The next round starts from an empty folder.
+    std::filesystem::remove_all(dir / "db");
+  }
+}
+
 TEST(Store, SecondOpenIsRefusedAsLocked) {
   TempDir dir;
   auto store = openOrDie(dir / "db");

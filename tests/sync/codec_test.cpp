@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <random>
 
 #include "assert_ok.hpp"
+#include "communesync/sync/frame.hpp"
 #include "sync_builders.hpp"
 
 namespace communesync::sync {
@@ -53,6 +55,154 @@ TEST(Codec, ChangeAndConflictRoundTrip) {
   Conflict k{{"household", "h1"},       "xa-01", "", {std::nullopt, stampAt(1, 1)}, {Value(1), stampAt(2, 2)}, 77,
              ConflictStatus::kResolved, "lan",   99, "đã xác minh tại thực địa",    {Value(2), stampAt(3, 3)}};
   EXPECT_EQ(roundTrip(k), k);
+}
+
+std::size_t occurrences(std::string_view haystack, std::string_view needle) {
+  std::size_t n = 0;
+  for (auto at = haystack.find(needle); at != std::string_view::npos; at = haystack.find(needle, at + 1)) ++n;
+  return n;
+}
+
+TEST(Codec, AnEditOfManyFieldsCarriesItsStampOnce) {
+  // A survey of 20 fields saved at once: one stamp, one device, however many fields.
+  auto c = testing::edit(1, 7, "f00", Value(1), stampAt(1'760'000'000'000, 1));
+  for (int i = 1; i < 20; ++i) {
+    c.assignments.push_back({"f" + std::to_string(100 + i).substr(1), Value(i), stampAt(1'760'000'000'000, 1), {}});
+  }
+  const auto bytes = encode(c);
+  EXPECT_EQ(occurrences(bytes, testing::deviceNo(1).raw()), 1u);
+  // Per field: its name (1 + 3 bytes), its value (2 bytes), its stamp and seen references (1 byte each).
+  const auto one = encode(testing::edit(1, 7, "f00", Value(1), stampAt(1'760'000'000'000, 1)));
+  EXPECT_EQ(bytes.size() - one.size(), 19u * 8u);
+  EXPECT_EQ(roundTrip(c), c);
+}
+
+TEST(Codec, ARecordKeepsEachDistinctStampOnce) {
+  Record r;
+  r.key = {"household", "h1"};
+  r.scope = "xa-01";
+  for (int i = 0; i < 30; ++i) {
+    // Two saves by two devices: every field carries one of two stamps and has seen the other or none.
+    const bool first = i % 2 == 0;
+    r.fields["f" + std::to_string(i)] = {
+        Value(i), first ? stampAt(10, 1) : stampAt(20, 2), first ? Stamp{} : stampAt(10, 1), {}};
+  }
+  const auto bytes = encode(r);
+  EXPECT_EQ(occurrences(bytes, testing::deviceNo(1).raw()), 1u);
+  EXPECT_EQ(occurrences(bytes, testing::deviceNo(2).raw()), 1u);
+  EXPECT_LT(bytes.size(), 30u * 10u + 100u);  // was 30 x (4 stamps of 28 bytes) = 3,360 bytes of stamps alone
+  EXPECT_EQ(roundTrip(r), r);
+}
+
+TEST(Codec, ExtremesRoundTrip) {
+  const auto lo = std::numeric_limits<std::int64_t>::min();
+  const auto hi = std::numeric_limits<std::int64_t>::max();
+  Record r;
+  r.key = {"k", "i"};
+  r.fields["a"] = {Value(lo), Stamp{lo, 0, testing::deviceNo(1)}, Stamp{hi, 0xffffffff, testing::deviceNo(2)}, {}};
+  r.fields["b"] = {Value(hi), Stamp{-1, 3, testing::deviceNo(3)}, {}, Stamp{0, 1, testing::deviceNo(1)}};
+  r.fields["c"] = {Value(-0.0), Stamp{hi, 0, testing::deviceNo(1)}, {}, {}};
+  r.capture_time_ms = lo;
+  r.receive_time_ms = hi;
+  EXPECT_EQ(roundTrip(r), r);
+  EXPECT_EQ(roundTrip(Value(std::numeric_limits<double>::infinity())), Value(std::numeric_limits<double>::infinity()));
+}
+
+TEST(Codec, AStampReferenceOutsideItsTableIsRefused) {
+  auto bytes = encode(testing::edit(1, 7, "head", Value(1), stampAt(10, 1)));
+  // The change ends with its tombstone reference (0: none); 2 points past a table of one stamp.
+  ASSERT_EQ(bytes.back(), '\0');
+  bytes.back() = '\2';
+  auto r = decode<Change>(bytes);
+  ASSERT_FALSE(r.isOk());
+  EXPECT_NE(r.status().message().find("outside its table"), std::string::npos) << r.status().message();
+}
+
+TEST(Codec, MapKeysOutOfOrderAreRefused) {
+  // Two keys written "b" then "a": one encoding per value, so this is not one.
+  std::string bytes;
+  CompactWriter w(bytes);
+  w.byte(static_cast<std::uint8_t>(Value::Kind::kMap));
+  w.varint(2);
+  w.str("b");
+  writeCompact(w, Value(1));
+  w.str("a");
+  writeCompact(w, Value(2));
+  auto r = decode<Value>(bytes);
+  ASSERT_FALSE(r.isOk());
+  EXPECT_NE(r.status().message().find("out of order"), std::string::npos) << r.status().message();
+}
+
+TEST(Codec, AnOverlongVarintIsRefused) {
+  auto r = decode<Value>(std::string(1, '\2') + std::string(10, '\xff') + std::string(1, '\1'));
+  ASSERT_FALSE(r.isOk());
+  EXPECT_NE(r.status().message().find("varint"), std::string::npos) << r.status().message();
+}
+
+std::string hexOf(std::string_view bytes) {
+  std::string out;
+  for (unsigned char c : bytes) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    if (!out.empty()) out += ' ';
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+TEST(Codec, TheProtocolExamplesAreWhatIsSent) {
+  // docs/protocol.md, section 4: keep the two in step.
+  proto::Error busy;
+  busy.code = 8;
+  busy.message = "busy";
+  busy.retryable = true;
+  EXPECT_EQ(hexOf(proto::encodeFrame(proto::wrap(busy, 7), true)), "00 08 07 01 01 00 00 00 08 00 04 62 75 73 79 01");
+
+  auto change = testing::edit(0, 7, "head", Value("Pá"), Stamp{1'760'000'000'000, 0, {}});
+  change.id.device = DeviceId{};
+  change.id.device.bytes[0] = 0xd0;
+  change.id.device.bytes[15] = 1;
+  change.assignments[0].stamp.device = change.id.device;
+  change.form_version = 3;
+  proto::Push push;
+  push.changes.push_back(change);
+  EXPECT_EQ(hexOf(proto::encodeFrame(proto::wrap(push, 12), true)),
+            "00 03 0c 01 01 d0 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 01 80 80 e6 82 b9 66 00 00 00 07 "
+            "09 68 6f 75 73 65 68 6f 6c 64 02 68 31 05 78 61 2d 30 31 03 80 80 e6 82 b9 66 01 04 68 65 61 64 "
+            "04 03 50 c3 a1 01 00 00 00 00");
+}
+
+TEST(Codec, APullBatchOfStoredBytesIsTheSameMessage) {
+  // The server splices stored record bytes into a pull batch: a device must read exactly a PullBatch.
+  Record a;
+  a.key = {"household", "h1"};
+  a.scope = "xa-01";
+  a.fields["head"] = {Value("Lò Văn Pá"), stampAt(10, 1), {}, {}};
+  Record b = a;
+  b.key.id = "h2";
+  b.fields["members"] = {Value(4), stampAt(12, 2), stampAt(10, 1), {}};
+  proto::PullBatch batch;
+  batch.records = {a, b};
+  Conflict conflict;
+  conflict.key = a.key;
+  conflict.scope = "xa-01";
+  conflict.field = "head";
+  conflict.lost = {Value("A"), stampAt(9, 2)};
+  conflict.kept = {Value("B"), stampAt(10, 1)};
+  batch.conflicts.push_back(conflict);
+  batch.checkpoints = {{"xa-01", 7}, {"xa-02", 3}};
+  batch.more = true;
+
+  proto::EncodedPullBatch spliced;
+  for (const auto& r : batch.records) spliced.add(encode(r));
+  spliced.conflicts = batch.conflicts;
+  spliced.checkpoints = batch.checkpoints;
+  spliced.more = true;
+  EXPECT_EQ(hexOf(proto::frameOf(spliced, 3, false)), hexOf(proto::frameOf(batch, 3, false)));
+  auto back = decode<proto::EncodedPullBatch>(encode(spliced));
+  ASSERT_OK(back);
+  EXPECT_EQ(back->record_count, 2u);
+  EXPECT_EQ(back->records, spliced.records);
 }
 
 TEST(Codec, TruncatedInputIsAnErrorNotACrash) {

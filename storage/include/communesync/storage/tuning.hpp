@@ -30,6 +30,10 @@ inline constexpr std::size_t kMinBlobBytes = 1024;
 //! Size of one blob file.
 inline constexpr std::size_t kBlobFileBytes = std::size_t{64} * kMiB;
 //! The on-disk layout this code writes; a store with a higher number is refused.
-inline constexpr int kFormatVersion = 1;
+//! 2: records, changes and conflicts in the compact codec (sync/compact.hpp).
+inline constexpr int kFormatVersion = 2;
+//! The oldest layout this code reads. Format 1 was never released (its stores came from development
+//! builds only), so no migration reads it: such a store is refused with a message saying so.
+inline constexpr int kOldestReadableFormat = 2;
 
 }  // namespace communesync::storage::tuning

@@ -1,7 +1,9 @@
-// Bytes in and out: every sync type (and every protocol message) is written with cereal's portable
-// binary archive (little-endian, fixed-width scalars) with a class version per type. Strings and
-// containers are written as a LEB128 length followed by their content; decoding untrusted bytes
-// checks every length against the input's size, so a forged length cannot make us allocate.
+// Bytes in and out. The hot types (values, records, changes, conflicts and the push and pull
+// messages) have the compact codec of compact.hpp; every other type is written with cereal's
+// portable binary archive (little-endian, fixed-width scalars) with a class version per type, and a
+// hot type inside one of those is written as its compact bytes. Strings and containers are written
+// as a LEB128 length followed by their content; decoding untrusted bytes checks every length against
+// the input's size, so a forged length cannot make us allocate.
 //
 // encode()/decode() are the only entry points; the serialize functions below are what they use.
 #pragma once
@@ -20,24 +22,15 @@
 #include <vector>
 
 #include "communesync/storage/result.hpp"
-#include "communesync/sync/change.hpp"
-#include "communesync/sync/conflict.hpp"
-#include "communesync/sync/record.hpp"
+#include "communesync/sync/compact.hpp"
 #include "communesync/sync/tuning.hpp"
 
 namespace communesync::sync {
-
-//! Thrown inside decoding only; decode() turns it into a Status. Never crosses a layer.
-struct DecodeError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 namespace codec_detail {
 
 //! Bytes left in the input of the decode() running on this thread: the bound on any length read.
 inline thread_local std::size_t input_bytes = 0;
-//! Nesting depth of values being decoded on this thread.
-inline thread_local std::size_t value_depth = 0;
 
 template <class Archive>
 void saveLength(Archive& ar, std::uint64_t n) {
@@ -188,14 +181,17 @@ class StringSink : public std::streambuf {
 
 }  // namespace codec_detail
 
-//! Encodes `value` with cereal's portable binary archive.
+//! Encodes `value`: the compact codec for a hot type, cereal's portable binary archive otherwise.
 template <class T>
 std::string encode(const T& value) {
   std::string out;
   out.reserve(256);
-  codec_detail::StringSink sink(out);
-  std::ostream os(&sink);
-  {
+  if constexpr (CompactCoded<T>) {
+    CompactWriter w(out);
+    writeCompact(w, value);
+  } else {
+    codec_detail::StringSink sink(out);
+    std::ostream os(&sink);
     cereal::PortableBinaryOutputArchive ar(os);
     ar(value);
   }
@@ -205,20 +201,26 @@ std::string encode(const T& value) {
 //! Decodes a `T` from untrusted bytes. Errors: kProtocol, naming what did not decode.
 template <class T>
 Result<T> decode(std::string_view bytes) {
-  codec_detail::ViewBuf buf(bytes);
-  std::istream is(&buf);
-  codec_detail::input_bytes = bytes.size();
-  codec_detail::value_depth = 0;
   T value{};
+  std::size_t left = 0;
   try {
-    cereal::PortableBinaryInputArchive ar(is);
-    ar(value);
+    if constexpr (CompactCoded<T>) {
+      CompactReader r(bytes);
+      readCompact(r, value);
+      left = r.remaining();
+    } else {
+      codec_detail::ViewBuf buf(bytes);
+      std::istream is(&buf);
+      codec_detail::input_bytes = bytes.size();
+      cereal::PortableBinaryInputArchive ar(is);
+      ar(value);
+      left = buf.remaining();
+    }
   } catch (const std::exception& e) {
     return Status::error(ErrorCode::kProtocol, std::string("undecodable message: ") + e.what());
   }
-  if (buf.remaining() != 0) {
-    return Status::error(ErrorCode::kProtocol, std::to_string(buf.remaining()) + " unexpected bytes after the message");
-  }
+  if (left != 0)
+    return Status::error(ErrorCode::kProtocol, std::to_string(left) + " unexpected bytes after the message");
   return value;
 }
 
@@ -235,185 +237,11 @@ void serialize(Archive& ar, Stamp& s, std::uint32_t /*version*/) {
 }
 
 template <class Archive>
-void save(Archive& ar, const Bytes& b, std::uint32_t /*version*/) {
-  codec_detail::saveString(ar, b.data);
-}
-template <class Archive>
-void load(Archive& ar, Bytes& b, std::uint32_t /*version*/) {
-  codec_detail::loadString(ar, b.data);
-}
-
-template <class Archive>
-void save(Archive& ar, const Value& v, std::uint32_t /*version*/) {
-  ar(static_cast<std::uint8_t>(v.kind()));
-  std::visit(
-      [&](const auto& x) {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::monostate>) {
-        } else if constexpr (std::is_same_v<T, std::string>) {
-          codec_detail::saveString(ar, x);
-        } else if constexpr (std::is_same_v<T, Value::List>) {
-          codec_detail::saveVector(ar, x);
-        } else if constexpr (std::is_same_v<T, Value::Map>) {
-          codec_detail::saveStringMap(ar, x);
-        } else if constexpr (std::is_same_v<T, bool>) {
-          bool copy = x;
-          ar(codec_detail::Flag{copy});
-        } else {
-          ar(x);
-        }
-      },
-      v.variant());
-}
-
-template <class Archive>
-void load(Archive& ar, Value& v, std::uint32_t /*version*/) {
-  struct DepthGuard {
-    DepthGuard() {
-      if (++codec_detail::value_depth > tuning::kMaxValueDepth + 1) throw DecodeError("value nested too deep");
-    }
-    ~DepthGuard() { --codec_detail::value_depth; }
-  } guard;
-  std::uint8_t kind = 0;
-  ar(kind);
-  switch (static_cast<Value::Kind>(kind)) {
-    case Value::Kind::kNull:
-      v = Value();
-      break;
-    case Value::Kind::kBool: {
-      bool b = false;
-      ar(codec_detail::Flag{b});
-      v = Value(b);
-      break;
-    }
-    case Value::Kind::kInt: {
-      std::int64_t i = 0;
-      ar(i);
-      v = Value(i);
-      break;
-    }
-    case Value::Kind::kDouble: {
-      double d = 0;
-      ar(d);
-      v = Value(d);
-      break;
-    }
-    case Value::Kind::kString: {
-      std::string s;
-      codec_detail::loadString(ar, s);
-      v = Value(std::move(s));
-      break;
-    }
-    case Value::Kind::kBytes: {
-      Bytes b;
-      ar(b);
-      v = Value(std::move(b));
-      break;
-    }
-    case Value::Kind::kList: {
-      Value::List l;
-      codec_detail::loadVector(ar, l);
-      v = Value(std::move(l));
-      break;
-    }
-    case Value::Kind::kMap: {
-      Value::Map m;
-      codec_detail::loadStringMap(ar, m);
-      v = Value(std::move(m));
-      break;
-    }
-    default:
-      throw DecodeError("unknown value kind " + std::to_string(kind));
-  }
-}
-
-template <class Archive>
 void serialize(Archive& ar, RecordKey& k, std::uint32_t /*version*/) {
   ar(codec_detail::Str{k.collection}, codec_detail::Str{k.id});
 }
 
-template <class Archive>
-void serialize(Archive& ar, FieldState& f, std::uint32_t /*version*/) {
-  ar(f.value, f.stamp, f.seen, f.seen_tombstone);
-}
-
-template <class Archive>
-void save(Archive& ar, const Tombstone& t, std::uint32_t /*version*/) {
-  ar(t.stamp);
-  codec_detail::saveStringMap(ar, t.seen);
-}
-template <class Archive>
-void load(Archive& ar, Tombstone& t, std::uint32_t /*version*/) {
-  ar(t.stamp);
-  codec_detail::loadStringMap(ar, t.seen);
-}
-
-template <class Archive>
-void save(Archive& ar, const Record& r, std::uint32_t /*version*/) {
-  ar(r.key);
-  codec_detail::saveString(ar, r.scope);
-  ar(r.form_version);
-  codec_detail::saveStringMap(ar, r.fields);
-  ar(r.tombstone, r.capture_time_ms, r.receive_time_ms);
-}
-template <class Archive>
-void load(Archive& ar, Record& r, std::uint32_t /*version*/) {
-  ar(r.key);
-  codec_detail::loadString(ar, r.scope);
-  ar(r.form_version);
-  codec_detail::loadStringMap(ar, r.fields);
-  ar(r.tombstone, r.capture_time_ms, r.receive_time_ms);
-}
-
-template <class Archive>
-void serialize(Archive& ar, ChangeId& id, std::uint32_t /*version*/) {
-  ar(id.device, id.seq);
-}
-
-template <class Archive>
-void serialize(Archive& ar, FieldAssignment& a, std::uint32_t /*version*/) {
-  ar(codec_detail::Str{a.field}, a.value, a.stamp, a.seen);
-}
-
-template <class Archive>
-void save(Archive& ar, const Deletion& d, std::uint32_t /*version*/) {
-  ar(d.stamp);
-  codec_detail::saveStringMap(ar, d.seen);
-}
-template <class Archive>
-void load(Archive& ar, Deletion& d, std::uint32_t /*version*/) {
-  ar(d.stamp);
-  codec_detail::loadStringMap(ar, d.seen);
-}
-
-template <class Archive>
-void save(Archive& ar, const Change& c, std::uint32_t /*version*/) {
-  ar(c.id, c.key);
-  codec_detail::saveString(ar, c.scope);
-  ar(c.form_version, c.capture_time_ms);
-  codec_detail::saveVector(ar, c.assignments);
-  bool has_deletion = c.deletion.has_value();
-  ar(codec_detail::Flag{has_deletion});
-  if (c.deletion) ar(*c.deletion);
-  ar(c.seen_tombstone);
-}
-template <class Archive>
-void load(Archive& ar, Change& c, std::uint32_t /*version*/) {
-  ar(c.id, c.key);
-  codec_detail::loadString(ar, c.scope);
-  ar(c.form_version, c.capture_time_ms);
-  codec_detail::loadVector(ar, c.assignments);
-  bool has_deletion = false;
-  ar(codec_detail::Flag{has_deletion});
-  c.deletion.reset();
-  if (has_deletion) {
-    Deletion d;
-    ar(d);
-    c.deletion = std::move(d);
-  }
-  ar(c.seen_tombstone);
-}
-
+//! A conflict's side alone (inside a conflict, the compact codec writes it).
 template <class Archive>
 void save(Archive& ar, const ConflictSide& s, std::uint32_t /*version*/) {
   bool has_value = s.value.has_value();
@@ -434,47 +262,26 @@ void load(Archive& ar, ConflictSide& s, std::uint32_t /*version*/) {
   ar(s.stamp);
 }
 
-template <class Archive>
-void save(Archive& ar, const Conflict& c, std::uint32_t /*version*/) {
-  ar(c.key);
-  codec_detail::saveString(ar, c.scope);
-  codec_detail::saveString(ar, c.field);
-  ar(c.lost, c.kept, c.detected_ms, static_cast<std::uint8_t>(c.status));
-  codec_detail::saveString(ar, c.resolved_by);
-  ar(c.resolved_ms);
-  codec_detail::saveString(ar, c.reason);
-  ar(c.resolution);
+//! A hot type inside a cereal-written type: its compact bytes as one string.
+template <class Archive, CompactCoded T>
+void save(Archive& ar, const T& value) {
+  std::string bytes;
+  CompactWriter w(bytes);
+  writeCompact(w, value);
+  codec_detail::saveString(ar, bytes);
 }
-template <class Archive>
-void load(Archive& ar, Conflict& c, std::uint32_t version) {
-  ar(c.key);
-  codec_detail::loadString(ar, c.scope);
-  codec_detail::loadString(ar, c.field);
-  std::uint8_t status = 0;
-  ar(c.lost, c.kept, c.detected_ms, status);
-  if (status > static_cast<std::uint8_t>(ConflictStatus::kResolved)) throw DecodeError("unknown conflict status");
-  c.status = static_cast<ConflictStatus>(status);
-  if (version >= 2) {
-    codec_detail::loadString(ar, c.resolved_by);
-    ar(c.resolved_ms);
-    codec_detail::loadString(ar, c.reason);
-    ar(c.resolution);
-  }
+template <class Archive, CompactCoded T>
+void load(Archive& ar, T& value) {
+  std::string bytes;
+  codec_detail::loadString(ar, bytes);
+  CompactReader r(bytes);
+  readCompact(r, value);
+  if (r.remaining() != 0) throw DecodeError("unexpected bytes after a nested value");
 }
 
 }  // namespace communesync::sync
 
 CEREAL_CLASS_VERSION(communesync::sync::DeviceId, 1)
 CEREAL_CLASS_VERSION(communesync::sync::Stamp, 1)
-CEREAL_CLASS_VERSION(communesync::sync::Bytes, 1)
-CEREAL_CLASS_VERSION(communesync::sync::Value, 1)
 CEREAL_CLASS_VERSION(communesync::sync::RecordKey, 1)
-CEREAL_CLASS_VERSION(communesync::sync::FieldState, 1)
-CEREAL_CLASS_VERSION(communesync::sync::Tombstone, 1)
-CEREAL_CLASS_VERSION(communesync::sync::Record, 1)
-CEREAL_CLASS_VERSION(communesync::sync::ChangeId, 1)
-CEREAL_CLASS_VERSION(communesync::sync::FieldAssignment, 1)
-CEREAL_CLASS_VERSION(communesync::sync::Deletion, 1)
-CEREAL_CLASS_VERSION(communesync::sync::Change, 1)
 CEREAL_CLASS_VERSION(communesync::sync::ConflictSide, 1)
-CEREAL_CLASS_VERSION(communesync::sync::Conflict, 2)

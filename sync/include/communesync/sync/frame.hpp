@@ -2,7 +2,7 @@
 // encoded Envelope, compressed with zstd when that makes it smaller.
 //
 //   byte 0: 0 = not compressed, 1 = zstd (one zstd frame with its content size)
-//   rest:   the Envelope (cereal portable binary), or its zstd compression
+//   rest:   the Envelope (compact codec, messages.hpp), or its zstd compression
 //
 // Why zstd and not permessage-deflate: measured on survey records (docs/protocol.md), zstd at
 // level 3 gives smaller messages for less CPU, and it keeps no per-connection window, so an idle
@@ -27,10 +27,23 @@ std::string encodeFrame(const Envelope& envelope, bool may_compress = true);
 //! Errors: kProtocol (bad codec byte, corrupt data, undecodable envelope), kLimitExceeded.
 Result<Envelope> decodeFrame(std::string_view frame, std::size_t max_bytes);
 
-//! Shorthand: the frame of `message` with `request_id`.
+//! Turns `frame` into a frame: its byte 0 is a placeholder, the rest an encoded envelope, which is
+//! compressed (into a new string) or left in place.
+std::string sealFrame(std::string frame, bool may_compress);
+
+//! The frame of `message` with `request_id`, encoded in one buffer (no envelope copied around it).
 template <class T>
 std::string frameOf(const T& message, std::uint64_t request_id, bool may_compress = true) {
-  return encodeFrame(wrap(message, request_id), may_compress);
+  std::string frame(1, '\0');
+  frame.reserve(256);
+  CompactWriter w(frame);
+  writeEnvelopeHead(w, typeOf<T>(), request_id);
+  if constexpr (CompactCoded<T>) {
+    writeCompact(w, message);
+  } else {
+    frame += encode(message);
+  }
+  return sealFrame(std::move(frame), may_compress);
 }
 
 }  // namespace communesync::sync::proto

@@ -3,7 +3,8 @@
 //
 // Every WebSocket binary message is one Frame (frame.hpp) holding one Envelope: a message type, a
 // request id chosen by the sender of a request and echoed in its reply, and the payload, which is
-// one of the structs below encoded with cereal's portable binary archive (codec.hpp).
+// one of the structs below: those that carry changes and records in the compact codec
+// (compact.hpp), the others with cereal's portable binary archive (codec.hpp).
 #pragma once
 
 #include <cstdint>
@@ -21,7 +22,7 @@ namespace communesync::sync::proto {
 
 //! The WebSocket subprotocol name; a new incompatible protocol gets a new name.
 inline constexpr std::string_view kSubprotocol = "communesync.v1";
-inline constexpr std::uint32_t kProtocolVersion = 1;
+inline constexpr std::uint32_t kProtocolVersion = 2;  // 2: the compact codec (compact.hpp)
 
 enum class MessageType : std::uint16_t {
   kHello = 1,        //!< device -> server, first message
@@ -128,6 +129,18 @@ struct PullBatch {
   bool more = false;                //!< pull again: more remains
 };
 
+//! A pull batch as the server sends it: its records already in their compact bytes, spliced from
+//! the store without decoding them. The same bytes on the wire as a PullBatch of those records.
+struct EncodedPullBatch {
+  std::uint64_t record_count = 0;
+  std::string records;  //!< `record_count` compact records, one after the other
+  std::vector<Conflict> conflicts;
+  Checkpoints checkpoints;
+  bool more = false;
+  //! Appends one record's compact bytes.
+  void add(std::string_view record_bytes);
+};
+
 struct Notify {
   Checkpoints latest;  //!< readable scopes that changed, with their latest seq
 };
@@ -227,6 +240,10 @@ constexpr MessageType typeOf<PullBatch>() {
   return MessageType::kPullBatch;
 }
 template <>
+constexpr MessageType typeOf<EncodedPullBatch>() {
+  return MessageType::kPullBatch;
+}
+template <>
 constexpr MessageType typeOf<Notify>() {
   return MessageType::kNotify;
 }
@@ -281,19 +298,25 @@ Result<T> unwrap(const Envelope& envelope) {
 
 // ---- serialization ----
 
-template <class Archive>
-void save(Archive& ar, const Envelope& e, std::uint32_t) {
-  ar(static_cast<std::uint16_t>(e.type), e.request_id);
-  codec_detail::saveString(ar, e.payload);
-}
-template <class Archive>
-void load(Archive& ar, Envelope& e, std::uint32_t) {
-  std::uint16_t type = 0;
-  ar(type, e.request_id);
-  if (type < 1 || type > kLastMessageType) throw DecodeError("unknown message type " + std::to_string(type));
-  e.type = static_cast<MessageType>(type);
-  codec_detail::loadString(ar, e.payload);
-}
+// The messages that carry changes and records: the compact codec (compact.hpp, messages.cpp).
+//! An envelope's type and request id; its payload follows to the end of the frame.
+void writeEnvelopeHead(CompactWriter& w, MessageType type, std::uint64_t request_id);
+void writeCompact(CompactWriter& w, const Envelope& e);
+void readCompact(CompactReader& r, Envelope& e);
+void writeCompact(CompactWriter& w, const Push& p);
+void readCompact(CompactReader& r, Push& p);
+void writeCompact(CompactWriter& w, const ChangeResult& result);
+void readCompact(CompactReader& r, ChangeResult& result);
+void writeCompact(CompactWriter& w, const PushResult& p);
+void readCompact(CompactReader& r, PushResult& p);
+void writeCompact(CompactWriter& w, const Pull& p);
+void readCompact(CompactReader& r, Pull& p);
+void writeCompact(CompactWriter& w, const PullBatch& b);
+void readCompact(CompactReader& r, PullBatch& b);
+void writeCompact(CompactWriter& w, const EncodedPullBatch& b);
+void readCompact(CompactReader& r, EncodedPullBatch& b);
+
+// The others: cereal (codec.hpp).
 
 template <class Archive>
 void serialize(Archive& ar, Limits& l, std::uint32_t version) {
@@ -326,71 +349,6 @@ void load(Archive& ar, Welcome& w, std::uint32_t) {
   codec_detail::loadString(ar, w.incarnation);
   codec_detail::loadStringMap(ar, w.latest);
   ar(w.limits);
-}
-
-template <class Archive>
-void save(Archive& ar, const Push& p, std::uint32_t) {
-  codec_detail::saveVector(ar, p.changes);
-  bool restore = p.restore;
-  ar(codec_detail::Flag{restore});
-}
-template <class Archive>
-void load(Archive& ar, Push& p, std::uint32_t) {
-  codec_detail::loadVector(ar, p.changes);
-  ar(codec_detail::Flag{p.restore});
-}
-
-template <class Archive>
-void save(Archive& ar, const ChangeResult& r, std::uint32_t) {
-  ar(r.id, static_cast<std::uint8_t>(r.outcome), r.server_seq, r.code);
-  codec_detail::saveString(ar, r.reason);
-  bool clamped = r.clamped;
-  ar(codec_detail::Flag{clamped});
-}
-template <class Archive>
-void load(Archive& ar, ChangeResult& r, std::uint32_t) {
-  std::uint8_t outcome = 0;
-  ar(r.id, outcome, r.server_seq, r.code);
-  if (outcome > 1) throw DecodeError("unknown outcome");
-  r.outcome = static_cast<Outcome>(outcome);
-  codec_detail::loadString(ar, r.reason);
-  ar(codec_detail::Flag{r.clamped});
-}
-
-template <class Archive>
-void save(Archive& ar, const PushResult& p, std::uint32_t) {
-  codec_detail::saveVector(ar, p.results);
-}
-template <class Archive>
-void load(Archive& ar, PushResult& p, std::uint32_t) {
-  codec_detail::loadVector(ar, p.results);
-}
-
-template <class Archive>
-void save(Archive& ar, const Pull& p, std::uint32_t) {
-  codec_detail::saveStringMap(ar, p.checkpoints);
-  ar(p.max_bytes);
-}
-template <class Archive>
-void load(Archive& ar, Pull& p, std::uint32_t) {
-  codec_detail::loadStringMap(ar, p.checkpoints);
-  ar(p.max_bytes);
-}
-
-template <class Archive>
-void save(Archive& ar, const PullBatch& b, std::uint32_t) {
-  codec_detail::saveVector(ar, b.records);
-  codec_detail::saveVector(ar, b.conflicts);
-  codec_detail::saveStringMap(ar, b.checkpoints);
-  bool more = b.more;
-  ar(codec_detail::Flag{more});
-}
-template <class Archive>
-void load(Archive& ar, PullBatch& b, std::uint32_t) {
-  codec_detail::loadVector(ar, b.records);
-  codec_detail::loadVector(ar, b.conflicts);
-  codec_detail::loadStringMap(ar, b.checkpoints);
-  ar(codec_detail::Flag{b.more});
 }
 
 template <class Archive>
@@ -462,15 +420,9 @@ void serialize(Archive& ar, Error& e, std::uint32_t) {
 
 }  // namespace communesync::sync::proto
 
-CEREAL_CLASS_VERSION(communesync::sync::proto::Envelope, 1)
 CEREAL_CLASS_VERSION(communesync::sync::proto::Limits, 2)
 CEREAL_CLASS_VERSION(communesync::sync::proto::Hello, 2)
 CEREAL_CLASS_VERSION(communesync::sync::proto::Welcome, 1)
-CEREAL_CLASS_VERSION(communesync::sync::proto::Push, 1)
-CEREAL_CLASS_VERSION(communesync::sync::proto::ChangeResult, 1)
-CEREAL_CLASS_VERSION(communesync::sync::proto::PushResult, 1)
-CEREAL_CLASS_VERSION(communesync::sync::proto::Pull, 1)
-CEREAL_CLASS_VERSION(communesync::sync::proto::PullBatch, 1)
 CEREAL_CLASS_VERSION(communesync::sync::proto::Notify, 1)
 CEREAL_CLASS_VERSION(communesync::sync::proto::Error, 1)
 CEREAL_CLASS_VERSION(communesync::sync::proto::Access, 1)
