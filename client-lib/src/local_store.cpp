@@ -463,17 +463,39 @@ Result<std::vector<PendingChange>> LocalStore::pending(std::uint64_t after_seq, 
   return out;
 }
 
-Status LocalStore::applyResults(const std::vector<sync::proto::ChangeResult>& results, std::chrono::milliseconds now) {
+Status LocalStore::applyResults(const std::vector<sync::proto::ChangeResult>& results, std::chrono::milliseconds now,
+                                const std::vector<sync::Change>* pushed) {
   std::lock_guard lock(mutex_);
   storage::WriteBatch batch;
   std::map<std::string, LocalRecord> touched;  // records whose pending list changes, by key
-  for (const auto& result : results) {
+  // Refusals the user has not fixed yet: most devices have none, and then an acceptance has none
+  // to settle (one seek for the whole push instead of one per change).
+  bool any_refused = false;
+  {
+    auto refused = store_->scanPrefix(Column::kIdempotency, "");
+    any_refused = refused.valid();
+    CS_RETURN_IF_ERROR(refused.status());
+  }
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& result = results[i];
     if (result.id.device != device_) continue;
     const auto okey = sync::seqStorageKey(result.id.seq);
-    auto entry = sync::readDecoded<PendingChange>(*store_, Column::kOutbox, okey);
-    if (!entry) return entry.status();
-    if (!entry->has_value()) continue;  // acknowledged before (a replayed result)
-    const auto& change = (*entry)->change;
+    // The change the result answers: the one pushed, held in memory, if it is still in the outbox
+    // (an existence check, no decoding); otherwise read from the outbox.
+    std::optional<PendingChange> read;
+    const sync::Change* pushed_change =
+        pushed != nullptr && i < pushed->size() && (*pushed)[i].id == result.id ? &(*pushed)[i] : nullptr;
+    if (pushed_change != nullptr) {
+      auto present = store_->get(Column::kOutbox, okey);
+      if (!present) return present.status();
+      if (!present->has_value()) continue;  // acknowledged before (a replayed result)
+    } else {
+      auto entry = sync::readDecoded<PendingChange>(*store_, Column::kOutbox, okey);
+      if (!entry) return entry.status();
+      if (!entry->has_value()) continue;  // acknowledged before (a replayed result)
+      read = std::move(*entry);
+    }
+    const auto& change = pushed_change != nullptr ? *pushed_change : read->change;
     const auto rkey = sync::recordStorageKey(change.key);
     if (touched.count(rkey) == 0) {
       auto local = sync::readDecoded<LocalRecord>(*store_, Column::kRecords, rkey);
@@ -495,9 +517,11 @@ Status LocalStore::applyResults(const std::vector<sync::proto::ChangeResult>& re
     } else {
       // A change of this record accepted after earlier ones were refused: the user fixed it, and
       // those refusals are settled.
-      for (auto r = store_->scan(Column::kIdempotency, "", okey); r.valid(); r.next()) {
-        auto earlier = sync::decode<RejectedChange>(r.value());
-        if (earlier && earlier->change.key == change.key) batch.erase(Column::kIdempotency, r.key());
+      if (any_refused) {
+        for (auto r = store_->scan(Column::kIdempotency, "", okey); r.valid(); r.next()) {
+          auto earlier = sync::decode<RejectedChange>(r.value());
+          if (earlier && earlier->change.key == change.key) batch.erase(Column::kIdempotency, r.key());
+        }
       }
       // Accepted: the view keeps showing the edit until the pull brings the merged record
       // (the server moves every accepted record to the head of its scope index).

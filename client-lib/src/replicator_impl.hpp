@@ -295,7 +295,9 @@ struct Replicator::Impl {
     const std::size_t max_bytes = std::min<std::size_t>(tuning::kPushBatchBytes, limits_.max_message_bytes / 2);
     std::uint64_t after = 0;
     bool exhausted = false;
-    std::map<std::uint64_t, std::size_t> in_flight;  // request id -> changes in it
+    // Request id -> the changes it carries, kept to apply their results without re-reading the outbox
+    // (at most `window` pushes of `max_changes`).
+    std::map<std::uint64_t, std::vector<sync::Change>> in_flight;
 
     for (;;) {
       while (!exhausted && in_flight.size() < window) {
@@ -312,8 +314,8 @@ struct Replicator::Impl {
         after = push.changes.back().id.seq;
         const auto id = next_request_++;
         CS_RETURN_IF_ERROR(send(push, id));
-        in_flight[id] = push.changes.size();
         report_->pushed += push.changes.size();
+        in_flight[id] = std::move(push.changes);
       }
       if (in_flight.empty()) return Status::ok();
       auto reply = receive();
@@ -323,7 +325,7 @@ struct Replicator::Impl {
       }
       auto result = proto::unwrap<proto::PushResult>(*reply);
       if (!result) return result.status();
-      CS_RETURN_IF_ERROR(store_.applyResults(result->results, clock_()));
+      CS_RETURN_IF_ERROR(store_.applyResults(result->results, clock_(), &in_flight[reply->request_id]));
       in_flight.erase(reply->request_id);
       for (const auto& r : result->results) {
         if (r.outcome == proto::Outcome::kAccepted) {

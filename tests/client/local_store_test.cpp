@@ -107,28 +107,47 @@ TEST(LocalStore, EditSeesWhatTheDeviceHeld) {
 }
 
 TEST(LocalStore, AcceptedLeaveTheOutboxRejectedAreKeptWithReason) {
-  testing::TempDir dir;
-  auto store = openStore(dir / "s");
-  auto a = *store->put("household", "", "xa-01", {{"a", Value(1)}}, t(0));
-  auto b = *store->put("household", "", "xa-01", {{"b", Value(1)}}, t(1));
-  auto pending = *store->pending(0, 10, 1 << 20);
-  std::vector<sync::proto::ChangeResult> results(2);
-  results[0].id = pending[0].change.id;
-  results[0].server_seq = 1;
-  results[1].id = pending[1].change.id;
-  results[1].outcome = sync::proto::Outcome::kRejected;
-  results[1].code = static_cast<std::uint16_t>(ErrorCode::kForbidden);
-  results[1].reason = "you may not write in unit 'xa-01'";
-  ASSERT_OK(store->applyResults(results, t(2)));
-  auto st = *store->status();
-  EXPECT_EQ(st.pending, 0u);
-  ASSERT_EQ(st.rejected.size(), 1u);
-  EXPECT_EQ(st.rejected[0].reason, "you may not write in unit 'xa-01'");
-  EXPECT_EQ(st.rejected[0].change.key.id, b);
-  EXPECT_TRUE(store->get({"household", a})->has_value());
-  // Applying the same results again changes nothing.
-  ASSERT_OK(store->applyResults(results, t(3)));
-  EXPECT_EQ(store->status()->rejected.size(), 1u);
+  // Both ways: results alone (the outbox entries read back) and with the push they answer in hand.
+  for (const bool with_push : {false, true}) {
+    SCOPED_TRACE(with_push ? "with the push in memory" : "results alone");
+    testing::TempDir dir;
+    auto store = openStore(dir / "s");
+    auto a = *store->put("household", "", "xa-01", {{"a", Value(1)}}, t(0));
+    auto b = *store->put("household", "", "xa-01", {{"b", Value(1)}}, t(1));
+    auto pending = *store->pending(0, 10, 1 << 20);
+    std::vector<sync::Change> pushed;
+    for (const auto& p : pending) pushed.push_back(p.change);
+    const auto* in_memory = with_push ? &pushed : nullptr;
+    std::vector<sync::proto::ChangeResult> results(2);
+    results[0].id = pending[0].change.id;
+    results[0].server_seq = 1;
+    results[1].id = pending[1].change.id;
+    results[1].outcome = sync::proto::Outcome::kRejected;
+    results[1].code = static_cast<std::uint16_t>(ErrorCode::kForbidden);
+    results[1].reason = "you may not write in unit 'xa-01'";
+    ASSERT_OK(store->applyResults(results, t(2), in_memory));
+    auto st = *store->status();
+    EXPECT_EQ(st.pending, 0u);
+    ASSERT_EQ(st.rejected.size(), 1u);
+    EXPECT_EQ(st.rejected[0].reason, "you may not write in unit 'xa-01'");
+    EXPECT_EQ(st.rejected[0].change.key.id, b);
+    EXPECT_TRUE(store->get({"household", a})->has_value());
+    // Applying the same results again changes nothing.
+    ASSERT_OK(store->applyResults(results, t(3), in_memory));
+    EXPECT_EQ(store->status()->rejected.size(), 1u);
+
+    // The user fixes the refused record; its acceptance settles the refusal.
+    ASSERT_OK(store->put("household", b, "xa-01", {{"b", Value(2)}}, t(4)));
+    auto fixed = *store->pending(0, 10, 1 << 20);
+    ASSERT_EQ(fixed.size(), 1u);
+    std::vector<sync::Change> fixed_push{fixed[0].change};
+    std::vector<sync::proto::ChangeResult> ok(1);
+    ok[0].id = fixed[0].change.id;
+    ok[0].server_seq = 2;
+    ASSERT_OK(store->applyResults(ok, t(5), with_push ? &fixed_push : nullptr));
+    EXPECT_EQ(store->status()->rejected.size(), 0u);
+    EXPECT_EQ(store->status()->pending, 0u);
+  }
 }
 
 TEST(LocalStore, PulledDataNeverHidesAPendingEdit) {

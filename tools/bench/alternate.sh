@@ -8,6 +8,10 @@
 #
 # Uses build/release (tools/communesync-bench starts build/release/server/communesync-server): the
 # server binary there is swapped for each run and the AFTER one is left in place.
+#
+# Across a protocol change the benchmark must move with its server: give two release build folders
+# instead (BEFORE_BUILD AFTER_BUILD), and each run uses that folder's own communesync-bench.
+#   e.g. tools/bench/alternate.sh /tmp/base/build/release build/release 3 -- push --records 100000
 set -euo pipefail
 before=$1 after=$2 runs=$3
 shift 3
@@ -17,13 +21,22 @@ bench=$root/build/release/tools/communesync-bench
 server=$root/build/release/server/communesync-server
 [ -x "$bench" ] || { echo "build the release preset first: cmake --preset release && cmake --build --preset release" >&2; exit 2; }
 log=$(mktemp)
-trap 'cp "$after" "$server"; rm -f "$log"' EXIT
-for ((i = 1; i <= runs; i++)); do
-  for which in before after; do
-    cp "${!which}" "$server"
-    echo "$which $("$bench" "$@" --json 2>/dev/null)" | tee -a "$log"
+if [ -d "$before" ] && [ -d "$after" ]; then
+  trap 'rm -f "$log"' EXIT
+  for ((i = 1; i <= runs; i++)); do
+    for which in before after; do
+      echo "$which $("${!which}/tools/communesync-bench" "$@" --json 2>/dev/null)" | tee -a "$log"
+    done
   done
-done
+else
+  trap 'cp "$after" "$server"; rm -f "$log"' EXIT
+  for ((i = 1; i <= runs; i++)); do
+    for which in before after; do
+      cp "${!which}" "$server"
+      echo "$which $("$bench" "$@" --json 2>/dev/null)" | tee -a "$log"
+    done
+  done
+fi
 python3 - "$log" <<'PY'
 import json, statistics, sys
 rows = [line.split(' ', 1) for line in open(sys.argv[1]) if ' ' in line]

@@ -115,8 +115,11 @@ class LocalStore {
   Result<std::vector<PendingChange>> pending(std::uint64_t after_seq, std::size_t max_changes,
                                              std::size_t max_bytes) const;
   //! Applies the server's results: accepted entries leave the outbox; rejected ones move to the
-  //! rejected list with their reason (and the view falls back to the server's state).
-  Status applyResults(const std::vector<sync::proto::ChangeResult>& results, std::chrono::milliseconds now);
+  //! rejected list with their reason (and the view falls back to the server's state). `pushed`, if
+  //! given, is the push the results answer (its changes as `pending` gave them, in order): a result
+  //! for one of them is applied without decoding its outbox entry again.
+  Status applyResults(const std::vector<sync::proto::ChangeResult>& results, std::chrono::milliseconds now,
+                      const std::vector<sync::Change>* pushed = nullptr);
   //! Applies a pull batch and its checkpoints atomically.
   Status applyPull(const sync::proto::PullBatch& batch);
   //! Checkpoints for the current incarnation.
