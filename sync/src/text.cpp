@@ -8,6 +8,7 @@
 namespace communesync::sync {
 
 bool isCleanUtf8(std::string_view text) {
+  if (isPlainNfc(text)) return text.find('\0') == std::string_view::npos;
   auto* p = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
   auto remaining = static_cast<utf8proc_ssize_t>(text.size());
   while (remaining > 0) {
@@ -21,15 +22,9 @@ bool isCleanUtf8(std::string_view text) {
 }
 
 Result<std::string> toNfc(std::string_view text) {
-  // Plain ASCII is already NFC: skip the allocation (most field names and codes).
-  bool ascii = true;
-  for (char c : text) {
-    if (static_cast<unsigned char>(c) >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  if (ascii) return std::string(text);
+  // Already NFC without looking it up (most field names, codes and Vietnamese text): no allocation
+  // beyond the copy, no decomposition.
+  if (isPlainNfc(text)) return std::string(text);
 
   utf8proc_uint8_t* out = nullptr;
   auto n =

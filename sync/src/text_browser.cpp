@@ -42,13 +42,12 @@ std::unique_ptr<char, decltype(&std::free)> mapped(std::string_view text, bool f
 namespace communesync::sync {
 
 bool isCleanUtf8(std::string_view text) {
-  return text.find('\0') == std::string_view::npos && mapped(text, false) != nullptr;
+  if (text.find('\0') != std::string_view::npos) return false;
+  return isPlainNfc(text) || mapped(text, false) != nullptr;
 }
 
 Result<std::string> toNfc(std::string_view text) {
-  bool ascii = true;
-  for (char c : text) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
-  if (ascii) return std::string(text);
+  if (isPlainNfc(text)) return std::string(text);  // no call into JavaScript
   auto out = mapped(text, false);
   if (!out) return Status::error(ErrorCode::kInvalidArgument, "text is not valid UTF-8");
   return std::string(out.get());

@@ -1,6 +1,10 @@
 #include "communesync/sync/value.hpp"
 
 #include <gtest/gtest.h>
+#include <utf8proc.h>
+
+#include <cstdlib>
+#include <vector>
 
 #include "assert_ok.hpp"
 #include "communesync/sync/text.hpp"
@@ -27,6 +31,72 @@ TEST(Text, InvalidUtf8IsRefused) {
   EXPECT_FALSE(isCleanUtf8("abc\xFF"));
   EXPECT_FALSE(isCleanUtf8(std::string("a\0b", 3)));
   EXPECT_TRUE(isCleanUtf8(kComposed));
+}
+
+std::string utf8Of(utf8proc_int32_t cp) {
+  utf8proc_uint8_t buf[4];
+  const auto n = utf8proc_encode_char(cp, buf);
+  return {reinterpret_cast<const char*>(buf), static_cast<std::size_t>(n)};
+}
+
+// NFC by utf8proc's tables, never by the quick check.
+std::string tablesNfc(const std::string& text) {
+  utf8proc_uint8_t* out = nullptr;
+  const auto n =
+      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()), static_cast<utf8proc_ssize_t>(text.size()),
+                   &out, static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+  std::string nfc = n < 0 ? std::string("<invalid>") : std::string(reinterpret_cast<const char*>(out), n);
+  std::free(out);
+  return nfc;
+}
+
+TEST(Text, TheQuickCheckAgreesWithUtf8procOnEveryCodePointItAccepts) {
+  std::vector<std::string> accepted;
+  for (utf8proc_int32_t cp = 1; cp <= 0x10FFFF; ++cp) {
+    if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+    const auto s = utf8Of(cp);
+    if (!isPlainNfc(s)) continue;
+    accepted.push_back(s);
+    // Alone, it is its own NFC, and it is a starter.
+    ASSERT_EQ(tablesNfc(s), s) << "U+" << std::hex << cp;
+    ASSERT_EQ(utf8proc_get_property(cp)->combining_class, 0) << "U+" << std::hex << cp;
+  }
+  EXPECT_EQ(accepted.size(), 0x7Fu + (0x300u - 0x80u) + 0x100u);
+  // Never the second of a composition, nor the first of one with another accepted code point:
+  // every pair of a Vietnamese base letter (or any accepted one, sampled) and an accepted one is NFC.
+  std::vector<std::string> bases;
+  for (const char* b : {"a",
+                        "e",
+                        "i",
+                        "o",
+                        "u",
+                        "y",
+                        "A",
+                        "O",
+                        "U",
+                        "d",
+                        "n",
+                        "\xc3\xa2",
+                        "\xc3\xaa",
+                        "\xc3\xb4",
+                        "\xc6\xa1",
+                        "\xc6\xb0",
+                        "\xc4\x83",
+                        "\xc4\x91",
+                        "\xe1\xbb\x93",
+                        "\xe1\xba\xa1"}) {
+    bases.emplace_back(b);
+  }
+  for (std::size_t i = 0; i < accepted.size(); i += 7) bases.push_back(accepted[i]);
+  for (const auto& a : bases) {
+    for (const auto& b : accepted) ASSERT_EQ(tablesNfc(a + b), a + b) << a << b;
+  }
+  // Invalid or other text is left to the tables.
+  EXPECT_FALSE(isPlainNfc("\xc3"));
+  EXPECT_FALSE(isPlainNfc("\xe1\xb8"));
+  EXPECT_FALSE(isPlainNfc(kDecomposed));
+  EXPECT_FALSE(isPlainNfc("\xe4\xb8\xad"));  // 中
+  EXPECT_TRUE(isPlainNfc(kComposed));
 }
 
 TEST(Value, NormalizeReachesNestedStringsAndKeys) {
