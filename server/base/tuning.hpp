@@ -86,6 +86,10 @@ inline constexpr std::size_t kMaxAuditList = 10000;
 inline constexpr std::size_t kMaxClientVersionBytes = 64;
 //! Records one /api/records request may return (a page; `offset` reads on).
 inline constexpr std::size_t kMaxRecordPage = 500;
+//! Records the views' rebuild (ServerStore::rebuildViews) writes per batch.
+inline constexpr std::size_t kViewsRebuildBatch = 10000;
+//! Records a page may leave out before its first (`offset`): each is an index key read, not a record.
+inline constexpr std::size_t kMaxRecordPageOffset = 100000;
 //! Records one /api/records search may read before it stops and says the answer is partial.
 inline constexpr std::size_t kMaxRecordsSearched = 200000;
 //! Records of one collection read into memory at once (an export, a report's gathering); past it the

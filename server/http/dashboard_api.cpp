@@ -4,8 +4,9 @@
 //                                              "server_time_ms","device_silent_days"}
 //   GET /api/overview?year=YYYY&unit=U -> 200 {"year","units":{CODE:{"records":{FORM:n},"conflicts":n,
 //                                              "reviews":{STATE:n}}}}   per unit, not rolled up
-//   GET /api/records/COLLECTION?unit=U&q=TEXT&review=STATE&offset=N&limit=N
-//                                     -> 200 {"collection","columns","total","offset","records":[RECORD+]}
+//   GET /api/records/COLLECTION?unit=U&q=TEXT&review=STATE&after=CURSOR&offset=N&limit=N
+//                                     -> 200 {"collection","columns","total","offset","records":[RECORD+],
+//                                              "next": the cursor of the next page, absent on the last}
 //   GET /api/devices                  -> 200 {"device_silent_days","server_time_ms","devices":[DEVICE]}
 //   GET /api/files/HASH               -> the file's bytes (a photo), if a record the asker may read refers to it
 //
@@ -21,28 +22,12 @@
 #include "communesync/sync/review.hpp"
 #include "communesync/sync/text.hpp"
 #include "http/handlers.hpp"
+#include "store/views.hpp"
 
 namespace communesync::server {
 namespace {
 
 using nlohmann::json;
-
-// When a record was first captured: its oldest field stamp (the device's clock, corrected).
-std::int64_t firstCapturedMs(const sync::Record& r) {
-  std::int64_t oldest = 0;
-  for (const auto& [name, field] : r.fields) {
-    if (field.stamp.wall_ms != 0 && (oldest == 0 || field.stamp.wall_ms < oldest)) oldest = field.stamp.wall_ms;
-  }
-  return oldest != 0 ? oldest : r.capture_time_ms;
-}
-
-// The year of a time on the province's calendar (UTC+7: the programme is in Viet Nam).
-int localYear(std::int64_t ms) {
-  constexpr std::int64_t kOffsetMs = std::int64_t{7} * 60 * 60 * 1000;
-  const auto days = std::chrono::floor<std::chrono::days>(
-      std::chrono::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(ms + kOffsetMs)));
-  return static_cast<int>(std::chrono::year_month_day(days).year());
-}
 
 // The review state of each record that has one (records with none are "received").
 Result<std::map<sync::RecordKey, sync::ReviewState>> reviewStates(ServerState& state, const Asker& asker,
@@ -105,8 +90,9 @@ HttpResponse overview(const ApiCall& call) {
   const int year = *asked_year;
   auto units = readableAsked(state, asker, params);
   std::sort(units.begin(), units.end());
-  auto reviews = reviewStates(state, asker, units);
-  if (!reviews) return statusResponse(request, reviews.status());
+  // From the tallies the writer keeps (store/views.hpp): a read per unit, whatever the store holds.
+  auto summaries = state.data.summaries(units, year);
+  if (!summaries) return statusResponse(request, summaries.status());
   json out = json::object();
   auto unitEntry = [&out](const Scope& scope) -> json& {
     auto& u = out[scope];
@@ -117,25 +103,18 @@ HttpResponse overview(const ApiCall& call) {
     }
     return u;
   };
-  auto counted = state.data.forEachLiveRecord("", units, [&](const sync::Record& r) {
-    if (localYear(firstCapturedMs(r)) != year) return true;
-    auto& u = unitEntry(r.scope);
-    u["records"][r.key.collection] = u["records"].value(r.key.collection, 0) + 1;
-    auto it = reviews->find(r.key);
-    const auto review = it == reviews->end() ? sync::ReviewState::kReceived : it->second;
-    auto& count = u["reviews"][std::string(sync::reviewStateName(review))];
-    count = count.get<int>() + 1;
-    return true;
-  });
-  if (!counted) return statusResponse(request, counted);
-  ConflictFilter filter;
-  filter.units = units;
-  filter.limit = tuning::kMaxConflictList;
-  auto conflicts = state.data.conflicts(asker.readable, filter);
-  if (!conflicts) return statusResponse(request, conflicts.status());
-  for (const auto& c : *conflicts) {
-    auto& u = unitEntry(c.scope);
-    u["conflicts"] = u["conflicts"].get<int>() + 1;
+  for (const auto& [unit, summary] : *summaries) {
+    auto& u = unitEntry(unit);
+    for (const auto& [form, tally] : summary.forms) {
+      std::uint64_t live = 0;
+      for (std::size_t k = 0; k < tally.size(); ++k) {
+        live += tally[k];
+        auto& count = u["reviews"][std::string(sync::reviewStateName(static_cast<sync::ReviewState>(k)))];
+        count = count.get<std::uint64_t>() + tally[k];
+      }
+      if (live != 0) u["records"][form] = live;
+    }
+    u["conflicts"] = summary.open_conflicts;
   }
   return jsonResponse(request, http::status::ok, {{"year", year}, {"units", out}});
 }
@@ -153,37 +132,22 @@ bool matches(const sync::Record& r, const std::string& folded) {
   return false;
 }
 
-}  // namespace
+// A row of the records page: the record with its review state and when it was captured and received.
+json recordRow(const sync::Record& r, sync::ReviewState review) {
+  json row = sync::recordToJson(r);
+  row["review"] = std::string(sync::reviewStateName(review));
+  row["captured_ms"] = firstCapturedMs(r);
+  row["received_ms"] = r.receive_time_ms;
+  return row;
+}
 
-HttpResponse listRecords(const ApiCall& call) {
-  const auto& request = call.request;
-  auto& state = call.state;
-  const auto& asker = *call.asker;
-  const auto collection = percentDecoded(call.parts.at(0));
-
-  if (collection.empty() || collection.front() == '_') {
-    return statusResponse(request, Status::error(ErrorCode::kNotFound, "no collection '" + collection + "'"));
-  }
-  const auto& params = call.query;
-  auto asked_offset = countParam(params, "offset", 0, 0, tuning::kMaxRecordsSearched);
-  if (!asked_offset) return call.fail(asked_offset.status());
-  auto asked_limit = countParam(params, "limit", 50, 1, tuning::kMaxRecordPage);
-  if (!asked_limit) return call.fail(asked_limit.status());
-  const std::size_t offset = *asked_offset;
-  const std::size_t limit = *asked_limit;
-  const auto wanted_review = param(params, "review");
-  if (!wanted_review.empty() && !sync::reviewStateFromName(wanted_review)) {
-    return statusResponse(
-        request, Status::error(ErrorCode::kInvalidArgument, "review is received, approved, needs_edits or rejected"));
-  }
-  auto units = readableAsked(state, asker, params);
-  std::sort(units.begin(), units.end());
-  auto reviews = reviewStates(state, asker, units);
-  if (!reviews) return statusResponse(request, reviews.status());
-  const auto folded = sync::foldForSearch(param(params, "q"));
-  // One pass over the records, one in memory at a time; of each match only what sorts it is kept
-  // (a province's households would take hundreds of megabytes whole). The page's records are read
-  // again at the end, and one deleted meanwhile is left out of the page.
+// A search: one pass over the records, one in memory at a time; of each match only what sorts it is
+// kept (a province's households would take hundreds of megabytes whole). The page's records are
+// read again at the end, and one deleted meanwhile is left out of the page.
+Status searchRecords(ServerState& state, const Asker& asker, const RecordPageQuery& query, const std::string& folded,
+                     json& out) {
+  auto reviews = reviewStates(state, asker, query.units);
+  if (!reviews) return reviews.status();
   struct Match {
     std::int64_t received_ms;
     sync::RecordKey key;
@@ -192,41 +156,96 @@ HttpResponse listRecords(const ApiCall& call) {
   std::vector<Match> found;
   std::size_t read = 0;
   bool partial = false;
-  auto scanned = state.data.forEachLiveRecord(collection, units, [&](const sync::Record& r) {
+  CS_RETURN_IF_ERROR(state.data.forEachLiveRecord(query.collection, query.units, [&](const sync::Record& r) {
     if (read++ == tuning::kMaxRecordsSearched) return !(partial = true);
     auto it = reviews->find(r.key);
     const auto review = it == reviews->end() ? sync::ReviewState::kReceived : it->second;
-    if (!wanted_review.empty() && sync::reviewStateName(review) != wanted_review) return true;
+    if (query.review && review != *query.review) return true;
     if (matches(r, folded)) found.push_back({r.receive_time_ms, r.key, review});
     return true;
-  });
-  if (!scanned) return statusResponse(request, scanned);
+  }));
   // Newest first: what arrived last is what people look for.
   std::stable_sort(found.begin(), found.end(),
                    [](const Match& a, const Match& b) { return a.received_ms > b.received_ms; });
   json rows = json::array();
-  for (std::size_t k = offset; k < found.size() && rows.size() < limit; ++k) {
+  for (std::size_t k = query.skip; k < found.size() && rows.size() < query.limit; ++k) {
     auto record = state.data.record(found[k].key);
-    if (!record) return statusResponse(request, record.status());
+    if (!record) return record.status();
     if (!record->has_value() || (*record)->deleted()) continue;
-    const auto& r = **record;
-    json row = sync::recordToJson(r);
-    row["review"] = std::string(sync::reviewStateName(found[k].review));
-    row["captured_ms"] = firstCapturedMs(r);
-    row["received_ms"] = r.receive_time_ms;
-    rows.push_back(std::move(row));
+    rows.push_back(recordRow(**record, found[k].review));
+  }
+  out["total"] = found.size();
+  out["partial"] = partial;
+  out["records"] = std::move(rows);
+  return Status::ok();
+}
+
+// A page without a search: the newest-first index the writer keeps (store/views.hpp), so a page
+// reads what it shows plus a seek per unit, whatever the store holds; the total from the tallies.
+Status pageRecords(ServerState& state, const RecordPageQuery& query, json& out) {
+  auto page = state.data.recordPage(query);
+  if (!page) return page.status();
+  json rows = json::array();
+  for (const auto& item : page->items) {
+    auto record = state.data.record(item.key);
+    if (!record) return record.status();
+    if (!record->has_value() || (*record)->deleted()) continue;  // the index and the record are one commit
+    sync::ReviewState review = query.review.value_or(sync::ReviewState::kReceived);
+    if (!query.review) {
+      auto known = state.data.reviewState(item.key);
+      if (!known) return known.status();
+      review = *known;
+    }
+    rows.push_back(recordRow(**record, review));
+  }
+  out["total"] = page->total;
+  out["partial"] = false;
+  out["records"] = std::move(rows);
+  if (!page->next.empty()) out["next"] = page->next;
+  return Status::ok();
+}
+
+}  // namespace
+
+HttpResponse listRecords(const ApiCall& call) {
+  auto& state = call.state;
+  const auto& asker = *call.asker;
+  const auto collection = percentDecoded(call.parts.at(0));
+
+  if (collection.empty() || collection.front() == '_') {
+    return call.fail(Status::error(ErrorCode::kNotFound, "no collection '" + collection + "'"));
+  }
+  const auto& params = call.query;
+  auto asked_offset = countParam(params, "offset", 0, 0, tuning::kMaxRecordPageOffset);
+  if (!asked_offset) return call.fail(asked_offset.status());
+  auto asked_limit = countParam(params, "limit", 50, 1, tuning::kMaxRecordPage);
+  if (!asked_limit) return call.fail(asked_limit.status());
+  RecordPageQuery query;
+  query.collection = collection;
+  query.skip = *asked_offset;
+  query.limit = *asked_limit;
+  query.after = param(params, "after");
+  if (const auto wanted = param(params, "review"); !wanted.empty()) {
+    query.review = sync::reviewStateFromName(wanted);
+    if (!query.review) {
+      return call.fail(
+          Status::error(ErrorCode::kInvalidArgument, "review is received, approved, needs_edits or rejected"));
+    }
+  }
+  query.units = readableAsked(state, asker, params);
+  std::sort(query.units.begin(), query.units.end());
+  const auto folded = sync::foldForSearch(param(params, "q"));
+  if (!folded.empty() && !query.after.empty()) {
+    return call.fail(Status::error(ErrorCode::kInvalidArgument, "a search pages with offset, not after"));
   }
   json columns = json::array();
   if (auto form = state.forms.find(collection)) {
     for (const auto& f : form->fields) columns.push_back({{"name", f.name}, {"vi", f.label.vi}, {"en", f.label.en}});
   }
-  return jsonResponse(request, http::status::ok,
-                      {{"collection", collection},
-                       {"columns", columns},
-                       {"total", found.size()},
-                       {"partial", partial},
-                       {"offset", offset},
-                       {"records", rows}});
+  json out{{"collection", collection}, {"columns", columns}, {"offset", query.skip}};
+  const auto listed = folded.empty() ? pageRecords(state, query, out) : searchRecords(state, asker, query, folded, out);
+  if (!listed) return call.fail(listed);
+  return call.ok(out);
 }
 
 HttpResponse listDevices(const ApiCall& call) {

@@ -55,6 +55,7 @@ GroupCommit::GroupCommit(ServerStore& store, std::int64_t now_ms)
       ceiling_ms_(now_ms + std::chrono::milliseconds(sync::tuning::kMaxStampAhead).count()),
       files_(store.store_, store.file_limits_, now_ms),
       history_(store.store_, now_ms),
+      views_(store.store_),
       log_seq_(store.lastSeq()) {}
 
 // ---- the group's own state, read before the store ----
@@ -201,7 +202,10 @@ Status GroupCommit::applyChange(PushJob& job, sync::Change& change) {
   // 9. conflicts
   CS_RETURN_IF_ERROR(recordConflicts(job, change, merged.conflicts, scope_seq));
   // 10. settle
-  if (job.resolution) CS_RETURN_IF_ERROR(history_.resolve(batch_, *job.resolution, change, scope_seq));
+  if (job.resolution) {
+    CS_RETURN_IF_ERROR(history_.resolve(batch_, *job.resolution, change, scope_seq));
+    views_.conflictSettled(change.scope);
+  }
   // 11. reopen
   if (!job.server) CS_RETURN_IF_ERROR(reopenReview(change));
   keep(job, std::move(result));
@@ -250,6 +254,7 @@ Status GroupCommit::log(PushJob& job, const sync::Change& change, const std::str
   batch_.put(Column::kScopeIndex, scopeIndexKey(change.scope, scope_seq), key);
   batch_.put(Column::kRecords, key, encoded);
   CS_RETURN_IF_ERROR(files_.updateRefs(batch_, change.scope, change.key, refs_before, sync::fileRefs(stored.record)));
+  CS_RETURN_IF_ERROR(views_.recordChanged(batch_, key, stored.record, now_ms_));
   records_[key] = std::move(stored);
   return Status::ok();
 }
@@ -265,6 +270,7 @@ Status GroupCommit::recordConflicts(const PushJob& job, const sync::Change& chan
     batch_.put(Column::kConflicts, "i" + id, conflictWhere(change.scope, scope_seq));
     CS_RETURN_IF_ERROR(files_.addConflictRefs(batch_, conflict));
     CS_RETURN_IF_ERROR(history_.authors(batch_, conflict, change, job.user));
+    views_.conflictOpened(change.scope);
     conflicts_.insert(id);
   }
   return Status::ok();
@@ -297,18 +303,19 @@ Status GroupCommit::reopenReview(const sync::Change& change) {
 
 // ---- the end of the group ----
 
-storage::WriteBatch& GroupCommit::finish() {
+Result<storage::WriteBatch*> GroupCommit::finish() {
+  CS_RETURN_IF_ERROR(views_.writeTo(batch_));
   for (const auto& [device, clamp] : clamps_) {
     if (clamp.last().isZero()) continue;
     batch_.put(Column::kDevices, clampKey(device), sync::encode(clamp.last()));
   }
   files_.writeTo(batch_);
-  if (log_seq_ == store_.lastSeq() && batch_.empty()) return batch_;
+  if (log_seq_ == store_.lastSeq() && batch_.empty()) return &batch_;
   batch_.put(Column::kMeta, kLastSeqKey, sync::seqStorageKey(log_seq_));
   for (const auto& [scope, scope_seq] : scope_seqs_) {
     batch_.put(Column::kMeta, scopeSeqKey(scope), sync::seqStorageKey(scope_seq));
   }
-  return batch_;
+  return &batch_;
 }
 
 Status GroupCommit::committed(std::vector<PushJob*>& jobs, sync::proto::Checkpoints& touched) {

@@ -11,7 +11,7 @@
 //   6. clamp       stamps far ahead of the server's clock are clamped (StampClamp), and it is said so
 //   7. merge       sync::merge; the record as the change leaves it must fit its form and the size limit
 //   8. log         the change in the log, the record at the head of its scope's index, its history,
-//                  its file references
+//                  its file references, its views (store/views.hpp)
 //   9. conflicts   each conflict the merge found, once, with who wrote each side
 //  10. settle      a resolution closes its conflict in the same batch
 //  11. reopen      a device's edit of an approved record (or one needing edits) reopens its review
@@ -33,6 +33,7 @@
 #include "store/history_group.hpp"
 #include "store/server_store.hpp"
 #include "store/stored_types.hpp"
+#include "store/views.hpp"
 
 namespace communesync::server {
 
@@ -42,9 +43,9 @@ class GroupCommit {
 
   //! Applies one push's file pieces and changes into the batch, and fills its results and acks.
   Status add(PushJob& job);
-  //! The batch, completed with the device clamps, file entries and sequence numbers; empty when the
-  //! group changed nothing.
-  storage::WriteBatch& finish();
+  //! The batch, completed with the device clamps, file entries, the views' tallies and sequence
+  //! numbers; empty when the group changed nothing.
+  Result<storage::WriteBatch*> finish();
   //! After the batch is durable: the new sequence numbers become the store's, and `touched` names
   //! each scope that moved. Files that became whole are checked (FileGroup::finish).
   Status committed(std::vector<PushJob*>& jobs, sync::proto::Checkpoints& touched);
@@ -79,6 +80,7 @@ class GroupCommit {
   const std::int64_t ceiling_ms_;  // stamps beyond are clamped
   FileGroup files_;
   HistoryGroup history_;
+  ViewGroup views_;
   storage::WriteBatch batch_;
   std::uint64_t log_seq_;
   std::map<std::string, StoredRecord> records_;

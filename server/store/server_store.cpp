@@ -16,6 +16,7 @@
 #include "store/history_group.hpp"
 #include "store/store_keys.hpp"
 #include "store/stored_types.hpp"
+#include "store/views.hpp"
 
 namespace communesync::server {
 
@@ -32,6 +33,12 @@ Result<std::unique_ptr<ServerStore>> ServerStore::open(storage::Store& store) {
     out->last_seq_.store(*seq);
   }
   CS_RETURN_IF_ERROR(out->loadScopeSeqs());
+  auto views = store.get(Column::kMeta, kViewsVersionKey);
+  if (!views) return views.status();
+  // A store from before the views (or whose views were dropped) gets them built once, here.
+  if (!views->has_value() || storage::readUint64(**views).value_or(0) != kViewsVersion) {
+    CS_RETURN_IF_ERROR(out->rebuildViews());
+  }
   return out;
 }
 
@@ -89,7 +96,9 @@ std::uint64_t ServerStore::committedScopeSeq(const Scope& scope) const {
 Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync::proto::Checkpoints& touched) {
   GroupCommit group(*this, now_ms);
   for (PushJob* job : jobs) CS_RETURN_IF_ERROR(group.add(*job));
-  auto& batch = group.finish();
+  auto finished = group.finish();
+  if (!finished) return finished.status();
+  auto& batch = **finished;
   if (batch.empty()) return Status::ok();
   // THE durability boundary of the server: nothing of this group is acknowledged before this returns.
   auto status = store_.commit(batch, storage::Durability::kSynced);

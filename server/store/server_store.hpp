@@ -25,10 +25,12 @@
 //   history:     collection \0 id \0 log seq (8)      -> HistoryMeta (who pushed it, when it arrived)
 //   conflicts:   'a' conflict-id                     -> ConflictAuthors (who wrote each side, when it
 //                                                       arrived, the value both had seen)
+//   views:       what the central pages read (tallies, newest-first indexes): store/views.hpp
 //
 // Threads: apply() is called by one writer thread at a time; everything else from any thread.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -45,6 +47,7 @@
 #include "base/tuning.hpp"
 #include "communesync/storage/store.hpp"
 #include "communesync/sync/messages.hpp"
+#include "communesync/sync/review.hpp"
 #include "store/form_catalog.hpp"
 
 namespace communesync::server {
@@ -102,6 +105,35 @@ struct ConflictFilter {
   std::int64_t detected_before_ms = 0;  //!< only older than this (0: any age)
   bool open_only = true;
   std::size_t limit = 1000;
+};
+
+//! What the overview shows of one unit in one year: its live records of each form by review state
+//! (indexed by sync::ReviewState), and its open conflicts (of every year).
+struct UnitSummary {
+  std::map<std::string, std::array<std::uint64_t, 4>> forms;
+  std::uint64_t open_conflicts = 0;
+};
+
+//! Which records a page lists: the live records of one form in some units, newest first (by when
+//! the server first accepted each: an edit does not move a record), optionally of one review state.
+struct RecordPageQuery {
+  std::string collection;
+  std::vector<Scope> units;                 //!< sorted
+  std::optional<sync::ReviewState> review;  //!< only this state
+  std::string after;                        //!< a cursor from the previous page's `next` ("" from the start)
+  std::size_t skip = 0;                     //!< then leave out this many (an offset)
+  std::size_t limit = 50;
+};
+
+struct RecordPage {
+  struct Item {
+    sync::RecordKey key;
+    Scope scope;
+    std::int64_t created_ms = 0;  //!< when the server first accepted it
+  };
+  std::vector<Item> items;
+  std::string next;         //!< the cursor of the page after this one ("" when this is the last)
+  std::uint64_t total = 0;  //!< every record the query matches, from the tallies
 };
 
 //! What the server accepts of files; from the config (docs/operations.md).
@@ -183,6 +215,21 @@ class ServerStore {
   Result<std::vector<sync::Record>> liveRecords(const std::string& collection, const std::vector<Scope>& units) const;
   //! The review records (_reviews) of `units` (sorted) that `readable` (sorted) may read.
   Result<std::vector<sync::Record>> reviews(const std::vector<Scope>& readable, const std::vector<Scope>& units) const;
+  // ---- the views the writer keeps (store/views.hpp) ----
+
+  //! What the overview shows of each of `units` that has anything in `year` or an open conflict.
+  Result<std::map<Scope, UnitSummary>> summaries(const std::vector<Scope>& units, int year) const;
+  //! A page of records, newest first: one seek per unit, then what the page shows.
+  //! Errors: kInvalidArgument (a cursor that is not one of ours).
+  Result<RecordPage> recordPage(const RecordPageQuery& query) const;
+  //! The review state of a record (received when it has none).
+  Result<sync::ReviewState> reviewState(const sync::RecordKey& key) const;
+  //! Recomputes every view from the records and conflicts, in batches (the writer must not run).
+  //! ServerStore::open does it for a store that has none.
+  Status rebuildViews();
+  //! Every key and value of the views, in order (for tests: compare kept and rebuilt).
+  Result<std::vector<std::pair<std::string, std::string>>> viewsForTesting() const;
+
   //! Every accepted change of a record, oldest first (changes from before the history are not there).
   Result<std::vector<HistoryEntry>> history(const sync::RecordKey& key) const;
 

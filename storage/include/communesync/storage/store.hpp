@@ -39,6 +39,7 @@ enum class Column : std::uint8_t {
   kFiles,        //!< both: what is known of each file (size, bytes held, verified); server: references, quotas
   kChunks,       //!< both: file content in pieces, by (hash, end offset); large values kept in blob files
   kHistory,      //!< server: each accepted change of a record, by (record, log sequence): who and when
+  kViews,        //!< server: what the central pages read, kept with each change (server/store/views.hpp)
   kCount
 };
 

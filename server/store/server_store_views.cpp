@@ -1,0 +1,265 @@
+// ServerStore's reads of the views the writer keeps (store/views.hpp), and their rebuild.
+#include <algorithm>
+#include <limits>
+#include <queue>
+
+#include "base/tuning.hpp"
+#include "communesync/storage/key_codec.hpp"
+#include "communesync/sync/device_id.hpp"
+#include "communesync/sync/stored.hpp"
+#include "store/server_store.hpp"
+#include "store/stored_types.hpp"
+#include "store/views.hpp"
+
+namespace communesync::server {
+namespace {
+
+using storage::Column;
+
+// Where a page ended: the last record's age, unit and id. Sent as hex (opaque to the asker, and
+// naming nothing the asker could not read: the record was on its page).
+struct PagePosition {
+  std::uint64_t age = 0;
+  Scope scope;
+  std::string id;
+
+  auto operator<=>(const PagePosition&) const = default;
+};
+
+std::string cursorText(const PagePosition& at) {
+  std::string raw;
+  storage::appendUint64(raw, at.age);
+  storage::appendPart(raw, at.scope);
+  storage::appendPart(raw, at.id);
+  return sync::toHex(raw);
+}
+
+std::optional<PagePosition> parseCursor(std::string_view hex) {
+  if (hex.size() % 2 != 0 || hex.size() > std::size_t{2} * (8 + 2 * 256)) return std::nullopt;
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string raw;
+  for (std::size_t k = 0; k < hex.size(); k += 2) {
+    const int hi = digit(hex[k]);
+    const int lo = digit(hex[k + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    raw.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  PagePosition at;
+  auto age = storage::readUint64(raw);
+  if (!age) return std::nullopt;
+  at.age = *age;
+  std::size_t pos = 8;
+  auto scope = storage::readPart(raw, pos);
+  if (!scope) return std::nullopt;
+  auto id = storage::readPart(raw, pos);
+  if (!id || pos != raw.size()) return std::nullopt;
+  at.scope = std::string(*scope);
+  at.id = std::string(*id);
+  return at;
+}
+
+// One unit's index, read forward from where the page starts.
+struct UnitCursor {
+  storage::Cursor cursor;
+  std::size_t prefix_size = 0;
+  PagePosition head;
+
+  // Reads the key under the cursor into `head`; false at the end (or on a key not ours).
+  bool load(const Scope& scope) {
+    if (!cursor.valid()) return false;
+    const auto key = cursor.key();
+    auto age = storage::readUint64(key, prefix_size);
+    std::size_t pos = prefix_size + 8;
+    auto id = storage::readPart(key, pos);
+    if (!age || !id) return false;
+    head = PagePosition{*age, scope, std::string(*id)};
+    return true;
+  }
+};
+
+}  // namespace
+
+Result<std::map<Scope, UnitSummary>> ServerStore::summaries(const std::vector<Scope>& units, int year) const {
+  std::map<Scope, UnitSummary> out;
+  auto snapshot = store_.snapshot();
+  for (const auto& unit : units) {
+    std::string prefix = "t";
+    storage::appendPart(prefix, unit);
+    storage::appendUint64(prefix, static_cast<std::uint64_t>(year));
+    auto cursor = store_.scanPrefix(Column::kViews, prefix, &snapshot);
+    for (; cursor.valid(); cursor.next()) {
+      std::size_t pos = prefix.size();
+      auto collection = storage::readPart(cursor.key(), pos);
+      auto tally = decodeTally(cursor.value());
+      if (!collection || !tally) return Status::error(ErrorCode::kCorruption, "a stored tally is malformed");
+      out[unit].forms[std::string(*collection)] = *tally;
+    }
+    CS_RETURN_IF_ERROR(cursor.status());
+    auto open = store_.get(Column::kViews, openConflictsKey(unit), &snapshot);
+    if (!open) return open.status();
+    if (open->has_value()) out[unit].open_conflicts = storage::readUint64(**open).value_or(0);
+  }
+  return out;
+}
+
+Result<RecordPage> ServerStore::recordPage(const RecordPageQuery& query) const {
+  std::optional<PagePosition> after;
+  if (!query.after.empty()) {
+    after = parseCursor(query.after);
+    if (!after) {
+      return Status::error(ErrorCode::kInvalidArgument, "after is not a cursor this server gave (use a page's next)");
+    }
+  }
+  auto snapshot = store_.snapshot();
+  RecordPage page;
+  // The total, from the tallies: every year of the form in each unit.
+  for (const auto& unit : query.units) {
+    std::string prefix = "t";
+    storage::appendPart(prefix, unit);
+    auto cursor = store_.scanPrefix(Column::kViews, prefix, &snapshot);
+    for (; cursor.valid(); cursor.next()) {
+      std::size_t pos = prefix.size() + 8;
+      auto collection = storage::readPart(cursor.key(), pos);
+      if (!collection || *collection != query.collection) continue;
+      auto tally = decodeTally(cursor.value());
+      if (!tally) return Status::error(ErrorCode::kCorruption, "a stored tally is malformed");
+      if (query.review) {
+        page.total += (*tally)[static_cast<std::size_t>(*query.review)];
+      } else {
+        for (auto n : *tally) page.total += n;
+      }
+    }
+    CS_RETURN_IF_ERROR(cursor.status());
+  }
+  // One cursor per unit, each placed just after the previous page's last record in the order
+  // (age, unit, id); then the units' indexes are merged, newest first.
+  std::vector<UnitCursor> units;
+  units.reserve(query.units.size());
+  for (const auto& unit : query.units) {
+    const auto prefix =
+        query.review ? reviewPrefix(*query.review, unit, query.collection) : newestPrefix(unit, query.collection);
+    std::string lower = prefix;
+    if (after) {
+      if (unit < after->scope) {
+        if (after->age == std::numeric_limits<std::uint64_t>::max()) continue;
+        storage::appendUint64(lower, after->age + 1);
+      } else if (unit == after->scope) {
+        storage::appendUint64(lower, after->age);
+        storage::appendPart(lower, after->id);
+        lower.push_back('\0');  // the smallest key after the last one shown
+      } else {
+        storage::appendUint64(lower, after->age);
+      }
+    }
+    UnitCursor u{store_.scan(Column::kViews, lower, storage::prefixSuccessor(prefix), &snapshot), prefix.size(), {}};
+    if (u.load(unit)) {
+      units.push_back(std::move(u));
+    } else {
+      CS_RETURN_IF_ERROR(u.cursor.status());
+    }
+  }
+  auto later = [&units](std::size_t a, std::size_t b) { return units[b].head < units[a].head; };
+  std::priority_queue<std::size_t, std::vector<std::size_t>, decltype(later)> heads(later);
+  for (std::size_t k = 0; k < units.size(); ++k) heads.push(k);
+  std::size_t skipped = 0;
+  std::optional<PagePosition> last;
+  while (!heads.empty()) {
+    const auto k = heads.top();
+    heads.pop();
+    auto& u = units[k];
+    if (page.items.size() == query.limit) {  // one more exists: the page has a next
+      page.next = cursorText(*last);
+      break;
+    }
+    if (skipped < query.skip) {
+      ++skipped;
+    } else {
+      page.items.push_back({sync::RecordKey{query.collection, u.head.id}, u.head.scope,
+                            static_cast<std::int64_t>(std::numeric_limits<std::uint64_t>::max() - u.head.age)});
+      last = u.head;
+    }
+    u.cursor.next();
+    if (u.load(u.head.scope)) {
+      heads.push(k);
+    } else {
+      CS_RETURN_IF_ERROR(u.cursor.status());
+    }
+  }
+  return page;
+}
+
+Result<sync::ReviewState> ServerStore::reviewState(const sync::RecordKey& key) const {
+  auto entry = sync::readDecoded<ViewEntry>(store_, Column::kViews, viewEntryKey(sync::recordStorageKey(key)));
+  if (!entry) return entry.status();
+  return entry->has_value() ? (*entry)->review : sync::ReviewState::kReceived;
+}
+
+Status ServerStore::rebuildViews() {
+  // Drop what is there (and the mark that the views are built), then replay every record through
+  // the same code the writer runs, in batches; then count the open conflicts.
+  storage::WriteBatch batch;
+  batch.erase(Column::kMeta, kViewsVersionKey);
+  for (auto c = store_.scan(Column::kViews, "", ""); c.valid(); c.next()) {
+    batch.erase(Column::kViews, c.key());
+    if (batch.count() >= tuning::kViewsRebuildBatch) {
+      CS_RETURN_IF_ERROR(store_.commit(batch, storage::Durability::kBuffered));
+      batch.clear();
+    }
+  }
+  CS_RETURN_IF_ERROR(store_.commit(batch, storage::Durability::kBuffered));
+  batch.clear();
+
+  auto snapshot = store_.snapshot();
+  std::optional<ViewGroup> group(std::in_place, store_);
+  std::size_t in_batch = 0;
+  auto records = store_.scan(Column::kRecords, "", "", &snapshot);
+  for (; records.valid(); records.next()) {
+    auto stored = sync::decode<StoredRecord>(records.value());
+    if (!stored) return Status::error(ErrorCode::kCorruption, "a stored record does not decode");
+    // When the server first accepted it: its oldest history entry (a store from before the history
+    // has none: then its last change).
+    std::int64_t first_received_ms = stored->record.receive_time_ms;
+    auto history = store_.scanPrefix(Column::kHistory, records.key(), &snapshot);
+    if (history.valid()) {
+      auto meta = sync::decode<HistoryMeta>(history.value());
+      if (!meta) return Status::error(ErrorCode::kCorruption, "a history entry does not decode");
+      first_received_ms = meta->receive_ms;
+    }
+    CS_RETURN_IF_ERROR(history.status());
+    CS_RETURN_IF_ERROR(group->recordChanged(batch, std::string(records.key()), stored->record, first_received_ms));
+    if (++in_batch == tuning::kViewsRebuildBatch) {
+      CS_RETURN_IF_ERROR(group->writeTo(batch));
+      CS_RETURN_IF_ERROR(store_.commit(batch, storage::Durability::kBuffered));
+      batch.clear();
+      group.emplace(store_);
+      in_batch = 0;
+    }
+  }
+  CS_RETURN_IF_ERROR(records.status());
+  auto conflicts = store_.scanPrefix(Column::kConflicts, "s", &snapshot);
+  for (; conflicts.valid(); conflicts.next()) {
+    auto c = sync::decode<sync::Conflict>(conflicts.value());
+    if (!c) return Status::error(ErrorCode::kCorruption, "a stored conflict does not decode");
+    if (c->status == sync::ConflictStatus::kOpen) group->conflictOpened(c->scope);
+  }
+  CS_RETURN_IF_ERROR(conflicts.status());
+  CS_RETURN_IF_ERROR(group->writeTo(batch));
+  std::string version;
+  storage::appendUint64(version, kViewsVersion);
+  batch.put(Column::kMeta, kViewsVersionKey, version);
+  return store_.commit(batch, storage::Durability::kSynced);
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> ServerStore::viewsForTesting() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto cursor = store_.scan(Column::kViews, "", "");
+  for (; cursor.valid(); cursor.next()) out.emplace_back(cursor.key(), cursor.value());
+  CS_RETURN_IF_ERROR(cursor.status());
+  return out;
+}
+
+}  // namespace communesync::server

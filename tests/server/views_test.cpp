@@ -1,0 +1,319 @@
+// The views the writer keeps (server/store/views.hpp): after any history they equal what a rebuild
+// computes from the records, and what a plain count of the records says; a page read while records
+// change lists every record that was there throughout exactly once.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <random>
+#include <set>
+
+#include "assert_ok.hpp"
+#include "communesync/sync/hybrid_clock.hpp"
+#include "communesync/sync/review.hpp"
+#include "store/server_store.hpp"
+#include "store/views.hpp"
+#include "sync_builders.hpp"
+#include "temp_dir.hpp"
+
+namespace communesync::server {
+namespace {
+
+using sync::Value;
+
+// 2025-12-31 22:45 in Viet Nam (UTC+7): a history that starts here crosses into the province's next year.
+constexpr std::int64_t kStartMs = 1'767'200'400'000 - std::int64_t{75} * 60 * 1000;
+constexpr std::array<std::string_view, 3> kUnits = {"xa-01", "xa-02", "xa-03"};
+constexpr std::array<std::string_view, 2> kForms = {"household", "plan"};
+constexpr std::array<std::string_view, 4> kFields = {"name", "members", "village", "phone"};
+
+std::vector<Scope> allUnits() {
+  return {kUnits.begin(), kUnits.end()};
+}
+
+class ViewsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { reopen(); }
+
+  void reopen() {
+    data_.reset();
+    store_.reset();
+    auto s = storage::Store::open(dir_ / "db");
+    ASSERT_OK(s);
+    store_ = std::move(s).value();
+    auto d = ServerStore::open(*store_);
+    ASSERT_OK(d);
+    data_ = std::move(d).value();
+  }
+
+  // Applies the jobs in one group commit at `now_ms`; every change must be accepted.
+  void apply(std::vector<PushJob>& jobs, std::int64_t now_ms) {
+    std::vector<PushJob*> group;
+    group.reserve(jobs.size());
+    for (auto& job : jobs) group.push_back(&job);
+    sync::proto::Checkpoints touched;
+    ASSERT_OK(data_->apply(group, now_ms, touched));
+    for (const auto& job : jobs) {
+      for (const auto& r : job.results) {
+        if (r.outcome != sync::proto::Outcome::kAccepted) ADD_FAILURE() << r.reason;
+      }
+    }
+  }
+
+  static PushJob deviceJob() {
+    PushJob job;
+    std::vector<Grant> grants;
+    grants.reserve(kUnits.size());
+    for (const auto& unit : kUnits) grants.push_back(Grant{Role::kField, std::string(unit)});
+    job.access = std::make_shared<const Access>(std::move(grants), UnitTree{});
+    job.user = "field";
+    return job;
+  }
+
+  std::optional<sync::Record> current(const sync::RecordKey& key) {
+    auto r = data_->record(key);
+    EXPECT_OK(r);
+    return r ? *r : std::nullopt;
+  }
+
+  // The server's change setting a record's review, as /api/reviews makes it.
+  PushJob reviewJob(const sync::RecordKey& key, const Scope& scope, sync::ReviewState state, std::int64_t now_ms) {
+    PushJob job;
+    job.server = true;
+    job.server_numbered = true;
+    job.user = "reviewer";
+    const sync::RecordKey review_key{std::string(sync::kReviewsCollection), sync::reviewRecordId(key)};
+    sync::Review review{key, state, state == sync::ReviewState::kApproved ? "" : "why", "reviewer", now_ms};
+    job.changes.push_back(sync::reviewChange(review, scope, current(review_key), sync::ChangeId{}, now_ms));
+    return job;
+  }
+
+  // What the views should say, counted plainly from every record: live records per unit, year,
+  // form and review state.
+  std::map<std::tuple<Scope, int, std::string>, Tally> countedTallies() {
+    std::map<sync::RecordKey, sync::ReviewState> reviews;
+    auto records = data_->recordsForTesting();
+    EXPECT_OK(records);
+    for (const auto& r : *records) {
+      if (auto review = sync::reviewOf(r)) reviews[review->reviewed] = review->state;
+    }
+    std::map<std::tuple<Scope, int, std::string>, Tally> out;
+    for (const auto& r : *records) {
+      if (serverCollection(r.key.collection) || r.deleted()) continue;
+      auto it = reviews.find(r.key);
+      const auto state = it == reviews.end() ? sync::ReviewState::kReceived : it->second;
+      ++out[{r.scope, provinceYear(firstCapturedMs(r)), r.key.collection}][static_cast<std::size_t>(state)];
+    }
+    return out;
+  }
+
+  std::map<std::tuple<Scope, int, std::string>, Tally> keptTallies(const std::set<int>& years) {
+    std::map<std::tuple<Scope, int, std::string>, Tally> out;
+    for (int year : years) {
+      auto summaries = data_->summaries(allUnits(), year);
+      EXPECT_OK(summaries);
+      for (const auto& [unit, summary] : *summaries) {
+        for (const auto& [form, tally] : summary.forms) out[{unit, year, form}] = tally;
+      }
+    }
+    return out;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<ServerStore> data_;
+};
+
+// Edits (seen and concurrent: conflicts), deletes and revivals, reviews (of records the server does
+// not hold yet, too) and the reopening an edit makes, resolutions, several pushes in one group,
+// across the turn of the province's year: the kept views are byte for byte what a rebuild writes,
+// and their tallies what a plain count of the records says.
+TEST_F(ViewsTest, KeptViewsEqualARebuildAfterARandomHistory) {
+  std::map<std::uint8_t, std::uint64_t> seqs;  // each device's numbering, across the seeds
+  for (std::uint32_t seed : {1U, 2U, 3U}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937 rng(seed);
+    auto pick = [&rng](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+    std::int64_t now = kStartMs + std::int64_t{1000} * seed;
+    std::size_t reviews = 0;
+    std::size_t resolutions = 0;
+    std::size_t deletions = 0;
+    for (int step = 0; step < 300; ++step) {
+      now += 5'000 + static_cast<std::int64_t>(pick(50'000));
+      std::vector<PushJob> group;
+      const std::size_t jobs = 1 + pick(3);
+      for (std::size_t j = 0; j < jobs; ++j) {
+        const auto kind = pick(20);
+        const sync::RecordKey key{std::string(kForms.at(pick(kForms.size()))),
+                                  "r" + std::to_string(pick(40)) + "-" + std::to_string(seed)};
+        const Scope scope(kUnits.at(std::hash<std::string>{}(key.id) % kUnits.size()));
+        auto record = current(key);
+        if (kind < 3) {  // a review, of any record (one not held yet included)
+          const auto state = static_cast<sync::ReviewState>(pick(4));
+          group.push_back(reviewJob(key, scope, state, now));
+          ++reviews;
+          continue;
+        }
+        if (kind < 5) {  // settle an open conflict: keep the kept side, with a change newer than both
+          auto open = data_->conflicts(allUnits(), ConflictFilter{});
+          ASSERT_OK(open);
+          if (open->empty() || !group.empty()) continue;  // a resolution alone in its group
+          const auto& c = (*open)[pick(open->size())];
+          auto held = current(c.key);
+          if (!held || c.field.empty() || held->fields.count(c.field) == 0) continue;
+          PushJob job;
+          job.server = true;
+          job.user = "reconciler";
+          job.resolution = Resolution{c.id(), "reconciler", "checked on site"};
+          const auto top = std::max({held->maxFieldStamp(), held->tombstone.stamp, c.kept.stamp, c.lost.stamp});
+          sync::Change change;
+          change.id = {testing::deviceNo(200), ++seqs[200]};
+          change.key = c.key;
+          change.scope = c.scope;
+          change.capture_time_ms = now;
+          change.seen_tombstone = held->tombstone.stamp;
+          change.assignments.push_back({c.field, held->fields.at(c.field).value,
+                                        sync::stampAfter(top, now, testing::deviceNo(200)), held->fieldStamp(c.field)});
+          job.changes.push_back(std::move(change));
+          group.push_back(std::move(job));
+          ++resolutions;
+          continue;
+        }
+        const auto device = static_cast<std::uint8_t>(1 + pick(4));
+        // A device's clock runs up to two minutes behind the server's: its writes race others'.
+        const auto stamp = testing::stampAt(now - static_cast<std::int64_t>(pick(120'000)), device);
+        const bool saw = pick(10) < 7;
+        PushJob job = deviceJob();
+        if (kind < 7 && record) {  // a delete, having seen every field (or not)
+          std::map<std::string, sync::Stamp, std::less<>> seen;
+          if (saw) {
+            for (const auto& [name, field] : record->fields) seen.emplace(name, field.stamp);
+          }
+          auto change = testing::deletion(device, ++seqs[device], stamp, seen);
+          change.key = key;
+          change.scope = scope;
+          job.changes.push_back(std::move(change));
+          ++deletions;
+        } else {
+          const std::string field(kFields.at(pick(kFields.size())));
+          sync::Stamp seen;
+          if (saw && record && record->fields.count(field) != 0) seen = record->fields.at(field).stamp;
+          auto change = testing::edit(device, ++seqs[device], field, Value("v" + std::to_string(step)), stamp, seen,
+                                      saw && record ? record->tombstone.stamp : sync::Stamp{});
+          change.key = key;
+          change.scope = scope;
+          job.changes.push_back(std::move(change));
+        }
+        group.push_back(std::move(job));
+      }
+      apply(group, now);
+    }
+    ASSERT_GT(reviews, 20U);
+    ASSERT_GT(resolutions, 5U);
+    ASSERT_GT(deletions, 20U);
+    auto conflicts = data_->conflictsForTesting();
+    ASSERT_OK(conflicts);
+    ASSERT_GT(conflicts->size(), 10U) << "the history must make conflicts";
+
+    const auto counted = countedTallies();
+    std::set<int> years;
+    for (const auto& [where, tally] : counted) years.insert(std::get<1>(where));
+    ASSERT_GE(years.size(), 2U) << "the history crosses the province's new year";
+    EXPECT_EQ(keptTallies(years), counted);
+    std::map<Scope, std::uint64_t> open_counted;
+    for (const auto& c : *conflicts) open_counted[c.scope] += c.status == sync::ConflictStatus::kOpen ? 1 : 0;
+    auto summaries = data_->summaries(allUnits(), *years.begin());
+    ASSERT_OK(summaries);
+    for (const auto& unit : allUnits()) {
+      const auto it = summaries->find(unit);
+      EXPECT_EQ(it == summaries->end() ? 0 : it->second.open_conflicts, open_counted[unit]) << unit;
+    }
+
+    auto kept = data_->viewsForTesting();
+    ASSERT_OK(kept);
+    ASSERT_OK(data_->rebuildViews());
+    auto rebuilt = data_->viewsForTesting();
+    ASSERT_OK(rebuilt);
+    EXPECT_EQ(*kept, *rebuilt) << "the writer's views are the rebuild's";
+  }
+  // A store opened again keeps its views (no rebuild needed) and they still read the same.
+  auto before = data_->viewsForTesting();
+  ASSERT_OK(before);
+  reopen();
+  auto after = data_->viewsForTesting();
+  ASSERT_OK(after);
+  EXPECT_EQ(*before, *after);
+}
+
+// Pages of 7 read with `after` while records are edited, deleted and added between pages: every
+// record that was live throughout is listed exactly once, newest first; nothing is listed twice.
+TEST_F(ViewsTest, PagingListsEveryRecordExactlyOnceWhileRecordsChange) {
+  std::int64_t now = kStartMs;
+  std::uint64_t seq = 0;
+  auto put = [&](const std::string& id, std::string_view scope, const std::string& value) {
+    std::vector<PushJob> group{deviceJob()};
+    auto change = testing::edit(1, ++seq, "name", Value(value), testing::stampAt(now, 1));
+    change.key = {"household", id};
+    change.scope = std::string(scope);
+    group[0].changes.push_back(std::move(change));
+    apply(group, now);
+    now += 1000;
+  };
+  std::set<std::string> throughout;
+  for (std::size_t k = 0; k < 90; ++k) {
+    const auto id = "h" + std::to_string(k);
+    put(id, kUnits.at(k % 3), "first");
+    throughout.insert(id);
+  }
+  std::map<std::string, int> listed;
+  std::vector<std::int64_t> order;
+  RecordPageQuery query;
+  query.collection = "household";
+  query.units = allUnits();
+  query.limit = 7;
+  std::mt19937 rng(7);
+  std::size_t pages = 0;
+  while (true) {
+    auto page = data_->recordPage(query);
+    ASSERT_OK(page);
+    EXPECT_EQ(page->total, throughout.size() + pages) << "the total counts what is live now";
+    for (const auto& item : page->items) {
+      ++listed[item.key.id];
+      order.push_back(item.created_ms);
+    }
+    ++pages;
+    if (page->next.empty()) break;
+    query.after = page->next;
+    // Between pages: an edit of a random record, a new record, and now and then a delete.
+    const auto edited = rng() % 90;
+    if (throughout.count("h" + std::to_string(edited)) != 0) {
+      put("h" + std::to_string(edited), kUnits.at(edited % 3), "edited");
+    }
+    put("new" + std::to_string(pages), kUnits.at(pages % 3), "new");
+    if (pages % 4 == 0) {
+      const auto id = "h" + std::to_string(rng() % 30 * 3 + 1);  // in xa-02
+      auto held = current({"household", id});
+      if (held && !held->deleted()) {
+        std::vector<PushJob> group{deviceJob()};
+        std::map<std::string, sync::Stamp, std::less<>> seen;
+        for (const auto& [name, field] : held->fields) seen.emplace(name, field.stamp);
+        auto change = testing::deletion(1, ++seq, testing::stampAt(now, 1), seen);
+        change.key = {"household", id};
+        change.scope = std::string(kUnits[1]);
+        group[0].changes.push_back(std::move(change));
+        apply(group, now);
+        now += 1000;
+        throughout.erase(id);
+      }
+    }
+    ASSERT_LT(pages, 100U);
+  }
+  for (const auto& id : throughout) EXPECT_EQ(listed[id], 1) << id << " listed once";
+  for (const auto& [id, times] : listed) EXPECT_EQ(times, 1) << id << " never twice";
+  EXPECT_TRUE(std::is_sorted(order.rbegin(), order.rend())) << "newest first";
+
+  query.after = "zz";
+  EXPECT_EQ(data_->recordPage(query).status().code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace communesync::server
