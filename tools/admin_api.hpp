@@ -33,6 +33,29 @@ struct Api {
     }
     return j;
   }
+
+  // GETs `path` into `out` a piece at a time (an export of any size); false, with why, on failure.
+  bool download(const std::string& path, std::ostream& out) const {
+    auto reply = client::httpDownload(
+        server, path, token,
+        [&out](std::string_view piece) {
+          out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+          return static_cast<bool>(out);
+        },
+        tls);
+    if (!reply) {
+      std::cerr << "communesync-admin: " << server << ": " << reply.status().message() << "\n";
+      return false;
+    }
+    if (reply->status != 200) {
+      nlohmann::json j = nlohmann::json::parse(reply->body, nullptr, false);
+      std::string message =
+          (!j.is_discarded() && j.is_object() && j.contains("message")) ? j["message"].get<std::string>() : reply->body;
+      std::cerr << "communesync-admin: the server refused (HTTP " << reply->status << "): " << message << "\n";
+      return false;
+    }
+    return true;
+  }
 };
 
 //! Percent-encodes one path segment or query value.

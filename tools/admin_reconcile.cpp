@@ -180,11 +180,28 @@ std::optional<int> ReconcileCommands::run(const Api& api) const {
     return 0;
   }
   if (*export_) {
-    auto j = api.call("GET", "/api/export/" + urlPart(collection_) + (unit_.empty() ? "" : "?unit=" + urlPart(unit_)));
-    if (!j) return 1;
-    return writeSheetsAs({exportSheet(*j, collection_)}, format_, out_, [&](std::ostream& out) {
-      for (const auto& r : (*j)["records"]) out << r.dump() << "\n";  // jsonl
-    });
+    // The server writes the file (streamed: a whole province's export in constant memory, on both
+    // sides); the tool copies it as it arrives.
+    if (format_ == "xlsx" && out_.empty()) {
+      std::cerr << "communesync-admin: --format xlsx needs --out FILE.xlsx\n";
+      return 2;
+    }
+    std::ofstream file;
+    if (!out_.empty()) file.open(out_, std::ios::binary | std::ios::trunc);
+    std::ostream& out = out_.empty() ? std::cout : file;
+    if (!out) {
+      std::cerr << "communesync-admin: cannot write " << out_ << "\n";
+      return 1;
+    }
+    const auto path =
+        "/api/export/" + urlPart(collection_) + "?format=" + format_ + (unit_.empty() ? "" : "&unit=" + urlPart(unit_));
+    if (!api.download(path, out)) return 1;
+    out.flush();
+    if (!out) {
+      std::cerr << "communesync-admin: cannot write " << (out_.empty() ? "standard output" : out_) << "\n";
+      return 1;
+    }
+    return 0;
   }
   return std::nullopt;
 }

@@ -12,6 +12,9 @@
 //   concurrent, idle, scale: many devices at once, many idle sessions, a large store (bench_load.hpp)
 //   busy-http: tiny syncs while other clients keep the server's HTTP side busy (bench_tiny.hpp)
 //   records-search: the dashboard's records page over N households: server memory, answer times (bench_search.hpp)
+//   central: the central side at a province's size: overview, records page, search, reports and
+//         the export at 10,000 records and at --records (default 1,000,000), push throughput with
+//         the views kept against without, the store's growth under edits (bench_central.hpp)
 //   replay: the server's capacity alone: pre-encoded push frames from --connections connections, no
 //         device store in the loop (bench_replay.hpp)
 //   phone: the client's own budget: local write latency, its peak RSS pushing and pulling N records,
@@ -28,6 +31,7 @@
 #include <random>
 #include <thread>
 
+#include "bench_central.hpp"
 #include "bench_files.hpp"
 #include "bench_load.hpp"
 #include "bench_phone.hpp"
@@ -82,10 +86,10 @@ int main(int argc, char** argv) {
   std::size_t devices = 100;
   app.add_option("scenario", scenario,
                  "push | pull | concurrent | tiny | idle | scale | files | file-store | dataset | phone | busy-http | "
-                 "records-search | replay")
+                 "records-search | replay | central")
       ->required()
       ->check(CLI::IsMember({"push", "pull", "concurrent", "tiny", "idle", "scale", "files", "file-store", "dataset",
-                             "phone", "busy-http", "records-search", "replay"}));
+                             "phone", "busy-http", "records-search", "replay", "central"}));
   app.add_option("--records", records,
                  "records (default 10000; concurrent 100000, scale 1000000); tiny, busy-http: syncs (default 300); "
                  "idle: sessions (default 5000); "
@@ -137,6 +141,7 @@ int main(int argc, char** argv) {
     if (scenario == "tiny" || scenario == "busy-http") records = 300;
     if (scenario == "records-search") records = 20'000;
     if (scenario == "replay") records = 100'000;
+    if (scenario == "central") records = 1'000'000;
   }
   const fs::path work = fs::temp_directory_path() / ("communesync-bench-" + std::to_string(::getpid()));
   fs::remove_all(work);
@@ -188,6 +193,8 @@ int main(int argc, char** argv) {
     if (!tools::benchRecordsSearch(*server, work, records, out)) rc = 1;
   } else if (scenario == "replay") {
     if (!tools::benchReplay(*server, work, records, connections, out)) rc = 1;
+  } else if (scenario == "central") {
+    if (!tools::benchCentral(*server, fs::canonical("/proc/self/exe"), work, port, records, out)) rc = 1;
   } else if (scenario == "phone") {
     if (!tools::benchPhone(*server, work, records, idle_seconds, out)) rc = 1;
   } else if (scenario == "tiny") {

@@ -21,69 +21,15 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace proto = sync::proto;
+using Prepared = ReplayLoad;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::chrono::seconds kReplyTimeout{60};
-
-// One connection's prepared load: its transport (hello done) and its push frames.
-struct Prepared {
-  std::unique_ptr<client::WebSocketTransport> transport;
-  std::vector<std::string> frames;
-  std::map<std::uint64_t, std::size_t> changes_of;  // request id -> changes in the frame
-  std::size_t window = 1;
-};
 
 Result<proto::Envelope> receive(client::WebSocketTransport& transport, std::size_t max_bytes) {
   auto frame = transport.receive(kReplyTimeout);
   if (!frame) return frame.status();
   return proto::decodeFrame(*frame, max_bytes);
-}
-
-std::optional<Prepared> prepare(const ServerChild& server, const fs::path& dir, std::size_t index, std::size_t n) {
-  auto fail = [](const std::string& what) {
-    std::cerr << "communesync-bench: replay: " << what << "\n";
-    return std::nullopt;
-  };
-  const auto name = "r" + std::to_string(index);
-  const auto scope = "xa-r" + std::to_string(index);
-  auto store = client::LocalStore::open(dir / name);
-  if (!store) return fail(store.status().toString());
-  const auto token = addUser(server, name, {scope});
-  if (token.empty()) return fail("cannot add user " + name);
-  std::mt19937_64 rng(index + 1);
-  const auto now =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
-  for (std::size_t i = 0; i < n; ++i) {
-    auto id = (*store)->put("household", "", scope, surveyFields(rng), now);
-    if (!id) return fail(id.status().toString());
-  }
-  Prepared p;
-  p.transport = std::make_unique<client::WebSocketTransport>(server.url(), token);
-  if (auto s = p.transport->connect(); !s) return fail("connect: " + s.toString());
-  proto::Hello hello;
-  hello.device = (*store)->deviceId();
-  hello.client_version = "communesync-bench replay";
-  hello.device_time_ms = now.count();
-  if (auto s = p.transport->send(proto::frameOf(hello, 1)); !s) return fail(s.toString());
-  auto reply = receive(*p.transport, 1 << 20);
-  if (!reply) return fail("hello: " + reply.status().toString());
-  auto welcome = proto::unwrap<proto::Welcome>(*reply);
-  if (!welcome) return fail("hello: " + welcome.status().toString());
-  const auto& limits = welcome->limits;
-  p.window = std::max<std::size_t>(1, limits.max_pushes_in_flight);
-  std::uint64_t after = 0;
-  std::uint64_t request = 2;
-  for (;;) {
-    auto batch = (*store)->pending(after, limits.max_changes_per_push, limits.max_message_bytes / 2);
-    if (!batch) return fail(batch.status().toString());
-    if (batch->empty()) break;
-    proto::Push push;
-    for (auto& c : *batch) push.changes.push_back(std::move(c.change));
-    after = push.changes.back().id.seq;
-    p.changes_of[request] = push.changes.size();
-    p.frames.push_back(proto::frameOf(push, request++));
-  }
-  return p;
 }
 
 // Sends every frame of `p`, at most its window in flight; the changes accepted, or an error.
@@ -116,22 +62,59 @@ double selfCpuMicros() {
 
 }  // namespace
 
-bool benchReplay(const ServerChild& server, const fs::path& work, std::size_t records, std::size_t connections,
-                 nlohmann::json& out) {
-  std::vector<Prepared> load;
-  load.reserve(connections);
-  for (std::size_t i = 0; i < connections; ++i) {
-    auto p = prepare(server, work, i, records / connections);
-    if (!p) return false;
-    load.push_back(std::move(*p));
+std::optional<ReplayLoad> prepareLoad(const ServerChild& server, const std::string& token, const sync::DeviceId& device,
+                                      std::vector<sync::Change> changes) {
+  auto fail = [](const std::string& what) {
+    std::cerr << "communesync-bench: " << what << "\n";
+    return std::nullopt;
+  };
+  const auto now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+  ReplayLoad p;
+  p.transport = std::make_unique<client::WebSocketTransport>(server.url(), token);
+  if (auto s = p.transport->connect(); !s) return fail("connect: " + s.toString());
+  proto::Hello hello;
+  hello.device = device;
+  hello.client_version = "communesync-bench";
+  hello.device_time_ms = now.count();
+  if (auto s = p.transport->send(proto::frameOf(hello, 1)); !s) return fail(s.toString());
+  auto reply = receive(*p.transport, 1 << 20);
+  if (!reply) return fail("hello: " + reply.status().toString());
+  auto welcome = proto::unwrap<proto::Welcome>(*reply);
+  if (!welcome) return fail("hello: " + welcome.status().toString());
+  const auto& limits = welcome->limits;
+  p.window = std::max<std::size_t>(1, limits.max_pushes_in_flight);
+  std::uint64_t request = 2;
+  // Pushes of the server's largest count, each under half its largest message.
+  std::size_t at = 0;
+  while (at < changes.size()) {
+    std::size_t n = std::min<std::size_t>(limits.max_changes_per_push, changes.size() - at);
+    for (;;) {
+      proto::Push push;
+      push.changes.assign(changes.begin() + static_cast<std::ptrdiff_t>(at),
+                          changes.begin() + static_cast<std::ptrdiff_t>(at + n));
+      auto frame = proto::frameOf(push, request);
+      if (frame.size() > limits.max_message_bytes / 2 && n > 1) {
+        n /= 2;
+        continue;
+      }
+      p.changes_of[request++] = n;
+      p.frames.push_back(std::move(frame));
+      break;
+    }
+    at += n;
   }
+  return p;
+}
+
+bool replayLoads(const ServerChild& server, std::vector<ReplayLoad>& load, nlohmann::json& out) {
   std::size_t total = 0;
   std::size_t frames = 0;
   for (const auto& p : load) {
     for (const auto& [id, n] : p.changes_of) total += n;
     frames += p.frames.size();
   }
-  std::latch start(static_cast<std::ptrdiff_t>(connections) + 1);
+  std::latch start(static_cast<std::ptrdiff_t>(load.size()) + 1);
   std::mutex mutex;
   std::size_t accepted = 0;
   bool failed = false;
@@ -164,7 +147,7 @@ bool benchReplay(const ServerChild& server, const fs::path& work, std::size_t re
     failed = true;
   }
   const auto n = static_cast<double>(total);
-  out["connections"] = connections;
+  out["connections"] = load.size();
   out["records"] = total;
   out["push_frames"] = frames;
   out["records_per_s"] = n / seconds;
@@ -172,6 +155,48 @@ bool benchReplay(const ServerChild& server, const fs::path& work, std::size_t re
   out["server_cores_used"] = server_cpu / 1e6 / seconds;
   out["load_cores_used"] = load_cpu / 1e6 / seconds;
   return !failed;
+}
+
+namespace {
+
+std::optional<Prepared> prepare(const ServerChild& server, const fs::path& dir, std::size_t index, std::size_t n) {
+  auto fail = [](const std::string& what) {
+    std::cerr << "communesync-bench: replay: " << what << "\n";
+    return std::nullopt;
+  };
+  const auto name = "r" + std::to_string(index);
+  const auto scope = "xa-r" + std::to_string(index);
+  auto store = client::LocalStore::open(dir / name);
+  if (!store) return fail(store.status().toString());
+  const auto token = addUser(server, name, {scope});
+  if (token.empty()) return fail("cannot add user " + name);
+  std::mt19937_64 rng(index + 1);
+  const auto now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+  for (std::size_t i = 0; i < n; ++i) {
+    auto id = (*store)->put("household", "", scope, surveyFields(rng), now);
+    if (!id) return fail(id.status().toString());
+  }
+  auto pending = (*store)->pending(0, SIZE_MAX, SIZE_MAX);
+  if (!pending) return fail(pending.status().toString());
+  std::vector<sync::Change> changes;
+  changes.reserve(pending->size());
+  for (auto& c : *pending) changes.push_back(std::move(c.change));
+  return prepareLoad(server, token, (*store)->deviceId(), std::move(changes));
+}
+
+}  // namespace
+
+bool benchReplay(const ServerChild& server, const fs::path& work, std::size_t records, std::size_t connections,
+                 nlohmann::json& out) {
+  std::vector<Prepared> load;
+  load.reserve(connections);
+  for (std::size_t i = 0; i < connections; ++i) {
+    auto p = prepare(server, work, i, records / connections);
+    if (!p) return false;
+    load.push_back(std::move(*p));
+  }
+  return replayLoads(server, load, out);
 }
 
 }  // namespace communesync::tools

@@ -8,11 +8,34 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+
+#include "communesync/client/websocket_transport.hpp"
+#include "communesync/sync/change.hpp"
 
 #include "bench_server.hpp"
 
 namespace communesync::tools {
+
+//! One connection's load, ready to send: its transport (hello done) and its push frames.
+struct ReplayLoad {
+  std::unique_ptr<client::WebSocketTransport> transport;
+  std::vector<std::string> frames;
+  std::map<std::uint64_t, std::size_t> changes_of;  // request id -> changes in the frame
+  std::size_t window = 1;
+};
+
+//! Connects as `token` with device `device`, then cuts `changes` into pushes of the server's largest
+//! size, each framed once. nullopt (with a message on stderr) on failure.
+std::optional<ReplayLoad> prepareLoad(const ServerChild& server, const std::string& token, const sync::DeviceId& device,
+                                      std::vector<sync::Change> changes);
+//! Sends every load from a thread of its own, all at once, and reads the results. Fills `out` with
+//! records, records_per_s, server_cpu_us_per_record, server_cores_used, load_cores_used; false
+//! (with a message on stderr) when a change was not accepted.
+bool replayLoads(const ServerChild& server, std::vector<ReplayLoad>& loads, nlohmann::json& out);
 
 //! Fills `out`; false (with a message on stderr) on failure.
 bool benchReplay(const ServerChild& server, const std::filesystem::path& work, std::size_t records,

@@ -34,7 +34,7 @@ const std::vector<std::string_view>& configKeys() {
   static const std::vector<std::string_view> keys = {
       "data",         "listen",    "threads",   "admin_remote", "allowed_origins",    "tls_cert",
       "tls_key",      "limits",    "forms_dir", "web_dir",      "device_silent_days", "require_forms",
-      "report_rules", "log_level", "field_app"};
+      "report_rules", "log_level", "field_app", "keep_views"};
   return keys;
 }
 
@@ -178,9 +178,11 @@ Status parseConfig(std::string_view text, const std::string& name, Config& confi
         return Status::error(ErrorCode::kInvalidArgument, where + " must be a whole number up to 1024");
       }
       config.threads = value.get<unsigned>();
-    } else if (key == "admin_remote" || key == "require_forms") {
+    } else if (key == "admin_remote" || key == "require_forms" || key == "keep_views") {
       if (!value.is_boolean()) return Status::error(ErrorCode::kInvalidArgument, where + " must be true or false");
-      (key == "admin_remote" ? config.admin_remote : config.require_forms) = value.get<bool>();
+      (key == "admin_remote" ? config.admin_remote
+       : key == "keep_views" ? config.keep_views
+                             : config.require_forms) = value.get<bool>();
     } else if (key == "device_silent_days") {
       if (!value.is_number_integer() || value.get<std::int64_t>() < 1 || value.get<std::int64_t>() > 3650) {
         return Status::error(ErrorCode::kInvalidArgument, where + " must be a whole number of days from 1 to 3650");

@@ -61,6 +61,10 @@ struct Config {
   int device_silent_days = tuning::kDeviceSilentDays;
   //! Refuse records of collections that have no published form. Default: false (free-form).
   bool require_forms = false;
+  //! For measuring only (communesync-bench central): false leaves the views (store/views.hpp) out
+  //! of every commit; the overview and the records page are then wrong until the next start with
+  //! true, which rebuilds them. Default: true.
+  bool keep_views = true;
   //! Overrides of the programme's targets and deadlines, for every year or one (report_rules.hpp,
   //! docs/reports.md). Default: none, the seeds' values.
   nlohmann::json report_rules;

@@ -181,6 +181,9 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
   auto data = ServerStore::open(*impl->store);
   if (!data) return data.status();
   impl->data = std::move(data).value();
+  if (!config.keep_views) {
+    if (auto s = impl->data->stopKeepingViews(); !s) return s;
+  }
   auto directory = Directory::open(*impl->store);
   if (!directory) return directory.status();
   impl->directory = std::move(directory).value();

@@ -86,6 +86,8 @@ inline constexpr std::size_t kMaxAuditList = 10000;
 inline constexpr std::size_t kMaxClientVersionBytes = 64;
 //! Records one /api/records request may return (a page; `offset` reads on).
 inline constexpr std::size_t kMaxRecordPage = 500;
+//! Fields no form names that an export gives columns of (free-form collections); more are left out.
+inline constexpr std::size_t kMaxExportExtraColumns = 500;
 //! Records the views' rebuild (ServerStore::rebuildViews) writes per batch.
 inline constexpr std::size_t kViewsRebuildBatch = 10000;
 //! Records a page may leave out before its first (`offset`): each is an index key read, not a record.

@@ -1,6 +1,7 @@
 // The reconciliation API: conflicts and their settlement, reviews, a record's history, exports.
 // Every answer is limited to what the asker may read; settling and reviewing need a reconciler grant.
 #include <chrono>
+#include <fstream>
 #include <optional>
 #include <set>
 
@@ -183,22 +184,11 @@ HttpResponse resolveConflict(const ApiCall& call) {
   return call.ok({{"conflict", conflictJson(*settled, state.data)}});
 }
 
-// The live records of a collection the asker may read (under `unit`, if given), with their columns:
-// the form's fields in its order, labelled Vietnamese first (or the field names when there is no form).
-HttpResponse exportRecords(const ApiCall& call) {
-  auto& state = call.state;
-  const auto collection = percentDecoded(call.parts.at(0));
-  if (collection.empty() || collection.front() == '_') {
-    return call.fail(Status::error(ErrorCode::kNotFound, "no collection " + collection + " to export"));
-  }
-  const auto& params = call.query;
-  auto records = state.data.liveRecords(collection, readableAsked(state, *call.asker, params));
-  if (!records) return call.fail(records.status());
-  const auto unit_asked = param(params, "unit");
-  state.directory.audit(call.actor, "export",
-                        collection + (unit_asked.empty() ? "" : " unit " + unit_asked) + " (" +
-                            std::to_string(records->size()) + " records, " +
-                            (param(params, "format").empty() ? "json" : param(params, "format")) + ")");
+namespace {
+
+// The columns of an export: the form's fields in its order, labelled Vietnamese first, then the
+// fields no form names (free-form, or from older versions) that the records hold: a first pass.
+Result<json> exportColumns(ServerState& state, const std::string& collection, const std::vector<Scope>& units) {
   json columns = json::array();
   std::set<std::string> named;
   if (auto form = state.forms.find(collection)) {
@@ -207,22 +197,98 @@ HttpResponse exportRecords(const ApiCall& call) {
       named.insert(f.name);
     }
   }
-  std::set<std::string> extra;  // fields no form names (free-form, or from older versions)
-  json rows = json::array();
-  for (const auto& r : *records) {
+  std::set<std::string> extra;
+  CS_RETURN_IF_ERROR(state.data.forEachLiveRecord(collection, units, [&](const sync::Record& r) {
     for (const auto& [name, field] : r.fields) {
-      if (named.count(name) == 0) extra.insert(name);
+      if (named.count(name) == 0 && extra.size() < tuning::kMaxExportExtraColumns) extra.insert(name);
     }
-    rows.push_back(sync::recordToJson(r));
-  }
+    return true;
+  }));
   for (const auto& name : extra) columns.push_back({{"name", name}, {"vi", name}, {"en", name}});
-  const json exported{{"collection", collection}, {"columns", columns}, {"records", rows}};
-  const auto unit = param(params, "unit");
-  if (auto file = sheetDownload(call.request, param(params, "format"), {sheets::exportSheet(exported, collection)},
-                                collection + (unit.empty() ? "" : "-" + unit))) {
-    return std::move(*file);
+  return columns;
+}
+
+// The second pass: every record into `file`, in `format`; the records written.
+Result<std::size_t> writeExport(ServerState& state, const std::string& collection, const std::vector<Scope>& units,
+                                const json& columns, const std::string& format, const std::filesystem::path& file) {
+  std::size_t written = 0;
+  if (format == "xlsx") {
+    auto sink = sheets::xlsxRows(file.string(), collection, sheets::exportHeaders(columns));
+    if (!sink) return sink.status();
+    Status failed;
+    CS_RETURN_IF_ERROR(state.data.forEachLiveRecord(collection, units, [&](const sync::Record& r) {
+      failed = (*sink)->row(sheets::exportRow(sync::recordToJson(r), columns));
+      return failed && ++written;
+    }));
+    CS_RETURN_IF_ERROR(failed);
+    CS_RETURN_IF_ERROR((*sink)->finish());
+    return written;
   }
-  return call.ok(exported);
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  std::unique_ptr<sheets::RowSink> csv;
+  if (format == "csv") {
+    csv = sheets::csvRows(out, sheets::exportHeaders(columns));
+  } else if (format != "jsonl") {
+    out << R"({"collection":)" << json(collection).dump() << R"(,"columns":)" << columns.dump() << R"(,"records":[)";
+  }
+  CS_RETURN_IF_ERROR(state.data.forEachLiveRecord(collection, units, [&](const sync::Record& r) {
+    const auto record = sync::recordToJson(r);
+    if (csv) {
+      (void)csv->row(sheets::exportRow(record, columns));
+    } else if (format == "jsonl") {
+      out << record.dump() << '\n';
+    } else {
+      out << (written == 0 ? "" : ",") << record.dump();
+    }
+    ++written;
+    return static_cast<bool>(out);
+  }));
+  if (!csv && format != "jsonl") out << "]}\n";
+  out.flush();
+  if (!out)
+    return Status::error(ErrorCode::kIoError, "the export could not be written to " + file.string() + " (disk full?)");
+  return written;
+}
+
+}  // namespace
+
+// The live records of a collection the asker may read (under `unit`, if given), with their columns.
+// Written first into a temporary file, a record at a time, and sent from it: a whole province's
+// export holds one record in the server's memory at a time, whatever its size (formats: JSON, JSON
+// lines, CSV, XLSX in libxlsxwriter's constant-memory mode).
+HttpResponse exportRecords(const ApiCall& call) {
+  auto& state = call.state;
+  const auto collection = percentDecoded(call.parts.at(0));
+  if (collection.empty() || collection.front() == '_') {
+    return call.fail(Status::error(ErrorCode::kNotFound, "no collection " + collection + " to export"));
+  }
+  const auto& params = call.query;
+  auto format = param(params, "format");
+  if (format.empty()) format = "json";
+  if (format != "json" && format != "jsonl" && format != "csv" && format != "xlsx") {
+    return call.fail(
+        Status::error(ErrorCode::kInvalidArgument, "format is json, jsonl, csv or xlsx, not '" + format + "'"));
+  }
+  auto units = readableAsked(state, *call.asker, params);
+  std::sort(units.begin(), units.end());
+  auto columns = exportColumns(state, collection, units);
+  if (!columns) return call.fail(columns.status());
+  auto file = DownloadFile::create("." + format);
+  if (!file) return call.fail(file.status());
+  auto written = writeExport(state, collection, units, *columns, format, file->path());
+  if (!written) return call.fail(written.status());
+  const auto unit = param(params, "unit");
+  state.directory.audit(call.actor, "export",
+                        collection + (unit.empty() ? "" : " unit " + unit) + " (" + std::to_string(*written) +
+                            " records, " + format + ")");
+  const std::string type = format == "csv"     ? "text/csv; charset=utf-8"
+                           : format == "xlsx"  ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                           : format == "jsonl" ? "application/x-ndjson"
+                                               : "application/json; charset=utf-8";
+  auto answer = file->answer(call.request, type, collection + (unit.empty() ? "" : "-" + unit) + "." + format);
+  if (!answer) return call.fail(answer.status());
+  if (format == "json") answer->erase(http::field::content_disposition);  // the API's own answer, not a download
+  return std::move(answer).value();
 }
 
 HttpResponse setReview(const ApiCall& call) {

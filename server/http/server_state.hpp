@@ -12,6 +12,7 @@
 #include "base/tuning.hpp"
 #include "communesync/storage/store.hpp"
 #include "directory/directory.hpp"
+#include "http/download_body.hpp"
 #include "store/form_catalog.hpp"
 #include "store/server_store.hpp"
 
@@ -19,7 +20,7 @@ namespace communesync::server {
 
 namespace http = boost::beast::http;
 using HttpRequest = http::request<http::string_body>;
-using HttpResponse = http::response<http::string_body>;
+using HttpResponse = http::response<DownloadBody>;
 
 //! What request handlers may read and change. Owned by the Server; outlives every session.
 class WebFiles;

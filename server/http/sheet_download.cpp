@@ -1,19 +1,26 @@
 #include "http/sheet_download.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
 #include "http/http_json.hpp"
 
 namespace communesync::server {
 namespace {
 
-HttpResponse fileResponse(const HttpRequest& request, std::string body, const std::string& type,
-                          const std::string& filename) {
-  HttpResponse res{http::status::ok, request.version()};
+namespace beast = boost::beast;
+
+// The headers of a download: its type, no caching, and a plain ASCII file name to save it under.
+HttpResponse withDownloadHeaders(HttpResponse res, const HttpRequest& request, const std::string& type,
+                                 const std::string& filename) {
   res.set(http::field::server, "communesync");
   res.set(http::field::content_type, type);
   res.set(http::field::cache_control, "no-store");
@@ -23,9 +30,15 @@ HttpResponse fileResponse(const HttpRequest& request, std::string body, const st
   }
   res.set(http::field::content_disposition, "attachment; filename=\"" + safe + "\"");
   res.keep_alive(request.keep_alive());
-  res.body() = std::move(body);
   res.prepare_payload();
   return res;
+}
+
+HttpResponse fileResponse(const HttpRequest& request, std::string body, const std::string& type,
+                          const std::string& filename) {
+  HttpResponse res{http::status::ok, request.version()};
+  res.body() = std::move(body);
+  return withDownloadHeaders(std::move(res), request, type, filename);
 }
 
 // libxlsxwriter (Debian 12's 1.1.5) writes only to a file: a private temporary one, read back and removed.
@@ -65,6 +78,47 @@ std::optional<HttpResponse> sheetDownload(const HttpRequest& request, const std:
   }
   return statusResponse(
       request, Status::error(ErrorCode::kInvalidArgument, "format is json, csv or xlsx, not '" + format + "'"));
+}
+
+Result<DownloadFile> DownloadFile::create(const std::string& extension) {
+  static std::atomic<std::uint64_t> counter{0};
+  std::error_code ec;
+  const auto dir = std::filesystem::temp_directory_path(ec);
+  if (ec) return Status::error(ErrorCode::kIoError, "no temporary folder for the download: " + ec.message());
+  auto path = dir / ("communesync-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + extension);
+  // Created private (0600) and new: nothing else may have put a file or link there first.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    const std::error_code why(errno, std::generic_category());
+    return Status::error(ErrorCode::kIoError, "cannot create " + path.string() + ": " + why.message());
+  }
+  ::close(fd);
+  return DownloadFile(std::move(path));
+}
+
+DownloadFile::DownloadFile(DownloadFile&& other) noexcept : path_(std::exchange(other.path_, {})) {}
+
+DownloadFile::~DownloadFile() {
+  if (path_.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove(path_, ec);
+}
+
+Result<HttpResponse> DownloadFile::answer(const HttpRequest& request, const std::string& type,
+                                          const std::string& filename) {
+  auto file = std::make_shared<beast::file>();
+  beast::error_code ec;
+  file->open(path_.c_str(), beast::file_mode::read, ec);
+  if (ec) return Status::error(ErrorCode::kIoError, "cannot read back " + path_.string() + ": " + ec.message());
+  const auto size = file->size(ec);
+  if (ec) return Status::error(ErrorCode::kIoError, "cannot read back " + path_.string() + ": " + ec.message());
+  std::error_code removed;
+  std::filesystem::remove(path_, removed);  // open: the answer still reads it
+  path_.clear();
+  HttpResponse res{http::status::ok, request.version()};
+  res.body().file = std::move(file);
+  res.body().file_size = size;
+  return withDownloadHeaders(std::move(res), request, type, filename);
 }
 
 }  // namespace communesync::server

@@ -2,6 +2,7 @@
 // web page's "Tải về / Download" buttons ask for. The same writer as the admin tool's files.
 #pragma once
 
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,5 +16,28 @@ namespace communesync::server {
 //! error for any other format but "json" and "", or std::nullopt for JSON (the caller answers it).
 std::optional<HttpResponse> sheetDownload(const HttpRequest& request, const std::string& format,
                                           const std::vector<sheets::Sheet>& tables, const std::string& basename);
+
+//! A file an answer is written into before it is sent (an export of a whole province), so the
+//! server holds none of it in memory: a private file in the temporary folder (TMPDIR, else /tmp),
+//! removed when this is destroyed or, once sent, as soon as the answer has it open.
+class DownloadFile {
+ public:
+  //! Errors: kIoError (no temporary folder, or it cannot be written).
+  static Result<DownloadFile> create(const std::string& extension);
+  DownloadFile(DownloadFile&&) noexcept;
+  DownloadFile& operator=(DownloadFile&&) = delete;
+  DownloadFile(const DownloadFile&) = delete;
+  DownloadFile& operator=(const DownloadFile&) = delete;
+  ~DownloadFile();
+
+  const std::filesystem::path& path() const { return path_; }
+  //! The answer: the file's bytes as `type`, offered as `filename`. The file leaves the folder here
+  //! (the answer holds it open). Errors: kIoError.
+  Result<HttpResponse> answer(const HttpRequest& request, const std::string& type, const std::string& filename);
+
+ private:
+  explicit DownloadFile(std::filesystem::path path) : path_(std::move(path)) {}
+  std::filesystem::path path_;
+};
 
 }  // namespace communesync::server

@@ -103,14 +103,22 @@ std::string columnHeader(const json& column) {
   return en.empty() || en == vi ? vi : vi + " / " + en;
 }
 
+std::vector<std::string> exportHeaders(const json& columns) {
+  std::vector<std::string> headers{"Mã bản ghi / Record id", "Đơn vị / Unit"};
+  for (const auto& c : columns) headers.push_back(columnHeader(c));
+  return headers;
+}
+
+std::vector<json> exportRow(const json& record, const json& columns) {
+  std::vector<json> row{record["id"], record["scope"]};
+  row.reserve(columns.size() + 2);
+  for (const auto& c : columns) row.push_back(fieldOf(record, c));
+  return row;
+}
+
 Sheet exportSheet(const json& exported, const std::string& name) {
-  Sheet sheet{name, "", {"Mã bản ghi / Record id", "Đơn vị / Unit"}, {}};
-  for (const auto& c : exported["columns"]) sheet.headers.push_back(columnHeader(c));
-  for (const auto& r : exported["records"]) {
-    std::vector<json> row{r["id"], r["scope"]};
-    for (const auto& c : exported["columns"]) row.push_back(fieldOf(r, c));
-    sheet.rows.push_back(std::move(row));
-  }
+  Sheet sheet{name, "", exportHeaders(exported["columns"]), {}};
+  for (const auto& r : exported["records"]) sheet.rows.push_back(exportRow(r, exported["columns"]));
   return sheet;
 }
 
@@ -128,6 +136,113 @@ std::vector<Sheet> reportSheets(const json& report) {
   return sheets;
 }
 
+namespace {
+
+void csvLine(const std::vector<json>& row, std::ostream& out) {
+  for (std::size_t i = 0; i < row.size(); ++i) out << (i ? "," : "") << csvQuoted(csvCell(row[i]));
+  out << "\r\n";
+}
+
+void csvHeaders(const std::vector<std::string>& headers, std::ostream& out) {
+  for (std::size_t i = 0; i < headers.size(); ++i) out << (i ? "," : "") << csvQuoted(formulaSafe(headers[i]));
+  out << "\r\n";
+}
+
+// Headers in bold, as wide as their first words (LibreOffice and Excel let people widen the rest),
+// frozen above the rows. Returns the first row under them.
+lxw_row_t xlsxHeaders(lxw_worksheet* sheet, lxw_row_t row, const std::vector<std::string>& headers, lxw_format* bold) {
+  for (std::size_t i = 0; i < headers.size(); ++i) {
+    worksheet_write_string(sheet, row, static_cast<lxw_col_t>(i), headers[i].c_str(), bold);
+    const double width = static_cast<double>(std::clamp<std::size_t>(characters(headers[i]), 10, 28));
+    worksheet_set_column(sheet, static_cast<lxw_col_t>(i), static_cast<lxw_col_t>(i), width, nullptr);
+  }
+  worksheet_freeze_panes(sheet, row + 1, 0);
+  return row + 1;
+}
+
+void xlsxRow(lxw_worksheet* sheet, lxw_row_t row, const std::vector<json>& cells) {
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    const auto col = static_cast<lxw_col_t>(i);
+    if (cells[i].is_number()) {
+      worksheet_write_number(sheet, row, col, cells[i].get<double>(), nullptr);
+    } else if (!cells[i].is_null()) {
+      worksheet_write_string(sheet, row, col, cellText(cells[i]).c_str(), nullptr);
+    }
+  }
+}
+
+Status closed(lxw_workbook* book, const std::string& path) {
+  const lxw_error error = workbook_close(book);
+  if (error != LXW_NO_ERROR) {
+    return Status::error(ErrorCode::kIoError, "writing " + path + ": " + lxw_strerror(error));
+  }
+  return Status::ok();
+}
+
+class CsvRows final : public RowSink {
+ public:
+  explicit CsvRows(std::ostream& out) : out_(out) {}
+  Status row(const std::vector<json>& cells) override {
+    csvLine(cells, out_);
+    return out_ ? Status::ok() : Status::error(ErrorCode::kIoError, "the CSV could not be written (disk full?)");
+  }
+  Status finish() override {
+    out_.flush();
+    return out_ ? Status::ok() : Status::error(ErrorCode::kIoError, "the CSV could not be written (disk full?)");
+  }
+
+ private:
+  std::ostream& out_;
+};
+
+class XlsxRows final : public RowSink {
+ public:
+  XlsxRows(lxw_workbook* book, lxw_worksheet* sheet, std::string path, lxw_row_t row)
+      : book_(book), sheet_(sheet), path_(std::move(path)), row_(row) {}
+  ~XlsxRows() override {
+    if (book_ != nullptr) workbook_close(book_);
+  }
+  XlsxRows(const XlsxRows&) = delete;
+  XlsxRows& operator=(const XlsxRows&) = delete;
+  Status row(const std::vector<json>& cells) override {
+    if (row_ >= LXW_ROW_MAX) return Status::error(ErrorCode::kLimitExceeded, "more rows than a worksheet holds");
+    xlsxRow(sheet_, row_++, cells);
+    return Status::ok();
+  }
+  Status finish() override {
+    auto* book = std::exchange(book_, nullptr);
+    return closed(book, path_);
+  }
+
+ private:
+  lxw_workbook* book_;
+  lxw_worksheet* sheet_;
+  std::string path_;
+  lxw_row_t row_;
+};
+
+}  // namespace
+
+std::unique_ptr<RowSink> csvRows(std::ostream& out, const std::vector<std::string>& headers) {
+  out << "\xEF\xBB\xBF";  // BOM: spreadsheet programs then read UTF-8
+  csvHeaders(headers, out);
+  return std::make_unique<CsvRows>(out);
+}
+
+Result<std::unique_ptr<RowSink>> xlsxRows(const std::string& path, const std::string& name,
+                                          const std::vector<std::string>& headers) {
+  lxw_workbook_options options{};
+  options.constant_memory = LXW_TRUE;
+  lxw_workbook* book = workbook_new_opt(path.c_str(), &options);
+  if (book == nullptr) return Status::error(ErrorCode::kIoError, "cannot create " + path);
+  lxw_format* bold = workbook_add_format(book);
+  format_set_bold(bold);
+  std::set<std::string> taken;
+  lxw_worksheet* sheet = workbook_add_worksheet(book, worksheetName(name, taken).c_str());
+  const auto first = xlsxHeaders(sheet, 0, headers, bold);
+  return std::unique_ptr<RowSink>(std::make_unique<XlsxRows>(book, sheet, path, first));
+}
+
 void writeCsv(const std::vector<Sheet>& sheets, std::ostream& out) {
   out << "\xEF\xBB\xBF";  // BOM: spreadsheet programs then read UTF-8
   bool first = true;
@@ -135,14 +250,8 @@ void writeCsv(const std::vector<Sheet>& sheets, std::ostream& out) {
     if (!first) out << "\r\n";
     first = false;
     if (!sheet.title.empty()) out << csvQuoted(formulaSafe(sheet.title)) << "\r\n";
-    for (std::size_t i = 0; i < sheet.headers.size(); ++i) {
-      out << (i ? "," : "") << csvQuoted(formulaSafe(sheet.headers[i]));
-    }
-    out << "\r\n";
-    for (const auto& row : sheet.rows) {
-      for (std::size_t i = 0; i < row.size(); ++i) out << (i ? "," : "") << csvQuoted(csvCell(row[i]));
-      out << "\r\n";
-    }
+    csvHeaders(sheet.headers, out);
+    for (const auto& row : sheet.rows) csvLine(row, out);
   }
 }
 
@@ -156,30 +265,10 @@ Status writeXlsx(const std::vector<Sheet>& sheets, const std::string& path) {
     lxw_worksheet* sheet = workbook_add_worksheet(book, worksheetName(s.name, taken).c_str());
     lxw_row_t row = 0;
     if (!s.title.empty()) worksheet_write_string(sheet, row++, 0, s.title.c_str(), bold);
-    for (std::size_t i = 0; i < s.headers.size(); ++i) {
-      worksheet_write_string(sheet, row, static_cast<lxw_col_t>(i), s.headers[i].c_str(), bold);
-      // Wide enough for the header's first words; LibreOffice and Excel let people widen the rest.
-      const double width = static_cast<double>(std::clamp<std::size_t>(characters(s.headers[i]), 10, 28));
-      worksheet_set_column(sheet, static_cast<lxw_col_t>(i), static_cast<lxw_col_t>(i), width, nullptr);
-    }
-    worksheet_freeze_panes(sheet, ++row, 0);
-    for (const auto& cells : s.rows) {
-      for (std::size_t i = 0; i < cells.size(); ++i) {
-        const auto col = static_cast<lxw_col_t>(i);
-        if (cells[i].is_number()) {
-          worksheet_write_number(sheet, row, col, cells[i].get<double>(), nullptr);
-        } else if (!cells[i].is_null()) {
-          worksheet_write_string(sheet, row, col, cellText(cells[i]).c_str(), nullptr);
-        }
-      }
-      ++row;
-    }
+    row = xlsxHeaders(sheet, row, s.headers, bold);
+    for (const auto& cells : s.rows) xlsxRow(sheet, row++, cells);
   }
-  const lxw_error error = workbook_close(book);
-  if (error != LXW_NO_ERROR) {
-    return Status::error(ErrorCode::kIoError, "writing " + path + ": " + lxw_strerror(error));
-  }
-  return Status::ok();
+  return closed(book, path);
 }
 
 void writeTable(const std::vector<Sheet>& sheets, std::ostream& out) {

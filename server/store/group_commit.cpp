@@ -254,7 +254,7 @@ Status GroupCommit::log(PushJob& job, const sync::Change& change, const std::str
   batch_.put(Column::kScopeIndex, scopeIndexKey(change.scope, scope_seq), key);
   batch_.put(Column::kRecords, key, encoded);
   CS_RETURN_IF_ERROR(files_.updateRefs(batch_, change.scope, change.key, refs_before, sync::fileRefs(stored.record)));
-  CS_RETURN_IF_ERROR(views_.recordChanged(batch_, key, stored.record, now_ms_));
+  if (store_.keep_views_) CS_RETURN_IF_ERROR(views_.recordChanged(batch_, key, stored.record, now_ms_));
   records_[key] = std::move(stored);
   return Status::ok();
 }

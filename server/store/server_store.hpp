@@ -224,6 +224,9 @@ class ServerStore {
   Result<RecordPage> recordPage(const RecordPageQuery& query) const;
   //! The review state of a record (received when it has none).
   Result<sync::ReviewState> reviewState(const sync::RecordKey& key) const;
+  //! For measuring only: commits leave the views out from now on, and the store is marked so that
+  //! the next open rebuilds them (Config::keep_views).
+  Status stopKeepingViews();
   //! Recomputes every view from the records and conflicts, in batches (the writer must not run).
   //! ServerStore::open does it for a store that has none.
   Status rebuildViews();
@@ -250,6 +253,7 @@ class ServerStore {
   std::uint64_t committedScopeSeq(const Scope& scope) const;
   storage::Store& store_;
   const FormCatalog* forms_ = nullptr;
+  bool keep_views_ = true;
   FileLimits file_limits_;
   std::atomic<std::uint64_t> last_seq_{0};
   mutable std::mutex scope_mutex_;

@@ -198,6 +198,14 @@ Result<sync::ReviewState> ServerStore::reviewState(const sync::RecordKey& key) c
   return entry->has_value() ? (*entry)->review : sync::ReviewState::kReceived;
 }
 
+Status ServerStore::stopKeepingViews() {
+  storage::WriteBatch batch;
+  batch.erase(Column::kMeta, kViewsVersionKey);
+  CS_RETURN_IF_ERROR(store_.commit(batch, storage::Durability::kSynced));
+  keep_views_ = false;
+  return Status::ok();
+}
+
 Status ServerStore::rebuildViews() {
   // Drop what is there (and the mark that the views are built), then replay every record through
   // the same code the writer runs, in batches; then count the open conflicts.

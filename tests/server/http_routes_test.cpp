@@ -2,7 +2,10 @@
 // function of one ApiCall; the router checks the route's right before it runs.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <set>
 
 #include "assert_ok.hpp"
@@ -19,6 +22,8 @@
 
 namespace communesync::server {
 namespace {
+
+namespace beast = boost::beast;
 
 using nlohmann::json;
 
@@ -274,7 +279,16 @@ TEST_F(HttpRoutes, CsvExportsCarryNoFormulas) {
   ASSERT_OK(data_->apply(jobs, nowMs(), touched));
   auto res = call(http::verb::get, "/api/export/household?format=csv", admin_token_);
   ASSERT_EQ(res.result(), http::status::ok) << res.body();
-  const auto& csv = res.body();
+  ASSERT_TRUE(res.body().file) << "an export is sent from the file it was written into";
+  const auto ours = "communesync-" + std::to_string(::getpid()) + "-";
+  for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::temp_directory_path())) {
+    EXPECT_NE(entry.path().filename().string().rfind(ours, 0), 0U)
+        << entry.path() << ": the file leaves the temporary folder once the answer holds it";
+  }
+  std::string csv(res.body().file_size, '\0');
+  beast::error_code ec;
+  res.body().file->seek(0, ec);
+  ASSERT_EQ(res.body().file->read(csv.data(), csv.size(), ec), csv.size()) << ec.message();
   EXPECT_NE(csv.find("\"'=HYPERLINK("), std::string::npos) << csv;
   EXPECT_NE(csv.find(",'+84 912"), std::string::npos) << csv;
   EXPECT_NE(csv.find(",'-1+1"), std::string::npos) << csv;

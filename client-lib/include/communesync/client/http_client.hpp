@@ -2,7 +2,9 @@
 // certificates are checked as for wss (TlsOptions).
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "communesync/client/server_address.hpp"
 
@@ -20,5 +22,11 @@ struct HttpReply {
 Result<HttpReply> httpRequest(const std::string& url, const std::string& method, const std::string& path,
                               const std::string& bearer, const std::string& content_type, const std::string& body,
                               const TlsOptions& tls = {});
+
+//! A GET whose answer may be of any size (an export of a whole province): a 200 answer's body is
+//! handed to `sink` a piece at a time as it arrives (return false to stop: kCancelled), and the
+//! reply's body is left empty; any other answer is returned whole, like httpRequest's.
+Result<HttpReply> httpDownload(const std::string& url, const std::string& path, const std::string& bearer,
+                               const std::function<bool(std::string_view)>& sink, const TlsOptions& tls = {});
 
 }  // namespace communesync::client
