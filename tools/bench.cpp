@@ -103,6 +103,10 @@ int main(int argc, char** argv) {
   app.add_option("--file-kib", file_kib, "files: KiB per photo (default 2048); file-store: MiB written (2048 -> 32)");
   app.add_option("--cut-kib", cut_kib, "files: the cut link drops every this many KiB (default 64)");
   int idle_seconds = 60;
+  std::string server_config;
+  app.add_option(
+      "--server-config", server_config,
+      "the server's config file text (JSON), for the scenarios that start one server (e.g. '{\"keep_views\": false}')");
   app.add_option("--idle-seconds", idle_seconds, "phone: how long the connection stays open and idle (default 60)");
   CLI11_PARSE(app, argc, argv);
   const bool records_given = app.count("--records") > 0;
@@ -154,8 +158,9 @@ int main(int argc, char** argv) {
     files.rlim_cur = files.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &files);
   }
-  auto server = tools::startServer(fs::canonical("/proc/self/exe"), work / "server", port,
-                                   many_sessions ? tools::loadScenarioConfig(std::max(records, devices)) : "");
+  auto server =
+      tools::startServer(fs::canonical("/proc/self/exe"), work / "server", port,
+                         many_sessions ? tools::loadScenarioConfig(std::max(records, devices)) : server_config);
   if (!server) {
     std::cerr << "communesync-bench: cannot start communesync-server\n";
     return 1;

@@ -55,7 +55,13 @@ GroupCommit::GroupCommit(ServerStore& store, std::int64_t now_ms)
       ceiling_ms_(now_ms + std::chrono::milliseconds(sync::tuning::kMaxStampAhead).count()),
       files_(store.store_, store.file_limits_, now_ms),
       history_(store.store_, now_ms),
-      views_(store.store_),
+      views_(store.store_,
+             [this](const std::string& key) -> Result<std::optional<sync::Record>> {
+               auto stored = record(key);
+               if (!stored) return stored.status();
+               if (!stored->has_value()) return std::optional<sync::Record>();
+               return std::optional<sync::Record>((*stored)->record);
+             }),
       log_seq_(store.lastSeq()) {}
 
 // ---- the group's own state, read before the store ----
@@ -197,6 +203,8 @@ Status GroupCommit::applyChange(PushJob& job, sync::Change& change) {
   }
   // 8. log, index, record, history, file references
   CS_RETURN_IF_ERROR(log(job, change, key, std::move(stored), encoded, old_seq, refs_before, scope_seq));
+  if (store_.keep_views_)
+    CS_RETURN_IF_ERROR(views_.recordChanged(batch_, key, before, records_.at(key).record, now_ms_));
   result.outcome = Outcome::kAccepted;
   result.server_seq = scope_seq;
   // 9. conflicts
@@ -254,7 +262,6 @@ Status GroupCommit::log(PushJob& job, const sync::Change& change, const std::str
   batch_.put(Column::kScopeIndex, scopeIndexKey(change.scope, scope_seq), key);
   batch_.put(Column::kRecords, key, encoded);
   CS_RETURN_IF_ERROR(files_.updateRefs(batch_, change.scope, change.key, refs_before, sync::fileRefs(stored.record)));
-  if (store_.keep_views_) CS_RETURN_IF_ERROR(views_.recordChanged(batch_, key, stored.record, now_ms_));
   records_[key] = std::move(stored);
   return Status::ok();
 }

@@ -193,9 +193,10 @@ Result<RecordPage> ServerStore::recordPage(const RecordPageQuery& query) const {
 }
 
 Result<sync::ReviewState> ServerStore::reviewState(const sync::RecordKey& key) const {
-  auto entry = sync::readDecoded<ViewEntry>(store_, Column::kViews, viewEntryKey(sync::recordStorageKey(key)));
-  if (!entry) return entry.status();
-  return entry->has_value() ? (*entry)->review : sync::ReviewState::kReceived;
+  auto review = record({std::string(sync::kReviewsCollection), sync::reviewRecordId(key)});
+  if (!review) return review.status();
+  auto r = review->has_value() ? sync::reviewOf(**review) : std::nullopt;
+  return r ? r->state : sync::ReviewState::kReceived;
 }
 
 Status ServerStore::stopKeepingViews() {
@@ -222,14 +223,32 @@ Status ServerStore::rebuildViews() {
   batch.clear();
 
   auto snapshot = store_.snapshot();
-  std::optional<ViewGroup> group(std::in_place, store_);
+  auto read = [this, &snapshot](const std::string& key) -> Result<std::optional<sync::Record>> {
+    auto stored = sync::readDecoded<StoredRecord>(store_, Column::kRecords, key, &snapshot);
+    if (!stored) return stored.status();
+    if (!stored->has_value()) return std::optional<sync::Record>();
+    return std::optional<sync::Record>(std::move((*stored)->record));
+  };
+  std::optional<ViewGroup> group(std::in_place, store_, read);
   std::size_t in_batch = 0;
+  auto flushEvery = [&]() -> Status {
+    if (++in_batch < tuning::kViewsRebuildBatch) return Status::ok();
+    CS_RETURN_IF_ERROR(group->writeTo(batch));
+    CS_RETURN_IF_ERROR(store_.commit(batch, storage::Durability::kBuffered));
+    batch.clear();
+    group.emplace(store_, read);
+    in_batch = 0;
+    return Status::ok();
+  };
+  // The records, each as if new (first accepted at its oldest history entry; a store from before
+  // the history: its last change), then the reviews, each moving its record from "received".
+  std::string reviews_prefix;
+  storage::appendPart(reviews_prefix, sync::kReviewsCollection);
   auto records = store_.scan(Column::kRecords, "", "", &snapshot);
   for (; records.valid(); records.next()) {
+    if (records.key().substr(0, reviews_prefix.size()) == reviews_prefix) continue;
     auto stored = sync::decode<StoredRecord>(records.value());
     if (!stored) return Status::error(ErrorCode::kCorruption, "a stored record does not decode");
-    // When the server first accepted it: its oldest history entry (a store from before the history
-    // has none: then its last change).
     std::int64_t first_received_ms = stored->record.receive_time_ms;
     auto history = store_.scanPrefix(Column::kHistory, records.key(), &snapshot);
     if (history.valid()) {
@@ -238,16 +257,19 @@ Status ServerStore::rebuildViews() {
       first_received_ms = meta->receive_ms;
     }
     CS_RETURN_IF_ERROR(history.status());
-    CS_RETURN_IF_ERROR(group->recordChanged(batch, std::string(records.key()), stored->record, first_received_ms));
-    if (++in_batch == tuning::kViewsRebuildBatch) {
-      CS_RETURN_IF_ERROR(group->writeTo(batch));
-      CS_RETURN_IF_ERROR(store_.commit(batch, storage::Durability::kBuffered));
-      batch.clear();
-      group.emplace(store_);
-      in_batch = 0;
-    }
+    CS_RETURN_IF_ERROR(
+        group->recordChanged(batch, std::string(records.key()), std::nullopt, stored->record, first_received_ms));
+    CS_RETURN_IF_ERROR(flushEvery());
   }
   CS_RETURN_IF_ERROR(records.status());
+  auto reviews = store_.scanPrefix(Column::kRecords, reviews_prefix, &snapshot);
+  for (; reviews.valid(); reviews.next()) {
+    auto stored = sync::decode<StoredRecord>(reviews.value());
+    if (!stored) return Status::error(ErrorCode::kCorruption, "a stored review does not decode");
+    CS_RETURN_IF_ERROR(group->recordChanged(batch, std::string(reviews.key()), std::nullopt, stored->record, 0));
+    CS_RETURN_IF_ERROR(flushEvery());
+  }
+  CS_RETURN_IF_ERROR(reviews.status());
   auto conflicts = store_.scanPrefix(Column::kConflicts, "s", &snapshot);
   for (; conflicts.valid(); conflicts.next()) {
     auto c = sync::decode<sync::Conflict>(conflicts.value());

@@ -6,6 +6,7 @@
 #include "communesync/storage/key_codec.hpp"
 #include "communesync/sync/codec.hpp"
 #include "communesync/sync/stored.hpp"
+#include "store/stored_types.hpp"
 
 namespace communesync::server {
 namespace {
@@ -43,31 +44,7 @@ std::int64_t firstCapturedMs(const sync::Record& r) {
   return oldest != 0 ? oldest : r.capture_time_ms;
 }
 
-void writeCompact(sync::CompactWriter& w, const ViewEntry& e) {
-  w.str(e.scope);
-  w.signedVarint(e.year);
-  w.signedVarint(e.created_ms);
-  w.byte(static_cast<std::uint8_t>(e.review));
-  w.flag(e.held);
-  w.flag(e.live);
-}
-
-void readCompact(sync::CompactReader& r, ViewEntry& e) {
-  e.scope = r.str();
-  e.year = static_cast<std::int32_t>(r.signedVarint());
-  e.created_ms = r.signedVarint();
-  const auto review = r.byte();
-  if (review >= kStates) throw sync::DecodeError("a view entry's review state is unknown");
-  e.review = static_cast<sync::ReviewState>(review);
-  e.held = r.flag();
-  e.live = r.flag();
-}
-
 // ---- keys ----
-
-std::string viewEntryKey(const std::string& record_key) {
-  return "e" + record_key;
-}
 
 std::string newestPrefix(const sync::Scope& scope, std::string_view collection) {
   std::string out = "n";
@@ -120,71 +97,89 @@ std::optional<Tally> decodeTally(std::string_view bytes) {
 
 // ---- the group ----
 
-Result<std::optional<ViewEntry>> ViewGroup::entry(const std::string& record_key) {
-  if (auto it = entries_.find(record_key); it != entries_.end()) return it->second;
-  return sync::readDecoded<ViewEntry>(store_, Column::kViews, viewEntryKey(record_key));
+Result<sync::ReviewState> ViewGroup::reviewOf(const sync::RecordKey& key) {
+  auto review = records_(sync::recordStorageKey({std::string(sync::kReviewsCollection), sync::reviewRecordId(key)}));
+  if (!review) return review.status();
+  if (!review->has_value()) return sync::ReviewState::kReceived;
+  auto r = sync::reviewOf(**review);
+  return r ? r->state : sync::ReviewState::kReceived;
 }
 
-Status ViewGroup::recordChanged(storage::WriteBatch& batch, const std::string& record_key, const sync::Record& record,
-                                std::int64_t first_received_ms) {
-  if (record.key.collection == sync::kReviewsCollection) return reviewChanged(batch, record);
-  if (serverCollection(record.key.collection)) return Status::ok();
-  auto before = entry(record_key);
-  if (!before) return before.status();
-  ViewEntry after;
-  after.scope = record.scope;
-  after.year = provinceYear(firstCapturedMs(record));
-  after.created_ms = before->has_value() && (*before)->held ? (*before)->created_ms : first_received_ms;
-  after.review = before->has_value() ? (*before)->review : sync::ReviewState::kReceived;
-  after.held = true;
-  after.live = !record.deleted();
-  move(batch, record_key, record.key, *before, after);
-  return Status::ok();
-}
-
-Status ViewGroup::reviewChanged(storage::WriteBatch& batch, const sync::Record& review) {
-  const auto reviewed = reviewedKey(review);
-  if (reviewed.collection.empty() || serverCollection(reviewed.collection)) return Status::ok();
-  const auto state = [&review] {
-    auto r = sync::reviewOf(review);
-    return r ? r->state : sync::ReviewState::kReceived;
-  }();
-  const auto record_key = sync::recordStorageKey(reviewed);
-  auto before = entry(record_key);
-  if (!before) return before.status();
-  std::optional<ViewEntry> after = *before;
-  if (!after) {
-    after = ViewEntry{};
-    after->scope = review.scope;  // a review is kept in its record's unit
+Result<std::int64_t> ViewGroup::createdMs(const std::string& record_key, std::int64_t otherwise) {
+  if (auto it = created_.find(record_key); it != created_.end()) return it->second;
+  auto history = store_.scanPrefix(Column::kHistory, record_key);
+  if (history.valid()) {
+    auto meta = sync::decode<HistoryMeta>(history.value());
+    if (!meta) return Status::error(ErrorCode::kCorruption, "a history entry does not decode");
+    return meta->receive_ms;
   }
-  after->review = state;
-  // Without its record, an entry only remembers a review the record will arrive under.
-  if (!after->held && state == sync::ReviewState::kReceived) after.reset();
-  move(batch, record_key, reviewed, *before, after);
+  CS_RETURN_IF_ERROR(history.status());
+  return otherwise;  // a store from before the history
+}
+
+Status ViewGroup::recordChanged(storage::WriteBatch& batch, const std::string& record_key,
+                                const std::optional<sync::Record>& before, const sync::Record& after,
+                                std::int64_t now_ms) {
+  if (after.key.collection == sync::kReviewsCollection) return reviewChanged(batch, before, after);
+  if (serverCollection(after.key.collection)) return Status::ok();
+  const bool was_live = before && !before->deleted();
+  const bool is_live = !after.deleted();
+  const int was_year = was_live ? provinceYear(firstCapturedMs(*before)) : 0;
+  const int is_year = is_live ? provinceYear(firstCapturedMs(after)) : 0;
+  if (!before) created_[record_key] = now_ms;
+  // The common edit: live before and after, in the same year. Nothing moves, nothing is read.
+  if (was_live == is_live && was_year == is_year) return Status::ok();
+  auto created = createdMs(record_key, after.receive_time_ms);
+  if (!created) return created.status();
+  auto review = before ? reviewOf(after.key) : Result<sync::ReviewState>(sync::ReviewState::kReceived);
+  if (!review) return review.status();
+  std::optional<ViewEntry> from;
+  std::optional<ViewEntry> to;
+  if (was_live) from = ViewEntry{before->scope, was_year, *created, *review};
+  if (is_live) to = ViewEntry{after.scope, is_year, *created, *review};
+  move(batch, after.key, from, to);
   return Status::ok();
 }
 
-void ViewGroup::move(storage::WriteBatch& batch, const std::string& record_key, const sync::RecordKey& key,
-                     const std::optional<ViewEntry>& before, const std::optional<ViewEntry>& after) {
+Status ViewGroup::reviewChanged(storage::WriteBatch& batch, const std::optional<sync::Record>& before,
+                                const sync::Record& after) {
+  const auto reviewed = reviewedKey(after);
+  if (reviewed.collection.empty() || serverCollection(reviewed.collection)) return Status::ok();
+  auto stateOf = [](const std::optional<sync::Record>& review) {
+    auto r = review ? sync::reviewOf(*review) : std::nullopt;
+    return r ? r->state : sync::ReviewState::kReceived;
+  };
+  const auto was = stateOf(before);
+  const auto is = stateOf(after);
+  if (was == is) return Status::ok();
+  const auto record_key = sync::recordStorageKey(reviewed);
+  auto record = records_(record_key);
+  if (!record) return record.status();
+  if (!record->has_value() || (*record)->deleted()) return Status::ok();  // only live records are counted
+  const auto& r = **record;
+  auto created = createdMs(record_key, r.receive_time_ms);
+  if (!created) return created.status();
+  const int year = provinceYear(firstCapturedMs(r));
+  move(batch, reviewed, ViewEntry{r.scope, year, *created, was}, ViewEntry{r.scope, year, *created, is});
+  return Status::ok();
+}
+
+void ViewGroup::move(storage::WriteBatch& batch, const sync::RecordKey& key, const std::optional<ViewEntry>& before,
+                     const std::optional<ViewEntry>& after) {
   if (before == after) return;
-  if (before && before->live) {
+  const bool same_place = before && after && before->scope == after->scope && before->created_ms == after->created_ms;
+  if (before) {
     const auto suffix = newestSuffix(before->created_ms, key.id);
-    batch.erase(Column::kViews, newestPrefix(before->scope, key.collection) + suffix);
+    if (!same_place) batch.erase(Column::kViews, newestPrefix(before->scope, key.collection) + suffix);
     batch.erase(Column::kViews, reviewPrefix(before->review, before->scope, key.collection) + suffix);
     --tallies_[tallyKey(before->scope, before->year, key.collection)][slot(before->review)];
   }
-  if (after && after->live) {
+  if (after) {
     const auto suffix = newestSuffix(after->created_ms, key.id);
-    batch.put(Column::kViews, newestPrefix(after->scope, key.collection) + suffix, "");
+    if (!same_place) batch.put(Column::kViews, newestPrefix(after->scope, key.collection) + suffix, "");
     batch.put(Column::kViews, reviewPrefix(after->review, after->scope, key.collection) + suffix, "");
     ++tallies_[tallyKey(after->scope, after->year, key.collection)][slot(after->review)];
   }
-  if (after) {
-    batch.put(Column::kViews, viewEntryKey(record_key), sync::encode(*after));
-  } else {
-    batch.erase(Column::kViews, viewEntryKey(record_key));
-  }
-  entries_[record_key] = after;
 }
 
 Status ViewGroup::writeTo(storage::WriteBatch& batch) {

@@ -6,27 +6,28 @@
 // Layout (column views; age = UINT64_MAX - when the server first accepted the record, so a forward
 // scan is newest first, and an edit does not move a record: a page read while records change
 // lists each record that was there before and after exactly once):
-//   'e' collection \0 id \0                            -> ViewEntry: what the record adds to the views
 //   'n' scope \0 collection \0 age (8) id \0           -> ""   live records of a form, newest first
 //   'v' review (1) scope \0 collection \0 age (8) id \0 -> ""   the same, by review state
 //   't' scope \0 year (8) collection \0                -> Tally: live records by review state
 //   'c' scope \0                                       -> open conflicts (8)
 //   meta: "views_version"                              -> kViewsVersion, once every view is built
 //
-// Only records of the programme's forms have views; the server's own collections ("_reviews",
-// "_forms", "_grades") do not, but a review moves the review state of the record it names. An
-// entry exists while its record does, or while a review other than "received" names a record the
-// server does not hold yet.
+// Only records of the programme's forms have views. What a record adds to them (its unit, year,
+// when it was first accepted, its review state, whether it is live) is worked out from the record
+// before and after a change, not stored: an edit that keeps the record live in the same year
+// writes nothing here and reads nothing. Only a delete, a revival, a change of year or a review
+// reads more: the record's review (a _reviews record) and when it was first accepted (its oldest
+// history entry). A review of a record the server does not hold moves nothing (the API refuses one).
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 
 #include "communesync/storage/store.hpp"
-#include "communesync/sync/compact.hpp"
 #include "communesync/sync/record.hpp"
 #include "communesync/sync/review.hpp"
 
@@ -49,24 +50,18 @@ inline bool serverCollection(std::string_view collection) {
 //! What one record adds to the views.
 struct ViewEntry {
   sync::Scope scope;
-  std::int32_t year = 0;        //!< provinceYear(firstCapturedMs(record)); 0 without a record
+  std::int32_t year = 0;        //!< provinceYear(firstCapturedMs(record))
   std::int64_t created_ms = 0;  //!< when the server first accepted a change of it
   sync::ReviewState review = sync::ReviewState::kReceived;
-  bool held = false;  //!< the server holds the record (deleted or not)
-  bool live = false;  //!< held and not deleted
 
   bool operator==(const ViewEntry&) const = default;
 };
-
-void writeCompact(sync::CompactWriter& w, const ViewEntry& e);
-void readCompact(sync::CompactReader& r, ViewEntry& e);
 
 //! Live records of one form in one unit and year, by review state (indexed by ReviewState).
 using Tally = std::array<std::uint64_t, 4>;
 
 // ---- keys (the layout above) ----
 
-std::string viewEntryKey(const std::string& record_key);
 //! 'n' scope \0 collection \0: every live record of a form in a unit, newest first after it.
 std::string newestPrefix(const sync::Scope& scope, std::string_view collection);
 //! 'v' review scope \0 collection \0: the same, of one review state.
@@ -78,18 +73,22 @@ std::string openConflictsKey(const sync::Scope& scope);
 std::string encodeTally(const Tally& t);
 std::optional<Tally> decodeTally(std::string_view bytes);
 
-//! The views' side of one group commit (GroupCommit) or of a rebuild: entries and index keys go
-//! into the batch as records change; tallies and conflict counts are summed in memory and written
-//! once by writeTo(), read-modify-write, at the end of the group.
+//! The views' side of one group commit (GroupCommit) or of a rebuild: index keys go into the
+//! batch as records change; tallies and conflict counts are summed in memory and written once by
+//! writeTo(), read-modify-write, at the end of the group. Reads what the group wrote first: the
+//! records (`records`) and when each record of the group was first accepted.
 class ViewGroup {
  public:
-  explicit ViewGroup(const storage::Store& store) : store_(store) {}
+  //! Reads the store's own state of a record: the group's, then the store's (GroupCommit::record).
+  using RecordReader = std::function<Result<std::optional<sync::Record>>(const std::string& record_key)>;
 
-  //! A record was written (merged, accepted): `record` as it now is, first accepted at
-  //! `first_received_ms` if the views do not know it yet. Records of the server's own collections
-  //! are passed too: a review moves its record's state, the others nothing.
-  Status recordChanged(storage::WriteBatch& batch, const std::string& record_key, const sync::Record& record,
-                       std::int64_t first_received_ms);
+  ViewGroup(const storage::Store& store, RecordReader records) : store_(store), records_(std::move(records)) {}
+
+  //! A record was written (merged, accepted): `before` and `after` the change, first accepted at
+  //! `now_ms` if it is new. A _reviews record moves the review state of the record it names; the
+  //! server's other collections move nothing.
+  Status recordChanged(storage::WriteBatch& batch, const std::string& record_key,
+                       const std::optional<sync::Record>& before, const sync::Record& after, std::int64_t now_ms);
   //! A conflict was recorded (open) or settled, in `scope`.
   void conflictOpened(const sync::Scope& scope) { ++conflicts_[scope]; }
   void conflictSettled(const sync::Scope& scope) { --conflicts_[scope]; }
@@ -98,14 +97,19 @@ class ViewGroup {
   Status writeTo(storage::WriteBatch& batch);
 
  private:
-  Status reviewChanged(storage::WriteBatch& batch, const sync::Record& review);
-  Result<std::optional<ViewEntry>> entry(const std::string& record_key);
-  // Moves `record_key` from `before` to `after`: entry, index keys, tallies.
-  void move(storage::WriteBatch& batch, const std::string& record_key, const sync::RecordKey& key,
-            const std::optional<ViewEntry>& before, const std::optional<ViewEntry>& after);
+  Status reviewChanged(storage::WriteBatch& batch, const std::optional<sync::Record>& before,
+                       const sync::Record& after);
+  // The review state of a record: its _reviews record's.
+  Result<sync::ReviewState> reviewOf(const sync::RecordKey& key);
+  // When the server first accepted the record: this group's, else its oldest history entry's.
+  Result<std::int64_t> createdMs(const std::string& record_key, std::int64_t otherwise);
+  // Moves a record from `before` to `after` (nullopt: not live): index keys and tallies.
+  void move(storage::WriteBatch& batch, const sync::RecordKey& key, const std::optional<ViewEntry>& before,
+            const std::optional<ViewEntry>& after);
 
   const storage::Store& store_;
-  std::map<std::string, std::optional<ViewEntry>> entries_;     // this group's, by record key
+  RecordReader records_;
+  std::map<std::string, std::int64_t> created_;                 // records this group made: when
   std::map<std::string, std::array<std::int64_t, 4>> tallies_;  // by tally key: what this group added
   std::map<sync::Scope, std::int64_t> conflicts_;               // by scope: what this group added
 };
