@@ -94,9 +94,10 @@ inline constexpr std::size_t kViewsRebuildBatch = 10000;
 inline constexpr std::size_t kMaxRecordPageOffset = 100000;
 //! Records one /api/records search may read before it stops and says the answer is partial.
 inline constexpr std::size_t kMaxRecordsSearched = 200000;
-//! Records of one collection read into memory at once (an export, a report's gathering); past it the
-//! request is refused with a message asking for fewer units. A province holds tens of thousands.
-inline constexpr std::size_t kMaxRecordsRead = 200000;
+//! Records a report holds in memory (the sponsors and one year's plans, results, proposals, reports
+//! and set-ups of what the asker reads; surveys are counted, not held). A province's year is tens
+//! of thousands; past it the report is refused with a message asking for one unit or fewer years.
+inline constexpr std::size_t kMaxReportRecords = 300000;
 //! The dashboard's files (server/web), read into memory at start: at most this many, this large in all.
 inline constexpr std::size_t kMaxWebFiles = 64;
 inline constexpr std::size_t kMaxWebBytes = std::size_t{8} * 1024 * 1024;

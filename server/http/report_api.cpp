@@ -1,6 +1,7 @@
 // The programme's reports over HTTP: /api/reports/KIND?year=Y&unit=U&format=json|csv|xlsx, from what
 // the asker may read (programme/programme_report.hpp computes them).
 #include <set>
+#include <span>
 
 #include "base/clock.hpp"
 #include "communesync/sync/review.hpp"
@@ -12,37 +13,68 @@
 namespace communesync::server {
 namespace {
 
-// The records the reports read, as far as the asker may read them, without those a reviewer rejected;
-// and when the server first received the ones whose sending has a deadline.
-Result<ReportData> gather(ServerState& state, const std::vector<Scope>& readable, const UnitTree& units) {
+// The records the reports read, as far as the asker may read them, without those a reviewer
+// rejected: the sponsors, assignments and staff, the records of `years` (by their `nam`) of the
+// other forms, and the survey counts the writer keeps (store/views.hpp) in place of the surveys;
+// and when the server first received the ones whose sending has a deadline. What is held is one
+// year's records of a province (a few tens of thousands), not its store.
+Result<ReportData> gather(ServerState& state, const std::vector<Scope>& readable, const UnitTree& units,
+                          const std::set<int>& years) {
   ReportData data;
   data.units = &units;
-  std::set<sync::RecordKey> rejected;
-  auto reviews = state.data.reviews(readable, readable);
-  if (!reviews) return reviews.status();
-  for (const auto& r : *reviews) {
-    if (auto review = sync::reviewOf(r); review && review->state == sync::ReviewState::kRejected) {
-      rejected.insert(review->reviewed);
+  static constexpr const char* kAnyYear[] = {kSponsorForm, kAssignmentForm, kStaffForm};
+  static constexpr const char* kOfAYear[] = {kPlanForm, kResultForm, kProposalForm, kAnnualReportForm, kLocalSetupForm};
+  std::set<sync::RecordKey> rejected;  // from the index of records by review state
+  for (const auto& unit : readable) {
+    for (const auto forms : {std::span<const char* const>(kAnyYear), std::span<const char* const>(kOfAYear)}) {
+      for (const char* collection : forms) {
+        CS_RETURN_IF_ERROR(state.data.forEachIndexed(unit, collection, sync::ReviewState::kRejected,
+                                                     [&](std::string_view id, std::int64_t) {
+                                                       rejected.insert({collection, std::string(id)});
+                                                     }));
+      }
     }
   }
-  for (const char* collection : {kSponsorForm, kPlanForm, kResultForm, kProposalForm, kAnnualReportForm,
-                                 kLocalSetupForm, kHouseholdForm, kAssignmentForm, kStaffForm}) {
-    auto records = state.data.liveRecords(collection, readable);
-    if (!records) return records.status();
+  std::size_t held = 0;
+  auto read = [&](const char* collection, bool of_a_year) -> Status {
     auto& kept = data.records[collection];
-    for (auto& r : *records) {
-      if (rejected.count(r.key) == 0) kept.push_back(std::move(r));
+    bool over = false;
+    CS_RETURN_IF_ERROR(state.data.forEachLiveRecord(collection, readable, [&](const sync::Record& r) {
+      if (rejected.count(r.key) != 0) return true;
+      if (of_a_year && years.count(static_cast<int>(programme::wholeField(r, "nam"))) == 0) return true;
+      if (++held > tuning::kMaxReportRecords) return !(over = true);
+      kept.push_back(r);
+      return true;
+    }));
+    if (over) {
+      return Status::error(ErrorCode::kLimitExceeded, "the report's years hold more than " +
+                                                          std::to_string(tuning::kMaxReportRecords) +
+                                                          " records: ask for one unit, or fewer years");
     }
-  }
+    return Status::ok();
+  };
+  for (const char* collection : kAnyYear) CS_RETURN_IF_ERROR(read(collection, false));
+  for (const char* collection : kOfAYear) CS_RETURN_IF_ERROR(read(collection, true));
+  auto surveys = state.data.surveyCounts(readable);
+  if (!surveys) return surveys.status();
+  data.surveys = std::move(surveys).value();
   // The Committee's grades, beside the proposals (no review applies to them).
-  auto grades = state.data.liveRecords(kCommitteeGrades, readable);
-  if (!grades) return grades.status();
-  data.records[kCommitteeGrades] = std::move(grades).value();
+  CS_RETURN_IF_ERROR(state.data.forEachLiveRecord(kCommitteeGrades, readable, [&](const sync::Record& r) {
+    data.records[kCommitteeGrades].push_back(r);
+    return true;
+  }));
+  // When each proposal and year-end report was first received: from the index of records by when
+  // the server first accepted them.
   for (const char* collection : {kProposalForm, kAnnualReportForm}) {
-    for (const auto& r : data.records[collection]) {
-      auto history = state.data.history(r.key);
-      if (!history) return history.status();
-      if (!history->empty()) data.first_received_ms[r.key] = history->front().receive_ms;
+    std::set<std::string> held_ids;
+    for (const auto& r : data.records[collection]) held_ids.insert(r.key.id);
+    for (const auto& unit : readable) {
+      CS_RETURN_IF_ERROR(
+          state.data.forEachIndexed(unit, collection, std::nullopt, [&](std::string_view id, std::int64_t created_ms) {
+            if (held_ids.count(std::string(id)) != 0) {
+              data.first_received_ms[{collection, std::string(id)}] = created_ms;
+            }
+          }));
     }
   }
   return data;
@@ -65,7 +97,9 @@ HttpResponse reviewReport(const ApiCall& call) {
     rules.push_back(std::move(of_year).value());
   }
   const auto units = call.state.directory.units();
-  auto data = gather(call.state, call.asker->readable, *units);
+  std::set<int> years;
+  for (auto y = *from; y <= *to; ++y) years.insert(static_cast<int>(y));
+  auto data = gather(call.state, call.asker->readable, *units, years);
   if (!data) return statusResponse(request, data.status());
   const auto unit = param(call.query, "unit");
   const auto report = server::reviewReport(*data, rules, unit);
@@ -105,7 +139,7 @@ HttpResponse programmeReport(const ApiCall& call) {
   }
   const auto units = state.directory.units();
   const auto unit = param(params, "unit");
-  auto data = gather(state, readable, *units);
+  auto data = gather(state, readable, *units, {year});
   if (!data) return statusResponse(request, data.status());
   const auto report = kind == "targets"    ? targetsReport(*data, *rules, unit)
                       : kind == "form1"    ? form1Report(*data, *rules, unit)

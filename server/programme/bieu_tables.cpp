@@ -241,10 +241,7 @@ json form2Report(const ReportData& data, const ReportRules& rules, const std::st
                              wholeField(*p, "so_ho_tham_gia"), wholeField(*p, "kinh_phi_du_kien"), orNull(received),
                              early});
       }
-      const auto surveyed = facts.householdsIn(commune);
-      const auto poor = std::count_if(surveyed.begin(), surveyed.end(), [](const sync::Record* r) {
-        return textField(*r, "tinh_trang_ngheo") == "ngheo";
-      });
+      const auto surveyed = facts.surveysIn(commune);
       Delivered delivered;
       for (const auto* r : facts.ofYear(kResultForm)) {
         if (facts.communeOf(r->scope) != commune) continue;
@@ -261,14 +258,13 @@ json form2Report(const ReportData& data, const ReportRules& rules, const std::st
       const auto plan_day = setup == nullptr ? std::string() : textField(*setup, "ngay_ke_hoach");
       const bool group = setup != nullptr && programme::yesField(*setup, "to_cong_tac");
       rows.push_back({facts.unitName(district), facts.unitName(commune), commune, sponsors, orNull(plan_day), group,
-                      static_cast<std::int64_t>(needs.size()), cost, in_time,
-                      static_cast<std::int64_t>(surveyed.size()), static_cast<std::int64_t>(poor), delivered.households,
-                      delivered.money, delivered.in_kind, delivered.models(), delivered.trained,
+                      static_cast<std::int64_t>(needs.size()), cost, in_time, surveyed.surveyed, surveyed.poor,
+                      delivered.households, delivered.money, delivered.in_kind, delivered.models(), delivered.trained,
                       orNull(report_received), delivered.gifts});
       totals.proposals += static_cast<std::int64_t>(needs.size());
       totals.proposal_cost += cost;
-      totals.surveyed += static_cast<std::int64_t>(surveyed.size());
-      totals.poor += poor;
+      totals.surveyed += surveyed.surveyed;
+      totals.poor += surveyed.poor;
       totals.delivered.add(delivered);
     }
     // The district's own proposals (its compilation of its communes' needs), judged by its own day.

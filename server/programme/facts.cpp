@@ -286,11 +286,13 @@ std::vector<const sync::Record*> Facts::ofUnit(const std::string& collection, co
   return out;
 }
 
-std::vector<const sync::Record*> Facts::householdsIn(const std::string& unit) const {
-  std::vector<const sync::Record*> out;
-  const auto year = std::to_string(rules_.year);
-  for (const auto& r : data_.of(kHouseholdForm)) {
-    if (textField(r, "ngay_khao_sat").rfind(year, 0) == 0 && covers(unit, r.scope)) out.push_back(&r);
+SurveyCount Facts::surveysIn(const std::string& unit) const {
+  SurveyCount out;
+  for (const auto& [scope, years] : data_.surveys) {
+    auto it = years.find(rules_.year);
+    if (it == years.end() || !covers(unit, scope)) continue;
+    out.surveyed += it->second.surveyed;
+    out.poor += it->second.poor;
   }
   return out;
 }
@@ -390,6 +392,23 @@ bool proposalInTime(const Facts& facts, const sync::Record& proposal) {
 }  // namespace communesync::server::programme
 
 namespace communesync::server {
+
+std::optional<SurveyFacts> surveyFactsOf(const sync::Record& record) {
+  if (record.key.collection != kHouseholdForm) return std::nullopt;
+  const auto date = programme::textField(record, "ngay_khao_sat");
+  if (date.size() < 4 || !std::all_of(date.begin(), date.begin() + 4, [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  return SurveyFacts{std::stoi(date.substr(0, 4)), programme::textField(record, "tinh_trang_ngheo") == "ngheo"};
+}
+
+void ReportData::countSurvey(const sync::Record& record) {
+  const auto facts = surveyFactsOf(record);
+  if (!facts || record.deleted()) return;
+  auto& count = surveys[record.scope][facts->year];
+  ++count.surveyed;
+  count.poor += facts->poor ? 1 : 0;
+}
 
 const std::vector<sync::Record>& ReportData::of(const std::string& collection) const {
   static const std::vector<sync::Record> none;

@@ -86,7 +86,7 @@ class Facts {
   //! Records of the year in `unit` or under it that name no sponsor.
   std::vector<const sync::Record*> ofUnit(const std::string& collection, const std::string& unit) const;
   //! Household surveys dated in the year, in `unit` or under it.
-  std::vector<const sync::Record*> householdsIn(const std::string& unit) const;
+  SurveyCount surveysIn(const std::string& unit) const;
 
   // The tree as it stands in the report's year. A unit merged on a day of the year or before counts
   // as part of the unit it was merged into (the year is reported by the units that exist at its

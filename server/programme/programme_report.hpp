@@ -46,14 +46,35 @@ inline constexpr const char* kHouseholdForm = "household_survey";
 inline constexpr const char* kAssignmentForm = "twinning_assignment";
 inline constexpr const char* kStaffForm = "sponsor_staff";
 
+//! What the reports count of a household survey: the year of its `ngay_khao_sat` and whether its
+//! `tinh_trang_ngheo` is "ngheo". Surveys are most of a province's records and the reports need
+//! only how many there are, so the server keeps these counts per unit and year as surveys change
+//! (store/views.hpp) instead of reading every survey for a report.
+struct SurveyFacts {
+  int year = 0;
+  bool poor = false;
+  bool operator==(const SurveyFacts&) const = default;
+};
+//! nullopt: not a household survey, or its survey date has no year.
+std::optional<SurveyFacts> surveyFactsOf(const sync::Record& record);
+
+struct SurveyCount {
+  std::int64_t surveyed = 0;
+  std::int64_t poor = 0;
+};
+
 struct ReportData {
   const UnitTree* units = nullptr;
-  //! Live records by collection (the names above).
+  //! Live records by collection (the names above), household surveys aside.
   std::map<std::string, std::vector<sync::Record>> records;
+  //! Live household surveys not rejected, counted by unit and survey year.
+  std::map<std::string, std::map<int, SurveyCount>> surveys;
   //! When the server first received each needs proposal and year-end report (ms since the epoch).
   std::map<sync::RecordKey, std::int64_t> first_received_ms;
 
   const std::vector<sync::Record>& of(const std::string& collection) const;
+  //! Counts a live survey into `surveys` (for data gathered by hand: the server reads its counts).
+  void countSurvey(const sync::Record& record);
 };
 
 //! Text shown to people: Vietnamese first, with English.

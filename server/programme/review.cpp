@@ -78,9 +78,9 @@ json reviewReport(const ReportData& data, const std::vector<ReportRules>& years,
       for (const auto* r : facts.ofYear(kResultForm)) {
         if (facts.communeOf(r->scope) == code) year.delivered.add(*r);
       }
-      const auto surveyed = facts.householdsIn(code);
-      year.surveyed = static_cast<std::int64_t>(surveyed.size());
-      for (const auto* h : surveyed) year.poor += programme::textField(*h, "tinh_trang_ngheo") == "ngheo" ? 1 : 0;
+      const auto surveyed = facts.surveysIn(code);
+      year.surveyed = surveyed.surveyed;
+      year.poor = surveyed.poor;
       year.proposals = static_cast<std::int64_t>(facts.ofUnit(kProposalForm, code).size());
       auto& subject = communes[code];
       subject.name = facts.unitName(code);

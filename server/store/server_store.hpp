@@ -48,6 +48,7 @@
 #include "communesync/storage/store.hpp"
 #include "communesync/sync/messages.hpp"
 #include "communesync/sync/review.hpp"
+#include "programme/programme_report.hpp"
 #include "store/form_catalog.hpp"
 
 namespace communesync::server {
@@ -210,9 +211,6 @@ class ServerStore {
   //! One record is in memory at a time.
   Status forEachLiveRecord(std::string_view collection, const std::vector<Scope>& units,
                            const std::function<bool(const sync::Record&)>& fn) const;
-  //! The live records of `collection` in `units` (sorted), by id. Errors: kLimitExceeded past
-  //! tuning::kMaxRecordsRead (the message says to ask for fewer units).
-  Result<std::vector<sync::Record>> liveRecords(const std::string& collection, const std::vector<Scope>& units) const;
   //! The review records (_reviews) of `units` (sorted) that `readable` (sorted) may read.
   Result<std::vector<sync::Record>> reviews(const std::vector<Scope>& readable, const std::vector<Scope>& units) const;
   // ---- the views the writer keeps (store/views.hpp) ----
@@ -224,6 +222,13 @@ class ServerStore {
   Result<RecordPage> recordPage(const RecordPageQuery& query) const;
   //! The review state of a record (received when it has none).
   Result<sync::ReviewState> reviewState(const sync::RecordKey& key) const;
+  //! The live household surveys of `units` that no reviewer rejected, counted by unit and survey
+  //! year (what the reports read instead of the surveys).
+  Result<std::map<Scope, std::map<int, SurveyCount>>> surveyCounts(const std::vector<Scope>& units) const;
+  //! Calls `fn` with the id of every live record of `collection` in `unit` (of one review state,
+  //! if given) and when the server first accepted it, newest first: index keys only.
+  Status forEachIndexed(const Scope& unit, std::string_view collection, std::optional<sync::ReviewState> review,
+                        const std::function<void(std::string_view id, std::int64_t created_ms)>& fn) const;
   //! For measuring only: commits leave the views out from now on, and the store is marked so that
   //! the next open rebuilds them (Config::keep_views).
   Status stopKeepingViews();

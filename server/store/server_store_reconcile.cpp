@@ -89,23 +89,6 @@ Status ServerStore::forEachLiveRecord(std::string_view collection, const std::ve
   return cursor.status();
 }
 
-Result<std::vector<sync::Record>> ServerStore::liveRecords(const std::string& collection,
-                                                           const std::vector<Scope>& units) const {
-  std::vector<sync::Record> out;
-  bool over = false;
-  CS_RETURN_IF_ERROR(forEachLiveRecord(collection, units, [&](const sync::Record& r) {
-    if (out.size() == tuning::kMaxRecordsRead) return !(over = true);
-    out.push_back(r);
-    return true;
-  }));
-  if (over) {
-    return Status::error(ErrorCode::kLimitExceeded, "more than " + std::to_string(tuning::kMaxRecordsRead) +
-                                                        " records of " + collection +
-                                                        " in the units asked: ask for one unit at a time");
-  }
-  return out;
-}
-
 Result<std::vector<sync::Record>> ServerStore::reviews(const std::vector<Scope>& readable,
                                                        const std::vector<Scope>& units) const {
   std::vector<sync::Record> out;

@@ -199,6 +199,47 @@ Result<sync::ReviewState> ServerStore::reviewState(const sync::RecordKey& key) c
   return r ? r->state : sync::ReviewState::kReceived;
 }
 
+Result<std::map<Scope, std::map<int, SurveyCount>>> ServerStore::surveyCounts(const std::vector<Scope>& units) const {
+  std::map<Scope, std::map<int, SurveyCount>> out;
+  auto snapshot = store_.snapshot();
+  constexpr auto kRejected = static_cast<std::size_t>(sync::ReviewState::kRejected);
+  for (const auto& unit : units) {
+    std::string prefix = "s";
+    storage::appendPart(prefix, unit);
+    auto cursor = store_.scanPrefix(Column::kViews, prefix, &snapshot);
+    for (; cursor.valid(); cursor.next()) {
+      auto year = storage::readUint64(cursor.key(), prefix.size());
+      auto tally = decodeSurveyTally(cursor.value());
+      if (!year || !tally) return Status::error(ErrorCode::kCorruption, "a stored survey count is malformed");
+      SurveyCount count;
+      for (std::size_t state = 0; 2 * state < tally->size(); ++state) {
+        if (state == kRejected) continue;
+        count.surveyed += static_cast<std::int64_t>((*tally)[2 * state]);
+        count.poor += static_cast<std::int64_t>((*tally)[2 * state + 1]);
+      }
+      if (count.surveyed != 0) out[unit][static_cast<int>(*year)] = count;
+    }
+    CS_RETURN_IF_ERROR(cursor.status());
+  }
+  return out;
+}
+
+Status ServerStore::forEachIndexed(const Scope& unit, std::string_view collection,
+                                   std::optional<sync::ReviewState> review,
+                                   const std::function<void(std::string_view id, std::int64_t created_ms)>& fn) const {
+  const auto prefix = review ? reviewPrefix(*review, unit, collection) : newestPrefix(unit, collection);
+  auto cursor = store_.scanPrefix(Column::kViews, prefix);
+  for (; cursor.valid(); cursor.next()) {
+    const auto key = cursor.key();
+    auto age = storage::readUint64(key, prefix.size());
+    std::size_t pos = prefix.size() + 8;
+    auto id = storage::readPart(key, pos);
+    if (!age || !id) return Status::error(ErrorCode::kCorruption, "a stored index key is malformed");
+    fn(*id, static_cast<std::int64_t>(std::numeric_limits<std::uint64_t>::max() - *age));
+  }
+  return cursor.status();
+}
+
 Status ServerStore::stopKeepingViews() {
   storage::WriteBatch batch;
   batch.erase(Column::kMeta, kViewsVersionKey);

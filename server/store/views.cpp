@@ -76,6 +76,13 @@ std::string tallyKey(const sync::Scope& scope, std::int32_t year, std::string_vi
   return out;
 }
 
+std::string surveyKey(const sync::Scope& scope, std::int32_t year) {
+  std::string out = "s";
+  storage::appendPart(out, scope);
+  storage::appendUint64(out, static_cast<std::uint64_t>(year));
+  return out;
+}
+
 std::string openConflictsKey(const sync::Scope& scope) {
   std::string out = "c";
   storage::appendPart(out, scope);
@@ -88,11 +95,29 @@ std::string encodeTally(const Tally& t) {
   return out;
 }
 
-std::optional<Tally> decodeTally(std::string_view bytes) {
-  if (bytes.size() != kStates * 8) return std::nullopt;
-  Tally t{};
-  for (std::size_t k = 0; k < kStates; ++k) t[k] = storage::readUint64(bytes, k * 8).value_or(0);
+namespace {
+
+template <std::size_t N>
+std::optional<std::array<std::uint64_t, N>> decodeCounts(std::string_view bytes) {
+  if (bytes.size() != N * 8) return std::nullopt;
+  std::array<std::uint64_t, N> t{};
+  for (std::size_t k = 0; k < N; ++k) t[k] = storage::readUint64(bytes, k * 8).value_or(0);
   return t;
+}
+
+// How many counts a tally key holds: a survey tally's 8, a form's 4.
+std::size_t widthOf(std::string_view key) {
+  return !key.empty() && key.front() == 's' ? 2 * kStates : kStates;
+}
+
+}  // namespace
+
+std::optional<Tally> decodeTally(std::string_view bytes) {
+  return decodeCounts<kStates>(bytes);
+}
+
+std::optional<SurveyTally> decodeSurveyTally(std::string_view bytes) {
+  return decodeCounts<2 * kStates>(bytes);
 }
 
 // ---- the group ----
@@ -126,17 +151,20 @@ Status ViewGroup::recordChanged(storage::WriteBatch& batch, const std::string& r
   const bool is_live = !after.deleted();
   const int was_year = was_live ? provinceYear(firstCapturedMs(*before)) : 0;
   const int is_year = is_live ? provinceYear(firstCapturedMs(after)) : 0;
+  const auto was_survey = was_live ? surveyFactsOf(*before) : std::nullopt;
+  const auto is_survey = is_live ? surveyFactsOf(after) : std::nullopt;
   if (!before) created_[record_key] = now_ms;
-  // The common edit: live before and after, in the same year. Nothing moves, nothing is read.
-  if (was_live == is_live && was_year == is_year) return Status::ok();
+  // The common edit: live before and after, in the same year, counted the same. Nothing moves,
+  // nothing is read.
+  if (was_live == is_live && was_year == is_year && was_survey == is_survey) return Status::ok();
   auto created = createdMs(record_key, after.receive_time_ms);
   if (!created) return created.status();
   auto review = before ? reviewOf(after.key) : Result<sync::ReviewState>(sync::ReviewState::kReceived);
   if (!review) return review.status();
   std::optional<ViewEntry> from;
   std::optional<ViewEntry> to;
-  if (was_live) from = ViewEntry{before->scope, was_year, *created, *review};
-  if (is_live) to = ViewEntry{after.scope, is_year, *created, *review};
+  if (was_live) from = ViewEntry{before->scope, was_year, *created, *review, was_survey};
+  if (is_live) to = ViewEntry{after.scope, is_year, *created, *review, is_survey};
   move(batch, after.key, from, to);
   return Status::ok();
 }
@@ -160,47 +188,69 @@ Status ViewGroup::reviewChanged(storage::WriteBatch& batch, const std::optional<
   auto created = createdMs(record_key, r.receive_time_ms);
   if (!created) return created.status();
   const int year = provinceYear(firstCapturedMs(r));
-  move(batch, reviewed, ViewEntry{r.scope, year, *created, was}, ViewEntry{r.scope, year, *created, is});
+  const auto survey = surveyFactsOf(r);
+  move(batch, reviewed, ViewEntry{r.scope, year, *created, was, survey},
+       ViewEntry{r.scope, year, *created, is, survey});
   return Status::ok();
 }
 
 void ViewGroup::move(storage::WriteBatch& batch, const sync::RecordKey& key, const std::optional<ViewEntry>& before,
                      const std::optional<ViewEntry>& after) {
   if (before == after) return;
-  const bool same_place = before && after && before->scope == after->scope && before->created_ms == after->created_ms;
+  // What stays the same is neither erased nor written again.
+  const bool both = before && after;
+  const bool same_place = both && before->scope == after->scope && before->created_ms == after->created_ms;
+  const bool same_review = same_place && before->review == after->review;
+  const bool same_tally =
+      both && before->scope == after->scope && before->year == after->year && before->review == after->review;
+  const bool same_survey =
+      both && before->scope == after->scope && before->review == after->review && before->survey == after->survey;
   if (before) {
     const auto suffix = newestSuffix(before->created_ms, key.id);
     if (!same_place) batch.erase(Column::kViews, newestPrefix(before->scope, key.collection) + suffix);
-    batch.erase(Column::kViews, reviewPrefix(before->review, before->scope, key.collection) + suffix);
-    --tallies_[tallyKey(before->scope, before->year, key.collection)][slot(before->review)];
+    if (!same_review) batch.erase(Column::kViews, reviewPrefix(before->review, before->scope, key.collection) + suffix);
+    if (!same_tally) --tallies_[tallyKey(before->scope, before->year, key.collection)][slot(before->review)];
+    if (!same_survey && before->survey) {
+      auto& t = tallies_[surveyKey(before->scope, before->survey->year)];
+      --t[2 * slot(before->review)];
+      if (before->survey->poor) --t[2 * slot(before->review) + 1];
+    }
   }
   if (after) {
     const auto suffix = newestSuffix(after->created_ms, key.id);
     if (!same_place) batch.put(Column::kViews, newestPrefix(after->scope, key.collection) + suffix, "");
-    batch.put(Column::kViews, reviewPrefix(after->review, after->scope, key.collection) + suffix, "");
-    ++tallies_[tallyKey(after->scope, after->year, key.collection)][slot(after->review)];
+    if (!same_review) batch.put(Column::kViews, reviewPrefix(after->review, after->scope, key.collection) + suffix, "");
+    if (!same_tally) ++tallies_[tallyKey(after->scope, after->year, key.collection)][slot(after->review)];
+    if (!same_survey && after->survey) {
+      auto& t = tallies_[surveyKey(after->scope, after->survey->year)];
+      ++t[2 * slot(after->review)];
+      if (after->survey->poor) ++t[2 * slot(after->review) + 1];
+    }
   }
 }
 
 Status ViewGroup::writeTo(storage::WriteBatch& batch) {
   for (const auto& [key, added] : tallies_) {
+    const auto width = widthOf(key);
     auto raw = store_.get(Column::kViews, key);
     if (!raw) return raw.status();
-    Tally tally{};
+    SurveyTally tally{};  // the wider of the two; a form's tally uses its first four
     if (raw->has_value()) {
-      auto stored = decodeTally(**raw);
-      if (!stored) return Status::error(ErrorCode::kCorruption, "a stored tally is malformed: rebuild the views");
-      tally = *stored;
+      if ((*raw)->size() != width * 8) {
+        return Status::error(ErrorCode::kCorruption, "a stored tally is malformed: rebuild the views");
+      }
+      for (std::size_t k = 0; k < width; ++k) tally[k] = storage::readUint64(**raw, k * 8).value_or(0);
     }
     bool any = false;
-    for (std::size_t k = 0; k < kStates; ++k) {
+    std::string value;
+    for (std::size_t k = 0; k < width; ++k) {
       const auto sum = static_cast<std::int64_t>(tally[k]) + added[k];
       if (sum < 0) return Status::error(ErrorCode::kCorruption, "a tally would go below zero: rebuild the views");
-      tally[k] = static_cast<std::uint64_t>(sum);
+      storage::appendUint64(value, static_cast<std::uint64_t>(sum));
       any |= sum != 0;
     }
     if (any) {
-      batch.put(Column::kViews, key, encodeTally(tally));
+      batch.put(Column::kViews, key, value);
     } else {
       batch.erase(Column::kViews, key);
     }

@@ -9,15 +9,18 @@
 //   'n' scope \0 collection \0 age (8) id \0           -> ""   live records of a form, newest first
 //   'v' review (1) scope \0 collection \0 age (8) id \0 -> ""   the same, by review state
 //   't' scope \0 year (8) collection \0                -> Tally: live records by review state
+//   's' scope \0 survey year (8)                       -> SurveyTally: live household surveys
+//                                                        by review state, and how many poor
 //   'c' scope \0                                       -> open conflicts (8)
 //   meta: "views_version"                              -> kViewsVersion, once every view is built
 //
 // Only records of the programme's forms have views. What a record adds to them (its unit, year,
 // when it was first accepted, its review state, whether it is live) is worked out from the record
 // before and after a change, not stored: an edit that keeps the record live in the same year
-// writes nothing here and reads nothing. Only a delete, a revival, a change of year or a review
-// reads more: the record's review (a _reviews record) and when it was first accepted (its oldest
-// history entry). A review of a record the server does not hold moves nothing (the API refuses one).
+// writes nothing here and reads nothing (a survey's: unless its survey date or poverty changes).
+// Only a delete, a revival, a change of year or of what a survey counts, or a review reads more: the record's review (a
+// _reviews record) and when it was first accepted (its oldest history entry). A review of a record the server does not
+// hold moves nothing (the API refuses one).
 #pragma once
 
 #include <array>
@@ -30,12 +33,13 @@
 #include "communesync/storage/store.hpp"
 #include "communesync/sync/record.hpp"
 #include "communesync/sync/review.hpp"
+#include "programme/programme_report.hpp"
 
 namespace communesync::server {
 
 //! meta: the version of the views the store holds (absent: not built yet).
 inline constexpr std::string_view kViewsVersionKey = "views_version";
-inline constexpr std::uint64_t kViewsVersion = 1;
+inline constexpr std::uint64_t kViewsVersion = 2;  // 2: the survey counts
 
 //! The year of a time on the province's calendar (UTC+7: the programme is in Viet Nam).
 int provinceYear(std::int64_t ms);
@@ -53,12 +57,15 @@ struct ViewEntry {
   std::int32_t year = 0;        //!< provinceYear(firstCapturedMs(record))
   std::int64_t created_ms = 0;  //!< when the server first accepted a change of it
   sync::ReviewState review = sync::ReviewState::kReceived;
+  std::optional<SurveyFacts> survey;  //!< a household survey's: what the reports count
 
   bool operator==(const ViewEntry&) const = default;
 };
 
 //! Live records of one form in one unit and year, by review state (indexed by ReviewState).
 using Tally = std::array<std::uint64_t, 4>;
+//! Live household surveys of one unit and survey year: [2 * review state] surveyed, [+1] poor.
+using SurveyTally = std::array<std::uint64_t, 8>;
 
 // ---- keys (the layout above) ----
 
@@ -69,9 +76,11 @@ std::string reviewPrefix(sync::ReviewState review, const sync::Scope& scope, std
 //! age (8) id \0: where a record sits under either prefix.
 std::string newestSuffix(std::int64_t created_ms, std::string_view id);
 std::string tallyKey(const sync::Scope& scope, std::int32_t year, std::string_view collection);
+std::string surveyKey(const sync::Scope& scope, std::int32_t year);
 std::string openConflictsKey(const sync::Scope& scope);
 std::string encodeTally(const Tally& t);
 std::optional<Tally> decodeTally(std::string_view bytes);
+std::optional<SurveyTally> decodeSurveyTally(std::string_view bytes);
 
 //! The views' side of one group commit (GroupCommit) or of a rebuild: index keys go into the
 //! batch as records change; tallies and conflict counts are summed in memory and written once by
@@ -110,7 +119,7 @@ class ViewGroup {
   const storage::Store& store_;
   RecordReader records_;
   std::map<std::string, std::int64_t> created_;                 // records this group made: when
-  std::map<std::string, std::array<std::int64_t, 4>> tallies_;  // by tally key: what this group added
+  std::map<std::string, std::array<std::int64_t, 8>> tallies_;  // by tally or survey key: what this group added
   std::map<sync::Scope, std::int64_t> conflicts_;               // by scope: what this group added
 };
 

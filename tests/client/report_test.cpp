@@ -26,6 +26,12 @@ std::map<std::string, Value> result(std::int64_t households, std::int64_t money,
           {"so_mo_hinh_xay_dung", Value(models)}};
 }
 
+std::map<std::string, Value> survey(const std::string& poverty, const std::string& day) {
+  return {{"chu_ho", Value("Hồ Văn A")},        {"thon", Value("Thôn 1")}, {"so_nhan_khau", Value(4)},
+          {"tinh_trang_ngheo", Value(poverty)}, {"nha_tam", Value(false)}, {"ly_do_ngheo", Value("Thiếu đất")},
+          {"ngay_khao_sat", Value(day)}};
+}
+
 class Reports : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -56,6 +62,12 @@ class Reports : public ::testing::Test {
              {{"nam", Value(2025)}, {"ngay_ke_hoach", Value("2025-01-15")}, {"to_cong_tac", Value(true)}}, "MAU-X01");
     x2_->put("support_result", "", result(2, 4'000'000, 0), "MAU-X02");
     doubtful_ = x2_->put("support_result", "", result(100, 900'000'000, 9), "MAU-X02");
+    // Surveys: counted by the year of their date, and not when rejected.
+    x1_->put("household_survey", "", survey("ngheo", "2025-04-02"), "MAU-X01");
+    x1_->put("household_survey", "", survey("can_ngheo", "2025-04-03"), "MAU-X01");
+    x1_->put("household_survey", "", survey("ngheo", "2024-11-20"), "MAU-X01");
+    x2_->put("household_survey", "", survey("ngheo", "2025-05-01"), "MAU-X02");
+    doubtful_survey_ = x2_->put("household_survey", "", survey("ngheo", "2025-05-02"), "MAU-X02");
     for (auto* d : {sponsor_.get(), x1_.get(), x2_.get()}) {
       auto report = d->sync(server_.url());
       ASSERT_OK(report.status);
@@ -64,6 +76,10 @@ class Reports : public ::testing::Test {
     auto [status, body] = testing::httpCall(server_.port(), boost::beast::http::verb::post, lan_,
                                             "/api/reviews/support_result/" + doubtful_,
                                             json{{"state", "rejected"}, {"comment", "100 hộ? Sai số liệu"}}.dump());
+    ASSERT_EQ(status, 200u) << body;
+    std::tie(status, body) = testing::httpCall(server_.port(), boost::beast::http::verb::post, lan_,
+                                               "/api/reviews/household_survey/" + doubtful_survey_,
+                                               json{{"state", "rejected"}, {"comment", "Trùng hộ"}}.dump());
     ASSERT_EQ(status, 200u) << body;
   }
 
@@ -76,7 +92,7 @@ class Reports : public ::testing::Test {
   testing::TempDir dir_;
   ServerHarness server_{dir_ / "server", 0, [](server::Config& c) { c.forms_dir = FORMS_DIR; }};
   std::unique_ptr<TestDevice> x1_, x2_, sponsor_;
-  std::string lan_, doubtful_;
+  std::string lan_, doubtful_, doubtful_survey_;
 };
 
 TEST_F(Reports, Form2OfADistrictIsPrintedAndWrittenAndTheWorkbookHoldsItsFigures) {
@@ -97,6 +113,11 @@ TEST_F(Reports, Form2OfADistrictIsPrintedAndWrittenAndTheWorkbookHoldsItsFigures
   EXPECT_EQ(rows[1][11], 2) << "the rejected result (100 households) does not count";
   EXPECT_EQ(rows[2][11], 8);
   EXPECT_EQ(rows[2][12], 34'000'000);
+  EXPECT_EQ(rows[0][9], 2) << "two surveys dated 2025 (the one of 2024 is not counted)";
+  EXPECT_EQ(rows[0][10], 1) << "one of them poor";
+  EXPECT_EQ(rows[1][9], 1) << "the rejected survey does not count";
+  EXPECT_EQ(rows[2][9], 3);
+  EXPECT_EQ(rows[2][10], 2);
 
   const auto xlsx = (dir_ / "bieu2.xlsx").string();
   auto wrote =
@@ -121,7 +142,7 @@ TEST_F(Reports, Form2OfADistrictIsPrintedAndWrittenAndTheWorkbookHoldsItsFigures
                           0),
             0u)
       << csv.out.substr(0, 200);
-  EXPECT_NE(csv.out.find("Nam Trà My,Cộng / Total,49-NTM,,,,0,0,,0,0,8,34000000,0,1,0,,0\r\n"), std::string::npos)
+  EXPECT_NE(csv.out.find("Nam Trà My,Cộng / Total,49-NTM,,,,0,0,,3,2,8,34000000,0,1,0,,0\r\n"), std::string::npos)
       << csv.out;
 }
 

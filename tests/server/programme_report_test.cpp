@@ -171,6 +171,10 @@ class ProgrammeReport : public ::testing::Test {
     for (const auto& [name, value] : fields) r.fields[name].value = value;
     r.receive_time_ms = received_ms;
     if (received_ms != 0) data_.first_received_ms[r.key] = received_ms;
+    if (collection == kHouseholdForm) {  // the reports read counts of surveys (the store keeps them)
+      data_.countSurvey(r);
+      return;
+    }
     data_.records[collection].push_back(std::move(r));
   }
 

@@ -23,8 +23,20 @@ using sync::Value;
 // 2025-12-31 22:45 in Viet Nam (UTC+7): a history that starts here crosses into the province's next year.
 constexpr std::int64_t kStartMs = 1'767'200'400'000 - std::int64_t{75} * 60 * 1000;
 constexpr std::array<std::string_view, 3> kUnits = {"xa-01", "xa-02", "xa-03"};
-constexpr std::array<std::string_view, 2> kForms = {"household", "plan"};
-constexpr std::array<std::string_view, 4> kFields = {"name", "members", "village", "phone"};
+constexpr std::array<std::string_view, 2> kForms = {"household_survey", "plan"};
+// The last two are what the survey counts read (a survey's date and whether the household is poor).
+constexpr std::array<std::string_view, 6> kFields = {"name",  "members",       "village",
+                                                     "phone", "ngay_khao_sat", "tinh_trang_ngheo"};
+
+// A value of a field: survey dates in two years or none, poor or not.
+Value valueOf(std::string_view field, std::size_t step, std::size_t pick) {
+  if (field == "ngay_khao_sat") {
+    static constexpr std::array<std::string_view, 3> kDates = {"2025-03-01", "2026-01-02", "không rõ"};
+    return Value(std::string(kDates.at(pick % kDates.size())));
+  }
+  if (field == "tinh_trang_ngheo") return Value(std::string(pick % 2 == 0 ? "ngheo" : "can_ngheo"));
+  return Value("v" + std::to_string(step));
+}
 
 std::vector<Scope> allUnits() {
   return {kUnits.begin(), kUnits.end()};
@@ -106,6 +118,40 @@ class ViewsTest : public ::testing::Test {
     return out;
   }
 
+  // What the survey counts should say: live household surveys not rejected, by unit and survey year.
+  std::map<Scope, std::map<int, std::pair<std::int64_t, std::int64_t>>> countedSurveys() {
+    std::map<sync::RecordKey, sync::ReviewState> reviews;
+    auto records = data_->recordsForTesting();
+    EXPECT_OK(records);
+    for (const auto& r : *records) {
+      if (auto review = sync::reviewOf(r)) reviews[review->reviewed] = review->state;
+    }
+    std::map<Scope, std::map<int, std::pair<std::int64_t, std::int64_t>>> out;
+    for (const auto& r : *records) {
+      auto it = reviews.find(r.key);
+      if (r.deleted() || (it != reviews.end() && it->second == sync::ReviewState::kRejected)) continue;
+      const auto* date =
+          r.fields.count("ngay_khao_sat") ? r.fields.at("ngay_khao_sat").value.get<std::string>() : nullptr;
+      if (r.key.collection != "household_survey" || date == nullptr || !std::isdigit(date->front())) continue;
+      const auto* poor =
+          r.fields.count("tinh_trang_ngheo") ? r.fields.at("tinh_trang_ngheo").value.get<std::string>() : nullptr;
+      auto& count = out[r.scope][std::stoi(date->substr(0, 4))];
+      ++count.first;
+      count.second += poor != nullptr && *poor == "ngheo" ? 1 : 0;
+    }
+    return out;
+  }
+
+  std::map<Scope, std::map<int, std::pair<std::int64_t, std::int64_t>>> keptSurveys() {
+    std::map<Scope, std::map<int, std::pair<std::int64_t, std::int64_t>>> out;
+    auto kept = data_->surveyCounts(allUnits());
+    EXPECT_OK(kept);
+    for (const auto& [unit, years] : *kept) {
+      for (const auto& [year, count] : years) out[unit][year] = {count.surveyed, count.poor};
+    }
+    return out;
+  }
+
   std::map<std::tuple<Scope, int, std::string>, Tally> keptTallies(const std::set<int>& years) {
     std::map<std::tuple<Scope, int, std::string>, Tally> out;
     for (int year : years) {
@@ -125,8 +171,9 @@ class ViewsTest : public ::testing::Test {
 
 // Edits (seen and concurrent: conflicts), deletes and revivals, reviews (of deleted records too) and
 // the reopening an edit makes, resolutions, several pushes in one group,
-// across the turn of the province's year: the kept views are byte for byte what a rebuild writes,
-// and their tallies what a plain count of the records says.
+// across the turn of the province's year; surveys whose date and poverty change: the kept views are
+// byte for byte what a rebuild writes, and their tallies and survey counts what a plain count of the
+// records says.
 TEST_F(ViewsTest, KeptViewsEqualARebuildAfterARandomHistory) {
   std::map<std::uint8_t, std::uint64_t> seqs;  // each device's numbering, across the seeds
   for (std::uint32_t seed : {1U, 2U, 3U}) {
@@ -197,7 +244,7 @@ TEST_F(ViewsTest, KeptViewsEqualARebuildAfterARandomHistory) {
           const std::string field(kFields.at(pick(kFields.size())));
           sync::Stamp seen;
           if (saw && record && record->fields.count(field) != 0) seen = record->fields.at(field).stamp;
-          auto change = testing::edit(device, ++seqs[device], field, Value("v" + std::to_string(step)), stamp, seen,
+          auto change = testing::edit(device, ++seqs[device], field, valueOf(field, step, pick(6)), stamp, seen,
                                       saw && record ? record->tombstone.stamp : sync::Stamp{});
           change.key = key;
           change.scope = scope;
@@ -219,6 +266,10 @@ TEST_F(ViewsTest, KeptViewsEqualARebuildAfterARandomHistory) {
     for (const auto& [where, tally] : counted) years.insert(std::get<1>(where));
     ASSERT_GE(years.size(), 2U) << "the history crosses the province's new year";
     EXPECT_EQ(keptTallies(years), counted);
+    const auto surveys = countedSurveys();
+    ASSERT_EQ(surveys.size(), kUnits.size()) << "surveys counted in every unit";
+    ASSERT_GE(surveys.begin()->second.size(), 2U) << "in two survey years";
+    EXPECT_EQ(keptSurveys(), surveys);
     std::map<Scope, std::uint64_t> open_counted;
     for (const auto& c : *conflicts) open_counted[c.scope] += c.status == sync::ConflictStatus::kOpen ? 1 : 0;
     auto summaries = data_->summaries(allUnits(), *years.begin());
@@ -252,7 +303,7 @@ TEST_F(ViewsTest, PagingListsEveryRecordExactlyOnceWhileRecordsChange) {
   auto put = [&](const std::string& id, std::string_view scope, const std::string& value) {
     std::vector<PushJob> group{deviceJob()};
     auto change = testing::edit(1, ++seq, "name", Value(value), testing::stampAt(now, 1));
-    change.key = {"household", id};
+    change.key = {"household_survey", id};
     change.scope = std::string(scope);
     group[0].changes.push_back(std::move(change));
     apply(group, now);
@@ -267,7 +318,7 @@ TEST_F(ViewsTest, PagingListsEveryRecordExactlyOnceWhileRecordsChange) {
   std::map<std::string, int> listed;
   std::vector<std::int64_t> order;
   RecordPageQuery query;
-  query.collection = "household";
+  query.collection = "household_survey";
   query.units = allUnits();
   query.limit = 7;
   std::mt19937 rng(7);
@@ -291,13 +342,13 @@ TEST_F(ViewsTest, PagingListsEveryRecordExactlyOnceWhileRecordsChange) {
     put("new" + std::to_string(pages), kUnits.at(pages % 3), "new");
     if (pages % 4 == 0) {
       const auto id = "h" + std::to_string(rng() % 30 * 3 + 1);  // in xa-02
-      auto held = current({"household", id});
+      auto held = current({"household_survey", id});
       if (held && !held->deleted()) {
         std::vector<PushJob> group{deviceJob()};
         std::map<std::string, sync::Stamp, std::less<>> seen;
         for (const auto& [name, field] : held->fields) seen.emplace(name, field.stamp);
         auto change = testing::deletion(1, ++seq, testing::stampAt(now, 1), seen);
-        change.key = {"household", id};
+        change.key = {"household_survey", id};
         change.scope = std::string(kUnits[1]);
         group[0].changes.push_back(std::move(change));
         apply(group, now);
