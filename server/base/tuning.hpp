@@ -92,8 +92,18 @@ inline constexpr std::size_t kMaxExportExtraColumns = 500;
 inline constexpr std::size_t kViewsRebuildBatch = 10000;
 //! Records a page may leave out before its first (`offset`): each is an index key read, not a record.
 inline constexpr std::size_t kMaxRecordPageOffset = 100000;
-//! Records one /api/records search may read before it stops and says the answer is partial.
+//! Index keys one /api/records search may step over to find its page, and then to count the rest;
+//! past either it stops and says `partial` (the total is then at least what it says).
 inline constexpr std::size_t kMaxRecordsSearched = 200000;
+inline constexpr std::size_t kMaxSearchCountSteps = 20000;
+//! The accent-free search's index (store/views.hpp): text values longer than this are not indexed
+//! (notes and wishes; people look records up by names, villages, codes), words are cut to this
+//! long, and a record is found by at most this many words.
+inline constexpr std::size_t kMaxSearchTextBytes = 48;
+inline constexpr std::size_t kMaxSearchWordBytes = 32;
+inline constexpr std::size_t kMaxSearchWordsPerRecord = 16;
+//! Words of one search (more are refused with a message).
+inline constexpr std::size_t kMaxSearchQueryWords = 8;
 //! Records a report holds in memory (the sponsors and one year's plans, results, proposals, reports
 //! and set-ups of what the asker reads; surveys are counted, not held). A province's year is tens
 //! of thousands; past it the report is refused with a message asking for one unit or fewer years.

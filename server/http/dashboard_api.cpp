@@ -25,23 +25,7 @@
 #include "store/views.hpp"
 
 namespace communesync::server {
-namespace {
-
 using nlohmann::json;
-
-// The review state of each record that has one (records with none are "received").
-Result<std::map<sync::RecordKey, sync::ReviewState>> reviewStates(ServerState& state, const Asker& asker,
-                                                                  const std::vector<Scope>& units) {
-  std::map<sync::RecordKey, sync::ReviewState> out;
-  auto reviews = state.data.reviews(asker.readable, units);
-  if (!reviews) return reviews.status();
-  for (const auto& r : *reviews) {
-    if (auto review = sync::reviewOf(r)) out[review->reviewed] = review->state;
-  }
-  return out;
-}
-
-}  // namespace
 
 HttpResponse me(const ApiCall& call) {
   const auto& request = call.request;
@@ -121,17 +105,6 @@ HttpResponse overview(const ApiCall& call) {
 
 namespace {
 
-// Whether a record matches a search: the folded text of its id, unit and every value holds `folded`.
-bool matches(const sync::Record& r, const std::string& folded) {
-  if (folded.empty()) return true;
-  auto holds = [&folded](std::string_view text) { return sync::foldForSearch(text).find(folded) != std::string::npos; };
-  if (holds(r.key.id) || holds(r.scope)) return true;
-  for (const auto& [name, field] : r.fields) {
-    if (holds(sync::valueToJson(field.value).dump())) return true;
-  }
-  return false;
-}
-
 // A row of the records page: the record with its review state and when it was captured and received.
 json recordRow(const sync::Record& r, sync::ReviewState review) {
   json row = sync::recordToJson(r);
@@ -141,47 +114,9 @@ json recordRow(const sync::Record& r, sync::ReviewState review) {
   return row;
 }
 
-// A search: one pass over the records, one in memory at a time; of each match only what sorts it is
-// kept (a province's households would take hundreds of megabytes whole). The page's records are
-// read again at the end, and one deleted meanwhile is left out of the page.
-Status searchRecords(ServerState& state, const Asker& asker, const RecordPageQuery& query, const std::string& folded,
-                     json& out) {
-  auto reviews = reviewStates(state, asker, query.units);
-  if (!reviews) return reviews.status();
-  struct Match {
-    std::int64_t received_ms;
-    sync::RecordKey key;
-    sync::ReviewState review;
-  };
-  std::vector<Match> found;
-  std::size_t read = 0;
-  bool partial = false;
-  CS_RETURN_IF_ERROR(state.data.forEachLiveRecord(query.collection, query.units, [&](const sync::Record& r) {
-    if (read++ == tuning::kMaxRecordsSearched) return !(partial = true);
-    auto it = reviews->find(r.key);
-    const auto review = it == reviews->end() ? sync::ReviewState::kReceived : it->second;
-    if (query.review && review != *query.review) return true;
-    if (matches(r, folded)) found.push_back({r.receive_time_ms, r.key, review});
-    return true;
-  }));
-  // Newest first: what arrived last is what people look for.
-  std::stable_sort(found.begin(), found.end(),
-                   [](const Match& a, const Match& b) { return a.received_ms > b.received_ms; });
-  json rows = json::array();
-  for (std::size_t k = query.skip; k < found.size() && rows.size() < query.limit; ++k) {
-    auto record = state.data.record(found[k].key);
-    if (!record) return record.status();
-    if (!record->has_value() || (*record)->deleted()) continue;
-    rows.push_back(recordRow(**record, found[k].review));
-  }
-  out["total"] = found.size();
-  out["partial"] = partial;
-  out["records"] = std::move(rows);
-  return Status::ok();
-}
-
-// A page without a search: the newest-first index the writer keeps (store/views.hpp), so a page
-// reads what it shows plus a seek per unit, whatever the store holds; the total from the tallies.
+// A page from the indexes the writer keeps (store/views.hpp): without a search, the newest-first
+// index (a seek per unit, the total from the tallies); a search, the words' lists intersected. A
+// page reads what it shows plus a bounded amount, whatever the store holds.
 Status pageRecords(ServerState& state, const RecordPageQuery& query, json& out) {
   auto page = state.data.recordPage(query);
   if (!page) return page.status();
@@ -199,7 +134,7 @@ Status pageRecords(ServerState& state, const RecordPageQuery& query, json& out) 
     rows.push_back(recordRow(**record, review));
   }
   out["total"] = page->total;
-  out["partial"] = false;
+  out["partial"] = page->partial;
   out["records"] = std::move(rows);
   if (!page->next.empty()) out["next"] = page->next;
   return Status::ok();
@@ -234,16 +169,17 @@ HttpResponse listRecords(const ApiCall& call) {
   }
   query.units = readableAsked(state, asker, params);
   std::sort(query.units.begin(), query.units.end());
-  const auto folded = sync::foldForSearch(param(params, "q"));
-  if (!folded.empty() && !query.after.empty()) {
-    return call.fail(Status::error(ErrorCode::kInvalidArgument, "a search pages with offset, not after"));
+  query.words = queryWords(param(params, "q"));
+  if (query.words.size() > tuning::kMaxSearchQueryWords) {
+    return call.fail(Status::error(ErrorCode::kInvalidArgument,
+                                   "search with at most " + std::to_string(tuning::kMaxSearchQueryWords) + " words"));
   }
   json columns = json::array();
   if (auto form = state.forms.find(collection)) {
     for (const auto& f : form->fields) columns.push_back({{"name", f.name}, {"vi", f.label.vi}, {"en", f.label.en}});
   }
   json out{{"collection", collection}, {"columns", columns}, {"offset", query.skip}};
-  const auto listed = folded.empty() ? pageRecords(state, query, out) : searchRecords(state, asker, query, folded, out);
+  const auto listed = pageRecords(state, query, out);
   if (!listed) return call.fail(listed);
   return call.ok(out);
 }

@@ -121,8 +121,10 @@ struct RecordPageQuery {
   std::string collection;
   std::vector<Scope> units;                 //!< sorted
   std::optional<sync::ReviewState> review;  //!< only this state
-  std::string after;                        //!< a cursor from the previous page's `next` ("" from the start)
-  std::size_t skip = 0;                     //!< then leave out this many (an offset)
+  //! A search: only records that have every one of these words (queryWords(): folded, sorted).
+  std::vector<std::string> words;
+  std::string after;     //!< a cursor from the previous page's `next` ("" from the start)
+  std::size_t skip = 0;  //!< then leave out this many (an offset)
   std::size_t limit = 50;
 };
 
@@ -134,7 +136,10 @@ struct RecordPage {
   };
   std::vector<Item> items;
   std::string next;         //!< the cursor of the page after this one ("" when this is the last)
-  std::uint64_t total = 0;  //!< every record the query matches, from the tallies
+  std::uint64_t total = 0;  //!< every record the query matches, from the tallies (a search: counted)
+  //! A search stopped counting after tuning::kMaxSearchCountSteps more index keys than its page
+  //! needed: `total` is then at least what it says.
+  bool partial = false;
 };
 
 //! What the server accepts of files; from the config (docs/operations.md).
@@ -217,7 +222,8 @@ class ServerStore {
 
   //! What the overview shows of each of `units` that has anything in `year` or an open conflict.
   Result<std::map<Scope, UnitSummary>> summaries(const std::vector<Scope>& units, int year) const;
-  //! A page of records, newest first: one seek per unit, then what the page shows.
+  //! A page of records, newest first: one seek per unit, then what the page shows; a search
+  //! (`words`) intersects the words' lists in the search index instead.
   //! Errors: kInvalidArgument (a cursor that is not one of ours).
   Result<RecordPage> recordPage(const RecordPageQuery& query) const;
   //! The review state of a record (received when it has none).
@@ -255,6 +261,7 @@ class ServerStore {
   friend class GroupCommit;  // the steps of apply() (store/group_commit.hpp)
   explicit ServerStore(storage::Store& store) : store_(store) {}
   Status loadScopeSeqs();
+  Result<RecordPage> searchPage(const RecordPageQuery& query, std::string_view start) const;
   std::uint64_t committedScopeSeq(const Scope& scope) const;
   storage::Store& store_;
   const FormCatalog* forms_ = nullptr;

@@ -114,6 +114,15 @@ Result<RecordPage> ServerStore::recordPage(const RecordPageQuery& query) const {
       return Status::error(ErrorCode::kInvalidArgument, "after is not a cursor this server gave (use a page's next)");
     }
   }
+  if (!query.words.empty()) {
+    std::string start;  // where the page starts in every word's list: just after the last shown
+    if (after) {
+      storage::appendUint64(start, after->age);
+      storage::appendPart(start, after->id);
+      start.push_back('\0');
+    }
+    return searchPage(query, start);
+  }
   auto snapshot = store_.snapshot();
   RecordPage page;
   // The total, from the tallies: every year of the form in each unit.
@@ -187,6 +196,90 @@ Result<RecordPage> ServerStore::recordPage(const RecordPageQuery& query) const {
       heads.push(k);
     } else {
       CS_RETURN_IF_ERROR(u.cursor.status());
+    }
+  }
+  return page;
+}
+
+// A search: the lists of the query's words in the index (each newest first) are intersected by
+// leapfrogging, each list jumping to the oldest-so-far key another holds, so a rare word leads and
+// a common one is skipped over, not read; then filtered by unit and review state. After the page,
+// the matches are counted on for a bounded number of steps.
+Result<RecordPage> ServerStore::searchPage(const RecordPageQuery& query, std::string_view start) const {
+  struct WordList {
+    std::string prefix;
+    storage::Cursor cursor;
+    std::string_view position() const { return cursor.key().substr(prefix.size()); }
+  };
+  auto snapshot = store_.snapshot();
+  std::vector<WordList> lists;
+  lists.reserve(query.words.size());
+  for (const auto& word : query.words) {
+    auto prefix = wordPrefix(query.collection, word);
+    auto upper = storage::prefixSuccessor(prefix);
+    auto cursor = store_.scan(Column::kViews, prefix + std::string(start), upper, &snapshot);
+    lists.push_back({std::move(prefix), std::move(cursor)});
+  }
+  RecordPage page;
+  std::size_t steps = 0;
+  std::size_t skipped = 0;
+  std::size_t counting_from = 0;  // the step at which the page was full
+  std::string last_shown;
+  std::string target;
+  while (true) {
+    // The furthest position any list has reached: every list must reach it for a record to match.
+    bool ended = false;
+    target.clear();
+    for (auto& list : lists) {
+      if (!list.cursor.valid()) {
+        CS_RETURN_IF_ERROR(list.cursor.status());
+        ended = true;
+        break;
+      }
+      if (list.position() > target) target = std::string(list.position());
+    }
+    if (ended) break;
+    bool agreed = true;
+    for (auto& list : lists) {
+      if (list.position() < target) {
+        list.cursor.seek(list.prefix + target);
+        agreed = false;
+      }
+    }
+    ++steps;
+    if (agreed) {
+      std::size_t pos = 8;
+      auto id = storage::readPart(target, pos);
+      auto age = storage::readUint64(target);
+      if (!id || !age) return Status::error(ErrorCode::kCorruption, "a stored search key is malformed");
+      const Scope scope(lists.front().cursor.value());
+      bool counted = std::binary_search(query.units.begin(), query.units.end(), scope);
+      const sync::RecordKey key{query.collection, std::string(*id)};
+      if (counted && query.review) {
+        auto state = reviewState(key);
+        if (!state) return state.status();
+        counted = *state == *query.review;
+      }
+      if (counted) {
+        ++page.total;
+        if (skipped < query.skip) {
+          ++skipped;
+        } else if (page.items.size() < query.limit) {
+          page.items.push_back(
+              {key, scope, static_cast<std::int64_t>(std::numeric_limits<std::uint64_t>::max() - *age)});
+          last_shown = cursorText(PagePosition{*age, {}, std::string(*id)});
+          if (page.items.size() == query.limit) counting_from = steps;
+        } else if (page.next.empty()) {
+          page.next = last_shown;  // one more exists
+        }
+      }
+      lists.front().cursor.next();
+    }
+    const bool full = page.items.size() == query.limit;
+    if (steps >= tuning::kMaxRecordsSearched || (full && steps - counting_from >= tuning::kMaxSearchCountSteps)) {
+      page.partial = true;
+      if (page.next.empty()) page.next = last_shown;  // more may follow: the next page says
+      break;
     }
   }
   return page;

@@ -1,11 +1,15 @@
 #include "store/views.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <limits>
 
+#include "base/tuning.hpp"
 #include "communesync/storage/key_codec.hpp"
 #include "communesync/sync/codec.hpp"
 #include "communesync/sync/stored.hpp"
+#include "communesync/sync/text.hpp"
 #include "store/stored_types.hpp"
 
 namespace communesync::server {
@@ -27,7 +31,70 @@ sync::RecordKey reviewedKey(const sync::Record& review) {
   return {review.key.id.substr(0, slash), review.key.id.substr(slash + 1)};
 }
 
+// Whether the text values of two versions of a record are the same (then so are their words).
+bool sameText(const sync::Record& a, const sync::Record& b) {
+  auto text = [](const sync::Record& r, const std::string& name) -> const std::string* {
+    auto it = r.fields.find(name);
+    return it == r.fields.end() ? nullptr : it->second.value.get<std::string>();
+  };
+  for (const auto* pair : {&a, &b}) {
+    const auto& other = pair == &a ? b : a;
+    for (const auto& [name, field] : pair->fields) {
+      const auto* mine = field.value.get<std::string>();
+      if (mine == nullptr) continue;
+      const auto* theirs = text(other, name);
+      if (theirs == nullptr || *theirs != *mine) return false;
+    }
+  }
+  return true;
+}
+
+// Adds the words of `text`, folded, to `out`.
+void addWords(std::string_view text, std::vector<std::string>& out) {
+  const auto folded = sync::foldForSearch(text);
+  std::string word;
+  auto flush = [&] {
+    if (!word.empty()) out.push_back(word.substr(0, tuning::kMaxSearchWordBytes));
+    word.clear();
+  };
+  for (const char c : folded) {
+    const auto u = static_cast<unsigned char>(c);
+    // Letters and digits, and every byte of a character outside ASCII (what folding leaves of
+    // scripts it does not strip), make words; anything else separates them.
+    if (u >= 0x80 || (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z')) {
+      word.push_back(c);
+    } else {
+      flush();
+    }
+  }
+  flush();
+}
+
+void sortUnique(std::vector<std::string>& words) {
+  std::sort(words.begin(), words.end());
+  words.erase(std::unique(words.begin(), words.end()), words.end());
+}
+
 }  // namespace
+
+std::vector<std::string> searchWords(const sync::Record& r) {
+  std::vector<std::string> out;
+  addWords(r.key.id, out);
+  for (const auto& [name, field] : r.fields) {
+    const auto* text = field.value.get<std::string>();
+    if (text != nullptr && text->size() <= tuning::kMaxSearchTextBytes) addWords(*text, out);
+  }
+  sortUnique(out);
+  if (out.size() > tuning::kMaxSearchWordsPerRecord) out.resize(tuning::kMaxSearchWordsPerRecord);
+  return out;
+}
+
+std::vector<std::string> queryWords(std::string_view text) {
+  std::vector<std::string> out;
+  addWords(text, out);
+  sortUnique(out);
+  return out;
+}
 
 int provinceYear(std::int64_t ms) {
   constexpr std::int64_t kOffsetMs = std::int64_t{7} * 60 * 60 * 1000;
@@ -80,6 +147,13 @@ std::string surveyKey(const sync::Scope& scope, std::int32_t year) {
   std::string out = "s";
   storage::appendPart(out, scope);
   storage::appendUint64(out, static_cast<std::uint64_t>(year));
+  return out;
+}
+
+std::string wordPrefix(std::string_view collection, std::string_view word) {
+  std::string out = "w";
+  storage::appendPart(out, collection);
+  storage::appendPart(out, word);
   return out;
 }
 
@@ -154,11 +228,21 @@ Status ViewGroup::recordChanged(storage::WriteBatch& batch, const std::string& r
   const auto was_survey = was_live ? surveyFactsOf(*before) : std::nullopt;
   const auto is_survey = is_live ? surveyFactsOf(after) : std::nullopt;
   if (!before) created_[record_key] = now_ms;
-  // The common edit: live before and after, in the same year, counted the same. Nothing moves,
-  // nothing is read.
-  if (was_live == is_live && was_year == is_year && was_survey == is_survey) return Status::ok();
+  // The words move when the record comes or goes, or when a text value changes.
+  std::vector<std::string> was_words;
+  std::vector<std::string> is_words;
+  if (!(was_live && is_live && sameText(*before, after))) {
+    if (was_live) was_words = searchWords(*before);
+    if (is_live) is_words = searchWords(after);
+  }
+  const bool entry_moves = was_live != is_live || was_year != is_year || was_survey != is_survey;
+  // The common edit: live before and after, in the same year, counted the same, the same words.
+  // Nothing moves, nothing is read.
+  if (!entry_moves && was_words == is_words) return Status::ok();
   auto created = createdMs(record_key, after.receive_time_ms);
   if (!created) return created.status();
+  moveWords(batch, after, *created, was_words, is_words);
+  if (!entry_moves) return Status::ok();
   auto review = before ? reviewOf(after.key) : Result<sync::ReviewState>(sync::ReviewState::kReceived);
   if (!review) return review.status();
   std::optional<ViewEntry> from;
@@ -167,6 +251,18 @@ Status ViewGroup::recordChanged(storage::WriteBatch& batch, const std::string& r
   if (is_live) to = ViewEntry{after.scope, is_year, *created, *review, is_survey};
   move(batch, after.key, from, to);
   return Status::ok();
+}
+
+void ViewGroup::moveWords(storage::WriteBatch& batch, const sync::Record& record, std::int64_t created_ms,
+                          const std::vector<std::string>& before, const std::vector<std::string>& after) {
+  const auto suffix = newestSuffix(created_ms, record.key.id);
+  std::vector<std::string> gone;
+  std::set_difference(before.begin(), before.end(), after.begin(), after.end(), std::back_inserter(gone));
+  std::vector<std::string> added;
+  std::set_difference(after.begin(), after.end(), before.begin(), before.end(), std::back_inserter(added));
+  for (const auto& word : gone) batch.erase(Column::kViews, wordPrefix(record.key.collection, word) + suffix);
+  for (const auto& word : added)
+    batch.put(Column::kViews, wordPrefix(record.key.collection, word) + suffix, record.scope);
 }
 
 Status ViewGroup::reviewChanged(storage::WriteBatch& batch, const std::optional<sync::Record>& before,

@@ -12,15 +12,17 @@
 //   's' scope \0 survey year (8)                       -> SurveyTally: live household surveys
 //                                                        by review state, and how many poor
 //   'c' scope \0                                       -> open conflicts (8)
+//   'w' collection \0 word \0 age (8) id \0            -> scope: the accent-free search, a word
+//                                                        of a live record, newest first
 //   meta: "views_version"                              -> kViewsVersion, once every view is built
 //
 // Only records of the programme's forms have views. What a record adds to them (its unit, year,
 // when it was first accepted, its review state, whether it is live) is worked out from the record
 // before and after a change, not stored: an edit that keeps the record live in the same year
-// writes nothing here and reads nothing (a survey's: unless its survey date or poverty changes).
-// Only a delete, a revival, a change of year or of what a survey counts, or a review reads more: the record's review (a
-// _reviews record) and when it was first accepted (its oldest history entry). A review of a record the server does not
-// hold moves nothing (the API refuses one).
+// writes nothing here and reads nothing (unless its text, or a survey's date or poverty, changes).
+// Only a delete, a revival, a change of year, words or of what a survey counts, or a review reads more: the record's
+// review (a _reviews record) and when it was first accepted (its oldest history entry). A review of a record the server
+// does not hold moves nothing (the API refuses one).
 #pragma once
 
 #include <array>
@@ -29,6 +31,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "communesync/storage/store.hpp"
 #include "communesync/sync/record.hpp"
@@ -39,7 +42,7 @@ namespace communesync::server {
 
 //! meta: the version of the views the store holds (absent: not built yet).
 inline constexpr std::string_view kViewsVersionKey = "views_version";
-inline constexpr std::uint64_t kViewsVersion = 2;  // 2: the survey counts
+inline constexpr std::uint64_t kViewsVersion = 3;  // 2: the survey counts; 3: the search's words
 
 //! The year of a time on the province's calendar (UTC+7: the programme is in Viet Nam).
 int provinceYear(std::int64_t ms);
@@ -50,6 +53,13 @@ std::int64_t firstCapturedMs(const sync::Record& r);
 inline bool serverCollection(std::string_view collection) {
   return collection.empty() || collection.front() == '_';
 }
+
+//! The words a record is found by: those of its id and of its short text values (up to
+//! tuning::kMaxSearchTextBytes), folded (sync::foldForSearch: no case, accents or tone marks),
+//! split at anything but letters and digits; sorted, each once, at most kMaxSearchWordsPerRecord.
+std::vector<std::string> searchWords(const sync::Record& r);
+//! The words of a search as people type it, split and folded the same way, each once.
+std::vector<std::string> queryWords(std::string_view text);
 
 //! What one record adds to the views.
 struct ViewEntry {
@@ -78,6 +88,8 @@ std::string newestSuffix(std::int64_t created_ms, std::string_view id);
 std::string tallyKey(const sync::Scope& scope, std::int32_t year, std::string_view collection);
 std::string surveyKey(const sync::Scope& scope, std::int32_t year);
 std::string openConflictsKey(const sync::Scope& scope);
+//! 'w' collection \0 word \0: the live records of a form that have the word, newest first after it.
+std::string wordPrefix(std::string_view collection, std::string_view word);
 std::string encodeTally(const Tally& t);
 std::optional<Tally> decodeTally(std::string_view bytes);
 std::optional<SurveyTally> decodeSurveyTally(std::string_view bytes);
@@ -112,6 +124,9 @@ class ViewGroup {
   Result<sync::ReviewState> reviewOf(const sync::RecordKey& key);
   // When the server first accepted the record: this group's, else its oldest history entry's.
   Result<std::int64_t> createdMs(const std::string& record_key, std::int64_t otherwise);
+  // Moves a record's words in the search index (both sorted).
+  static void moveWords(storage::WriteBatch& batch, const sync::Record& record, std::int64_t created_ms,
+                        const std::vector<std::string>& before, const std::vector<std::string>& after);
   // Moves a record from `before` to `after` (nullopt: not live): index keys and tallies.
   void move(storage::WriteBatch& batch, const sync::RecordKey& key, const std::optional<ViewEntry>& before,
             const std::optional<ViewEntry>& after);

@@ -366,14 +366,16 @@ export async function recordsPage({ me, main, params }) {
     cols.map((c) => h('td', { 'data-label': bi(c) }, fieldValue(fieldOf(me, collection, c.name), r.fields[c.name]))),
     h('td', { 'data-label': t('review_state') }, badge(r.review, t(r.review === 'received' ? 'received_state' : r.review)))));
   const page = (to) => setHash('records', { collection, unit: params.get('unit') || '', q: params.get('q') || '', offset: to });
-  main.replaceChildren(h('h1', {}, `${t('records')} (${number(data.total)})`), filters,
+  // A search counts a bounded number of matches: "≥ N" when it stopped counting (partial).
+  const total = `${data.partial ? '≥ ' : ''}${number(data.total)}`;
+  main.replaceChildren(h('h1', {}, `${t('records')} (${total})`), filters,
     rows.length === 0 ? h('p.muted', {}, t('none')) : h('div.scroll', {}, h('table.cards', { id: 'record-list' },
       h('thead', {}, h('tr', {}, h('th', {}, t('unit')), cols.map((c) => h('th', {}, bi(c))), h('th', {}, t('review_state')))),
       h('tbody', {}, rows))),
     h('div.pager', {},
       h('button.secondary', { type: 'button', disabled: offset === 0, onclick: () => page(Math.max(0, offset - 50)) }, t('previous')),
-      h('span.muted', {}, `${offset + 1}–${offset + data.records.length} ${t('of')} ${number(data.total)}`),
-      h('button.secondary', { type: 'button', disabled: offset + 50 >= data.total, onclick: () => page(offset + 50) }, t('next'))));
+      h('span.muted', {}, `${offset + 1}–${offset + data.records.length} ${t('of')} ${total}`),
+      h('button.secondary', { type: 'button', disabled: !data.next && offset + 50 >= data.total, onclick: () => page(offset + 50) }, t('next'))));
 }
 
 export async function recordPage({ me, main }, collection, id) {

@@ -175,6 +175,9 @@ bool Cursor::valid() const {
 void Cursor::next() {
   impl_->it->Next();
 }
+void Cursor::seek(std::string_view key) {
+  impl_->it->Seek(rocksdb::Slice(key.data(), key.size()));
+}
 std::string_view Cursor::key() const {
   auto k = impl_->it->key();
   return {k.data(), k.size()};

@@ -10,6 +10,7 @@
 #include "assert_ok.hpp"
 #include "communesync/sync/hybrid_clock.hpp"
 #include "communesync/sync/review.hpp"
+#include "communesync/sync/text.hpp"
 #include "store/server_store.hpp"
 #include "store/views.hpp"
 #include "sync_builders.hpp"
@@ -364,6 +365,85 @@ TEST_F(ViewsTest, PagingListsEveryRecordExactlyOnceWhileRecordsChange) {
 
   query.after = "zz";
   EXPECT_EQ(data_->recordPage(query).status().code(), ErrorCode::kInvalidArgument);
+}
+
+// The search index: pages read with `after` list exactly the live records of the units asked that
+// have every word of the search (without case or accents), newest first, each once; after renames
+// and deletes the index has no stale word.
+TEST_F(ViewsTest, SearchFindsTheRecordsWithEveryWordPagedOnce) {
+  static constexpr std::array<std::string_view, 6> kFamily = {"Giàng", "Lò", "Hồ", "Vàng", "Sùng", "Đinh"};
+  static constexpr std::array<std::string_view, 5> kGiven = {"A Dính", "Văn Mừng", "Thị Hoa", "Seo Chứ", "A Súa"};
+  std::mt19937 rng(11);
+  std::int64_t now = kStartMs;
+  std::uint64_t seq = 0;
+  auto put = [&](const std::string& id, const Scope& scope, const std::string& name, bool gone = false) {
+    std::vector<PushJob> group{deviceJob()};
+    auto held = current({"household_survey", id});
+    sync::Change change;
+    if (gone) {
+      std::map<std::string, sync::Stamp, std::less<>> seen;
+      for (const auto& [field, value] : held->fields) seen.emplace(field, value.stamp);
+      change = testing::deletion(1, ++seq, testing::stampAt(now, 1), seen);
+    } else {
+      const auto seen = held && held->fields.count("chu_ho") ? held->fields.at("chu_ho").stamp : sync::Stamp{};
+      change = testing::edit(1, ++seq, "chu_ho", Value(name), testing::stampAt(now, 1), seen);
+    }
+    change.key = {"household_survey", id};
+    change.scope = scope;
+    group[0].changes.push_back(std::move(change));
+    apply(group, now);
+    now += 1000;
+  };
+  for (int k = 0; k < 150; ++k) {
+    put("h" + std::to_string(k), Scope(kUnits.at(k % 3)),
+        std::string(kFamily.at(rng() % kFamily.size())) + " " + std::string(kGiven.at(rng() % kGiven.size())));
+  }
+  for (int k = 0; k < 40; ++k) {  // renames and deletes
+    const auto n = rng() % 150;
+    if (current({"household_survey", "h" + std::to_string(n)})->deleted()) continue;
+    put("h" + std::to_string(n), Scope(kUnits.at(n % 3)),
+        std::string(kFamily.at(rng() % kFamily.size())) + " " + std::string(kGiven.at(rng() % kGiven.size())),
+        k % 4 == 0);
+  }
+  auto records = data_->recordsForTesting();
+  ASSERT_OK(records);
+  for (const std::string text : {"giang a dinh", "HO VAN", "đinh", "a", "sua lo", "nobody"}) {
+    for (const std::vector<Scope>& units : {allUnits(), std::vector<Scope>{"xa-02"}}) {
+      SCOPED_TRACE(text + " in " + std::to_string(units.size()) + " units");
+      const auto words = queryWords(text);
+      std::vector<std::pair<int, std::string>> expected;  // newest first
+      for (const auto& r : *records) {
+        if (r.key.collection != "household_survey" || r.deleted()) continue;
+        if (!std::binary_search(units.begin(), units.end(), r.scope)) continue;
+        const auto folded = sync::foldForSearch(*r.fields.at("chu_ho").value.get<std::string>()) + " ";
+        bool all = true;
+        for (const auto& w : words) all = all && (" " + folded).find(" " + w + " ") != std::string::npos;
+        if (all) expected.emplace_back(std::stoi(r.key.id.substr(1)), r.key.id);  // h0 was made first
+      }
+      std::sort(expected.rbegin(), expected.rend());
+      RecordPageQuery query;
+      query.collection = "household_survey";
+      query.units = units;
+      query.words = words;
+      query.limit = 7;
+      std::vector<std::string> listed;
+      for (int pages = 0; pages < 100; ++pages) {
+        auto page = data_->recordPage(query);
+        ASSERT_OK(page);
+        EXPECT_FALSE(page->partial);
+        if (query.after.empty()) EXPECT_EQ(page->total, expected.size());
+        for (const auto& item : page->items) listed.push_back(item.key.id);
+        if (page->next.empty()) break;
+        query.after = page->next;
+      }
+      std::vector<std::string> ids;
+      ids.reserve(expected.size());
+      for (const auto& [at, id] : expected) ids.push_back(id);
+      EXPECT_EQ(listed, ids);
+    }
+  }
+  EXPECT_FALSE(queryWords("giang a dinh").empty());
+  EXPECT_EQ(queryWords("Giàng  A-Dính"), (std::vector<std::string>{"a", "dinh", "giang"}));
 }
 
 }  // namespace

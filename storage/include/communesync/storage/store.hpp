@@ -133,7 +133,10 @@ class Cursor {
 
   bool valid() const;
   void next();
-  //! Valid until next() or destruction.
+  //! Moves to the first key at or after `key` (within the scan's bounds): a jump over what lies
+  //! between, for intersecting sorted lists.
+  void seek(std::string_view key);
+  //! Valid until next(), seek() or destruction.
   std::string_view key() const;
   std::string_view value() const;
   //! Ok unless iteration stopped on an error (corruption, I/O).
