@@ -2,6 +2,7 @@
 
 #include <ctime>
 #include <fstream>
+#include <functional>
 
 #include "sheet_output.hpp"
 
@@ -40,6 +41,21 @@ void printConflict(const json& c, bool detailed) {
     std::cout << "  settled by " << c["resolved_by"].get<std::string>() << " at " << when(c["resolved_ms"]) << ": "
               << valueText(c["resolution"]) << " — " << c["reason"].get<std::string>() << "\n";
   }
+}
+
+// Calls `fn` with every item of a paged list (`path` has a query already), following each page's
+// `next` until the last: a province's list arrives a page at a time. False when a call failed
+// (the error was printed).
+bool eachPage(const Api& api, const std::string& path, const std::string& items,
+              const std::function<void(const json&)>& fn) {
+  std::string after;
+  do {
+    auto page = api.call("GET", path + (after.empty() ? "" : "&after=" + urlPart(after)));
+    if (!page) return false;
+    for (const auto& item : (*page)[items]) fn(item);
+    after = page->value("next", "");
+  } while (!after.empty());
+  return true;
 }
 
 }  // namespace
@@ -95,16 +111,17 @@ std::optional<int> ReconcileCommands::run(const Api& api) const {
     if (!field_.empty()) query += "&field=" + urlPart(field_);
     if (!author_.empty()) query += "&author=" + urlPart(author_);
     if (older_than_days_ > 0) query += "&older_than_days=" + std::to_string(older_than_days_);
-    auto j = api.call("GET", "/api/conflicts?" + query);
-    if (!j) return 1;
-    for (const auto& c : (*j)["conflicts"]) {
+    std::size_t listed = 0;
+    const auto ok = eachPage(api, "/api/conflicts?" + query, "conflicts", [&](const json& c) {
+      ++listed;
       if (json_) {
         std::cout << c.dump() << "\n";
       } else {
         printConflict(c, false);
       }
-    }
-    if (!json_ && (*j)["conflicts"].empty()) std::cout << "không có xung đột / no conflicts\n";
+    });
+    if (!ok) return 1;
+    if (!json_ && listed == 0) std::cout << "không có xung đột / no conflicts\n";
     return 0;
   }
   if (*show_) {
@@ -166,9 +183,7 @@ std::optional<int> ReconcileCommands::run(const Api& api) const {
     std::string query;
     if (!unit_.empty()) query += "unit=" + urlPart(unit_);
     if (!state_.empty()) query += std::string(query.empty() ? "" : "&") + "state=" + urlPart(state_);
-    auto j = api.call("GET", "/api/reviews" + (query.empty() ? "" : "?" + query));
-    if (!j) return 1;
-    for (const auto& r : (*j)["reviews"]) {
+    const auto ok = eachPage(api, "/api/reviews?" + query, "reviews", [&](const json& r) {
       if (json_) {
         std::cout << r.dump() << "\n";
       } else {
@@ -176,8 +191,8 @@ std::optional<int> ReconcileCommands::run(const Api& api) const {
                   << r["state"].get<std::string>() << "  " << r["by"].get<std::string>() << "  "
                   << r["comment"].get<std::string>() << "\n";
       }
-    }
-    return 0;
+    });
+    return ok ? 0 : 1;
   }
   if (*export_) {
     // The server writes the file (streamed: a whole province's export in constant memory, on both

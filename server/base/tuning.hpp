@@ -80,6 +80,8 @@ inline constexpr std::size_t kMaxPasswordBytes = 1024;
 inline constexpr std::size_t kMaxConfigBytes = std::size_t{1024} * 1024;
 //! Conflicts one request may list.
 inline constexpr std::size_t kMaxConflictList = 10000;
+//! Reviews one /api/reviews page may list (`after` reads on).
+inline constexpr std::size_t kMaxReviewList = 10000;
 //! Audit entries one request may list.
 inline constexpr std::size_t kMaxAuditList = 10000;
 //! A device's app version, as kept (longer ones are cut).

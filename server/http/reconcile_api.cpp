@@ -115,11 +115,14 @@ HttpResponse listConflicts(const ApiCall& call) {
   auto limit = countParam(params, "limit", filter.limit, 1, tuning::kMaxConflictList);
   if (!limit) return call.fail(limit.status());
   filter.limit = *limit;
-  auto conflicts = call.state.data.conflicts(call.asker->readable, filter);
-  if (!conflicts) return call.fail(conflicts.status());
+  filter.after = param(params, "after");
+  auto page = call.state.data.conflicts(call.asker->readable, filter);
+  if (!page) return call.fail(page.status());
   json out = json::array();
-  for (const auto& c : *conflicts) out.push_back(conflictJson(c, call.state.data));
-  return call.ok({{"conflicts", out}});
+  for (const auto& c : page->conflicts) out.push_back(conflictJson(c, call.state.data));
+  json answer{{"conflicts", out}, {"partial", page->partial}};
+  if (!page->next.empty()) answer["next"] = page->next;
+  return call.ok(answer);
 }
 
 HttpResponse showConflict(const ApiCall& call) {
@@ -385,17 +388,29 @@ HttpResponse setCommitteeGrade(const ApiCall& call) {
 
 HttpResponse listReviews(const ApiCall& call) {
   const auto& params = call.query;
-  const auto units = unitsAsked(call.state, params).value_or(call.asker->readable);
-  const auto wanted = param(params, "state");
-  auto records = call.state.data.reviews(call.asker->readable, units);
-  if (!records) return call.fail(records.status());
-  json out = json::array();
-  for (const auto& r : *records) {
-    auto review = sync::reviewOf(r);
-    if (!review || (!wanted.empty() && sync::reviewStateName(review->state) != wanted)) continue;
-    out.push_back(reviewJson(*review, r.scope));
+  const auto& readable = call.asker->readable;
+  std::vector<Scope> units;
+  for (const auto& u : unitsAsked(call.state, params).value_or(readable)) {
+    if (std::binary_search(readable.begin(), readable.end(), u)) units.push_back(u);
   }
-  return call.ok({{"reviews", out}});
+  std::sort(units.begin(), units.end());
+  units.erase(std::unique(units.begin(), units.end()), units.end());
+  std::optional<sync::ReviewState> state;
+  if (const auto wanted = param(params, "state"); !wanted.empty()) {
+    state = sync::reviewStateFromName(wanted);
+    if (!state) return call.fail(invalid("state is received, approved, needs_edits or rejected"));
+  }
+  auto limit = countParam(params, "limit", tuning::kMaxReviewList, 1, tuning::kMaxReviewList);
+  if (!limit) return call.fail(limit.status());
+  auto page = call.state.data.reviewPage(units, state, param(params, "after"), *limit);
+  if (!page) return call.fail(page.status());
+  json out = json::array();
+  for (const auto& r : page->reviews) {
+    if (auto review = sync::reviewOf(r)) out.push_back(reviewJson(*review, r.scope));
+  }
+  json answer{{"reviews", out}};
+  if (!page->next.empty()) answer["next"] = page->next;
+  return call.ok(answer);
 }
 
 HttpResponse recordHistory(const ApiCall& call) {

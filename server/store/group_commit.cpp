@@ -211,8 +211,9 @@ Status GroupCommit::applyChange(PushJob& job, sync::Change& change) {
   CS_RETURN_IF_ERROR(recordConflicts(job, change, merged.conflicts, scope_seq));
   // 10. settle
   if (job.resolution) {
-    CS_RETURN_IF_ERROR(history_.resolve(batch_, *job.resolution, change, scope_seq));
-    views_.conflictSettled(change.scope);
+    auto settled = history_.resolve(batch_, *job.resolution, change, scope_seq);
+    if (!settled) return settled.status();
+    views_.conflictSettled(batch_, *settled);
   }
   // 11. reopen
   if (!job.server) CS_RETURN_IF_ERROR(reopenReview(change));
@@ -277,7 +278,7 @@ Status GroupCommit::recordConflicts(const PushJob& job, const sync::Change& chan
     batch_.put(Column::kConflicts, "i" + id, conflictWhere(change.scope, scope_seq));
     CS_RETURN_IF_ERROR(files_.addConflictRefs(batch_, conflict));
     CS_RETURN_IF_ERROR(history_.authors(batch_, conflict, change, job.user));
-    views_.conflictOpened(change.scope);
+    views_.conflictOpened(batch_, conflict);
     conflicts_.insert(id);
   }
   return Status::ok();

@@ -110,8 +110,8 @@ Status HistoryGroup::authors(storage::WriteBatch& batch, const sync::Conflict& c
   return Status::ok();
 }
 
-Status HistoryGroup::resolve(storage::WriteBatch& batch, const Resolution& resolution, const sync::Change& change,
-                             std::uint64_t scope_seq) {
+Result<sync::Conflict> HistoryGroup::resolve(storage::WriteBatch& batch, const Resolution& resolution,
+                                             const sync::Change& change, std::uint64_t scope_seq) {
   auto where = store_.get(Column::kConflicts, "i" + resolution.conflict_id);
   if (!where) return where.status();
   if (!where->has_value()) return Status::error(ErrorCode::kNotFound, "no conflict " + resolution.conflict_id);
@@ -132,7 +132,7 @@ Status HistoryGroup::resolve(storage::WriteBatch& batch, const Resolution& resol
   batch.erase(Column::kConflicts, old_key);
   batch.put(Column::kConflicts, conflictScopeKey(c.scope, scope_seq, resolution.conflict_id), sync::encode(c));
   batch.put(Column::kConflicts, "i" + resolution.conflict_id, conflictWhere(c.scope, scope_seq));
-  return Status::ok();
+  return c;
 }
 
 }  // namespace communesync::server

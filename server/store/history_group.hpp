@@ -27,8 +27,8 @@ class HistoryGroup {
                  const std::string& user);
   //! Closes the conflict that `change` (accepted at `scope_seq` of its scope) settles, and moves it
   //! to that sequence so devices pull it again. Errors: kNotFound.
-  Status resolve(storage::WriteBatch& batch, const Resolution& resolution, const sync::Change& change,
-                 std::uint64_t scope_seq);
+  Result<sync::Conflict> resolve(storage::WriteBatch& batch, const Resolution& resolution, const sync::Change& change,
+                                 std::uint64_t scope_seq);
 
  private:
   // The accepted change of `key` that wrote `stamp` to `field` ("" with a deletion stamp: the delete).

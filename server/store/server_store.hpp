@@ -106,6 +106,20 @@ struct ConflictFilter {
   std::int64_t detected_before_ms = 0;  //!< only older than this (0: any age)
   bool open_only = true;
   std::size_t limit = 1000;
+  std::string after;  //!< open conflicts: a cursor from the previous page's `next` ("" from the start)
+};
+
+//! A page of reviews (_reviews records), newest given first.
+struct ReviewPage {
+  std::vector<sync::Record> reviews;
+  std::string next;  //!< the cursor of the page after this one ("" when this is the last)
+};
+
+//! A page of conflicts, newest detected first.
+struct ConflictPage {
+  std::vector<sync::Conflict> conflicts;
+  std::string next;      //!< open conflicts: the cursor of the page after this one ("" when none follows)
+  bool partial = false;  //!< the filters left out tuning::kMaxRecordsSearched conflicts: `next` reads on
 };
 
 //! What the overview shows of one unit in one year: its live records of each form by review state
@@ -204,7 +218,10 @@ class ServerStore {
   // ---- reconciliation ----
 
   //! Conflicts in `readable` (sorted) that pass `filter`, newest first.
-  Result<std::vector<sync::Conflict>> conflicts(const std::vector<Scope>& readable, const ConflictFilter& filter) const;
+  //! Open ones from the index the writer keeps (store/views.hpp), paged with `after`; all of them
+  //! (status all: the settled ones too) by reading every conflict of the units, `limit` newest.
+  //! Errors: kInvalidArgument (a cursor that is not one of ours, or `after` with settled ones).
+  Result<ConflictPage> conflicts(const std::vector<Scope>& readable, const ConflictFilter& filter) const;
   //! One conflict by id, or std::nullopt.
   Result<std::optional<sync::Conflict>> conflict(const std::string& id) const;
   //! Who wrote the sides of a conflict (see ConflictAuthors).
@@ -216,8 +233,6 @@ class ServerStore {
   //! One record is in memory at a time.
   Status forEachLiveRecord(std::string_view collection, const std::vector<Scope>& units,
                            const std::function<bool(const sync::Record&)>& fn) const;
-  //! The review records (_reviews) of `units` (sorted) that `readable` (sorted) may read.
-  Result<std::vector<sync::Record>> reviews(const std::vector<Scope>& readable, const std::vector<Scope>& units) const;
   // ---- the views the writer keeps (store/views.hpp) ----
 
   //! What the overview shows of each of `units` that has anything in `year` or an open conflict.
@@ -226,6 +241,11 @@ class ServerStore {
   //! (`words`) intersects the words' lists in the search index instead.
   //! Errors: kInvalidArgument (a cursor that is not one of ours).
   Result<RecordPage> recordPage(const RecordPageQuery& query) const;
+  //! The reviews (_reviews records) of `units` (sorted), of one state if given, newest first (by when
+  //! each was given), from the index the writer keeps; at most `limit`, `next` when more follow.
+  //! Errors: kInvalidArgument (a cursor that is not one of ours).
+  Result<ReviewPage> reviewPage(const std::vector<Scope>& units, std::optional<sync::ReviewState> state,
+                                const std::string& after, std::size_t limit) const;
   //! The review state of a record (received when it has none).
   Result<sync::ReviewState> reviewState(const sync::RecordKey& key) const;
   //! The live household surveys of `units` that no reviewer rejected, counted by unit and survey
@@ -262,6 +282,8 @@ class ServerStore {
   explicit ServerStore(storage::Store& store) : store_(store) {}
   Status loadScopeSeqs();
   Result<RecordPage> searchPage(const RecordPageQuery& query, std::string_view start) const;
+  Result<ConflictPage> openConflictPage(const std::vector<Scope>& units, const ConflictFilter& filter) const;
+  Result<bool> conflictMatches(const sync::Conflict& c, const ConflictFilter& filter) const;
   std::uint64_t committedScopeSeq(const Scope& scope) const;
   storage::Store& store_;
   const FormCatalog* forms_ = nullptr;

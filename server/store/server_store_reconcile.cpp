@@ -27,16 +27,20 @@ Result<ConflictAuthors> ServerStore::conflictAuthors(const std::string& id) cons
   return authors->value_or(ConflictAuthors{});
 }
 
-Result<std::vector<sync::Conflict>> ServerStore::conflicts(const std::vector<Scope>& readable,
-                                                           const ConflictFilter& filter) const {
+Result<ConflictPage> ServerStore::conflicts(const std::vector<Scope>& readable, const ConflictFilter& filter) const {
   std::vector<Scope> units;
   for (const auto& u : filter.units.empty() ? readable : filter.units) {
     if (std::binary_search(readable.begin(), readable.end(), u)) units.push_back(u);
   }
   std::sort(units.begin(), units.end());
   units.erase(std::unique(units.begin(), units.end()), units.end());
+  if (filter.open_only) return openConflictPage(units, filter);
+  if (!filter.after.empty()) {
+    return Status::error(ErrorCode::kInvalidArgument, "only open conflicts page with after: ask with a limit");
+  }
   auto snapshot = store_.snapshot();
-  std::vector<sync::Conflict> out;
+  ConflictPage page;
+  auto& out = page.conflicts;
   for (const auto& unit : units) {
     std::string prefix = "s";
     storage::appendPart(prefix, unit);
@@ -44,23 +48,29 @@ Result<std::vector<sync::Conflict>> ServerStore::conflicts(const std::vector<Sco
     for (; cursor.valid(); cursor.next()) {
       auto c = sync::decode<sync::Conflict>(cursor.value());
       if (!c) return Status::error(ErrorCode::kCorruption, "a stored conflict does not decode");
-      if (filter.open_only && c->status != sync::ConflictStatus::kOpen) continue;
-      if (!filter.collection.empty() && c->key.collection != filter.collection) continue;
-      if (!filter.field.empty() && c->field != filter.field) continue;
-      if (filter.detected_before_ms != 0 && c->detected_ms >= filter.detected_before_ms) continue;
-      if (!filter.author.empty()) {
-        auto authors = conflictAuthors(c->id());
-        if (!authors) return authors.status();
-        if (authors->lost_user != filter.author && authors->kept_user != filter.author) continue;
-      }
-      out.push_back(std::move(c).value());
+      auto match = conflictMatches(*c, filter);
+      if (!match) return match.status();
+      if (*match) out.push_back(std::move(c).value());
     }
     CS_RETURN_IF_ERROR(cursor.status());
   }
   std::stable_sort(out.begin(), out.end(),
                    [](const sync::Conflict& a, const sync::Conflict& b) { return a.detected_ms > b.detected_ms; });
   if (out.size() > filter.limit) out.resize(filter.limit);
-  return out;
+  return page;
+}
+
+Result<bool> ServerStore::conflictMatches(const sync::Conflict& c, const ConflictFilter& filter) const {
+  if (filter.open_only && c.status != sync::ConflictStatus::kOpen) return false;
+  if (!filter.collection.empty() && c.key.collection != filter.collection) return false;
+  if (!filter.field.empty() && c.field != filter.field) return false;
+  if (filter.detected_before_ms != 0 && c.detected_ms >= filter.detected_before_ms) return false;
+  if (!filter.author.empty()) {
+    auto authors = conflictAuthors(c.id());
+    if (!authors) return authors.status();
+    if (authors->lost_user != filter.author && authors->kept_user != filter.author) return false;
+  }
+  return true;
 }
 
 Result<std::optional<sync::Record>> ServerStore::record(const sync::RecordKey& key) const {
@@ -87,24 +97,6 @@ Status ServerStore::forEachLiveRecord(std::string_view collection, const std::ve
     if (!fn(r)) break;
   }
   return cursor.status();
-}
-
-Result<std::vector<sync::Record>> ServerStore::reviews(const std::vector<Scope>& readable,
-                                                       const std::vector<Scope>& units) const {
-  std::vector<sync::Record> out;
-  std::string prefix;
-  storage::appendPart(prefix, sync::kReviewsCollection);
-  auto cursor = store_.scanPrefix(Column::kRecords, prefix);
-  for (; cursor.valid(); cursor.next()) {
-    auto stored = sync::decode<StoredRecord>(cursor.value());
-    if (!stored) return Status::error(ErrorCode::kCorruption, "a stored review does not decode");
-    const auto& scope = stored->record.scope;
-    if (!std::binary_search(readable.begin(), readable.end(), scope)) continue;
-    if (!std::binary_search(units.begin(), units.end(), scope)) continue;
-    out.push_back(std::move(stored->record));
-  }
-  CS_RETURN_IF_ERROR(cursor.status());
-  return out;
 }
 
 Result<std::vector<HistoryEntry>> ServerStore::history(const sync::RecordKey& key) const {

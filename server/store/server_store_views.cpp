@@ -1,5 +1,6 @@
 // ServerStore's reads of the views the writer keeps (store/views.hpp), and their rebuild.
 #include <algorithm>
+#include <functional>
 #include <limits>
 #include <queue>
 
@@ -81,6 +82,67 @@ struct UnitCursor {
   }
 };
 
+// Newest-first lists to merge: each a unit's, under a prefix (each key: prefix, age (8), id \0; an
+// id is in one list of a unit only).
+using UnitLists = std::vector<std::pair<Scope, std::string>>;
+
+// Walks the lists merged in the order (age, unit, id), from just after `after`, one seek per list;
+// `visit` says whether to go on.
+Status walkNewestFirst(const storage::Store& store, const storage::Snapshot& snapshot, const UnitLists& units,
+                       const std::optional<PagePosition>& after,
+                       const std::function<Result<bool>(const PagePosition&)>& visit) {
+  // One cursor per list, each placed just after `after` in the order (age, unit, id).
+  std::vector<UnitCursor> lists;
+  lists.reserve(units.size());
+  for (const auto& [unit, prefix] : units) {
+    std::string lower = prefix;
+    if (after) {
+      if (unit < after->scope) {
+        if (after->age == std::numeric_limits<std::uint64_t>::max()) continue;
+        storage::appendUint64(lower, after->age + 1);
+      } else if (unit == after->scope) {
+        storage::appendUint64(lower, after->age);
+        storage::appendPart(lower, after->id);
+        lower.push_back('\0');  // the smallest key after the last one shown
+      } else {
+        storage::appendUint64(lower, after->age);
+      }
+    }
+    UnitCursor u{store.scan(Column::kViews, lower, storage::prefixSuccessor(prefix), &snapshot), prefix.size(), {}};
+    if (u.load(unit)) {
+      lists.push_back(std::move(u));
+    } else {
+      CS_RETURN_IF_ERROR(u.cursor.status());
+    }
+  }
+  auto later = [&lists](std::size_t a, std::size_t b) { return lists[b].head < lists[a].head; };
+  std::priority_queue<std::size_t, std::vector<std::size_t>, decltype(later)> heads(later);
+  for (std::size_t k = 0; k < lists.size(); ++k) heads.push(k);
+  while (!heads.empty()) {
+    const auto k = heads.top();
+    heads.pop();
+    auto& u = lists[k];
+    auto more = visit(u.head);
+    if (!more) return more.status();
+    if (!*more) break;
+    u.cursor.next();
+    if (u.load(u.head.scope)) {
+      heads.push(k);
+    } else {
+      CS_RETURN_IF_ERROR(u.cursor.status());
+    }
+  }
+  return Status::ok();
+}
+
+Result<std::optional<PagePosition>> parseAfter(const std::string& after) {
+  if (after.empty()) return std::optional<PagePosition>();
+  auto at = parseCursor(after);
+  if (!at)
+    return Status::error(ErrorCode::kInvalidArgument, "after is not a cursor this server gave (use a page's next)");
+  return at;
+}
+
 }  // namespace
 
 Result<std::map<Scope, UnitSummary>> ServerStore::summaries(const std::vector<Scope>& units, int year) const {
@@ -107,13 +169,9 @@ Result<std::map<Scope, UnitSummary>> ServerStore::summaries(const std::vector<Sc
 }
 
 Result<RecordPage> ServerStore::recordPage(const RecordPageQuery& query) const {
-  std::optional<PagePosition> after;
-  if (!query.after.empty()) {
-    after = parseCursor(query.after);
-    if (!after) {
-      return Status::error(ErrorCode::kInvalidArgument, "after is not a cursor this server gave (use a page's next)");
-    }
-  }
+  auto parsed = parseAfter(query.after);
+  if (!parsed) return parsed.status();
+  const auto& after = *parsed;
   if (!query.words.empty()) {
     std::string start;  // where the page starts in every word's list: just after the last shown
     if (after) {
@@ -144,60 +202,27 @@ Result<RecordPage> ServerStore::recordPage(const RecordPageQuery& query) const {
     }
     CS_RETURN_IF_ERROR(cursor.status());
   }
-  // One cursor per unit, each placed just after the previous page's last record in the order
-  // (age, unit, id); then the units' indexes are merged, newest first.
-  std::vector<UnitCursor> units;
-  units.reserve(query.units.size());
-  for (const auto& unit : query.units) {
-    const auto prefix =
-        query.review ? reviewPrefix(*query.review, unit, query.collection) : newestPrefix(unit, query.collection);
-    std::string lower = prefix;
-    if (after) {
-      if (unit < after->scope) {
-        if (after->age == std::numeric_limits<std::uint64_t>::max()) continue;
-        storage::appendUint64(lower, after->age + 1);
-      } else if (unit == after->scope) {
-        storage::appendUint64(lower, after->age);
-        storage::appendPart(lower, after->id);
-        lower.push_back('\0');  // the smallest key after the last one shown
-      } else {
-        storage::appendUint64(lower, after->age);
-      }
-    }
-    UnitCursor u{store_.scan(Column::kViews, lower, storage::prefixSuccessor(prefix), &snapshot), prefix.size(), {}};
-    if (u.load(unit)) {
-      units.push_back(std::move(u));
-    } else {
-      CS_RETURN_IF_ERROR(u.cursor.status());
-    }
-  }
-  auto later = [&units](std::size_t a, std::size_t b) { return units[b].head < units[a].head; };
-  std::priority_queue<std::size_t, std::vector<std::size_t>, decltype(later)> heads(later);
-  for (std::size_t k = 0; k < units.size(); ++k) heads.push(k);
   std::size_t skipped = 0;
   std::optional<PagePosition> last;
-  while (!heads.empty()) {
-    const auto k = heads.top();
-    heads.pop();
-    auto& u = units[k];
+  UnitLists lists;
+  for (const auto& unit : query.units) {
+    lists.emplace_back(unit, query.review ? reviewPrefix(*query.review, unit, query.collection)
+                                          : newestPrefix(unit, query.collection));
+  }
+  CS_RETURN_IF_ERROR(walkNewestFirst(store_, snapshot, lists, after, [&](const PagePosition& at) -> Result<bool> {
     if (page.items.size() == query.limit) {  // one more exists: the page has a next
       page.next = cursorText(*last);
-      break;
+      return false;
     }
     if (skipped < query.skip) {
       ++skipped;
     } else {
-      page.items.push_back({sync::RecordKey{query.collection, u.head.id}, u.head.scope,
-                            static_cast<std::int64_t>(std::numeric_limits<std::uint64_t>::max() - u.head.age)});
-      last = u.head;
+      page.items.push_back({sync::RecordKey{query.collection, at.id}, at.scope,
+                            static_cast<std::int64_t>(std::numeric_limits<std::uint64_t>::max() - at.age)});
+      last = at;
     }
-    u.cursor.next();
-    if (u.load(u.head.scope)) {
-      heads.push(k);
-    } else {
-      CS_RETURN_IF_ERROR(u.cursor.status());
-    }
-  }
+    return true;
+  }));
   return page;
 }
 
@@ -282,6 +307,75 @@ Result<RecordPage> ServerStore::searchPage(const RecordPageQuery& query, std::st
       break;
     }
   }
+  return page;
+}
+
+// Open conflicts from their index, newest detected first across the units; each is read and
+// filtered. A page ends full (with a `next` when one more matches), at the end, or after
+// tuning::kMaxRecordsSearched conflicts read (partial: `next` reads on from the last one read).
+Result<ConflictPage> ServerStore::openConflictPage(const std::vector<Scope>& units,
+                                                   const ConflictFilter& filter) const {
+  auto parsed = parseAfter(filter.after);
+  if (!parsed) return parsed.status();
+  auto snapshot = store_.snapshot();
+  ConflictPage page;
+  std::size_t read = 0;
+  std::optional<PagePosition> last_shown;
+  std::optional<PagePosition> last_read;
+  UnitLists lists;
+  for (const auto& unit : units) lists.emplace_back(unit, openConflictPrefix(unit));
+  CS_RETURN_IF_ERROR(walkNewestFirst(store_, snapshot, lists, *parsed, [&](const PagePosition& at) -> Result<bool> {
+    if (++read > tuning::kMaxRecordsSearched) {
+      page.partial = true;
+      page.next = cursorText(*last_read);
+      return false;
+    }
+    auto c = conflict(at.id);
+    if (!c) return c.status();
+    if (!c->has_value()) return Status::error(ErrorCode::kCorruption, "an open conflict's index names no conflict");
+    auto match = conflictMatches(**c, filter);
+    if (!match) return match.status();
+    if (*match) {
+      if (page.conflicts.size() == filter.limit) {  // one more matches: the page has a next
+        page.next = cursorText(*last_shown);
+        return false;
+      }
+      page.conflicts.push_back(std::move(**c));
+      last_shown = at;
+    }
+    last_read = at;
+    return true;
+  }));
+  return page;
+}
+
+Result<ReviewPage> ServerStore::reviewPage(const std::vector<Scope>& units, std::optional<sync::ReviewState> state,
+                                           const std::string& after, std::size_t limit) const {
+  auto parsed = parseAfter(after);
+  if (!parsed) return parsed.status();
+  auto snapshot = store_.snapshot();
+  UnitLists lists;
+  for (const auto& unit : units) {
+    for (std::size_t s = 0; s < 4; ++s) {
+      const auto each = static_cast<sync::ReviewState>(s);
+      if (!state || *state == each) lists.emplace_back(unit, reviewListPrefix(each, unit));
+    }
+  }
+  ReviewPage page;
+  std::optional<PagePosition> last;
+  CS_RETURN_IF_ERROR(walkNewestFirst(store_, snapshot, lists, *parsed, [&](const PagePosition& at) -> Result<bool> {
+    if (page.reviews.size() == limit) {  // one more exists
+      page.next = cursorText(*last);
+      return false;
+    }
+    auto stored = sync::readDecoded<StoredRecord>(
+        store_, Column::kRecords, sync::recordStorageKey({std::string(sync::kReviewsCollection), at.id}), &snapshot);
+    if (!stored) return stored.status();
+    if (!stored->has_value()) return Status::error(ErrorCode::kCorruption, "the review list names no review");
+    page.reviews.push_back(std::move((*stored)->record));
+    last = at;
+    return true;
+  }));
   return page;
 }
 
@@ -408,7 +502,7 @@ Status ServerStore::rebuildViews() {
   for (; conflicts.valid(); conflicts.next()) {
     auto c = sync::decode<sync::Conflict>(conflicts.value());
     if (!c) return Status::error(ErrorCode::kCorruption, "a stored conflict does not decode");
-    if (c->status == sync::ConflictStatus::kOpen) group->conflictOpened(c->scope);
+    if (c->status == sync::ConflictStatus::kOpen) group->conflictOpened(batch, *c);
   }
   CS_RETURN_IF_ERROR(conflicts.status());
   CS_RETURN_IF_ERROR(group->writeTo(batch));

@@ -157,6 +157,19 @@ std::string wordPrefix(std::string_view collection, std::string_view word) {
   return out;
 }
 
+std::string reviewListPrefix(sync::ReviewState state, const sync::Scope& scope) {
+  std::string out = "r";
+  out.push_back(static_cast<char>('0' + slot(state)));
+  storage::appendPart(out, scope);
+  return out;
+}
+
+std::string openConflictPrefix(const sync::Scope& scope) {
+  std::string out = "o";
+  storage::appendPart(out, scope);
+  return out;
+}
+
 std::string openConflictsKey(const sync::Scope& scope) {
   std::string out = "c";
   storage::appendPart(out, scope);
@@ -267,6 +280,17 @@ void ViewGroup::moveWords(storage::WriteBatch& batch, const sync::Record& record
 
 Status ViewGroup::reviewChanged(storage::WriteBatch& batch, const std::optional<sync::Record>& before,
                                 const sync::Record& after) {
+  // The list of reviews: each where its state and when it was given put it.
+  const auto was_given = before ? sync::reviewOf(*before) : std::nullopt;
+  const auto is_given = sync::reviewOf(after);
+  if (was_given) {
+    batch.erase(Column::kViews,
+                reviewListPrefix(was_given->state, before->scope) + newestSuffix(was_given->at_ms, before->key.id));
+  }
+  if (is_given) {
+    batch.put(Column::kViews,
+              reviewListPrefix(is_given->state, after.scope) + newestSuffix(is_given->at_ms, after.key.id), "");
+  }
   const auto reviewed = reviewedKey(after);
   if (reviewed.collection.empty() || serverCollection(reviewed.collection)) return Status::ok();
   auto stateOf = [](const std::optional<sync::Record>& review) {
@@ -323,6 +347,16 @@ void ViewGroup::move(storage::WriteBatch& batch, const sync::RecordKey& key, con
       if (after->survey->poor) ++t[2 * slot(after->review) + 1];
     }
   }
+}
+
+void ViewGroup::conflictOpened(storage::WriteBatch& batch, const sync::Conflict& conflict) {
+  batch.put(Column::kViews, openConflictPrefix(conflict.scope) + newestSuffix(conflict.detected_ms, conflict.id()), "");
+  ++conflicts_[conflict.scope];
+}
+
+void ViewGroup::conflictSettled(storage::WriteBatch& batch, const sync::Conflict& conflict) {
+  batch.erase(Column::kViews, openConflictPrefix(conflict.scope) + newestSuffix(conflict.detected_ms, conflict.id()));
+  --conflicts_[conflict.scope];
 }
 
 Status ViewGroup::writeTo(storage::WriteBatch& batch) {

@@ -12,6 +12,8 @@
 //   's' scope \0 survey year (8)                       -> SurveyTally: live household surveys
 //                                                        by review state, and how many poor
 //   'c' scope \0                                       -> open conflicts (8)
+//   'o' scope \0 age (8) id \0                         -> ""   open conflicts, newest detected first
+//   'r' state (1) scope \0 age (8) review id \0        -> ""   reviews, newest given first
 //   'w' collection \0 word \0 age (8) id \0            -> scope: the accent-free search, a word
 //                                                        of a live record, newest first
 //   meta: "views_version"                              -> kViewsVersion, once every view is built
@@ -34,6 +36,7 @@
 #include <vector>
 
 #include "communesync/storage/store.hpp"
+#include "communesync/sync/conflict.hpp"
 #include "communesync/sync/record.hpp"
 #include "communesync/sync/review.hpp"
 #include "programme/programme_report.hpp"
@@ -42,7 +45,7 @@ namespace communesync::server {
 
 //! meta: the version of the views the store holds (absent: not built yet).
 inline constexpr std::string_view kViewsVersionKey = "views_version";
-inline constexpr std::uint64_t kViewsVersion = 3;  // 2: the survey counts; 3: the search's words
+inline constexpr std::uint64_t kViewsVersion = 3;  // 2: survey counts; 3: search words, open conflicts, reviews
 
 //! The year of a time on the province's calendar (UTC+7: the programme is in Viet Nam).
 int provinceYear(std::int64_t ms);
@@ -88,6 +91,10 @@ std::string newestSuffix(std::int64_t created_ms, std::string_view id);
 std::string tallyKey(const sync::Scope& scope, std::int32_t year, std::string_view collection);
 std::string surveyKey(const sync::Scope& scope, std::int32_t year);
 std::string openConflictsKey(const sync::Scope& scope);
+//! 'o' scope \0: the open conflicts of a unit, newest detected first after it (age (8) id \0).
+std::string openConflictPrefix(const sync::Scope& scope);
+//! 'r' state scope \0: the reviews (_reviews records) of a state in a unit, newest given first after it.
+std::string reviewListPrefix(sync::ReviewState state, const sync::Scope& scope);
 //! 'w' collection \0 word \0: the live records of a form that have the word, newest first after it.
 std::string wordPrefix(std::string_view collection, std::string_view word);
 std::string encodeTally(const Tally& t);
@@ -110,9 +117,9 @@ class ViewGroup {
   //! server's other collections move nothing.
   Status recordChanged(storage::WriteBatch& batch, const std::string& record_key,
                        const std::optional<sync::Record>& before, const sync::Record& after, std::int64_t now_ms);
-  //! A conflict was recorded (open) or settled, in `scope`.
-  void conflictOpened(const sync::Scope& scope) { ++conflicts_[scope]; }
-  void conflictSettled(const sync::Scope& scope) { --conflicts_[scope]; }
+  //! A conflict was recorded (open) or settled: the open conflicts' index and counts.
+  void conflictOpened(storage::WriteBatch& batch, const sync::Conflict& conflict);
+  void conflictSettled(storage::WriteBatch& batch, const sync::Conflict& conflict);
   //! The tallies and conflict counts this group moved. Errors: kCorruption (a count would go below
   //! zero: the views are out of step; rebuild them).
   Status writeTo(storage::WriteBatch& batch);

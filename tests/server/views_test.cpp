@@ -204,8 +204,8 @@ TEST_F(ViewsTest, KeptViewsEqualARebuildAfterARandomHistory) {
         if (kind < 5) {  // settle an open conflict: keep the kept side, with a change newer than both
           auto open = data_->conflicts(allUnits(), ConflictFilter{});
           ASSERT_OK(open);
-          if (open->empty() || !group.empty()) continue;  // a resolution alone in its group
-          const auto& c = (*open)[pick(open->size())];
+          if (open->conflicts.empty() || !group.empty()) continue;  // a resolution alone in its group
+          const auto& c = open->conflicts[pick(open->conflicts.size())];
           auto held = current(c.key);
           if (!held || c.field.empty() || held->fields.count(c.field) == 0) continue;
           PushJob job;
@@ -286,6 +286,54 @@ TEST_F(ViewsTest, KeptViewsEqualARebuildAfterARandomHistory) {
     auto rebuilt = data_->viewsForTesting();
     ASSERT_OK(rebuilt);
     EXPECT_EQ(*kept, *rebuilt) << "the writer's views are the rebuild's";
+
+    // The open conflicts and the reviews, paged with `after`: each once, newest first.
+    std::vector<std::pair<std::int64_t, std::string>> open_expected;
+    for (const auto& c : *conflicts) {
+      if (c.status == sync::ConflictStatus::kOpen) open_expected.emplace_back(c.detected_ms, c.id());
+    }
+    std::vector<std::pair<std::int64_t, std::string>> open_listed;
+    ConflictFilter filter;
+    filter.limit = 4;
+    for (int page = 0; page < 1000; ++page) {
+      auto open = data_->conflicts(allUnits(), filter);
+      ASSERT_OK(open);
+      for (const auto& c : open->conflicts) open_listed.emplace_back(c.detected_ms, c.id());
+      if (open->next.empty()) break;
+      filter.after = open->next;
+    }
+    std::sort(open_expected.begin(), open_expected.end(),
+              [](const auto& a, const auto& b) { return a.first > b.first; });
+    ASSERT_EQ(open_listed.size(), open_expected.size());
+    EXPECT_TRUE(std::is_sorted(open_listed.rbegin(), open_listed.rend(),
+                               [](const auto& a, const auto& b) { return a.first < b.first; }));
+    std::sort(open_listed.begin(), open_listed.end());
+    std::sort(open_expected.begin(), open_expected.end());
+    EXPECT_EQ(open_listed, open_expected);
+
+    std::vector<std::pair<std::int64_t, std::string>> reviews_expected;
+    auto records = data_->recordsForTesting();
+    ASSERT_OK(records);
+    for (const auto& r : *records) {
+      if (auto review = sync::reviewOf(r); review && review->state == sync::ReviewState::kRejected) {
+        reviews_expected.emplace_back(review->at_ms, r.key.id);
+      }
+    }
+    std::vector<std::pair<std::int64_t, std::string>> reviews_listed;
+    std::string after;
+    for (int page = 0; page < 1000; ++page) {
+      auto listed = data_->reviewPage(allUnits(), sync::ReviewState::kRejected, after, 3);
+      ASSERT_OK(listed);
+      for (const auto& r : listed->reviews) reviews_listed.emplace_back(sync::reviewOf(r)->at_ms, r.key.id);
+      if (listed->next.empty()) break;
+      after = listed->next;
+    }
+    ASSERT_GT(reviews_expected.size(), 3U);
+    EXPECT_TRUE(std::is_sorted(reviews_listed.rbegin(), reviews_listed.rend(),
+                               [](const auto& a, const auto& b) { return a.first < b.first; }));
+    std::sort(reviews_listed.begin(), reviews_listed.end());
+    std::sort(reviews_expected.begin(), reviews_expected.end());
+    EXPECT_EQ(reviews_listed, reviews_expected) << "every rejected review listed once";
   }
   // A store opened again keeps its views (no rebuild needed) and they still read the same.
   auto before = data_->viewsForTesting();
