@@ -242,7 +242,7 @@ Result<RecordPage> ServerStore::searchPage(const RecordPageQuery& query, std::st
   for (const auto& word : query.words) {
     auto prefix = wordPrefix(query.collection, word);
     auto upper = storage::prefixSuccessor(prefix);
-    auto cursor = store_.scan(Column::kViews, prefix + std::string(start), upper, &snapshot);
+    auto cursor = store_.scan(Column::kSearch, prefix + std::string(start), upper, &snapshot);
     lists.push_back({std::move(prefix), std::move(cursor)});
   }
   RecordPage page;
@@ -440,11 +440,13 @@ Status ServerStore::rebuildViews() {
   // the same code the writer runs, in batches; then count the open conflicts.
   storage::WriteBatch batch;
   batch.erase(Column::kMeta, kViewsVersionKey);
-  for (auto c = store_.scan(Column::kViews, "", ""); c.valid(); c.next()) {
-    batch.erase(Column::kViews, c.key());
-    if (batch.count() >= tuning::kViewsRebuildBatch) {
-      CS_RETURN_IF_ERROR(store_.commit(batch, storage::Durability::kBuffered));
-      batch.clear();
+  for (const auto column : {Column::kViews, Column::kSearch}) {
+    for (auto c = store_.scan(column, "", ""); c.valid(); c.next()) {
+      batch.erase(column, c.key());
+      if (batch.count() >= tuning::kViewsRebuildBatch) {
+        CS_RETURN_IF_ERROR(store_.commit(batch, storage::Durability::kBuffered));
+        batch.clear();
+      }
     }
   }
   CS_RETURN_IF_ERROR(store_.commit(batch, storage::Durability::kBuffered));
@@ -514,9 +516,11 @@ Status ServerStore::rebuildViews() {
 
 Result<std::vector<std::pair<std::string, std::string>>> ServerStore::viewsForTesting() const {
   std::vector<std::pair<std::string, std::string>> out;
-  auto cursor = store_.scan(Column::kViews, "", "");
-  for (; cursor.valid(); cursor.next()) out.emplace_back(cursor.key(), cursor.value());
-  CS_RETURN_IF_ERROR(cursor.status());
+  for (const auto column : {Column::kViews, Column::kSearch}) {
+    auto cursor = store_.scan(column, "", "");
+    for (; cursor.valid(); cursor.next()) out.emplace_back(cursor.key(), cursor.value());
+    CS_RETURN_IF_ERROR(cursor.status());
+  }
   return out;
 }
 

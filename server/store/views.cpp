@@ -79,7 +79,6 @@ void sortUnique(std::vector<std::string>& words) {
 
 std::vector<std::string> searchWords(const sync::Record& r) {
   std::vector<std::string> out;
-  addWords(r.key.id, out);
   for (const auto& [name, field] : r.fields) {
     const auto* text = field.value.get<std::string>();
     if (text != nullptr && text->size() <= tuning::kMaxSearchTextBytes) addWords(*text, out);
@@ -273,9 +272,9 @@ void ViewGroup::moveWords(storage::WriteBatch& batch, const sync::Record& record
   std::set_difference(before.begin(), before.end(), after.begin(), after.end(), std::back_inserter(gone));
   std::vector<std::string> added;
   std::set_difference(after.begin(), after.end(), before.begin(), before.end(), std::back_inserter(added));
-  for (const auto& word : gone) batch.erase(Column::kViews, wordPrefix(record.key.collection, word) + suffix);
+  for (const auto& word : gone) batch.erase(Column::kSearch, wordPrefix(record.key.collection, word) + suffix);
   for (const auto& word : added)
-    batch.put(Column::kViews, wordPrefix(record.key.collection, word) + suffix, record.scope);
+    batch.put(Column::kSearch, wordPrefix(record.key.collection, word) + suffix, record.scope);
 }
 
 Status ViewGroup::reviewChanged(storage::WriteBatch& batch, const std::optional<sync::Record>& before,

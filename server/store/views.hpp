@@ -14,6 +14,7 @@
 //   'c' scope \0                                       -> open conflicts (8)
 //   'o' scope \0 age (8) id \0                         -> ""   open conflicts, newest detected first
 //   'r' state (1) scope \0 age (8) review id \0        -> ""   reviews, newest given first
+//   column search, apart (the words are many keys; the pages' views stay small and quick to seek):
 //   'w' collection \0 word \0 age (8) id \0            -> scope: the accent-free search, a word
 //                                                        of a live record, newest first
 //   meta: "views_version"                              -> kViewsVersion, once every view is built
@@ -45,7 +46,8 @@ namespace communesync::server {
 
 //! meta: the version of the views the store holds (absent: not built yet).
 inline constexpr std::string_view kViewsVersionKey = "views_version";
-inline constexpr std::uint64_t kViewsVersion = 3;  // 2: survey counts; 3: search words, open conflicts, reviews
+inline constexpr std::uint64_t kViewsVersion =
+    4;  // 2: survey counts; 3: search words, open conflicts, reviews; 4: words apart
 
 //! The year of a time on the province's calendar (UTC+7: the programme is in Viet Nam).
 int provinceYear(std::int64_t ms);
@@ -57,7 +59,7 @@ inline bool serverCollection(std::string_view collection) {
   return collection.empty() || collection.front() == '_';
 }
 
-//! The words a record is found by: those of its id and of its short text values (up to
+//! The words a record is found by: those of its short text values (up to
 //! tuning::kMaxSearchTextBytes), folded (sync::foldForSearch: no case, accents or tone marks),
 //! split at anything but letters and digits; sorted, each once, at most kMaxSearchWordsPerRecord.
 std::vector<std::string> searchWords(const sync::Record& r);

@@ -18,8 +18,8 @@ namespace {
 
 constexpr std::array<std::string_view, static_cast<std::size_t>(Column::kCount)> kColumnNames = {
     "default",  // kMeta lives in RocksDB's default column family
-    "records", "log",   "scope_index", "devices", "conflicts", "idempotency", "outbox",
-    "base",    "units", "audit",       "files",   "chunks",    "history",     "views",
+    "records", "log",   "scope_index", "devices", "conflicts", "idempotency", "outbox", "base",
+    "units",   "audit", "files",       "chunks",  "history",   "views",       "search",
 };
 // A column added to the enum without a name here would open as RocksDB's nameless family.
 constexpr bool everyColumnNamed() {

@@ -40,6 +40,7 @@ enum class Column : std::uint8_t {
   kChunks,       //!< both: file content in pieces, by (hash, end offset); large values kept in blob files
   kHistory,      //!< server: each accepted change of a record, by (record, log sequence): who and when
   kViews,        //!< server: what the central pages read, kept with each change (server/store/views.hpp)
+  kSearch,       //!< server: the search's word index, kept with each change (server/store/views.hpp)
   kCount
 };
 
