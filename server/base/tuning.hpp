@@ -104,6 +104,8 @@ inline constexpr std::size_t kMaxSearchCountSteps = 20000;
 inline constexpr std::size_t kMaxSearchTextBytes = 48;
 inline constexpr std::size_t kMaxSearchWordBytes = 32;
 inline constexpr std::size_t kMaxSearchWordsPerRecord = 16;
+//! A text value of more words than this (a sentence) is not indexed.
+inline constexpr std::size_t kMaxSearchWordsPerValue = 4;
 //! Words of one search (more are refused with a message).
 inline constexpr std::size_t kMaxSearchQueryWords = 8;
 //! Records a report holds in memory (the sponsors and one year's plans, results, proposals, reports

@@ -59,9 +59,9 @@ void addWords(std::string_view text, std::vector<std::string>& out) {
   };
   for (const char c : folded) {
     const auto u = static_cast<unsigned char>(c);
-    // Letters and digits, and every byte of a character outside ASCII (what folding leaves of
-    // scripts it does not strip), make words; anything else separates them.
-    if (u >= 0x80 || (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z')) {
+    // Letters, digits and '_' (a choice's code is one word), and every byte of a character outside
+    // ASCII (what folding leaves of scripts it does not strip), make words; anything else separates.
+    if (u >= 0x80 || (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || u == '_') {
       word.push_back(c);
     } else {
       flush();
@@ -79,9 +79,15 @@ void sortUnique(std::vector<std::string>& words) {
 
 std::vector<std::string> searchWords(const sync::Record& r) {
   std::vector<std::string> out;
+  std::vector<std::string> words;
   for (const auto& [name, field] : r.fields) {
     const auto* text = field.value.get<std::string>();
-    if (text != nullptr && text->size() <= tuning::kMaxSearchTextBytes) addWords(*text, out);
+    if (text == nullptr || text->size() > tuning::kMaxSearchTextBytes) continue;
+    words.clear();
+    addWords(*text, words);
+    // A name, a village, a code: a few words. A sentence (a wish, a reason) is not how people
+    // look a record up, and each word is a key written with every new record.
+    if (words.size() <= tuning::kMaxSearchWordsPerValue) out.insert(out.end(), words.begin(), words.end());
   }
   sortUnique(out);
   if (out.size() > tuning::kMaxSearchWordsPerRecord) out.resize(tuning::kMaxSearchWordsPerRecord);
