@@ -60,8 +60,9 @@ inline bool serverCollection(std::string_view collection) {
 }
 
 //! The words a record is found by: those of its short text values (up to
-//! tuning::kMaxSearchTextBytes and kMaxSearchWordsPerValue words: names, villages, codes), folded (sync::foldForSearch: no case, accents or tone marks),
-//! split at anything but letters and digits; sorted, each once, at most kMaxSearchWordsPerRecord.
+//! tuning::kMaxSearchTextBytes and kMaxSearchWordsPerValue words: names, villages, codes), folded
+//! (sync::foldForSearch: no case, accents or tone marks), split at anything but letters, digits
+//! and '_'; sorted, each once, at most kMaxSearchWordsPerRecord.
 std::vector<std::string> searchWords(const sync::Record& r);
 //! The words of a search as people type it, split and folded the same way, each once.
 std::vector<std::string> queryWords(std::string_view text);
