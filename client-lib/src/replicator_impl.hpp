@@ -294,6 +294,9 @@ struct Replicator::Impl {
     const std::size_t window = std::clamp<std::uint32_t>(limits_.max_pushes_in_flight, 1, tuning::kMaxPushesInFlight);
     const std::size_t max_bytes = std::min<std::size_t>(tuning::kPushBatchBytes, limits_.max_message_bytes / 2);
     std::uint64_t after = 0;
+    // The oldest change still waiting when this sync began: every one before it has its result
+    // here, so the server may forget theirs (protocol.md, 5.2).
+    std::uint64_t acknowledged_below = 0;
     bool exhausted = false;
     // Request id -> the changes it carries, kept to apply their results without re-reading the outbox
     // (at most `window` pushes of `max_changes`).
@@ -310,6 +313,8 @@ struct Replicator::Impl {
         }
         proto::Push push;
         push.restore = batch->front().restore;
+        if (acknowledged_below == 0) acknowledged_below = batch->front().change.id.seq;
+        push.acknowledged_below = acknowledged_below;
         for (auto& p : *batch) push.changes.push_back(std::move(p.change));
         after = push.changes.back().id.seq;
         const auto id = next_request_++;

@@ -249,6 +249,7 @@ Result<std::string> encodeMessage(const json& m) {
   if (type == "push") {
     proto::Push push;
     push.restore = m.value("restore", false);
+    push.acknowledged_below = m.value("acknowledged_below", std::uint64_t{0});
     for (const auto& c : m.at("changes")) {
       auto change = changeFromJson(c);
       if (!change) return change.status();

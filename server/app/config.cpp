@@ -34,7 +34,7 @@ const std::vector<std::string_view>& configKeys() {
   static const std::vector<std::string_view> keys = {
       "data",         "listen",    "threads",   "admin_remote", "allowed_origins",    "tls_cert",
       "tls_key",      "limits",    "forms_dir", "web_dir",      "device_silent_days", "require_forms",
-      "report_rules", "log_level", "field_app", "keep_views"};
+      "report_rules", "log_level", "field_app", "keep_views",   "retention"};
   return keys;
 }
 
@@ -124,6 +124,29 @@ Status parseFieldApp(const nlohmann::json& j, const std::string& name, Config& c
   return Status::ok();
 }
 
+// {"history_years": 0..100, "audit_years": 0..100}; 0 keeps forever.
+Status parseRetention(const nlohmann::json& j, const std::string& name, Config& config) {
+  if (!j.is_object()) return Status::error(ErrorCode::kInvalidArgument, name + " must be an object");
+  Retention retention = config.retention;  // all or nothing
+  for (const auto& [key, value] : j.items()) {
+    const std::string where = name + "." + key;
+    int* years = key == "history_years" ? &retention.history_years
+                 : key == "audit_years" ? &retention.audit_years
+                                        : nullptr;
+    if (years == nullptr) {
+      return Status::error(ErrorCode::kInvalidArgument,
+                           where + " is not a retention (history_years, audit_years; see docs/operations.md)");
+    }
+    if (!value.is_number_integer() || value.get<std::int64_t>() < 0 || value.get<std::int64_t>() > 100) {
+      return Status::error(ErrorCode::kInvalidArgument,
+                           where + " must be a whole number of years from 0 (forever) to 100");
+    }
+    *years = value.get<int>();
+  }
+  config.retention = retention;
+  return Status::ok();
+}
+
 }  // namespace
 
 Status loadConfigFile(const std::filesystem::path& file, Config& config) {
@@ -200,6 +223,8 @@ Status parseConfig(std::string_view text, const std::string& name, Config& confi
       config.report_rules = value;
     } else if (key == "field_app") {
       CS_RETURN_IF_ERROR(parseFieldApp(value, where, config));
+    } else if (key == "retention") {
+      CS_RETURN_IF_ERROR(parseRetention(value, where, config));
     } else if (key == "limits") {
       CS_RETURN_IF_ERROR(parseLimits(value, where, config.limits));
     } else {

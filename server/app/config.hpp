@@ -32,6 +32,12 @@ struct Limits {
   std::chrono::milliseconds file_retention = tuning::kFileRetention;
 };
 
+//! What the store keeps of the past (docs/operations.md, "Retention"); 0 years: forever.
+struct Retention {
+  int history_years = 0;                           //!< each accepted change, who and when
+  int audit_years = tuning::kAuditRetentionYears;  //!< logins, users, grants, unit changes
+};
+
 struct Config {
   //! Folder of the RocksDB store. Default: ./communesync-data. Fixed while running.
   std::filesystem::path data_dir = "communesync-data";
@@ -74,6 +80,9 @@ struct Config {
   double photo_quality = tuning::kPhotoQuality;
   //! The least an event must be to be logged: debug, info, warn, error. Default: info.
   LogLevel log_level = LogLevel::kInfo;
+  //! {"history_years": N, "audit_years": N}: how long the history of changes and the audit log are
+  //! kept (0: forever). Defaults: history forever, audit 5 years.
+  Retention retention;
 };
 
 //! Every key a config file may hold, and every key of its "limits": a key not listed is refused, and

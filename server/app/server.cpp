@@ -22,6 +22,31 @@
 
 namespace communesync::server {
 
+namespace {
+
+// What the writer forgets at each sweep besides files: the history and the audit log past their
+// retention (0 years: kept forever).
+Writer::Sweep retentionSweep(ServerStore& data, Directory& directory, Retention retention) {
+  if (retention.history_years == 0 && retention.audit_years == 0) return {};
+  const auto before = [](std::int64_t now_ms, int years) {
+    return now_ms - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::years(years)).count();
+  };
+  return [&data, &directory, retention, before](std::int64_t now_ms) {
+    if (retention.history_years > 0) {
+      auto removed = data.sweepHistory(before(now_ms, retention.history_years));
+      if (!removed) logEvent(LogLevel::kError, "history_sweep_failed", {{"error", removed.status().toString()}});
+      if (removed && *removed > 0) logEvent(LogLevel::kInfo, "history_swept", {{"changes", std::to_string(*removed)}});
+    }
+    if (retention.audit_years > 0) {
+      auto removed = directory.sweepAudit(before(now_ms, retention.audit_years));
+      if (!removed) logEvent(LogLevel::kError, "audit_sweep_failed", {{"error", removed.status().toString()}});
+      if (removed && *removed > 0) logEvent(LogLevel::kInfo, "audit_swept", {{"entries", std::to_string(*removed)}});
+    }
+  };
+}
+
+}  // namespace
+
 struct Server::Impl {
   Config config;
   std::unique_ptr<storage::Store> store;
@@ -208,8 +233,10 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
 
   impl->hub = std::make_unique<Hub>();
   Hub* hub = impl->hub.get();
-  impl->writer =
-      std::make_unique<Writer>(*impl->data, [hub](const sync::proto::Checkpoints& latest) { hub->notify(latest); });
+  impl->writer = std::make_unique<Writer>(
+      *impl->data, [hub](const sync::proto::Checkpoints& latest) { hub->notify(latest); },
+      std::chrono::milliseconds(tuning::kFileSweepInterval),
+      retentionSweep(*impl->data, *impl->directory, config.retention));
   Impl* raw = impl.get();
   impl->state = std::make_unique<ServerState>(
       ServerState{*impl->store, *impl->data, *impl->directory, [hub] { hub->recheckAll(); }, *impl->forms,

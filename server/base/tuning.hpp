@@ -53,6 +53,12 @@ inline constexpr std::size_t kMaxSendQueue = 64;
 inline constexpr std::size_t kMaxWriterQueue = 4096;
 //! Push jobs the writer merges into one durable commit (group commit).
 inline constexpr std::size_t kMaxGroupJobs = 256;
+//! Changes the writer merges into one durable commit at most (a bulk restore of 100,000 records must
+//! not make a small push wait behind it, nor hold them all decoded at once).
+inline constexpr std::size_t kMaxGroupChanges = 4096;
+//! Results of acknowledged changes one push may make the server forget (Push.acknowledged_below);
+//! the rest go with the device's next pushes.
+inline constexpr std::size_t kMaxResultsForgottenPerPush = 20000;
 //! A session that sends nothing (and answers no ping) for this long is closed.
 inline constexpr std::chrono::seconds kSessionIdleTimeout{120};
 //! Scopes one user may hold.
@@ -97,7 +103,7 @@ inline constexpr std::size_t kMaxRecordPageOffset = 100000;
 //! Index keys one /api/records search may step over to find its page, and then to count the rest;
 //! past either it stops and says `partial` (the total is then at least what it says).
 inline constexpr std::size_t kMaxRecordsSearched = 200000;
-inline constexpr std::size_t kMaxSearchCountSteps = 20000;
+inline constexpr std::size_t kMaxSearchCountSteps = 5000;
 //! The accent-free search's index (store/views.hpp): text values longer than this are not indexed
 //! (notes and wishes; people look records up by names, villages, codes), words are cut to this
 //! long, and a record is found by at most this many words.
@@ -176,8 +182,16 @@ inline constexpr std::uint64_t kMaxFileBytesPerUserDay = 256ull * 1024 * 1024;
 inline constexpr std::uint64_t kMaxUnreferencedFileBytesPerUser = 512ull * 1024 * 1024;
 //! A file no record refers to is removed once it has been so for this long. Config may change it.
 inline constexpr std::chrono::hours kFileRetention{24 * 30};
-//! How often the writer sweeps files for ones to remove.
+//! How often the writer sweeps files for ones to remove (and, with them, the history and the audit
+//! log past their retention).
 inline constexpr std::chrono::minutes kFileSweepInterval{60};
+//! How long the audit log keeps an entry by default (config "retention"); the history of changes is
+//! kept forever unless the config says otherwise.
+inline constexpr int kAuditRetentionYears = 5;
+//! History entries (or audit entries) one sweep removes at most, in batches of kRetentionBatch: a
+//! first sweep after a retention is shortened does not hold the writer for long; the next goes on.
+inline constexpr std::size_t kMaxSweptPerRun = 200000;
+inline constexpr std::size_t kRetentionBatch = 2000;
 
 }  // namespace communesync::server::tuning
 

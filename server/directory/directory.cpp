@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 
+#include "base/sweep_oldest.hpp"
 #include "base/tuning.hpp"
 #include "communesync/storage/key_codec.hpp"
 #include "communesync/sync/stored.hpp"
@@ -672,6 +673,17 @@ Result<std::vector<AuditEntry>> Directory::auditLog(std::size_t limit) const {
   }
   CS_RETURN_IF_ERROR(cursor.status());
   return out;
+}
+
+// Entries are numbered in the order they were written, so the oldest are first: the sweep stops at
+// the first one written on or after `before_ms`.
+Result<std::size_t> Directory::sweepAudit(std::int64_t before_ms) {
+  return sweepOldest(store_, Column::kAudit,
+                     [&](std::string_view, std::string_view value, storage::WriteBatch&) -> Result<bool> {
+                       auto e = sync::decode<AuditEntry>(value);
+                       if (!e) return Status::error(ErrorCode::kCorruption, "a stored audit entry does not decode");
+                       return e->time_ms < before_ms;
+                     });
 }
 
 }  // namespace communesync::server

@@ -173,6 +173,9 @@ class Directory {
   void noteBadToken(const std::string& from);
   //! The latest `limit` entries, oldest first.
   Result<std::vector<AuditEntry>> auditLog(std::size_t limit) const;
+  //! Removes the audit entries written before `before_ms`, oldest first, at most
+  //! tuning::kMaxSweptPerRun a call (the config's retention). Returns how many.
+  Result<std::size_t> sweepAudit(std::int64_t before_ms);
 
  private:
   explicit Directory(storage::Store& store) : store_(store) {}

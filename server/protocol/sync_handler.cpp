@@ -165,6 +165,8 @@ void SyncHandler::onPush(const proto::Envelope& envelope) {
   job->user = principal_.user;
   job->access = access_;
   job->restore = push->restore;
+  job->device = device_;
+  job->acknowledged_below = push->acknowledged_below;
   for (std::size_t i = 0; i < n; ++i) {
     auto& change = push->changes[i];
     const auto id = change.id;

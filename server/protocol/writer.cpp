@@ -9,8 +9,12 @@
 
 namespace communesync::server {
 
-Writer::Writer(ServerStore& store, Committed on_committed, std::chrono::milliseconds sweep_every)
-    : store_(store), on_committed_(std::move(on_committed)), sweep_every_(sweep_every), thread_([this] { loop(); }) {}
+Writer::Writer(ServerStore& store, Committed on_committed, std::chrono::milliseconds sweep_every, Sweep on_sweep)
+    : store_(store),
+      on_committed_(std::move(on_committed)),
+      on_sweep_(std::move(on_sweep)),
+      sweep_every_(sweep_every),
+      thread_([this] { loop(); }) {}
 
 Writer::~Writer() {
   stop();
@@ -35,12 +39,10 @@ void Writer::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-// Changes past which the writer takes no further push into the group: bounds the group's memory
-// (every change decoded, merged and encoded is held until the commit) and how long a small push
-// waits behind bulk restores. Measured (docs/benchmarks.md, replay): with only kMaxGroupJobs, four
-// devices pushing 1,000-change frames grew the server to 500-600 MB. (Kept here, not in
-// base/tuning.hpp, until that header stops being included everywhere: see the closing note.)
-constexpr std::size_t kMaxGroupChanges = 4096;
+// tuning::kMaxGroupChanges bounds the group's memory (every change decoded, merged and encoded is
+// held until the commit) and how long a small push waits behind bulk restores. Measured
+// (docs/benchmarks.md, replay): with only kMaxGroupJobs, four devices pushing 1,000-change frames
+// grew the server to 500-600 MB.
 
 void Writer::loop() {
   auto next_sweep = std::chrono::steady_clock::now() + sweep_every_;
@@ -49,6 +51,7 @@ void Writer::loop() {
       // The sweep runs here, between groups, so it never races a piece of the file it removes.
       auto removed = store_.sweepFiles(nowMs());
       if (!removed) logEvent(LogLevel::kError, "file_sweep_failed", {{"error", removed.status().toString()}});
+      if (on_sweep_) on_sweep_(nowMs());
       next_sweep = std::chrono::steady_clock::now() + sweep_every_;
     }
     std::vector<Item> group;
@@ -58,7 +61,8 @@ void Writer::loop() {
       if (stopping_ && queue_.empty()) return;  // everything queued is done
       if (queue_.empty()) continue;             // time to sweep
       std::size_t changes = 0;
-      while (!queue_.empty() && group.size() < tuning::kMaxGroupJobs && (group.empty() || changes < kMaxGroupChanges)) {
+      while (!queue_.empty() && group.size() < tuning::kMaxGroupJobs &&
+             (group.empty() || changes < tuning::kMaxGroupChanges)) {
         changes += queue_.front().job->changes.size() + queue_.front().job->pieces.size();
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();

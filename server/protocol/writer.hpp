@@ -23,9 +23,15 @@ class Writer {
   //! Called on the writer thread after each commit with the scopes that changed and their latest seq.
   using Committed = std::function<void(const sync::proto::Checkpoints&)>;
 
-  //! Between commits, every `sweep_every` the writer also sweeps files nothing refers to any more.
+  //! Called on the writer thread at each sweep, after the files, with the time: the rest of what the
+  //! server forgets by its retention (ServerStore::sweepHistory, Directory::sweepAudit).
+  using Sweep = std::function<void(std::int64_t now_ms)>;
+
+  //! Between commits, every `sweep_every` the writer also sweeps files nothing refers to any more,
+  //! then calls `on_sweep`.
   Writer(ServerStore& store, Committed on_committed,
-         std::chrono::milliseconds sweep_every = std::chrono::milliseconds(tuning::kFileSweepInterval));
+         std::chrono::milliseconds sweep_every = std::chrono::milliseconds(tuning::kFileSweepInterval),
+         Sweep on_sweep = {});
   ~Writer();
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
@@ -44,6 +50,7 @@ class Writer {
   };
   ServerStore& store_;
   Committed on_committed_;
+  Sweep on_sweep_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Item> queue_;

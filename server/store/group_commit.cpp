@@ -112,6 +112,15 @@ Result<sync::StampClamp*> GroupCommit::clampFor(const sync::DeviceId& device) {
   return &clamp;
 }
 
+Result<std::uint64_t> GroupCommit::acknowledgedBelow(const sync::DeviceId& device) {
+  if (auto it = acknowledged_.find(device); it != acknowledged_.end()) return it->second;
+  auto raw = db_.get(Column::kDevices, acknowledgedKey(device));
+  if (!raw) return raw.status();
+  const std::uint64_t mark = raw->has_value() ? storage::readUint64(**raw, 0).value_or(0) : 0;
+  acknowledged_.emplace(device, mark);
+  return mark;
+}
+
 std::uint64_t GroupCommit::scopeSeq(const Scope& scope) const {
   if (auto it = scope_seqs_.find(scope); it != scope_seqs_.end()) return it->second;
   return store_.committedScopeSeq(scope);
@@ -131,7 +140,39 @@ void GroupCommit::keep(PushJob& job, ChangeResult result) {
 
 // ---- one push ----
 
+// 0. forget: a result is kept only to answer a replay, and the device says it will never replay a
+// change below its acknowledged_below, so those results go (retention: docs/architecture.md). The
+// erasing starts at the device's previous mark (the ones below it went then) and is bounded per
+// push; the mark stored is where it stopped, never past what the device said.
+Status GroupCommit::forgetAcknowledged(const PushJob& job) {
+  if (job.acknowledged_below == 0 || job.device.isNil() || job.server || job.resolution || job.server_numbered) {
+    return Status::ok();
+  }
+  auto known = acknowledgedBelow(job.device);
+  if (!known) return known.status();
+  if (*known >= job.acknowledged_below) return Status::ok();
+  auto mark = job.acknowledged_below;
+  std::size_t erased = 0;
+  auto cursor = db_.scan(Column::kIdempotency, idempotencyKey({job.device, *known}),
+                         idempotencyKey({job.device, job.acknowledged_below}));
+  for (; cursor.valid(); cursor.next()) {
+    if (erased == tuning::kMaxResultsForgottenPerPush) {
+      mark = storage::readUint64(cursor.key(), job.device.raw().size()).value_or(*known);
+      break;
+    }
+    batch_.erase(Column::kIdempotency, cursor.key());
+    ++erased;
+  }
+  CS_RETURN_IF_ERROR(cursor.status());
+  std::string value;
+  storage::appendUint64(value, mark);
+  batch_.put(Column::kDevices, acknowledgedKey(job.device), value);
+  acknowledged_[job.device] = mark;
+  return Status::ok();
+}
+
 Status GroupCommit::add(PushJob& job) {
+  CS_RETURN_IF_ERROR(forgetAcknowledged(job));
   job.acks.clear();
   for (const auto& piece : job.pieces) {
     auto ack = files_.applyPiece(batch_, job.user, piece);
@@ -153,6 +194,17 @@ Status GroupCommit::applyChange(PushJob& job, sync::Change& change) {
   if (previous->has_value()) {
     job.results.push_back(**previous);
     return Status::ok();
+  }
+  if (!job.server && !job.resolution && !job.server_numbered) {
+    auto mark = acknowledgedBelow(change.id.device);
+    if (!mark) return mark.status();
+    if (change.id.seq < *mark) {  // not kept: nothing is stored below the mark
+      job.results.push_back(rejected(change.id, ErrorCode::kInvalidArgument,
+                                     "change " + std::to_string(change.id.seq) +
+                                         " is below what this device said it had acknowledged (" +
+                                         std::to_string(*mark) + "); it is not applied again"));
+      return Status::ok();
+    }
   }
   // 3. authorise, 4. pin the form
   Status refusal;

@@ -3,7 +3,9 @@
 // through the same named steps, in this order:
 //
 //   1. number      a change the server makes itself (resolution, review) gets the server's next id
-//   2. replay      a change seen before gets its first result again, and nothing is applied twice
+//   0. forget      the results of the pushing device's changes below its acknowledged_below
+//   2. replay      a change seen before gets its first result again, and nothing is applied twice;
+//                  one below the device's acknowledged_below (its result forgotten) is refused
 //   3. authorise   the pusher may write this unit and collection (Access::mayWrite); a resolution's
 //                  conflict is still open
 //   4. pin form    the change is checked against and pinned to its form's version (FormCatalog::pin)
@@ -59,8 +61,11 @@ class GroupCommit {
   Result<std::optional<ChangeResult>> previousResult(const sync::ChangeId& id);
   Result<bool> conflictKnown(const std::string& id);
   Result<sync::StampClamp*> clampFor(const sync::DeviceId& device);
+  //! The device's acknowledged_below as stored or raised in this group.
+  Result<std::uint64_t> acknowledgedBelow(const sync::DeviceId& device);
   std::uint64_t scopeSeq(const Scope& scope) const;
 
+  Status forgetAcknowledged(const PushJob& job);
   // The steps of one change (numbers as above).
   Status applyChange(PushJob& job, sync::Change& change);
   Status number(sync::Change& change);
@@ -87,9 +92,10 @@ class GroupCommit {
   std::map<std::string, ChangeResult> results_;
   std::set<std::string> conflicts_;
   std::map<sync::DeviceId, sync::StampClamp> clamps_;
-  std::map<sync::DeviceId, std::uint64_t> max_seen_;  // per device: the greatest seq with a result
-  std::deque<sync::Change> server_changes_;           // the changes this group made (reviews reopened)
-  sync::proto::Checkpoints scope_seqs_;               // this group's latest seq per scope
+  std::map<sync::DeviceId, std::uint64_t> max_seen_;      // per device: the greatest seq with a result
+  std::map<sync::DeviceId, std::uint64_t> acknowledged_;  // per device: acknowledged_below
+  std::deque<sync::Change> server_changes_;               // the changes this group made (reviews reopened)
+  sync::proto::Checkpoints scope_seqs_;                   // this group's latest seq per scope
 };
 
 }  // namespace communesync::server

@@ -12,8 +12,10 @@
 //   scope_index: scope \0 scope seq                 -> collection \0 id \0   (one entry per record: its latest)
 //   conflicts:   's' scope \0 scope seq conflict-id -> Conflict              (what a pull reads)
 //                'i' conflict-id                    -> scope \0 scope seq     (to find one by id)
-//   idempotency: device (16) device-seq (8)         -> its first ChangeResult
+//   idempotency: device (16) device-seq (8)         -> its first ChangeResult (forgotten below the
+//                                                       device's acknowledged_below: docs/architecture.md)
 //   devices:     'c' device (16)                    -> the StampClamp state of the device
+//                'k' device (16)                    -> acknowledged_below (8): results forgotten below
 //   meta:        "last_seq" -> log seq (8);  'q' scope -> the scope's latest seq (8)
 //   files:       'f' hash                            -> FileEntry (sync/file_store.hpp); a partial
 //                                                       upload is under 'f' partialName(hash, user)
@@ -71,7 +73,8 @@ struct PushJob {
   bool restore = false;                            //!< the device re-sends what it holds after an incarnation change
   std::vector<sync::Change> changes;               //!< already checked by sync::validateChange
   std::vector<sync::proto::ChangeResult> results;  //!< filled by apply(), one per change
-  sync::DeviceId device;                           //!< the device that sent the pieces
+  sync::DeviceId device;                           //!< the device that sent the push (or the pieces)
+  std::uint64_t acknowledged_below = 0;            //!< the device's word: results below are not needed
   std::vector<sync::proto::FilePut> pieces;        //!< file pieces (hash and size checked for shape)
   std::vector<sync::proto::FileAck> acks;          //!< filled by apply(), one per piece
   std::optional<Resolution> resolution;            //!< set: the one change settles this conflict
@@ -214,6 +217,14 @@ class ServerStore {
   //! uploads untouched as long), and old daily quota counters. Call from the writer thread only.
   //! Returns the files removed.
   Result<std::size_t> sweepFiles(std::int64_t now_ms);
+
+  // ---- retention (docs/architecture.md, "What the store keeps, and for how long") ----
+
+  //! Removes the history of the changes received before `before_ms`, oldest first: their log
+  //! entries and who-and-when, at most tuning::kMaxSweptPerRun a call. Records, conflicts, views and
+  //! what devices pull are untouched (a pull reads the scope index, never the log). Call from the
+  //! writer thread only. Returns the changes removed.
+  Result<std::size_t> sweepHistory(std::int64_t before_ms);
 
   // ---- reconciliation ----
 

@@ -23,6 +23,12 @@ inline std::string clampKey(const sync::DeviceId& d) {
   return "c" + std::string(d.raw());
 }
 
+//! devices: 'k' device -> the greatest Push.acknowledged_below of the device (its results below it
+//! are forgotten, and a change below it is refused).
+inline std::string acknowledgedKey(const sync::DeviceId& d) {
+  return "k" + std::string(d.raw());
+}
+
 //! idempotency: device (16) device-seq (8) -> the change's first result.
 inline std::string idempotencyKey(const sync::ChangeId& id) {
   std::string out(id.device.raw());

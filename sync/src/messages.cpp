@@ -65,11 +65,13 @@ void readCompact(CompactReader& r, Envelope& e) {
 void writeCompact(CompactWriter& w, const Push& p) {
   writeList(w, p.changes);
   w.flag(p.restore);
+  w.varint(p.acknowledged_below);
 }
 
 void readCompact(CompactReader& r, Push& p) {
   readList(r, p.changes, 10);
   p.restore = r.flag();
+  p.acknowledged_below = r.varint();
 }
 
 void writeCompact(CompactWriter& w, const ChangeResult& result) {

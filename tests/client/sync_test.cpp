@@ -38,6 +38,27 @@ TEST(Sync, TwoDevicesRecordOfflineAndConverge) {
   EXPECT_EQ(a.pendingCount(), 0u);
 }
 
+// Retention: each push says which of the device's changes it has every result of (the oldest still
+// waiting), and the server forgets the results below; what the device holds is unchanged.
+TEST(Sync, TheServerForgetsTheResultsADeviceHasAcknowledged) {
+  testing::TempDir dir;
+  ServerHarness server(dir / "server");
+  TestDevice a(dir / "a", server.addUser("an", {"xa-01"}));
+  for (int i = 0; i < 5; ++i) a.put("household", "", {{"members", Value(i)}});
+  a.syncOk(server.url());
+  EXPECT_EQ(server.keptResults(), 5u) << "nothing acknowledged said yet";
+  for (int i = 0; i < 3; ++i) a.put("household", "", {{"members", Value(10 + i)}});
+  a.syncOk(server.url());
+  EXPECT_EQ(server.keptResults(), 3u) << "the first five were acknowledged before this push";
+  a.put("household", "", {{"members", Value(20)}});
+  a.syncOk(server.url());
+  EXPECT_EQ(server.keptResults(), 1u);
+  TestDevice b(dir / "b", server.addUser("binh", {"xa-01"}));
+  b.syncOk(server.url());
+  EXPECT_EQ(a.exportText(), b.exportText());
+  EXPECT_EQ(a.pendingCount(), 0u);
+}
+
 TEST(Sync, ThreeDevicesRandomOfflineWorkGiveByteIdenticalExports) {
   const auto seed = testing::testSeed(77);
   SCOPED_TRACE("seed " + std::to_string(seed));

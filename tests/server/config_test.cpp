@@ -71,6 +71,23 @@ TEST(Config, TheFieldAppsPhotoSettingsAreCheckedAndNamedWhenWrong) {
   EXPECT_EQ(c.photo_max_px, 1024) << "a refused file changes nothing that was read before";
 }
 
+TEST(Config, RetentionIsInWholeYearsZeroForeverAndABadOneChangesNothing) {
+  Config c;
+  EXPECT_EQ(c.retention.history_years, 0) << "history: forever by default";
+  EXPECT_EQ(c.retention.audit_years, tuning::kAuditRetentionYears);
+  ASSERT_OK(parseConfig(R"({"retention": {"history_years": 10, "audit_years": 0}})", "test.json", c));
+  EXPECT_EQ(c.retention.history_years, 10);
+  EXPECT_EQ(c.retention.audit_years, 0);
+  for (const char* bad :
+       {R"({"retention": {"history_years": 3, "audit_years": -1}})", R"({"retention": {"audit_years": 1.5}})",
+        R"({"retention": {"history_days": 30}})", R"({"retention": 5})"}) {
+    auto s = parseConfig(bad, "test.json", c);
+    EXPECT_FALSE(s.isOk()) << bad;
+    EXPECT_NE(s.message().find("retention"), std::string::npos) << s.message();
+  }
+  EXPECT_EQ(c.retention.history_years, 10) << "a refused retention changes nothing";
+}
+
 TEST(Config, ReportRulesAreCheckedWhenTheFileIsRead) {
   Config c;
   ASSERT_OK(parseConfig(R"({"report_rules": {"default": {"lowland_money_vnd": 250000000},

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "assert_ok.hpp"
 #include "temp_dir.hpp"
 
@@ -138,6 +141,33 @@ TEST_F(DirectoryTest, UnitImportIsIdempotentAndMergesKeepHistoryVisible) {
   reopen();
   EXPECT_TRUE(directory_->accessOf({{Role::kField, "B"}}).mayRead("A"));
   EXPECT_EQ(directory_->units()->find("A")->merged_on, "2025-07-01") << "the day is kept across a restart";
+}
+
+// Retention: the entries written before the horizon go, oldest first; the newer stay, and the log
+// goes on numbering after the sweep and a restart.
+TEST_F(DirectoryTest, TheAuditSweepRemovesTheEntriesOlderThanItsHorizonOnly) {
+  ASSERT_OK(directory_->addUser("dung", {{Role::kField, "X1"}}, "s3cret-pass", kAdmin));
+  (void)directory_->login("dung", "bad-password", device(7), "10.1.2.3");
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_OK(directory_->login("dung", "s3cret-pass", device(7), "10.1.2.3"));
+  ASSERT_OK(directory_->revokeDevice("dung", device(7), kAdmin));
+  auto before = directory_->auditLog(100);
+  ASSERT_OK(before);
+  ASSERT_EQ(before->size(), 4u);
+  auto removed = directory_->sweepAudit((*before)[2].time_ms);
+  ASSERT_OK(removed);
+  EXPECT_EQ(*removed, 2u);
+  auto after = directory_->auditLog(100);
+  ASSERT_OK(after);
+  ASSERT_EQ(after->size(), 2u);
+  EXPECT_EQ((*after)[0].action, "login");
+  EXPECT_EQ(*directory_->sweepAudit((*before)[2].time_ms), 0u) << "nothing more below the horizon";
+  reopen();
+  directory_->audit(kAdmin, "units_import", "");
+  auto last = directory_->auditLog(100);
+  ASSERT_OK(last);
+  ASSERT_EQ(last->size(), 3u);
+  EXPECT_EQ(last->back().seq, (*before)[3].seq + 1) << "numbering goes on";
 }
 
 TEST_F(DirectoryTest, AuditLogRecordsWhoWhatAndWhereButNoSecrets) {

@@ -26,15 +26,18 @@ class ServerStoreTest : public ::testing::Test {
   }
 
   std::vector<sync::proto::ChangeResult> push(std::vector<sync::Change> changes,
-                                              std::set<sync::Scope, std::less<>> writable = {"xa-01"}) {
+                                              std::set<sync::Scope, std::less<>> writable = {"xa-01"},
+                                              std::uint64_t acknowledged_below = 0) {
     PushJob job;
+    if (!changes.empty()) job.device = changes.front().id.device;
+    job.acknowledged_below = acknowledged_below;
     std::vector<Grant> grants;
     for (const auto& scope : writable) grants.push_back(Grant{Role::kField, scope});
     job.access = std::make_shared<const Access>(std::move(grants), UnitTree{});
     job.changes = std::move(changes);
     std::vector<PushJob*> jobs{&job};
     sync::proto::Checkpoints touched;
-    EXPECT_OK(data_->apply(jobs, 1'700'000'000'000, touched));
+    EXPECT_OK(data_->apply(jobs, now_ms_, touched));
     return job.results;
   }
 
@@ -46,6 +49,7 @@ class ServerStoreTest : public ::testing::Test {
     return c;
   }
 
+  std::int64_t now_ms_ = 1'700'000'000'000;  // when the server receives the next push
   testing::TempDir dir_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<ServerStore> data_;
@@ -93,6 +97,82 @@ TEST_F(ServerStoreTest, EachChangeIsAppliedOnceWhateverOrderItsPushesArriveIn) {
   EXPECT_EQ(push({change(1, 6, "f", "xa-01", 106)})[0].server_seq, 2u) << "after a restart too";
   EXPECT_EQ(push({change(1, 2, "b", "xa-01", 102)})[0].server_seq, 8u);
   EXPECT_EQ(data_->logForTesting()->size(), 8u) << "eight changes, each logged once";
+}
+
+// Retention of idempotency: the results of a device's changes below what it says it has
+// acknowledged are forgotten; a change below that mark arriving anyway (a push stuck in a dead
+// connection) is refused, not applied a second time; the device's changes from the mark on keep
+// their first results; other devices are untouched; the mark survives a restart and never goes back.
+TEST_F(ServerStoreTest, ResultsBelowADevicesAcknowledgedMarkAreForgottenAndThoseChangesNotAppliedAgain) {
+  std::vector<sync::Change> first;
+  for (std::uint64_t seq = 1; seq <= 6; ++seq) first.push_back(change(1, seq, "r" + std::to_string(seq), "xa-01", 100));
+  push(first);
+  push({change(2, 1, "other", "xa-01", 100)});
+  for (std::uint64_t seq = 1; seq <= 6; ++seq) EXPECT_TRUE(data_->previousResult(first[seq - 1].id)->has_value());
+
+  auto next = push({change(1, 7, "r7", "xa-01", 107)}, {"xa-01"}, 5);
+  EXPECT_EQ(next[0].outcome, sync::proto::Outcome::kAccepted);
+  for (std::uint64_t seq = 1; seq <= 4; ++seq) {
+    EXPECT_FALSE(data_->previousResult(first[seq - 1].id)->has_value()) << "forgotten: " << seq;
+  }
+  EXPECT_TRUE(data_->previousResult(first[4].id)->has_value()) << "5 is still waiting on the device";
+  EXPECT_TRUE(data_->previousResult(change(2, 1, "other", "xa-01", 100).id)->has_value()) << "device 2 said nothing";
+  const auto logged = data_->logForTesting()->size();
+
+  auto replay = push({change(1, 5, "r5", "xa-01", 100), change(1, 3, "r3", "xa-01", 100)});
+  EXPECT_EQ(replay[0].server_seq, 5u) << "from the mark on: the first result";
+  EXPECT_EQ(replay[1].outcome, sync::proto::Outcome::kRejected);
+  EXPECT_EQ(replay[1].code, static_cast<std::uint16_t>(ErrorCode::kInvalidArgument));
+  EXPECT_EQ(data_->logForTesting()->size(), logged) << "nothing applied again";
+
+  data_.reset();
+  auto d = ServerStore::open(*store_);
+  ASSERT_OK(d);
+  data_ = std::move(d).value();
+  auto older = push({change(1, 8, "r8", "xa-01", 108)}, {"xa-01"}, 2);
+  EXPECT_EQ(older[0].outcome, sync::proto::Outcome::kAccepted);
+  EXPECT_EQ(push({change(1, 4, "r4", "xa-01", 100)})[0].outcome, sync::proto::Outcome::kRejected)
+      << "the mark is kept across a restart and never goes back";
+  EXPECT_EQ(data_->logForTesting()->size(), logged + 1);
+}
+
+// Retention of the history: the changes received before the horizon leave the log and the history
+// (more than one batch of them), the newer stay; the records and what a device pulls do not change.
+TEST_F(ServerStoreTest, TheHistorySweepRemovesOnlyTheChangesReceivedBeforeItsHorizon) {
+  const std::size_t old_changes = tuning::kRetentionBatch + 100;
+  std::vector<sync::Change> old;
+  for (std::size_t i = 0; i < old_changes; ++i) {
+    old.push_back(change(1, i + 1, "r" + std::to_string(i % 3), "xa-01", static_cast<std::int64_t>(100 + i)));
+  }
+  for (std::size_t i = 0; i < old.size(); i += 500) {
+    push(std::vector<sync::Change>(old.begin() + static_cast<std::ptrdiff_t>(i),
+                                   old.begin() + static_cast<std::ptrdiff_t>(std::min(old.size(), i + 500))));
+  }
+  const auto horizon = now_ms_ + 1000;
+  now_ms_ += 2000;
+  push({change(1, old_changes + 1, "r0", "xa-01", 9000), change(1, old_changes + 2, "r3", "xa-01", 9001)});
+  auto pulled_before = data_->pull({"xa-01"}, {}, 1 << 20);
+  ASSERT_OK(pulled_before);
+
+  auto removed = data_->sweepHistory(horizon);
+  ASSERT_OK(removed);
+  EXPECT_EQ(*removed, old_changes);
+  EXPECT_EQ(data_->logForTesting()->size(), 2u);
+  auto h0 = data_->history({"household", "r0"});
+  ASSERT_OK(h0);
+  ASSERT_EQ(h0->size(), 1u) << "r0's old edits went, its new one stays";
+  EXPECT_EQ((*h0)[0].receive_ms, now_ms_);
+  EXPECT_TRUE(data_->history({"household", "r1"})->empty());
+  auto r1 = data_->record({"household", "r1"});
+  ASSERT_TRUE(r1.isOk() && r1->has_value()) << "the record stays";
+  auto pulled_after = data_->pull({"xa-01"}, {}, 1 << 20);
+  ASSERT_OK(pulled_after);
+  ASSERT_EQ(pulled_after->records.size(), pulled_before->records.size());
+  for (std::size_t i = 0; i < pulled_after->records.size(); ++i) {
+    EXPECT_EQ(sync::encode(pulled_after->records[i]), sync::encode(pulled_before->records[i]))
+        << "devices see the same";
+  }
+  EXPECT_EQ(*data_->sweepHistory(horizon), 0u);
 }
 
 TEST_F(ServerStoreTest, RejectsScopesNotWritableAndRecordsMovingUnits) {

@@ -138,21 +138,38 @@ class ServerHarness {
 
   //! The server's change log (stops the server while reading it, then starts it again).
   std::vector<sync::Change> log() {
-    stop();
     std::vector<sync::Change> out;
-    {
-      auto store = storage::Store::open(data_);
-      EXPECT_OK(store);
-      auto data = server::ServerStore::open(**store);
+    whileStopped([&](storage::Store& store) {
+      auto data = server::ServerStore::open(store);
       auto changes = (*data)->logForTesting();
       EXPECT_OK(changes);
       out = *changes;
-    }
-    start(port_);
+    });
     return out;
   }
 
+  //! How many change results the server keeps to answer replays (stops the server while counting).
+  std::size_t keptResults() {
+    std::size_t n = 0;
+    whileStopped([&](storage::Store& store) {
+      for (auto c = store.scan(storage::Column::kIdempotency, "", ""); c.valid(); c.next()) ++n;
+    });
+    return n;
+  }
+
  private:
+  //! Stops the server, opens its store for `read`, then starts it again on the same port.
+  template <class Read>
+  void whileStopped(Read&& read) {
+    stop();
+    {
+      auto store = storage::Store::open(data_);
+      EXPECT_OK(store);
+      if (store) read(**store);
+    }
+    start(port_);
+  }
+
   std::filesystem::path data_;
   Tune tune_;
   std::uint16_t port_ = 0;

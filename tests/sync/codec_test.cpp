@@ -166,10 +166,11 @@ TEST(Codec, TheProtocolExamplesAreWhatIsSent) {
   change.form_version = 3;
   proto::Push push;
   push.changes.push_back(change);
+  push.acknowledged_below = 5;
   EXPECT_EQ(hexOf(proto::encodeFrame(proto::wrap(push, 12), true)),
             "00 03 0c 01 01 d0 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 01 80 80 e6 82 b9 66 00 00 00 07 "
             "09 68 6f 75 73 65 68 6f 6c 64 02 68 31 05 78 61 2d 30 31 03 80 80 e6 82 b9 66 01 04 68 65 61 64 "
-            "04 03 50 c3 a1 01 00 00 00 00");
+            "04 03 50 c3 a1 01 00 00 00 00 05");
 }
 
 TEST(Codec, APullBatchOfStoredBytesIsTheSameMessage) {

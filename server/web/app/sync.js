@@ -50,12 +50,14 @@ export async function syncOnce(core, store, { onProgress = () => {} } = {}) {
 
     // Records first: the outbox in order, restore resends in pushes of their own.
     const outbox = (await store.outboxEntries()).filter((item) => item.state === 'waiting');
+    // Every change before the oldest waiting one has its result here: the server may forget theirs.
+    const acknowledgedBelow = outbox.length ? outbox[0].seq : 0;
     let sent = 0;
     for (let i = 0; i < outbox.length;) {
       const restore = !!outbox[i].restore;
       let end = i;
       while (end < outbox.length && end - i < 100 && !!outbox[end].restore === restore) ++end;
-      const result = expect(await ask({ type: 'push', restore, changes: outbox.slice(i, end).map((item) => item.change) }), 'push_result');
+      const result = expect(await ask({ type: 'push', restore, acknowledged_below: acknowledgedBelow, changes: outbox.slice(i, end).map((item) => item.change) }), 'push_result');
       await store.settle(result.results);
       sent += result.results.length;
       i = end;

@@ -96,6 +96,10 @@ struct Push {
   //! Set when the device re-sends records it holds because the server's incarnation changed:
   //! their stamps may then be other devices' (the merge makes re-sending harmless).
   bool restore = false;
+  //! Every change of this device with a seq below this one has its result and will never be sent
+  //! again (the oldest seq still waiting in the device's outbox): the server may forget those
+  //! results (retention, docs/architecture.md). 0: not said.
+  std::uint64_t acknowledged_below = 0;
 };
 
 enum class Outcome : std::uint8_t {
