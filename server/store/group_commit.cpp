@@ -55,13 +55,15 @@ GroupCommit::GroupCommit(ServerStore& store, std::int64_t now_ms)
       ceiling_ms_(now_ms + std::chrono::milliseconds(sync::tuning::kMaxStampAhead).count()),
       files_(store.store_, store.file_limits_, now_ms),
       history_(store.store_, now_ms),
-      views_(store.store_,
-             [this](const std::string& key) -> Result<std::optional<sync::Record>> {
-               auto stored = record(key);
-               if (!stored) return stored.status();
-               if (!stored->has_value()) return std::optional<sync::Record>();
-               return std::optional<sync::Record>((*stored)->record);
-             }),
+      views_(
+          store.store_,
+          [this](const std::string& key) -> Result<std::optional<sync::Record>> {
+            auto stored = record(key);
+            if (!stored) return stored.status();
+            if (!stored->has_value()) return std::optional<sync::Record>();
+            return std::optional<sync::Record>((*stored)->record);
+          },
+          [&store](const std::string& key) -> Result<std::optional<std::string>> { return store.counts_.get(key); }),
       log_seq_(store.lastSeq()) {}
 
 // ---- the group's own state, read before the store ----
@@ -385,6 +387,7 @@ Status GroupCommit::committed(std::vector<PushJob*>& jobs, sync::proto::Checkpoi
     for (const auto& [scope, scope_seq] : scope_seqs_) store_.scope_seq_[scope] = scope_seq;
   }
   for (const auto& [scope, scope_seq] : scope_seqs_) touched[scope] = scope_seq;
+  store_.counts_.apply(views_.written());
   // Files that became whole count as present only once their hash is checked (a second commit).
   return files_.finish(jobs);
 }

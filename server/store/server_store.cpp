@@ -39,6 +39,7 @@ Result<std::unique_ptr<ServerStore>> ServerStore::open(storage::Store& store) {
   if (!views->has_value() || storage::readUint64(**views).value_or(0) != kViewsVersion) {
     CS_RETURN_IF_ERROR(out->rebuildViews());
   }
+  CS_RETURN_IF_ERROR(out->counts_.load(store));
   return out;
 }
 

@@ -51,6 +51,7 @@
 #include "communesync/sync/messages.hpp"
 #include "communesync/sync/review.hpp"
 #include "programme/programme_report.hpp"
+#include "store/count_cache.hpp"
 #include "store/form_catalog.hpp"
 
 namespace communesync::server {
@@ -299,6 +300,7 @@ class ServerStore {
   storage::Store& store_;
   const FormCatalog* forms_ = nullptr;
   bool keep_views_ = true;
+  CountCache counts_;  // the views' counters as committed (store/count_cache.hpp)
   FileLimits file_limits_;
   std::atomic<std::uint64_t> last_seq_{0};
   mutable std::mutex scope_mutex_;

@@ -145,25 +145,24 @@ Result<std::optional<PagePosition>> parseAfter(const std::string& after) {
 
 }  // namespace
 
+// From the counters held in memory (store/count_cache.hpp): a read per unit of what the writer
+// committed, whatever the store holds.
 Result<std::map<Scope, UnitSummary>> ServerStore::summaries(const std::vector<Scope>& units, int year) const {
   std::map<Scope, UnitSummary> out;
-  auto snapshot = store_.snapshot();
   for (const auto& unit : units) {
     std::string prefix = "t";
     storage::appendPart(prefix, unit);
     storage::appendUint64(prefix, static_cast<std::uint64_t>(year));
-    auto cursor = store_.scanPrefix(Column::kViews, prefix, &snapshot);
-    for (; cursor.valid(); cursor.next()) {
+    CS_RETURN_IF_ERROR(counts_.forEach(prefix, [&](std::string_view key, std::string_view value) -> Status {
       std::size_t pos = prefix.size();
-      auto collection = storage::readPart(cursor.key(), pos);
-      auto tally = decodeTally(cursor.value());
+      auto collection = storage::readPart(key, pos);
+      auto tally = decodeTally(value);
       if (!collection || !tally) return Status::error(ErrorCode::kCorruption, "a stored tally is malformed");
       out[unit].forms[std::string(*collection)] = *tally;
-    }
-    CS_RETURN_IF_ERROR(cursor.status());
-    auto open = store_.get(Column::kViews, openConflictsKey(unit), &snapshot);
-    if (!open) return open.status();
-    if (open->has_value()) out[unit].open_conflicts = storage::readUint64(**open).value_or(0);
+      return Status::ok();
+    }));
+    if (auto open = counts_.get(openConflictsKey(unit)))
+      out[unit].open_conflicts = storage::readUint64(*open).value_or(0);
   }
   return out;
 }
@@ -187,20 +186,19 @@ Result<RecordPage> ServerStore::recordPage(const RecordPageQuery& query) const {
   for (const auto& unit : query.units) {
     std::string prefix = "t";
     storage::appendPart(prefix, unit);
-    auto cursor = store_.scanPrefix(Column::kViews, prefix, &snapshot);
-    for (; cursor.valid(); cursor.next()) {
+    CS_RETURN_IF_ERROR(counts_.forEach(prefix, [&](std::string_view key, std::string_view value) -> Status {
       std::size_t pos = prefix.size() + 8;
-      auto collection = storage::readPart(cursor.key(), pos);
-      if (!collection || *collection != query.collection) continue;
-      auto tally = decodeTally(cursor.value());
+      auto collection = storage::readPart(key, pos);
+      if (!collection || *collection != query.collection) return Status::ok();
+      auto tally = decodeTally(value);
       if (!tally) return Status::error(ErrorCode::kCorruption, "a stored tally is malformed");
       if (query.review) {
         page.total += (*tally)[static_cast<std::size_t>(*query.review)];
       } else {
         for (auto n : *tally) page.total += n;
       }
-    }
-    CS_RETURN_IF_ERROR(cursor.status());
+      return Status::ok();
+    }));
   }
   std::size_t skipped = 0;
   std::optional<PagePosition> last;
@@ -388,15 +386,13 @@ Result<sync::ReviewState> ServerStore::reviewState(const sync::RecordKey& key) c
 
 Result<std::map<Scope, std::map<int, SurveyCount>>> ServerStore::surveyCounts(const std::vector<Scope>& units) const {
   std::map<Scope, std::map<int, SurveyCount>> out;
-  auto snapshot = store_.snapshot();
   constexpr auto kRejected = static_cast<std::size_t>(sync::ReviewState::kRejected);
   for (const auto& unit : units) {
     std::string prefix = "s";
     storage::appendPart(prefix, unit);
-    auto cursor = store_.scanPrefix(Column::kViews, prefix, &snapshot);
-    for (; cursor.valid(); cursor.next()) {
-      auto year = storage::readUint64(cursor.key(), prefix.size());
-      auto tally = decodeSurveyTally(cursor.value());
+    CS_RETURN_IF_ERROR(counts_.forEach(prefix, [&](std::string_view key, std::string_view value) -> Status {
+      auto year = storage::readUint64(key, prefix.size());
+      auto tally = decodeSurveyTally(value);
       if (!year || !tally) return Status::error(ErrorCode::kCorruption, "a stored survey count is malformed");
       SurveyCount count;
       for (std::size_t state = 0; 2 * state < tally->size(); ++state) {
@@ -405,8 +401,8 @@ Result<std::map<Scope, std::map<int, SurveyCount>>> ServerStore::surveyCounts(co
         count.poor += static_cast<std::int64_t>((*tally)[2 * state + 1]);
       }
       if (count.surveyed != 0) out[unit][static_cast<int>(*year)] = count;
-    }
-    CS_RETURN_IF_ERROR(cursor.status());
+      return Status::ok();
+    }));
   }
   return out;
 }
@@ -459,14 +455,15 @@ Status ServerStore::rebuildViews() {
     if (!stored->has_value()) return std::optional<sync::Record>();
     return std::optional<sync::Record>(std::move((*stored)->record));
   };
-  std::optional<ViewGroup> group(std::in_place, store_, read);
+  auto counter = [this](const std::string& key) { return store_.get(Column::kViews, key); };
+  std::optional<ViewGroup> group(std::in_place, store_, read, counter);
   std::size_t in_batch = 0;
   auto flushEvery = [&]() -> Status {
     if (++in_batch < tuning::kViewsRebuildBatch) return Status::ok();
     CS_RETURN_IF_ERROR(group->writeTo(batch));
     CS_RETURN_IF_ERROR(store_.commit(batch, storage::Durability::kBuffered));
     batch.clear();
-    group.emplace(store_, read);
+    group.emplace(store_, read, counter);
     in_batch = 0;
     return Status::ok();
   };
@@ -511,7 +508,8 @@ Status ServerStore::rebuildViews() {
   std::string version;
   storage::appendUint64(version, kViewsVersion);
   batch.put(Column::kMeta, kViewsVersionKey, version);
-  return store_.commit(batch, storage::Durability::kSynced);
+  CS_RETURN_IF_ERROR(store_.commit(batch, storage::Durability::kSynced));
+  return counts_.load(store_);
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> ServerStore::viewsForTesting() const {

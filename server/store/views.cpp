@@ -367,7 +367,7 @@ void ViewGroup::conflictSettled(storage::WriteBatch& batch, const sync::Conflict
 Status ViewGroup::writeTo(storage::WriteBatch& batch) {
   for (const auto& [key, added] : tallies_) {
     const auto width = widthOf(key);
-    auto raw = store_.get(Column::kViews, key);
+    auto raw = counters_(key);
     if (!raw) return raw.status();
     SurveyTally tally{};  // the wider of the two; a form's tally uses its first four
     if (raw->has_value()) {
@@ -386,23 +386,27 @@ Status ViewGroup::writeTo(storage::WriteBatch& batch) {
     }
     if (any) {
       batch.put(Column::kViews, key, value);
+      written_.emplace_back(key, value);
     } else {
       batch.erase(Column::kViews, key);
+      written_.emplace_back(key, std::nullopt);
     }
   }
   for (const auto& [scope, added] : conflicts_) {
     const auto key = openConflictsKey(scope);
-    auto raw = store_.get(Column::kViews, key);
+    auto raw = counters_(key);
     if (!raw) return raw.status();
     const auto open = raw->has_value() ? storage::readUint64(**raw).value_or(0) : 0;
     const auto sum = static_cast<std::int64_t>(open) + added;
     if (sum < 0) return Status::error(ErrorCode::kCorruption, "an open conflict count would go below zero");
     if (sum == 0) {
       batch.erase(Column::kViews, key);
+      written_.emplace_back(key, std::nullopt);
     } else {
       std::string value;
       storage::appendUint64(value, static_cast<std::uint64_t>(sum));
       batch.put(Column::kViews, key, value);
+      written_.emplace_back(key, std::move(value));
     }
   }
   tallies_.clear();

@@ -41,6 +41,7 @@
 #include "communesync/sync/record.hpp"
 #include "communesync/sync/review.hpp"
 #include "programme/programme_report.hpp"
+#include "store/count_cache.hpp"
 
 namespace communesync::server {
 
@@ -113,7 +114,11 @@ class ViewGroup {
   //! Reads the store's own state of a record: the group's, then the store's (GroupCommit::record).
   using RecordReader = std::function<Result<std::optional<sync::Record>>(const std::string& record_key)>;
 
-  ViewGroup(const storage::Store& store, RecordReader records) : store_(store), records_(std::move(records)) {}
+  //! Reads a counter (a tally or a conflict count) as committed: the writer's CountCache, or the store.
+  using CounterReader = std::function<Result<std::optional<std::string>>(const std::string& key)>;
+
+  ViewGroup(const storage::Store& store, RecordReader records, CounterReader counters)
+      : store_(store), records_(std::move(records)), counters_(std::move(counters)) {}
 
   //! A record was written (merged, accepted): `before` and `after` the change, first accepted at
   //! `now_ms` if it is new. A _reviews record moves the review state of the record it names; the
@@ -126,6 +131,8 @@ class ViewGroup {
   //! The tallies and conflict counts this group moved. Errors: kCorruption (a count would go below
   //! zero: the views are out of step; rebuild them).
   Status writeTo(storage::WriteBatch& batch);
+  //! What writeTo() wrote of the counters, for the CountCache once the batch is durable.
+  const CountCache::Written& written() const { return written_; }
 
  private:
   Status reviewChanged(storage::WriteBatch& batch, const std::optional<sync::Record>& before,
@@ -143,6 +150,8 @@ class ViewGroup {
 
   const storage::Store& store_;
   RecordReader records_;
+  CounterReader counters_;
+  CountCache::Written written_;
   std::map<std::string, std::int64_t> created_;                 // records this group made: when
   std::map<std::string, std::array<std::int64_t, 8>> tallies_;  // by tally or survey key: what this group added
   std::map<sync::Scope, std::int64_t> conflicts_;               // by scope: what this group added
