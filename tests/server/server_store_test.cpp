@@ -1,9 +1,13 @@
 #include "store/server_store.hpp"
 
+#include <atomic>
+#include <future>
+
 #include <gtest/gtest.h>
 
 #include "assert_ok.hpp"
 #include "communesync/sync/tuning.hpp"
+#include "protocol/writer.hpp"
 #include "sync_builders.hpp"
 #include "temp_dir.hpp"
 
@@ -173,6 +177,25 @@ TEST_F(ServerStoreTest, TheHistorySweepRemovesOnlyTheChangesReceivedBeforeItsHor
         << "devices see the same";
   }
   EXPECT_EQ(*data_->sweepHistory(horizon), 0u);
+}
+
+// The retention runs where the files' sweep does: on the writer's thread, between groups, every
+// sweep interval (an hour in the server; 20 ms here).
+TEST_F(ServerStoreTest, TheWritersSweepRunsTheRetentionBetweenGroups) {
+  push({change(1, 1, "a", "xa-01", 100)});  // received in 2023 (now_ms_)
+  std::promise<std::size_t> removed;
+  auto swept = removed.get_future();
+  {
+    std::atomic<bool> first{true};
+    Writer writer(*data_, {}, std::chrono::milliseconds(20), [&](std::int64_t now_ms) {
+      if (!first.exchange(false)) return;
+      auto n = data_->sweepHistory(now_ms);
+      removed.set_value(n ? *n : 0);
+    });
+    ASSERT_EQ(swept.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  }
+  EXPECT_EQ(swept.get(), 1u) << "the change received before the sweep's horizon (its now) went";
+  EXPECT_TRUE(data_->logForTesting()->empty());
 }
 
 TEST_F(ServerStoreTest, RejectsScopesNotWritableAndRecordsMovingUnits) {
