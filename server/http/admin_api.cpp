@@ -176,8 +176,11 @@ HttpResponse mergeUnits(const ApiCall& call) {
   // the new one. Today on the province's calendar when not given.
   auto on = stringField(*body, "on");
   if (on.empty()) {
-    auto rules = reportRules(2025, call.state.report_rules);
-    on = programme::localDate(nowMs(), rules ? rules->utc_offset_minutes : 7 * 60);
+    // The offset is the current year's rule (a config may change it); the year, from the seeds' UTC+7.
+    const auto now = nowMs();
+    const int year = std::stoi(programme::localDate(now, 7 * 60).substr(0, 4));
+    auto rules = reportRules(year, call.state.report_rules);
+    on = programme::localDate(now, rules ? rules->utc_offset_minutes : 7 * 60);
   }
   if (!programme::isDay(on)) {
     return call.fail(Status::error(ErrorCode::kInvalidArgument, "\"on\" is the day the merge took effect, YYYY-MM-DD"));

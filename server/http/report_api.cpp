@@ -81,6 +81,14 @@ Result<ReportData> gather(ServerState& state, const std::vector<Scope>& readable
 }
 
 // The five-year review: /api/reports/review?from=Y1&to=Y2[&unit=U], each year by its own rules.
+// A report as the file `format` asks for (csv, xlsx), else as JSON.
+HttpResponse reportResponse(const ApiCall& call, const nlohmann::json& report, const std::string& basename) {
+  if (auto file = sheetDownload(call.request, param(call.query, "format"), sheets::reportSheets(report), basename)) {
+    return std::move(*file);
+  }
+  return jsonResponse(call.request, http::status::ok, report);
+}
+
 HttpResponse reviewReport(const ApiCall& call) {
   const auto& request = call.request;
   auto from = countParam(call.query, "from", 0, 0, 10000);
@@ -103,12 +111,8 @@ HttpResponse reviewReport(const ApiCall& call) {
   if (!data) return statusResponse(request, data.status());
   const auto unit = param(call.query, "unit");
   const auto report = server::reviewReport(*data, rules, unit);
-  const auto basename =
-      "review-" + std::to_string(*from) + "-" + std::to_string(*to) + (unit.empty() ? "" : "-" + unit);
-  if (auto file = sheetDownload(request, param(call.query, "format"), sheets::reportSheets(report), basename)) {
-    return std::move(*file);
-  }
-  return jsonResponse(request, http::status::ok, report);
+  return reportResponse(
+      call, report, "review-" + std::to_string(*from) + "-" + std::to_string(*to) + (unit.empty() ? "" : "-" + unit));
 }
 
 }  // namespace
@@ -146,11 +150,8 @@ HttpResponse programmeReport(const ApiCall& call) {
                       : kind == "form2"    ? form2Report(*data, *rules, unit)
                       : kind == "twinning" ? twinningReport(*data, *rules, unit)
                                            : dueReport(*data, *rules, unit, today);
-  const auto basename = std::string(kind) + "-" + std::to_string(year) + (unit.empty() ? "" : "-" + unit);
-  if (auto file = sheetDownload(request, param(params, "format"), sheets::reportSheets(report), basename)) {
-    return std::move(*file);
-  }
-  return jsonResponse(request, http::status::ok, report);
+  return reportResponse(call, report,
+                        std::string(kind) + "-" + std::to_string(year) + (unit.empty() ? "" : "-" + unit));
 }
 
 }  // namespace communesync::server
