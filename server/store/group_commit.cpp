@@ -42,6 +42,12 @@ bool clampChange(sync::Change& change, sync::StampClamp& clamp, std::int64_t cei
   return any;
 }
 
+// A device's push: its changes carry the device's own ids (the server's own changes, resolutions and
+// reviews are numbered by the server, and no device acknowledges them).
+bool numberedByDevice(const PushJob& job) {
+  return !job.server && !job.resolution && !job.server_numbered;
+}
+
 std::string recordName(const sync::RecordKey& key) {
   return key.collection + "/" + key.id;
 }
@@ -147,9 +153,7 @@ void GroupCommit::keep(PushJob& job, ChangeResult result) {
 // erasing starts at the device's previous mark (the ones below it went then) and is bounded per
 // push; the mark stored is where it stopped, never past what the device said.
 Status GroupCommit::forgetAcknowledged(const PushJob& job) {
-  if (job.acknowledged_below == 0 || job.device.isNil() || job.server || job.resolution || job.server_numbered) {
-    return Status::ok();
-  }
+  if (job.acknowledged_below == 0 || job.device.isNil() || !numberedByDevice(job)) return Status::ok();
   auto known = acknowledgedBelow(job.device);
   if (!known) return known.status();
   if (*known >= job.acknowledged_below) return Status::ok();
@@ -197,7 +201,7 @@ Status GroupCommit::applyChange(PushJob& job, sync::Change& change) {
     job.results.push_back(**previous);
     return Status::ok();
   }
-  if (!job.server && !job.resolution && !job.server_numbered) {
+  if (numberedByDevice(job)) {
     auto mark = acknowledgedBelow(change.id.device);
     if (!mark) return mark.status();
     if (change.id.seq < *mark) {  // not kept: nothing is stored below the mark

@@ -37,9 +37,10 @@ Result<std::unique_ptr<ServerStore>> ServerStore::open(storage::Store& store) {
   if (!views) return views.status();
   // A store from before the views (or whose views were dropped) gets them built once, here.
   if (!views->has_value() || storage::readUint64(**views).value_or(0) != kViewsVersion) {
-    CS_RETURN_IF_ERROR(out->rebuildViews());
+    CS_RETURN_IF_ERROR(out->rebuildViews());  // loads the counters it built
+  } else {
+    CS_RETURN_IF_ERROR(out->counts_.load(store));
   }
-  CS_RETURN_IF_ERROR(out->counts_.load(store));
   return out;
 }
 
