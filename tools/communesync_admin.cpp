@@ -16,6 +16,7 @@
 //   conflicts list [--unit UNIT] [--collection C] [--field F] [--author USER] [--older-than-days N] [--all] [--json]
 //   conflicts show ID [--json] | conflicts resolve ID (--take kept|lost | --value JSON) --reason TEXT
 //   history COLLECTION ID [--json]
+//   backup --out DIR               an online copy of the store, checked; restore: communesync-server --data DIR
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
@@ -25,6 +26,7 @@
 #include <sstream>
 
 #include "admin_api.hpp"
+#include "admin_backup.hpp"
 #include "admin_reconcile.hpp"
 #include "admin_report.hpp"
 #include "communesync/client/http_client.hpp"
@@ -142,6 +144,7 @@ int main(int argc, char** argv) {
 
   communesync::tools::ReconcileCommands reconcile(app);
   communesync::tools::ReportCommands reports(app);
+  communesync::tools::BackupCommand backup(app);
 
   CLI11_PARSE(app, argc, argv);
   if (api.server.empty()) {
@@ -160,6 +163,7 @@ int main(int argc, char** argv) {
 
   if (auto handled = reconcile.run(api)) return *handled;
   if (auto handled = reports.run(api)) return *handled;
+  if (auto handled = backup.run(api)) return *handled;
   if (*add) {
     if (scopes.empty() && grants.empty()) {
       std::cerr << "communesync-admin: give at least one --scope UNIT or --grant ROLE:UNIT\n";

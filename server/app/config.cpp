@@ -7,6 +7,7 @@
 
 #include "programme/report_rules.hpp"
 
+#include "base/address_set.hpp"
 #include "base/tuning.hpp"
 
 namespace communesync::server {
@@ -32,9 +33,9 @@ Status parseListen(const std::string& text, Config& config) {
 
 const std::vector<std::string_view>& configKeys() {
   static const std::vector<std::string_view> keys = {
-      "data",         "listen",    "threads",   "admin_remote", "allowed_origins",    "tls_cert",
-      "tls_key",      "limits",    "forms_dir", "web_dir",      "device_silent_days", "require_forms",
-      "report_rules", "log_level", "field_app", "keep_views",   "retention"};
+      "data",      "listen",     "threads",   "admin_remote",       "allowed_origins", "tls_cert",     "tls_key",
+      "limits",    "forms_dir",  "web_dir",   "device_silent_days", "require_forms",   "report_rules", "log_level",
+      "field_app", "keep_views", "retention", "trusted_proxies",    "metrics_from"};
   return keys;
 }
 
@@ -125,6 +126,17 @@ Status parseFieldApp(const nlohmann::json& j, const std::string& name, Config& c
 }
 
 // {"history_years": 0..100, "audit_years": 0..100}; 0 keeps forever.
+Result<std::vector<std::string>> stringList(const nlohmann::json& value, const std::string& where) {
+  const auto refused = Status::error(ErrorCode::kInvalidArgument, where + " must be a list of strings");
+  if (!value.is_array()) return refused;
+  std::vector<std::string> out;
+  for (const auto& item : value) {
+    if (!item.is_string()) return refused;
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
 Status parseRetention(const nlohmann::json& j, const std::string& name, Config& config) {
   if (!j.is_object()) return Status::error(ErrorCode::kInvalidArgument, name + " must be an object");
   Retention retention = config.retention;  // all or nothing
@@ -212,12 +224,16 @@ Status parseConfig(std::string_view text, const std::string& name, Config& confi
       }
       config.device_silent_days = value.get<int>();
     } else if (key == "allowed_origins") {
-      if (!value.is_array()) return Status::error(ErrorCode::kInvalidArgument, where + " must be a list of strings");
-      config.allowed_origins.clear();
-      for (const auto& o : value) {
-        if (!o.is_string()) return Status::error(ErrorCode::kInvalidArgument, where + " must be a list of strings");
-        config.allowed_origins.push_back(o.get<std::string>());
+      auto list = stringList(value, where);
+      if (!list) return list.status();
+      config.allowed_origins = std::move(list).value();
+    } else if (key == "trusted_proxies" || key == "metrics_from") {
+      auto list = stringList(value, where);
+      if (!list) return list.status();
+      if (auto set = AddressSet::parse(*list); !set) {
+        return Status::error(ErrorCode::kInvalidArgument, where + ": " + set.status().message());
       }
+      (key == "trusted_proxies" ? config.trusted_proxies : config.metrics_from) = std::move(list).value();
     } else if (key == "report_rules") {
       CS_RETURN_IF_ERROR(checkReportRules(value));
       config.report_rules = value;

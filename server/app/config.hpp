@@ -83,6 +83,13 @@ struct Config {
   //! {"history_years": N, "audit_years": N}: how long the history of changes and the audit log are
   //! kept (0: forever). Defaults: history forever, audit 5 years.
   Retention retention;
+  //! Reverse proxies (addresses or networks) whose X-Forwarded-For is believed: the client's address
+  //! it names is what the login throttle, the audit log and the admin API's loopback check see
+  //! (net/client_address.hpp). Default: none, the header is ignored.
+  std::vector<std::string> trusted_proxies;
+  //! Addresses or networks that may read GET /metrics without a token (a Prometheus server).
+  //! Default: none; the admin token is needed.
+  std::vector<std::string> metrics_from;
 };
 
 //! Every key a config file may hold, and every key of its "limits": a key not listed is refused, and
@@ -94,7 +101,8 @@ const std::vector<std::string_view>& limitKeys();
 Status parseListen(const std::string& text, Config& config);
 
 //! Reads a JSON config file over `config`: {"data": "...", "listen": "HOST:PORT", "threads": N,
-//! "admin_remote": bool, "allowed_origins": ["..."], "tls_cert": "...", "tls_key": "...",
+//! "admin_remote": bool, "allowed_origins": ["..."], "trusted_proxies": ["ADDRESS[/PREFIX]"], "metrics_from": [...],
+//! "tls_cert": "...", "tls_key": "...",
 //! "limits": {"max_connections": N, "max_connections_per_address": N, "max_sessions_per_user": N,
 //! "handshake_timeout_ms": N, "session_idle_timeout_ms": N, "messages_per_second": X, "bytes_per_second": X,
 //! "max_file_bytes": N, "max_file_bytes_per_user_day": N (older name: "max_file_bytes_per_device_day"),

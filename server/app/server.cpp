@@ -203,6 +203,9 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
   auto store = storage::Store::open(config.data_dir);
   if (!store) return store.status();
   impl->store = std::move(store).value();
+  auto restored = Backups::adoptIfRestored(*impl->store, config.data_dir);
+  if (!restored) return restored.status();
+  if (!restored->empty()) logEvent(LogLevel::kWarn, "restored_from_backup", {{"note", *restored}});
   auto data = ServerStore::open(*impl->store);
   if (!data) return data.status();
   impl->data = std::move(data).value();
@@ -244,6 +247,17 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
                   [raw](const std::shared_ptr<PushJob>& job) { return raw->applyNow(job); }, config.admin_remote,
                   config.allowed_origins, config.report_rules, nullptr, config.device_silent_days});
   impl->state->field_app = {{"photo_max_px", config.photo_max_px}, {"photo_quality", config.photo_quality}};
+  impl->state->sessions_open = [hub] { return hub->size(); };
+  impl->state->backups = std::make_shared<Backups>(*impl->store, config.data_dir);
+  CS_RETURN_IF_ERROR(impl->state->backups->removeAll());  // a fetch cut by the last stop: the tool starts over
+  auto metrics_from = AddressSet::parse(config.metrics_from);
+  if (!metrics_from)
+    return Status::error(ErrorCode::kInvalidArgument, "metrics_from: " + metrics_from.status().message());
+  impl->state->metrics_from = std::move(metrics_from).value();
+  auto trusted_proxies = AddressSet::parse(config.trusted_proxies);
+  if (!trusted_proxies) {
+    return Status::error(ErrorCode::kInvalidArgument, "trusted_proxies: " + trusted_proxies.status().message());
+  }
   if (!config.web_dir.empty()) {
     auto web = WebFiles::load(config.web_dir);
     if (!web) return web.status();
@@ -264,9 +278,9 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
     if (!ctx) return ctx.status();
     tls = std::move(ctx).value();
   }
-  impl->context =
-      std::make_unique<ServerContext>(ServerContext{*impl->state, *impl->writer, *impl->hub, *impl->admission,
-                                                    impl->config.limits, impl->http_work.get_executor(), tls});
+  impl->context = std::make_unique<ServerContext>(
+      ServerContext{*impl->state, *impl->writer, *impl->hub, *impl->admission, impl->config.limits,
+                    impl->http_work.get_executor(), tls, std::move(trusted_proxies).value()});
 
   beast::error_code ec;
   auto address = net::ip::make_address(config.listen_host, ec);

@@ -209,4 +209,9 @@ inline constexpr std::chrono::seconds kLoginFailureDrain{30};
 //! Addresses, and names, whose failures are remembered; when full, the oldest count is forgotten.
 inline constexpr std::size_t kMaxLoginThrottleKeys = 65536;
 
+// Online backups (store/backup.hpp): how many may wait to be fetched at once, and how long one
+// never fetched (the admin tool was stopped) is kept before the server removes it.
+inline constexpr std::size_t kMaxBackupsKept = 1;
+inline constexpr std::chrono::hours kBackupKeptFor{24};
+
 }  // namespace communesync::server::tuning

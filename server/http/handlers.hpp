@@ -12,6 +12,14 @@ HttpResponse health(const ApiCall& call);
 HttpResponse fieldAppSettings(const ApiCall& call);
 HttpResponse login(const ApiCall& call);
 
+// backup_api.cpp: online backup (store/backup.hpp).
+HttpResponse makeBackup(const ApiCall& call);
+HttpResponse backupFile(const ApiCall& call);
+HttpResponse dropBackup(const ApiCall& call);
+
+// metrics_api.cpp: GET /metrics in Prometheus' text format.
+HttpResponse metricsText(const ApiCall& call);
+
 // admin_api.cpp: users, units, forms, the audit log (docs/admin-api.md).
 HttpResponse addUser(const ApiCall& call);
 HttpResponse listUsers(const ApiCall& call);

@@ -1,4 +1,5 @@
 // Health and device login: the only routes anyone may call (Right::kAnyone).
+#include "base/metrics.hpp"
 #include "http/handlers.hpp"
 
 namespace communesync::server {
@@ -33,10 +34,14 @@ HttpResponse login(const ApiCall& call) {
     // (both kBusy) by the wait the throttle still holds for this address and name.
     const auto wait = state.directory.loginWait(call.peer, name);
     if (token.status().code() == ErrorCode::kBusy && wait > std::chrono::steady_clock::duration::zero()) {
+      metrics().logins_throttled.fetch_add(1, std::memory_order_relaxed);
       auto res =
           errorResponse(call.request, http::status::too_many_requests, "too_many_attempts", token.status().message());
       res.set(http::field::retry_after, std::to_string(waitSeconds(wait)));
       return res;
+    }
+    if (token.status().code() == ErrorCode::kUnauthorized || token.status().code() == ErrorCode::kForbidden) {
+      metrics().logins_failed.fetch_add(1, std::memory_order_relaxed);
     }
     return call.fail(token.status());
   }

@@ -6,6 +6,8 @@
 //   kUser    /api/: a user's token (or the admin token); 401 without one. What the user may read
 //            or settle within is the handler's business (Asker: every answer limited to it)
 //   kAdmin   /admin/: the admin token or a user granted admin, from loopback unless admin_remote
+//   kMetrics /metrics: the admin token (or an admin user) from anywhere, or no token from the
+//            addresses of the config's "metrics_from" (a Prometheus server)
 //
 // Paths not in the table are the dashboard's files (web_files.hpp), or 404. A path that matches a
 // route but not its method gets 405 naming the methods that would.
@@ -20,7 +22,7 @@
 
 namespace communesync::server {
 
-enum class Right : std::uint8_t { kAnyone, kUser, kAdmin };
+enum class Right : std::uint8_t { kAnyone, kUser, kAdmin, kMetrics };
 
 using Handler = HttpResponse (*)(const ApiCall& call);
 

@@ -14,6 +14,7 @@ const std::vector<Route>& routes() {
       {verb::head, "/healthz", Right::kAnyone, health},
       {verb::post, "/login", Right::kAnyone, login},
       {verb::get, "/app/settings.json", Right::kAnyone, fieldAppSettings},
+      {verb::get, "/metrics", Right::kMetrics, metricsText},
 
       // The reconciliation API and the dashboard's (docs/admin-api.md).
       {verb::get, "/api/me", Right::kUser, me},
@@ -44,6 +45,9 @@ const std::vector<Route>& routes() {
       {verb::get, "/admin/forms", Right::kAdmin, listForms},
       {verb::get, "/admin/forms/{name*}", Right::kAdmin, showForm},
       {verb::get, "/admin/audit", Right::kAdmin, auditLog},
+      {verb::post, "/admin/backups", Right::kAdmin, makeBackup, /*heavy=*/true},
+      {verb::get, "/admin/backups/{id}/{name}", Right::kAdmin, backupFile},
+      {verb::delete_, "/admin/backups/{id}", Right::kAdmin, dropBackup},
   };
   return table;
 }
@@ -116,6 +120,14 @@ HttpResponse dispatch(const Route& route, const HttpRequest& request, ServerStat
         return unauthorized(request,
                             "the admin API needs 'Authorization: Bearer <token>' with the admin token "
                             "(<data>/admin.token) or the token of a user granted admin");
+      }
+      break;
+    case Right::kMetrics:
+      if (state.metrics_from.contains(peer)) break;
+      if (!adminAsker(request, state)) {
+        return unauthorized(request,
+                            "/metrics needs 'Authorization: Bearer <token>' with the admin token, or a request from "
+                            "an address in the config's metrics_from");
       }
       break;
   }

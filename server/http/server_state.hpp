@@ -8,11 +8,13 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include "base/address_set.hpp"
 #include "base/places.hpp"
 #include "base/tuning.hpp"
 #include "communesync/storage/store.hpp"
 #include "directory/directory.hpp"
 #include "http/download_body.hpp"
+#include "store/backup.hpp"
 #include "store/form_catalog.hpp"
 #include "store/server_store.hpp"
 
@@ -53,6 +55,12 @@ struct ServerState {
   nlohmann::json field_app = nlohmann::json::object();
   //! Heavy requests running, per user (router.hpp: Route::heavy).
   std::shared_ptr<Places> heavy_requests = std::make_shared<Places>(tuning::kMaxHeavyRequestsPerUser);
+  //! Who may read GET /metrics without a token (config "metrics_from"); with the admin token anyone may.
+  AddressSet metrics_from{};
+  //! Online backups waiting to be fetched (store/backup.hpp).
+  std::shared_ptr<Backups> backups{};
+  //! Sync sessions open now (for /metrics).
+  std::function<std::size_t()> sessions_open{};
 };
 
 }  // namespace communesync::server

@@ -32,8 +32,13 @@ class Admission {
 
   //! A place for one connection from `address`, or nullptr when the address (its /64 for IPv6) or
   //! the whole server holds its limit; `full` says which.
-  Ticket connection(const std::string& address, Full* full = nullptr) {
+  //! A trusted proxy's connection (`proxy`) counts toward the server's limit only.
+  Ticket connection(const std::string& address, Full* full = nullptr, bool proxy = false) {
     auto whole = connections_.take("");
+    if (proxy) {
+      if (full != nullptr) *full = whole ? Full::kNo : Full::kServer;
+      return whole;
+    }
     auto mine = whole ? addresses_.take(peerKey(address)) : nullptr;
     if (full != nullptr) *full = !whole ? Full::kServer : !mine ? Full::kAddress : Full::kNo;
     if (!mine) return nullptr;

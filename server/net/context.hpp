@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "app/config.hpp"
+#include "base/address_set.hpp"
 #include "http/router.hpp"
 #include "net/admission.hpp"
 #include "protocol/hub.hpp"
@@ -23,6 +24,9 @@ struct ServerContext {
   boost::asio::thread_pool::executor_type http_work;
   //! Set when the port speaks TLS.
   std::shared_ptr<boost::asio::ssl::context> tls;
+  //! Reverse proxies whose X-Forwarded-For is believed (net/client_address.hpp). Their connections
+  //! count toward the server's limit only: each carries many clients (the proxy limits those).
+  AddressSet trusted_proxies;
 };
 
 }  // namespace communesync::server

@@ -7,6 +7,7 @@
 #include "base/log.hpp"
 #include "base/tuning.hpp"
 #include "http/http_json.hpp"
+#include "net/client_address.hpp"
 #include "net/sync_session.hpp"
 
 namespace communesync::server {
@@ -34,9 +35,10 @@ HttpResponse answer(const HttpRequest& request, ServerState& state, const std::s
 
 void startHttpSession(tcp::socket socket, ServerContext& context) {
   beast::error_code ec;
-  const auto peer = socket.remote_endpoint(ec).address().to_string();
+  const auto address = socket.remote_endpoint(ec).address();
+  const auto peer = ec ? std::string("unknown") : address.to_string();
   Admission::Full full = Admission::Full::kNo;
-  auto ticket = context.admission.connection(ec ? "unknown" : peer, &full);
+  auto ticket = context.admission.connection(peer, &full, !ec && context.trusted_proxies.contains(address));
   if (!ticket) {
     socket.close(ec);  // the address, or the server, holds its limit of connections: drop at once, nothing read
     static LogEvery refusals(tuning::kRepeatedEventLogInterval);
@@ -145,8 +147,6 @@ void HttpSession<Stream>::onRead(beast::error_code ec, std::size_t /*bytes*/) {
   }
   auto request = parser_->release();
   if (websocket::is_upgrade(request)) return upgrade(std::move(request));
-  beast::error_code peer_ec;
-  const auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(peer_ec).address();
   auto place = context_.admission.httpRequest();
   if (!place) {
     return reply(errorResponse(request, http::status::service_unavailable, "busy",
@@ -154,13 +154,21 @@ void HttpSession<Stream>::onRead(beast::error_code ec, std::size_t /*bytes*/) {
   }
   // Answered on the HTTP workers, then written from this connection's strand again. The session
   // reads nothing meanwhile (one request at a time), so nothing else touches it.
+  auto client = clientOf(request);
   net::post(context_.http_work,
             [self = this->shared_from_this(), place = std::move(place), home = stream_.get_executor(),
-             request = std::move(request), peer_text = peer_ec ? "unknown" : peer.to_string(),
-             loopback = !peer_ec && peer.is_loopback()]() mutable {
-              auto response = answer(request, self->context_.state, peer_text, loopback);
+             request = std::move(request), client = std::move(client)]() mutable {
+              auto response = answer(request, self->context_.state, client.text, client.loopback);
               net::post(home, [self, response = std::move(response)]() mutable { self->reply(std::move(response)); });
             });
+}
+
+template <class Stream>
+ClientAddress HttpSession<Stream>::clientOf(const HttpRequest& request) {
+  beast::error_code ec;
+  const auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec).address();
+  if (ec) return {"unknown", false};
+  return clientAddress(peer, request, context_.trusted_proxies);
 }
 
 template <class Stream>
@@ -203,9 +211,7 @@ void HttpSession<Stream>::upgrade(HttpRequest request) {
   auto principal = context_.state.directory.authenticate(token);
   if (!principal) return refuse(http::status::service_unavailable, "busy", principal.status().message());
   if (!principal->has_value()) {
-    beast::error_code peer_ec;
-    const auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(peer_ec).address();
-    context_.state.directory.noteBadToken(peer_ec ? "unknown" : peer.to_string());
+    context_.state.directory.noteBadToken(clientOf(request).text);
     return refuse(http::status::unauthorized, "unauthorized", "a valid token is needed: Authorization: Bearer <token>");
   }
   auto session_ticket = context_.admission.session((**principal).user);

@@ -11,6 +11,7 @@
 #include "base/tuning.hpp"
 #include "http/router.hpp"
 #include "net/admission.hpp"
+#include "net/client_address.hpp"
 #include "net/context.hpp"
 #include "net/net.hpp"
 
@@ -34,6 +35,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   //! Hands a WebSocket upgrade to a SyncSession after checking path, subprotocol, origin and token.
   void upgrade(HttpRequest request);
   void reply(HttpResponse response);
+  //! Who sent `request`: the peer, or the client a trusted proxy names (net/client_address.hpp).
+  ClientAddress clientOf(const HttpRequest& request);
 
   Stream stream_;
   // What was read and not yet parsed: a header at most (a body goes into the parser's request).

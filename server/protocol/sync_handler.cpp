@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/metrics.hpp"
 #include "base/tuning.hpp"
 #include "communesync/sync/file_ref.hpp"
 #include "communesync/sync/frame.hpp"
@@ -127,6 +128,7 @@ Status SyncHandler::onHello(const proto::Envelope& envelope) {
   device_ = hello->device;
   zstd_ = hello->reads_zstd;
   if (!hello_done_ && joined_) joined_(access_->readable());
+  if (!hello_done_) metrics().sessions_opened.fetch_add(1, std::memory_order_relaxed);
   hello_done_ = true;
   proto::Welcome welcome;
   welcome.device = device_;
@@ -242,7 +244,12 @@ void SyncHandler::onPull(const proto::Envelope& envelope) {
       }
     }
   }
-  send_(proto::frameOf(*batch, envelope.request_id, zstd_));
+  auto frame = proto::frameOf(*batch, envelope.request_id, zstd_);
+  auto& m = metrics();
+  m.pull_batches.fetch_add(1, std::memory_order_relaxed);
+  m.pull_records.fetch_add(batch->record_count, std::memory_order_relaxed);
+  m.pull_bytes.fetch_add(frame.size(), std::memory_order_relaxed);
+  send_(std::move(frame));
 }
 
 void SyncHandler::onFileQuery(const proto::Envelope& envelope) {
@@ -299,6 +306,7 @@ void SyncHandler::onFileGet(const proto::Envelope& envelope) {
   auto data =
       store_.readFile(get->hash, get->offset, std::max<std::uint32_t>(get->max_bytes, 1024), access_->readable());
   if (!data) return sendError(envelope.request_id, data.status());
+  metrics().file_bytes_sent.fetch_add(data->data.size(), std::memory_order_relaxed);
   send_(proto::frameOf(*data, envelope.request_id, zstd_));
 }
 

@@ -43,6 +43,7 @@ class Writer {
 
  private:
   void loop();
+  static void count(const std::vector<PushJob*>& jobs, std::chrono::steady_clock::duration took);
 
   struct Item {
     std::shared_ptr<PushJob> job;

@@ -44,6 +44,15 @@ Result<std::unique_ptr<ServerStore>> ServerStore::open(storage::Store& store) {
   return out;
 }
 
+Result<std::uint64_t> ServerStore::lastSeqIn(const storage::Store& store) {
+  auto raw = store.get(Column::kMeta, kLastSeqKey);
+  if (!raw) return raw.status();
+  if (!raw->has_value()) return std::uint64_t{0};
+  auto seq = storage::readUint64(**raw);
+  if (!seq) return Status::error(ErrorCode::kCorruption, "the stored last sequence number is malformed");
+  return *seq;
+}
+
 Status ServerStore::loadScopeSeqs() {
   sync::proto::Checkpoints seqs;
   auto cursor = store_.scanPrefix(Column::kMeta, "q");

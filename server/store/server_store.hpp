@@ -178,6 +178,8 @@ class ServerStore {
   void setForms(const FormCatalog* forms) { forms_ = forms; }
   //! The server-wide log sequence (internal: never sent to devices).
   std::uint64_t lastSeq() const { return last_seq_.load(std::memory_order_acquire); }
+  //! The same, read from a store not opened as a ServerStore (a backup being checked).
+  static Result<std::uint64_t> lastSeqIn(const storage::Store& store);
 
   // ---- sync ----
 
@@ -247,6 +249,13 @@ class ServerStore {
                            const std::function<bool(const sync::Record&)>& fn) const;
   // ---- the views the writer keeps (store/views.hpp) ----
 
+  //! The whole store's live records of the programme's forms by review state (indexed by
+  //! sync::ReviewState) and its open conflicts, from the counters in memory (for /metrics).
+  struct Totals {
+    std::array<std::uint64_t, 4> records{};
+    std::uint64_t open_conflicts = 0;
+  };
+  Result<Totals> totals() const;
   //! What the overview shows of each of `units` that has anything in `year` or an open conflict.
   Result<std::map<Scope, UnitSummary>> summaries(const std::vector<Scope>& units, int year) const;
   //! A page of records, newest first: one seek per unit, then what the page shows; a search

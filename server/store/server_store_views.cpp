@@ -167,6 +167,21 @@ Result<std::map<Scope, UnitSummary>> ServerStore::summaries(const std::vector<Sc
   return out;
 }
 
+Result<ServerStore::Totals> ServerStore::totals() const {
+  Totals out;
+  CS_RETURN_IF_ERROR(counts_.forEach("t", [&](std::string_view /*key*/, std::string_view value) -> Status {
+    auto tally = decodeTally(value);
+    if (!tally) return Status::error(ErrorCode::kCorruption, "a stored tally is malformed");
+    for (std::size_t i = 0; i < out.records.size(); ++i) out.records[i] += (*tally)[i];
+    return Status::ok();
+  }));
+  CS_RETURN_IF_ERROR(counts_.forEach("c", [&](std::string_view /*key*/, std::string_view value) -> Status {
+    out.open_conflicts += storage::readUint64(value).value_or(0);
+    return Status::ok();
+  }));
+  return out;
+}
+
 Result<RecordPage> ServerStore::recordPage(const RecordPageQuery& query) const {
   auto parsed = parseAfter(query.after);
   if (!parsed) return parsed.status();

@@ -6,11 +6,13 @@
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_batch.h>
 #include <sodium.h>
 
 #include <array>
+#include <map>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -263,7 +265,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& path, co
   if (sodium_init() < 0) return Status::error(ErrorCode::kInternal, "libsodium failed to initialise");
 
   std::error_code ec;
-  if (options.create_if_missing) {
+  if (options.create_if_missing && !options.read_only) {
     std::filesystem::create_directories(path, ec);
     if (ec) {
       auto code = ec == std::errc::permission_denied    ? ErrorCode::kPermissionDenied
@@ -340,7 +342,9 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& path, co
 
   auto impl = std::make_unique<Impl>();
   rocksdb::DB* raw = nullptr;
-  auto s = rocksdb::DB::Open(db_options, path.string(), descriptors, &impl->handles, &raw);
+  auto s = options.read_only
+               ? rocksdb::DB::OpenForReadOnly(db_options, path.string(), descriptors, &impl->handles, &raw)
+               : rocksdb::DB::Open(db_options, path.string(), descriptors, &impl->handles, &raw);
   if (!s.ok()) return translate(s, path, "opening");
   impl->db.reset(raw);
 
@@ -375,6 +379,9 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& path, co
 
   std::string incarnation;
   s = impl->db->Get(rocksdb::ReadOptions(), meta, std::string(kIncarnationKey), &incarnation);
+  if (s.IsNotFound() && options.read_only) {
+    return Status::error(ErrorCode::kInvalidArgument, "opening " + path.string() + ": not a communesync store");
+  }
   if (s.IsNotFound()) {
     incarnation = randomHex(16);
     rocksdb::WriteBatch init;
@@ -476,6 +483,60 @@ std::uint64_t Store::approximateSizeBytes() const {
     if (impl_->db->GetIntProperty(h, "rocksdb.cur-size-all-mem-tables", &v)) total += v;
   }
   return total;
+}
+
+Store::Stats Store::stats() const {
+  Stats out;
+  for (auto* h : impl_->handles) {
+    std::uint64_t v = 0;
+    if (impl_->db->GetIntProperty(h, rocksdb::DB::Properties::kTotalSstFilesSize, &v)) out.sst_bytes += v;
+    if (impl_->db->GetIntProperty(h, rocksdb::DB::Properties::kTotalBlobFileSize, &v)) out.blob_bytes += v;
+    if (impl_->db->GetIntProperty(h, rocksdb::DB::Properties::kCurSizeAllMemTables, &v)) out.memtable_bytes += v;
+    if (impl_->db->GetIntProperty(h, rocksdb::DB::Properties::kEstimatePendingCompactionBytes, &v)) {
+      out.pending_compaction_bytes += v;
+    }
+    // The column's stall counters since open ("io_stalls.*" of its cfstats map).
+    std::map<std::string, std::string> cf;
+    if (impl_->db->GetMapProperty(h, rocksdb::DB::Properties::kCFStats, &cf)) {
+      auto number = [&](const char* key) -> std::uint64_t {
+        auto it = cf.find(key);
+        return it == cf.end() ? 0 : std::strtoull(it->second.c_str(), nullptr, 10);
+      };
+      out.write_slowdowns += number("io_stalls.total_slowdown");
+      out.write_stops += number("io_stalls.total_stop");
+    }
+  }
+  std::uint64_t stopped = 0;
+  if (impl_->db->GetIntProperty(rocksdb::DB::Properties::kIsWriteStopped, &stopped)) out.writes_stopped = stopped != 0;
+  rocksdb::VectorLogPtr wal;
+  if (impl_->db->GetSortedWalFiles(wal).ok()) {
+    for (const auto& file : wal) out.wal_bytes += file->SizeFileBytes();
+  }
+  return out;
+}
+
+Status Store::checkpoint(const std::filesystem::path& dir) const {
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec)) {
+    return Status::error(ErrorCode::kInvalidArgument, "a checkpoint's folder must not exist: " + dir.string());
+  }
+  rocksdb::Checkpoint* raw = nullptr;
+  auto s = rocksdb::Checkpoint::Create(impl_->db.get(), &raw);
+  if (!s.ok()) return translate(s, dir, "preparing a checkpoint into");
+  std::unique_ptr<rocksdb::Checkpoint> maker(raw);
+  // log_size_for_flush 0: the memtables are flushed first, so the copy needs no WAL replay beyond it.
+  s = maker->CreateCheckpoint(dir.string(), /*log_size_for_flush=*/0);
+  return translate(s, dir, "writing a checkpoint into");
+}
+
+Status Store::renewIncarnation() {
+  std::string fresh = randomHex(16);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  auto s = impl_->db->Put(wo, impl_->handle(Column::kMeta), std::string(kIncarnationKey), fresh);
+  if (!s.ok()) return translate(s, path_, "renewing the incarnation of");
+  incarnation_id_ = std::move(fresh);
+  return Status::ok();
 }
 
 }  // namespace communesync::storage

@@ -1,4 +1,5 @@
 #include "app/config.hpp"
+#include "base/address_set.hpp"
 
 #include <gtest/gtest.h>
 
@@ -86,6 +87,28 @@ TEST(Config, RetentionIsInWholeYearsZeroForeverAndABadOneChangesNothing) {
     EXPECT_NE(s.message().find("retention"), std::string::npos) << s.message();
   }
   EXPECT_EQ(c.retention.history_years, 10) << "a refused retention changes nothing";
+}
+
+TEST(Config, TrustedProxiesAndMetricsFromAreAddressesOrNetworksAndABadOneIsNamed) {
+  Config c;
+  ASSERT_OK(parseConfig(R"({"trusted_proxies": ["127.0.0.1", "10.1.0.0/16", "fd00::/8"], "metrics_from": ["::1"]})",
+                        "test.json", c));
+  EXPECT_EQ(c.trusted_proxies.size(), 3u);
+  EXPECT_EQ(c.metrics_from, std::vector<std::string>{"::1"});
+  for (const char* bad : {R"({"trusted_proxies": ["10.0.0.0/33"]})", R"({"trusted_proxies": ["nginx.local"]})",
+                          R"({"metrics_from": "127.0.0.1"})", R"({"metrics_from": ["10.0.0.1/"]})"}) {
+    auto s = parseConfig(bad, "test.json", c);
+    EXPECT_FALSE(s.isOk()) << bad;
+  }
+  EXPECT_EQ(c.trusted_proxies.size(), 3u) << "a refused list changes nothing";
+  auto set = AddressSet::parse(c.trusted_proxies);
+  ASSERT_OK(set);
+  EXPECT_TRUE(set->contains("10.1.200.3"));
+  EXPECT_TRUE(set->contains("::ffff:127.0.0.1")) << "an IPv4-mapped peer matches its IPv4 entry";
+  EXPECT_TRUE(set->contains("fd12::1"));
+  EXPECT_FALSE(set->contains("10.2.0.1"));
+  EXPECT_FALSE(set->contains("127.0.0.2"));
+  EXPECT_FALSE(set->contains("not an address"));
 }
 
 TEST(Config, ReportRulesAreCheckedWhenTheFileIsRead) {

@@ -25,6 +25,7 @@ packages=(
   default-jdk-headless      # the Java wrapper over the C API (client-lib/jni) and its test
   chromium                  # the dashboard's end-to-end tests (tests/web), driven by playwright-core
   emscripten                # the field app's WebAssembly sync core (client-lib/wasm)
+  nginx-light               # the reverse proxy test (tests/ops/nginx_proxy_test.sh)
 )
 # Node.js and npm run the dashboard's browser tests. Debian's nodejs and npm, unless this machine
 # already has a node and npm (another packaging of Node must not be replaced).

@@ -69,6 +69,9 @@ struct StoreOptions {
   //! Compress the last level with zstd (smaller, costlier); otherwise LZ4 throughout. Default: true
   //! (a server's disk holds the province); a phone saves its CPU and battery instead.
   bool zstd_bottommost = true;
+  //! Open an existing store to read only (a backup being checked): nothing is written, not even
+  //! its identity; a write fails. Implies create_if_missing = false. Default: false.
+  bool read_only = false;
 
   //! The defaults for a phone: small cache and memtables, one background thread.
   static StoreOptions forDevice() {
@@ -188,6 +191,29 @@ class Store {
 
   //! Approximate bytes on disk of live data (SST files and memtables), for metrics.
   std::uint64_t approximateSizeBytes() const;
+
+  //! What RocksDB says of the store's health, for the server's metrics.
+  struct Stats {
+    std::uint64_t sst_bytes = 0;   //!< every SST file of every column
+    std::uint64_t blob_bytes = 0;  //!< blob files (large file pieces)
+    std::uint64_t wal_bytes = 0;   //!< write-ahead log files alive
+    std::uint64_t memtable_bytes = 0;
+    std::uint64_t pending_compaction_bytes = 0;  //!< RocksDB's estimate of what compaction still owes
+    std::uint64_t write_slowdowns = 0;           //!< since open: writes delayed for compaction to catch up
+    std::uint64_t write_stops = 0;               //!< since open: writes stopped until it did
+    bool writes_stopped = false;                 //!< right now
+  };
+  Stats stats() const;
+
+  //! A consistent copy of the whole store in `dir` (which must not exist), made while it is in use:
+  //! RocksDB's checkpoint (hard links to the immutable files where the file system allows, copies
+  //! otherwise, with the WAL flushed into it). The copy opens as a store of its own, with this
+  //! store's incarnation id. Errors: kInvalidArgument (dir exists), kIoError, kNoSpace.
+  Status checkpoint(const std::filesystem::path& dir) const;
+
+  //! Gives the store a new incarnation id, durably: a copy restored from a backup is a server that
+  //! went back in time, and every device must notice (design.md, "Server log and acknowledgement").
+  Status renewIncarnation();
 
  private:
   struct Impl;
