@@ -2,6 +2,7 @@
 
 #include <openssl/ssl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/asio/ssl.hpp>
 
@@ -230,8 +231,15 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
   if (admin->has_value()) {
     const auto file = config.data_dir / "admin.token";
     CS_RETURN_IF_ERROR(writeAdminToken(file, **admin));
-    std::cout << "communesync-server: new store; admin token (shown once, also in " << file.string() << "):\n"
-              << **admin << std::endl;
+    // On a terminal the operator sees it once; under systemd stdout is the journal, which others may
+    // read and which keeps it for months: there the file alone holds it.
+    if (::isatty(STDOUT_FILENO) != 0) {
+      std::cout << "communesync-server: new store; admin token (shown once, also in " << file.string() << "):\n"
+                << **admin << std::endl;
+    } else {
+      std::cout << "communesync-server: new store; the admin token is in " << file.string()
+                << " (readable by this user only)" << std::endl;
+    }
   }
 
   impl->hub = std::make_unique<Hub>();

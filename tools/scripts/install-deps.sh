@@ -26,6 +26,7 @@ packages=(
   chromium                  # the dashboard's end-to-end tests (tests/web), driven by playwright-core
   emscripten                # the field app's WebAssembly sync core (client-lib/wasm)
   nginx-light               # the reverse proxy test (tests/ops/nginx_proxy_test.sh)
+  systemd                   # systemd-analyze checks the package's unit (tests/ops/package_test.sh)
 )
 # Node.js and npm run the dashboard's browser tests. Debian's nodejs and npm, unless this machine
 # already has a node and npm (another packaging of Node must not be replaced).
