@@ -1,9 +1,13 @@
 #include "base/log.hpp"
 
 #include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <mutex>
 
 namespace communesync::server {
@@ -27,10 +31,49 @@ spdlog::level::level_enum spdlogLevel(LogLevel level) {
   return spdlog::level::info;
 }
 
+// "<N>" before a line: the syslog priority journald reads off a service's output (sd-daemon(3)),
+// so `journalctl -p warning` finds the warnings. Written only when stderr is the journal.
+class SyslogPriority : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm& /*time*/, spdlog::memory_buf_t& dest) override {
+    char digit = '6';  // info
+    switch (msg.level) {
+      case spdlog::level::err:
+      case spdlog::level::critical:
+        digit = '3';
+        break;
+      case spdlog::level::warn:
+        digit = '4';
+        break;
+      case spdlog::level::debug:
+      case spdlog::level::trace:
+        digit = '7';
+        break;
+      default:
+        break;
+    }
+    const char text[] = {'<', digit, '>'};
+    dest.append(text, text + sizeof text);
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<SyslogPriority>(); }
+};
+
+// Whether standard error is the journal: systemd sets $JOURNAL_STREAM to its device and inode.
+bool stderrIsTheJournal() {
+  const char* stream = std::getenv("JOURNAL_STREAM");  // NOLINT(concurrency-mt-unsafe): read once, before threads
+  struct stat st {};
+  if (stream == nullptr || ::fstat(STDERR_FILENO, &st) != 0) return false;
+  const std::string expected = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  return expected == stream;
+}
+
 spdlog::logger& logger() {
   static const std::shared_ptr<spdlog::logger> instance = [] {
     auto out = std::make_shared<spdlog::logger>("communesync", std::make_shared<spdlog::sinks::stderr_sink_mt>());
-    out->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+    auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+    formatter->add_flag<SyslogPriority>('*');
+    formatter->set_pattern(stderrIsTheJournal() ? "%*%Y-%m-%dT%H:%M:%S.%eZ %l %v" : "%Y-%m-%dT%H:%M:%S.%eZ %l %v");
+    out->set_formatter(std::move(formatter));
     out->set_level(spdlog::level::trace);  // filtered by g_level before a line is built
     out->flush_on(spdlog::level::trace);
     return out;

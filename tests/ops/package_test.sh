@@ -85,11 +85,14 @@ assert c["data"] == "/var/lib/communesync", c
 c["data"] = root + c["data"]
 c["forms_dir"] = root + c["forms_dir"]
 c["listen"] = "127.0.0.1:" + port
-c["log_level"] = "warn"   # the operator's own edit: an upgrade must keep it
+c["device_silent_days"] = 9   # the operator's own edit: an upgrade must keep it
 json.dump(c, open(path, "w"), indent=2)
 PY
 start_server() {
-  "$root/usr/bin/communesync-server" --config "$root/etc/communesync/config.json" > "$work/server.out" 2> "$work/server.log" &
+  # As under systemd, stderr is "the journal": $JOURNAL_STREAM names it (device:inode), and the server
+  # then starts each line with its syslog priority.
+  sh -c 'JOURNAL_STREAM=$(stat -L -c "%d:%i" /proc/self/fd/2) exec "$0" --config "$1"' \
+    "$root/usr/bin/communesync-server" "$root/etc/communesync/config.json" > "$work/server.out" 2> "$work/server.log" &
   pids+=($!)
   server_pid=$!
   for _ in $(seq 100); do
@@ -104,6 +107,10 @@ stop_server() {
 }
 start_server
 curl -sf "http://127.0.0.1:$port/healthz" | grep -q '"status":"ok"' || fail "healthz"
+grep -q '^<6>20[0-9-]*T[0-9:.]*Z info connection_limit ' "$work/server.log" \
+  || fail "the log lines do not carry journald's priority: $(head -2 "$work/server.log")"
+grep -q 'admin token is in' "$work/server.out" || fail "the server did not say where the admin token is"
+grep -qE '^[0-9a-f]{64}$' "$work/server.out" && fail "a server without a terminal printed the admin token"
 curl -sf "http://127.0.0.1:$port/" | grep -q "<html" || fail "the dashboard is not served from /usr/share/communesync/web"
 admin=$(cat "$root/var/lib/communesync/admin.token")
 forms=$("$root/usr/bin/communesync-admin" --server "http://127.0.0.1:$port" --token "$admin" forms list) || fail "forms list"
@@ -117,7 +124,7 @@ stop_server
 #    configure OLD_VERSION).
 : > "$work/systemctl.log"
 install_deb "$server_deb"
-grep -q '"log_level": "warn"' "$root/etc/communesync/config.json" || fail "the upgrade replaced the operator's config"
+grep -q '"device_silent_days": 9' "$root/etc/communesync/config.json" || fail "the upgrade replaced the operator's config"
 grep -qx "try-restart communesync-server.service" "$work/systemctl.log" || fail "an upgrade does not restart the unit: $(cat "$work/systemctl.log")"
 start_server
 [ "$(curl -sf "http://127.0.0.1:$port/healthz")" = "$incarnation" ] || fail "the upgrade lost the store (another incarnation)"
