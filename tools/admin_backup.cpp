@@ -72,6 +72,10 @@ bool verify(const fs::path& dir, const server::BackupManifest& m) {
     std::cerr << "communesync-admin: the fetched copy does not open as a store: " << store.status().message() << "\n";
     return false;
   }
+  if (auto s = (*store)->verifyChecksums(); !s) {
+    std::cerr << "communesync-admin: the fetched copy is damaged: " << s.message() << "\n";
+    return false;
+  }
   auto seq = server::ServerStore::lastSeqIn(**store);
   if (!seq || *seq != m.last_seq || (*store)->incarnationId() != m.incarnation) {
     std::cerr << "communesync-admin: the fetched copy is not the backup the server described (sequence "

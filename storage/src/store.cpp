@@ -529,6 +529,10 @@ Status Store::checkpoint(const std::filesystem::path& dir) const {
   return translate(s, dir, "writing a checkpoint into");
 }
 
+Status Store::verifyChecksums() const {
+  return translate(impl_->db->VerifyChecksum(), path_, "verifying the checksums of");
+}
+
 Status Store::renewIncarnation() {
   std::string fresh = randomHex(16);
   rocksdb::WriteOptions wo;

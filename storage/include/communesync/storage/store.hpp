@@ -210,6 +210,9 @@ class Store {
   //! otherwise, with the WAL flushed into it). The copy opens as a store of its own, with this
   //! store's incarnation id. Errors: kInvalidArgument (dir exists), kIoError, kNoSpace.
   Status checkpoint(const std::filesystem::path& dir) const;
+  //! Reads every block of every file and checks its checksum (a fetched backup's last check).
+  //! Errors: kCorruption naming the file.
+  Status verifyChecksums() const;
 
   //! Gives the store a new incarnation id, durably: a copy restored from a backup is a server that
   //! went back in time, and every device must notice (design.md, "Server log and acknowledgement").
