@@ -1,7 +1,7 @@
 #include "base/log.hpp"
 
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
