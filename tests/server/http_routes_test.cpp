@@ -115,8 +115,10 @@ TEST(RouteTable, EachRouteIsDeclaredOnceWithTheRightItsPrefixNeeds) {
     EXPECT_NE(route.handler, nullptr) << route.pattern;
     const Right expected = route.pattern.substr(0, 5) == "/api/"     ? Right::kUser
                            : route.pattern.substr(0, 7) == "/admin/" ? Right::kAdmin
+                           : route.pattern == "/metrics"             ? Right::kMetrics
                                                                      : Right::kAnyone;
-    EXPECT_EQ(route.right, expected) << route.pattern << ": /api/ needs a user, /admin/ an admin";
+    EXPECT_EQ(route.right, expected)
+        << route.pattern << ": /api/ needs a user, /admin/ an admin, /metrics the admin or a listed address";
   }
 }
 
