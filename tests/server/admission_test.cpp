@@ -1,6 +1,7 @@
 // Admission's counts: per address (IPv6 by its /64), for the whole server, and the connection
-// limit the server derives from its descriptor limit.
+// limit the server derives from its descriptor limit; and the client's address behind a trusted proxy.
 #include "net/admission.hpp"
+#include "net/client_address.hpp"
 
 #include <gtest/gtest.h>
 
@@ -42,6 +43,54 @@ TEST(Admission, TheConnectionLimitStaysBelowTheDescriptorLimit) {
   EXPECT_EQ(connectionLimitFor(1024), 384u);  // Debian's default soft limit: RocksDB's 512 files still fit
   EXPECT_EQ(connectionLimitFor(65536), 65536u - 640u);
   EXPECT_EQ(connectionLimitFor(UINT64_MAX), 100000u);
+}
+
+}  // namespace
+}  // namespace communesync::server
+
+namespace communesync::server {
+namespace {
+
+// A trusted proxy's connections count toward the whole server only: it carries many clients.
+TEST(Admission, ATrustedProxysConnectionsCountTowardTheServerOnly) {
+  Admission admission(2, 16, 16, 5);
+  std::vector<Admission::Ticket> held;
+  for (int i = 0; i < 5; ++i) held.push_back(admission.connection("127.0.0.1", nullptr, /*proxy=*/true));
+  for (const auto& t : held) EXPECT_TRUE(t);
+  Admission::Full full = Admission::Full::kNo;
+  EXPECT_FALSE(admission.connection("127.0.0.1", &full, true));
+  EXPECT_EQ(full, Admission::Full::kServer);
+}
+
+boost::beast::http::request<boost::beast::http::string_body> forwarded(const std::vector<std::string>& headers) {
+  boost::beast::http::request<boost::beast::http::string_body> req{boost::beast::http::verb::get, "/", 11};
+  for (const auto& h : headers) req.insert("X-Forwarded-For", h);
+  return req;
+}
+
+TEST(ClientAddress, FromATrustedProxyTheFirstUntrustedHopFromTheRightIsTheClient) {
+  auto trusted = AddressSet::parse({"10.0.0.0/8", "::1"});
+  ASSERT_TRUE(trusted.isOk());
+  const auto proxy = boost::asio::ip::make_address("10.1.2.3");
+  EXPECT_EQ(clientAddress(proxy, forwarded({"203.0.113.9"}), *trusted).text, "203.0.113.9");
+  EXPECT_EQ(clientAddress(proxy, forwarded({"198.51.100.1, 203.0.113.9, 10.9.9.9"}), *trusted).text, "203.0.113.9")
+      << "proxies on the right are skipped; what the client wrote on the left is not believed";
+  EXPECT_EQ(clientAddress(proxy, forwarded({"198.51.100.1", "203.0.113.9"}), *trusted).text, "203.0.113.9")
+      << "several headers are one list, in order";
+  EXPECT_EQ(clientAddress(proxy, forwarded({"203.0.113.9:5123"}), *trusted).text, "203.0.113.9") << "a port is dropped";
+  EXPECT_EQ(clientAddress(proxy, forwarded({"[2001:db8::7]:443"}), *trusted).text, "2001:db8::7");
+  EXPECT_EQ(clientAddress(proxy, forwarded({"2001:db8::7"}), *trusted).text, "2001:db8::7");
+  EXPECT_EQ(clientAddress(proxy, forwarded({"not-an-address"}), *trusted).text, "10.1.2.3")
+      << "an unreadable hop: the last proxy known is who asks";
+  EXPECT_EQ(clientAddress(proxy, forwarded({}), *trusted).text, "10.1.2.3") << "no header: the proxy itself";
+  EXPECT_TRUE(clientAddress(proxy, forwarded({"::1"}), *trusted).loopback) << "every hop trusted: the leftmost";
+  EXPECT_FALSE(clientAddress(proxy, forwarded({"203.0.113.9"}), *trusted).loopback);
+  const auto stranger = boost::asio::ip::make_address("192.0.2.50");
+  EXPECT_EQ(clientAddress(stranger, forwarded({"127.0.0.1"}), *trusted).text, "192.0.2.50")
+      << "from an untrusted peer the header is ignored";
+  EXPECT_EQ(clientAddress(boost::asio::ip::make_address("::ffff:10.1.2.3"), forwarded({"203.0.113.9"}), *trusted).text,
+            "203.0.113.9")
+      << "an IPv4-mapped peer is its IPv4 address";
 }
 
 }  // namespace
