@@ -32,6 +32,20 @@ Histogram::Reading Histogram::read() const {
   return out;
 }
 
+void HttpCounts::observe(std::string_view route, unsigned status, double seconds) {
+  seconds_.observe(seconds);
+  std::lock_guard lock(mutex_);
+  ++counts_[{std::string(route), status}];
+}
+
+std::vector<HttpCounts::Row> HttpCounts::rows() const {
+  std::lock_guard lock(mutex_);
+  std::vector<Row> out;
+  out.reserve(counts_.size());
+  for (const auto& [key, count] : counts_) out.push_back({key.first, key.second, count});
+  return out;
+}
+
 Metrics& metrics() {
   static Metrics instance;
   return instance;

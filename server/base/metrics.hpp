@@ -7,6 +7,11 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "communesync/storage/result.hpp"
@@ -35,6 +40,27 @@ class Histogram {
   std::atomic<double> sum_{0};
 };
 
+//! HTTP requests answered, by route pattern (as in http/routes.cpp: bounded, not the raw path) and
+//! status code, and their time.
+class HttpCounts {
+ public:
+  void observe(std::string_view route, unsigned status, double seconds);
+
+  struct Row {
+    std::string route;
+    unsigned status = 0;
+    std::uint64_t count = 0;
+  };
+  //! Every (route, status) seen, sorted.
+  std::vector<Row> rows() const;
+  const Histogram& seconds() const { return seconds_; }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::pair<std::string, unsigned>, std::uint64_t> counts_;
+  Histogram seconds_{{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}};
+};
+
 struct Metrics {
   using Counter = std::atomic<std::uint64_t>;
 
@@ -53,6 +79,7 @@ struct Metrics {
   Counter file_bytes_sent{0};
   Counter logins_failed{0};     //!< wrong password, unknown user or token, revoked device
   Counter logins_throttled{0};  //!< refused because the address or name failed too often
+  HttpCounts http;
 };
 
 //! The process' metrics.

@@ -100,6 +100,14 @@ HttpResponse metricsText(const ApiCall& call) {
   out.one("communesync_logins_throttled_total", "counter", "Logins refused because of too many failures.",
           count(m.logins_throttled));
 
+  out.family("communesync_http_requests_total", "counter", "HTTP requests answered, by route and status code.");
+  for (const auto& row : m.http.rows()) {
+    out.sample("communesync_http_requests_total", static_cast<double>(row.count),
+               "route=\"" + row.route + "\",code=\"" + std::to_string(row.status) + "\"");
+  }
+  out.histogram("communesync_http_request_seconds", "Time to answer an HTTP request (before it is sent).",
+                m.http.seconds());
+
   if (auto totals = state.data.totals(); totals) {
     out.one("communesync_conflicts_open", "gauge", "Conflicts waiting to be settled.",
             static_cast<double>(totals->open_conflicts));

@@ -1,5 +1,8 @@
 #include "http/router.hpp"
 
+#include <chrono>
+
+#include "base/metrics.hpp"
 #include "http/handlers.hpp"
 #include "http/http_json.hpp"
 #include "http/web_files.hpp"
@@ -204,8 +207,13 @@ Status checkOrigin(const HttpRequest& request, const ServerState& state) {
   return Status::error(ErrorCode::kForbidden, "origin '" + origin.substr(0, 200) + "' is not allowed here");
 }
 
-HttpResponse handleHttp(const HttpRequest& request, ServerState& state, const std::string& peer,
-                        bool peer_is_loopback) {
+namespace {
+
+// The answer, and which route gave it (`route`: its pattern, "(web)" for the dashboard's files,
+// "(none)" for what matched no route) for /metrics.
+HttpResponse routeAndAnswer(const HttpRequest& request, ServerState& state, const std::string& peer,
+                            bool peer_is_loopback, std::string_view& route_name) {
+  route_name = "(none)";
   if (auto s = checkOrigin(request, state); !s) return statusResponse(request, s);
   const std::string_view target(request.target().data(), request.target().size());
   const auto question = target.find('?');
@@ -216,6 +224,7 @@ HttpResponse handleHttp(const HttpRequest& request, ServerState& state, const st
   for (const auto& route : routes()) {
     if (!matchRoute(route.pattern, path, parts)) continue;
     if (route.method == request.method()) {
+      route_name = route.pattern;
       return dispatch(route, request, state, peer, peer_is_loopback, std::move(parts), query);
     }
     other_methods.push_back(route.method);
@@ -227,13 +236,28 @@ HttpResponse handleHttp(const HttpRequest& request, ServerState& state, const st
     return res;
   }
   const bool api = path.substr(0, 5) == "/api/" || path.substr(0, 7) == "/admin/";
-  if (!api && state.web) return serveWebFile(request, *state.web, path);
+  if (!api && state.web) {
+    route_name = "(web)";
+    return serveWebFile(request, *state.web, path);
+  }
   if (!api && (path == "/" || path == "/index.html")) {
     return statusResponse(request, Status::error(ErrorCode::kNotFound,
                                                  "the dashboard's files are not installed here "
                                                  "(see web_dir in docs/operations.md)"));
   }
   return statusResponse(request, Status::error(ErrorCode::kNotFound, "no such path: " + std::string(path)));
+}
+
+}  // namespace
+
+HttpResponse handleHttp(const HttpRequest& request, ServerState& state, const std::string& peer,
+                        bool peer_is_loopback) {
+  const auto started = std::chrono::steady_clock::now();
+  std::string_view route;
+  auto response = routeAndAnswer(request, state, peer, peer_is_loopback, route);
+  metrics().http.observe(route, response.result_int(),
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  return response;
 }
 
 }  // namespace communesync::server

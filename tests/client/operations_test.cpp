@@ -100,6 +100,9 @@ TEST(Metrics, CountersMoveByWhatDevicesPushAndPullWhileScraped) {
   EXPECT_EQ(login_status, 401u) << login_body;
   auto [status4, after_login] = scrape(server.port(), server.adminToken());
   EXPECT_EQ(moved(after_pull, after_login, "communesync_logins_failed_total"), 1);
+  EXPECT_EQ(moved(after_pull, after_login, R"(communesync_http_requests_total{route="/login",code="401"})"), 1);
+  EXPECT_GE(moved(after_pull, after_login, R"(communesync_http_requests_total{route="/metrics",code="200"})"), 1);
+  EXPECT_GE(moved(after_pull, after_login, "communesync_http_request_seconds_count"), 2);
 }
 
 // The sample Grafana dashboard draws only series the server exposes (a renamed metric would leave
@@ -110,6 +113,7 @@ TEST(Metrics, EverySeriesTheGrafanaDashboardQueriesIsExposed) {
   ASSERT_FALSE(dashboard.empty()) << GRAFANA_DASHBOARD;
   testing::TempDir dir;
   ServerHarness server(dir / "server");
+  (void)scrape(server.port(), server.adminToken());  // so that an HTTP request has been counted
   auto [status, text] = scrape(server.port(), server.adminToken());
   ASSERT_EQ(status, 200u);
   const std::regex series(R"((communesync|process)_[a-z_]+)");
