@@ -27,12 +27,17 @@ namespace {
 
 // What the writer forgets at each sweep besides files: the history and the audit log past their
 // retention (0 years: kept forever).
-Writer::Sweep retentionSweep(ServerStore& data, Directory& directory, Retention retention) {
-  if (retention.history_years == 0 && retention.audit_years == 0) return {};
+// The writer's hourly sweep, after the files: the history and the audit log by the retention
+// policy, and online backups nobody fetched (their hard links hold disk the store has let go).
+Writer::Sweep retentionSweep(ServerStore& data, Directory& directory, Retention retention,
+                             std::shared_ptr<Backups> backups) {
   const auto before = [](std::int64_t now_ms, int years) {
     return now_ms - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::years(years)).count();
   };
-  return [&data, &directory, retention, before](std::int64_t now_ms) {
+  return [&data, &directory, retention, before, backups = std::move(backups)](std::int64_t now_ms) {
+    if (auto gone = backups->expire(now_ms); gone > 0) {
+      logEvent(LogLevel::kWarn, "backup_expired", {{"backups", std::to_string(gone)}});
+    }
     if (retention.history_years > 0) {
       auto removed = data.sweepHistory(before(now_ms, retention.history_years));
       if (!removed) logEvent(LogLevel::kError, "history_sweep_failed", {{"error", removed.status().toString()}});
@@ -242,12 +247,14 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
     }
   }
 
+  auto backups = std::make_shared<Backups>(*impl->store, config.data_dir);
+  CS_RETURN_IF_ERROR(backups->removeAll());  // a fetch cut by the last stop: the tool starts over
   impl->hub = std::make_unique<Hub>();
   Hub* hub = impl->hub.get();
   impl->writer = std::make_unique<Writer>(
       *impl->data, [hub](const sync::proto::Checkpoints& latest) { hub->notify(latest); },
       std::chrono::milliseconds(tuning::kFileSweepInterval),
-      retentionSweep(*impl->data, *impl->directory, config.retention));
+      retentionSweep(*impl->data, *impl->directory, config.retention, backups));
   Impl* raw = impl.get();
   impl->state = std::make_unique<ServerState>(
       ServerState{*impl->store, *impl->data, *impl->directory, [hub] { hub->recheckAll(); }, *impl->forms,
@@ -256,8 +263,7 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
                   config.allowed_origins, config.report_rules, nullptr, config.device_silent_days});
   impl->state->field_app = {{"photo_max_px", config.photo_max_px}, {"photo_quality", config.photo_quality}};
   impl->state->sessions_open = [hub] { return hub->size(); };
-  impl->state->backups = std::make_shared<Backups>(*impl->store, config.data_dir);
-  CS_RETURN_IF_ERROR(impl->state->backups->removeAll());  // a fetch cut by the last stop: the tool starts over
+  impl->state->backups = backups;
   auto metrics_from = AddressSet::parse(config.metrics_from);
   if (!metrics_from)
     return Status::error(ErrorCode::kInvalidArgument, "metrics_from: " + metrics_from.status().message());

@@ -104,9 +104,13 @@ fs::path Backups::folderOf(std::string_view id) const {
   return root_ / std::string(id);
 }
 
-Result<BackupManifest> Backups::make(std::int64_t now_ms) {
+std::size_t Backups::expire(std::int64_t now_ms) {
   std::lock_guard lock(mutex_);
-  // A backup never fetched (the tool was stopped) goes after a day.
+  return expireLocked(now_ms);
+}
+
+std::size_t Backups::expireLocked(std::int64_t now_ms) {
+  std::size_t gone = 0;
   for (auto it = waiting_.begin(); it != waiting_.end();) {
     if (now_ms - it->created_ms < std::chrono::milliseconds(tuning::kBackupKeptFor).count()) {
       ++it;
@@ -115,7 +119,14 @@ Result<BackupManifest> Backups::make(std::int64_t now_ms) {
     std::error_code ec;
     fs::remove_all(folderOf(it->id), ec);
     it = waiting_.erase(it);
+    ++gone;
   }
+  return gone;
+}
+
+Result<BackupManifest> Backups::make(std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  expireLocked(now_ms);  // a backup never fetched (the tool was stopped) goes after a day
   if (waiting_.size() >= tuning::kMaxBackupsKept) {
     return Status::error(ErrorCode::kBusy, "another backup is being fetched; retry when it is done");
   }

@@ -62,6 +62,9 @@ class Backups {
   Status remove(std::string_view id);
   //! Removes every waiting backup (at start: nobody is fetching).
   Status removeAll();
+  //! Removes the backups made more than tuning::kBackupKeptFor before `now_ms` and never fetched
+  //! whole (the writer's hourly sweep). Returns how many went.
+  std::size_t expire(std::int64_t now_ms);
 
   //! When `data_dir` is a backup started as a server for the first time: renews the store's
   //! incarnation, renames the manifest and returns what the operator must know; else "".
@@ -69,6 +72,7 @@ class Backups {
 
  private:
   std::filesystem::path folderOf(std::string_view id) const;
+  std::size_t expireLocked(std::int64_t now_ms);
 
   storage::Store& store_;
   std::filesystem::path data_dir_;
