@@ -1,6 +1,7 @@
 // The admin tool's HTTP client: one call, its JSON answer, and a clear message when it fails.
 #pragma once
 
+#include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -36,13 +37,15 @@ struct Api {
 
   // GETs `path` into `out` a piece at a time (an export of any size); false, with why, on failure.
   bool download(const std::string& path, std::ostream& out) const {
-    auto reply = client::httpDownload(
-        server, path, token,
-        [&out](std::string_view piece) {
-          out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
-          return static_cast<bool>(out);
-        },
-        tls);
+    return download(path, [&out](std::string_view piece) {
+      out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+      return static_cast<bool>(out);
+    });
+  }
+
+  // The same, each piece to `sink` (false from it stops the download, and it fails).
+  bool download(const std::string& path, const std::function<bool(std::string_view)>& sink) const {
+    auto reply = client::httpDownload(server, path, token, sink, tls);
     if (!reply) {
       std::cerr << "communesync-admin: " << server << ": " << reply.status().message() << "\n";
       return false;

@@ -25,23 +25,17 @@ bool fetch(const Api& api, const server::BackupManifest& m, const server::Backup
   std::ofstream out(part, std::ios::binary | std::ios::trunc);
   sync::Sha256 hash;
   std::uint64_t bytes = 0;
-  auto reply = client::httpDownload(
-      api.server, "/admin/backups/" + m.id + "/" + urlPart(file.name), api.token,
-      [&](std::string_view piece) {
-        hash.update(piece);
-        bytes += piece.size();
-        out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
-        return static_cast<bool>(out);
-      },
-      api.tls);
+  const bool fetched = api.download("/admin/backups/" + m.id + "/" + urlPart(file.name), [&](std::string_view piece) {
+    bytes += piece.size();
+    if (bytes > file.bytes) return false;  // more than the manifest said: stop, it is not this file
+    hash.update(piece);
+    out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+    return static_cast<bool>(out);
+  });
   out.close();
-  if (!reply) {
-    std::cerr << "communesync-admin: fetching " << file.name << ": " << reply.status().message() << "\n";
-    return false;
-  }
-  if (reply->status != 200) {
-    std::cerr << "communesync-admin: the server refused " << file.name << " (HTTP " << reply->status
-              << "): " << reply->body.substr(0, 300) << "\n";
+  if (!fetched) {
+    std::cerr << "communesync-admin: fetching " << file.name << " failed (or the disk is full: " << part.string()
+              << ")\n";
     return false;
   }
   if (!out) {

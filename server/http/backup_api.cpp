@@ -2,10 +2,9 @@
 //   POST   /admin/backups                 makes one; answers its manifest (201)
 //   GET    /admin/backups/{id}/{name}     one of its files, streamed from disk
 //   DELETE /admin/backups/{id}            the tool has it all: the server removes its copy
-#include <boost/beast/core/file.hpp>
-
 #include "base/clock.hpp"
 #include "http/handlers.hpp"
+#include "http/sheet_download.hpp"
 #include "store/backup.hpp"
 
 namespace communesync::server {
@@ -19,19 +18,9 @@ HttpResponse makeBackup(const ApiCall& call) {
 HttpResponse backupFile(const ApiCall& call) {
   auto path = call.state.backups->file(call.parts[0], call.parts[1]);
   if (!path) return call.fail(path.status());
-  auto file = std::make_shared<boost::beast::file>();
-  boost::beast::error_code ec;
-  file->open(path->c_str(), boost::beast::file_mode::read, ec);
-  std::uint64_t size = 0;
-  if (!ec) size = file->size(ec);
-  if (ec) return call.fail(Status::error(ErrorCode::kIoError, "cannot read " + path->filename().string()));
-  HttpResponse res{http::status::ok, call.request.version()};
-  res.set(http::field::content_type, "application/octet-stream");
-  res.keep_alive(call.request.keep_alive());
-  res.body().file = std::move(file);
-  res.body().file_size = size;
-  res.prepare_payload();
-  return res;
+  auto res = fileOnDiskResponse(call.request, *path, "application/octet-stream", call.parts[1]);
+  if (!res) return call.fail(res.status());
+  return std::move(res).value();
 }
 
 HttpResponse dropBackup(const ApiCall& call) {

@@ -104,21 +104,28 @@ DownloadFile::~DownloadFile() {
   std::filesystem::remove(path_, ec);
 }
 
-Result<HttpResponse> DownloadFile::answer(const HttpRequest& request, const std::string& type,
-                                          const std::string& filename) {
+Result<HttpResponse> fileOnDiskResponse(const HttpRequest& request, const std::filesystem::path& path,
+                                        const std::string& type, const std::string& filename) {
   auto file = std::make_shared<beast::file>();
   beast::error_code ec;
-  file->open(path_.c_str(), beast::file_mode::read, ec);
-  if (ec) return Status::error(ErrorCode::kIoError, "cannot read back " + path_.string() + ": " + ec.message());
-  const auto size = file->size(ec);
-  if (ec) return Status::error(ErrorCode::kIoError, "cannot read back " + path_.string() + ": " + ec.message());
-  std::error_code removed;
-  std::filesystem::remove(path_, removed);  // open: the answer still reads it
-  path_.clear();
+  file->open(path.c_str(), beast::file_mode::read, ec);
+  std::uint64_t size = 0;
+  if (!ec) size = file->size(ec);
+  if (ec) return Status::error(ErrorCode::kIoError, "cannot read " + path.string() + ": " + ec.message());
   HttpResponse res{http::status::ok, request.version()};
   res.body().file = std::move(file);
   res.body().file_size = size;
   return withDownloadHeaders(std::move(res), request, type, filename);
+}
+
+Result<HttpResponse> DownloadFile::answer(const HttpRequest& request, const std::string& type,
+                                          const std::string& filename) {
+  auto res = fileOnDiskResponse(request, path_, type, filename);
+  if (!res) return res;
+  std::error_code removed;
+  std::filesystem::remove(path_, removed);  // open: the answer still reads it
+  path_.clear();
+  return res;
 }
 
 }  // namespace communesync::server

@@ -17,6 +17,11 @@ namespace communesync::server {
 std::optional<HttpResponse> sheetDownload(const HttpRequest& request, const std::string& format,
                                           const std::vector<sheets::Sheet>& tables, const std::string& basename);
 
+//! A file on disk as the answer, sent from the file a piece at a time, as `type`, offered as
+//! `filename`. Errors: kIoError naming the file.
+Result<HttpResponse> fileOnDiskResponse(const HttpRequest& request, const std::filesystem::path& path,
+                                        const std::string& type, const std::string& filename);
+
 //! A file an answer is written into before it is sent (an export of a whole province), so the
 //! server holds none of it in memory: a private file in the temporary folder (TMPDIR, else /tmp),
 //! removed when this is destroyed or, once sent, as soon as the answer has it open.

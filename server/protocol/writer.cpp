@@ -47,26 +47,31 @@ void Writer::stop() {
 
 // The group's figures for /metrics: its size and time, and what became of each device's changes.
 void Writer::count(const std::vector<PushJob*>& jobs, std::chrono::steady_clock::duration took) {
+  // Summed here, then added once each: the counters are shared with every scrape.
   auto& m = metrics();
-  std::size_t changes = 0;
+  std::size_t changes = 0, pushes = 0, accepted = 0, pieces = 0, piece_bytes = 0;
   for (const auto* job : jobs) {
     changes += job->changes.size() + job->pieces.size();
     if (job->server) continue;  // the server's own (a publication, a resolution): not a device's push
-    if (!job->changes.empty()) m.pushes.fetch_add(1, std::memory_order_relaxed);
+    if (!job->changes.empty()) ++pushes;
     for (const auto& result : job->results) {
       if (result.outcome == sync::proto::Outcome::kAccepted) {
-        m.changes_accepted.fetch_add(1, std::memory_order_relaxed);
-      } else {
+        ++accepted;
+      } else {  // rare: counted as it comes
         const auto code = std::min<std::size_t>(result.code, m.changes_rejected.size() - 1);
         m.changes_rejected[code].fetch_add(1, std::memory_order_relaxed);
       }
     }
     for (std::size_t i = 0; i < job->acks.size() && i < job->pieces.size(); ++i) {
       if (job->acks[i].code != 0) continue;
-      m.file_pieces_received.fetch_add(1, std::memory_order_relaxed);
-      m.file_bytes_received.fetch_add(job->pieces[i].data.size(), std::memory_order_relaxed);
+      ++pieces;
+      piece_bytes += job->pieces[i].data.size();
     }
   }
+  m.pushes.fetch_add(pushes, std::memory_order_relaxed);
+  m.changes_accepted.fetch_add(accepted, std::memory_order_relaxed);
+  m.file_pieces_received.fetch_add(pieces, std::memory_order_relaxed);
+  m.file_bytes_received.fetch_add(piece_bytes, std::memory_order_relaxed);
   m.group_changes.observe(static_cast<double>(changes));
   m.group_seconds.observe(std::chrono::duration<double>(took).count());
 }

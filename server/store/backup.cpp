@@ -28,10 +28,6 @@ Status ioError(const std::string& doing, const std::error_code& ec) {
   return Status::error(code, doing + ": " + ec.message());
 }
 
-bool isId(std::string_view id) {
-  return id.size() == 32 && id.find_first_not_of("0123456789abcdef") == std::string_view::npos;
-}
-
 }  // namespace
 
 json BackupManifest::toJson() const {
@@ -72,13 +68,12 @@ Result<BackupManifest> BackupManifest::fromJson(const json& j) {
   return m;
 }
 
-Result<std::vector<BackupFile>> describeFiles(const fs::path& dir, const std::vector<std::string>& skip) {
+Result<std::vector<BackupFile>> describeFiles(const fs::path& dir) {
   std::vector<BackupFile> out;
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     if (!it->is_regular_file(ec)) continue;
     const auto name = it->path().filename().string();
-    if (std::find(skip.begin(), skip.end(), name) != skip.end()) continue;
     std::ifstream in(it->path(), std::ios::binary);
     sync::Sha256 hash;
     std::string piece(1 << 16, '\0');
@@ -190,7 +185,7 @@ Result<fs::path> Backups::file(std::string_view id, std::string_view name) const
 Status Backups::remove(std::string_view id) {
   std::lock_guard lock(mutex_);
   auto it = std::find_if(waiting_.begin(), waiting_.end(), [&](const auto& m) { return m.id == id; });
-  if (it == waiting_.end() || !isId(id)) return Status::error(ErrorCode::kNotFound, "no such backup");
+  if (it == waiting_.end()) return Status::error(ErrorCode::kNotFound, "no such backup");
   std::error_code ec;
   fs::remove_all(folderOf(id), ec);
   waiting_.erase(it);

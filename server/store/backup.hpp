@@ -46,8 +46,7 @@ struct BackupManifest {
 };
 
 //! Every regular file under `dir` (sorted by name), with its size and SHA-256.
-Result<std::vector<BackupFile>> describeFiles(const std::filesystem::path& dir,
-                                              const std::vector<std::string>& skip = {});
+Result<std::vector<BackupFile>> describeFiles(const std::filesystem::path& dir);
 
 class Backups {
  public:
