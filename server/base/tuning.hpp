@@ -110,6 +110,10 @@ inline constexpr std::size_t kMaxSearchCountSteps = 5000;
 inline constexpr std::size_t kMaxSearchTextBytes = 48;
 inline constexpr std::size_t kMaxSearchWordBytes = 32;
 inline constexpr std::size_t kMaxSearchWordsPerRecord = 16;
+//! Records in one chunk of a word's postings (store/word_postings.hpp): a group commit writes one key
+//! per word for every this many of the records it created with the word; a search decodes a chunk
+//! (~30 bytes a record) to step inside it.
+inline constexpr std::size_t kMaxPostingEntries = 128;
 //! A text value of more words than this (a sentence) is not indexed.
 inline constexpr std::size_t kMaxSearchWordsPerValue = 4;
 //! Words of one search (more are refused with a message).

@@ -244,20 +244,10 @@ Result<RecordPage> ServerStore::recordPage(const RecordPageQuery& query) const {
 // a common one is skipped over, not read; then filtered by unit and review state. After the page,
 // the matches are counted on for a bounded number of steps.
 Result<RecordPage> ServerStore::searchPage(const RecordPageQuery& query, std::string_view start) const {
-  struct WordList {
-    std::string prefix;
-    storage::Cursor cursor;
-    std::string_view position() const { return cursor.key().substr(prefix.size()); }
-  };
   auto snapshot = store_.snapshot();
-  std::vector<WordList> lists;
+  std::vector<WordCursor> lists;
   lists.reserve(query.words.size());
-  for (const auto& word : query.words) {
-    auto prefix = wordPrefix(query.collection, word);
-    auto upper = storage::prefixSuccessor(prefix);
-    auto cursor = store_.scan(Column::kSearch, prefix + std::string(start), upper, &snapshot);
-    lists.push_back({std::move(prefix), std::move(cursor)});
-  }
+  for (const auto& word : query.words) lists.emplace_back(store_, &snapshot, wordPrefix(query.collection, word), start);
   RecordPage page;
   std::size_t steps = 0;
   std::size_t skipped = 0;
@@ -269,8 +259,8 @@ Result<RecordPage> ServerStore::searchPage(const RecordPageQuery& query, std::st
     bool ended = false;
     target.clear();
     for (auto& list : lists) {
-      if (!list.cursor.valid()) {
-        CS_RETURN_IF_ERROR(list.cursor.status());
+      if (!list.valid()) {
+        CS_RETURN_IF_ERROR(list.status());
         ended = true;
         break;
       }
@@ -280,7 +270,7 @@ Result<RecordPage> ServerStore::searchPage(const RecordPageQuery& query, std::st
     bool agreed = true;
     for (auto& list : lists) {
       if (list.position() < target) {
-        list.cursor.seek(list.prefix + target);
+        list.seek(target);
         agreed = false;
       }
     }
@@ -290,7 +280,7 @@ Result<RecordPage> ServerStore::searchPage(const RecordPageQuery& query, std::st
       auto id = storage::readPart(target, pos);
       auto age = storage::readUint64(target);
       if (!id || !age) return Status::error(ErrorCode::kCorruption, "a stored search key is malformed");
-      const Scope scope(lists.front().cursor.value());
+      const Scope scope(lists.front().scope());
       bool counted = std::binary_search(query.units.begin(), query.units.end(), scope);
       const sync::RecordKey key{query.collection, std::string(*id)};
       if (counted && query.review) {
@@ -311,7 +301,7 @@ Result<RecordPage> ServerStore::searchPage(const RecordPageQuery& query, std::st
           page.next = last_shown;  // one more exists
         }
       }
-      lists.front().cursor.next();
+      lists.front().next();
     }
     const bool full = page.items.size() == query.limit;
     if (steps >= tuning::kMaxRecordsSearched || (full && steps - counting_from >= tuning::kMaxSearchCountSteps)) {

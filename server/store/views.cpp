@@ -259,7 +259,7 @@ Status ViewGroup::recordChanged(storage::WriteBatch& batch, const std::string& r
   if (!entry_moves && was_words == is_words) return Status::ok();
   auto created = createdMs(record_key, after.receive_time_ms);
   if (!created) return created.status();
-  moveWords(batch, after, *created, was_words, is_words);
+  moveWords(after, *created, was_words, is_words);
   if (!entry_moves) return Status::ok();
   auto review = before ? reviewOf(after.key) : Result<sync::ReviewState>(sync::ReviewState::kReceived);
   if (!review) return review.status();
@@ -271,16 +271,15 @@ Status ViewGroup::recordChanged(storage::WriteBatch& batch, const std::string& r
   return Status::ok();
 }
 
-void ViewGroup::moveWords(storage::WriteBatch& batch, const sync::Record& record, std::int64_t created_ms,
-                          const std::vector<std::string>& before, const std::vector<std::string>& after) {
-  const auto suffix = newestSuffix(created_ms, record.key.id);
+void ViewGroup::moveWords(const sync::Record& record, std::int64_t created_ms, const std::vector<std::string>& before,
+                          const std::vector<std::string>& after) {
   std::vector<std::string> gone;
   std::set_difference(before.begin(), before.end(), after.begin(), after.end(), std::back_inserter(gone));
   std::vector<std::string> added;
   std::set_difference(after.begin(), after.end(), before.begin(), before.end(), std::back_inserter(added));
-  for (const auto& word : gone) batch.erase(Column::kSearch, wordPrefix(record.key.collection, word) + suffix);
+  for (const auto& word : gone) words_.remove(wordPrefix(record.key.collection, word), created_ms, record.key.id);
   for (const auto& word : added)
-    batch.put(Column::kSearch, wordPrefix(record.key.collection, word) + suffix, record.scope);
+    words_.add(wordPrefix(record.key.collection, word), created_ms, record.key.id, record.scope);
 }
 
 Status ViewGroup::reviewChanged(storage::WriteBatch& batch, const std::optional<sync::Record>& before,
@@ -411,7 +410,7 @@ Status ViewGroup::writeTo(storage::WriteBatch& batch) {
   }
   tallies_.clear();
   conflicts_.clear();
-  return Status::ok();
+  return words_.writeTo(store_, batch);
 }
 
 }  // namespace communesync::server

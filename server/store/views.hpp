@@ -15,8 +15,9 @@
 //   'o' scope \0 age (8) id \0                         -> ""   open conflicts, newest detected first
 //   'r' state (1) scope \0 age (8) review id \0        -> ""   reviews, newest given first
 //   column search, apart (the words are many keys; the pages' views stay small and quick to seek):
-//   'w' collection \0 word \0 age (8) id \0            -> scope: the accent-free search, a word
-//                                                        of a live record, newest first
+//   'w' collection \0 word \0 age (8) last id \0       -> (id \0 scope \0)...: the accent-free
+//                                                        search, the live records with a word, newest
+//                                                        first, in chunks (store/word_postings.hpp)
 //   meta: "views_version"                              -> kViewsVersion, once every view is built
 //
 // Only records of the programme's forms have views. What a record adds to them (its unit, year,
@@ -42,13 +43,14 @@
 #include "communesync/sync/review.hpp"
 #include "programme/programme_report.hpp"
 #include "store/count_cache.hpp"
+#include "store/word_postings.hpp"
 
 namespace communesync::server {
 
 //! meta: the version of the views the store holds (absent: not built yet).
 inline constexpr std::string_view kViewsVersionKey = "views_version";
 inline constexpr std::uint64_t kViewsVersion =
-    4;  // 2: survey counts; 3: search words, open conflicts, reviews; 4: words apart
+    5;  // 2: survey counts; 3: search words, open conflicts, reviews; 4: words apart; 5: in postings
 
 //! The year of a time on the province's calendar (UTC+7: the programme is in Viet Nam).
 int provinceYear(std::int64_t ms);
@@ -106,7 +108,7 @@ std::optional<Tally> decodeTally(std::string_view bytes);
 std::optional<SurveyTally> decodeSurveyTally(std::string_view bytes);
 
 //! The views' side of one group commit (GroupCommit) or of a rebuild: index keys go into the
-//! batch as records change; tallies and conflict counts are summed in memory and written once by
+//! batch as records change; tallies, conflict counts and the search's postings are summed in memory and written once by
 //! writeTo(), read-modify-write, at the end of the group. Reads what the group wrote first: the
 //! records (`records`) and when each record of the group was first accepted.
 class ViewGroup {
@@ -141,9 +143,9 @@ class ViewGroup {
   Result<sync::ReviewState> reviewOf(const sync::RecordKey& key);
   // When the server first accepted the record: this group's, else its oldest history entry's.
   Result<std::int64_t> createdMs(const std::string& record_key, std::int64_t otherwise);
-  // Moves a record's words in the search index (both sorted).
-  static void moveWords(storage::WriteBatch& batch, const sync::Record& record, std::int64_t created_ms,
-                        const std::vector<std::string>& before, const std::vector<std::string>& after);
+  // Moves a record's words in the search index (both sorted); written by writeTo().
+  void moveWords(const sync::Record& record, std::int64_t created_ms, const std::vector<std::string>& before,
+                 const std::vector<std::string>& after);
   // Moves a record from `before` to `after` (nullopt: not live): index keys and tallies.
   void move(storage::WriteBatch& batch, const sync::RecordKey& key, const std::optional<ViewEntry>& before,
             const std::optional<ViewEntry>& after);
@@ -155,6 +157,7 @@ class ViewGroup {
   std::map<std::string, std::int64_t> created_;                 // records this group made: when
   std::map<std::string, std::array<std::int64_t, 8>> tallies_;  // by tally or survey key: what this group added
   std::map<sync::Scope, std::int64_t> conflicts_;               // by scope: what this group added
+  WordGroup words_;                                             // the search index's postings
 };
 
 }  // namespace communesync::server
