@@ -114,6 +114,12 @@ inline constexpr std::size_t kMaxSearchWordsPerRecord = 16;
 //! per word for every this many of the records it created with the word; a search decodes a chunk
 //! (~30 bytes a record) to step inside it.
 inline constexpr std::size_t kMaxPostingEntries = 128;
+//! Changes of the log the search index takes in one batch (store/search_index.hpp), and at most how
+//! many a search indexes before it answers (the writer's indexing thread does the rest).
+inline constexpr std::size_t kSearchIndexSlice = 2000;
+inline constexpr std::size_t kSearchCatchUp = 50000;
+//! The niceness of the search index's thread (0 = the writer's; 19 = the lowest).
+inline constexpr int kSearchIndexNice = 10;
 //! A text value of more words than this (a sentence) is not indexed.
 inline constexpr std::size_t kMaxSearchWordsPerValue = 4;
 //! Words of one search (more are refused with a message).

@@ -118,6 +118,10 @@ HttpResponse metricsText(const ApiCall& call) {
     }
   }
 
+  out.one("communesync_search_index_lag_changes", "gauge",
+          "Changes committed that the search index does not hold yet (it follows the writer).",
+          static_cast<double>(state.data.searchIndexLag()));
+
   const auto store = state.store.stats();
   out.one("communesync_rocksdb_sst_bytes", "gauge", "Bytes of RocksDB's SST files.",
           static_cast<double>(store.sst_bytes));

@@ -1,7 +1,13 @@
 #include "protocol/writer.hpp"
 
+#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <iostream>
+#include <system_error>
 
 #include "base/clock.hpp"
 #include "base/log.hpp"
@@ -15,7 +21,8 @@ Writer::Writer(ServerStore& store, Committed on_committed, std::chrono::millisec
       on_committed_(std::move(on_committed)),
       on_sweep_(std::move(on_sweep)),
       sweep_every_(sweep_every),
-      thread_([this] { loop(); }) {}
+      thread_([this] { loop(); }),
+      index_thread_([this] { indexLoop(); }) {}
 
 Writer::~Writer() {
   stop();
@@ -38,6 +45,12 @@ void Writer::stop() {
   }
   wake_.notify_one();
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard lock(index_mutex_);
+    index_stopping_ = true;
+  }
+  index_wake_.notify_one();
+  if (index_thread_.joinable()) index_thread_.join();
 }
 
 // tuning::kMaxGroupChanges bounds the group's memory (every change decoded, merged and encoded is
@@ -109,7 +122,42 @@ void Writer::loop() {
     if (!status) logEvent(LogLevel::kError, "commit_failed", {{"error", status.toString()}});
     count(jobs, std::chrono::steady_clock::now() - started);
     for (auto& item : group) item.done(status);
-    if (status && !touched.empty() && on_committed_) on_committed_(touched);
+    if (status && !touched.empty()) {
+      if (on_committed_) on_committed_(touched);
+      {
+        std::lock_guard lock(index_mutex_);
+        index_pending_ = true;
+      }
+      index_wake_.notify_one();
+    }
+  }
+}
+
+// The search index follows the commits a slice at a time, so a stop waits for one slice at most.
+// Its thread runs at a lower priority than the writer's: when the machine is busy, pushes go first
+// and the index falls behind, to catch up when there is room (a search catches it up too).
+void Writer::indexLoop() {
+  pthread_setname_np(pthread_self(), "search-index");
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), tuning::kSearchIndexNice) != 0) {
+    logEvent(LogLevel::kWarn, "search_index_priority_unchanged",
+             {{"error", std::error_code(errno, std::generic_category()).message()}});
+  }
+  for (;;) {
+    {
+      std::unique_lock lock(index_mutex_);
+      index_wake_.wait(lock, [&] { return index_stopping_ || index_pending_; });
+      if (index_stopping_) return;
+      index_pending_ = false;
+    }
+    for (;;) {
+      auto caught = store_.indexSearch(tuning::kSearchIndexSlice);
+      if (!caught) {
+        logEvent(LogLevel::kError, "search_index_failed", {{"error", caught.status().toString()}});
+        break;  // the next commit tries again
+      }
+      std::lock_guard lock(index_mutex_);
+      if (*caught || index_stopping_) break;
+    }
   }
 }
 

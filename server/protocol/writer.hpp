@@ -1,5 +1,7 @@
 // The single writer: one thread takes every waiting push job, applies them all in one durable
 // commit (group commit), then hands each job its results. Sessions never block on a commit.
+// A second thread keeps the search's word index after the commits (ServerStore::indexSearch), off
+// the write path.
 #pragma once
 
 #include <chrono>
@@ -43,6 +45,7 @@ class Writer {
 
  private:
   void loop();
+  void indexLoop();
   static void count(const std::vector<PushJob*>& jobs, std::chrono::steady_clock::duration took);
 
   struct Item {
@@ -58,6 +61,12 @@ class Writer {
   std::chrono::milliseconds sweep_every_;
   bool stopping_ = false;
   std::thread thread_;
+
+  std::mutex index_mutex_;
+  std::condition_variable index_wake_;
+  bool index_pending_ = true;  // at start: what a crash left behind
+  bool index_stopping_ = false;
+  std::thread index_thread_;
 };
 
 }  // namespace communesync::server

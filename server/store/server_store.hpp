@@ -53,6 +53,7 @@
 #include "programme/programme_report.hpp"
 #include "store/count_cache.hpp"
 #include "store/form_catalog.hpp"
+#include "store/search_index.hpp"
 
 namespace communesync::server {
 
@@ -282,7 +283,13 @@ class ServerStore {
   //! Recomputes every view from the records and conflicts, in batches (the writer must not run).
   //! ServerStore::open does it for a store that has none.
   Status rebuildViews();
-  //! Every key and value of the views, in order (for tests: compare kept and rebuilt).
+  //! Indexes up to `max_changes` more of the log for the search (store/search_index.hpp): the
+  //! writer's indexing thread calls it after each commit. Returns whether the index is caught up.
+  Result<bool> indexSearch(std::size_t max_changes) const;
+  //! Changes committed that the search index does not hold yet (0 when the views are not kept).
+  std::uint64_t searchIndexLag() const;
+  //! Every key and value of the views, in order, the search index caught up (for tests: compare
+  //! kept and rebuilt).
   Result<std::vector<std::pair<std::string, std::string>>> viewsForTesting() const;
 
   //! Every accepted change of a record, oldest first (changes from before the history are not there).
@@ -300,7 +307,7 @@ class ServerStore {
 
  private:
   friend class GroupCommit;  // the steps of apply() (store/group_commit.hpp)
-  explicit ServerStore(storage::Store& store) : store_(store) {}
+  explicit ServerStore(storage::Store& store) : store_(store), search_index_(store) {}
   Status loadScopeSeqs();
   Result<RecordPage> searchPage(const RecordPageQuery& query, std::string_view start) const;
   Result<ConflictPage> openConflictPage(const std::vector<Scope>& units, const ConflictFilter& filter) const;
@@ -309,7 +316,8 @@ class ServerStore {
   storage::Store& store_;
   const FormCatalog* forms_ = nullptr;
   bool keep_views_ = true;
-  CountCache counts_;  // the views' counters as committed (store/count_cache.hpp)
+  CountCache counts_;                 // the views' counters as committed (store/count_cache.hpp)
+  mutable SearchIndex search_index_;  // the search's words, kept off the write path
   FileLimits file_limits_;
   std::atomic<std::uint64_t> last_seq_{0};
   mutable std::mutex scope_mutex_;

@@ -11,6 +11,7 @@
 #include "store/server_store.hpp"
 #include "store/stored_types.hpp"
 #include "store/views.hpp"
+#include "store/word_postings.hpp"
 
 namespace communesync::server {
 namespace {
@@ -244,6 +245,10 @@ Result<RecordPage> ServerStore::recordPage(const RecordPageQuery& query) const {
 // a common one is skipped over, not read; then filtered by unit and review state. After the page,
 // the matches are counted on for a bounded number of steps.
 Result<RecordPage> ServerStore::searchPage(const RecordPageQuery& query, std::string_view start) const {
+  // What was pushed before the search is found: the index is caught up first, as far as a search may
+  // wait (the writer's indexing thread is usually there already).
+  auto caught = indexSearch(tuning::kSearchCatchUp);
+  if (!caught) return caught.status();
   auto snapshot = store_.snapshot();
   std::vector<WordCursor> lists;
   lists.reserve(query.words.size());
@@ -310,6 +315,7 @@ Result<RecordPage> ServerStore::searchPage(const RecordPageQuery& query, std::st
       break;
     }
   }
+  if (!*caught) page.partial = true;  // the index is behind the latest changes
   return page;
 }
 
@@ -441,19 +447,11 @@ Status ServerStore::rebuildViews() {
   // the same code the writer runs, in batches; then count the open conflicts.
   storage::WriteBatch batch;
   batch.erase(Column::kMeta, kViewsVersionKey);
-  for (const auto column : {Column::kViews, Column::kSearch}) {
-    for (auto c = store_.scan(column, "", ""); c.valid(); c.next()) {
-      batch.erase(column, c.key());
-      if (batch.count() >= tuning::kViewsRebuildBatch) {
-        CS_RETURN_IF_ERROR(store_.commit(batch, storage::Durability::kBuffered));
-        batch.clear();
-      }
-    }
-  }
-  CS_RETURN_IF_ERROR(store_.commit(batch, storage::Durability::kBuffered));
-  batch.clear();
+  CS_RETURN_IF_ERROR(eraseColumn(store_, Column::kViews, batch));
 
+  const auto last_seq = lastSeq();  // the snapshot holds every change through it
   auto snapshot = store_.snapshot();
+  CS_RETURN_IF_ERROR(search_index_.rebuild(snapshot, last_seq));
   auto read = [this, &snapshot](const std::string& key) -> Result<std::optional<sync::Record>> {
     auto stored = sync::readDecoded<StoredRecord>(store_, Column::kRecords, key, &snapshot);
     if (!stored) return stored.status();
@@ -517,7 +515,23 @@ Status ServerStore::rebuildViews() {
   return counts_.load(store_);
 }
 
+Result<bool> ServerStore::indexSearch(std::size_t max_changes) const {
+  if (!keep_views_) return true;
+  return search_index_.catchUp(lastSeq(), max_changes);
+}
+
+std::uint64_t ServerStore::searchIndexLag() const {
+  const auto through = search_index_.throughNow();
+  const auto last = lastSeq();
+  return !keep_views_ || !through || *through >= last ? 0 : last - *through;
+}
+
 Result<std::vector<std::pair<std::string, std::string>>> ServerStore::viewsForTesting() const {
+  for (;;) {
+    auto caught = indexSearch(tuning::kSearchIndexSlice);
+    if (!caught) return caught.status();
+    if (*caught) break;
+  }
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto column : {Column::kViews, Column::kSearch}) {
     auto cursor = store_.scan(column, "", "");

@@ -31,24 +31,6 @@ sync::RecordKey reviewedKey(const sync::Record& review) {
   return {review.key.id.substr(0, slash), review.key.id.substr(slash + 1)};
 }
 
-// Whether the text values of two versions of a record are the same (then so are their words).
-bool sameText(const sync::Record& a, const sync::Record& b) {
-  auto text = [](const sync::Record& r, const std::string& name) -> const std::string* {
-    auto it = r.fields.find(name);
-    return it == r.fields.end() ? nullptr : it->second.value.get<std::string>();
-  };
-  for (const auto* pair : {&a, &b}) {
-    const auto& other = pair == &a ? b : a;
-    for (const auto& [name, field] : pair->fields) {
-      const auto* mine = field.value.get<std::string>();
-      if (mine == nullptr) continue;
-      const auto* theirs = text(other, name);
-      if (theirs == nullptr || *theirs != *mine) return false;
-    }
-  }
-  return true;
-}
-
 // Adds the words of `text`, folded, to `out`.
 void addWords(std::string_view text, std::vector<std::string>& out) {
   const auto folded = sync::foldForSearch(text);
@@ -212,6 +194,21 @@ std::optional<SurveyTally> decodeSurveyTally(std::string_view bytes) {
   return decodeCounts<2 * kStates>(bytes);
 }
 
+Status eraseColumn(storage::Store& store, storage::Column column, storage::WriteBatch& batch) {
+  auto c = store.scan(column, "", "");
+  for (; c.valid(); c.next()) {
+    batch.erase(column, c.key());
+    if (batch.count() >= tuning::kViewsRebuildBatch) {
+      CS_RETURN_IF_ERROR(store.commit(batch, storage::Durability::kBuffered));
+      batch.clear();
+    }
+  }
+  CS_RETURN_IF_ERROR(c.status());
+  CS_RETURN_IF_ERROR(store.commit(batch, storage::Durability::kBuffered));
+  batch.clear();
+  return Status::ok();
+}
+
 // ---- the group ----
 
 Result<sync::ReviewState> ViewGroup::reviewOf(const sync::RecordKey& key) {
@@ -224,7 +221,12 @@ Result<sync::ReviewState> ViewGroup::reviewOf(const sync::RecordKey& key) {
 
 Result<std::int64_t> ViewGroup::createdMs(const std::string& record_key, std::int64_t otherwise) {
   if (auto it = created_.find(record_key); it != created_.end()) return it->second;
-  auto history = store_.scanPrefix(Column::kHistory, record_key);
+  return firstAcceptedMs(store_, record_key, otherwise);
+}
+
+Result<std::int64_t> firstAcceptedMs(const storage::Store& store, const std::string& record_key, std::int64_t otherwise,
+                                     const storage::Snapshot* snapshot) {
+  auto history = store.scanPrefix(Column::kHistory, record_key, snapshot);
   if (history.valid()) {
     auto meta = sync::decode<HistoryMeta>(history.value());
     if (!meta) return Status::error(ErrorCode::kCorruption, "a history entry does not decode");
@@ -246,21 +248,11 @@ Status ViewGroup::recordChanged(storage::WriteBatch& batch, const std::string& r
   const auto was_survey = was_live ? surveyFactsOf(*before) : std::nullopt;
   const auto is_survey = is_live ? surveyFactsOf(after) : std::nullopt;
   if (!before) created_[record_key] = now_ms;
-  // The words move when the record comes or goes, or when a text value changes.
-  std::vector<std::string> was_words;
-  std::vector<std::string> is_words;
-  if (!(was_live && is_live && sameText(*before, after))) {
-    if (was_live) was_words = searchWords(*before);
-    if (is_live) is_words = searchWords(after);
-  }
-  const bool entry_moves = was_live != is_live || was_year != is_year || was_survey != is_survey;
-  // The common edit: live before and after, in the same year, counted the same, the same words.
-  // Nothing moves, nothing is read.
-  if (!entry_moves && was_words == is_words) return Status::ok();
+  // The common edit: live before and after, in the same year, counted the same. Nothing moves,
+  // nothing is read. (The search's words are not moved here: store/search_index.hpp.)
+  if (was_live == is_live && was_year == is_year && was_survey == is_survey) return Status::ok();
   auto created = createdMs(record_key, after.receive_time_ms);
   if (!created) return created.status();
-  moveWords(after, *created, was_words, is_words);
-  if (!entry_moves) return Status::ok();
   auto review = before ? reviewOf(after.key) : Result<sync::ReviewState>(sync::ReviewState::kReceived);
   if (!review) return review.status();
   std::optional<ViewEntry> from;
@@ -269,17 +261,6 @@ Status ViewGroup::recordChanged(storage::WriteBatch& batch, const std::string& r
   if (is_live) to = ViewEntry{after.scope, is_year, *created, *review, is_survey};
   move(batch, after.key, from, to);
   return Status::ok();
-}
-
-void ViewGroup::moveWords(const sync::Record& record, std::int64_t created_ms, const std::vector<std::string>& before,
-                          const std::vector<std::string>& after) {
-  std::vector<std::string> gone;
-  std::set_difference(before.begin(), before.end(), after.begin(), after.end(), std::back_inserter(gone));
-  std::vector<std::string> added;
-  std::set_difference(after.begin(), after.end(), before.begin(), before.end(), std::back_inserter(added));
-  for (const auto& word : gone) words_.remove(wordPrefix(record.key.collection, word), created_ms, record.key.id);
-  for (const auto& word : added)
-    words_.add(wordPrefix(record.key.collection, word), created_ms, record.key.id, record.scope);
 }
 
 Status ViewGroup::reviewChanged(storage::WriteBatch& batch, const std::optional<sync::Record>& before,
@@ -410,7 +391,7 @@ Status ViewGroup::writeTo(storage::WriteBatch& batch) {
   }
   tallies_.clear();
   conflicts_.clear();
-  return words_.writeTo(store_, batch);
+  return Status::ok();
 }
 
 }  // namespace communesync::server

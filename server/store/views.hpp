@@ -17,14 +17,15 @@
 //   column search, apart (the words are many keys; the pages' views stay small and quick to seek):
 //   'w' collection \0 word \0 age (8) last id \0       -> (id \0 scope \0)...: the accent-free
 //                                                        search, the live records with a word, newest
-//                                                        first, in chunks (store/word_postings.hpp)
+//                                                        first, in chunks (store/word_postings.hpp),
+//                                                        kept off the write path (store/search_index.hpp)
 //   meta: "views_version"                              -> kViewsVersion, once every view is built
 //
 // Only records of the programme's forms have views. What a record adds to them (its unit, year,
 // when it was first accepted, its review state, whether it is live) is worked out from the record
 // before and after a change, not stored: an edit that keeps the record live in the same year
-// writes nothing here and reads nothing (unless its text, or a survey's date or poverty, changes).
-// Only a delete, a revival, a change of year, words or of what a survey counts, or a review reads more: the record's
+// writes nothing here and reads nothing (unless a survey's date or poverty changes).
+// Only a delete, a revival, a change of year or of what a survey counts, or a review reads more: the record's
 // review (a _reviews record) and when it was first accepted (its oldest history entry). A review of a record the server
 // does not hold moves nothing (the API refuses one).
 #pragma once
@@ -43,14 +44,13 @@
 #include "communesync/sync/review.hpp"
 #include "programme/programme_report.hpp"
 #include "store/count_cache.hpp"
-#include "store/word_postings.hpp"
 
 namespace communesync::server {
 
 //! meta: the version of the views the store holds (absent: not built yet).
 inline constexpr std::string_view kViewsVersionKey = "views_version";
-inline constexpr std::uint64_t kViewsVersion =
-    5;  // 2: survey counts; 3: search words, open conflicts, reviews; 4: words apart; 5: in postings
+inline constexpr std::uint64_t kViewsVersion = 6;  // 2: survey counts; 3: search words, open conflicts, reviews; 4:
+                                                   // words apart; 5: in postings; 6: the words off the write path
 
 //! The year of a time on the province's calendar (UTC+7: the programme is in Viet Nam).
 int provinceYear(std::int64_t ms);
@@ -61,6 +61,16 @@ std::int64_t firstCapturedMs(const sync::Record& r);
 inline bool serverCollection(std::string_view collection) {
   return collection.empty() || collection.front() == '_';
 }
+
+//! When the server first accepted a change of a record: its oldest history entry's time, or
+//! `otherwise` (a store from before the history). Errors: the store's, kCorruption.
+Result<std::int64_t> firstAcceptedMs(const storage::Store& store, const std::string& record_key, std::int64_t otherwise,
+                                     const storage::Snapshot* snapshot = nullptr);
+
+//! Erases every key of a derived column (the views, the search index) in batches of
+//! tuning::kViewsRebuildBatch, committed (buffered) with what `batch` held before; `batch` is
+//! left empty.
+Status eraseColumn(storage::Store& store, storage::Column column, storage::WriteBatch& batch);
 
 //! The words a record is found by: those of its short text values (up to
 //! tuning::kMaxSearchTextBytes and kMaxSearchWordsPerValue words: names, villages, codes), folded
@@ -108,7 +118,7 @@ std::optional<Tally> decodeTally(std::string_view bytes);
 std::optional<SurveyTally> decodeSurveyTally(std::string_view bytes);
 
 //! The views' side of one group commit (GroupCommit) or of a rebuild: index keys go into the
-//! batch as records change; tallies, conflict counts and the search's postings are summed in memory and written once by
+//! batch as records change; tallies and conflict counts are summed in memory and written once by
 //! writeTo(), read-modify-write, at the end of the group. Reads what the group wrote first: the
 //! records (`records`) and when each record of the group was first accepted.
 class ViewGroup {
@@ -143,9 +153,6 @@ class ViewGroup {
   Result<sync::ReviewState> reviewOf(const sync::RecordKey& key);
   // When the server first accepted the record: this group's, else its oldest history entry's.
   Result<std::int64_t> createdMs(const std::string& record_key, std::int64_t otherwise);
-  // Moves a record's words in the search index (both sorted); written by writeTo().
-  void moveWords(const sync::Record& record, std::int64_t created_ms, const std::vector<std::string>& before,
-                 const std::vector<std::string>& after);
   // Moves a record from `before` to `after` (nullopt: not live): index keys and tallies.
   void move(storage::WriteBatch& batch, const sync::RecordKey& key, const std::optional<ViewEntry>& before,
             const std::optional<ViewEntry>& after);
@@ -157,7 +164,6 @@ class ViewGroup {
   std::map<std::string, std::int64_t> created_;                 // records this group made: when
   std::map<std::string, std::array<std::int64_t, 8>> tallies_;  // by tally or survey key: what this group added
   std::map<sync::Scope, std::int64_t> conflicts_;               // by scope: what this group added
-  WordGroup words_;                                             // the search index's postings
 };
 
 }  // namespace communesync::server

@@ -35,15 +35,15 @@ constexpr bool everyColumnNamed() {
 }
 static_assert(everyColumnNamed(), "every storage::Column needs a name in kColumnNames");
 
-// Where the keys of a column cluster, for the memtable's insert hints: a new key of the search index
-// goes at the head of its word's list ('w' collection \0 word \0 age id: newest first), one of
-// the views at the head or tail of its unit's list ('n' scope \0 collection \0 ..., 'o' scope \0 ...),
+// Where the keys of a column cluster, for the memtable's insert hints: a new key of
+// the views goes at the head or tail of its unit's list ('n' scope \0 collection \0 ..., 'o' scope \0 ...),
 // one of the scope index at the tail of its scope's (scope \0 seq). RocksDB keeps, per prefix, where
 // the last key of that prefix went, so such an insert starts there instead of at the skiplist's top:
 // measured, the memtable's inserts were a third of the server's CPU while it took pushes with the
 // views kept (docs/benchmarks.md). The prefix is the key up to its Nth NUL byte; keys with fewer
 // are inserted without a hint. Columns keyed at random (records, history) or in sequence (log,
-// idempotency: the skiplist's own last-insert splice serves them) have none.
+// idempotency: the skiplist's own last-insert splice serves them) have none, nor has the search
+// index since it writes a chunk per word and group (server/store/word_postings.hpp).
 class UpToNuls final : public rocksdb::SliceTransform {
  public:
   explicit UpToNuls(int nuls) : nuls_(nuls), name_("communesync.UpToNuls" + std::to_string(nuls)) {}
@@ -66,7 +66,6 @@ class UpToNuls final : public rocksdb::SliceTransform {
 
 int insertHintNuls(Column column) {
   switch (column) {
-    case Column::kSearch:
     case Column::kViews:
       return 2;
     case Column::kScopeIndex:

@@ -89,6 +89,25 @@ class ViewsTest : public ::testing::Test {
     return r ? *r : std::nullopt;
   }
 
+  // A device's change of household `id`: its head's name set to `name` (seeing the name it holds),
+  // or (`gone`) its deletion, seeing every field.
+  sync::Change householdChange(const std::string& id, const Scope& scope, const std::string& name, std::int64_t at,
+                               bool gone) {
+    auto held = current({"household_survey", id});
+    sync::Change change;
+    if (gone) {
+      std::map<std::string, sync::Stamp, std::less<>> seen;
+      for (const auto& [field, value] : held->fields) seen.emplace(field, value.stamp);
+      change = testing::deletion(1, ++device_seq_, testing::stampAt(at, 1), seen);
+    } else {
+      const auto seen = held && held->fields.count("chu_ho") ? held->fields.at("chu_ho").stamp : sync::Stamp{};
+      change = testing::edit(1, ++device_seq_, "chu_ho", Value(name), testing::stampAt(at, 1), seen);
+    }
+    change.key = {"household_survey", id};
+    change.scope = scope;
+    return change;
+  }
+
   // The server's change setting a record's review, as /api/reviews makes it.
   PushJob reviewJob(const sync::RecordKey& key, const Scope& scope, sync::ReviewState state, std::int64_t now_ms) {
     PushJob job;
@@ -169,6 +188,7 @@ class ViewsTest : public ::testing::Test {
   testing::TempDir dir_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<ServerStore> data_;
+  std::uint64_t device_seq_ = 0;  // householdChange's device
 };
 
 // Edits (seen and concurrent: conflicts), deletes and revivals, reviews (of deleted records too) and
@@ -424,22 +444,9 @@ TEST_F(ViewsTest, SearchFindsTheRecordsWithEveryWordPagedOnce) {
   static constexpr std::array<std::string_view, 5> kGiven = {"A Dính", "Văn Mừng", "Thị Hoa", "Seo Chứ", "A Súa"};
   std::mt19937 rng(11);
   std::int64_t now = kStartMs;
-  std::uint64_t seq = 0;
   auto put = [&](const std::string& id, const Scope& scope, const std::string& name, bool gone = false) {
     std::vector<PushJob> group{deviceJob()};
-    auto held = current({"household_survey", id});
-    sync::Change change;
-    if (gone) {
-      std::map<std::string, sync::Stamp, std::less<>> seen;
-      for (const auto& [field, value] : held->fields) seen.emplace(field, value.stamp);
-      change = testing::deletion(1, ++seq, testing::stampAt(now, 1), seen);
-    } else {
-      const auto seen = held && held->fields.count("chu_ho") ? held->fields.at("chu_ho").stamp : sync::Stamp{};
-      change = testing::edit(1, ++seq, "chu_ho", Value(name), testing::stampAt(now, 1), seen);
-    }
-    change.key = {"household_survey", id};
-    change.scope = scope;
-    group[0].changes.push_back(std::move(change));
+    group[0].changes.push_back(householdChange(id, scope, name, now, gone));
     apply(group, now);
     now += 1000;
   };
@@ -505,7 +512,6 @@ TEST_F(ViewsTest, SearchPostingsOfBigGroupsListEveryRecordOnce) {
   static constexpr std::array<std::string_view, 3> kFamily = {"Giàng", "Lò", "Hồ"};
   static constexpr std::array<std::string_view, 3> kGiven = {"A Dính", "Văn Mừng", "Thị Hoa"};
   std::mt19937 rng(5);
-  std::uint64_t seq = 0;
   auto name = [&] {
     return std::string(kFamily.at(rng() % kFamily.size())) + " " + std::string(kGiven.at(rng() % kGiven.size()));
   };
@@ -514,19 +520,7 @@ TEST_F(ViewsTest, SearchPostingsOfBigGroupsListEveryRecordOnce) {
     return "h" + std::string(4 - digits.size(), '0') + digits;
   };
   auto change = [&](int n, std::int64_t at, bool gone) {
-    auto held = current({"household_survey", id(n)});
-    sync::Change c;
-    if (gone) {
-      std::map<std::string, sync::Stamp, std::less<>> seen;
-      for (const auto& [field, value] : held->fields) seen.emplace(field, value.stamp);
-      c = testing::deletion(1, ++seq, testing::stampAt(at, 1), seen);
-    } else {
-      const auto seen = held && held->fields.count("chu_ho") ? held->fields.at("chu_ho").stamp : sync::Stamp{};
-      c = testing::edit(1, ++seq, "chu_ho", Value(name()), testing::stampAt(at, 1), seen);
-    }
-    c.key = {"household_survey", id(n)};
-    c.scope = Scope(kUnits.at(n % 3));
-    return c;
+    return householdChange(id(n), Scope(kUnits.at(n % 3)), gone ? "" : name(), at, gone);
   };
   const std::int64_t made = kStartMs;
   std::vector<PushJob> first{deviceJob()};
@@ -588,6 +582,62 @@ TEST_F(ViewsTest, SearchPostingsOfBigGroupsListEveryRecordOnce) {
   auto rebuilt = data_->viewsForTesting();
   ASSERT_OK(rebuilt);
   EXPECT_EQ(*kept, *rebuilt) << "the writer's postings are the rebuild's";
+}
+
+// The words are kept off the write path: a push writes nothing in the search column; the index then
+// follows the log a slice at a time (each record once however often it changed, deleted records
+// leaving their words), survives a reopen half way, and a search catches it up before it answers.
+TEST_F(ViewsTest, TheSearchIndexFollowsTheLogAfterThePushes) {
+  auto searchKeys = [&] {
+    std::size_t n = 0;
+    for (auto c = store_->scan(storage::Column::kSearch, "", ""); c.valid(); c.next()) ++n;
+    return n;
+  };
+  ASSERT_OK(data_->indexSearch(1000));
+  const auto before = searchKeys();
+  std::int64_t now = kStartMs;
+  auto put = [&](int n, const std::string& name, bool gone) {
+    std::vector<PushJob> group{deviceJob()};
+    group[0].changes.push_back(householdChange("h" + std::to_string(n), Scope(kUnits.at(n % 3)), name, now, gone));
+    apply(group, now);
+    now += 1000;
+  };
+  for (int n = 0; n < 10; ++n) put(n, "Giàng A Dính", false);
+  for (int n = 0; n < 10; n += 2) put(n, "Lò Văn Mừng", false);  // renamed
+  put(3, "", true);                                              // deleted
+  EXPECT_EQ(searchKeys(), before) << "a push writes nothing for the search";
+
+  auto caught = data_->indexSearch(7);  // a slice: 7 of the 16 changes
+  ASSERT_OK(caught);
+  EXPECT_FALSE(*caught);
+  EXPECT_GT(searchKeys(), before);
+  reopen();  // half way: the mark was committed with what it covers
+  auto search = [&](const std::string& text) {
+    RecordPageQuery query;
+    query.collection = "household_survey";
+    query.units = allUnits();
+    query.words = queryWords(text);
+    query.limit = 50;
+    auto page = data_->recordPage(query);  // catches the index up first
+    EXPECT_OK(page);
+    std::set<std::string> ids;
+    if (page) {
+      EXPECT_FALSE(page->partial);
+      for (const auto& item : page->items) ids.insert(item.key.id);
+    }
+    return ids;
+  };
+  EXPECT_EQ(search("giang dinh"), (std::set<std::string>{"h1", "h5", "h7", "h9"}));
+  EXPECT_EQ(search("lo mung"), (std::set<std::string>{"h0", "h2", "h4", "h6", "h8"}));
+  caught = data_->indexSearch(1000);
+  ASSERT_OK(caught);
+  EXPECT_TRUE(*caught);
+  auto kept = data_->viewsForTesting();
+  ASSERT_OK(kept);
+  ASSERT_OK(data_->rebuildViews());
+  auto rebuilt = data_->viewsForTesting();
+  ASSERT_OK(rebuilt);
+  EXPECT_EQ(*kept, *rebuilt) << "what the index followed is what a rebuild writes";
 }
 
 }  // namespace
