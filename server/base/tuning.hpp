@@ -110,10 +110,11 @@ inline constexpr std::size_t kMaxSearchCountSteps = 5000;
 inline constexpr std::size_t kMaxSearchTextBytes = 48;
 inline constexpr std::size_t kMaxSearchWordBytes = 32;
 inline constexpr std::size_t kMaxSearchWordsPerRecord = 16;
-//! Records in one chunk of a word's postings (store/word_postings.hpp): a group commit writes one key
-//! per word for every this many of the records it created with the word; a search decodes a chunk
-//! (~30 bytes a record) to step inside it.
-inline constexpr std::size_t kMaxPostingEntries = 128;
+//! Records in one chunk of a word's postings, on average (store/word_postings.hpp): a group commit
+//! writes one key per word for every this many of the records it created with the word; an edit
+//! rewrites one chunk; a search decodes a chunk (~30 bytes a record) to step inside it. The cuts
+//! fall by a hash of the ids, so a chunk of more than ten times this is a chance of e^-10.
+inline constexpr std::size_t kPostingChunkMean = 64;
 //! Changes of the log the search index takes in one batch (store/search_index.hpp), and at most how
 //! many a search indexes before it answers (the writer's indexing thread does the rest).
 inline constexpr std::size_t kSearchIndexSlice = 2000;

@@ -27,6 +27,20 @@ Status decodeChunk(std::string_view value, std::map<std::string, std::optional<s
   return Status::ok();
 }
 
+// Whether a record ends its chunk: about one in tuning::kPostingChunkMean, by a hash of its id, so
+// the cuts are a function of the records alone (content-defined, as rsync's and restic's chunks
+// are): a record added or removed changes its own chunk (and joins two when a chunk's last goes),
+// never the cuts of the rest of the segment, and the writer's index is byte for byte a rebuild's.
+// FNV-1a, written here because it must stay the same across builds and machines (std::hash need not).
+bool endsChunk(std::string_view id) {
+  std::uint64_t h = 14695981039346656037ULL;
+  for (const char c : id) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ULL;
+  }
+  return h % tuning::kPostingChunkMean == 0;
+}
+
 }  // namespace
 
 void WordGroup::add(const std::string& word_prefix, std::int64_t created_ms, const std::string& id,
@@ -42,39 +56,65 @@ Status WordGroup::writeTo(const storage::Store& store, storage::WriteBatch& batc
   for (auto& [where, changes] : segments_) {
     std::string segment = where.first;
     storage::appendUint64(segment, where.second);
-    // The segment as stored: usually nothing (the records a group creates are of its own time).
+    // The chunks that hold (or would hold) a changed record, and after a chunk whose last record
+    // goes, the next one too (the two become one): read, erased, and cut again with the changes.
+    // Usually there are none (the records a group creates are of its own time).
     std::map<std::string, std::optional<std::string>> entries;
-    bool stored = false;
+    std::string loaded_last;  // the key of the last chunk read
     auto cursor = store.scan(Column::kSearch, segment, storage::prefixSuccessor(segment));
-    for (; cursor.valid(); cursor.next()) {
-      CS_RETURN_IF_ERROR(decodeChunk(cursor.value(), entries));
-      batch.erase(Column::kSearch, cursor.key());
-      stored = true;
+    auto take = [&](std::string_view key, std::string_view value) -> Status {
+      if (key <= loaded_last) return Status::ok();  // read already
+      CS_RETURN_IF_ERROR(decodeChunk(value, entries));
+      batch.erase(Column::kSearch, key);
+      loaded_last = std::string(key);
+      return Status::ok();
+    };
+    if (cursor.valid()) {
+      std::optional<std::string> final_key;  // the segment's last chunk, read when needed
+      for (const auto& [id, scope] : changes) {
+        std::string at = segment;
+        storage::appendPart(at, id);
+        if (!cursor.valid() || cursor.key() < at) cursor.seek(at);
+        if (cursor.valid()) {
+          CS_RETURN_IF_ERROR(take(cursor.key(), cursor.value()));
+          if (!scope && cursor.key() == at) {  // its chunk's last record goes: the next chunk joins
+            cursor.next();
+            if (cursor.valid()) CS_RETURN_IF_ERROR(take(cursor.key(), cursor.value()));
+          }
+          continue;
+        }
+        CS_RETURN_IF_ERROR(cursor.status());
+        // Past the last chunk's last record: the last chunk takes it.
+        if (!final_key) {
+          auto last = store.lastKey(Column::kSearch, segment);
+          if (!last) return last.status();
+          if (!last->has_value()) break;  // nothing stored after all
+          final_key = std::move(**last);
+          auto value = store.get(Column::kSearch, *final_key);
+          if (!value) return value.status();
+          if (!value->has_value()) return Status::error(ErrorCode::kCorruption, "a search index chunk vanished");
+          CS_RETURN_IF_ERROR(take(*final_key, **value));
+        }
+      }
     }
     CS_RETURN_IF_ERROR(cursor.status());
-    if (!stored) {
-      entries = std::move(changes);
-    } else {
-      for (auto& [id, scope] : changes) entries.insert_or_assign(id, std::move(scope));
-    }
-    // Cut the same way whatever the history: every kMaxPostingEntries records, in id order.
+    for (auto& [id, scope] : changes) entries.insert_or_assign(id, std::move(scope));
+    // Cut after each boundary record: where the cuts fall depends on the records alone.
     std::string value;
-    std::size_t in_chunk = 0;
     std::string_view last;
     auto flush = [&] {
-      if (in_chunk == 0) return;
+      if (value.empty()) return;
       std::string key = segment;
       storage::appendPart(key, last);
       batch.put(Column::kSearch, key, value);
       value.clear();
-      in_chunk = 0;
     };
     for (const auto& [id, scope] : entries) {
       if (!scope) continue;  // removed
       storage::appendPart(value, id);
       storage::appendPart(value, *scope);
       last = id;
-      if (++in_chunk == tuning::kMaxPostingEntries) flush();
+      if (endsChunk(id)) flush();
     }
     flush();
   }

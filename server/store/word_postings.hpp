@@ -1,16 +1,16 @@
 // The accent-free search's word index as postings: for each form and folded word, the live records
-// that have it, newest first (by when the server first accepted each record), kept in chunks of up
-// to tuning::kMaxPostingEntries records, so a group commit that creates thousands of records writes
-// one key per word it saw, not one per word of every record (docs/architecture.md, "The views").
+// that have it, newest first (by when the server first accepted each record), kept in chunks of
+// about tuning::kPostingChunkMean records, so indexing thousands of records writes one key per word
+// for every few dozen of them, not one per word of every record (docs/architecture.md, "The views").
 //
 // Layout (column search):
 //   'w' collection \0 word \0 age (8) last id \0   -> (id \0 scope \0) ...  sorted by id
 // where age = UINT64_MAX - when the record was first accepted (newestSuffix). A chunk holds records of
-// one age only, and the chunks of one word and age (a "segment": the records one group created, or
-// an older one edited) are always written whole and cut the same way from their entries, so the
-// index is a function of the records: what the writer keeps is byte for byte what a rebuild writes.
-// A key names its chunk's last entry, so a seek to a position lands on the chunk that holds it or
-// on the next one.
+// one age only (a "segment": the records one group created). A chunk ends after a record whose id's
+// hash says so (content-defined cuts), or at the end of its segment; so where the cuts fall depends
+// on the records alone: a change rewrites the chunk it falls in, and what the index keeps is byte
+// for byte what a rebuild writes. A key names its chunk's last record, so a seek to a position lands
+// on the chunk that holds it or on the next one.
 #pragma once
 
 #include <cstdint>
