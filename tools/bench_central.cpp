@@ -3,8 +3,10 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <random>
+#include <thread>
 
 #include "bench_replay.hpp"
 #include "communesync/client/http_client.hpp"
@@ -164,6 +166,26 @@ int thisYear() {
                               .year());
 }
 
+// Waits until the search index holds every change (the server's
+// communesync_search_index_lag_changes at 0: it follows the writer at a lower priority, so a bulk
+// fill leaves it behind) and says how long that took: what staff would wait after a bulk import.
+void waitForSearchIndex(const ServerChild& server, nlohmann::json& out, const std::string& suffix) {
+  const auto start = Clock::now();
+  const std::string series = "\ncommunesync_search_index_lag_changes ";
+  double lag = -1;
+  for (int tries = 0; tries < 6000; ++tries) {  // at most ten minutes
+    auto reply = client::httpRequest(server.url(), "GET", "/metrics", server.admin_token, "", "");
+    if (reply && reply->status == 200) {
+      const auto at = reply->body.find(series);
+      if (at != std::string::npos) lag = std::strtod(reply->body.c_str() + at + series.size(), nullptr);
+    }
+    if (lag == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  out["search_index_catch_up_s" + suffix] = std::chrono::duration<double>(Clock::now() - start).count();
+  if (lag != 0) out["search_index_lag_left" + suffix] = lag;
+}
+
 // The reads provincial staff make, into `out` under `suffix`.
 void readAsStaff(const ServerChild& server, const Province& people, nlohmann::json& out, const std::string& suffix) {
   const auto year = std::to_string(thisYear());
@@ -172,6 +194,7 @@ void readAsStaff(const ServerChild& server, const Province& people, nlohmann::js
     out[key + suffix] = medianGetMs(server, people.reader_token, path, error, queries);
     if (!error.empty()) out[key + suffix + "_error"] = error;
   };
+  waitForSearchIndex(server, out, suffix);  // the reads of a store at rest after its import
   measure("overview_p50_ms", "/api/overview?year=" + year);
   measure("records_page_p50_ms", "/api/records/household_survey?unit=" + commune(17) + "&limit=50");
   measure("search_p50_ms", "/api/records/household_survey?q=giang%20a%20dinh&limit=50", 3);
@@ -287,12 +310,25 @@ bool storeGrowth(const fs::path& self, const fs::path& work, std::uint16_t port,
       record_bytes += c.key().size() + c.value().size();
     }
   }
+  const auto before_compaction = folderBytes(dir);
+  {  // the store as RocksDB leaves it after a full compaction (old versions of edited keys gone)
+    storage::StoreOptions options;
+    options.create_if_missing = false;
+    auto store = storage::Store::open(dir, options);
+    if (!store || !(*store)->compactAll()) {
+      std::cerr << "communesync-bench: central: cannot compact the growth store\n";
+      return false;
+    }
+  }
   const auto on_disk = folderBytes(dir);
   out["growth_records"] = per * kConnections;
   out["growth_store_bytes"] = on_disk;
+  out["growth_store_bytes_before_compaction"] = before_compaction;
   out["growth_record_bytes"] = record_bytes;
   out["store_bytes_ratio"] =
       record_bytes == 0 ? -1.0 : static_cast<double>(on_disk) / static_cast<double>(record_bytes);
+  out["store_bytes_ratio_before_compaction"] =
+      record_bytes == 0 ? -1.0 : static_cast<double>(before_compaction) / static_cast<double>(record_bytes);
   fs::remove_all(dir);
   return true;
 }

@@ -474,6 +474,16 @@ Status Store::flush() {
   return translate(impl_->db->SyncWAL(), path_, "syncing the log of");
 }
 
+Status Store::compactAll() {
+  rocksdb::CompactRangeOptions options;
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+  for (auto* h : impl_->handles) {
+    auto s = impl_->db->CompactRange(options, h, nullptr, nullptr);
+    if (!s.ok()) return translate(s, path_, "compacting");
+  }
+  return Status::ok();
+}
+
 std::uint64_t Store::approximateSizeBytes() const {
   std::uint64_t total = 0;
   for (auto* h : impl_->handles) {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -64,6 +65,39 @@ TEST(Store, LastKeyIsTheGreatestUnderAPrefix) {
   EXPECT_EQ(last("0"), std::nullopt) << "before every key";
   EXPECT_EQ(last(""), std::optional<std::string>("c")) << "no prefix: the last key of the column";
   EXPECT_EQ(last("\xff"), std::nullopt) << "a prefix with no successor";
+}
+
+// A full compaction drops what edits and deletions left behind, and keeps what is live.
+TEST(Store, CompactAllDropsOldVersionsAndKeepsTheLive) {
+  TempDir dir;
+  auto store = openOrDie(dir / "db");
+  std::mt19937 rng(3);
+  std::string value(2000, ' ');  // incompressible, so sizes are the data's
+  for (auto& c : value) c = static_cast<char>(rng());
+  for (int round = 0; round < 2; ++round) {  // three files in all: below RocksDB's own trigger
+    WriteBatch batch;
+    for (int k = 0; k < 500; ++k) batch.put(Column::kRecords, "k" + std::to_string(k), value + std::to_string(round));
+    ASSERT_OK(store->commit(batch, Durability::kBuffered));
+    ASSERT_OK(store->flush());  // each round in files of its own
+  }
+  WriteBatch gone;
+  for (int k = 250; k < 500; ++k) gone.erase(Column::kRecords, "k" + std::to_string(k));
+  ASSERT_OK(store->commit(gone, Durability::kBuffered));
+  ASSERT_OK(store->flush());
+  auto folderBytes = [&] {
+    std::uintmax_t total = 0;
+    for (const auto& f : std::filesystem::recursive_directory_iterator(dir / "db")) {
+      if (f.is_regular_file()) total += f.file_size();
+    }
+    return total;
+  };
+  const auto before = folderBytes();
+  ASSERT_OK(store->compactAll());
+  const auto after = folderBytes();
+  EXPECT_LT(after * 2, before) << "two versions of 500 keys, half deleted: one version of 250 is left";
+  EXPECT_LT(after, std::uintmax_t{500} * value.size()) << "about the live data (250 values)";
+  EXPECT_EQ(read(*store, Column::kRecords, "k7"), value + "1");
+  EXPECT_EQ(read(*store, Column::kRecords, "k300"), std::nullopt);
 }
 
 TEST(Store, DataAndIncarnationSurviveReopen) {
@@ -187,6 +221,7 @@ TEST(Store, ConcurrentDurableCommitsAllLand) {
   TempDir dir;
   auto store = openOrDie(dir / "db");
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 50; ++i) {

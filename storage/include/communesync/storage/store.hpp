@@ -188,6 +188,9 @@ class Store {
 
   //! Flushes memtables and syncs the WAL; called on graceful shutdown.
   Status flush();
+  //! Compacts every column whole (old versions and deleted keys dropped), waiting until done: for
+  //! measuring a store's size, and after a bulk removal. Errors: the store's.
+  Status compactAll();
 
   //! Approximate bytes on disk of live data (SST files and memtables), for metrics.
   std::uint64_t approximateSizeBytes() const;
