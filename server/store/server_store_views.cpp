@@ -521,9 +521,9 @@ Result<bool> ServerStore::indexSearch(std::size_t max_changes) const {
 }
 
 std::uint64_t ServerStore::searchIndexLag() const {
-  const auto through = search_index_.throughNow();
+  const auto through = search_index_.throughNow().value_or(0);  // not read yet: nothing known indexed
   const auto last = lastSeq();
-  return !keep_views_ || !through || *through >= last ? 0 : last - *through;
+  return !keep_views_ || through >= last ? 0 : last - through;
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> ServerStore::viewsForTesting() const {
