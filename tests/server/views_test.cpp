@@ -93,6 +93,31 @@ class ViewsTest : public ::testing::Test {
     return r ? *r : std::nullopt;
   }
 
+  // Every record a search lists, paged by 7 with `after`: no page partial, the first page's total
+  // `expected_total`.
+  std::vector<std::string> searchAll(const std::vector<Scope>& units, const std::vector<std::string>& words,
+                                     std::size_t expected_total) {
+    RecordPageQuery query;
+    query.collection = "household_survey";
+    query.units = units;
+    query.words = words;
+    query.limit = 7;
+    std::vector<std::string> listed;
+    for (int pages = 0; pages < 1000; ++pages) {
+      auto page = data_->recordPage(query);
+      EXPECT_OK(page);
+      if (!page) break;
+      EXPECT_FALSE(page->partial);
+      if (query.after.empty()) {
+        EXPECT_EQ(page->total, expected_total);
+      }
+      for (const auto& item : page->items) listed.push_back(item.key.id);
+      if (page->next.empty()) break;
+      query.after = page->next;
+    }
+    return listed;
+  }
+
   // A device's change of household `id`: its head's name set to `name` (seeing the name it holds),
   // or (`gone`) its deletion, seeing every field.
   sync::Change householdChange(const std::string& id, const Scope& scope, const std::string& name, std::int64_t at,
@@ -482,23 +507,7 @@ TEST_F(ViewsTest, SearchFindsTheRecordsWithEveryWordPagedOnce) {
         if (all) expected.emplace_back(std::stoi(r.key.id.substr(1)), r.key.id);  // h0 was made first
       }
       std::sort(expected.rbegin(), expected.rend());
-      RecordPageQuery query;
-      query.collection = "household_survey";
-      query.units = units;
-      query.words = words;
-      query.limit = 7;
-      std::vector<std::string> listed;
-      for (int pages = 0; pages < 100; ++pages) {
-        auto page = data_->recordPage(query);
-        ASSERT_OK(page);
-        EXPECT_FALSE(page->partial);
-        if (query.after.empty()) {
-          EXPECT_EQ(page->total, expected.size());
-        }
-        for (const auto& item : page->items) listed.push_back(item.key.id);
-        if (page->next.empty()) break;
-        query.after = page->next;
-      }
+      const auto listed = searchAll(units, words, expected.size());
       std::vector<std::string> ids;
       ids.reserve(expected.size());
       for (const auto& [at, id] : expected) ids.push_back(id);
@@ -559,24 +568,7 @@ TEST_F(ViewsTest, SearchPostingsOfBigGroupsListEveryRecordOnce) {
     if (words.size() == 1) {
       ASSERT_GT(expected.size(), 4 * tuning::kPostingChunkMean) << "the list crosses chunks";
     }
-    RecordPageQuery query;
-    query.collection = "household_survey";
-    query.units = allUnits();
-    query.words = words;
-    query.limit = 7;
-    std::vector<std::string> listed;
-    for (int pages = 0; pages < 200; ++pages) {
-      auto page = data_->recordPage(query);
-      ASSERT_OK(page);
-      EXPECT_FALSE(page->partial);
-      if (query.after.empty()) {
-        EXPECT_EQ(page->total, expected.size());
-      }
-      for (const auto& item : page->items) listed.push_back(item.key.id);
-      if (page->next.empty()) break;
-      query.after = page->next;
-    }
-    EXPECT_EQ(listed, expected);
+    EXPECT_EQ(searchAll(allUnits(), words, expected.size()), expected);
   }
   auto kept = data_->viewsForTesting();
   ASSERT_OK(kept);
