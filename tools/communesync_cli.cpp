@@ -454,6 +454,10 @@ int main(int argc, char** argv) {
                 << (report.purged > 0 ? "; " + std::to_string(report.purged) +
                                             " records removed from this device: your access to their units ended"
                                       : std::string())
+                << (report.resynced > 0 ? "; " + std::to_string(report.resynced) +
+                                              " units pulled afresh (the server no longer keeps old deletions), " +
+                                              std::to_string(report.resync_dropped) + " records deleted there removed"
+                                        : std::string())
                 << "\n";
       if (report.rejected > 0) std::cout << "rejected changes are kept: see communesync status\n";
     }

@@ -72,6 +72,8 @@ constexpr std::string_view kOffsetKey = "clock_offset_ms";
 constexpr std::string_view kIncarnationKey = "server_incarnation";
 constexpr std::string_view kLastSyncKey = "last_sync_ms";
 constexpr std::string_view kReadableKey = "readable_scopes";
+// meta: 'r' scope -> "": the unit is being pulled afresh (a resync); ends with the pull.
+constexpr char kResyncPrefix = 'r';
 // The collection the server publishes forms in (server/form_catalog.hpp); every device reads it.
 constexpr std::string_view kFormsCollection = "_forms";
 
@@ -541,11 +543,12 @@ Status LocalStore::applyResults(const std::vector<sync::proto::ChangeResult>& re
   return store_->commit(batch, Durability::kBuffered);
 }
 
-Status LocalStore::applyPull(const sync::proto::PullBatch& pulled) {
+Status LocalStore::applyPull(const sync::proto::PullBatch& pulled, PullApplied* applied) {
   std::lock_guard lock(mutex_);
   storage::WriteBatch batch;
   sync::HybridClock clock = *clock_;
   bool forms_changed = false;
+  std::set<std::string> pulled_keys;  // the server's copy of these is in this batch
   for (const auto& record : pulled.records) {
     forms_changed |= record.key.collection == kFormsCollection;
     const auto rkey = sync::recordStorageKey(record.key);
@@ -557,10 +560,13 @@ Status LocalStore::applyPull(const sync::proto::PullBatch& pulled) {
     CS_RETURN_IF_ERROR(rebuildView(*store_, local, record));
     batch.put(Column::kBase, rkey, sync::encode(record));
     batch.put(Column::kRecords, rkey, sync::encode(local));
+    pulled_keys.insert(rkey);
   }
   for (const auto& conflict : pulled.conflicts) batch.put(Column::kConflicts, conflict.id(), sync::encode(conflict));
   for (const auto& [scope, seq] : pulled.checkpoints)
     batch.put(Column::kDevices, checkpointKey(scope), sync::seqStorageKey(seq));
+  PullApplied done;
+  CS_RETURN_IF_ERROR(resync(pulled, pulled_keys, batch, done));
   batch.put(Column::kMeta, kClockKey, sync::encode(clock.last()));
   // Buffered: losing a pulled batch to a power cut only means pulling it again; data and checkpoint
   // are in one batch, so the checkpoint never runs ahead of the data.
@@ -570,6 +576,58 @@ Status LocalStore::applyPull(const sync::proto::PullBatch& pulled) {
     std::lock_guard forms_lock(forms_mutex_);
     forms_.reset();
   }
+  if (applied != nullptr) *applied = done;
+  return Status::ok();
+}
+
+// A resync (docs/protocol.md 5.4), in the pull batch's own write batch. Starting one forgets the
+// unit's checkpoint and the server's copy of its records: the pull from 0 writes that copy again
+// for every record the server still has, so what has none at the end of the pull is what the
+// server no longer has (a deletion whose tombstone it purged). Such a record goes, unless changes
+// of it still wait in the outbox: those are pushed as usual and answered. The view is not touched
+// until then, so a cut in the middle shows the user nothing different and the next sync goes on.
+Status LocalStore::resync(const sync::proto::PullBatch& pulled, const std::set<std::string>& pulled_keys,
+                          storage::WriteBatch& batch, PullApplied& done) {
+  std::set<Scope> started(pulled.resync.begin(), pulled.resync.end());
+  std::set<Scope> ending;
+  if (!pulled.more) {
+    for (auto c = store_->scanPrefix(Column::kMeta, std::string(1, kResyncPrefix)); c.valid(); c.next()) {
+      ending.emplace(c.key().substr(1));
+      batch.erase(Column::kMeta, c.key());
+    }
+  }
+  if (started.empty() && ending.empty()) return Status::ok();
+  for (const auto& scope : started) {
+    batch.erase(Column::kDevices, checkpointKey(scope));
+    batch.put(Column::kMeta, std::string(1, kResyncPrefix) + scope, "");
+  }
+  std::set<std::string> still_referred;  // files the records that stay refer to
+  bool dropped_any = false;
+  for (auto c = store_->scan(Column::kRecords, "", ""); c.valid(); c.next()) {
+    auto local = sync::decode<LocalRecord>(c.value());
+    if (!local) return Status::error(ErrorCode::kCorruption, "local store: " + local.status().message());
+    const std::string rkey(c.key());
+    const bool fresh = pulled_keys.count(rkey) > 0;
+    bool goes = false;
+    if (!fresh && started.count(local->view.scope) > 0) {
+      batch.erase(Column::kBase, rkey);
+    } else if (!fresh && ending.count(local->view.scope) > 0 && local->pending.empty()) {
+      auto base = store_->get(Column::kBase, rkey);
+      if (!base) return base.status();
+      goes = !base->has_value();
+    }
+    if (goes) {
+      batch.erase(Column::kRecords, rkey);
+      dropped_any = true;
+      ++done.resync_dropped;
+      continue;
+    }
+    auto refs = sync::fileRefs(local->view);
+    still_referred.insert(refs.begin(), refs.end());
+  }
+  done.resync_started = started.size();
+  // Photos fetched for records that are gone go with them (files made here wait to go up).
+  if (dropped_any) CS_RETURN_IF_ERROR(files_->dropUnreferenced(batch, still_referred));
   return Status::ok();
 }
 

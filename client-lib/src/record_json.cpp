@@ -14,6 +14,8 @@ nlohmann::json reportToJson(const SyncReport& report) {
           {"bytes_sent", report.bytes_sent},
           {"bytes_received", report.bytes_received},
           {"purged", report.purged},
+          {"resynced", report.resynced},
+          {"resync_dropped", report.resync_dropped},
           {"files_sent", report.files_sent},
           {"files_received", report.files_received},
           {"file_bytes_sent", report.file_bytes_sent},

@@ -363,7 +363,10 @@ struct Replicator::Impl {
       if (!reply) return reply.status();
       auto batch = proto::unwrap<proto::PullBatch>(*reply);
       if (!batch) return batch.status();
-      CS_RETURN_IF_ERROR(store_.applyPull(*batch));
+      LocalStore::PullApplied applied;
+      CS_RETURN_IF_ERROR(store_.applyPull(*batch, &applied));
+      report_->resynced += applied.resync_started;
+      report_->resync_dropped += applied.resync_dropped;
       // Files of eagerly fetched collections are fetched in this sync's files phase.
       if (auto wanted = store_.files().wantFor(batch->records); !wanted) return wanted.status();
       report_->pulled += batch->records.size();

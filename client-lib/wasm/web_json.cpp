@@ -327,6 +327,7 @@ Result<json> decodeMessage(const proto::Envelope& envelope) {
       out["conflicts"] = conflicts;
       out["checkpoints"] = checkpointsToJson(b->checkpoints);
       out["more"] = b->more;
+      out["resync"] = b->resync;
       return out;
     }
     case proto::MessageType::kNotify: {

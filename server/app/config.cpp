@@ -125,7 +125,6 @@ Status parseFieldApp(const nlohmann::json& j, const std::string& name, Config& c
   return Status::ok();
 }
 
-// {"history_years": 0..100, "audit_years": 0..100}; 0 keeps forever.
 Result<std::vector<std::string>> stringList(const nlohmann::json& value, const std::string& where) {
   const auto refused = Status::error(ErrorCode::kInvalidArgument, where + " must be a list of strings");
   if (!value.is_array()) return refused;
@@ -137,17 +136,20 @@ Result<std::vector<std::string>> stringList(const nlohmann::json& value, const s
   return out;
 }
 
+// {"history_years": 0..100, "audit_years": 0..100, "tombstone_years": 0..100}; 0 keeps forever.
 Status parseRetention(const nlohmann::json& j, const std::string& name, Config& config) {
   if (!j.is_object()) return Status::error(ErrorCode::kInvalidArgument, name + " must be an object");
   Retention retention = config.retention;  // all or nothing
   for (const auto& [key, value] : j.items()) {
     const std::string where = name + "." + key;
-    int* years = key == "history_years" ? &retention.history_years
-                 : key == "audit_years" ? &retention.audit_years
-                                        : nullptr;
+    int* years = key == "history_years"     ? &retention.history_years
+                 : key == "audit_years"     ? &retention.audit_years
+                 : key == "tombstone_years" ? &retention.tombstone_years
+                                            : nullptr;
     if (years == nullptr) {
-      return Status::error(ErrorCode::kInvalidArgument,
-                           where + " is not a retention (history_years, audit_years; see docs/operations.md)");
+      return Status::error(
+          ErrorCode::kInvalidArgument,
+          where + " is not a retention (history_years, audit_years, tombstone_years; see docs/operations.md)");
     }
     if (!value.is_number_integer() || value.get<std::int64_t>() < 0 || value.get<std::int64_t>() > 100) {
       return Status::error(ErrorCode::kInvalidArgument,

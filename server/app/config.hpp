@@ -36,6 +36,9 @@ struct Limits {
 struct Retention {
   int history_years = 0;                           //!< each accepted change, who and when
   int audit_years = tuning::kAuditRetentionYears;  //!< logins, users, grants, unit changes
+  //! Deleted records of the forms, counted from their deletion; a device offline longer than this
+  //! with a checkpoint from before resynchronises the unit (docs/architecture.md).
+  int tombstone_years = 0;
 };
 
 struct Config {
@@ -80,8 +83,8 @@ struct Config {
   double photo_quality = tuning::kPhotoQuality;
   //! The least an event must be to be logged: debug, info, warn, error. Default: info.
   LogLevel log_level = LogLevel::kInfo;
-  //! {"history_years": N, "audit_years": N}: how long the history of changes and the audit log are
-  //! kept (0: forever). Defaults: history forever, audit 5 years.
+  //! {"history_years": N, "audit_years": N, "tombstone_years": N}: how long the history of changes and the audit log
+  //! are kept (0: forever). Defaults: history forever, audit 5 years.
   Retention retention;
   //! Reverse proxies (addresses or networks) whose X-Forwarded-For is believed: the client's address
   //! it names is what the login throttle, the audit log and the admin API's loopback check see

@@ -25,10 +25,9 @@ namespace communesync::server {
 
 namespace {
 
-// What the writer forgets at each sweep besides files: the history and the audit log past their
-// retention (0 years: kept forever).
-// The writer's hourly sweep, after the files: the history and the audit log by the retention
-// policy, and online backups nobody fetched (their hard links hold disk the store has let go).
+// The writer's hourly sweep, after the files: the history, the tombstones and the audit log by the
+// retention policy (0 years: kept forever), and online backups nobody fetched (their hard links
+// hold disk the store has let go).
 Writer::Sweep retentionSweep(ServerStore& data, Directory& directory, Retention retention,
                              std::shared_ptr<Backups> backups) {
   const auto before = [](std::int64_t now_ms, int years) {
@@ -42,6 +41,12 @@ Writer::Sweep retentionSweep(ServerStore& data, Directory& directory, Retention 
       auto removed = data.sweepHistory(before(now_ms, retention.history_years));
       if (!removed) logEvent(LogLevel::kError, "history_sweep_failed", {{"error", removed.status().toString()}});
       if (removed && *removed > 0) logEvent(LogLevel::kInfo, "history_swept", {{"changes", std::to_string(*removed)}});
+    }
+    if (retention.tombstone_years > 0) {
+      auto removed = data.purgeTombstones(before(now_ms, retention.tombstone_years));
+      if (!removed) logEvent(LogLevel::kError, "tombstone_purge_failed", {{"error", removed.status().toString()}});
+      if (removed && *removed > 0)
+        logEvent(LogLevel::kInfo, "tombstones_purged", {{"records", std::to_string(*removed)}});
     }
     if (retention.audit_years > 0) {
       auto removed = directory.sweepAudit(before(now_ms, retention.audit_years));

@@ -1,5 +1,7 @@
 #include "store/group_commit.hpp"
 
+#include <algorithm>
+
 #include "base/tuning.hpp"
 #include "communesync/sync/file_ref.hpp"
 #include "communesync/sync/hybrid_clock.hpp"
@@ -46,6 +48,13 @@ bool clampChange(sync::Change& change, sync::StampClamp& clamp, std::int64_t cei
 // reviews are numbered by the server, and no device acknowledges them).
 bool numberedByDevice(const PushJob& job) {
   return !job.server && !job.resolution && !job.server_numbered;
+}
+
+// The edit was made on a copy of the record the device held (it had seen a field or a deletion).
+bool editsAHeldCopy(const sync::Change& change) {
+  if (!change.seen_tombstone.isZero()) return true;
+  return std::any_of(change.assignments.begin(), change.assignments.end(),
+                     [](const sync::FieldAssignment& a) { return !a.seen.isZero(); });
 }
 
 std::string recordName(const sync::RecordKey& key) {
@@ -228,6 +237,17 @@ Status GroupCommit::applyChange(PushJob& job, sync::Change& change) {
     keep(job, rejected(change.id, ErrorCode::kInvalidArgument,
                        "record " + recordName(change.key) + " cannot be written in unit " + change.scope +
                            ": its id is taken; a new record needs a new id"));
+    return Status::ok();
+  }
+  // 5b. an edit of a copy the server no longer holds: the record was deleted and its tombstone
+  // purged (ServerStore::purgeTombstones). Merging it would bring back a record of this edit's
+  // fields alone, against a deletion it may never have seen; it is refused, and the device keeps
+  // it for the user to make again.
+  if (!current->has_value() && !job.restore && editsAHeldCopy(change) && store_.purgeHorizon(change.scope) > 0) {
+    keep(job, rejected(change.id, ErrorCode::kRejected,
+                       "record " + recordName(change.key) +
+                           " was deleted long ago and the server no longer keeps it; this edit is not applied. "
+                           "Bản ghi đã bị xoá từ lâu; hãy nhập lại nếu vẫn cần."));
     return Status::ok();
   }
   // 6. clamp

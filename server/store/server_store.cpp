@@ -33,6 +33,7 @@ Result<std::unique_ptr<ServerStore>> ServerStore::open(storage::Store& store) {
     out->last_seq_.store(*seq);
   }
   CS_RETURN_IF_ERROR(out->loadScopeSeqs());
+  CS_RETURN_IF_ERROR(out->loadPurgeHorizons());
   auto views = store.get(Column::kMeta, kViewsVersionKey);
   if (!views) return views.status();
   // A store from before the views (or whose views were dropped) gets them built once, here.
@@ -133,11 +134,24 @@ Result<sync::proto::EncodedPullBatch> ServerStore::pullEncoded(const std::vector
                                                                const sync::proto::Checkpoints& checkpoints,
                                                                std::uint64_t max_bytes) const {
   auto snapshot = store_.snapshot();
+  // Read after the snapshot: a purge raises the horizon before its tombstones go.
+  sync::proto::Checkpoints horizons;
+  {
+    std::lock_guard lock(scope_mutex_);
+    horizons = purge_horizon_;
+  }
   sync::proto::EncodedPullBatch batch;
   std::uint64_t bytes = 0;
   for (const auto& scope : readable) {
     auto cp_it = checkpoints.find(scope);
     const std::uint64_t from = cp_it == checkpoints.end() ? 0 : cp_it->second;
+    // A deletion this device has not seen may be gone: it must pull the unit afresh (design:
+    // docs/architecture.md, "What the store keeps"). A device starting from 0 holds nothing to drop.
+    if (auto h = horizons.find(scope); from > 0 && h != horizons.end() && from < h->second) {
+      batch.resync.push_back(scope);
+      batch.more = true;
+      continue;
+    }
     if (bytes >= max_bytes) {
       batch.more = true;
       break;

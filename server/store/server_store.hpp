@@ -17,6 +17,8 @@
 //   devices:     'c' device (16)                    -> the StampClamp state of the device
 //                'k' device (16)                    -> acknowledged_below (8): results forgotten below
 //   meta:        "last_seq" -> log seq (8);  'q' scope -> the scope's latest seq (8)
+//                'p' scope -> purge horizon (8) scanned-through (8): tombstones of the scope at or
+//                             below the horizon are gone; a checkpoint below it must resynchronise
 //   files:       'f' hash                            -> FileEntry (sync/file_store.hpp); a partial
 //                                                       upload is under 'f' partialName(hash, user)
 //                'r' hash scope \0 collection \0 id \0 -> ""   (a live record refers to the file)
@@ -229,6 +231,15 @@ class ServerStore {
   //! what devices pull are untouched (a pull reads the scope index, never the log). Call from the
   //! writer thread only. Returns the changes removed.
   Result<std::size_t> sweepHistory(std::int64_t before_ms);
+  //! Removes the tombstones (deleted records of the programme's forms) last changed before
+  //! `before_ms`, walking each unit's index from where the last purge stopped to its first entry
+  //! changed since, and raises the unit's purge horizon to the highest seq removed: a device whose
+  //! checkpoint is below it is told to resynchronise the unit (Pull, `resync`). At most
+  //! tuning::kMaxSweptPerRun entries read a call. Call from the writer thread only. Returns the
+  //! tombstones removed.
+  Result<std::size_t> purgeTombstones(std::int64_t before_ms);
+  //! The highest seq of `scope` whose tombstone was purged (0: none ever was).
+  std::uint64_t purgeHorizon(const Scope& scope) const;
 
   // ---- reconciliation ----
 
@@ -309,6 +320,7 @@ class ServerStore {
   friend class GroupCommit;  // the steps of apply() (store/group_commit.hpp)
   explicit ServerStore(storage::Store& store) : store_(store), search_index_(store) {}
   Status loadScopeSeqs();
+  Status loadPurgeHorizons();
   Result<RecordPage> searchPage(const RecordPageQuery& query, std::string_view start) const;
   Result<ConflictPage> openConflictPage(const std::vector<Scope>& units, const ConflictFilter& filter) const;
   Result<bool> conflictMatches(const sync::Conflict& c, const ConflictFilter& filter) const;
@@ -322,6 +334,9 @@ class ServerStore {
   std::atomic<std::uint64_t> last_seq_{0};
   mutable std::mutex scope_mutex_;
   sync::proto::Checkpoints scope_seq_;  // each scope's latest seq, as committed
+  // Each scope's purge horizon, raised before the purge commits (so a pull that reads the index
+  // after the tombstones are gone always sees the horizon: it reads the horizon after its snapshot).
+  sync::proto::Checkpoints purge_horizon_;
 };
 
 }  // namespace communesync::server

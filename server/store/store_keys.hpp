@@ -18,6 +18,11 @@ inline std::string scopeSeqKey(std::string_view scope) {
   return "q" + std::string(scope);
 }
 
+//! meta: 'p' scope -> the scope's purge horizon (8) and how far the purge has read its index (8).
+inline std::string purgeMarkKey(std::string_view scope) {
+  return "p" + std::string(scope);
+}
+
 //! devices: 'c' device -> the StampClamp state of the device.
 inline std::string clampKey(const sync::DeviceId& d) {
   return "c" + std::string(d.raw());

@@ -28,6 +28,22 @@ void readCheckpoints(CompactReader& r, Checkpoints& checkpoints) {
   }
 }
 
+// A pull batch's resync list follows `more` only when it is not empty, so a batch without one is
+// the same bytes as before it existed.
+void writeResync(CompactWriter& w, const std::vector<Scope>& resync) {
+  if (resync.empty()) return;
+  w.varint(resync.size());
+  for (const auto& scope : resync) w.str(scope);
+}
+
+void readResync(CompactReader& r, std::vector<Scope>& resync) {
+  resync.clear();
+  if (r.remaining() == 0) return;
+  const auto n = r.count(1);
+  if (n == 0) throw DecodeError("an empty resync list is sent as none");
+  for (std::uint64_t i = 0; i < n; ++i) resync.push_back(r.str());
+}
+
 template <class T>
 void writeList(CompactWriter& w, const std::vector<T>& list) {
   w.varint(list.size());
@@ -122,6 +138,7 @@ void writeCompact(CompactWriter& w, const PullBatch& b) {
   writeList(w, b.conflicts);
   writeCheckpoints(w, b.checkpoints);
   w.flag(b.more);
+  writeResync(w, b.resync);
 }
 
 void EncodedPullBatch::add(std::string_view record_bytes) {
@@ -135,6 +152,7 @@ void writeCompact(CompactWriter& w, const EncodedPullBatch& b) {
   writeList(w, b.conflicts);
   writeCheckpoints(w, b.checkpoints);
   w.flag(b.more);
+  writeResync(w, b.resync);
 }
 
 void readCompact(CompactReader& r, EncodedPullBatch& b) {
@@ -149,6 +167,7 @@ void readCompact(CompactReader& r, EncodedPullBatch& b) {
   readList(r, b.conflicts, 10);
   readCheckpoints(r, b.checkpoints);
   b.more = r.flag();
+  readResync(r, b.resync);
 }
 
 void readCompact(CompactReader& r, PullBatch& b) {
@@ -156,6 +175,7 @@ void readCompact(CompactReader& r, PullBatch& b) {
   readList(r, b.conflicts, 10);
   readCheckpoints(r, b.checkpoints);
   b.more = r.flag();
+  readResync(r, b.resync);
 }
 
 }  // namespace communesync::sync::proto

@@ -1,5 +1,7 @@
 #include "communesync/client/local_store.hpp"
 
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include "assert_ok.hpp"
@@ -213,6 +215,71 @@ TEST(LocalStore, ServerBehindACheckpointMeansRestoredFromABackup) {
   EXPECT_TRUE(*store->adoptIncarnation("one", {{"xa-01", 40}, {"xa-02", 70}}))
       << "same id, but the server forgot xa-01's sequence 41-50";
   EXPECT_TRUE(store->checkpoints()->empty());
+}
+
+// A resync (the server purged deletions this device had not seen): the unit is pulled from 0, the
+// user sees the same records until the pull ends, even across a restart, and then what the server
+// did not send again is gone, except a record with an edit waiting to go up.
+TEST(LocalStore, AResyncDropsWhatTheServerNoLongerHasAndKeepsPendingEdits) {
+  testing::TempDir dir;
+  sync::DeviceId other;
+  other.bytes[0] = 9;
+  auto record = [&](const std::string& id, const std::string& scope) {
+    sync::Record rec;
+    rec.key = {"household", id};
+    rec.scope = scope;
+    rec.fields["a"] = {Value(id), sync::Stamp{5, 0, other}, {}, {}};
+    return rec;
+  };
+  auto ids = [](client::LocalStore& store) {
+    std::set<std::string> out;
+    for (const auto& r : *store.all()) out.insert(r.key.id);
+    return out;
+  };
+  {
+    auto store = openStore(dir / "s");
+    sync::proto::PullBatch first;
+    for (const char* id : {"kept", "gone", "edited", "sent-late"}) first.records.push_back(record(id, "xa-01"));
+    first.records.push_back(record("other-unit", "xa-02"));
+    first.checkpoints = {{"xa-01", 4}, {"xa-02", 1}};
+    ASSERT_OK(store->applyPull(first));
+    ASSERT_OK(store->put("household", "edited", "", {{"a", Value("mine")}}, t(0)));
+
+    sync::proto::PullBatch told;  // the server's answer to a checkpoint below its purge horizon
+    told.resync = {"xa-01"};
+    told.more = true;
+    client::LocalStore::PullApplied applied;
+    ASSERT_OK(store->applyPull(told, &applied));
+    EXPECT_EQ(applied.resync_started, 1u);
+    EXPECT_EQ(store->checkpoints()->count("xa-01"), 0u) << "the unit is pulled from 0";
+    EXPECT_EQ(store->checkpoints()->at("xa-02"), 1u) << "other units go on from where they were";
+
+    sync::proto::PullBatch part;
+    part.records.push_back(record("kept", "xa-01"));
+    part.checkpoints = {{"xa-01", 7}};
+    part.more = true;
+    ASSERT_OK(store->applyPull(part));
+    EXPECT_EQ(ids(*store), (std::set<std::string>{"kept", "gone", "edited", "sent-late", "other-unit"}))
+        << "nothing changes for the user before the pull ends";
+  }  // cut: the next sync goes on
+  auto store = openStore(dir / "s");
+  sync::proto::PullBatch last;
+  last.records.push_back(record("sent-late", "xa-01"));
+  last.checkpoints = {{"xa-01", 9}};
+  client::LocalStore::PullApplied applied;
+  ASSERT_OK(store->applyPull(last, &applied));
+  EXPECT_EQ(applied.resync_dropped, 1u);
+  EXPECT_EQ(ids(*store), (std::set<std::string>{"kept", "edited", "sent-late", "other-unit"}))
+      << "'gone' was not sent again; 'edited' waits for the server's answer";
+  EXPECT_EQ(*(**store->get({"household", "edited"})).fields.at("a").value.get<std::string>(), "mine");
+  EXPECT_EQ(store->status()->pending, 1u);
+  EXPECT_EQ(store->checkpoints()->at("xa-01"), 9u);
+
+  sync::proto::PullBatch later;  // the resync is over: a later pull drops nothing
+  later.checkpoints = {{"xa-01", 10}};
+  ASSERT_OK(store->applyPull(later, &applied));
+  EXPECT_EQ(applied.resync_dropped, 0u);
+  EXPECT_EQ(store->all()->size(), 4u);
 }
 
 TEST(LocalStore, RestrictToPurgesOtherUnitsButKeepsUnsentEdits) {

@@ -59,6 +59,58 @@ TEST(Sync, TheServerForgetsTheResultsADeviceHasAcknowledged) {
   EXPECT_EQ(a.pendingCount(), 0u);
 }
 
+// Growth with an end: the server purges old tombstones. A device offline since before them, with
+// edits waiting, is told to resynchronise the unit: its edits reach the server (an edit of a record
+// whose deletion was purged is refused and kept for the user, not merged into a record of that
+// edit alone), the records deleted meanwhile leave it, and it ends holding what a new device does.
+TEST(Sync, ADeviceOfflinePastATombstonePurgeResyncsAndLosesNoPendingChange) {
+  testing::TempDir dir;
+  ServerHarness server(dir / "server");
+  TestDevice a(dir / "a", server.addUser("an", {"xa-01", "xa-02"}));
+  TestDevice b(dir / "b", server.addUser("binh", {"xa-01", "xa-02"}));
+  std::vector<std::string> h;
+  for (int i = 0; i < 6; ++i) h.push_back(b.put("household", "", {{"members", Value(i)}}));
+  const auto g = b.put("household", "", {{"members", Value(9)}}, "xa-02");
+  b.syncOk(server.url());
+  a.syncOk(server.url());
+  ASSERT_EQ(a.store().all()->size(), 7u);
+
+  // A goes to the hills: an edit, a new household, and an edit of one B is about to delete.
+  a.put("household", h[0], {{"members", Value(60)}});
+  const auto n1 = a.put("household", "", {{"members", Value(1)}});
+  a.put("household", h[1], {{"members", Value(11)}});
+  for (int i = 1; i <= 3; ++i) b.remove("household", h[i]);
+  b.syncOk(server.url());
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const auto now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  EXPECT_EQ(server.purgeTombstones(now_ms), 3u);
+
+  auto report = a.sync(server.url());
+  ASSERT_OK(report.status);
+  EXPECT_EQ(report.resynced, 1u) << "xa-01 only: nothing was purged in xa-02";
+  EXPECT_EQ(report.resync_dropped, 3u) << "h1 (its edit refused), h2 and h3";
+  EXPECT_EQ(report.accepted, 2u);
+  EXPECT_EQ(report.rejected, 1u);
+  auto status = a.store().status();
+  ASSERT_OK(status);
+  ASSERT_EQ(status->rejected.size(), 1u) << "the refused edit is kept for the user";
+  EXPECT_EQ(status->rejected[0].change.key.id, h[1]);
+  EXPECT_NE(status->rejected[0].reason.find("deleted long ago"), std::string::npos);
+
+  TestDevice c(dir / "c", server.addUser("chi", {"xa-01", "xa-02"}));
+  c.syncOk(server.url());
+  b.syncOk(server.url());
+  EXPECT_EQ(a.exportText(), c.exportText());
+  EXPECT_EQ(b.exportText(), c.exportText());
+  std::set<std::string> held;
+  for (const auto& r : *c.store().all()) held.insert(r.key.id);
+  EXPECT_EQ(held, (std::set<std::string>{h[0], h[4], h[5], n1, g}));
+  EXPECT_EQ(*(**c.store().get({"household", h[0]})).fields.at("members").value.get<std::int64_t>(), 60);
+  a.syncOk(server.url());  // and the next sync is an ordinary one
+}
+
 TEST(Sync, ThreeDevicesRandomOfflineWorkGiveByteIdenticalExports) {
   const auto seed = testing::testSeed(77);
   SCOPED_TRACE("seed " + std::to_string(seed));

@@ -76,12 +76,15 @@ TEST(Config, RetentionIsInWholeYearsZeroForeverAndABadOneChangesNothing) {
   Config c;
   EXPECT_EQ(c.retention.history_years, 0) << "history: forever by default";
   EXPECT_EQ(c.retention.audit_years, tuning::kAuditRetentionYears);
-  ASSERT_OK(parseConfig(R"({"retention": {"history_years": 10, "audit_years": 0}})", "test.json", c));
+  EXPECT_EQ(c.retention.tombstone_years, 0) << "deleted records: forever by default";
+  ASSERT_OK(
+      parseConfig(R"({"retention": {"history_years": 10, "audit_years": 0, "tombstone_years": 3}})", "test.json", c));
   EXPECT_EQ(c.retention.history_years, 10);
   EXPECT_EQ(c.retention.audit_years, 0);
-  for (const char* bad :
-       {R"({"retention": {"history_years": 3, "audit_years": -1}})", R"({"retention": {"audit_years": 1.5}})",
-        R"({"retention": {"history_days": 30}})", R"({"retention": 5})"}) {
+  EXPECT_EQ(c.retention.tombstone_years, 3);
+  for (const char* bad : {R"({"retention": {"history_years": 3, "audit_years": -1}})",
+                          R"({"retention": {"audit_years": 1.5}})", R"({"retention": {"history_days": 30}})",
+                          R"({"retention": 5})", R"({"retention": {"tombstone_years": 101}})"}) {
     auto s = parseConfig(bad, "test.json", c);
     EXPECT_FALSE(s.isOk()) << bad;
     EXPECT_NE(s.message().find("retention"), std::string::npos) << s.message();

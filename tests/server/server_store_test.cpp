@@ -179,6 +179,73 @@ TEST_F(ServerStoreTest, TheHistorySweepRemovesOnlyTheChangesReceivedBeforeItsHor
   EXPECT_EQ(*data_->sweepHistory(horizon), 0u);
 }
 
+// Tombstones older than the retention go, walking each unit's index from its oldest entry to the
+// first changed since; a device whose checkpoint is below the highest seq purged is told to pull the
+// unit afresh, and an edit of a purged record's old copy is refused instead of bringing back a record
+// of that edit's fields alone.
+TEST_F(ServerStoreTest, ThePurgeRemovesOldTombstonesAndTellsADeviceBehindItToResync) {
+  auto del = [](std::uint8_t device, std::uint64_t seq, const std::string& id, std::int64_t wall) {
+    auto d = testing::deletion(device, seq, stampAt(wall, device), {{"head", stampAt(100, 1)}});
+    d.key.id = id;
+    return d;
+  };
+  push({change(1, 1, "a", "xa-01", 100), change(1, 2, "b", "xa-01", 100), change(1, 3, "c", "xa-01", 100),
+        change(1, 4, "e", "xa-01", 100)});           // seqs 1-4
+  push({del(1, 5, "b", 200), del(1, 6, "e", 200)});  // seqs 5, 6: old deletions
+  const auto horizon = now_ms_ + 1000;
+  now_ms_ += 2000;
+  push({change(1, 7, "d", "xa-01", 300), del(1, 8, "c", 300)});  // seqs 7, 8: received after the horizon
+  push({change(2, 1, "x", "xa-02", 300)}, {"xa-02"});            // another unit: nothing to purge
+
+  auto purged = data_->purgeTombstones(horizon);
+  ASSERT_OK(purged);
+  EXPECT_EQ(*purged, 2u) << "b and e; c was deleted after the horizon";
+  EXPECT_EQ(data_->purgeHorizon("xa-01"), 6u);
+  EXPECT_EQ(data_->purgeHorizon("xa-02"), 0u);
+  EXPECT_FALSE(data_->record({"household", "b"})->has_value());
+  ASSERT_TRUE(data_->record({"household", "c"})->has_value()) << "a recent tombstone stays";
+  EXPECT_EQ(*data_->purgeTombstones(horizon), 0u) << "the next purge reads on from where this one stopped";
+
+  auto fresh = data_->pull({"xa-01", "xa-02"}, {}, 1 << 20);
+  ASSERT_OK(fresh);
+  std::set<std::string> ids;
+  for (const auto& r : fresh->records) ids.insert(r.key.id);
+  EXPECT_EQ(ids, (std::set<std::string>{"a", "c", "d", "x"})) << "a device starting from nothing";
+  EXPECT_TRUE(fresh->resync.empty());
+
+  auto behind = data_->pull({"xa-01", "xa-02"}, {{"xa-01", 5}, {"xa-02", 1}}, 1 << 20);
+  ASSERT_OK(behind);
+  EXPECT_EQ(behind->resync, (std::vector<sync::Scope>{"xa-01"})) << "it has not seen e's deletion";
+  EXPECT_TRUE(behind->records.empty()) << "nothing of the unit to resync, nothing new in the other";
+  EXPECT_TRUE(behind->more);
+  auto past = data_->pull({"xa-01"}, {{"xa-01", 6}}, 1 << 20);
+  ASSERT_OK(past);
+  EXPECT_TRUE(past->resync.empty());
+  ASSERT_EQ(past->records.size(), 2u) << "d and c's deletion";
+
+  // The kept views are what a rebuild from the records makes.
+  auto kept = data_->viewsForTesting();
+  ASSERT_OK(kept);
+  ASSERT_OK(data_->rebuildViews());
+  EXPECT_EQ(*kept, *data_->viewsForTesting());
+
+  // Device 3 held b and e, and edits them offline; it also makes a new record.
+  auto edit_b = change(3, 1, "b", "xa-01", 150);
+  edit_b.assignments[0].seen = stampAt(100, 1);
+  auto results = push({edit_b, change(3, 2, "f", "xa-01", 400)});
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0].outcome, sync::proto::Outcome::kRejected);
+  EXPECT_NE(results[0].reason.find("deleted long ago"), std::string::npos) << results[0].reason;
+  EXPECT_EQ(results[1].outcome, sync::proto::Outcome::kAccepted);
+  EXPECT_FALSE(data_->record({"household", "b"})->has_value());
+
+  // The horizon outlives a restart.
+  data_.reset();
+  auto reopened = ServerStore::open(*store_);
+  ASSERT_OK(reopened);
+  EXPECT_EQ((*reopened)->purgeHorizon("xa-01"), 6u);
+}
+
 // The retention runs where the files' sweep does: on the writer's thread, between groups, every
 // sweep interval (an hour in the server; 20 ms here).
 TEST_F(ServerStoreTest, TheWritersSweepRunsTheRetentionBetweenGroups) {

@@ -148,6 +148,20 @@ class ServerHarness {
     return out;
   }
 
+  //! Purges the tombstones received before `before_ms` as the writer's sweep would (stops the
+  //! server meanwhile). Returns how many went.
+  std::size_t purgeTombstones(std::int64_t before_ms) {
+    std::size_t n = 0;
+    whileStopped([&](storage::Store& store) {
+      auto data = server::ServerStore::open(store);
+      ASSERT_OK(data);
+      auto purged = (*data)->purgeTombstones(before_ms);
+      EXPECT_OK(purged);
+      n = purged ? *purged : 0;
+    });
+    return n;
+  }
+
   //! How many change results the server keeps to answer replays (stops the server while counting).
   std::size_t keptResults() {
     std::size_t n = 0;

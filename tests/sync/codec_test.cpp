@@ -206,6 +206,27 @@ TEST(Codec, APullBatchOfStoredBytesIsTheSameMessage) {
   EXPECT_EQ(back->records, spliced.records);
 }
 
+// The resync list follows `more` only when there is one: a batch without it keeps its old bytes,
+// a batch with it round-trips (spliced or not), and an empty list sent as one is refused.
+TEST(Codec, APullBatchNamesTheScopesToResyncOnlyWhenThereAreAny) {
+  proto::PullBatch plain;
+  plain.checkpoints = {{"xa-01", 7}};
+  EXPECT_EQ(hexOf(encode(plain)), "00 00 01 05 78 61 2d 30 31 07 00");
+  proto::PullBatch told;
+  told.more = true;
+  told.resync = {"xa-01", "xa-02"};
+  const auto bytes = encode(told);
+  EXPECT_EQ(hexOf(bytes), "00 00 00 01 02 05 78 61 2d 30 31 05 78 61 2d 30 32");
+  auto back = decode<proto::PullBatch>(bytes);
+  ASSERT_OK(back);
+  EXPECT_EQ(back->resync, told.resync);
+  auto spliced = decode<proto::EncodedPullBatch>(bytes);
+  ASSERT_OK(spliced);
+  EXPECT_EQ(spliced->resync, told.resync);
+  EXPECT_EQ(encode(*spliced), bytes);
+  EXPECT_FALSE(decode<proto::PullBatch>(encode(plain) + std::string(1, '\0')).isOk());
+}
+
 TEST(Codec, TruncatedInputIsAnErrorNotACrash) {
   auto bytes = encode(testing::edit(1, 7, "head", sampleValue(), stampAt(10, 1)));
   for (std::size_t n = 0; n < bytes.size(); ++n) {

@@ -108,7 +108,9 @@ int cs_store_login(cs_store* store, const char* server_url, const char* user, co
  * file attached here has gone up (on a metered link, files wait: cs_store_set_metered).
  * *out_report_json (if not NULL) receives
  * {"pushed","accepted","rejected","pulled","conflicts","bytes_sent","bytes_received","purged",
- *  "files_sent","files_received","file_bytes_sent","file_bytes_received","files_deferred"} even on failure. */
+ *  "resynced","resync_dropped" (units pulled afresh after the server purged old deletions, and the
+ *  records that removed), "files_sent","files_received","file_bytes_sent","file_bytes_received","files_deferred"} even
+ * on failure. */
 int cs_store_sync(cs_store* store, const char* server_url, const char* token, cs_progress_fn on_progress, void* context,
                   const cs_cancel* cancel, char** out_report_json, cs_error* error);
 

@@ -120,8 +120,16 @@ class LocalStore {
   //! for one of them is applied without decoding its outbox entry again.
   Status applyResults(const std::vector<sync::proto::ChangeResult>& results, std::chrono::milliseconds now,
                       const std::vector<sync::Change>* pushed = nullptr);
-  //! Applies a pull batch and its checkpoints atomically.
-  Status applyPull(const sync::proto::PullBatch& batch);
+  //! What applying a pull batch did besides storing its records.
+  struct PullApplied {
+    std::size_t resync_started = 0;  //!< units to pull afresh (the server purged old deletions)
+    std::size_t resync_dropped = 0;  //!< records a finished resync removed: deleted on the server
+  };
+  //! Applies a pull batch and its checkpoints atomically. A unit the batch says to resynchronise
+  //! loses its checkpoint and the server's copy of its records (the view stays as the user sees
+  //! it); the batch that ends the pull (`more` false) then drops the records of such units the
+  //! server did not send again, unless changes of them wait in the outbox (docs/protocol.md 5.4).
+  Status applyPull(const sync::proto::PullBatch& batch, PullApplied* applied = nullptr);
   //! Checkpoints for the current incarnation.
   Result<sync::proto::Checkpoints> checkpoints() const;
   //! Notes the server's incarnation and each scope's latest seq. If the incarnation differs from the
@@ -142,6 +150,8 @@ class LocalStore {
   explicit LocalStore(std::unique_ptr<storage::Store> store)
       : store_(std::move(store)), files_(std::make_unique<LocalFiles>(*store_)) {}
   Status load(std::optional<sync::DeviceId> new_device);
+  Status resync(const sync::proto::PullBatch& pulled, const std::set<std::string>& pulled_keys,
+                storage::WriteBatch& batch, PullApplied& done);
 
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<LocalFiles> files_;

@@ -57,6 +57,8 @@ struct SyncReport {
   std::uint64_t bytes_received = 0;
   bool server_reset = false;              //!< the server's incarnation changed; local data was queued again
   std::uint64_t purged = 0;               //!< records removed because the user may no longer read their unit
+  std::uint64_t resynced = 0;             //!< units pulled afresh: the server purged deletions not seen here
+  std::uint64_t resync_dropped = 0;       //!< records those resyncs removed (deleted on the server long ago)
   std::uint64_t files_sent = 0;           //!< files that went up whole (or that the server already had)
   std::uint64_t files_received = 0;       //!< files fetched whole (eager collections, or fetch)
   std::uint64_t file_bytes_sent = 0;      //!< bytes of file pieces sent (part of bytes_sent)

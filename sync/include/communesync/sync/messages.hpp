@@ -131,6 +131,11 @@ struct PullBatch {
   std::vector<Conflict> conflicts;  //!< conflicts found or changed in these scopes since the checkpoints
   Checkpoints checkpoints;          //!< the scopes that moved; apply the batch and these atomically
   bool more = false;                //!< pull again: more remains
+  //! Scopes whose checkpoint is older than the server's purge horizon: a deletion the device has
+  //! not seen may be gone. Nothing of them is in this batch. The device drops its checkpoint of
+  //! each, pulls it from 0 and then drops the records of it the server did not send, keeping its
+  //! own pending changes (docs/protocol.md 5.4). Sent only when not empty (after `more`).
+  std::vector<Scope> resync;
 };
 
 //! A pull batch as the server sends it: its records already in their compact bytes, spliced from
@@ -141,6 +146,7 @@ struct EncodedPullBatch {
   std::vector<Conflict> conflicts;
   Checkpoints checkpoints;
   bool more = false;
+  std::vector<Scope> resync;
   //! Appends one record's compact bytes.
   void add(std::string_view record_bytes);
 };
