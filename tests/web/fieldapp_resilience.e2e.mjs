@@ -3,7 +3,10 @@
 // (2) a server restored from an older backup gets back every record the phone had that the backup
 // lacked (the incarnation rule: checkpoints beyond the server's latest); (3) a new release of the
 // app reaches the phone at its next online visit, and nothing stored is lost; and a photo larger
-// than what the link carries before it drops arrives whole, each sync resuming the last.
+// than what the link carries before it drops arrives whole, each sync resuming the last; (4) a
+// phone that stays away while the server purges deletions it never saw resynchronises its commune:
+// the deleted households leave it, its own waiting edits reach the server, and an edit of a deleted
+// household is refused with the reason, not merged into a household of that edit alone.
 //
 //   node fieldapp_resilience.e2e.mjs --build <build> --artifacts <dir>
 import assert from 'node:assert/strict';
@@ -11,8 +14,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { startCuttingProxy } from './cutting_proxy.mjs';
-import { api, fieldAppTest, logIn, syncApp } from './phone.mjs';
+import { api, fieldAppTest, heldRecords, logIn, syncApp } from './phone.mjs';
 
 const t = await fieldAppTest('field app resilience e2e', 5);
 const { work, step } = t;
@@ -39,6 +43,16 @@ async function survey(page, name, size, photo) {
     await page.setInputFiles('#f-anh_nha', { name: 'nha.png', mimeType: 'image/png', buffer: photo });
     await page.waitForSelector('[data-field=anh_nha] img', { timeout: 20_000 });
   }
+  await page.click('#save');
+  await page.waitForSelector(`li[data-record]:has-text("${name}")`);
+  await page.click('button:has-text("Quay lại")');
+}
+
+// An edit of a household's size, saved on the phone.
+async function editSize(page, name, size) {
+  await page.click('li[data-form=household_survey]');
+  await page.click(`li[data-record]:has-text("${name}")`);
+  await page.getByLabel('Số nhân khẩu').fill(String(size));
   await page.click('#save');
   await page.waitForSelector(`li[data-record]:has-text("${name}")`);
   await page.click('button:has-text("Quay lại")');
@@ -176,4 +190,54 @@ await t.run(async () => {
   await page.waitForSelector('li[data-form=household_survey]');
   assert.equal(await page.evaluate(() => getComputedStyle(document.body).getPropertyValue('--release').trim()), '2');
   assert.match(await page.textContent('li[data-form=household_survey]'), /\(8\)/, 'the eight households are still on the phone');
+
+  step('the phone out of reach edits two households and surveys one; another device deletes two');
+  proxy.limit = 1;  // every sync of the phone is cut at once
+  await editSize(page, 'Cắt Văn Một', 11);
+  await editSize(page, 'Cắt Thị Hai', 22);
+  await survey(page, 'Mới Văn Chín', 9);
+  const cli = (...args) => execFileSync(path.join(t.build, 'tools/communesync'), ['--home', path.join(work, 'cli'), ...args],
+    { encoding: 'utf8', timeout: 60_000 }).trim();
+  const binh = (await api(base, admin, 'POST', '/admin/users', { name: 'binh', grants: ['field:MAU-X01'] })).body;
+  cli('login', '--server', `ws://127.0.0.1:${port}`, '--token', binh.token);
+  cli('sync');
+  const idOf = (name) => JSON.parse(cli('export').split('\n').find((line) => line.includes(name))).id;
+  for (const name of ['Cắt Thị Hai', 'Cắt Văn Ba']) cli('delete', 'household_survey', idOf(name));
+  cli('sync');
+
+  step('the server purges those deletions (tombstone retention), then the phone syncs: a resync');
+  await t.stopServer(server);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const purged = execFileSync(path.join(t.build, 'tests/web/purge_tombstones'), [path.join(work, 'data'), String(Date.now())],
+    { encoding: 'utf8' }).trim();
+  assert.equal(purged, '2', 'the two deletions');
+  ({ server, base, admin } = await start());
+  proxy.limit = Infinity;
+  await syncApp(page);
+  assert.match(await page.textContent('#status'), /tải lại toàn bộ xã, bỏ 2 bản ghi/, 'the worker is told');
+  assert.equal((await heldRecords(page, 'chu_ho', 'Cắt Văn Ba')).length, 0, 'deleted on the server: gone from the phone');
+  assert.equal((await heldRecords(page, 'chu_ho', 'Cắt Thị Hai')).length, 0);
+  assert.equal((await heldRecords(page, 'chu_ho', 'Cắt Thị Bốn')).length, 1, 'the others are sent again');
+  const now = await onServer(base, admin, 'Cắt ');
+  assert.deepEqual([...now.keys()].sort(), ['Cắt Thị Bốn', 'Cắt Văn Một', 'Cắt Văn Năm']);
+  assert.equal(now.get('Cắt Văn Một').size, 11, 'the waiting edit reached the server');
+  assert.equal((await onServer(base, admin, 'Mới ')).get('Mới Văn Chín')?.size, 9, 'and the new household');
+  await page.click('#status-page');
+  assert.match(await page.textContent('#refused'), /deleted long ago/, 'the edit of a deleted household is refused, and kept');
+  cli('sync');
+  const onCli = cli('export').split('\n').map((line) => JSON.parse(line))
+    .filter((r) => r.collection === 'household_survey').map((r) => r.id);
+  const onPhone = await page.evaluate(() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('communesync-field');
+    open.onsuccess = () => {
+      const get = open.result.transaction('records').objectStore('records').getAll();
+      get.onsuccess = () => {
+        resolve(get.result.filter((r) => r.collection === 'household_survey' && !r.deleted).map((r) => r.id));
+        open.result.close();
+      };
+      get.onerror = () => reject(get.error);
+    };
+  }));
+  assert.deepEqual(onPhone.sort(), onCli.sort(), 'the phone holds the households the other device holds');
+  assert.equal(onPhone.length, 7);
 });

@@ -390,7 +390,9 @@ async function runSync() {
     .then(async (r) => {
       retries = 0;
       statusLine.dataset.syncedAt = String(Date.now());  // when the last sync went through
-      await showStatus(bi(`Đã đồng bộ: gửi ${r.sent}, nhận ${r.received}, ảnh ${r.photos}`, 'synced'));
+      await showStatus(bi(`Đã đồng bộ: gửi ${r.sent}, nhận ${r.received}, ảnh ${r.photos}`
+        + (r.resynced ? `; tải lại toàn bộ xã, bỏ ${r.removed} bản ghi đã xoá trên máy chủ` : ''),
+      r.resynced ? `synced; the commune was loaded afresh, ${r.removed} records deleted on the server removed` : 'synced'));
     })
     .catch(async (err) => {
       await showStatus(`${bi('Không đồng bộ được', 'Sync failed')}: ${err.message}`);

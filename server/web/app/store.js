@@ -1,7 +1,8 @@
 // The phone's store, in IndexedDB: survives a reload, a killed browser and a restarted phone.
-//   meta:      key -> value (device id, token, user, scopes, checkpoints, incarnation, clock, next seq)
+//   meta:      key -> value (device id, token, user, scopes, checkpoints, incarnation, clock, next
+//              seq, the units being resynchronised)
 //   records:   "collection/id" -> the record as the server last sent it (fields, stamps, what each
-//              writer saw: the incarnation rule resends it whole)
+//              writer saw: the incarnation rule resends it whole); `stale` while its unit resyncs
 //   outbox:    change seq -> a change not yet acknowledged durably by the server (as the C++ client
 //              keeps it: id, stamps, field-level assignments; `restore` for the incarnation rule's
 //              resend), or refused, with the reason
@@ -88,12 +89,40 @@ export async function openStore() {
         }
       }
     }),
-    //! A pulled batch (records and conflicts) and its checkpoints land together.
-    applyBatch: (batch, checkpoints) => tx(['meta', 'records', 'conflicts'], 'readwrite', (t) => {
+    //! A pulled batch (records and conflicts) and its checkpoints land together. A unit the server
+    //! says to resync (it purged deletions this phone had not seen: docs/protocol.md 5.4) is pulled
+    //! from 0: its records here are marked stale, each one sent again loses the mark, and the batch
+    //! that ends the pull removes those still marked, unless a change of them waits to be sent.
+    //! Resolves to {resynced, removed}.
+    applyBatch: (batch, checkpoints) => tx(['meta', 'records', 'conflicts', 'outbox'], 'readwrite', async (t) => {
+      const meta = t.objectStore('meta');
       const records = t.objectStore('records');
       for (const r of batch.records) records.put(r, `${r.collection}/${r.id}`);
       for (const c of batch.conflicts || []) t.objectStore('conflicts').put(c, c.key);
-      t.objectStore('meta').put(checkpoints, 'checkpoints');
+      const resyncing = new Set((await request(meta.get('resyncing'))) || []);
+      const started = new Set(batch.resync || []);
+      for (const scope of started) {
+        delete checkpoints[scope];
+        resyncing.add(scope);
+      }
+      const ending = !batch.more && resyncing.size > 0;
+      let removed = 0;
+      if (started.size || ending) {
+        const waiting = new Set((await all(t, 'outbox')).filter((e) => e.state === 'waiting')
+          .map((e) => `${e.change.collection}/${e.change.record}`));
+        for (const { key, value } of await entries(t, 'records')) {
+          if (started.has(value.scope)) {
+            records.put({ ...value, stale: true }, key);
+          } else if (ending && value.stale && resyncing.has(value.scope) && !waiting.has(key)) {
+            records.delete(key);
+            ++removed;
+          }
+        }
+        if (ending) resyncing.clear();
+      }
+      meta.put([...resyncing], 'resyncing');
+      meta.put(checkpoints, 'checkpoints');
+      return { resynced: started.size, removed };
     }),
     //! The incarnation rule (docs/protocol.md): the server went back in time. In one transaction:
     //! forget the checkpoints, queue every record held to be pushed again (`restoreChanges(record,

@@ -64,10 +64,15 @@ export async function syncOnce(core, store, { onProgress = () => {} } = {}) {
       onProgress({ sent, of: outbox.length });
     }
     let received = 0;
+    let resynced = 0;
+    let removed = 0;
     for (;;) {
       const checkpoints = (await store.get('checkpoints')) || {};
       const batch = expect(await ask({ type: 'pull', checkpoints, max_bytes: 256 * 1024 }), 'pull_batch');
-      await store.applyBatch(batch, { ...checkpoints, ...batch.checkpoints });
+      // A unit to resync comes again from 0; what the server no longer has leaves with the last batch.
+      const applied = await store.applyBatch(batch, { ...checkpoints, ...batch.checkpoints });
+      resynced += applied.resynced;
+      removed += applied.removed;
       received += batch.records.length;
       onProgress({ sent, of: outbox.length, received });
       if (!batch.more) break;
@@ -76,7 +81,7 @@ export async function syncOnce(core, store, { onProgress = () => {} } = {}) {
     const photos = await sendFiles(store, core, send, ask, expect, Math.min(PIECE_BYTES, welcome.limits.max_piece_bytes || PIECE_BYTES),
       (p) => onProgress({ sent, of: outbox.length, received, ...p }));
     await store.set('last_sync_ms', Date.now());
-    return { sent, received, photos };
+    return { sent, received, photos, resynced, removed };
   } finally {
     ws.close();
   }
