@@ -14,8 +14,9 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 if(NOT COMMUNESYNC_CLIENT_ONLY)
-  pkg_check_modules(XLSXWRITER REQUIRED IMPORTED_TARGET xlsxwriter)
-endif()  # libxlsxwriter-dev: spreadsheets
+  pkg_check_modules(XLSXWRITER REQUIRED IMPORTED_TARGET xlsxwriter)  # libxlsxwriter-dev: spreadsheets
+  pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)            # libpq-dev: the PostgreSQL store
+endif()
 
 if(TARGET zstd::libzstd_shared)
   set(COMMUNESYNC_ZSTD zstd::libzstd_shared)

@@ -1,5 +1,7 @@
 #include "communesync/storage/store.hpp"
 
+#include "communesync/storage/key_codec.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,12 +11,29 @@
 #include <vector>
 
 #include "assert_ok.hpp"
+#include "store_backends.hpp"
 #include "temp_dir.hpp"
 
 namespace communesync::storage {
 namespace {
 
+using testing::Backend;
+using testing::ScratchStores;
 using testing::TempDir;
+
+// The conformance suite: what every backend of Store must do, run on each (store_backends.hpp).
+class StoreConformance : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    if (!ScratchStores::available(GetParam())) GTEST_SKIP() << "no PostgreSQL cluster for this run";
+  }
+  std::unique_ptr<Store> openOrDie(const std::string& name = "db") {
+    auto store = stores_.open(name);
+    EXPECT_OK(store);
+    return store.isOk() ? std::move(store).value() : nullptr;
+  }
+  ScratchStores stores_{GetParam()};
+};
 
 std::unique_ptr<Store> openOrDie(const std::filesystem::path& path) {
   auto store = Store::open(path);
@@ -28,9 +47,9 @@ std::optional<std::string> read(Store& store, Column c, std::string_view key) {
   return v.isOk() ? *v : std::nullopt;
 }
 
-TEST(Store, PutGetAndDeleteInColumns) {
-  TempDir dir;
-  auto store = openOrDie(dir / "db");
+TEST_P(StoreConformance, PutGetAndDeleteInColumns) {
+  auto store = openOrDie();
+  ASSERT_NE(store, nullptr);
   WriteBatch batch;
   batch.put(Column::kRecords, "k", "record");
   batch.put(Column::kLog, "k", "log");
@@ -46,9 +65,9 @@ TEST(Store, PutGetAndDeleteInColumns) {
   EXPECT_EQ(read(*store, Column::kLog, "k"), "log");
 }
 
-TEST(Store, LastKeyIsTheGreatestUnderAPrefix) {
-  TempDir dir;
-  auto store = openOrDie(dir / "db");
+TEST_P(StoreConformance, LastKeyIsTheGreatestUnderAPrefix) {
+  auto store = openOrDie();
+  ASSERT_NE(store, nullptr);
   WriteBatch batch;
   for (const char* key : {"a\x01", "a\x7f", "a\xff\xff", "b", "ab", "c"}) batch.put(Column::kIdempotency, key, "v");
   batch.put(Column::kLog, "a\xff\xff\xff", "another column");
@@ -100,52 +119,126 @@ TEST(Store, CompactAllDropsOldVersionsAndKeepsTheLive) {
   EXPECT_EQ(read(*store, Column::kRecords, "k300"), std::nullopt);
 }
 
-TEST(Store, DataAndIncarnationSurviveReopen) {
-  TempDir dir;
+TEST_P(StoreConformance, DataAndIncarnationSurviveReopen) {
   std::string incarnation;
   {
-    auto store = openOrDie(dir / "db");
+    auto store = openOrDie();
+    ASSERT_NE(store, nullptr);
     incarnation = store->incarnationId();
     EXPECT_EQ(incarnation.size(), 32u);
     WriteBatch batch;
     for (int i = 0; i < 1000; ++i) batch.put(Column::kRecords, "key" + std::to_string(i), std::string(100, 'x'));
     ASSERT_OK(store->commit(batch, Durability::kSynced));
   }
-  auto store = openOrDie(dir / "db");
+  auto store = openOrDie();
+  ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->incarnationId(), incarnation);
   EXPECT_EQ(read(*store, Column::kRecords, "key999"), std::string(100, 'x'));
+  ASSERT_OK(store->renewIncarnation());
+  EXPECT_NE(store->incarnationId(), incarnation);
+  const auto renewed = store->incarnationId();
+  store.reset();
+  EXPECT_EQ(openOrDie()->incarnationId(), renewed) << "a renewed incarnation is kept";
 
-  TempDir other;
-  auto fresh = openOrDie(other / "db");
+  auto fresh = openOrDie("other");
+  ASSERT_NE(fresh, nullptr);
   EXPECT_NE(fresh->incarnationId(), incarnation) << "a new store has a new incarnation";
 }
 
-TEST(Store, AStoreOfAnotherFormatIsRefusedWithWhatToDo) {
-  TempDir dir;
+TEST_P(StoreConformance, AStoreOfAnotherFormatIsRefusedWithWhatToDo) {
   for (const auto& [format, expected] :
        {std::pair<std::string, std::string>{"1", "pre-release format 1"}, {"99", "newer communesync (format 99"}}) {
+    const std::string name = "f" + format;  // each round in a store of its own
     {
-      auto store = openOrDie(dir / "db");
+      auto store = openOrDie(name);
+      ASSERT_NE(store, nullptr);
       WriteBatch batch;
       batch.put(Column::kMeta, "format_version", format);
       ASSERT_OK(store->commit(batch, Durability::kSynced));
     }
-    auto again = Store::open(dir / "db");
+    auto again = stores_.open(name);
     ASSERT_FALSE(again.isOk()) << "format " << format;
     EXPECT_EQ(again.status().code(), ErrorCode::kInvalidArgument);
     EXPECT_NE(again.status().message().find(expected), std::string::npos) << again.status().message();
-    // The next round starts from an empty folder.
-    std::filesystem::remove_all(dir / "db");
   }
 }
 
-TEST(Store, SecondOpenIsRefusedAsLocked) {
-  TempDir dir;
-  auto store = openOrDie(dir / "db");
-  auto second = Store::open(dir / "db");
+TEST_P(StoreConformance, SecondOpenIsRefusedAsLocked) {
+  auto store = openOrDie();
+  ASSERT_NE(store, nullptr);
+  auto second = stores_.open("db");
   ASSERT_FALSE(second.isOk());
   EXPECT_EQ(second.status().code(), ErrorCode::kLocked) << second.status().toString();
-  EXPECT_NE(second.status().message().find((dir / "db").string()), std::string::npos) << "the message names the path";
+  EXPECT_NE(second.status().message().find(store->location()), std::string::npos) << "the message names the store";
+  store.reset();
+  EXPECT_OK(stores_.open("db")) << "free again once the first has gone";
+}
+
+// A batch applies its operations in order: the last on a key is what it holds.
+TEST_P(StoreConformance, ABatchEndsWithTheLastOperationOnEachKey) {
+  auto store = openOrDie();
+  ASSERT_NE(store, nullptr);
+  WriteBatch seed;
+  seed.put(Column::kRecords, "kept", "old");
+  seed.put(Column::kRecords, "erased", "old");
+  ASSERT_OK(store->commit(seed, Durability::kSynced));
+  WriteBatch batch;
+  batch.erase(Column::kRecords, "kept");
+  batch.put(Column::kRecords, "kept", "new");
+  batch.put(Column::kRecords, "erased", "new");
+  batch.erase(Column::kRecords, "erased");
+  batch.put(Column::kRecords, "twice", "1");
+  batch.put(Column::kRecords, "twice", "2");
+  batch.erase(Column::kRecords, "never-there");
+  ASSERT_OK(store->commit(batch, Durability::kBuffered));
+  EXPECT_EQ(read(*store, Column::kRecords, "kept"), "new");
+  EXPECT_EQ(read(*store, Column::kRecords, "erased"), std::nullopt);
+  EXPECT_EQ(read(*store, Column::kRecords, "twice"), "2");
+  WriteBatch empty;
+  EXPECT_OK(store->commit(empty, Durability::kSynced));
+}
+
+// Keys and values are bytes: NUL and 0xff bytes, an empty value, a value of a few hundred KiB (a
+// file piece); a long scan reads on page after page, and a seek jumps within it.
+TEST_P(StoreConformance, BytesRoundTripAndLongScansReadEveryKeyInOrder) {
+  auto store = openOrDie();
+  ASSERT_NE(store, nullptr);
+  const std::string nul_key("k\0\xff\x01", 4);
+  std::string big(300 * 1024, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7);
+  WriteBatch batch;
+  batch.put(Column::kChunks, nul_key, std::string("v\0v", 3));
+  batch.put(Column::kChunks, "empty", "");
+  batch.put(Column::kChunks, "big", big);
+  for (int i = 0; i < 10000; ++i) {
+    std::string key = "n";
+    storage::appendUint64(key, static_cast<std::uint64_t>(i) * 3);
+    batch.put(Column::kScopeIndex, key, std::to_string(i));
+  }
+  ASSERT_OK(store->commit(batch, Durability::kSynced));
+  EXPECT_EQ(read(*store, Column::kChunks, nul_key), std::string("v\0v", 3));
+  EXPECT_EQ(read(*store, Column::kChunks, "empty"), std::string());
+  EXPECT_EQ(read(*store, Column::kChunks, "big"), big);
+
+  int count = 0;
+  std::string previous;
+  for (auto c = store->scanPrefix(Column::kScopeIndex, "n"); c.valid(); c.next()) {
+    EXPECT_LT(previous, std::string(c.key()));
+    EXPECT_EQ(c.value(), std::to_string(count));
+    previous = std::string(c.key());
+    ++count;
+  }
+  EXPECT_EQ(count, 10000);
+  auto cursor = store->scanPrefix(Column::kScopeIndex, "n");
+  std::string target = "n";
+  storage::appendUint64(target, 7000 * 3 + 1);  // between two keys: lands on the next
+  cursor.seek(target);
+  ASSERT_TRUE(cursor.valid());
+  EXPECT_EQ(cursor.value(), "7001");
+  cursor.next();
+  ASSERT_TRUE(cursor.valid());
+  EXPECT_EQ(cursor.value(), "7002");
+  ASSERT_OK(cursor.status());
 }
 
 TEST(Store, OpeningMissingStoreWithoutCreateIsNotFound) {
@@ -175,9 +268,9 @@ TEST(Store, UnwritableFolderIsPermissionDenied) {
   EXPECT_EQ(store.status().code(), ErrorCode::kPermissionDenied) << store.status().toString();
 }
 
-TEST(Store, PrefixAndRangeScansAreOrderedAndBounded) {
-  TempDir dir;
-  auto store = openOrDie(dir / "db");
+TEST_P(StoreConformance, PrefixAndRangeScansAreOrderedAndBounded) {
+  auto store = openOrDie();
+  ASSERT_NE(store, nullptr);
   WriteBatch batch;
   for (auto key : {"a/1", "a/2", "a/3", "b/1", "a", "a0"}) batch.put(Column::kScopeIndex, key, key);
   ASSERT_OK(store->commit(batch, Durability::kBuffered));
@@ -195,9 +288,9 @@ TEST(Store, PrefixAndRangeScansAreOrderedAndBounded) {
   EXPECT_EQ(seen, (std::vector<std::string>{"a0", "b/1"}));
 }
 
-TEST(Store, SnapshotSeesOneMomentAcrossReads) {
-  TempDir dir;
-  auto store = openOrDie(dir / "db");
+TEST_P(StoreConformance, SnapshotSeesOneMomentAcrossReads) {
+  auto store = openOrDie();
+  ASSERT_NE(store, nullptr);
   WriteBatch first;
   first.put(Column::kRecords, "x", "1");
   first.put(Column::kLog, "x", "1");
@@ -217,9 +310,9 @@ TEST(Store, SnapshotSeesOneMomentAcrossReads) {
   EXPECT_EQ(read(*store, Column::kRecords, "x"), "2");
 }
 
-TEST(Store, ConcurrentDurableCommitsAllLand) {
-  TempDir dir;
-  auto store = openOrDie(dir / "db");
+TEST_P(StoreConformance, ConcurrentDurableCommitsAllLand) {
+  auto store = openOrDie();
+  ASSERT_NE(store, nullptr);
   std::vector<std::thread> threads;
   threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
@@ -235,6 +328,18 @@ TEST(Store, ConcurrentDurableCommitsAllLand) {
   int count = 0;
   for (auto c = store->scanPrefix(Column::kLog, ""); c.valid(); c.next()) ++count;
   EXPECT_EQ(count, 200);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, testing::kBothBackends, testing::backendName);
+
+// RocksDB alone: a folder, its lock file, its modes.
+TEST(Store, SecondOpenOfAFolderNamesIt) {
+  TempDir dir;
+  auto store = Store::open(dir / "db");
+  ASSERT_OK(store);
+  auto second = Store::open(dir / "db");
+  ASSERT_FALSE(second.isOk());
+  EXPECT_NE(second.status().message().find((dir / "db").string()), std::string::npos) << "the message names the path";
 }
 
 TEST(Store, PrefixSuccessor) {

@@ -21,6 +21,8 @@ packages=(
   zlib1g-dev                # permessage-deflate comparison (tools/wire_size.cpp)
   clang libclang-rt-14-dev  # libFuzzer targets (tools/scripts/run-fuzz.sh)
   libxlsxwriter-dev         # XLSX exports and reports
+  libpq-dev                 # the PostgreSQL store (storage/postgres_store.hpp)
+  postgresql-15             # its server: the tests start a scratch cluster (tools/scripts/postgres-scratch.sh)
   unzip                     # the tests read exported XLSX back
   default-jdk-headless      # the Java wrapper over the C API (client-lib/jni) and its test
   chromium                  # the dashboard's end-to-end tests (tests/web), driven by playwright-core

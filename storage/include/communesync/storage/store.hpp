@@ -1,9 +1,12 @@
-// A small, documented layer over RocksDB: the only place in communesync that touches it.
+// THE STORE BOUNDARY: an ordered key-value store with a fixed set of named columns, atomic batches
+// and consistent snapshots. Everything communesync keeps goes through it.
 //
-// A Store is a directory holding a fixed set of named column families. Writes go through atomic
-// WriteBatches, committed either durably (the write-ahead log is fsynced before commit() returns)
-// or buffered (survives a process crash, not a power cut). Reads may use a Snapshot for a
-// consistent view across several calls. No rocksdb type appears in this header.
+// Two backends implement it, each passing the same conformance suite (tests/storage/store_test.cpp):
+//   - RocksDB (Store::open): a folder, the default, embedded; the only place that touches RocksDB.
+//   - PostgreSQL (storage/postgres_store.hpp): a table per column, for a server past one machine.
+// Writes go through atomic WriteBatches, committed either durably (on stable storage before commit()
+// returns) or buffered (survives a process crash, not a power cut). Reads may use a Snapshot for a
+// consistent view across several calls. No backend type appears in this header.
 //
 // Thread safety: a Store may be used from many threads at once. Concurrent durable commits are
 // grouped by RocksDB into one fsync (group commit). WriteBatch, Cursor and Snapshot are not
@@ -17,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "communesync/storage/result.hpp"
 #include "communesync/storage/tuning.hpp"
@@ -97,6 +101,14 @@ class WriteBatch {
 
   void put(Column column, std::string_view key, std::string_view value);
   void erase(Column column, std::string_view key);
+  //! One put or delete, as the backends apply them (in order).
+  struct Op {
+    Column column;
+    bool is_delete;
+    std::string key;
+    std::string value;
+  };
+  const std::vector<Op>& ops() const;
   //! Number of puts and deletes.
   std::size_t count() const;
   //! Approximate encoded size in bytes.
@@ -105,7 +117,6 @@ class WriteBatch {
   void clear();
 
  private:
-  friend class Store;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
@@ -119,10 +130,12 @@ class Snapshot {
   Snapshot(const Snapshot&) = delete;
   Snapshot& operator=(const Snapshot&) = delete;
 
- private:
-  friend class Store;
+  // For the backends (store_backend.hpp): what the snapshot is in the store that made it.
   struct Impl;
   explicit Snapshot(std::unique_ptr<Impl> impl);
+  Impl* impl() const { return impl_.get(); }
+
+ private:
   std::unique_ptr<Impl> impl_;
 };
 
@@ -146,56 +159,68 @@ class Cursor {
   //! Ok unless iteration stopped on an error (corruption, I/O).
   Status status() const;
 
- private:
-  friend class Store;
+  // For the backends (store_backend.hpp).
   struct Impl;
   explicit Cursor(std::unique_ptr<Impl> impl);
+
+ private:
   std::unique_ptr<Impl> impl_;
 };
 
 class Store {
  public:
-  //! Opens (or creates) the store at `path`.
+  //! Opens (or creates) the RocksDB store at `path`.
   //! Errors: kLocked (another process has it open), kPermissionDenied, kNoSpace, kCorruption,
   //! kInvalidArgument (not a store, or written by a newer version), kIoError. Each message names the path.
   static Result<std::unique_ptr<Store>> open(const std::filesystem::path& path, const StoreOptions& options = {});
 
-  ~Store();
+  virtual ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
   //! A random id made when the store was first created and kept for its life. A store restored
   //! from elsewhere or recreated has another one: devices use it to notice the server went back in time.
   const std::string& incarnationId() const { return incarnation_id_; }
+  //! The folder of a RocksDB store; a PostgreSQL store's is empty (see location()).
   const std::filesystem::path& path() const { return path_; }
+  //! Where the store is, for messages: its folder, or its database (without a password).
+  virtual std::string location() const { return path_.string(); }
+  //! Whether the store is a folder on this machine (RocksDB): checkpoints and their backups.
+  virtual bool local() const { return true; }
 
   //! The value at `key`, or std::nullopt if absent.
-  Result<std::optional<std::string>> get(Column column, std::string_view key, const Snapshot* snapshot = nullptr) const;
+  virtual Result<std::optional<std::string>> get(Column column, std::string_view key,
+                                                 const Snapshot* snapshot = nullptr) const = 0;
 
   //! Applies the batch atomically. With kSynced, returns only once the batch is on stable storage.
-  //! Errors: kNoSpace, kIoError; on error nothing of the batch is applied.
-  Status commit(WriteBatch& batch, Durability durability);
+  //! Errors: kNoSpace, kIoError (kUnavailable: the database cannot be reached); on error nothing of
+  //! the batch is applied.
+  virtual Status commit(WriteBatch& batch, Durability durability) = 0;
 
   //! A consistent view for reads across several calls.
-  Snapshot snapshot() const;
+  virtual Snapshot snapshot() const = 0;
 
-  //! Keys in [lower, upper); an empty `upper` means to the end of the column.
-  Cursor scan(Column column, std::string_view lower, std::string_view upper, const Snapshot* snapshot = nullptr) const;
+  //! Keys in [lower, upper); an empty `upper` means to the end of the column. Without a snapshot a
+  //! RocksDB cursor reads the store as it was when the scan began; a PostgreSQL one reads it in
+  //! pages and may show what was committed while it runs (never a key twice, always in order).
+  virtual Cursor scan(Column column, std::string_view lower, std::string_view upper,
+                      const Snapshot* snapshot = nullptr) const = 0;
   //! Keys starting with `prefix`.
   Cursor scanPrefix(Column column, std::string_view prefix, const Snapshot* snapshot = nullptr) const;
   //! The greatest key starting with `prefix` (one backward seek), or std::nullopt if none.
-  Result<std::optional<std::string>> lastKey(Column column, std::string_view prefix) const;
+  virtual Result<std::optional<std::string>> lastKey(Column column, std::string_view prefix) const = 0;
 
   //! Flushes memtables and syncs the WAL; called on graceful shutdown.
-  Status flush();
+  virtual Status flush() = 0;
   //! Compacts every column whole (old versions and deleted keys dropped), waiting until done: for
   //! measuring a store's size, and after a bulk removal. Errors: the store's.
-  Status compactAll();
+  virtual Status compactAll() = 0;
 
   //! Approximate bytes on disk of live data (SST files and memtables), for metrics.
-  std::uint64_t approximateSizeBytes() const;
+  virtual std::uint64_t approximateSizeBytes() const = 0;
 
-  //! What RocksDB says of the store's health, for the server's metrics.
+  //! What RocksDB says of the store's health, for the server's metrics (zeros for PostgreSQL,
+  //! whose own statistics views say more).
   struct Stats {
     std::uint64_t sst_bytes = 0;   //!< every SST file of every column
     std::uint64_t blob_bytes = 0;  //!< blob files (large file pieces)
@@ -206,25 +231,25 @@ class Store {
     std::uint64_t write_stops = 0;               //!< since open: writes stopped until it did
     bool writes_stopped = false;                 //!< right now
   };
-  Stats stats() const;
+  virtual Stats stats() const = 0;
 
   //! A consistent copy of the whole store in `dir` (which must not exist), made while it is in use:
   //! RocksDB's checkpoint (hard links to the immutable files where the file system allows, copies
   //! otherwise, with the WAL flushed into it). The copy opens as a store of its own, with this
-  //! store's incarnation id. Errors: kInvalidArgument (dir exists), kIoError, kNoSpace.
-  Status checkpoint(const std::filesystem::path& dir) const;
+  //! store's incarnation id. Errors: kInvalidArgument (dir exists; or a PostgreSQL store, whose
+  //! backups are the database's: docs/operations.md), kIoError, kNoSpace.
+  virtual Status checkpoint(const std::filesystem::path& dir) const = 0;
   //! Reads every block of every file and checks its checksum (a fetched backup's last check).
   //! Errors: kCorruption naming the file.
-  Status verifyChecksums() const;
+  virtual Status verifyChecksums() const = 0;
 
   //! Gives the store a new incarnation id, durably: a copy restored from a backup is a server that
   //! went back in time, and every device must notice (design.md, "Server log and acknowledgement").
-  Status renewIncarnation();
+  virtual Status renewIncarnation() = 0;
 
- private:
-  struct Impl;
-  Store(std::unique_ptr<Impl> impl, std::filesystem::path path, std::string incarnation_id);
-  std::unique_ptr<Impl> impl_;
+ protected:
+  Store(std::filesystem::path path, std::string incarnation_id)
+      : path_(std::move(path)), incarnation_id_(std::move(incarnation_id)) {}
   std::filesystem::path path_;
   std::string incarnation_id_;
 };

@@ -1,6 +1,7 @@
 // Every limit and default of storage/, in one place.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 
 namespace communesync::storage::tuning {
@@ -35,5 +36,16 @@ inline constexpr int kFormatVersion = 2;
 //! The oldest layout this code reads. Format 1 was never released (its stores came from development
 //! builds only), so no migration reads it: such a store is refused with a message saying so.
 inline constexpr int kOldestReadableFormat = 2;
+
+// ---- PostgreSQL (postgres_store.hpp) ----
+
+//! Connections a PostgreSQL store opens at most, and how long a caller waits for a free one.
+inline constexpr std::size_t kPostgresMaxConnections = 32;
+inline constexpr std::chrono::milliseconds kPostgresBusyWait{10000};
+//! Rows a cursor reads in its first page; each next page is twice as large, up to the last.
+inline constexpr std::size_t kPostgresFirstPageRows = 64;
+inline constexpr std::size_t kPostgresMaxPageRows = 4096;
+//! How long connecting may take before the store gives up (libpq's connect_timeout, in seconds).
+inline constexpr int kPostgresConnectTimeoutSeconds = 10;
 
 }  // namespace communesync::storage::tuning

@@ -1,0 +1,552 @@
+// The PostgreSQL backend of storage::Store (postgres_store.hpp), on libpq: its C API returns
+// errors as values, as this layer does, and carries bytes as bytes (binary parameters and results).
+#include "communesync/storage/postgres_store.hpp"
+
+#include <libpq-fe.h>
+#include <sodium.h>
+
+#include <algorithm>
+#include <array>
+#include <condition_variable>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "communesync/storage/store_backend.hpp"
+
+namespace communesync::storage {
+namespace {
+
+// Advisory lock keys (any two 64-bit numbers nobody else uses): the schema's creation, and the
+// database held by one process.
+constexpr std::int64_t kSchemaLock = 0x636f6d6d756e6501;  // "commune" 1
+constexpr std::int64_t kExclusiveLock = 0x636f6d6d756e6502;
+
+constexpr Oid kByteaOid = 17;
+constexpr Oid kByteaArrayOid = 1001;
+
+std::string tableOf(Column column) {
+  return column == Column::kMeta ? "cs_meta" : "cs_" + std::string(columnName(column));
+}
+
+// The URL without its password, for messages.
+std::string withoutPassword(const std::string& url) {
+  const auto scheme = url.find("://");
+  const auto at = url.find('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
+  const auto colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon) + ":***" + url.substr(at);
+}
+
+// One connection and the statements prepared on it.
+struct Conn {
+  PGconn* pg = nullptr;
+  std::set<std::string> prepared;
+  ~Conn() {
+    if (pg != nullptr) PQfinish(pg);
+  }
+};
+
+using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+Status errorOf(PGconn* pg, const PGresult* res, const std::string& doing) {
+  std::string message = res != nullptr ? PQresultErrorMessage(res) : PQerrorMessage(pg);
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  const char* state = res != nullptr ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+  const std::string sqlstate = state != nullptr ? state : "";
+  ErrorCode code = ErrorCode::kIoError;
+  if (PQstatus(pg) == CONNECTION_BAD || sqlstate.rfind("08", 0) == 0 || sqlstate.rfind("57P", 0) == 0) {
+    code = ErrorCode::kUnavailable;
+  } else if (sqlstate == "53100") {
+    code = ErrorCode::kNoSpace;
+  } else if (sqlstate == "42501") {
+    code = ErrorCode::kPermissionDenied;
+  } else if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03") {
+    code = ErrorCode::kBusy;
+  }
+  return Status::error(code, doing + ": " + message);
+}
+
+// Runs `sql` with binary parameters, binary results (unless `text`). nullptr result: see `status`.
+ResultPtr run(PGconn* pg, const char* sql, const std::vector<std::string_view>& params, Status& status,
+              const std::string& doing, const std::vector<Oid>& types = {}, bool text = false) {
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+  for (auto p : params) {
+    values.push_back(p.data());
+    lengths.push_back(static_cast<int>(p.size()));
+    formats.push_back(1);
+  }
+  ResultPtr res(PQexecParams(pg, sql, static_cast<int>(params.size()), types.empty() ? nullptr : types.data(),
+                             values.data(), lengths.data(), formats.data(), text ? 0 : 1),
+                &PQclear);
+  const auto st = PQresultStatus(res.get());
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    status = errorOf(pg, res.get(), doing);
+    return ResultPtr(nullptr, &PQclear);
+  }
+  status = Status::ok();
+  return res;
+}
+
+Status exec(PGconn* pg, const char* sql, const std::string& doing) {
+  Status status;
+  run(pg, sql, {}, status, doing, {}, true);
+  return status;
+}
+
+void appendInt32(std::string& out, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+// A bytea[] in PostgreSQL's binary array format: dimensions, flags, element type, then each
+// element's length and bytes.
+std::string byteaArray(const std::vector<std::string_view>& items) {
+  std::string out;
+  appendInt32(out, 1);  // one dimension
+  appendInt32(out, 0);  // no nulls
+  appendInt32(out, kByteaOid);
+  appendInt32(out, static_cast<std::uint32_t>(items.size()));
+  appendInt32(out, 1);  // lower bound
+  for (auto item : items) {
+    appendInt32(out, static_cast<std::uint32_t>(item.size()));
+    out.append(item);
+  }
+  return out;
+}
+
+std::string_view cell(const PGresult* res, int row, int column) {
+  return {PQgetvalue(res, row, column), static_cast<std::size_t>(PQgetlength(res, row, column))};
+}
+
+class PostgresStore;
+
+// A connection borrowed from the store's pool, given back when it goes (dropped if it broke).
+class Lease {
+ public:
+  Lease() = default;
+  Lease(const PostgresStore* store, std::unique_ptr<Conn> conn) : store_(store), conn_(std::move(conn)) {}
+  Lease(Lease&&) noexcept = default;
+  Lease& operator=(Lease&&) noexcept = default;
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  ~Lease();
+  Conn* operator->() const { return conn_.get(); }
+  explicit operator bool() const { return conn_ != nullptr; }
+
+ private:
+  const PostgresStore* store_ = nullptr;
+  std::unique_ptr<Conn> conn_;
+};
+
+struct PgSnapshot final : Snapshot::Impl {
+  Lease lease;  // in a REPEATABLE READ transaction, rolled back when the snapshot goes
+  ~PgSnapshot() override {
+    if (lease) (void)exec(lease->pg, "ROLLBACK", "ending a snapshot");
+  }
+};
+
+class PostgresStore final : public Store {
+ public:
+  PostgresStore(std::string url, PostgresOptions options) : Store({}, {}), url_(std::move(url)), options_(options) {}
+  ~PostgresStore() override {
+    std::lock_guard lock(mutex_);
+    idle_.clear();
+  }
+
+  std::string location() const override { return withoutPassword(url_); }
+  bool local() const override { return false; }
+
+  Status init();
+  Result<Lease> acquire() const;
+  void giveBack(std::unique_ptr<Conn> conn) const;
+
+  Result<std::optional<std::string>> get(Column column, std::string_view key, const Snapshot* snapshot) const override;
+  Status commit(WriteBatch& batch, Durability durability) override;
+  Snapshot snapshot() const override;
+  Cursor scan(Column column, std::string_view lower, std::string_view upper, const Snapshot* snapshot) const override;
+  Result<std::optional<std::string>> lastKey(Column column, std::string_view prefix) const override;
+  Status flush() override { return Status::ok(); }
+  Status compactAll() override;
+  std::uint64_t approximateSizeBytes() const override;
+  Stats stats() const override { return {}; }
+  Status checkpoint(const std::filesystem::path& /*dir*/) const override {
+    return Status::error(ErrorCode::kInvalidArgument,
+                         "the store is in PostgreSQL (" + location() +
+                             "): back it up with the database's own tools (pg_basebackup, pg_dump; "
+                             "docs/operations.md)");
+  }
+  Status verifyChecksums() const override { return Status::ok(); }
+  Status renewIncarnation() override;
+
+  // The cursor's page read: rows of `column` from `from` (inclusive or not) below `upper`.
+  Status readPage(PGconn* pg, Column column, std::string_view from, bool inclusive, std::string_view upper,
+                  std::size_t limit, std::vector<std::pair<std::string, std::string>>& rows) const;
+
+ private:
+  Result<std::unique_ptr<Conn>> connect() const;
+  std::string doing(const std::string& what) const { return what + " " + location(); }
+
+  std::string url_;
+  PostgresOptions options_;
+  mutable std::mutex mutex_;
+  mutable std::condition_variable freed_;
+  mutable std::vector<std::unique_ptr<Conn>> idle_;
+  mutable std::size_t open_ = 0;  // connections out on lease or idle
+  std::unique_ptr<Conn> holder_;  // keeps the exclusive advisory lock
+};
+
+Lease::~Lease() {
+  if (conn_ && store_ != nullptr) store_->giveBack(std::move(conn_));
+}
+
+struct PgCursor final : Cursor::Impl {
+  const PostgresStore* store = nullptr;
+  Column column = Column::kMeta;
+  std::string lower;
+  std::string upper;
+  PGconn* pinned = nullptr;  // the snapshot's connection, if any
+  std::vector<std::pair<std::string, std::string>> rows;
+  std::size_t pos = 0;
+  std::size_t page = tuning::kPostgresFirstPageRows;
+  bool last_page = false;
+  Status error;
+
+  void fetch(std::string_view from, bool inclusive) {
+    std::string start(from);  // `from` may point into the rows replaced here
+    rows.clear();
+    pos = 0;
+    if (pinned != nullptr) {
+      error = store->readPage(pinned, column, start, inclusive, upper, page, rows);
+    } else {
+      auto lease = store->acquire();
+      error = lease ? store->readPage((*lease)->pg, column, start, inclusive, upper, page, rows) : lease.status();
+    }
+    if (!error) rows.clear();
+    last_page = rows.size() < page;
+    page = std::min(page * 2, tuning::kPostgresMaxPageRows);
+  }
+
+  bool valid() const override { return pos < rows.size(); }
+  void next() override {
+    if (++pos < rows.size() || last_page) return;
+    fetch(rows.back().first, false);
+  }
+  void seek(std::string_view key) override {
+    page = tuning::kPostgresFirstPageRows;
+    fetch(std::max(key, std::string_view(lower)), true);
+  }
+  std::string_view key() const override { return rows[pos].first; }
+  std::string_view value() const override { return rows[pos].second; }
+  Status status() const override { return error; }
+};
+
+Result<std::unique_ptr<Conn>> PostgresStore::connect() const {
+  const std::string timeout = std::to_string(tuning::kPostgresConnectTimeoutSeconds);
+  const std::array<const char*, 4> keys = {"dbname", "connect_timeout", "application_name", nullptr};
+  const std::array<const char*, 4> values = {url_.c_str(), timeout.c_str(), "communesync", nullptr};
+  auto conn = std::make_unique<Conn>();
+  conn->pg = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
+  if (conn->pg == nullptr) return Status::error(ErrorCode::kInternal, "libpq could not allocate a connection");
+  if (PQstatus(conn->pg) != CONNECTION_OK) {
+    std::string message = PQerrorMessage(conn->pg);
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    return Status::error(ErrorCode::kUnavailable, "connecting to " + location() + ": " + message);
+  }
+  return conn;
+}
+
+Result<Lease> PostgresStore::acquire() const {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    if (!idle_.empty()) {
+      auto conn = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(this, std::move(conn));
+    }
+    if (open_ < options_.max_connections) {
+      ++open_;
+      lock.unlock();
+      auto conn = connect();
+      if (!conn) {
+        std::lock_guard relock(mutex_);
+        --open_;
+        return conn.status();
+      }
+      return Lease(this, std::move(conn).value());
+    }
+    if (!freed_.wait_for(lock, options_.busy_wait,
+                         [&] { return !idle_.empty() || open_ < options_.max_connections; })) {
+      return Status::error(ErrorCode::kBusy, "all " + std::to_string(options_.max_connections) + " connections to " +
+                                                 location() + " stayed busy");
+    }
+  }
+}
+
+void PostgresStore::giveBack(std::unique_ptr<Conn> conn) const {
+  const bool healthy = PQstatus(conn->pg) == CONNECTION_OK && PQtransactionStatus(conn->pg) == PQTRANS_IDLE;
+  {
+    std::lock_guard lock(mutex_);
+    if (healthy) {
+      idle_.push_back(std::move(conn));
+    } else {
+      --open_;
+    }
+  }
+  conn.reset();  // a broken one is closed outside the lock
+  freed_.notify_one();
+}
+
+Status PostgresStore::init() {
+  if (options_.exclusive) {
+    auto holder = connect();
+    if (!holder) return holder.status();
+    Status status;
+    const std::string key = std::to_string(kExclusiveLock);
+    auto res = run((*holder)->pg, ("SELECT pg_try_advisory_lock(" + key + ")").c_str(), {}, status, doing("locking"),
+                   {}, true);
+    if (!status) return status;
+    if (std::string_view(PQgetvalue(res.get(), 0, 0)) != "t") {
+      return Status::error(ErrorCode::kLocked,
+                           "opening " + location() +
+                               ": another communesync-server is using this database (one server per database for "
+                               "now: docs/architecture.md, \"The store boundary\")");
+    }
+    holder_ = std::move(holder).value();
+  }
+  auto lease = acquire();
+  if (!lease) return lease.status();
+  PGconn* pg = (*lease)->pg;
+  CS_RETURN_IF_ERROR(exec(pg, "BEGIN", doing("opening")));
+  auto body = [&]() -> Status {
+    CS_RETURN_IF_ERROR(exec(pg, ("SELECT pg_advisory_xact_lock(" + std::to_string(kSchemaLock) + ")").c_str(),
+                            doing("locking the schema of")));
+    for (std::size_t i = 0; i < static_cast<std::size_t>(Column::kCount); ++i) {
+      const auto sql =
+          "CREATE TABLE IF NOT EXISTS " + tableOf(static_cast<Column>(i)) + " (k bytea PRIMARY KEY, v bytea NOT NULL)";
+      CS_RETURN_IF_ERROR(exec(pg, sql.c_str(), doing("creating the tables of")));
+    }
+    Status status;
+    auto format = run(pg, "SELECT v FROM cs_meta WHERE k = $1", {kFormatKey}, status, doing("reading the format of"));
+    if (!status) return status;
+    if (PQntuples(format.get()) == 1) CS_RETURN_IF_ERROR(checkFormat(cell(format.get(), 0, 0), location()));
+    auto incarnation =
+        run(pg, "SELECT v FROM cs_meta WHERE k = $1", {kIncarnationKey}, status, doing("reading the identity of"));
+    if (!status) return status;
+    if (PQntuples(incarnation.get()) == 1) {
+      incarnation_id_ = std::string(cell(incarnation.get(), 0, 0));
+      return Status::ok();
+    }
+    incarnation_id_ = randomHex(16);
+    const std::string version = std::to_string(tuning::kFormatVersion);
+    run(pg, "INSERT INTO cs_meta (k, v) VALUES ($1, $2), ($3, $4)",
+        {kIncarnationKey, incarnation_id_, kFormatKey, version}, status, doing("initialising"));
+    return status;
+  };
+  if (auto s = body(); !s) {
+    (void)exec(pg, "ROLLBACK", doing("opening"));
+    return s;
+  }
+  return exec(pg, "COMMIT", doing("initialising"));
+}
+
+Result<std::optional<std::string>> PostgresStore::get(Column column, std::string_view key,
+                                                      const Snapshot* snapshot) const {
+  const auto sql = "SELECT v FROM " + tableOf(column) + " WHERE k = $1";
+  auto read = [&](PGconn* pg) -> Result<std::optional<std::string>> {
+    Status status;
+    auto res = run(pg, sql.c_str(), {key}, status, doing("reading"));
+    if (!status) return status;
+    if (PQntuples(res.get()) == 0) return std::optional<std::string>();
+    return std::optional<std::string>(std::string(cell(res.get(), 0, 0)));
+  };
+  if (snapshot != nullptr) {
+    const auto* pinned = static_cast<const PgSnapshot*>(snapshot->impl());
+    if (pinned->lease) return read(pinned->lease->pg);
+  }
+  auto lease = acquire();
+  if (!lease) return lease.status();
+  return read((*lease)->pg);
+}
+
+// A batch's operations in order, so the last one on a key is what the key holds: each column
+// becomes one upsert of what is put and one delete of what is erased (an upsert may name a key
+// only once).
+Status PostgresStore::commit(WriteBatch& batch, Durability durability) {
+  if (batch.empty()) return Status::ok();
+  std::map<Column, std::map<std::string_view, const WriteBatch::Op*>> last;
+  for (const auto& op : batch.ops()) last[op.column][op.key] = &op;
+  auto lease = acquire();
+  if (!lease) return lease.status();
+  PGconn* pg = (*lease)->pg;
+  CS_RETURN_IF_ERROR(exec(pg, "BEGIN", doing("writing to")));
+  auto body = [&]() -> Status {
+    // Buffered: committed without waiting for the WAL's flush (survives this process, not the
+    // database machine's power cut), as RocksDB's unsynced write.
+    if (durability == Durability::kBuffered)
+      CS_RETURN_IF_ERROR(exec(pg, "SET LOCAL synchronous_commit TO OFF", doing("writing to")));
+    for (const auto& [column, ops] : last) {
+      std::vector<std::string_view> put_keys;
+      std::vector<std::string_view> put_values;
+      std::vector<std::string_view> erased;
+      for (const auto& [key, op] : ops) {
+        if (op->is_delete) {
+          erased.push_back(key);
+        } else {
+          put_keys.push_back(key);
+          put_values.push_back(op->value);
+        }
+      }
+      Status status;
+      const auto table = tableOf(column);
+      if (!put_keys.empty()) {
+        const auto keys = byteaArray(put_keys);
+        const auto values = byteaArray(put_values);
+        const auto sql = "INSERT INTO " + table + " (k, v) SELECT * FROM unnest($1::bytea[], $2::bytea[]) " +
+                         "ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v";
+        run(pg, sql.c_str(), {keys, values}, status, doing("writing to"), {kByteaArrayOid, kByteaArrayOid});
+        if (!status) return status;
+      }
+      if (!erased.empty()) {
+        const auto keys = byteaArray(erased);
+        const auto sql = "DELETE FROM " + table + " WHERE k = ANY($1::bytea[])";
+        run(pg, sql.c_str(), {keys}, status, doing("writing to"), {kByteaArrayOid});
+        if (!status) return status;
+      }
+    }
+    return Status::ok();
+  };
+  if (auto s = body(); !s) {
+    (void)exec(pg, "ROLLBACK", doing("writing to"));
+    return s;
+  }
+  return exec(pg, "COMMIT", doing("committing to"));
+}
+
+Snapshot PostgresStore::snapshot() const {
+  auto impl = std::make_unique<PgSnapshot>();
+  auto lease = acquire();
+  if (lease) {
+    PGconn* pg = (*lease)->pg;
+    // The snapshot is taken at the transaction's first query, so one is made at once.
+    if (exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", doing("reading")) &&
+        exec(pg, "SELECT 1", doing("reading"))) {
+      impl->lease = std::move(lease).value();
+    }
+  }
+  // A snapshot that could not be taken reads through the pool: its reads report the error.
+  return Snapshot(std::move(impl));
+}
+
+Status PostgresStore::readPage(PGconn* pg, Column column, std::string_view from, bool inclusive, std::string_view upper,
+                               std::size_t limit, std::vector<std::pair<std::string, std::string>>& rows) const {
+  std::string sql = "SELECT k, v FROM " + tableOf(column) + " WHERE k " + (inclusive ? ">=" : ">") + " $1";
+  std::vector<std::string_view> params = {from};
+  if (!upper.empty()) {
+    sql += " AND k < $2";
+    params.push_back(upper);
+  }
+  sql += " ORDER BY k LIMIT " + std::to_string(limit);
+  Status status;
+  auto res = run(pg, sql.c_str(), params, status, doing("reading"));
+  if (!status) return status;
+  const int n = PQntuples(res.get());
+  rows.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) rows.emplace_back(cell(res.get(), i, 0), cell(res.get(), i, 1));
+  return Status::ok();
+}
+
+Cursor PostgresStore::scan(Column column, std::string_view lower, std::string_view upper,
+                           const Snapshot* snapshot) const {
+  auto impl = std::make_unique<PgCursor>();
+  impl->store = this;
+  impl->column = column;
+  impl->lower.assign(lower);
+  impl->upper.assign(upper);
+  if (snapshot != nullptr) {
+    const auto* pg = static_cast<const PgSnapshot*>(snapshot->impl());
+    if (pg->lease) impl->pinned = pg->lease->pg;
+  }
+  impl->fetch(impl->lower, true);
+  return Cursor(std::move(impl));
+}
+
+Result<std::optional<std::string>> PostgresStore::lastKey(Column column, std::string_view prefix) const {
+  const auto upper = prefixSuccessor(prefix);
+  std::string sql = "SELECT k FROM " + tableOf(column) + " WHERE k >= $1";
+  std::vector<std::string_view> params = {prefix};
+  if (!upper.empty()) {
+    sql += " AND k < $2";
+    params.push_back(upper);
+  }
+  sql += " ORDER BY k DESC LIMIT 1";
+  auto lease = acquire();
+  if (!lease) return lease.status();
+  Status status;
+  auto res = run((*lease)->pg, sql.c_str(), params, status, doing("reading"));
+  if (!status) return status;
+  if (PQntuples(res.get()) == 0) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(cell(res.get(), 0, 0)));
+}
+
+Status PostgresStore::compactAll() {
+  auto lease = acquire();
+  if (!lease) return lease.status();
+  for (std::size_t i = 0; i < static_cast<std::size_t>(Column::kCount); ++i) {
+    const auto sql = "VACUUM " + tableOf(static_cast<Column>(i));
+    CS_RETURN_IF_ERROR(exec((*lease)->pg, sql.c_str(), doing("compacting")));
+  }
+  return Status::ok();
+}
+
+std::uint64_t PostgresStore::approximateSizeBytes() const {
+  auto lease = acquire();
+  if (!lease) return 0;
+  std::string sql = "SELECT (0";
+  for (std::size_t i = 0; i < static_cast<std::size_t>(Column::kCount); ++i) {
+    sql += " + pg_total_relation_size('" + tableOf(static_cast<Column>(i)) + "')";
+  }
+  sql += ")::text";
+  Status status;
+  auto res = run((*lease)->pg, sql.c_str(), {}, status, doing("sizing"), {}, true);
+  if (!status || PQntuples(res.get()) != 1) return 0;
+  return std::strtoull(PQgetvalue(res.get(), 0, 0), nullptr, 10);
+}
+
+Status PostgresStore::renewIncarnation() {
+  std::string fresh = randomHex(16);
+  WriteBatch batch;
+  batch.put(Column::kMeta, kIncarnationKey, fresh);
+  CS_RETURN_IF_ERROR(commit(batch, Durability::kSynced));
+  incarnation_id_ = std::move(fresh);
+  return Status::ok();
+}
+
+}  // namespace
+
+bool isPostgresUrl(std::string_view location) {
+  return location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0;
+}
+
+Result<std::unique_ptr<Store>> openPostgresStore(const std::string& url, const PostgresOptions& options) {
+  if (sodium_init() < 0) return Status::error(ErrorCode::kInternal, "libsodium failed to initialise");
+  if (!isPostgresUrl(url)) {
+    return Status::error(ErrorCode::kInvalidArgument,
+                         "not a PostgreSQL URL: " + withoutPassword(url) + " (postgresql://USER@HOST[:PORT]/DB)");
+  }
+  auto store = std::make_unique<PostgresStore>(url, options);
+  CS_RETURN_IF_ERROR(store->init());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+Result<std::unique_ptr<Store>> openStoreAt(const std::string& location, const StoreOptions& options) {
+  if (isPostgresUrl(location)) return openPostgresStore(location);
+  return Store::open(location, options);
+}
+
+}  // namespace communesync::storage
