@@ -9,6 +9,7 @@
 
 #include "base/address_set.hpp"
 #include "base/tuning.hpp"
+#include "communesync/storage/postgres_store.hpp"
 
 namespace communesync::server {
 
@@ -35,7 +36,7 @@ const std::vector<std::string_view>& configKeys() {
   static const std::vector<std::string_view> keys = {
       "data",      "listen",     "threads",   "admin_remote",       "allowed_origins", "tls_cert",     "tls_key",
       "limits",    "forms_dir",  "web_dir",   "device_silent_days", "require_forms",   "report_rules", "log_level",
-      "field_app", "keep_views", "retention", "trusted_proxies",    "metrics_from"};
+      "field_app", "keep_views", "retention", "trusted_proxies",    "metrics_from",    "store"};
   return keys;
 }
 
@@ -195,10 +196,19 @@ Status parseConfig(std::string_view text, const std::string& name, Config& confi
       return value.get<std::string>();
     };
     if (key == "data" || key == "listen" || key == "tls_cert" || key == "tls_key" || key == "forms_dir" ||
-        key == "web_dir") {
+        key == "web_dir" || key == "store") {
       auto text_value = wantString();
       if (!text_value) return text_value.status();
       if (key == "data") config.data_dir = *text_value;
+      if (key == "store") {
+        if (!text_value->empty() && !storage::isPostgresUrl(*text_value)) {
+          return Status::error(ErrorCode::kInvalidArgument,
+                               where +
+                                   " must be a PostgreSQL URL (postgresql://USER@HOST[:PORT]/DB); the RocksDB "
+                                   "store is chosen with \"data\"");
+        }
+        config.store = *text_value;
+      }
       if (key == "listen") CS_RETURN_IF_ERROR(parseListen(*text_value, config));
       if (key == "tls_cert") config.tls_cert = *text_value;
       if (key == "tls_key") config.tls_key = *text_value;

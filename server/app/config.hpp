@@ -42,8 +42,12 @@ struct Retention {
 };
 
 struct Config {
-  //! Folder of the RocksDB store. Default: ./communesync-data. Fixed while running.
+  //! Folder of the RocksDB store (and, with `store` set, of the admin token alone). Default:
+  //! ./communesync-data. Fixed while running.
   std::filesystem::path data_dir = "communesync-data";
+  //! A PostgreSQL database to keep everything in instead (postgresql://USER@HOST[:PORT]/DB);
+  //! empty: the RocksDB store in `data_dir`. Fixed while running.
+  std::string store;
   //! Address to listen on. Default: 127.0.0.1. Fixed while running.
   std::string listen_host = "127.0.0.1";
   //! Port to listen on (0: any free port, printed at start). Default: 8080. Fixed while running.

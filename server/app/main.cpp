@@ -1,5 +1,5 @@
-// communesync-server [--data DIR] [--listen HOST:PORT] [--config FILE] [--tls-cert PEM --tls-key PEM] [--forms DIR]
-//                    [--web DIR]
+// communesync-server [--data DIR | --store postgresql://USER@HOST[:PORT]/DB] [--listen HOST:PORT] [--config FILE]
+//                    [--tls-cert PEM --tls-key PEM] [--forms DIR] [--web DIR]
 #include <CLI/CLI.hpp>
 
 #include <sys/stat.h>
@@ -9,6 +9,7 @@
 
 #include "app/server.hpp"
 #include "base/log.hpp"
+#include "communesync/storage/postgres_store.hpp"
 
 namespace {
 
@@ -32,7 +33,11 @@ int main(int argc, char** argv) {
   std::string data_dir;
   std::string listen;
   std::string config_file;
+  std::string store_url;
   app.add_option("--data", data_dir, "folder of the RocksDB store (default ./communesync-data)");
+  app.add_option("--store", store_url,
+                 "postgresql://USER@HOST[:PORT]/DB: keep everything in PostgreSQL instead (--data then holds the "
+                 "admin token alone)");
   app.add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
   app.add_option("--config", config_file, "JSON config file; flags given on the command line win");
   std::string tls_cert, tls_key, forms_dir, web_dir, log_level;
@@ -56,6 +61,14 @@ int main(int argc, char** argv) {
     }
   }
   if (!data_dir.empty()) config.data_dir = data_dir;
+  if (!store_url.empty()) {
+    if (!storage::isPostgresUrl(store_url)) {
+      std::cerr << "communesync-server: --store must be a PostgreSQL URL (postgresql://USER@HOST[:PORT]/DB); "
+                   "the RocksDB store is chosen with --data\n";
+      return 2;
+    }
+    config.store = store_url;
+  }
   if (!tls_cert.empty()) config.tls_cert = tls_cert;
   if (!forms_dir.empty()) config.forms_dir = forms_dir;
   if (!tls_key.empty()) config.tls_key = tls_key;
@@ -87,8 +100,9 @@ int main(int argc, char** argv) {
   }
   (*server)->handleSignals();
   std::cout << "communesync-server: listening on " << (config.tls_cert.empty() ? "" : "(TLS) ") << config.listen_host
-            << ":" << (*server)->port() << ", store " << config.data_dir.string() << " (incarnation "
-            << (*server)->incarnationId() << ")" << std::endl;
+            << ":" << (*server)->port() << ", store "
+            << (config.store.empty() ? config.data_dir.string() : storage::redactedUrl(config.store))
+            << " (incarnation " << (*server)->incarnationId() << ")" << std::endl;
   if (!config.web_dir.empty()) {
     std::cout << "communesync-server: dashboard at " << (config.tls_cert.empty() ? "http" : "https") << "://"
               << config.listen_host << ":" << (*server)->port() << "/" << std::endl;

@@ -17,6 +17,7 @@
 #include "app/descriptors.hpp"
 #include "base/log.hpp"
 #include "base/tuning.hpp"
+#include "communesync/storage/postgres_store.hpp"
 #include "communesync/storage/store.hpp"
 #include "http/web_files.hpp"
 #include "net/listener.hpp"
@@ -211,12 +212,20 @@ Server::~Server() {
 
 Result<std::unique_ptr<Server>> Server::create(const Config& config) {
   auto impl = std::make_unique<Impl>(config);
-  auto store = storage::Store::open(config.data_dir);
+  auto store = config.store.empty() ? storage::Store::open(config.data_dir) : storage::openPostgresStore(config.store);
   if (!store) return store.status();
   impl->store = std::move(store).value();
-  auto restored = Backups::adoptIfRestored(*impl->store, config.data_dir);
-  if (!restored) return restored.status();
-  if (!restored->empty()) logEvent(LogLevel::kWarn, "restored_from_backup", {{"note", *restored}});
+  if (impl->store->local()) {
+    auto restored = Backups::adoptIfRestored(*impl->store, config.data_dir);
+    if (!restored) return restored.status();
+    if (!restored->empty()) logEvent(LogLevel::kWarn, "restored_from_backup", {{"note", *restored}});
+  } else {
+    // The admin token's folder (the store is the database's).
+    std::error_code ec;
+    std::filesystem::create_directories(config.data_dir, ec);
+    if (ec) return Status::error(ErrorCode::kIoError, "creating " + config.data_dir.string() + ": " + ec.message());
+    logEvent(LogLevel::kInfo, "store_opened", {{"store", impl->store->location()}});
+  }
   auto data = ServerStore::open(*impl->store);
   if (!data) return data.status();
   impl->data = std::move(data).value();

@@ -32,16 +32,6 @@ std::string tableOf(Column column) {
   return column == Column::kMeta ? "cs_meta" : "cs_" + std::string(columnName(column));
 }
 
-// The URL without its password, for messages.
-std::string withoutPassword(const std::string& url) {
-  const auto scheme = url.find("://");
-  const auto at = url.find('@');
-  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
-  const auto colon = url.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon) + ":***" + url.substr(at);
-}
-
 // One connection and the statements prepared on it.
 struct Conn {
   PGconn* pg = nullptr;
@@ -159,7 +149,7 @@ class PostgresStore final : public Store {
     idle_.clear();
   }
 
-  std::string location() const override { return withoutPassword(url_); }
+  std::string location() const override { return redactedUrl(url_); }
   bool local() const override { return false; }
 
   Status init();
@@ -344,7 +334,7 @@ Status PostgresStore::init() {
     }
     incarnation_id_ = randomHex(16);
     const std::string version = std::to_string(tuning::kFormatVersion);
-    run(pg, "INSERT INTO cs_meta (k, v) VALUES ($1, $2), ($3, $4)",
+    run(pg, "INSERT INTO cs_meta (k, v) VALUES ($1, $2), ($3, $4) ON CONFLICT (k) DO NOTHING",
         {kIncarnationKey, incarnation_id_, kFormatKey, version}, status, doing("initialising"));
     return status;
   };
@@ -529,6 +519,15 @@ Status PostgresStore::renewIncarnation() {
 
 }  // namespace
 
+std::string redactedUrl(const std::string& url) {
+  const auto scheme = url.find("://");
+  const auto at = url.find('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
+  const auto colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon) + ":***" + url.substr(at);
+}
+
 bool isPostgresUrl(std::string_view location) {
   return location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0;
 }
@@ -537,7 +536,7 @@ Result<std::unique_ptr<Store>> openPostgresStore(const std::string& url, const P
   if (sodium_init() < 0) return Status::error(ErrorCode::kInternal, "libsodium failed to initialise");
   if (!isPostgresUrl(url)) {
     return Status::error(ErrorCode::kInvalidArgument,
-                         "not a PostgreSQL URL: " + withoutPassword(url) + " (postgresql://USER@HOST[:PORT]/DB)");
+                         "not a PostgreSQL URL: " + redactedUrl(url) + " (postgresql://USER@HOST[:PORT]/DB)");
   }
   auto store = std::make_unique<PostgresStore>(url, options);
   CS_RETURN_IF_ERROR(store->init());

@@ -5,6 +5,8 @@
 // Every socket here is ours and closes by itself; the server is stopped by its pid.
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
@@ -75,6 +77,20 @@ struct RawSession {
     ws.binary(true);
     ws.handshake("127.0.0.1", "/sync", ec);
     return ec;
+  }
+
+  // Writes `bytes` as one message, giving up after `within`: a server that stops reading must fail
+  // the test, not hang it (a blocking write has no timeout).
+  beast::error_code writeWithin(std::string_view bytes, std::chrono::seconds within) {
+    std::optional<beast::error_code> result;
+    ws.async_write(net::buffer(bytes.data(), bytes.size()), [&](beast::error_code ec, std::size_t) { result = ec; });
+    ioc.restart();
+    ioc.run_for(within);
+    if (result) return *result;
+    beast::get_lowest_layer(ws).close();
+    ioc.restart();
+    ioc.run();
+    return net::error::timed_out;
   }
 
   // Reads until the server closes; the close code it gave (none if it did not close in time).
@@ -154,11 +170,14 @@ TEST_F(AbuseTest, TheLegitimateSyncCompletesAndOffendersAreClosed) {
   RawSession big;
   ASSERT_FALSE(big.open(port, rogue_token));
   beast::error_code write_ec;
-  big.ws.write(net::buffer(std::string(5 * 1024 * 1024, 'x')), write_ec);  // the limit is 4 MiB
+  write_ec = big.writeWithin(std::string(5 * 1024 * 1024, 'x'), std::chrono::seconds(30));  // the limit is 4 MiB
+  EXPECT_NE(write_ec, net::error::timed_out) << "the server neither read the frame nor closed the session";
   RawSession flood;
   ASSERT_FALSE(flood.open(port, rogue_token));
   const auto hello = sync::proto::frameOf(sync::proto::Pull{{}, 1024}, 1);
-  for (int i = 0; i < 1000 && !write_ec; ++i) flood.ws.write(net::buffer(hello), write_ec);
+  beast::error_code flood_ec;  // the server closes the session part way: the writes then fail
+  for (int i = 0; i < 1000 && !flood_ec; ++i) flood_ec = flood.writeWithin(hello, std::chrono::seconds(30));
+  EXPECT_NE(flood_ec, net::error::timed_out) << "the server neither read the flood nor closed the session";
 
   // Meanwhile the legitimate device pushes and pulls 300 records.
   TestDevice device(dir_ / "device", legit_token);

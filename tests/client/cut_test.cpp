@@ -17,12 +17,14 @@ using sync::Value;
 using testing::ServerHarness;
 using testing::TestDevice;
 
-TEST(Cuts, SyncResumesAfterACutAtAnyByteWithNothingLostOrDoubled) {
+// Run on each store backend (tests/support/store_backends.hpp).
+class Cuts : public testing::OnEachStore {};
+
+TEST_P(Cuts, SyncResumesAfterACutAtAnyByteWithNothingLostOrDoubled) {
   const auto seed = testing::testSeed(5);
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937_64 rng(seed);
-  testing::TempDir dir;
-  ServerHarness server(dir / "server");
+  ServerHarness server(dir / "server", stores);
   TestDevice writer(dir / "writer", server.addUser("an", {"xa-01"}));
   TestDevice reader(dir / "reader", server.addUser("binh", {"xa-01"}));
 
@@ -36,7 +38,8 @@ TEST(Cuts, SyncResumesAfterACutAtAnyByteWithNothingLostOrDoubled) {
   std::uint64_t whole = 0;
   {
     testing::TempDir probe_dir;
-    ServerHarness probe(probe_dir / "server");
+    testing::ScratchStores probe_stores{GetParam()};
+    ServerHarness probe(probe_dir / "server", probe_stores);
     TestDevice copy(probe_dir / "copy", probe.addUser("an", {"xa-01"}));
     for (int i = 0; i < kRecords; ++i)
       copy.put("household", "",
@@ -78,6 +81,8 @@ TEST(Cuts, SyncResumesAfterACutAtAnyByteWithNothingLostOrDoubled) {
   for (const auto& c : log) ASSERT_TRUE(ids.insert({c.id.device.hex(), c.id.seq}).second) << "applied twice";
   EXPECT_EQ(log.size(), static_cast<std::size_t>(kRecords));
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, Cuts, testing::kBothBackends, testing::backendName);
 
 }  // namespace
 }  // namespace communesync

@@ -27,12 +27,15 @@ std::string addUser(std::uint16_t port, const std::string& admin, const std::str
   return nlohmann::json::parse(body).value("token", "");
 }
 
-TEST(Kills, ServerKilledDuringALargePushLosesNothingAcknowledged) {
+// Run on each store backend (tests/support/store_backends.hpp).
+class Kills : public testing::OnEachStore {};
+
+TEST_P(Kills, ServerKilledDuringALargePushLosesNothingAcknowledged) {
   const auto seed = testing::testSeed(11);
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937_64 rng(seed);
-  testing::TempDir dir;
   ServerProcess server(dir / "server");
+  if (GetParam() == testing::Backend::kPostgres) server.useStore(stores.location("server"));
   server.start();
   const auto token = addUser(server.port(), server.adminToken(), "an");
   TestDevice device(dir / "device", token);
@@ -77,12 +80,11 @@ TEST(Kills, ServerKilledDuringALargePushLosesNothingAcknowledged) {
   EXPECT_EQ(unique.size(), static_cast<std::size_t>(kRecords));
 }
 
-TEST(Kills, CliKilledDuringSyncLosesAndDoublesNothing) {
+TEST_P(Kills, CliKilledDuringSyncLosesAndDoublesNothing) {
   const auto seed = testing::testSeed(13);
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937_64 rng(seed);
-  testing::TempDir dir;
-  testing::ServerHarness server(dir / "server");
+  testing::ServerHarness server(dir / "server", stores);
   const auto token = server.addUser("an", {"xa-01"});
   const auto home = dir / "home";
   auto login = testing::run({CLI_PATH, "--home", home.string(), "login", "--server", server.url(), "--token", token});
@@ -112,6 +114,8 @@ TEST(Kills, CliKilledDuringSyncLosesAndDoublesNothing) {
   for (const auto& c : log) ASSERT_TRUE(unique.insert(c.id.seq).second) << "applied twice";
   EXPECT_EQ(unique.size(), static_cast<std::size_t>(kRecords));
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, Kills, testing::kBothBackends, testing::backendName);
 
 }  // namespace
 }  // namespace communesync

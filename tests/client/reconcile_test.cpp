@@ -41,40 +41,44 @@ std::size_t trimmedLines(const std::string& text) {
   return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
 }
 
-class Reconcile : public ::testing::Test {
+// Run on each store backend (tests/support/store_backends.hpp).
+class Reconcile : public testing::OnEachStore {
  protected:
   void SetUp() override {
-    an_ = std::make_unique<TestDevice>(dir_ / "an", server_.addUser("an", {"xa-01"}));
-    binh_ = std::make_unique<TestDevice>(dir_ / "binh", server_.addUser("binh", {"xa-01"}));
-    lan_ = server_.addUser(json{{"name", "lan"}, {"grants", {"reconciler:xa-01"}}});
-    other_ = server_.addUser(json{{"name", "minh"}, {"grants", {"reconciler:xa-02"}}});
+    OnEachStore::SetUp();
+    if (IsSkipped()) return;
+    harness_ = std::make_unique<ServerHarness>(dir / "server", stores);
+    an_ = std::make_unique<TestDevice>(dir / "an", server().addUser("an", {"xa-01"}));
+    binh_ = std::make_unique<TestDevice>(dir / "binh", server().addUser("binh", {"xa-01"}));
+    lan_ = server().addUser(json{{"name", "lan"}, {"grants", {"reconciler:xa-01"}}});
+    other_ = server().addUser(json{{"name", "minh"}, {"grants", {"reconciler:xa-02"}}});
   }
 
   // A household both devices hold, then edited by each offline: one conflict on `field`.
   std::string conflicting(const std::string& field, const Value& a, const Value& b) {
     const auto id = an_->put("household", "", {{"chu_ho", Value("Lò Văn Pá")}, {field, Value("trước")}});
-    an_->syncOk(server_.url());
-    binh_->syncOk(server_.url());
+    an_->syncOk(server().url());
+    binh_->syncOk(server().url());
     an_->put("household", id, {{field, a}});
     binh_->put("household", id, {{field, b}});
-    an_->syncOk(server_.url());
-    binh_->syncOk(server_.url());
+    an_->syncOk(server().url());
+    binh_->syncOk(server().url());
     return id;
   }
 
-  testing::TempDir dir_;
-  ServerHarness server_{dir_ / "server"};
+  std::unique_ptr<ServerHarness> harness_;
+  ServerHarness& server() { return *harness_; }
   std::unique_ptr<TestDevice> an_, binh_;
   std::string lan_, other_;
 };
 
-TEST_F(Reconcile, AConflictIsSettledCentrallyAndBothDevicesReceiveTheDecision) {
+TEST_P(Reconcile, AConflictIsSettledCentrallyAndBothDevicesReceiveTheDecision) {
   const auto id = conflicting("so_nhan_khau", Value(5), Value(7));
-  auto list = apiGet(server_, lan_, "/api/conflicts?unit=xa-01");
+  auto list = apiGet(server(), lan_, "/api/conflicts?unit=xa-01");
   ASSERT_EQ(list["conflicts"].size(), 1u) << list.dump();
   // Query values are percent-decoded; a unit that is not there lists nothing.
-  EXPECT_EQ(apiGet(server_, lan_, "/api/conflicts?unit=xa%2D01&status=open")["conflicts"].size(), 1u);
-  EXPECT_TRUE(apiGet(server_, lan_, "/api/conflicts?unit=xa-01-01")["conflicts"].empty());
+  EXPECT_EQ(apiGet(server(), lan_, "/api/conflicts?unit=xa%2D01&status=open")["conflicts"].size(), 1u);
+  EXPECT_TRUE(apiGet(server(), lan_, "/api/conflicts?unit=xa-01-01")["conflicts"].empty());
   const auto c = list["conflicts"][0];
   EXPECT_EQ(c["record"], id);
   EXPECT_EQ(c["field"], "so_nhan_khau");
@@ -97,21 +101,21 @@ TEST_F(Reconcile, AConflictIsSettledCentrallyAndBothDevicesReceiveTheDecision) {
 
   // Who may settle: a reconciler of the unit; a field worker or a reconciler elsewhere may not.
   const auto path = "/api/conflicts/" + c["id"].get<std::string>() + "/resolve";
-  apiPost(server_, an_->token(), path, {{"take", "lost"}, {"reason", "x"}}, 403);
-  apiPost(server_, other_, path, {{"take", "lost"}, {"reason", "x"}}, 404);
-  EXPECT_TRUE(apiGet(server_, other_, "/api/conflicts")["conflicts"].empty());
-  apiPost(server_, lan_, path, {{"take", "lost"}}, 400);  // a reason is required
+  apiPost(server(), an_->token(), path, {{"take", "lost"}, {"reason", "x"}}, 403);
+  apiPost(server(), other_, path, {{"take", "lost"}, {"reason", "x"}}, 404);
+  EXPECT_TRUE(apiGet(server(), other_, "/api/conflicts")["conflicts"].empty());
+  apiPost(server(), lan_, path, {{"take", "lost"}}, 400);  // a reason is required
 
-  auto settled = apiPost(server_, lan_, path, {{"take", "lost"}, {"reason", "Đã đếm lại tại nhà: 5 người"}});
+  auto settled = apiPost(server(), lan_, path, {{"take", "lost"}, {"reason", "Đã đếm lại tại nhà: 5 người"}});
   EXPECT_EQ(settled["conflict"]["status"], "resolved");
   EXPECT_EQ(settled["conflict"]["resolved_by"], "lan");
   EXPECT_EQ(settled["conflict"]["resolution"]["value"], lost);
-  apiPost(server_, lan_, path, {{"take", "kept"}, {"reason", "again"}}, 409);
-  EXPECT_TRUE(apiGet(server_, lan_, "/api/conflicts")["conflicts"].empty()) << "no open conflict is left";
+  apiPost(server(), lan_, path, {{"take", "kept"}, {"reason", "again"}}, 409);
+  EXPECT_TRUE(apiGet(server(), lan_, "/api/conflicts")["conflicts"].empty()) << "no open conflict is left";
 
   // One more sync each: both devices hold the decision, and show the conflict closed.
   for (auto* device : {an_.get(), binh_.get()}) {
-    device->syncOk(server_.url());
+    device->syncOk(server().url());
     EXPECT_EQ(fieldOf(*device, id, "so_nhan_khau"), lost);
     auto status = device->store().status();
     ASSERT_OK(status);
@@ -123,17 +127,17 @@ TEST_F(Reconcile, AConflictIsSettledCentrallyAndBothDevicesReceiveTheDecision) {
   EXPECT_EQ(an_->exportText(), binh_->exportText());
 
   // The record's history: every version with who, which device, and when.
-  auto history = apiGet(server_, lan_, "/api/history/household/" + id);
+  auto history = apiGet(server(), lan_, "/api/history/household/" + id);
   ASSERT_EQ(history["history"].size(), 4u) << history.dump();
   EXPECT_EQ(history["history"][0]["user"], "an");
   EXPECT_EQ(history["history"][3]["user"], "lan");
   EXPECT_EQ(history["history"][3]["changed"]["so_nhan_khau"], lost);
-  apiGet(server_, other_, "/api/history/household/" + id, 404);
+  apiGet(server(), other_, "/api/history/household/" + id, 404);
 }
 
-TEST_F(Reconcile, TheAdminToolListsShowsAndSettlesWithANewValue) {
+TEST_P(Reconcile, TheAdminToolListsShowsAndSettlesWithANewValue) {
   const auto id = conflicting("chu_ho", Value("Lò Văn Pá"), Value("Lò Văn Pả"));
-  const std::string http = "http://127.0.0.1:" + std::to_string(server_.port());
+  const std::string http = "http://127.0.0.1:" + std::to_string(server().port());
   auto admin = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {ADMIN_PATH, "--server", http, "--token", lan_});
     return testing::run(args);
@@ -150,7 +154,7 @@ TEST_F(Reconcile, TheAdminToolListsShowsAndSettlesWithANewValue) {
   EXPECT_NE(admin({"conflicts", "resolve", cid, "--value", "not json", "--reason", "x"}).exit_code, 0);
   auto resolved = admin({"conflicts", "resolve", cid, "--value", "\"Lò Văn Pao\"", "--reason", "theo sổ hộ khẩu"});
   ASSERT_EQ(resolved.exit_code, 0) << resolved.err;
-  an_->syncOk(server_.url());
+  an_->syncOk(server().url());
   EXPECT_EQ(fieldOf(*an_, id, "chu_ho"), "Lò Văn Pao");
   auto history = admin({"history", "household", id});
   ASSERT_EQ(history.exit_code, 0) << history.err;
@@ -158,11 +162,11 @@ TEST_F(Reconcile, TheAdminToolListsShowsAndSettlesWithANewValue) {
   EXPECT_EQ(trimmedLines(admin({"conflicts", "list", "--json"}).out), 0u);
 }
 
-TEST_F(Reconcile, ExportWritesCsvXlsxAndJsonLinesOfTheRecordsOneMayRead) {
+TEST_P(Reconcile, ExportWritesCsvXlsxAndJsonLinesOfTheRecordsOneMayRead) {
   an_->put("household", "", {{"chu_ho", Value("Lò Văn Pá, \"Pá\"")}, {"so_nhan_khau", Value(6)}});
   an_->put("household", "", {{"chu_ho", Value("Hà Thị Mai")}, {"so_nhan_khau", Value(4)}, {"ngheo", Value(true)}});
-  an_->syncOk(server_.url());
-  const std::string http = "http://127.0.0.1:" + std::to_string(server_.port());
+  an_->syncOk(server().url());
+  const std::string http = "http://127.0.0.1:" + std::to_string(server().port());
   auto admin = [&](const std::string& token, std::vector<std::string> args) {
     args.insert(args.begin(), {ADMIN_PATH, "--server", http, "--token", token});
     return testing::run(args);
@@ -182,7 +186,7 @@ TEST_F(Reconcile, ExportWritesCsvXlsxAndJsonLinesOfTheRecordsOneMayRead) {
   EXPECT_EQ(std::count(jsonl.out.begin(), jsonl.out.end(), '\n'), 2);
   EXPECT_TRUE(admin(other_, {"export", "household", "--format", "jsonl"}).out.empty()) << "another unit's reconciler";
 
-  const auto xlsx = (dir_ / "ho.xlsx").string();
+  const auto xlsx = (dir / "ho.xlsx").string();
   EXPECT_NE(admin(lan_, {"export", "household", "--format", "xlsx"}).exit_code, 0) << "xlsx needs --out";
   auto wrote = admin(lan_, {"export", "household", "--format", "xlsx", "--out", xlsx});
   ASSERT_EQ(wrote.exit_code, 0) << wrote.err;
@@ -207,15 +211,15 @@ std::optional<sync::Review> reviewOn(TestDevice& device, const std::string& id) 
   return std::nullopt;
 }
 
-TEST_F(Reconcile, ANeedsEditsReviewReachesTheAuthorAndTheAuthorsEditReopensIt) {
+TEST_P(Reconcile, ANeedsEditsReviewReachesTheAuthorAndTheAuthorsEditReopensIt) {
   const auto id = an_->put("household", "", {{"chu_ho", Value("Lò Văn Pá")}, {"so_nhan_khau", Value(60)}});
-  an_->syncOk(server_.url());
+  an_->syncOk(server().url());
   const std::string path = "/api/reviews/household/" + id;
-  apiPost(server_, an_->token(), path, {{"state", "approved"}}, 403);  // a field worker does not review
-  apiPost(server_, lan_, path, {{"state", "needs_edits"}}, 400);       // say what is wrong
-  apiPost(server_, lan_, path, {{"state", "needs_edits"}, {"comment", "60 nhân khẩu? Kiểm tra lại"}});
+  apiPost(server(), an_->token(), path, {{"state", "approved"}}, 403);  // a field worker does not review
+  apiPost(server(), lan_, path, {{"state", "needs_edits"}}, 400);       // say what is wrong
+  apiPost(server(), lan_, path, {{"state", "needs_edits"}, {"comment", "60 nhân khẩu? Kiểm tra lại"}});
 
-  an_->syncOk(server_.url());
+  an_->syncOk(server().url());
   auto review = reviewOn(*an_, id);
   ASSERT_TRUE(review.has_value()) << "the review reached the author's device";
   EXPECT_EQ(review->state, sync::ReviewState::kNeedsEdits);
@@ -224,25 +228,27 @@ TEST_F(Reconcile, ANeedsEditsReviewReachesTheAuthorAndTheAuthorsEditReopensIt) {
 
   // The author fixes the record: the review reopens (received), on the server and on the device.
   an_->put("household", id, {{"so_nhan_khau", Value(6)}});
-  an_->syncOk(server_.url());
-  auto listed = apiGet(server_, lan_, "/api/reviews?unit=xa-01");
+  an_->syncOk(server().url());
+  auto listed = apiGet(server(), lan_, "/api/reviews?unit=xa-01");
   ASSERT_EQ(listed["reviews"].size(), 1u) << listed.dump();
   EXPECT_EQ(listed["reviews"][0]["state"], "received");
   EXPECT_FALSE(reviewOn(*an_, id).has_value()) << "nothing left for the author to act on";
 
   // Approved, then edited again: reopened again. A device cannot write reviews itself.
-  apiPost(server_, lan_, path, {{"state", "approved"}});
-  EXPECT_EQ(apiGet(server_, lan_, "/api/reviews?state=approved")["reviews"].size(), 1u);
-  an_->syncOk(server_.url());
+  apiPost(server(), lan_, path, {{"state", "approved"}});
+  EXPECT_EQ(apiGet(server(), lan_, "/api/reviews?state=approved")["reviews"].size(), 1u);
+  an_->syncOk(server().url());
   an_->put("household", id, {{"so_nhan_khau", Value(7)}});
-  an_->syncOk(server_.url());
-  EXPECT_EQ(apiGet(server_, lan_, "/api/reviews")["reviews"][0]["state"], "received");
+  an_->syncOk(server().url());
+  EXPECT_EQ(apiGet(server(), lan_, "/api/reviews")["reviews"][0]["state"], "received");
   an_->put("_reviews", "household/" + id, {{"state", Value("approved")}});
-  auto forged = an_->sync(server_.url());
+  auto forged = an_->sync(server().url());
   ASSERT_OK(forged.status);
   EXPECT_EQ(forged.rejected, 1u);
-  EXPECT_EQ(apiGet(server_, lan_, "/api/reviews")["reviews"][0]["state"], "received");
+  EXPECT_EQ(apiGet(server(), lan_, "/api/reviews")["reviews"][0]["state"], "received");
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, Reconcile, testing::kBothBackends, testing::backendName);
 
 }  // namespace
 }  // namespace communesync

@@ -20,9 +20,11 @@ using sync::Value;
 using testing::ServerHarness;
 using testing::TestDevice;
 
-TEST(Sync, TwoDevicesRecordOfflineAndConverge) {
-  testing::TempDir dir;
-  ServerHarness server(dir / "server");
+// The end-to-end sync tests run on each store backend (tests/support/store_backends.hpp).
+class Sync : public testing::OnEachStore {};
+
+TEST_P(Sync, TwoDevicesRecordOfflineAndConverge) {
+  ServerHarness server(dir / "server", stores);
   const auto token_a = server.addUser("an", {"xa-01"});
   const auto token_b = server.addUser("binh", {"xa-01"});
   TestDevice a(dir / "a", token_a);
@@ -40,9 +42,8 @@ TEST(Sync, TwoDevicesRecordOfflineAndConverge) {
 
 // Retention: each push says which of the device's changes it has every result of (the oldest still
 // waiting), and the server forgets the results below; what the device holds is unchanged.
-TEST(Sync, TheServerForgetsTheResultsADeviceHasAcknowledged) {
-  testing::TempDir dir;
-  ServerHarness server(dir / "server");
+TEST_P(Sync, TheServerForgetsTheResultsADeviceHasAcknowledged) {
+  ServerHarness server(dir / "server", stores);
   TestDevice a(dir / "a", server.addUser("an", {"xa-01"}));
   for (int i = 0; i < 5; ++i) a.put("household", "", {{"members", Value(i)}});
   a.syncOk(server.url());
@@ -63,9 +64,8 @@ TEST(Sync, TheServerForgetsTheResultsADeviceHasAcknowledged) {
 // edits waiting, is told to resynchronise the unit: its edits reach the server (an edit of a record
 // whose deletion was purged is refused and kept for the user, not merged into a record of that
 // edit alone), the records deleted meanwhile leave it, and it ends holding what a new device does.
-TEST(Sync, ADeviceOfflinePastATombstonePurgeResyncsAndLosesNoPendingChange) {
-  testing::TempDir dir;
-  ServerHarness server(dir / "server");
+TEST_P(Sync, ADeviceOfflinePastATombstonePurgeResyncsAndLosesNoPendingChange) {
+  ServerHarness server(dir / "server", stores);
   TestDevice a(dir / "a", server.addUser("an", {"xa-01", "xa-02"}));
   TestDevice b(dir / "b", server.addUser("binh", {"xa-01", "xa-02"}));
   std::vector<std::string> h;
@@ -111,12 +111,11 @@ TEST(Sync, ADeviceOfflinePastATombstonePurgeResyncsAndLosesNoPendingChange) {
   a.syncOk(server.url());  // and the next sync is an ordinary one
 }
 
-TEST(Sync, ThreeDevicesRandomOfflineWorkGiveByteIdenticalExports) {
+TEST_P(Sync, ThreeDevicesRandomOfflineWorkGiveByteIdenticalExports) {
   const auto seed = testing::testSeed(77);
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937_64 rng(seed);
-  testing::TempDir dir;
-  ServerHarness server(dir / "server");
+  ServerHarness server(dir / "server", stores);
   std::vector<std::unique_ptr<TestDevice>> devices;
   for (int i = 0; i < 3; ++i) {
     devices.push_back(std::make_unique<TestDevice>(dir / ("d" + std::to_string(i)),
@@ -153,9 +152,8 @@ TEST(Sync, ThreeDevicesRandomOfflineWorkGiveByteIdenticalExports) {
   for (auto& d : devices) EXPECT_EQ(d->exportText(), reference);
 }
 
-TEST(Sync, ConcurrentEditsOfOneFieldGiveOneConflictWithBothValues) {
-  testing::TempDir dir;
-  ServerHarness server(dir / "server");
+TEST_P(Sync, ConcurrentEditsOfOneFieldGiveOneConflictWithBothValues) {
+  ServerHarness server(dir / "server", stores);
   TestDevice a(dir / "a", server.addUser("an", {"xa-01"}));
   TestDevice b(dir / "b", server.addUser("binh", {"xa-01"}));
   const auto id = a.put("household", "", {{"members", Value(6)}});
@@ -179,9 +177,8 @@ TEST(Sync, ConcurrentEditsOfOneFieldGiveOneConflictWithBothValues) {
   }
 }
 
-TEST(Sync, DeleteAgainstEditKeepsTheNewerAndRecordsTheConflict) {
-  testing::TempDir dir;
-  ServerHarness server(dir / "server");
+TEST_P(Sync, DeleteAgainstEditKeepsTheNewerAndRecordsTheConflict) {
+  ServerHarness server(dir / "server", stores);
   TestDevice a(dir / "a", server.addUser("an", {"xa-01"}));
   TestDevice b(dir / "b", server.addUser("binh", {"xa-01"}));
   const auto id = a.put("household", "", {{"head", Value("An")}, {"members", Value(6)}});
@@ -212,9 +209,8 @@ TEST(Sync, DeleteAgainstEditKeepsTheNewerAndRecordsTheConflict) {
   EXPECT_FALSE(b.store().get({"household", gone})->has_value());
 }
 
-TEST(Sync, ADeviceNeverReceivesRecordsOfOtherScopes) {
-  testing::TempDir dir;
-  ServerHarness server(dir / "server");
+TEST_P(Sync, ADeviceNeverReceivesRecordsOfOtherScopes) {
+  ServerHarness server(dir / "server", stores);
   TestDevice x(dir / "x", server.addUser("x", {"xa-01"}));
   TestDevice y(dir / "y", server.addUser("y", {"xa-02"}));
   TestDevice z(dir / "z", server.addUser("z", {"xa-01", "xa-02"}));
@@ -236,9 +232,8 @@ TEST(Sync, ADeviceNeverReceivesRecordsOfOtherScopes) {
   EXPECT_NE(st->rejected[0].reason.find("xa-02"), std::string::npos);
 }
 
-TEST(Sync, WipedServerGetsEverythingBackFromTheDevices) {
-  testing::TempDir dir;
-  ServerHarness server(dir / "server");
+TEST_P(Sync, WipedServerGetsEverythingBackFromTheDevices) {
+  ServerHarness server(dir / "server", stores);
   auto a = std::make_unique<TestDevice>(dir / "a", server.addUser("an", {"xa-01"}));
   auto b = std::make_unique<TestDevice>(dir / "b", server.addUser("binh", {"xa-01"}));
   for (int i = 0; i < 20; ++i) a->put("household", "", {{"n", Value(i)}});
@@ -263,9 +258,8 @@ TEST(Sync, WipedServerGetsEverythingBackFromTheDevices) {
   EXPECT_EQ(b->exportText(), before);
 }
 
-TEST(Sync, ServerRestoredFromAnOlderBackupGetsTheNewerDataBack) {
-  testing::TempDir dir;
-  ServerHarness server(dir / "server");
+TEST_P(Sync, ServerRestoredFromAnOlderBackupGetsTheNewerDataBack) {
+  ServerHarness server(dir / "server", stores);
   TestDevice a(dir / "a", server.addUser("an", {"xa-01"}));
   TestDevice b(dir / "b", server.addUser("binh", {"xa-01"}));
   const auto first = a.put("household", "", {{"n", Value(1)}});
@@ -285,9 +279,8 @@ TEST(Sync, ServerRestoredFromAnOlderBackupGetsTheNewerDataBack) {
   EXPECT_NE(b.exportText().find(later), std::string::npos);
 }
 
-TEST(Sync, AnOpenConnectionSyncsAgainAndHearsNotifies) {
-  testing::TempDir dir;
-  ServerHarness server(dir / "server");
+TEST_P(Sync, AnOpenConnectionSyncsAgainAndHearsNotifies) {
+  ServerHarness server(dir / "server", stores);
   const auto token_a = server.addUser("an", {"xa-01"});
   TestDevice a(dir / "a", token_a);
   TestDevice b(dir / "b", server.addUser("binh", {"xa-01"}));
@@ -345,11 +338,10 @@ class RawSession {
   client::WebSocketTransport transport_;
 };
 
-TEST(Sync, ASyncOnAConnectionKeptOpenAsksTheServerEvenBeforeTheNotifyArrives) {
+TEST_P(Sync, ASyncOnAConnectionKeptOpenAsksTheServerEvenBeforeTheNotifyArrives) {
   // The writer's change is acknowledged; the server's notify to the reader may still be on its way
   // when the reader syncs. The sync asks anyway, so it always brings what was acknowledged before.
-  testing::TempDir dir;
-  ServerHarness server(dir / "server");
+  ServerHarness server(dir / "server", stores);
   TestDevice writer(dir / "w", server.addUser("an", {"xa-01"}));
   TestDevice reader(dir / "r", server.addUser("binh", {"xa-01"}));
   client::WebSocketTransport wt(server.url(), writer.token());
@@ -369,10 +361,10 @@ TEST(Sync, ASyncOnAConnectionKeptOpenAsksTheServerEvenBeforeTheNotifyArrives) {
   r.close();
 }
 
-TEST(Sync, AConnectionTheServerClosedWhileIdleIsReopenedByTheNextSync) {
-  testing::TempDir dir;
-  ServerHarness server(dir / "server", 0,
-                       [](server::Config& c) { c.limits.session_idle_timeout = std::chrono::milliseconds(800); });
+TEST_P(Sync, AConnectionTheServerClosedWhileIdleIsReopenedByTheNextSync) {
+  ServerHarness server(
+      dir / "server", 0, [](server::Config& c) { c.limits.session_idle_timeout = std::chrono::milliseconds(800); },
+      &stores);
   TestDevice device(dir / "d", server.addUser("an", {"xa-01"}));
   client::WebSocketTransport transport(server.url(), device.token());
   client::Replicator replicator(device.store(), transport);
@@ -387,6 +379,8 @@ TEST(Sync, AConnectionTheServerClosedWhileIdleIsReopenedByTheNextSync) {
   EXPECT_EQ(device.pendingCount(), 0u);
   replicator.close();
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, Sync, testing::kBothBackends, testing::backendName);
 
 TEST(Protocol, ReplayedChangeGetsItsFirstResultAndIsAppliedOnce) {
   testing::TempDir dir;

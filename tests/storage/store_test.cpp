@@ -145,6 +145,26 @@ TEST_P(StoreConformance, DataAndIncarnationSurviveReopen) {
   EXPECT_NE(fresh->incarnationId(), incarnation) << "a new store has a new incarnation";
 }
 
+// How an operator renews a restored store's incarnation by hand (docs/operations.md, PostgreSQL):
+// the identity row removed, the next open makes a new one and keeps the data.
+TEST_P(StoreConformance, AStoreWhoseIncarnationWasRemovedGetsANewOneAndKeepsItsData) {
+  std::string incarnation;
+  {
+    auto store = openOrDie();
+    ASSERT_NE(store, nullptr);
+    incarnation = store->incarnationId();
+    WriteBatch batch;
+    batch.put(Column::kRecords, "r", "kept");
+    batch.erase(Column::kMeta, "incarnation");
+    ASSERT_OK(store->commit(batch, Durability::kSynced));
+  }
+  auto store = openOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_NE(store->incarnationId(), incarnation);
+  EXPECT_EQ(store->incarnationId().size(), 32u);
+  EXPECT_EQ(read(*store, Column::kRecords, "r"), "kept");
+}
+
 TEST_P(StoreConformance, AStoreOfAnotherFormatIsRefusedWithWhatToDo) {
   for (const auto& [format, expected] :
        {std::pair<std::string, std::string>{"1", "pre-release format 1"}, {"99", "newer communesync (format 99"}}) {

@@ -18,6 +18,7 @@
 #include "communesync/client/replicator.hpp"
 #include "communesync/client/websocket_transport.hpp"
 #include "store/server_store.hpp"
+#include "store_backends.hpp"
 
 namespace communesync::testing {
 
@@ -64,17 +65,25 @@ class ServerHarness {
  public:
   using Tune = std::function<void(server::Config&)>;
 
-  //! `tune` adjusts the config (limits, TLS) before each start.
-  explicit ServerHarness(std::filesystem::path data, std::uint16_t port = 0, Tune tune = {})
-      : data_(std::move(data)), tune_(std::move(tune)) {
+  //! `tune` adjusts the config (limits, TLS) before each start. With `stores` on PostgreSQL, the
+  //! server keeps everything in its store "server" (store_backends.hpp); else in `data`.
+  explicit ServerHarness(std::filesystem::path data, std::uint16_t port = 0, Tune tune = {},
+                         ScratchStores* stores = nullptr)
+      : data_(std::move(data)),
+        tune_(std::move(tune)),
+        stores_(stores != nullptr && stores->backend() == Backend::kPostgres ? stores : nullptr) {
+    if (stores_ != nullptr) store_url_ = stores_->location("server");
     start(port);
   }
+  //! The same on the test's backend.
+  ServerHarness(std::filesystem::path data, ScratchStores& stores) : ServerHarness(std::move(data), 0, {}, &stores) {}
   ~ServerHarness() { stop(); }
 
   void start(std::uint16_t port = 0) {
     server::Config config;
     if (tune_) tune_(config);
     config.data_dir = data_;
+    config.store = store_url_;
     config.listen_port = port != 0 ? port : port_;
     config.threads = 2;
     auto s = server::Server::create(config);
@@ -97,13 +106,16 @@ class ServerHarness {
   void wipeAndRestart() {
     stop();
     std::filesystem::remove_all(data_);
+    if (stores_ != nullptr) stores_->wipe("server");
     start(port_);
   }
 
-  //! Stops the server, copies its store to `to` (a backup), starts it again.
+  //! Stops the server, copies its store to `to` (a backup: a folder, or a database named after
+  //! its last part), starts it again.
   void backupTo(const std::filesystem::path& to) {
     stop();
     std::filesystem::copy(data_, to, std::filesystem::copy_options::recursive);
+    if (stores_ != nullptr) stores_->copy("server", to.filename().string());
     start(port_);
   }
 
@@ -112,6 +124,7 @@ class ServerHarness {
     stop();
     std::filesystem::remove_all(data_);
     std::filesystem::copy(from, data_, std::filesystem::copy_options::recursive);
+    if (stores_ != nullptr) stores_->copy(from.filename().string(), "server");
     start(port_);
   }
 
@@ -177,7 +190,7 @@ class ServerHarness {
   void whileStopped(Read&& read) {
     stop();
     {
-      auto store = storage::Store::open(data_);
+      auto store = storage::openStoreAt(store_url_.empty() ? data_.string() : store_url_);
       EXPECT_OK(store);
       if (store) read(**store);
     }
@@ -186,6 +199,8 @@ class ServerHarness {
 
   std::filesystem::path data_;
   Tune tune_;
+  ScratchStores* stores_ = nullptr;  // on PostgreSQL
+  std::string store_url_;
   std::uint16_t port_ = 0;
   std::string admin_token_;
   std::unique_ptr<server::Server> server_;

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "assert_ok.hpp"
+#include "communesync/storage/postgres_store.hpp"
 #include "communesync/storage/store.hpp"
 #include "process.hpp"
 #include "store/server_store.hpp"
@@ -56,8 +57,15 @@ class ServerProcess {
     return t;
   }
   //! Change ids in the log, read while the server is stopped.
+  //! Keeps everything in the PostgreSQL database at `url` instead of the folder (--store).
+  void useStore(std::string url) {
+    store_url_ = url;
+    extra_.push_back("--store");
+    extra_.push_back(std::move(url));
+  }
+
   std::vector<sync::ChangeId> loggedIds() const {
-    auto store = storage::Store::open(data_);
+    auto store = storage::openStoreAt(store_url_.empty() ? data_.string() : store_url_);
     EXPECT_OK(store);
     auto data = server::ServerStore::open(**store);
     auto log = (*data)->logForTesting();
@@ -68,6 +76,7 @@ class ServerProcess {
 
  private:
   std::filesystem::path data_;
+  std::string store_url_;
   std::vector<std::string> extra_;
   std::vector<std::string> wrapper_;
   std::uint16_t port_ = 0;

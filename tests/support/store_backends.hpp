@@ -98,6 +98,22 @@ class ScratchStores {
     return urlOf(db);
   }
 
+  //! PostgreSQL: store `to` becomes a copy of store `from` (whose users must have gone: a stopped
+  //! server), as a backup taken then; `to` is replaced if it exists.
+  void copy(const std::string& from, const std::string& to) {
+    const auto source = databaseOf(from);
+    (void)location(to);
+    const auto target = databaseOf(to);
+    EXPECT_EQ(postgresAdmin("DROP DATABASE IF EXISTS " + target + " WITH (FORCE)"), "");
+    EXPECT_EQ(postgresAdmin("CREATE DATABASE " + target + " TEMPLATE " + source), "") << "copying " << from;
+  }
+  //! PostgreSQL: store `name` emptied (a new database of the same name).
+  void wipe(const std::string& name) {
+    const auto db = databaseOf(name);
+    EXPECT_EQ(postgresAdmin("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)"), "");
+    EXPECT_EQ(postgresAdmin("CREATE DATABASE " + db), "");
+  }
+
   Result<std::unique_ptr<storage::Store>> open(const std::string& name, const storage::StoreOptions& options = {}) {
     return storage::openStoreAt(location(name), options);
   }
@@ -105,6 +121,14 @@ class ScratchStores {
   const std::filesystem::path& dir() const { return dir_.path(); }
 
  private:
+  std::string databaseOf(const std::string& name) {
+    (void)location(name);
+    for (std::size_t i = 0; i < names_.size(); ++i) {
+      if (names_[i] == name) return databases_[i];
+    }
+    return {};
+  }
+
   // The admin URL names the "postgres" database: postgresql:///postgres?host=...&user=...
   static std::string urlOf(const std::string& db) {
     auto url = postgresAdminUrl();
@@ -117,6 +141,17 @@ class ScratchStores {
   TempDir dir_;
   std::vector<std::string> names_;
   std::vector<std::string> databases_;
+};
+
+//! A test run on each backend: a scratch folder `dir` and the backend's `stores` (skipped when
+//! the backend is not there: see ScratchStores::available). Instantiate it with kBothBackends.
+class OnEachStore : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    if (!ScratchStores::available(GetParam())) GTEST_SKIP() << "no PostgreSQL cluster for this run";
+  }
+  TempDir dir;
+  ScratchStores stores{GetParam()};
 };
 
 }  // namespace communesync::testing

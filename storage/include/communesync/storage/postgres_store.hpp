@@ -27,6 +27,9 @@ struct PostgresOptions {
   bool exclusive = true;
 };
 
+//! The URL with its password (if any) as *** : for messages and logs.
+std::string redactedUrl(const std::string& url);
+
 //! Whether `location` names a PostgreSQL database ("postgresql://..." or "postgres://...").
 bool isPostgresUrl(std::string_view location);
 
