@@ -108,7 +108,19 @@ int main(int argc, char** argv) {
       "--server-config", server_config,
       "the server's config file text (JSON), for the scenarios that start one server (e.g. '{\"keep_views\": false}')");
   app.add_option("--idle-seconds", idle_seconds, "phone: how long the connection stays open and idle (default 60)");
+  std::string store_url;
+  app.add_option("--store", store_url,
+                 "postgresql://...: the server keeps everything in this PostgreSQL database (an empty one; default: "
+                 "the RocksDB store in a scratch folder)");
   CLI11_PARSE(app, argc, argv);
+  // The server's config with the store the run asked for.
+  const auto withStore = [&](const std::string& text) {
+    if (store_url.empty()) return text;
+    auto config = text.empty() ? nlohmann::json::object() : nlohmann::json::parse(text, nullptr, false);
+    if (!config.is_object()) return text;  // the server names what is wrong with it
+    config["store"] = store_url;
+    return config.dump();
+  };
   const bool records_given = app.count("--records") > 0;
   auto print = [&](const nlohmann::json& out) {
     if (as_json) {
@@ -158,16 +170,17 @@ int main(int argc, char** argv) {
     files.rlim_cur = files.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &files);
   }
-  auto server =
-      tools::startServer(fs::canonical("/proc/self/exe"), work / "server", port,
-                         many_sessions ? tools::loadScenarioConfig(std::max(records, devices)) : server_config);
+  auto server = tools::startServer(
+      fs::canonical("/proc/self/exe"), work / "server", port,
+      withStore(many_sessions ? tools::loadScenarioConfig(std::max(records, devices)) : server_config));
   if (!server) {
     std::cerr << "communesync-bench: cannot start communesync-server\n";
     return 1;
   }
   const std::string url = server->url();
 
-  nlohmann::json out = {{"scenario", scenario}, {"records", records}};
+  nlohmann::json out = {
+      {"scenario", scenario}, {"records", records}, {"store", store_url.empty() ? "rocksdb" : "postgresql"}};
   int rc = 0;
   if (scenario == "concurrent") {
     if (!tools::benchConcurrent(*server, work, records, devices, out)) rc = 1;

@@ -9,11 +9,13 @@
 #include <map>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include "assert_ok.hpp"
 #include "communesync/client/local_store.hpp"
 #include "communesync/client/replicator.hpp"
 #include "sim_network.hpp"
+#include "store_backends.hpp"
 #include "temp_dir.hpp"
 
 namespace communesync::testing {
@@ -70,13 +72,21 @@ struct User {
   std::map<std::uint64_t, sync::Change> pushed;  // device seq -> change, to judge results
 };
 
-class IsolationTest : public ::testing::TestWithParam<std::uint64_t> {};
+// Each seed on each store backend (tests/support/store_backends.hpp).
+class IsolationTest : public ::testing::TestWithParam<std::tuple<testing::Backend, std::uint64_t>> {
+ protected:
+  void SetUp() override {
+    if (!testing::ScratchStores::available(backend())) GTEST_SKIP() << "no PostgreSQL cluster for this run";
+  }
+  testing::Backend backend() const { return std::get<0>(GetParam()); }
+  testing::ScratchStores stores_{backend()};
+};
 
 TEST_P(IsolationTest, NoUserEverSeesOrChangesARecordOutsideItsGrants) {
-  const std::uint64_t seed = GetParam();
+  const std::uint64_t seed = std::get<1>(GetParam());
   std::mt19937_64 rng(seed);
   TempDir dir;
-  SimServer server(dir / "server");
+  SimServer server(dir / "server", backend() == testing::Backend::kPostgres ? stores_.location("server") : "");
   const server::Actor actor{"test", "local"};
 
   std::string csv = "code,parent_code,level,name\n";
@@ -200,7 +210,12 @@ TEST_P(IsolationTest, NoUserEverSeesOrChangesARecordOutsideItsGrants) {
   EXPECT_EQ(log->size(), accepted) << "seed " << seed;
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, IsolationTest, ::testing::Range<std::uint64_t>(1, 9));
+INSTANTIATE_TEST_SUITE_P(Seeds, IsolationTest,
+                         ::testing::Combine(testing::kBothBackends, ::testing::Range<std::uint64_t>(1, 9)),
+                         [](const ::testing::TestParamInfo<IsolationTest::ParamType>& info) {
+                           return (std::get<0>(info.param) == testing::Backend::kRocksDb ? "RocksDb" : "Postgres") +
+                                  std::to_string(std::get<1>(info.param));
+                         });
 
 }  // namespace
 }  // namespace communesync::testing

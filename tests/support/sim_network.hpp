@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "communesync/client/transport.hpp"
+#include "communesync/storage/postgres_store.hpp"
 #include "communesync/sync/frame.hpp"
 #include "directory/directory.hpp"
 #include "protocol/sync_handler.hpp"
@@ -38,10 +39,13 @@ struct Faults {
 // and durably (the writer thread's job, done synchronously).
 class SimServer : public server::PushSink {
  public:
-  explicit SimServer(fs::path dir) : dir_(std::move(dir)) { open(); }
+  //! `location`: a PostgreSQL database to keep everything in instead of `dir`.
+  explicit SimServer(fs::path dir, std::string location = {}) : dir_(std::move(dir)), location_(std::move(location)) {
+    open();
+  }
 
   void open() {
-    auto store = storage::Store::open(dir_);
+    auto store = storage::openStoreAt(location_.empty() ? dir_.string() : location_);
     if (!store) throw std::runtime_error(store.status().toString());
     store_ = std::move(store).value();
     auto data = server::ServerStore::open(*store_);
@@ -111,6 +115,7 @@ class SimServer : public server::PushSink {
   std::vector<Held> held_;
   std::uint64_t delivered_late_ = 0;
   fs::path dir_;
+  std::string location_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<server::ServerStore> data_;
   std::unique_ptr<server::Directory> directory_;
