@@ -115,6 +115,26 @@ TEST_P(Kills, CliKilledDuringSyncLosesAndDoublesNothing) {
   EXPECT_EQ(unique.size(), static_cast<std::size_t>(kRecords));
 }
 
+// One server per PostgreSQL database for now (docs/architecture.md, "The store boundary"): a second
+// one started on it stops at once, saying why, and the first goes on serving.
+TEST(PostgresStore, ASecondServerOnTheSameDatabaseStopsWithAClearMessage) {
+  if (!testing::ScratchStores::available(testing::Backend::kPostgres)) GTEST_SKIP() << "no PostgreSQL cluster";
+  testing::TempDir dir;
+  testing::ScratchStores stores(testing::Backend::kPostgres);
+  const auto url = stores.location("server");
+  ServerProcess first(dir / "first");
+  first.useStore(url);
+  first.start();
+  auto second =
+      testing::run({SERVER_PATH, "--store", url, "--data", (dir / "second").string(), "--listen", "127.0.0.1:0"});
+  EXPECT_NE(second.exit_code, 0);
+  EXPECT_NE(second.err.find("another communesync-server is using this database"), std::string::npos) << second.err;
+  TestDevice device(dir / "device", addUser(first.port(), first.adminToken(), "an"));
+  device.put("household", "", {{"head", Value("Hộ một")}});
+  device.syncOk(first.url());
+  EXPECT_EQ(device.pendingCount(), 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, Kills, testing::kBothBackends, testing::backendName);
 
 }  // namespace
