@@ -84,6 +84,38 @@ ResultPtr run(PGconn* pg, const char* sql, const std::vector<std::string_view>& 
   return res;
 }
 
+// The same through a statement prepared on the connection once (`name` is unique to `sql`): a read
+// repeated thousands of times a second is parsed and planned once per connection.
+ResultPtr runPrepared(Conn& conn, const std::string& name, const std::string& sql,
+                      const std::vector<std::string_view>& params, Status& status, const std::string& doing) {
+  if (conn.prepared.count(name) == 0) {
+    ResultPtr prepared(PQprepare(conn.pg, name.c_str(), sql.c_str(), static_cast<int>(params.size()), nullptr),
+                       &PQclear);
+    if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) {
+      status = errorOf(conn.pg, prepared.get(), doing);
+      return ResultPtr(nullptr, &PQclear);
+    }
+    conn.prepared.insert(name);
+  }
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+  for (auto p : params) {
+    values.push_back(p.data());
+    lengths.push_back(static_cast<int>(p.size()));
+    formats.push_back(1);
+  }
+  ResultPtr res(PQexecPrepared(conn.pg, name.c_str(), static_cast<int>(params.size()), values.data(), lengths.data(),
+                               formats.data(), 1),
+                &PQclear);
+  if (PQresultStatus(res.get()) != PGRES_TUPLES_OK && PQresultStatus(res.get()) != PGRES_COMMAND_OK) {
+    status = errorOf(conn.pg, res.get(), doing);
+    return ResultPtr(nullptr, &PQclear);
+  }
+  status = Status::ok();
+  return res;
+}
+
 Status exec(PGconn* pg, const char* sql, const std::string& doing) {
   Status status;
   run(pg, sql, {}, status, doing, {}, true);
@@ -127,6 +159,7 @@ class Lease {
   Lease& operator=(const Lease&) = delete;
   ~Lease();
   Conn* operator->() const { return conn_.get(); }
+  Conn* get() const { return conn_.get(); }
   explicit operator bool() const { return conn_ != nullptr; }
 
  private:
@@ -175,7 +208,7 @@ class PostgresStore final : public Store {
   Status renewIncarnation() override;
 
   // The cursor's page read: rows of `column` from `from` (inclusive or not) below `upper`.
-  Status readPage(PGconn* pg, Column column, std::string_view from, bool inclusive, std::string_view upper,
+  Status readPage(Conn& conn, Column column, std::string_view from, bool inclusive, std::string_view upper,
                   std::size_t limit, std::vector<std::pair<std::string, std::string>>& rows) const;
 
  private:
@@ -200,7 +233,7 @@ struct PgCursor final : Cursor::Impl {
   Column column = Column::kMeta;
   std::string lower;
   std::string upper;
-  PGconn* pinned = nullptr;  // the snapshot's connection, if any
+  Conn* pinned = nullptr;  // the snapshot's connection, if any
   std::vector<std::pair<std::string, std::string>> rows;
   std::size_t pos = 0;
   std::size_t page = tuning::kPostgresFirstPageRows;
@@ -212,10 +245,10 @@ struct PgCursor final : Cursor::Impl {
     rows.clear();
     pos = 0;
     if (pinned != nullptr) {
-      error = store->readPage(pinned, column, start, inclusive, upper, page, rows);
+      error = store->readPage(*pinned, column, start, inclusive, upper, page, rows);
     } else {
       auto lease = store->acquire();
-      error = lease ? store->readPage((*lease)->pg, column, start, inclusive, upper, page, rows) : lease.status();
+      error = lease ? store->readPage(*lease->get(), column, start, inclusive, upper, page, rows) : lease.status();
     }
     if (!error) rows.clear();
     last_page = rows.size() < page;
@@ -347,21 +380,21 @@ Status PostgresStore::init() {
 
 Result<std::optional<std::string>> PostgresStore::get(Column column, std::string_view key,
                                                       const Snapshot* snapshot) const {
-  const auto sql = "SELECT v FROM " + tableOf(column) + " WHERE k = $1";
-  auto read = [&](PGconn* pg) -> Result<std::optional<std::string>> {
+  auto read = [&](Conn& conn) -> Result<std::optional<std::string>> {
     Status status;
-    auto res = run(pg, sql.c_str(), {key}, status, doing("reading"));
+    auto res = runPrepared(conn, "get_" + std::to_string(static_cast<int>(column)),
+                           "SELECT v FROM " + tableOf(column) + " WHERE k = $1", {key}, status, doing("reading"));
     if (!status) return status;
     if (PQntuples(res.get()) == 0) return std::optional<std::string>();
     return std::optional<std::string>(std::string(cell(res.get(), 0, 0)));
   };
   if (snapshot != nullptr) {
     const auto* pinned = static_cast<const PgSnapshot*>(snapshot->impl());
-    if (pinned->lease) return read(pinned->lease->pg);
+    if (pinned->lease) return read(*pinned->lease.get());
   }
   auto lease = acquire();
   if (!lease) return lease.status();
-  return read((*lease)->pg);
+  return read(*lease->get());
 }
 
 // A batch's operations in order, so the last one on a key is what the key holds: each column
@@ -433,7 +466,7 @@ Snapshot PostgresStore::snapshot() const {
   return Snapshot(std::move(impl));
 }
 
-Status PostgresStore::readPage(PGconn* pg, Column column, std::string_view from, bool inclusive, std::string_view upper,
+Status PostgresStore::readPage(Conn& conn, Column column, std::string_view from, bool inclusive, std::string_view upper,
                                std::size_t limit, std::vector<std::pair<std::string, std::string>>& rows) const {
   std::string sql = "SELECT k, v FROM " + tableOf(column) + " WHERE k " + (inclusive ? ">=" : ">") + " $1";
   std::vector<std::string_view> params = {from};
@@ -442,8 +475,10 @@ Status PostgresStore::readPage(PGconn* pg, Column column, std::string_view from,
     params.push_back(upper);
   }
   sql += " ORDER BY k LIMIT " + std::to_string(limit);
+  const auto name = "page_" + std::to_string(static_cast<int>(column)) + (inclusive ? "i" : "x") +
+                    (upper.empty() ? "o" : "u") + std::to_string(limit);
   Status status;
-  auto res = run(pg, sql.c_str(), params, status, doing("reading"));
+  auto res = runPrepared(conn, name, sql, params, status, doing("reading"));
   if (!status) return status;
   const int n = PQntuples(res.get());
   rows.reserve(static_cast<std::size_t>(n));
@@ -460,7 +495,7 @@ Cursor PostgresStore::scan(Column column, std::string_view lower, std::string_vi
   impl->upper.assign(upper);
   if (snapshot != nullptr) {
     const auto* pg = static_cast<const PgSnapshot*>(snapshot->impl());
-    if (pg->lease) impl->pinned = pg->lease->pg;
+    if (pg->lease) impl->pinned = pg->lease.get();
   }
   impl->fetch(impl->lower, true);
   return Cursor(std::move(impl));
