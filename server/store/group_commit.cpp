@@ -83,8 +83,30 @@ GroupCommit::GroupCommit(ServerStore& store, std::int64_t now_ms)
 
 // ---- the group's own state, read before the store ----
 
+Status GroupCommit::prefetch(const std::vector<PushJob*>& jobs) {
+  std::vector<std::string> keys;
+  for (const PushJob* job : jobs) {
+    for (const auto& change : job->changes) keys.push_back(sync::recordStorageKey(change.key));
+  }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  auto values = db_.multiGet(Column::kRecords, keys);
+  if (!values) return values.status();
+  for (std::size_t i = 0; i < keys.size(); ++i) prefetched_.emplace(std::move(keys[i]), std::move((*values)[i]));
+  return Status::ok();
+}
+
 Result<std::optional<StoredRecord>> GroupCommit::record(const std::string& key) {
   if (auto it = records_.find(key); it != records_.end()) return std::optional<StoredRecord>(it->second);
+  if (auto it = prefetched_.find(key); it != prefetched_.end()) {
+    if (!it->second) return std::optional<StoredRecord>();
+    auto stored = sync::decode<StoredRecord>(*it->second);
+    if (!stored) {
+      return Status::error(ErrorCode::kCorruption,
+                           "stored value in records does not decode: " + stored.status().message());
+    }
+    return std::optional<StoredRecord>(std::move(stored).value());
+  }
   return sync::readDecoded<StoredRecord>(db_, Column::kRecords, key);
 }
 

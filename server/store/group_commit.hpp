@@ -43,6 +43,8 @@ class GroupCommit {
  public:
   GroupCommit(ServerStore& store, std::int64_t now_ms);
 
+  //! Reads the records the jobs' changes name in one go (one round trip on PostgreSQL), for add().
+  Status prefetch(const std::vector<PushJob*>& jobs);
   //! Applies one push's file pieces and changes into the batch, and fills its results and acks.
   Status add(PushJob& job);
   //! The batch, completed with the device clamps, file entries, the views' tallies and sequence
@@ -89,6 +91,7 @@ class GroupCommit {
   storage::WriteBatch batch_;
   std::uint64_t log_seq_;
   std::map<std::string, StoredRecord> records_;
+  std::map<std::string, std::optional<std::string>, std::less<>> prefetched_;  // as stored before the group
   std::map<std::string, ChangeResult> results_;
   std::set<std::string> conflicts_;
   std::map<sync::DeviceId, sync::StampClamp> clamps_;

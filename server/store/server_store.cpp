@@ -107,6 +107,7 @@ std::uint64_t ServerStore::committedScopeSeq(const Scope& scope) const {
 
 Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync::proto::Checkpoints& touched) {
   GroupCommit group(*this, now_ms);
+  CS_RETURN_IF_ERROR(group.prefetch(jobs));
   for (PushJob* job : jobs) CS_RETURN_IF_ERROR(group.add(*job));
   auto finished = group.finish();
   if (!finished) return finished.status();

@@ -190,6 +190,8 @@ class PostgresStore final : public Store {
   void giveBack(std::unique_ptr<Conn> conn) const;
 
   Result<std::optional<std::string>> get(Column column, std::string_view key, const Snapshot* snapshot) const override;
+  Result<std::vector<std::optional<std::string>>> multiGet(Column column, const std::vector<std::string>& keys,
+                                                           const Snapshot* snapshot) const override;
   Status commit(WriteBatch& batch, Durability durability) override;
   Snapshot snapshot() const override;
   Cursor scan(Column column, std::string_view lower, std::string_view upper, const Snapshot* snapshot) const override;
@@ -395,6 +397,40 @@ Result<std::optional<std::string>> PostgresStore::get(Column column, std::string
   auto lease = acquire();
   if (!lease) return lease.status();
   return read(*lease->get());
+}
+
+Result<std::vector<std::optional<std::string>>> PostgresStore::multiGet(Column column,
+                                                                        const std::vector<std::string>& keys,
+                                                                        const Snapshot* snapshot) const {
+  std::vector<std::optional<std::string>> out(keys.size());
+  if (keys.empty()) return out;
+  const auto array = byteaArray(std::vector<std::string_view>(keys.begin(), keys.end()));
+  auto read = [&](Conn& conn) -> Status {
+    Status status;
+    auto res = runPrepared(conn, "multi_" + std::to_string(static_cast<int>(column)),
+                           "SELECT k, v FROM " + tableOf(column) + " WHERE k = ANY($1::bytea[])", {array}, status,
+                           doing("reading"));
+    if (!status) return status;
+    std::map<std::string_view, std::vector<std::size_t>> where;  // a key may be asked for twice
+    for (std::size_t i = 0; i < keys.size(); ++i) where[keys[i]].push_back(i);
+    for (int row = 0; row < PQntuples(res.get()); ++row) {
+      auto it = where.find(cell(res.get(), row, 0));
+      if (it == where.end()) continue;
+      for (auto i : it->second) out[i] = std::string(cell(res.get(), row, 1));
+    }
+    return Status::ok();
+  };
+  if (snapshot != nullptr) {
+    const auto* pinned = static_cast<const PgSnapshot*>(snapshot->impl());
+    if (pinned->lease) {
+      CS_RETURN_IF_ERROR(read(*pinned->lease.get()));
+      return out;
+    }
+  }
+  auto lease = acquire();
+  if (!lease) return lease.status();
+  CS_RETURN_IF_ERROR(read(*lease->get()));
+  return out;
 }
 
 // A batch's operations in order, so the last one on a key is what the key holds: each column

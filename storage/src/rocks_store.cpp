@@ -143,6 +143,8 @@ class RocksStore final : public Store {
   }
 
   Result<std::optional<std::string>> get(Column column, std::string_view key, const Snapshot* snapshot) const override;
+  Result<std::vector<std::optional<std::string>>> multiGet(Column column, const std::vector<std::string>& keys,
+                                                           const Snapshot* snapshot) const override;
   Status commit(WriteBatch& batch, Durability durability) override;
   Snapshot snapshot() const override;
   Cursor scan(Column column, std::string_view lower, std::string_view upper, const Snapshot* snapshot) const override;
@@ -292,6 +294,24 @@ Result<std::optional<std::string>> RocksStore::get(Column column, std::string_vi
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return translate(s, path_, "reading");
   return std::optional<std::string>(std::move(value));
+}
+
+Result<std::vector<std::optional<std::string>>> RocksStore::multiGet(Column column,
+                                                                     const std::vector<std::string>& keys,
+                                                                     const Snapshot* snapshot) const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = rocksSnapshot(snapshot);
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles(keys.size(), handle(column));
+  std::vector<std::string> values;
+  auto statuses = db->MultiGet(ro, handles, slices, &values);
+  std::vector<std::optional<std::string>> out(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return translate(statuses[i], path_, "reading");
+    out[i] = std::move(values[i]);
+  }
+  return out;
 }
 
 Status RocksStore::commit(WriteBatch& batch, Durability durability) {

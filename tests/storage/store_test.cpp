@@ -194,6 +194,29 @@ TEST_P(StoreConformance, SecondOpenIsRefusedAsLocked) {
   EXPECT_OK(stores_.open("db")) << "free again once the first has gone";
 }
 
+// Several keys in one read: in the order asked, absent ones empty, a key asked twice answered twice,
+// through a snapshot as of its moment.
+TEST_P(StoreConformance, MultiGetAnswersEachKeyInOrder) {
+  auto store = openOrDie();
+  ASSERT_NE(store, nullptr);
+  WriteBatch batch;
+  batch.put(Column::kRecords, "a", "1");
+  batch.put(Column::kRecords, std::string("b\0", 2), "2");
+  ASSERT_OK(store->commit(batch, Durability::kSynced));
+  auto snap = store->snapshot();
+  WriteBatch later;
+  later.put(Column::kRecords, "a", "changed");
+  ASSERT_OK(store->commit(later, Durability::kSynced));
+  const std::vector<std::string> keys = {std::string("b\0", 2), "absent", "a", "a"};
+  auto now = store->multiGet(Column::kRecords, keys);
+  ASSERT_OK(now);
+  EXPECT_EQ(*now, (std::vector<std::optional<std::string>>{"2", std::nullopt, "changed", "changed"}));
+  auto then = store->multiGet(Column::kRecords, keys, &snap);
+  ASSERT_OK(then);
+  EXPECT_EQ(*then, (std::vector<std::optional<std::string>>{"2", std::nullopt, "1", "1"}));
+  EXPECT_TRUE(store->multiGet(Column::kRecords, {})->empty());
+}
+
 // A batch applies its operations in order: the last on a key is what it holds.
 TEST_P(StoreConformance, ABatchEndsWithTheLastOperationOnEachKey) {
   auto store = openOrDie();

@@ -192,6 +192,11 @@ class Store {
   virtual Result<std::optional<std::string>> get(Column column, std::string_view key,
                                                  const Snapshot* snapshot = nullptr) const = 0;
 
+  //! The values at `keys`, in their order (std::nullopt where absent): one round trip where the
+  //! backend has them (PostgreSQL), RocksDB's MultiGet otherwise.
+  virtual Result<std::vector<std::optional<std::string>>> multiGet(Column column, const std::vector<std::string>& keys,
+                                                                   const Snapshot* snapshot = nullptr) const = 0;
+
   //! Applies the batch atomically. With kSynced, returns only once the batch is on stable storage.
   //! Errors: kNoSpace, kIoError (kUnavailable: the database cannot be reached); on error nothing of
   //! the batch is applied.
