@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -180,6 +181,10 @@ class PostgresStore final : public Store {
   ~PostgresStore() override {
     std::lock_guard lock(mutex_);
     idle_.clear();
+    // Let go of the database at once (closing the connection alone frees it a moment later).
+    if (holder_)
+      (void)exec(holder_->pg, ("SELECT pg_advisory_unlock(" + std::to_string(kExclusiveLock) + ")").c_str(),
+                 "unlocking");
   }
 
   std::string location() const override { return redactedUrl(url_); }
@@ -331,12 +336,20 @@ Status PostgresStore::init() {
   if (options_.exclusive) {
     auto holder = connect();
     if (!holder) return holder.status();
-    Status status;
-    const std::string key = std::to_string(kExclusiveLock);
-    auto res = run((*holder)->pg, ("SELECT pg_try_advisory_lock(" + key + ")").c_str(), {}, status, doing("locking"),
-                   {}, true);
-    if (!status) return status;
-    if (std::string_view(PQgetvalue(res.get(), 0, 0)) != "t") {
+    // A process that just let go (a restart) may still hold it for a moment: its backend ends
+    // after its connection does. So the lock is tried for a little while.
+    const std::string sql = "SELECT pg_try_advisory_lock(" + std::to_string(kExclusiveLock) + ")";
+    const auto deadline = std::chrono::steady_clock::now() + tuning::kPostgresLockWait;
+    bool locked = false;
+    for (;;) {
+      Status status;
+      auto res = run((*holder)->pg, sql.c_str(), {}, status, doing("locking"), {}, true);
+      if (!status) return status;
+      locked = std::string_view(PQgetvalue(res.get(), 0, 0)) == "t";
+      if (locked || std::chrono::steady_clock::now() >= deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (!locked) {
       return Status::error(ErrorCode::kLocked,
                            "opening " + location() +
                                ": another communesync-server is using this database (one server per database for "

@@ -93,13 +93,24 @@ struct RawSession {
     return net::error::timed_out;
   }
 
-  // Reads until the server closes; the close code it gave (none if it did not close in time).
+  // Reads until the server closes; the close code it gave (none if it did not close in time, or
+  // reset the connection: a reset throws away a close frame not read yet).
   std::uint16_t closeCode(std::chrono::seconds within) {
-    beast::get_lowest_layer(ws).expires_after(within);
+    const auto deadline = std::chrono::steady_clock::now() + within;
     beast::flat_buffer buffer;
     beast::error_code ec;
     while (!ec) {
-      ws.read(buffer, ec);
+      std::optional<beast::error_code> result;
+      ws.async_read(buffer, [&](beast::error_code e, std::size_t) { result = e; });
+      ioc.restart();
+      ioc.run_until(deadline);
+      if (!result) {
+        beast::get_lowest_layer(ws).close();
+        ioc.restart();
+        ioc.run();
+        return 0;
+      }
+      ec = *result;
       buffer.clear();
     }
     return ws.reason().code;
@@ -174,7 +185,14 @@ TEST_F(AbuseTest, TheLegitimateSyncCompletesAndOffendersAreClosed) {
   EXPECT_NE(write_ec, net::error::timed_out) << "the server neither read the frame nor closed the session";
   // Each close code read at once: a server whose closing handshake times out resets the
   // connection, and a reset throws away a close frame not read yet.
-  EXPECT_EQ(big.closeCode(std::chrono::seconds(10)), websocket::close_code::too_big) << "1009; " << write_ec.message();
+  // The server refuses the frame and closes the session: with 1009, or, when it closes while the
+  // rest of the frame is still arriving, with a reset that the sender sees as its write failing.
+  const auto resetWhileSending = [](const beast::error_code& ec) {
+    return ec == net::error::connection_reset || ec == net::error::broken_pipe;
+  };
+  const auto big_code = big.closeCode(std::chrono::seconds(10));
+  EXPECT_TRUE(big_code == websocket::close_code::too_big || resetWhileSending(write_ec))
+      << "1009 expected; close code " << big_code << ", write: " << write_ec.message();
   RawSession flood;
   ASSERT_FALSE(flood.open(port, rogue_token));
   const auto hello = sync::proto::frameOf(sync::proto::Pull{{}, 1024}, 1);
@@ -182,8 +200,9 @@ TEST_F(AbuseTest, TheLegitimateSyncCompletesAndOffendersAreClosed) {
   for (int i = 0; i < 1000 && !flood_ec; ++i) flood_ec = flood.writeWithin(hello, std::chrono::seconds(30));
   EXPECT_NE(flood_ec, net::error::timed_out) << "the server neither read the flood nor closed the session";
 
-  EXPECT_EQ(flood.closeCode(std::chrono::seconds(10)), websocket::close_code::policy_error)
-      << "1008; " << flood_ec.message();
+  const auto flood_code = flood.closeCode(std::chrono::seconds(10));
+  EXPECT_TRUE(flood_code == websocket::close_code::policy_error || resetWhileSending(flood_ec))
+      << "1008 expected; close code " << flood_code << ", writes: " << flood_ec.message();
 
   // Meanwhile (the idle, half-open and garbage connections still held) the legitimate device
   // pushes and pulls 300 records.

@@ -45,6 +45,9 @@ inline constexpr std::chrono::milliseconds kPostgresBusyWait{10000};
 //! Rows a cursor reads in its first page; each next page is twice as large, up to the last.
 inline constexpr std::size_t kPostgresFirstPageRows = 64;
 inline constexpr std::size_t kPostgresMaxPageRows = 4096;
+//! How long opening a PostgreSQL store waits for another process to let go of the database (a
+//! restart: the old server's backend ends a moment after its connection) before kLocked.
+inline constexpr std::chrono::milliseconds kPostgresLockWait{5000};
 //! How long connecting may take before the store gives up (libpq's connect_timeout, in seconds).
 inline constexpr int kPostgresConnectTimeoutSeconds = 10;
 
