@@ -169,7 +169,8 @@ class Lease {
 };
 
 struct PgSnapshot final : Snapshot::Impl {
-  Lease lease;  // in a REPEATABLE READ transaction, rolled back when the snapshot goes
+  Lease lease;   // in a REPEATABLE READ transaction, rolled back when the snapshot goes
+  Status error;  // why there is none: every read through the snapshot reports it
   ~PgSnapshot() override {
     if (lease) (void)exec(lease->pg, "ROLLBACK", "ending a snapshot");
   }
@@ -405,7 +406,8 @@ Result<std::optional<std::string>> PostgresStore::get(Column column, std::string
   };
   if (snapshot != nullptr) {
     const auto* pinned = static_cast<const PgSnapshot*>(snapshot->impl());
-    if (pinned->lease) return read(*pinned->lease.get());
+    if (!pinned->lease) return pinned->error;
+    return read(*pinned->lease.get());
   }
   auto lease = acquire();
   if (!lease) return lease.status();
@@ -435,10 +437,9 @@ Result<std::vector<std::optional<std::string>>> PostgresStore::multiGet(Column c
   };
   if (snapshot != nullptr) {
     const auto* pinned = static_cast<const PgSnapshot*>(snapshot->impl());
-    if (pinned->lease) {
-      CS_RETURN_IF_ERROR(read(*pinned->lease.get()));
-      return out;
-    }
+    if (!pinned->lease) return pinned->error;
+    CS_RETURN_IF_ERROR(read(*pinned->lease.get()));
+    return out;
   }
   auto lease = acquire();
   if (!lease) return lease.status();
@@ -503,15 +504,15 @@ Status PostgresStore::commit(WriteBatch& batch, Durability durability) {
 Snapshot PostgresStore::snapshot() const {
   auto impl = std::make_unique<PgSnapshot>();
   auto lease = acquire();
-  if (lease) {
+  if (!lease) {
+    impl->error = lease.status();
+  } else {
     PGconn* pg = (*lease)->pg;
     // The snapshot is taken at the transaction's first query, so one is made at once.
-    if (exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", doing("reading")) &&
-        exec(pg, "SELECT 1", doing("reading"))) {
-      impl->lease = std::move(lease).value();
-    }
+    impl->error = exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", doing("reading"));
+    if (impl->error) impl->error = exec(pg, "SELECT 1", doing("reading"));
+    if (impl->error) impl->lease = std::move(lease).value();
   }
-  // A snapshot that could not be taken reads through the pool: its reads report the error.
   return Snapshot(std::move(impl));
 }
 
@@ -544,7 +545,11 @@ Cursor PostgresStore::scan(Column column, std::string_view lower, std::string_vi
   impl->upper.assign(upper);
   if (snapshot != nullptr) {
     const auto* pg = static_cast<const PgSnapshot*>(snapshot->impl());
-    if (pg->lease) impl->pinned = pg->lease.get();
+    if (!pg->lease) {
+      impl->error = pg->error;  // a cursor that is not valid, and says why
+      return Cursor(std::move(impl));
+    }
+    impl->pinned = pg->lease.get();
   }
   impl->fetch(impl->lower, true);
   return Cursor(std::move(impl));

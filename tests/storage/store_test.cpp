@@ -1,6 +1,7 @@
 #include "communesync/storage/store.hpp"
 
 #include "communesync/storage/key_codec.hpp"
+#include "communesync/storage/postgres_store.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -374,6 +375,31 @@ TEST_P(StoreConformance, ConcurrentDurableCommitsAllLand) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, testing::kBothBackends, testing::backendName);
+
+// PostgreSQL alone: a snapshot needs a connection of its own; when none is to be had, every read
+// through it says so instead of reading outside the snapshot.
+TEST(PostgresStore, ASnapshotThatCouldNotBeTakenSaysSoOnEveryRead) {
+  if (!ScratchStores::available(Backend::kPostgres)) GTEST_SKIP() << "no PostgreSQL cluster for this run";
+  ScratchStores stores(Backend::kPostgres);
+  PostgresOptions options;
+  options.max_connections = 1;
+  options.busy_wait = std::chrono::milliseconds(100);
+  auto store = openPostgresStore(stores.location("db"), options);
+  ASSERT_OK(store);
+  WriteBatch batch;
+  batch.put(Column::kRecords, "k", "v");
+  ASSERT_OK((*store)->commit(batch, Durability::kSynced));
+  auto held = (*store)->snapshot();  // the one connection
+  EXPECT_EQ(**(*store)->get(Column::kRecords, "k", &held), "v");
+  auto starved = (*store)->snapshot();
+  auto got = (*store)->get(Column::kRecords, "k", &starved);
+  ASSERT_FALSE(got.isOk());
+  EXPECT_EQ(got.status().code(), ErrorCode::kBusy) << got.status().toString();
+  EXPECT_FALSE((*store)->multiGet(Column::kRecords, {"k"}, &starved).isOk());
+  auto cursor = (*store)->scan(Column::kRecords, "", "", &starved);
+  EXPECT_FALSE(cursor.valid());
+  EXPECT_EQ(cursor.status().code(), ErrorCode::kBusy);
+}
 
 // RocksDB alone: a folder, its lock file, its modes.
 TEST(Store, SecondOpenOfAFolderNamesIt) {
