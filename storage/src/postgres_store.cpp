@@ -62,19 +62,26 @@ Status errorOf(PGconn* pg, const PGresult* res, const std::string& doing) {
   return Status::error(code, doing + ": " + message);
 }
 
-// Runs `sql` with binary parameters, binary results (unless `text`). nullptr result: see `status`.
-ResultPtr run(PGconn* pg, const char* sql, const std::vector<std::string_view>& params, Status& status,
-              const std::string& doing, const std::vector<Oid>& types = {}, bool text = false) {
+// Parameters as libpq takes them: pointers, lengths, and every one in binary format.
+struct BinaryParams {
+  explicit BinaryParams(const std::vector<std::string_view>& params) {
+    for (auto p : params) {
+      values.push_back(p.data());
+      lengths.push_back(static_cast<int>(p.size()));
+      formats.push_back(1);
+    }
+  }
   std::vector<const char*> values;
   std::vector<int> lengths;
   std::vector<int> formats;
-  for (auto p : params) {
-    values.push_back(p.data());
-    lengths.push_back(static_cast<int>(p.size()));
-    formats.push_back(1);
-  }
+};
+
+// Runs `sql` with binary parameters, binary results (unless `text`). nullptr result: see `status`.
+ResultPtr run(PGconn* pg, const char* sql, const std::vector<std::string_view>& params, Status& status,
+              const std::string& doing, const std::vector<Oid>& types = {}, bool text = false) {
+  const BinaryParams bound(params);
   ResultPtr res(PQexecParams(pg, sql, static_cast<int>(params.size()), types.empty() ? nullptr : types.data(),
-                             values.data(), lengths.data(), formats.data(), text ? 0 : 1),
+                             bound.values.data(), bound.lengths.data(), bound.formats.data(), text ? 0 : 1),
                 &PQclear);
   const auto st = PQresultStatus(res.get());
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -98,16 +105,9 @@ ResultPtr runPrepared(Conn& conn, const std::string& name, const std::string& sq
     }
     conn.prepared.insert(name);
   }
-  std::vector<const char*> values;
-  std::vector<int> lengths;
-  std::vector<int> formats;
-  for (auto p : params) {
-    values.push_back(p.data());
-    lengths.push_back(static_cast<int>(p.size()));
-    formats.push_back(1);
-  }
-  ResultPtr res(PQexecPrepared(conn.pg, name.c_str(), static_cast<int>(params.size()), values.data(), lengths.data(),
-                               formats.data(), 1),
+  const BinaryParams bound(params);
+  ResultPtr res(PQexecPrepared(conn.pg, name.c_str(), static_cast<int>(params.size()), bound.values.data(),
+                               bound.lengths.data(), bound.formats.data(), 1),
                 &PQclear);
   if (PQresultStatus(res.get()) != PGRES_TUPLES_OK && PQresultStatus(res.get()) != PGRES_COMMAND_OK) {
     status = errorOf(conn.pg, res.get(), doing);
