@@ -60,6 +60,11 @@ Writer::Sweep retentionSweep(ServerStore& data, Directory& directory, Retention 
 }  // namespace
 
 struct Server::Impl {
+  // The store's listener (several servers on one database) calls into what follows the store:
+  // it stops first.
+  ~Impl() {
+    if (store) (void)store->listen({});
+  }
   Config config;
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<ServerStore> data;
@@ -206,6 +211,33 @@ Result<std::shared_ptr<net::ssl::context>> makeServerTls(const Config& config) {
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
+// Several servers on one database: what the others commit reaches this one's devices (notifies)
+// and memory (sequences, counters, forms); a directory change there rechecks the sessions here (a
+// revoked token's session closes on every server).
+Status Server::listenToOthers(Impl& impl) {
+  ServerStore* data = impl.data.get();
+  Directory* directory = impl.directory.get();
+  Hub* hub = impl.hub.get();
+  return impl.store->listen([data, directory, hub](std::string_view notice) {
+    if (auto commit = parseCommitNotice(notice)) {
+      data->othersCommitted(*commit);
+      hub->notify(commit->scopes);
+      return;
+    }
+    const bool missed = notice.empty();  // the connection came back: anything may have happened
+    if (missed) {
+      auto latest = data->othersMayHaveCommitted();
+      if (!latest) logEvent(LogLevel::kError, "store_catch_up_failed", {{"error", latest.status().toString()}});
+      if (latest) hub->notify(*latest);
+    }
+    if (missed || notice == kDirectoryNotice) {
+      if (auto s = directory->othersChanged(); !s)
+        logEvent(LogLevel::kError, "directory_reload_failed", {{"error", s.toString()}});
+      hub->recheckAll();
+    }
+  });
+}
+
 Server::~Server() {
   if (impl_->writer) impl_->writer->stop();
 }
@@ -269,6 +301,7 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config) {
       *impl->data, [hub](const sync::proto::Checkpoints& latest) { hub->notify(latest); },
       std::chrono::milliseconds(tuning::kFileSweepInterval),
       retentionSweep(*impl->data, *impl->directory, config.retention, backups));
+  if (!impl->store->local()) CS_RETURN_IF_ERROR(listenToOthers(*impl));
   Impl* raw = impl.get();
   impl->state = std::make_unique<ServerState>(
       ServerState{*impl->store, *impl->data, *impl->directory, [hub] { hub->recheckAll(); }, *impl->forms,

@@ -38,6 +38,7 @@ class Server {
   struct Impl;
   explicit Server(std::unique_ptr<Impl> impl);
   void waitForSessions(std::chrono::steady_clock::time_point deadline);
+  static Status listenToOthers(Impl& impl);
   std::unique_ptr<Impl> impl_;
 };
 

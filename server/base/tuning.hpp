@@ -51,6 +51,10 @@ inline constexpr std::uint64_t kMaxPullBytes = std::uint64_t{1024} * 1024;
 inline constexpr std::size_t kMaxSendQueue = 64;
 //! Push jobs waiting for the writer before new ones are refused as busy (retryable).
 inline constexpr std::size_t kMaxWriterQueue = 4096;
+//! How long a group commit, a sweep or a directory change waits for the store's lock (held by
+//! this server's other writer, or by another server on the same PostgreSQL database) before it
+//! fails with kBusy: far above a group's time, so only a stuck holder reaches it.
+inline constexpr std::chrono::milliseconds kStoreLockWait{30000};
 //! Push jobs the writer merges into one durable commit (group commit).
 inline constexpr std::size_t kMaxGroupJobs = 256;
 //! Changes the writer merges into one durable commit at most (a bulk restore of 100,000 records must

@@ -152,6 +152,35 @@ Result<std::unique_ptr<Directory>> Directory::open(storage::Store& store) {
   return out;
 }
 
+Result<Directory::ChangeLock> Directory::lockForChange() {
+  ChangeLock out{std::unique_lock(mutex_), std::nullopt};
+  if (store_.local()) return out;
+  auto shared = store_.lock(storage::LockName::kDirectory, tuning::kStoreLockWait);
+  if (!shared) return shared.status();
+  out.shared.emplace(std::move(shared).value());
+  // Another server may have written audit entries since: number on from the last one stored.
+  auto last = store_.lastKey(Column::kAudit, "");
+  if (!last) return last.status();
+  if (last->has_value()) audit_seq_ = std::max(audit_seq_, storage::readUint64(**last).value_or(0));
+  return out;
+}
+
+void Directory::changed() {
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  if (store_.local()) return;
+  // The other servers check their sessions' rights again (a revocation closes them there too).
+  storage::WriteBatch notice;
+  notice.notice(std::string(kDirectoryNotice));
+  if (auto sent = store_.commit(notice, storage::Durability::kBuffered); !sent)
+    logEvent(LogLevel::kError, "directory_notice_failed", {{"error", sent.toString()}});
+}
+
+Status Directory::othersChanged() {
+  CS_RETURN_IF_ERROR(loadUnits());
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  return Status::ok();
+}
+
 Status Directory::loadUnits() {
   std::vector<Unit> units;
   auto cursor = store_.scan(Column::kUnits, "", "");
@@ -170,7 +199,8 @@ Status Directory::loadUnits() {
 // ---- admin token ----
 
 Result<std::optional<std::string>> Directory::ensureAdminToken() {
-  std::lock_guard lock(mutex_);
+  auto lock = lockForChange();
+  if (!lock) return lock.status();
   auto existing = store_.get(Column::kMeta, kAdminTokenKey);
   if (!existing) return existing.status();
   if (existing->has_value()) return std::optional<std::string>();
@@ -206,7 +236,8 @@ Result<std::string> Directory::addUser(const std::string& name, const std::vecto
   std::string token = newToken();
   user.token_digest = tokenDigest(token);
 
-  std::lock_guard lock(mutex_);
+  auto lock = lockForChange();
+  if (!lock) return lock.status();
   auto existing = store_.get(Column::kDevices, userKey(name));
   if (!existing) return existing.status();
   if (existing->has_value()) return Status::error(ErrorCode::kAlreadyExists, "user '" + name + "' already exists");
@@ -243,7 +274,8 @@ Result<std::vector<UserInfo>> Directory::listUsers() const {
 Status Directory::grant(const std::string& name, const std::vector<Grant>& grants, const Actor& actor) {
   CS_RETURN_IF_ERROR(checkGrants(grants));
   CS_RETURN_IF_ERROR(checkAdminGrants(grants, *units()));
-  std::lock_guard lock(mutex_);
+  auto lock = lockForChange();
+  if (!lock) return lock.status();
   auto user = readUser(store_, name);
   if (!user) return user.status();
   for (const auto& g : grants) {
@@ -259,7 +291,8 @@ Status Directory::grant(const std::string& name, const std::vector<Grant>& grant
 }
 
 Status Directory::revokeGrants(const std::string& name, const std::vector<Grant>& grants, const Actor& actor) {
-  std::lock_guard lock(mutex_);
+  auto lock = lockForChange();
+  if (!lock) return lock.status();
   auto user = readUser(store_, name);
   if (!user) return user.status();
   std::erase_if(user->grants,
@@ -273,7 +306,8 @@ Status Directory::revokeGrants(const std::string& name, const std::vector<Grant>
 }
 
 Status Directory::disableUser(const std::string& name, const Actor& actor) {
-  std::lock_guard lock(mutex_);
+  auto lock = lockForChange();
+  if (!lock) return lock.status();
   auto user = readUser(store_, name);
   if (!user) return user.status();
   storage::WriteBatch batch;
@@ -291,7 +325,8 @@ Status Directory::disableUser(const std::string& name, const Actor& actor) {
 }
 
 Status Directory::revokeDevice(const std::string& name, const sync::DeviceId& device, const Actor& actor) {
-  std::lock_guard lock(mutex_);
+  auto lock = lockForChange();
+  if (!lock) return lock.status();
   auto state = sync::readDecoded<DeviceState>(store_, Column::kDevices, deviceKey(device));
   if (!state) return state.status();
   if (!state->has_value() || (*state)->user != name) {
@@ -313,7 +348,8 @@ Result<std::size_t> Directory::setPassword(const std::string& name, const std::s
                                            bool keep_device_tokens) {
   auto hash = hashPassword(password);
   if (!hash) return hash.status();
-  std::lock_guard lock(mutex_);
+  auto lock = lockForChange();
+  if (!lock) return lock.status();
   auto user = readUser(store_, name);
   if (!user) return user.status();
   user->password_hash = std::move(hash).value();
@@ -399,7 +435,8 @@ Result<std::string> Directory::exchangeToken(std::string_view user_token, const 
 Result<std::string> Directory::issueDeviceToken(const std::string& name, const sync::DeviceId& device,
                                                 const Actor& actor, std::string_view action) {
   if (device.isNil()) return Status::error(ErrorCode::kInvalidArgument, "a login needs the device id");
-  std::lock_guard lock(mutex_);
+  auto lock = lockForChange();
+  if (!lock) return lock.status();
   auto state = sync::readDecoded<DeviceState>(store_, Column::kDevices, deviceKey(device));
   if (!state) return state.status();
   DeviceState s = state->value_or(DeviceState{});
@@ -506,7 +543,8 @@ Status Directory::checkDevice(const Principal& principal, const sync::DeviceId& 
 
 Status Directory::recordDeviceContact(const Principal& principal, const sync::DeviceId& device, std::int64_t now_ms,
                                       const DeviceHello& hello) {
-  std::lock_guard lock(mutex_);
+  auto lock = lockForChange();
+  if (!lock) return lock.status();
   auto state = sync::readDecoded<DeviceState>(store_, Column::kDevices, deviceKey(device));
   if (!state) return state.status();
   CS_RETURN_IF_ERROR(deviceAllowed(principal, device, *state));
@@ -529,7 +567,8 @@ Status Directory::recordDeviceContact(const Principal& principal, const sync::De
 }
 
 Status Directory::recordPendingAge(const sync::DeviceId& device, std::int64_t age_ms) {
-  std::lock_guard lock(mutex_);
+  auto lock = lockForChange();
+  if (!lock) return lock.status();
   auto state = sync::readDecoded<DeviceState>(store_, Column::kDevices, deviceKey(device));
   if (!state) return state.status();
   if (!state->has_value()) return Status::ok();
@@ -565,7 +604,8 @@ std::shared_ptr<const UnitTree> Directory::units() const {
 }
 
 Result<ImportSummary> Directory::importUnits(const std::vector<Unit>& incoming, const Actor& actor) {
-  std::lock_guard lock(mutex_);
+  auto lock = lockForChange();
+  if (!lock) return lock.status();
   CS_RETURN_IF_ERROR(units_->checkImport(incoming));
   if (units_->all().size() + incoming.size() > tuning::kMaxUnits * 2) {
     return Status::error(ErrorCode::kLimitExceeded, "too many units");
@@ -604,7 +644,8 @@ Result<ImportSummary> Directory::importUnits(const std::vector<Unit>& incoming, 
 
 Status Directory::mergeUnits(const std::vector<std::string>& old_codes, const std::string& into, const std::string& on,
                              const Actor& actor) {
-  std::lock_guard lock(mutex_);
+  auto lock = lockForChange();
+  if (!lock) return lock.status();
   if (units_->find(into) == nullptr) return Status::error(ErrorCode::kNotFound, "no unit '" + into + "'");
   if (old_codes.empty()) return Status::error(ErrorCode::kInvalidArgument, "name the units to merge");
   std::vector<Unit> all = units_->all();
@@ -649,7 +690,11 @@ void Directory::auditInto(storage::WriteBatch& batch, const Actor& actor, std::s
 }
 
 void Directory::audit(const Actor& actor, std::string_view action, std::string detail) {
-  std::lock_guard lock(mutex_);
+  auto lock = lockForChange();
+  if (!lock) {
+    logEvent(LogLevel::kError, "audit_failed", {{"action", std::string(action)}, {"error", lock.status().toString()}});
+    return;
+  }
   storage::WriteBatch batch;
   auditInto(batch, actor, action, std::move(detail));
   // Buffered: a flood of failed logins must not become a flood of fsyncs.

@@ -97,8 +97,11 @@ class Directory {
  public:
   static Result<std::unique_ptr<Directory>> open(storage::Store& store);
 
-  //! Bumped by every change to users, grants, tokens, devices' revocation or units.
+  //! Bumped by every change to users, grants, tokens, devices' revocation or units (here or, on a
+  //! store several servers share, on another: othersChanged()).
   std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  //! Another server changed the directory: reads the units again and bumps the generation.
+  Status othersChanged();
 
   // ---- the admin token (made at first start, kept in <data>/admin.token) ----
   Result<std::optional<std::string>> ensureAdminToken();
@@ -180,7 +183,15 @@ class Directory {
  private:
   explicit Directory(storage::Store& store) : store_(store) {}
   Status loadUnits();
-  void changed() { generation_.fetch_add(1, std::memory_order_acq_rel); }
+  // Bumps the generation, and tells the other servers on the store (store/commit_notice.hpp).
+  void changed();
+  // Held by every change: this process's mutex and, on a store several servers write, the store's
+  // directory lock (the audit log's numbering and the users' read-modify-write are one across them).
+  struct ChangeLock {
+    std::unique_lock<std::mutex> mine;
+    std::optional<storage::StoreLock> shared;
+  };
+  Result<ChangeLock> lockForChange();
   // kBusy while loginWait() is not zero.
   Status checkLoginWait(const std::string& from, const std::string& name);
   // Ok if user `name` may register one more device (tuning::kMaxDevicesPerUser); kLimitExceeded

@@ -61,7 +61,12 @@ Status SyncHandler::recheck() {
   access_ = std::move(access);
   if (moved && hello_done_) {
     std::erase_if(pulled_, [&](const auto& entry) { return !access_->mayRead(entry.first); });
-    send_(proto::frameOf(proto::Access{access_->readable(), store_.latest(access_->readable())}, 0, zstd_));
+    auto latest = store_.latest(access_->readable());
+    if (!latest) {
+      sendError(0, latest.status());
+      return latest.status();
+    }
+    send_(proto::frameOf(proto::Access{access_->readable(), std::move(latest).value()}, 0, zstd_));
     if (joined_) joined_(access_->readable());
   }
   return Status::ok();
@@ -136,7 +141,12 @@ Status SyncHandler::onHello(const proto::Envelope& envelope) {
   welcome.scopes = access_->readable();
   welcome.server_time_ms = now;
   welcome.incarnation = store_.incarnationId();
-  welcome.latest = store_.latest(access_->readable());
+  auto latest = store_.latest(access_->readable());
+  if (!latest) {
+    sendError(envelope.request_id, latest.status());
+    return latest.status();
+  }
+  welcome.latest = std::move(latest).value();
   welcome.limits = proto::Limits{tuning::kMaxMessageBytes,
                                  tuning::kMaxChangesPerPush,
                                  tuning::kMaxPushesInFlight,

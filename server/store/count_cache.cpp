@@ -15,6 +15,14 @@ Status CountCache::load(const storage::Store& store) {
   return Status::ok();
 }
 
+Status CountCache::refresh(const storage::Store& store) {
+  // Cleared before the read: a markStale() during it is kept for the next refresh.
+  if (!stale_.exchange(false, std::memory_order_acq_rel)) return Status::ok();
+  auto loaded = load(store);
+  if (!loaded) stale_.store(true, std::memory_order_release);
+  return loaded;
+}
+
 std::optional<std::string> CountCache::get(const std::string& key) const {
   std::lock_guard lock(mutex_);
   auto it = counts_.find(key);

@@ -7,6 +7,7 @@
 // each group wrote once its commit is durable.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -35,6 +36,12 @@ class CountCache {
                  const std::function<Status(std::string_view key, std::string_view value)>& fn) const;
   //! After a durable commit: the group's writes.
   void apply(const Written& written);
+  //! Another server moved the counters (a store several servers write): the next refresh() reads
+  //! them again.
+  void markStale() { stale_.store(true, std::memory_order_release); }
+  //! Reads every counter again if markStale() was called since the last read. Before a read of the
+  //! counters that must include other servers' commits (the overview, the totals).
+  Status refresh(const storage::Store& store);
 
   //! Whether a views key is one of the counters.
   static bool isCounter(std::string_view key) {
@@ -44,6 +51,7 @@ class CountCache {
  private:
   mutable std::mutex mutex_;
   std::map<std::string, std::string, std::less<>> counts_;
+  std::atomic<bool> stale_{false};
 };
 
 }  // namespace communesync::server

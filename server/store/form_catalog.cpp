@@ -56,6 +56,15 @@ Result<std::unique_ptr<FormCatalog>> FormCatalog::open(const storage::Store& sto
   return catalog;
 }
 
+Status FormCatalog::reload(const storage::Store& store) {
+  auto fresh = open(store);
+  if (!fresh) return fresh.status();
+  std::lock_guard lock(mutex_);
+  std::lock_guard fresh_lock((*fresh)->mutex_);
+  forms_ = std::move((*fresh)->forms_);
+  return Status::ok();
+}
+
 std::shared_ptr<const sync::Form> FormCatalog::find(std::string_view collection, std::uint32_t version) const {
   std::lock_guard lock(mutex_);
   auto it = forms_.find(collection);

@@ -23,6 +23,8 @@ class FormCatalog {
  public:
   //! Reads every published form from the store's records. Errors: kCorruption naming the form.
   static Result<std::unique_ptr<FormCatalog>> open(const storage::Store& store);
+  //! Reads every published form again (another server on the same store published one).
+  Status reload(const storage::Store& store);
 
   //! Collections without a form are refused (Config::require_forms) instead of staying free-form.
   void requireForms(bool on) { require_forms_ = on; }

@@ -78,7 +78,12 @@ GroupCommit::GroupCommit(ServerStore& store, std::int64_t now_ms)
             if (!stored->has_value()) return std::optional<sync::Record>();
             return std::optional<sync::Record>((*stored)->record);
           },
-          [&store](const std::string& key) -> Result<std::optional<std::string>> { return store.counts_.get(key); }),
+          [&store](const std::string& key) -> Result<std::optional<std::string>> {
+            // Another server may have moved a counter since this one cached it: on a shared store
+            // the group reads it from the store (under the writer lock, so it is exact).
+            if (!store.store_.local()) return store.store_.get(storage::Column::kViews, key);
+            return store.counts_.get(key);
+          }),
       log_seq_(store.lastSeq()) {}
 
 // ---- the group's own state, read before the store ----
@@ -423,11 +428,16 @@ Result<storage::WriteBatch*> GroupCommit::finish() {
   for (const auto& [scope, scope_seq] : scope_seqs_) {
     batch_.put(Column::kMeta, scopeSeqKey(scope), sync::seqStorageKey(scope_seq));
   }
+  // The other servers on the store hear of it when (and only if) it commits.
+  if (!db_.local()) {
+    for (auto& text : commitNotices({log_seq_, scope_seqs_})) batch_.notice(std::move(text));
+  }
   return &batch_;
 }
 
 Status GroupCommit::committed(std::vector<PushJob*>& jobs, sync::proto::Checkpoints& touched) {
   store_.last_seq_.store(log_seq_, std::memory_order_release);
+  store_.synced_seq_ = log_seq_;
   {
     std::lock_guard lock(store_.scope_mutex_);
     for (const auto& [scope, scope_seq] : scope_seqs_) store_.scope_seq_[scope] = scope_seq;

@@ -116,6 +116,14 @@ Result<std::uint64_t> SearchIndex::through() {
 
 Result<bool> SearchIndex::catchUp(std::uint64_t last_seq, std::size_t max_changes) {
   std::lock_guard lock(mutex_);
+  // On a store several servers write, their indexers take turns, each from the mark the last left.
+  std::optional<storage::StoreLock> turn;
+  if (!store_.local()) {
+    auto held = store_.lock(storage::LockName::kSearchIndex, tuning::kStoreLockWait);
+    if (!held) return held.status();
+    turn.emplace(std::move(held).value());
+    through_known_ = false;
+  }
   auto from = throughLocked();
   if (!from) return from.status();
   if (*from >= last_seq) return true;

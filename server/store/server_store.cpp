@@ -31,6 +31,7 @@ Result<std::unique_ptr<ServerStore>> ServerStore::open(storage::Store& store) {
     auto seq = storage::readUint64(**raw);
     if (!seq) return Status::error(ErrorCode::kCorruption, "the stored last sequence number is malformed");
     out->last_seq_.store(*seq);
+    out->synced_seq_ = *seq;
   }
   CS_RETURN_IF_ERROR(out->loadScopeSeqs());
   CS_RETURN_IF_ERROR(out->loadPurgeHorizons());
@@ -77,8 +78,70 @@ Status ServerStore::loadScopeSeqs() {
     CS_RETURN_IF_ERROR(index.status());
   }
   std::lock_guard lock(scope_mutex_);
-  scope_seq_ = std::move(seqs);
+  // Raised, never lowered: a notice of another server's commit may have been taken meanwhile.
+  for (const auto& [scope, seq] : seqs) scope_seq_[scope] = std::max(scope_seq_[scope], seq);
   return Status::ok();
+}
+
+void ServerStore::raiseLastSeq(std::uint64_t seq) {
+  auto known = last_seq_.load(std::memory_order_acquire);
+  while (known < seq && !last_seq_.compare_exchange_weak(known, seq, std::memory_order_acq_rel)) {
+  }
+}
+
+// ---- several servers on one store ----
+
+Result<storage::StoreLock> ServerStore::lockWriter() {
+  auto lock = store_.lock(storage::LockName::kWriter, tuning::kStoreLockWait);
+  if (!lock) return lock.status();
+  if (!store_.local()) CS_RETURN_IF_ERROR(catchUpWithOthers());
+  return lock;
+}
+
+// Under the writer lock nothing moves, so what is read here is exact until the lock goes. The
+// horizons are read each time (a purge moves them without moving the log: a few rows); the rest
+// only when another server's commit moved the log since this one's last.
+Status ServerStore::catchUpWithOthers() {
+  CS_RETURN_IF_ERROR(loadPurgeHorizons());
+  auto stored = lastSeqIn(store_);
+  if (!stored) return stored.status();
+  if (*stored == synced_seq_) return Status::ok();
+  const auto forms_before = committedScopeSeq(std::string(kFormsScope));
+  CS_RETURN_IF_ERROR(loadScopeSeqs());
+  raiseLastSeq(*stored);
+  counts_.markStale();
+  if (forms_ != nullptr && committedScopeSeq(std::string(kFormsScope)) != forms_before)
+    CS_RETURN_IF_ERROR(forms_->reload(store_));
+  synced_seq_ = *stored;
+  return Status::ok();
+}
+
+void ServerStore::othersCommitted(const CommitNotice& notice) {
+  raiseLastSeq(notice.log_seq);
+  bool forms_moved = false;
+  {
+    std::lock_guard lock(scope_mutex_);
+    for (const auto& [scope, seq] : notice.scopes) {
+      auto& known = scope_seq_[scope];
+      if (seq > known && scope == kFormsScope) forms_moved = true;
+      known = std::max(known, seq);
+    }
+  }
+  counts_.markStale();
+  // A form another server published: this one checks changes against it from now on (its writer
+  // reads the forms again under the lock too, should this reload fail).
+  if (forms_moved && forms_ != nullptr) (void)forms_->reload(store_);
+}
+
+Result<sync::proto::Checkpoints> ServerStore::othersMayHaveCommitted() {
+  auto stored = lastSeqIn(store_);
+  if (!stored) return stored.status();
+  raiseLastSeq(*stored);
+  CS_RETURN_IF_ERROR(loadScopeSeqs());
+  counts_.markStale();
+  if (forms_ != nullptr) CS_RETURN_IF_ERROR(forms_->reload(store_));
+  std::lock_guard lock(scope_mutex_);
+  return scope_seq_;
 }
 
 std::vector<Scope> ServerStore::scopes() const {
@@ -88,7 +151,23 @@ std::vector<Scope> ServerStore::scopes() const {
   return out;
 }
 
-sync::proto::Checkpoints ServerStore::latest(const std::vector<Scope>& scopes) const {
+Result<sync::proto::Checkpoints> ServerStore::latest(const std::vector<Scope>& scopes) const {
+  if (!store_.local()) {
+    // Another server may have committed a moment ago and the device pulled it there: what it is
+    // told here must never be below what it holds, or it takes this server for one restored from
+    // an old backup and sends everything again. So the store says, not this server's memory.
+    std::vector<std::string> keys;
+    keys.reserve(scopes.size());
+    for (const auto& scope : scopes) keys.push_back(scopeSeqKey(scope));
+    auto values = store_.multiGet(Column::kMeta, keys);
+    if (!values) return values.status();
+    std::lock_guard lock(scope_mutex_);
+    for (std::size_t i = 0; i < scopes.size(); ++i) {
+      if (!(*values)[i]) continue;
+      auto& known = scope_seq_[scopes[i]];
+      known = std::max(known, storage::readUint64(*(*values)[i]).value_or(0));
+    }
+  }
   sync::proto::Checkpoints out;
   std::lock_guard lock(scope_mutex_);
   for (const auto& scope : scopes) {
@@ -106,6 +185,8 @@ std::uint64_t ServerStore::committedScopeSeq(const Scope& scope) const {
 }
 
 Status ServerStore::apply(std::vector<PushJob*>& jobs, std::int64_t now_ms, sync::proto::Checkpoints& touched) {
+  auto lock = lockWriter();
+  if (!lock) return lock.status();
   GroupCommit group(*this, now_ms);
   CS_RETURN_IF_ERROR(group.prefetch(jobs));
   for (PushJob* job : jobs) CS_RETURN_IF_ERROR(group.add(*job));
@@ -135,11 +216,16 @@ Result<sync::proto::EncodedPullBatch> ServerStore::pullEncoded(const std::vector
                                                                const sync::proto::Checkpoints& checkpoints,
                                                                std::uint64_t max_bytes) const {
   auto snapshot = store_.snapshot();
-  // Read after the snapshot: a purge raises the horizon before its tombstones go.
+  // Read after the snapshot: a purge raises the horizon before its tombstones go. Another server's
+  // purge raised only its own memory: on a shared store the horizons are the snapshot's.
   sync::proto::Checkpoints horizons;
-  {
+  if (store_.local()) {
     std::lock_guard lock(scope_mutex_);
     horizons = purge_horizon_;
+  } else {
+    auto read = purgeHorizonsIn(snapshot);
+    if (!read) return read.status();
+    horizons = std::move(read).value();
   }
   sync::proto::EncodedPullBatch batch;
   std::uint64_t bytes = 0;

@@ -32,6 +32,13 @@
 //   views:       what the central pages read (tallies, newest-first indexes): store/views.hpp
 //
 // Threads: apply() is called by one writer thread at a time; everything else from any thread.
+//
+// Several servers on one store (PostgreSQL; storage::Store::local() false): every write of the
+// store (a group commit, a sweep, a purge) runs under the store's writer lock, which is one across
+// every server, and first reads again what this server keeps in memory and another may have moved
+// (the sequences, the purge horizons, the forms; the counters are marked to be read again), so the
+// numbers stay gapless and in commit order whichever server commits. Each commit tells the other
+// servers (store/commit_notice.hpp); othersCommitted() takes what they tell.
 #pragma once
 
 #include <array>
@@ -53,6 +60,7 @@
 #include "communesync/sync/messages.hpp"
 #include "communesync/sync/review.hpp"
 #include "programme/programme_report.hpp"
+#include "store/commit_notice.hpp"
 #include "store/count_cache.hpp"
 #include "store/form_catalog.hpp"
 #include "store/search_index.hpp"
@@ -178,7 +186,7 @@ class ServerStore {
 
   const std::string& incarnationId() const { return store_.incarnationId(); }
   //! The forms every change is checked against (none: every collection is free-form).
-  void setForms(const FormCatalog* forms) { forms_ = forms; }
+  void setForms(FormCatalog* forms) { forms_ = forms; }
   //! The server-wide log sequence (internal: never sent to devices).
   std::uint64_t lastSeq() const { return last_seq_.load(std::memory_order_acquire); }
   //! The same, read from a store not opened as a ServerStore (a backup being checked).
@@ -204,7 +212,9 @@ class ServerStore {
   //! Every scope that has any change, sorted.
   std::vector<Scope> scopes() const;
   //! The latest seq of each of `scopes` that has any change.
-  sync::proto::Checkpoints latest(const std::vector<Scope>& scopes) const;
+  //! On a store several servers write, read from the store (what a device pulled through another
+  //! server a moment ago is in it). Errors: the store's.
+  Result<sync::proto::Checkpoints> latest(const std::vector<Scope>& scopes) const;
 
   // ---- files ----
 
@@ -240,6 +250,15 @@ class ServerStore {
   Result<std::size_t> purgeTombstones(std::int64_t before_ms);
   //! The highest seq of `scope` whose tombstone was purged (0: none ever was).
   std::uint64_t purgeHorizon(const Scope& scope) const;
+
+  // ---- several servers on one store ----
+
+  //! Another server committed what `notice` says: this one's sequences move up to it and its
+  //! counters are read again at their next use. Any thread.
+  void othersCommitted(const CommitNotice& notice);
+  //! Another server may have committed without this one hearing (the store's connection came back):
+  //! reads the sequences again. Returns every unit's latest seq (to notify the devices).
+  Result<sync::proto::Checkpoints> othersMayHaveCommitted();
 
   // ---- reconciliation ----
 
@@ -321,19 +340,31 @@ class ServerStore {
   explicit ServerStore(storage::Store& store) : store_(store), search_index_(store) {}
   Status loadScopeSeqs();
   Status loadPurgeHorizons();
+  // The writer lock (the store's, across servers), then catchUpWithOthers(): every write of the
+  // store goes under it.
+  Result<storage::StoreLock> lockWriter();
+  // Under the writer lock, on a store other servers write: reads again what they may have moved.
+  Status catchUpWithOthers();
+  // Raises last_seq_ to `seq` if it is below.
+  void raiseLastSeq(std::uint64_t seq);
+  // Each unit's purge horizon as `snapshot` holds it (a store other servers purge).
+  Result<sync::proto::Checkpoints> purgeHorizonsIn(const storage::Snapshot& snapshot) const;
   Result<RecordPage> searchPage(const RecordPageQuery& query, std::string_view start) const;
   Result<ConflictPage> openConflictPage(const std::vector<Scope>& units, const ConflictFilter& filter) const;
   Result<bool> conflictMatches(const sync::Conflict& c, const ConflictFilter& filter) const;
   std::uint64_t committedScopeSeq(const Scope& scope) const;
   storage::Store& store_;
-  const FormCatalog* forms_ = nullptr;
+  FormCatalog* forms_ = nullptr;
   bool keep_views_ = true;
-  CountCache counts_;                 // the views' counters as committed (store/count_cache.hpp)
+  mutable CountCache counts_;         // the views' counters as committed (store/count_cache.hpp)
   mutable SearchIndex search_index_;  // the search's words, kept off the write path
   FileLimits file_limits_;
   std::atomic<std::uint64_t> last_seq_{0};
+  // The log seq as this server's writer last saw the store under the writer lock: another server
+  // committed since when the stored one differs (writer thread only).
+  std::uint64_t synced_seq_ = 0;
   mutable std::mutex scope_mutex_;
-  sync::proto::Checkpoints scope_seq_;  // each scope's latest seq, as committed
+  mutable sync::proto::Checkpoints scope_seq_;  // each scope's latest seq, as committed
   // Each scope's purge horizon, raised before the purge commits (so a pull that reads the index
   // after the tombstones are gone always sees the horizon: it reads the horizon after its snapshot).
   sync::proto::Checkpoints purge_horizon_;

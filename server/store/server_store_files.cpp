@@ -361,6 +361,8 @@ Result<proto::FileData> ServerStore::readFile(const std::string& hash, std::uint
 }
 
 Result<std::size_t> ServerStore::sweepFiles(std::int64_t now_ms) {
+  auto lock = lockWriter();
+  if (!lock) return lock.status();
   sync::FileStore files(store_);
   storage::WriteBatch batch;
   std::size_t removed = 0;

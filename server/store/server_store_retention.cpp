@@ -15,6 +15,8 @@ using storage::Column;
 // reads from there, and stops at the first change received on or after `before_ms`. Each log entry
 // names its record, whose history key holds when it arrived.
 Result<std::size_t> ServerStore::sweepHistory(std::int64_t before_ms) {
+  auto lock = lockWriter();
+  if (!lock) return lock.status();
   return sweepOldest(store_, Column::kLog,
                      [&](std::string_view log_key, std::string_view value, storage::WriteBatch& batch) -> Result<bool> {
                        const auto log_seq = storage::readUint64(log_key).value_or(0);
@@ -59,18 +61,33 @@ Result<PurgeMark> decodePurgeMark(std::string_view bytes) {
 
 }  // namespace
 
-Status ServerStore::loadPurgeHorizons() {
+namespace {
+
+// Each unit's purge horizon as the store (or `snapshot`) holds it.
+Result<sync::proto::Checkpoints> readPurgeHorizons(const storage::Store& store, const storage::Snapshot* snapshot) {
   sync::proto::Checkpoints horizons;
-  auto cursor = store_.scanPrefix(Column::kMeta, "p");
+  auto cursor = store.scanPrefix(Column::kMeta, "p", snapshot);
   for (; cursor.valid(); cursor.next()) {
     auto mark = decodePurgeMark(cursor.value());
     if (!mark) return mark.status();
     if (mark->horizon > 0) horizons[std::string(cursor.key().substr(1))] = mark->horizon;
   }
   CS_RETURN_IF_ERROR(cursor.status());
+  return horizons;
+}
+
+}  // namespace
+
+Status ServerStore::loadPurgeHorizons() {
+  auto horizons = readPurgeHorizons(store_, nullptr);
+  if (!horizons) return horizons.status();
   std::lock_guard lock(scope_mutex_);
-  purge_horizon_ = std::move(horizons);
+  purge_horizon_ = std::move(horizons).value();
   return Status::ok();
+}
+
+Result<sync::proto::Checkpoints> ServerStore::purgeHorizonsIn(const storage::Snapshot& snapshot) const {
+  return readPurgeHorizons(store_, &snapshot);
 }
 
 std::uint64_t ServerStore::purgeHorizon(const Scope& scope) const {
@@ -83,6 +100,8 @@ std::uint64_t ServerStore::purgeHorizon(const Scope& scope) const {
 // the walk stops at the first record changed on or after `before_ms`: what follows was accepted
 // later. Live records and the server's own collections' tombstones are passed over and kept.
 Result<std::size_t> ServerStore::purgeTombstones(std::int64_t before_ms) {
+  auto lock = lockWriter();
+  if (!lock) return lock.status();
   std::size_t purged = 0;
   std::size_t read = 0;
   for (const auto& scope : scopes()) {
@@ -129,7 +148,7 @@ Result<std::size_t> ServerStore::purgeTombstones(std::int64_t before_ms) {
       if (mark == was) break;
       batch.put(Column::kMeta, purgeMarkKey(scope), encodePurgeMark(mark));
       if (mark.horizon != was.horizon) {
-        std::lock_guard lock(scope_mutex_);
+        std::lock_guard horizons_lock(scope_mutex_);
         purge_horizon_[scope] = mark.horizon;  // before the tombstones go (see pullEncoded)
       }
       CS_RETURN_IF_ERROR(store_.commit(batch, storage::Durability::kSynced));

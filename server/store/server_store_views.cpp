@@ -149,6 +149,7 @@ Result<std::optional<PagePosition>> parseAfter(const std::string& after) {
 // From the counters held in memory (store/count_cache.hpp): a read per unit of what the writer
 // committed, whatever the store holds.
 Result<std::map<Scope, UnitSummary>> ServerStore::summaries(const std::vector<Scope>& units, int year) const {
+  CS_RETURN_IF_ERROR(counts_.refresh(store_));
   std::map<Scope, UnitSummary> out;
   for (const auto& unit : units) {
     std::string prefix = "t";
@@ -169,6 +170,7 @@ Result<std::map<Scope, UnitSummary>> ServerStore::summaries(const std::vector<Sc
 }
 
 Result<ServerStore::Totals> ServerStore::totals() const {
+  CS_RETURN_IF_ERROR(counts_.refresh(store_));
   Totals out;
   CS_RETURN_IF_ERROR(counts_.forEach("t", [&](std::string_view /*key*/, std::string_view value) -> Status {
     auto tally = decodeTally(value);
@@ -196,6 +198,7 @@ Result<RecordPage> ServerStore::recordPage(const RecordPageQuery& query) const {
     }
     return searchPage(query, start);
   }
+  CS_RETURN_IF_ERROR(counts_.refresh(store_));
   auto snapshot = store_.snapshot();
   RecordPage page;
   // The total, from the tallies: every year of the form in each unit.
@@ -396,6 +399,7 @@ Result<sync::ReviewState> ServerStore::reviewState(const sync::RecordKey& key) c
 }
 
 Result<std::map<Scope, std::map<int, SurveyCount>>> ServerStore::surveyCounts(const std::vector<Scope>& units) const {
+  CS_RETURN_IF_ERROR(counts_.refresh(store_));
   std::map<Scope, std::map<int, SurveyCount>> out;
   constexpr auto kRejected = static_cast<std::size_t>(sync::ReviewState::kRejected);
   for (const auto& unit : units) {

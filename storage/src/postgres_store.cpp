@@ -5,8 +5,13 @@
 #include <libpq-fe.h>
 #include <sodium.h>
 
+#include <poll.h>
+#include <pthread.h>
+
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <map>
@@ -21,10 +26,12 @@
 namespace communesync::storage {
 namespace {
 
-// Advisory lock keys (any two 64-bit numbers nobody else uses): the schema's creation, and the
-// database held by one process.
+// Advisory lock keys (64-bit numbers nobody else uses): the schema's creation, and Store::lock's
+// names (kLockBase + LockName).
 constexpr std::int64_t kSchemaLock = 0x636f6d6d756e6501;  // "commune" 1
-constexpr std::int64_t kExclusiveLock = 0x636f6d6d756e6502;
+constexpr std::int64_t kLockBase = 0x636f6d6d756e6510;
+// The channel of the notices (WriteBatch::notice); each starts with the sending store's id.
+constexpr const char* kNoticeChannel = "communesync";
 
 constexpr Oid kByteaOid = 17;
 constexpr Oid kByteaArrayOid = 1001;
@@ -180,12 +187,10 @@ class PostgresStore final : public Store {
  public:
   PostgresStore(std::string url, PostgresOptions options) : Store({}, {}), url_(std::move(url)), options_(options) {}
   ~PostgresStore() override {
+    stopping_ = true;
+    if (listener_.joinable()) listener_.join();
     std::lock_guard lock(mutex_);
     idle_.clear();
-    // Let go of the database at once (closing the connection alone frees it a moment later).
-    if (holder_)
-      (void)exec(holder_->pg, ("SELECT pg_advisory_unlock(" + std::to_string(kExclusiveLock) + ")").c_str(),
-                 "unlocking");
   }
 
   std::string location() const override { return redactedUrl(url_); }
@@ -194,6 +199,18 @@ class PostgresStore final : public Store {
   Status init();
   Result<Lease> acquire() const;
   void giveBack(std::unique_ptr<Conn> conn) const;
+  // A connection for one call: the calling thread's own while it holds a Store::lock (its reads and
+  // commits go through the session that holds the lock), else one from the pool.
+  struct Borrowed {
+    Lease lease;
+    Conn* conn = nullptr;
+    Conn* operator->() const { return conn; }
+  };
+  Result<Borrowed> borrow() const;
+  Result<StoreLock> lock(LockName name, std::chrono::milliseconds wait) override;
+  Status listen(Listener listener) override;
+  // The lock's end (PgLock's destructor).
+  void unlock(Conn& conn, std::int64_t key) const;
 
   Result<std::optional<std::string>> get(Column column, std::string_view key, const Snapshot* snapshot) const override;
   Result<std::vector<std::optional<std::string>>> multiGet(Column column, const std::vector<std::string>& keys,
@@ -228,8 +245,39 @@ class PostgresStore final : public Store {
   mutable std::mutex mutex_;
   mutable std::condition_variable freed_;
   mutable std::vector<std::unique_ptr<Conn>> idle_;
-  mutable std::size_t open_ = 0;  // connections out on lease or idle
-  std::unique_ptr<Conn> holder_;  // keeps the exclusive advisory lock
+  mutable std::size_t open_ = 0;         // connections out on lease or idle
+  const std::string id_ = randomHex(8);  // in front of this store's notices, to know its own
+  std::atomic<bool> stopping_{false};
+  std::thread listener_;
+  void listenLoop(std::unique_ptr<Conn> conn, const Listener& listener);
+};
+
+// The connection each thread holds a Store::lock through, per store (a thread may hold locks of
+// several stores, and several locks of one: they share its session).
+struct Pin {
+  const PostgresStore* store;
+  Conn* conn;
+  int depth;
+};
+thread_local std::vector<Pin> t_pins;
+
+Pin* pinOf(const PostgresStore* store) {
+  for (auto& pin : t_pins) {
+    if (pin.store == store) return &pin;
+  }
+  return nullptr;
+}
+
+struct PgLock final : StoreLock::Impl {
+  const PostgresStore* store = nullptr;
+  Lease lease;  // the session, when this lock is the thread's first of the store
+  std::int64_t key = 0;
+  ~PgLock() override {
+    Pin* pin = pinOf(store);
+    if (pin == nullptr) return;
+    store->unlock(*pin->conn, key);
+    if (--pin->depth == 0) std::erase_if(t_pins, [&](const Pin& p) { return p.store == store; });
+  }
 };
 
 Lease::~Lease() {
@@ -255,8 +303,8 @@ struct PgCursor final : Cursor::Impl {
     if (pinned != nullptr) {
       error = store->readPage(*pinned, column, start, inclusive, upper, page, rows);
     } else {
-      auto lease = store->acquire();
-      error = lease ? store->readPage(*lease->get(), column, start, inclusive, upper, page, rows) : lease.status();
+      auto conn = store->borrow();
+      error = conn ? store->readPage(*conn->conn, column, start, inclusive, upper, page, rows) : conn.status();
     }
     if (!error) rows.clear();
     last_page = rows.size() < page;
@@ -334,30 +382,6 @@ void PostgresStore::giveBack(std::unique_ptr<Conn> conn) const {
 }
 
 Status PostgresStore::init() {
-  if (options_.exclusive) {
-    auto holder = connect();
-    if (!holder) return holder.status();
-    // A process that just let go (a restart) may still hold it for a moment: its backend ends
-    // after its connection does. So the lock is tried for a little while.
-    const std::string sql = "SELECT pg_try_advisory_lock(" + std::to_string(kExclusiveLock) + ")";
-    const auto deadline = std::chrono::steady_clock::now() + tuning::kPostgresLockWait;
-    bool locked = false;
-    for (;;) {
-      Status status;
-      auto res = run((*holder)->pg, sql.c_str(), {}, status, doing("locking"), {}, true);
-      if (!status) return status;
-      locked = std::string_view(PQgetvalue(res.get(), 0, 0)) == "t";
-      if (locked || std::chrono::steady_clock::now() >= deadline) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    if (!locked) {
-      return Status::error(ErrorCode::kLocked,
-                           "opening " + location() +
-                               ": another communesync-server is using this database (one server per database for "
-                               "now: docs/architecture.md, \"The store boundary\")");
-    }
-    holder_ = std::move(holder).value();
-  }
   auto lease = acquire();
   if (!lease) return lease.status();
   PGconn* pg = (*lease)->pg;
@@ -409,9 +433,9 @@ Result<std::optional<std::string>> PostgresStore::get(Column column, std::string
     if (!pinned->lease) return pinned->error;
     return read(*pinned->lease.get());
   }
-  auto lease = acquire();
-  if (!lease) return lease.status();
-  return read(*lease->get());
+  auto conn = borrow();
+  if (!conn) return conn.status();
+  return read(*conn->conn);
 }
 
 Result<std::vector<std::optional<std::string>>> PostgresStore::multiGet(Column column,
@@ -441,9 +465,9 @@ Result<std::vector<std::optional<std::string>>> PostgresStore::multiGet(Column c
     CS_RETURN_IF_ERROR(read(*pinned->lease.get()));
     return out;
   }
-  auto lease = acquire();
-  if (!lease) return lease.status();
-  CS_RETURN_IF_ERROR(read(*lease->get()));
+  auto conn = borrow();
+  if (!conn) return conn.status();
+  CS_RETURN_IF_ERROR(read(*conn->conn));
   return out;
 }
 
@@ -451,12 +475,12 @@ Result<std::vector<std::optional<std::string>>> PostgresStore::multiGet(Column c
 // becomes one upsert of what is put and one delete of what is erased (an upsert may name a key
 // only once).
 Status PostgresStore::commit(WriteBatch& batch, Durability durability) {
-  if (batch.empty()) return Status::ok();
+  if (batch.empty() && batch.notices().empty()) return Status::ok();
   std::map<Column, std::map<std::string_view, const WriteBatch::Op*>> last;
   for (const auto& op : batch.ops()) last[op.column][op.key] = &op;
-  auto lease = acquire();
-  if (!lease) return lease.status();
-  PGconn* pg = (*lease)->pg;
+  auto conn = borrow();
+  if (!conn) return conn.status();
+  PGconn* pg = (*conn)->pg;
   CS_RETURN_IF_ERROR(exec(pg, "BEGIN", doing("writing to")));
   auto body = [&]() -> Status {
     // Buffered: committed without waiting for the WAL's flush (survives this process, not the
@@ -491,6 +515,13 @@ Status PostgresStore::commit(WriteBatch& batch, Durability durability) {
         run(pg, sql.c_str(), {keys}, status, doing("writing to"), {kByteaArrayOid});
         if (!status) return status;
       }
+    }
+    // Sent when the transaction commits, and only then.
+    for (const auto& text : batch.notices()) {
+      Status status;
+      const std::string payload = id_ + " " + text;
+      run(pg, "SELECT pg_notify($1, $2)", {kNoticeChannel, payload}, status, doing("writing to"));
+      if (!status) return status;
     }
     return Status::ok();
   };
@@ -564,10 +595,10 @@ Result<std::optional<std::string>> PostgresStore::lastKey(Column column, std::st
     params.push_back(upper);
   }
   sql += " ORDER BY k DESC LIMIT 1";
-  auto lease = acquire();
-  if (!lease) return lease.status();
+  auto conn = borrow();
+  if (!conn) return conn.status();
   Status status;
-  auto res = run((*lease)->pg, sql.c_str(), params, status, doing("reading"));
+  auto res = run((*conn)->pg, sql.c_str(), params, status, doing("reading"));
   if (!status) return status;
   if (PQntuples(res.get()) == 0) return std::optional<std::string>();
   return std::optional<std::string>(std::string(cell(res.get(), 0, 0)));
@@ -595,6 +626,107 @@ std::uint64_t PostgresStore::approximateSizeBytes() const {
   auto res = run((*lease)->pg, sql.c_str(), {}, status, doing("sizing"), {}, true);
   if (!status || PQntuples(res.get()) != 1) return 0;
   return std::strtoull(PQgetvalue(res.get(), 0, 0), nullptr, 10);
+}
+
+Result<PostgresStore::Borrowed> PostgresStore::borrow() const {
+  Borrowed out;
+  if (Pin* pin = pinOf(this)) {
+    out.conn = pin->conn;
+    return out;
+  }
+  auto lease = acquire();
+  if (!lease) return lease.status();
+  out.lease = std::move(lease).value();
+  out.conn = out.lease.get();
+  return out;
+}
+
+Result<StoreLock> PostgresStore::lock(LockName name, std::chrono::milliseconds wait) {
+  auto impl = std::make_unique<PgLock>();
+  impl->store = this;
+  impl->key = kLockBase + static_cast<std::int64_t>(name);
+  Pin* pin = pinOf(this);
+  Conn* conn = pin != nullptr ? pin->conn : nullptr;
+  if (conn == nullptr) {
+    auto lease = acquire();
+    if (!lease) return lease.status();
+    impl->lease = std::move(lease).value();
+    conn = impl->lease.get();
+  }
+  // A session lock, not a transaction's: it stays across the holder's commits, and it ends with
+  // the session, so a holder that died or lost the database holds nothing.
+  const std::string timeout = "SET lock_timeout = " + std::to_string(std::max<std::int64_t>(1, wait.count()));
+  CS_RETURN_IF_ERROR(exec(conn->pg, timeout.c_str(), doing("locking")));
+  const std::string sql = "SELECT pg_advisory_lock(" + std::to_string(impl->key) + ")";
+  Status status;
+  run(conn->pg, sql.c_str(), {}, status, doing("waiting for the lock of"), {}, true);
+  (void)exec(conn->pg, "RESET lock_timeout", doing("locking"));
+  if (!status) return status;
+  if (pin != nullptr) {
+    ++pin->depth;
+  } else {
+    t_pins.push_back({this, conn, 1});
+  }
+  return StoreLock(std::move(impl));
+}
+
+void PostgresStore::unlock(Conn& conn, std::int64_t key) const {
+  // A session that broke holds nothing any more; one in a failed transaction is rolled back first.
+  if (PQstatus(conn.pg) != CONNECTION_OK) return;
+  if (PQtransactionStatus(conn.pg) != PQTRANS_IDLE) (void)exec(conn.pg, "ROLLBACK", doing("unlocking"));
+  (void)exec(conn.pg, ("SELECT pg_advisory_unlock(" + std::to_string(key) + ")").c_str(), doing("unlocking"));
+}
+
+Status PostgresStore::listen(Listener listener) {
+  if (!listener) {
+    stopping_ = true;
+    if (listener_.joinable()) listener_.join();
+    stopping_ = false;
+    return Status::ok();
+  }
+  if (listener_.joinable()) return Status::error(ErrorCode::kInvalidArgument, "the store has a listener already");
+  auto conn = connect();
+  if (!conn) return conn.status();
+  CS_RETURN_IF_ERROR(exec((*conn)->pg, (std::string("LISTEN ") + kNoticeChannel).c_str(), doing("listening to")));
+  listener_ = std::thread(
+      [this, c = std::move(conn).value(), l = std::move(listener)]() mutable { listenLoop(std::move(c), l); });
+  return Status::ok();
+}
+
+// Waits on the connection's socket a little at a time (so the store's end stops it), hands each
+// notice of another store to the listener, and after losing the database connects again and says
+// so with an empty notice.
+void PostgresStore::listenLoop(std::unique_ptr<Conn> conn, const Listener& listener) {
+  pthread_setname_np(pthread_self(), "store-listen");
+  while (!stopping_) {
+    if (!conn) {
+      std::this_thread::sleep_for(tuning::kPostgresListenRetry);
+      auto again = connect();
+      if (!again) continue;
+      if (!exec((*again)->pg, (std::string("LISTEN ") + kNoticeChannel).c_str(), doing("listening to"))) continue;
+      conn = std::move(again).value();
+      listener("");
+      continue;
+    }
+    pollfd fd{PQsocket(conn->pg), POLLIN, 0};
+    const int ready = ::poll(&fd, 1, static_cast<int>(tuning::kPostgresListenPoll.count()));
+    if (ready < 0 && errno != EINTR) {
+      conn.reset();
+      continue;
+    }
+    if (ready <= 0) continue;
+    if (PQconsumeInput(conn->pg) == 0) {
+      conn.reset();
+      continue;
+    }
+    while (PGnotify* notify = PQnotifies(conn->pg)) {
+      std::string_view payload(notify->extra);
+      if (payload.size() > id_.size() && payload.substr(0, id_.size()) != id_) {
+        listener(payload.substr(id_.size() + 1));
+      }
+      PQfreemem(notify);
+    }
+  }
 }
 
 Status PostgresStore::renewIncarnation() {

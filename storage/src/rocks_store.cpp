@@ -10,8 +10,10 @@
 #include <rocksdb/write_batch.h>
 #include <sodium.h>
 
+#include <array>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -156,12 +158,22 @@ class RocksStore final : public Store {
   Status checkpoint(const std::filesystem::path& dir) const override;
   Status verifyChecksums() const override;
   Status renewIncarnation() override;
+  Result<StoreLock> lock(LockName name, std::chrono::milliseconds wait) override;
+  // One process writes the folder (RocksDB's LOCK file): nobody else sends a notice.
+  Status listen(Listener /*listener*/) override { return Status::ok(); }
 
   rocksdb::ColumnFamilyHandle* handle(Column c) const { return handles.at(static_cast<std::size_t>(c)); }
   void setIncarnation(std::string id) { incarnation_id_ = std::move(id); }
 
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // indexed by Column
+  // Store::lock: the folder is this process's alone, so a mutex per name is the whole lock.
+  std::array<std::recursive_timed_mutex, 4> locks;
+};
+
+struct RocksLock final : StoreLock::Impl {
+  explicit RocksLock(std::recursive_timed_mutex& m) : held(m, std::adopt_lock) {}
+  std::unique_lock<std::recursive_timed_mutex> held;
 };
 
 }  // namespace
@@ -302,9 +314,9 @@ Result<std::vector<std::optional<std::string>>> RocksStore::multiGet(Column colu
   rocksdb::ReadOptions ro;
   ro.snapshot = rocksSnapshot(snapshot);
   std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles(keys.size(), handle(column));
+  std::vector<rocksdb::ColumnFamilyHandle*> column_handles(keys.size(), handle(column));
   std::vector<std::string> values;
-  auto statuses = db->MultiGet(ro, handles, slices, &values);
+  auto statuses = db->MultiGet(ro, column_handles, slices, &values);
   std::vector<std::optional<std::string>> out(keys.size());
   for (std::size_t i = 0; i < keys.size(); ++i) {
     if (statuses[i].IsNotFound()) continue;
@@ -312,6 +324,15 @@ Result<std::vector<std::optional<std::string>>> RocksStore::multiGet(Column colu
     out[i] = std::move(values[i]);
   }
   return out;
+}
+
+Result<StoreLock> RocksStore::lock(LockName name, std::chrono::milliseconds wait) {
+  auto& m = locks.at(static_cast<std::size_t>(name));
+  if (!m.try_lock_for(wait)) {
+    return Status::error(ErrorCode::kBusy, "the store's lock " + std::to_string(static_cast<int>(name)) +
+                                               " stayed held for " + std::to_string(wait.count()) + " ms");
+  }
+  return StoreLock(std::make_unique<RocksLock>(m));
 }
 
 Status RocksStore::commit(WriteBatch& batch, Durability durability) {

@@ -54,6 +54,7 @@ std::string prefixSuccessor(std::string_view prefix) {
 struct WriteBatch::Impl {
   std::vector<Op> ops;
   std::size_t bytes = 0;
+  std::vector<std::string> notices;
 };
 
 WriteBatch::WriteBatch() : impl_(std::make_unique<Impl>()) {}
@@ -86,7 +87,22 @@ std::size_t WriteBatch::bytes() const {
 void WriteBatch::clear() {
   impl_->ops.clear();
   impl_->bytes = 0;
+  impl_->notices.clear();
 }
+void WriteBatch::notice(std::string text) {
+  assert(text.size() <= tuning::kMaxNoticeBytes);
+  impl_->notices.push_back(std::move(text));
+}
+const std::vector<std::string>& WriteBatch::notices() const {
+  return impl_->notices;
+}
+
+// ---- StoreLock: the backend's ----
+
+StoreLock::StoreLock(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+StoreLock::~StoreLock() = default;
+StoreLock::StoreLock(StoreLock&&) noexcept = default;
+StoreLock& StoreLock::operator=(StoreLock&&) noexcept = default;
 
 // ---- Snapshot, Cursor: the backend's ----
 

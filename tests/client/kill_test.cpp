@@ -55,18 +55,11 @@ TEST_P(Kills, ServerKilledDuringALargePushLosesNothingAcknowledged) {
     killer.join();
     interrupted += report.status.isOk() ? 0 : 1;
 
-    // What the device holds as acknowledged: every change no longer in its outbox.
-    std::set<std::uint64_t> pending;
-    auto outbox = device.store().pending(0, 1 << 20, SIZE_MAX);
-    ASSERT_OK(outbox);
-    for (const auto& p : *outbox) pending.insert(p.change.id.seq);
+    // What the device holds as acknowledged (every change no longer in its outbox) is logged.
     std::set<std::uint64_t> logged;
     for (const auto& id : server.loggedIds()) logged.insert(id.seq);
-    for (std::uint64_t seq = 1; seq <= kRecords; ++seq) {
-      if (pending.count(seq) == 0) {
-        ASSERT_TRUE(logged.count(seq)) << "change " << seq << " was acknowledged, then lost";
-      }
-    }
+    const auto lost = device.acknowledgedButNotLogged(logged, kRecords);
+    ASSERT_EQ(lost, 0u) << "change " << lost << " was acknowledged, then lost";
     server.start();
   }
   EXPECT_GT(interrupted, 0) << "no kill landed during a sync: the test proved nothing";
@@ -113,26 +106,6 @@ TEST_P(Kills, CliKilledDuringSyncLosesAndDoublesNothing) {
   std::set<std::uint64_t> unique;
   for (const auto& c : log) ASSERT_TRUE(unique.insert(c.id.seq).second) << "applied twice";
   EXPECT_EQ(unique.size(), static_cast<std::size_t>(kRecords));
-}
-
-// One server per PostgreSQL database for now (docs/architecture.md, "The store boundary"): a second
-// one started on it stops at once, saying why, and the first goes on serving.
-TEST(PostgresStore, ASecondServerOnTheSameDatabaseStopsWithAClearMessage) {
-  if (!testing::ScratchStores::available(testing::Backend::kPostgres)) GTEST_SKIP() << "no PostgreSQL cluster";
-  testing::TempDir dir;
-  testing::ScratchStores stores(testing::Backend::kPostgres);
-  const auto url = stores.location("server");
-  ServerProcess first(dir / "first");
-  first.useStore(url);
-  first.start();
-  auto second =
-      testing::run({SERVER_PATH, "--store", url, "--data", (dir / "second").string(), "--listen", "127.0.0.1:0"});
-  EXPECT_NE(second.exit_code, 0);
-  EXPECT_NE(second.err.find("another communesync-server is using this database"), std::string::npos) << second.err;
-  TestDevice device(dir / "device", addUser(first.port(), first.adminToken(), "an"));
-  device.put("household", "", {{"head", Value("Hộ một")}});
-  device.syncOk(first.url());
-  EXPECT_EQ(device.pendingCount(), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, Kills, testing::kBothBackends, testing::backendName);

@@ -316,7 +316,7 @@ TEST_F(ServerStoreTest, PullReturnsOnlyGrantedScopesInBoundedBatchesFromTheCheck
   EXPECT_GT(batches, 2) << "1 KB batches";
   EXPECT_EQ(cp.at("xa-01"), 50u) << "xa-01's own sequence: nothing of xa-02's 50 changes shows";
   EXPECT_EQ(data_->lastSeq(), 100u);
-  EXPECT_EQ(data_->latest({"xa-01", "xa-02", "xa-03"}), (sync::proto::Checkpoints{{"xa-01", 50}, {"xa-02", 50}}));
+  EXPECT_EQ(*data_->latest({"xa-01", "xa-02", "xa-03"}), (sync::proto::Checkpoints{{"xa-01", 50}, {"xa-02", 50}}));
   auto nothing = data_->pull({"xa-01"}, cp, 1 << 20);
   EXPECT_TRUE(nothing->records.empty());
   EXPECT_FALSE(nothing->more);

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <thread>
 #include <vector>
@@ -182,17 +184,6 @@ TEST_P(StoreConformance, AStoreOfAnotherFormatIsRefusedWithWhatToDo) {
     EXPECT_EQ(again.status().code(), ErrorCode::kInvalidArgument);
     EXPECT_NE(again.status().message().find(expected), std::string::npos) << again.status().message();
   }
-}
-
-TEST_P(StoreConformance, SecondOpenIsRefusedAsLocked) {
-  auto store = openOrDie();
-  ASSERT_NE(store, nullptr);
-  auto second = stores_.open("db");
-  ASSERT_FALSE(second.isOk());
-  EXPECT_EQ(second.status().code(), ErrorCode::kLocked) << second.status().toString();
-  EXPECT_NE(second.status().message().find(store->location()), std::string::npos) << "the message names the store";
-  store.reset();
-  EXPECT_OK(stores_.open("db")) << "free again once the first has gone";
 }
 
 // Several keys in one read: in the order asked, absent ones empty, a key asked twice answered twice,
@@ -374,7 +365,140 @@ TEST_P(StoreConformance, ConcurrentDurableCommitsAllLand) {
   EXPECT_EQ(count, 200);
 }
 
+// Adds one to meta "counter" `times` times, each a read-modify-write under the writer lock.
+void countUnderLock(Store& store, int times) {
+  for (int i = 0; i < times; ++i) {
+    auto held = store.lock(LockName::kWriter, std::chrono::milliseconds(10000));
+    ASSERT_OK(held);
+    auto raw = store.get(Column::kMeta, "counter");
+    ASSERT_OK(raw);
+    std::string next;
+    appendUint64(next, (raw->has_value() ? readUint64(**raw).value_or(0) : 0) + 1);
+    WriteBatch batch;
+    batch.put(Column::kMeta, "counter", next);
+    ASSERT_OK(store.commit(batch, Durability::kSynced));
+  }
+}
+
+// Store::lock: one holder at a time; the holder's reads see every commit made before it took the
+// lock, so a read-modify-write under it never loses an update (the server's group commits).
+TEST_P(StoreConformance, ALockHasOneHolderAtATimeAndItsReadModifyWritesLoseNothing) {
+  auto store = openOrDie();
+  ASSERT_NE(store, nullptr);
+  {
+    auto held = store->lock(LockName::kWriter, std::chrono::milliseconds(1000));
+    ASSERT_OK(held);
+    auto again = store->lock(LockName::kWriter, std::chrono::milliseconds(1000));
+    EXPECT_OK(again) << "the holder's thread may take it again";
+    std::thread other([&] {
+      auto busy = store->lock(LockName::kWriter, std::chrono::milliseconds(100));
+      ASSERT_FALSE(busy.isOk());
+      EXPECT_EQ(busy.status().code(), ErrorCode::kBusy) << busy.status().toString();
+      EXPECT_OK(store->lock(LockName::kDirectory, std::chrono::milliseconds(1000))) << "another name is free";
+    });
+    other.join();
+  }
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] { countUnderLock(*store, 25); });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(readUint64(*read(*store, Column::kMeta, "counter")).value_or(0), 100u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, testing::kBothBackends, testing::backendName);
+
+// PostgreSQL: one database opened twice, as two servers hold it (each store its own connections).
+std::pair<std::unique_ptr<Store>, std::unique_ptr<Store>> openTwice(ScratchStores& stores) {
+  auto a = openPostgresStore(stores.location("db"));
+  auto b = openPostgresStore(stores.location("db"));
+  EXPECT_OK(a);
+  EXPECT_OK(b);
+  if (!a.isOk() || !b.isOk()) return {};
+  return {std::move(a).value(), std::move(b).value()};
+}
+
+// PostgreSQL: two processes on one database (two stores here, each with its own connections, as two
+// servers have): the lock is one across them, and their read-modify-writes under it lose nothing.
+TEST(PostgresStore, TwoStoresOnOneDatabaseShareTheLockAndLoseNoUpdate) {
+  if (!ScratchStores::available(Backend::kPostgres)) GTEST_SKIP() << "no PostgreSQL cluster for this run";
+  ScratchStores stores(Backend::kPostgres);
+  auto [a, b] = openTwice(stores);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->incarnationId(), b->incarnationId()) << "one store";
+  {
+    auto held = a->lock(LockName::kWriter, std::chrono::milliseconds(1000));
+    ASSERT_OK(held);
+    auto busy = b->lock(LockName::kWriter, std::chrono::milliseconds(100));
+    ASSERT_FALSE(busy.isOk());
+    EXPECT_EQ(busy.status().code(), ErrorCode::kBusy);
+  }
+  std::vector<std::thread> threads;
+  for (Store* store : {a.get(), b.get(), a.get(), b.get()}) {
+    threads.emplace_back([store] { countUnderLock(*store, 25); });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(readUint64(*read(*b, Column::kMeta, "counter")).value_or(0), 100u);
+}
+
+// PostgreSQL: a holder whose session ends (its process killed, its network cut) holds nothing, and
+// nothing it writes after can commit: the lock and the writes are the same session.
+TEST(PostgresStore, AHolderWhoseSessionEndsLosesTheLockAndCannotCommit) {
+  if (!ScratchStores::available(Backend::kPostgres)) GTEST_SKIP() << "no PostgreSQL cluster for this run";
+  ScratchStores stores(Backend::kPostgres);
+  auto [a, b] = openTwice(stores);
+  ASSERT_TRUE(a && b);
+  auto held = a->lock(LockName::kWriter, std::chrono::milliseconds(1000));
+  ASSERT_OK(held);
+  ASSERT_EQ(testing::postgresAdmin("SELECT pg_terminate_backend(pid) FROM pg_locks l JOIN pg_database d ON "
+                                   "d.oid = l.database WHERE l.locktype = 'advisory' AND l.granted AND d.datname = '" +
+                                   stores.database("db") + "'"),
+            "");
+  auto taken = b->lock(LockName::kWriter, std::chrono::milliseconds(5000));
+  EXPECT_OK(taken) << "the lock went with its session";
+  WriteBatch late;
+  late.put(Column::kMeta, "late", "x");
+  EXPECT_FALSE(a->commit(late, Durability::kSynced).isOk()) << "the old holder's write must not commit";
+  EXPECT_EQ(read(*b, Column::kMeta, "late"), std::nullopt);
+}
+
+// PostgreSQL: a batch's notices reach the other stores listening on the database when it commits,
+// never the store that sent them; a batch of notices alone sends them too.
+TEST(PostgresStore, NoticesReachTheOtherStoresWhenTheirBatchCommits) {
+  if (!ScratchStores::available(Backend::kPostgres)) GTEST_SKIP() << "no PostgreSQL cluster for this run";
+  ScratchStores stores(Backend::kPostgres);
+  auto [a, b] = openTwice(stores);
+  ASSERT_TRUE(a && b);
+  std::mutex mutex;
+  std::condition_variable heard;
+  std::vector<std::string> at_a, at_b;
+  ASSERT_OK(a->listen([&](std::string_view n) {
+    std::lock_guard lock(mutex);
+    at_a.emplace_back(n);
+    heard.notify_all();
+  }));
+  ASSERT_OK(b->listen([&](std::string_view n) {
+    std::lock_guard lock(mutex);
+    at_b.emplace_back(n);
+    heard.notify_all();
+  }));
+  EXPECT_EQ(a->listen([](std::string_view) {}).code(), ErrorCode::kInvalidArgument);
+  WriteBatch batch;
+  batch.put(Column::kRecords, "k", "v");
+  batch.notice("c 1\nunit\t1");
+  ASSERT_OK(a->commit(batch, Durability::kSynced));
+  WriteBatch alone;
+  alone.notice("d");
+  ASSERT_OK(b->commit(alone, Durability::kBuffered));
+  std::unique_lock lock(mutex);
+  ASSERT_TRUE(heard.wait_for(lock, std::chrono::seconds(10), [&] { return !at_a.empty() && !at_b.empty(); }));
+  EXPECT_EQ(at_b, std::vector<std::string>{"c 1\nunit\t1"});
+  EXPECT_EQ(at_a, std::vector<std::string>{"d"});
+  lock.unlock();
+  EXPECT_OK(a->listen({})) << "stops listening";
+  EXPECT_OK(a->listen([](std::string_view) {})) << "and may listen again";
+  EXPECT_OK(b->listen({}));  // before what it calls into goes
+}
 
 // PostgreSQL alone: a snapshot needs a connection of its own; when none is to be had, every read
 // through it says so instead of reading outside the snapshot.
@@ -401,14 +525,18 @@ TEST(PostgresStore, ASnapshotThatCouldNotBeTakenSaysSoOnEveryRead) {
   EXPECT_EQ(cursor.status().code(), ErrorCode::kBusy);
 }
 
-// RocksDB alone: a folder, its lock file, its modes.
+// RocksDB alone: a folder (one process's: its lock file), its modes. (A PostgreSQL database takes
+// several processes: PostgresStore.TwoStoresOnOneDatabase...)
 TEST(Store, SecondOpenOfAFolderNamesIt) {
   TempDir dir;
   auto store = Store::open(dir / "db");
   ASSERT_OK(store);
   auto second = Store::open(dir / "db");
   ASSERT_FALSE(second.isOk());
+  EXPECT_EQ(second.status().code(), ErrorCode::kLocked) << second.status().toString();
   EXPECT_NE(second.status().message().find((dir / "db").string()), std::string::npos) << "the message names the path";
+  store->reset();
+  EXPECT_OK(Store::open(dir / "db")) << "free again once the first has gone";
 }
 
 TEST(Store, PrefixSuccessor) {

@@ -8,6 +8,7 @@
 #include <boost/beast/http.hpp>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -256,6 +257,20 @@ class TestDevice {
   std::uint64_t pendingCount() {
     auto st = store_->status();
     return st.isOk() ? st->pending : 0;
+  }
+
+  //! The first of this device's changes 1..`count` it holds as acknowledged (no longer in its outbox)
+  //! that is not in `logged` (the server's log, by this device's seq), or 0 when none is missing.
+  std::uint64_t acknowledgedButNotLogged(const std::set<std::uint64_t>& logged, std::uint64_t count) {
+    std::set<std::uint64_t> pending;
+    auto outbox = store_->pending(0, 1 << 20, SIZE_MAX);
+    EXPECT_OK(outbox);
+    if (!outbox.isOk()) return 0;
+    for (const auto& p : *outbox) pending.insert(p.change.id.seq);
+    for (std::uint64_t seq = 1; seq <= count; ++seq) {
+      if (pending.count(seq) == 0 && logged.count(seq) == 0) return seq;
+    }
+    return 0;
   }
 
  private:

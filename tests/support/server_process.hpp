@@ -56,7 +56,6 @@ class ServerProcess {
     in >> t;
     return t;
   }
-  //! Change ids in the log, read while the server is stopped.
   //! Keeps everything in the PostgreSQL database at `url` instead of the folder (--store).
   void useStore(std::string url) {
     store_url_ = url;
@@ -64,6 +63,8 @@ class ServerProcess {
     extra_.push_back(std::move(url));
   }
 
+  //! Change ids in the log, read while the server is stopped (a RocksDB folder is one process's;
+  //! a PostgreSQL store may be read while servers run).
   std::vector<sync::ChangeId> loggedIds() const {
     auto store = storage::openStoreAt(store_url_.empty() ? data_.string() : store_url_);
     EXPECT_OK(store);

@@ -98,6 +98,14 @@ class ScratchStores {
     return urlOf(db);
   }
 
+  //! PostgreSQL: the database of store `name` (made by location()), for the admin's statements.
+  std::string database(const std::string& name) const {
+    for (std::size_t i = 0; i < names_.size(); ++i) {
+      if (names_[i] == name) return databases_[i];
+    }
+    return {};
+  }
+
   //! PostgreSQL: store `to` becomes a copy of store `from` (whose users must have gone: a stopped
   //! server), as a backup taken then; `to` is replaced if it exists.
   void copy(const std::string& from, const std::string& to) {

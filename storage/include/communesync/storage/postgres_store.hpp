@@ -21,10 +21,6 @@ struct PostgresOptions {
   //! borrows one). A caller that finds them all busy waits up to `busy_wait`, then gets kBusy.
   std::size_t max_connections = tuning::kPostgresMaxConnections;
   std::chrono::milliseconds busy_wait = tuning::kPostgresBusyWait;
-  //! Hold the database for this process alone (a session advisory lock): a second process that
-  //! opens it gets kLocked. Several servers on one database need more than the store (the server's
-  //! sequences and counters live in its memory): docs/architecture.md says what.
-  bool exclusive = true;
 };
 
 //! The URL with its password (if any) as *** : for messages and logs.
@@ -35,8 +31,9 @@ bool isPostgresUrl(std::string_view location);
 
 //! Connects to the database at `url` (a libpq URI: postgresql://USER@HOST[:PORT]/DB, or with
 //! ?host=/socket/dir), creates the tables if they are missing, and reads or makes the store's
-//! identity. Errors: kUnavailable (cannot connect, with libpq's words), kLocked (another process
-//! holds it), kInvalidArgument (a newer format), kPermissionDenied (the role may not create tables).
+//! identity. Several processes may open one database at once (Store::lock serialises their writers).
+//! Errors: kUnavailable (cannot connect, with libpq's words), kInvalidArgument (a newer format), kPermissionDenied (the
+//! role may not create tables).
 Result<std::unique_ptr<Store>> openPostgresStore(const std::string& url, const PostgresOptions& options = {});
 
 //! Opens the store a server is told to use: a PostgreSQL database by URL, else a RocksDB folder.

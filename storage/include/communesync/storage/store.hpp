@@ -13,9 +13,11 @@
 // thread-safe; each belongs to one thread at a time. Cursors and Snapshots must not outlive the Store.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -116,6 +118,13 @@ class WriteBatch {
   bool empty() const { return count() == 0; }
   void clear();
 
+  //! A short text sent, once the batch commits, to every other process listening on the store
+  //! (Store::listen: PostgreSQL's NOTIFY, in the batch's own transaction, so a notice never tells of
+  //! a write that did not happen). At most tuning::kMaxNoticeBytes. RocksDB has no other process
+  //! and drops it. A batch of notices alone still sends them.
+  void notice(std::string text);
+  const std::vector<std::string>& notices() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
@@ -134,6 +143,30 @@ class Snapshot {
   struct Impl;
   explicit Snapshot(std::unique_ptr<Impl> impl);
   Impl* impl() const { return impl_.get(); }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+//! The locks a store serialises work with, across every process that uses it.
+enum class LockName : std::uint8_t {
+  kWriter = 1,   //!< the server's group commits and sweeps (server/store/server_store.hpp)
+  kSearchIndex,  //!< the search index's slices
+  kDirectory,    //!< users, tokens, units and the audit log
+};
+
+//! A lock held from Store::lock until destroyed. Belongs to the thread that took it.
+class StoreLock {
+ public:
+  ~StoreLock();
+  StoreLock(StoreLock&&) noexcept;
+  StoreLock& operator=(StoreLock&&) noexcept;
+  StoreLock(const StoreLock&) = delete;
+  StoreLock& operator=(const StoreLock&) = delete;
+
+  // For the backends (store_backend.hpp).
+  struct Impl;
+  explicit StoreLock(std::unique_ptr<Impl> impl);
 
  private:
   std::unique_ptr<Impl> impl_;
@@ -185,8 +218,29 @@ class Store {
   const std::filesystem::path& path() const { return path_; }
   //! Where the store is, for messages: its folder, or its database (without a password).
   virtual std::string location() const { return path_.string(); }
-  //! Whether the store is a folder on this machine (RocksDB): checkpoints and their backups.
+  //! Whether the store is a folder on this machine (RocksDB): checkpoints and their backups, and
+  //! no other process writes it. A store that is not local may be written by several servers at
+  //! once: what a process keeps in memory of it must be read again under a lock (Store::lock).
   virtual bool local() const { return true; }
+
+  //! Takes `name`, waiting up to `wait` for its holder (in this process or another) to let go.
+  //! While the lock is held, the calling thread's reads see every commit made before it was taken,
+  //! and its commits are made through the lock itself: on PostgreSQL the lock is a session advisory
+  //! lock and the thread's reads and commits use that session, so should the session end (the
+  //! process killed, the network cut), the lock goes with it and nothing more the holder writes can
+  //! commit. On RocksDB (one process) it is a mutex. The same thread may take a lock it holds again.
+  //! Errors: kBusy (still held after `wait`), kUnavailable (the database cannot be reached).
+  virtual Result<StoreLock> lock(LockName name, std::chrono::milliseconds wait) = 0;
+
+  //! What Store::listen calls with each notice (WriteBatch::notice) another process committed, or
+  //! with an empty one when some may have been missed (the connection to the database dropped and
+  //! came back): the listener should then read again whatever it keeps.
+  using Listener = std::function<void(std::string_view notice)>;
+  //! Calls `listener` on a thread of the store's until the store is destroyed, or listen() is called
+  //! with an empty one (which returns once a call in progress is over: before what the listener
+  //! refers to goes). One listener at a time. RocksDB has no other process: it never calls it.
+  //! Errors: kUnavailable, kInvalidArgument (a listener already).
+  virtual Status listen(Listener listener) = 0;
 
   //! The value at `key`, or std::nullopt if absent.
   virtual Result<std::optional<std::string>> get(Column column, std::string_view key,

@@ -24,6 +24,10 @@ struct Cursor::Impl {
   virtual Status status() const = 0;
 };
 
+struct StoreLock::Impl {
+  virtual ~Impl() = default;
+};
+
 //! meta: the store's incarnation id and its format version (decimal text).
 inline constexpr std::string_view kIncarnationKey = "incarnation";
 inline constexpr std::string_view kFormatKey = "format_version";

@@ -45,9 +45,13 @@ inline constexpr std::chrono::milliseconds kPostgresBusyWait{10000};
 //! Rows a cursor reads in its first page; each next page is twice as large, up to the last.
 inline constexpr std::size_t kPostgresFirstPageRows = 64;
 inline constexpr std::size_t kPostgresMaxPageRows = 4096;
-//! How long opening a PostgreSQL store waits for another process to let go of the database (a
-//! restart: the old server's backend ends a moment after its connection) before kLocked.
-inline constexpr std::chrono::milliseconds kPostgresLockWait{5000};
+//! The longest notice a batch may carry (PostgreSQL's NOTIFY takes under 8,000 bytes, with the
+//! sending store's id in front).
+inline constexpr std::size_t kMaxNoticeBytes = 7900;
+//! How often the listening thread looks up from waiting for notices (to stop), and how long it
+//! waits before connecting again after losing the database.
+inline constexpr std::chrono::milliseconds kPostgresListenPoll{200};
+inline constexpr std::chrono::milliseconds kPostgresListenRetry{1000};
 //! How long connecting may take before the store gives up (libpq's connect_timeout, in seconds).
 inline constexpr int kPostgresConnectTimeoutSeconds = 10;
 
