@@ -112,7 +112,17 @@ int main(int argc, char** argv) {
   app.add_option("--store", store_url,
                  "postgresql://...: the server keeps everything in this PostgreSQL database (an empty one; default: "
                  "the RocksDB store in a scratch folder)");
+  std::size_t server_count = 1;
+  app.add_option("--servers", server_count,
+                 "replay: servers started on the one --store database, the connections spread across them "
+                 "(default 1)")
+      ->check(CLI::Range(1, 4));
   CLI11_PARSE(app, argc, argv);
+  if (server_count > 1 && (store_url.empty() || scenario != "replay")) {
+    std::cerr << "communesync-bench: --servers needs the replay scenario and --store postgresql://... (several "
+                 "servers share one PostgreSQL database)\n";
+    return 2;
+  }
   // The server's config with the store the run asked for.
   const auto withStore = [&](const std::string& text) {
     if (store_url.empty()) return text;
@@ -210,7 +220,23 @@ int main(int argc, char** argv) {
   } else if (scenario == "records-search") {
     if (!tools::benchRecordsSearch(*server, work, records, out)) rc = 1;
   } else if (scenario == "replay") {
-    if (!tools::benchReplay(*server, work, records, connections, out)) rc = 1;
+    // The others on the same database; each has the first one's admin token in its folder.
+    std::vector<tools::ServerChild> servers{*server};
+    for (std::size_t i = 1; i < server_count && rc == 0; ++i) {
+      const auto data = work / ("server" + std::to_string(i + 1));
+      fs::create_directories(data);
+      fs::copy_file(work / "server" / "admin.token", data / "admin.token");
+      auto other = tools::startServer(fs::canonical("/proc/self/exe"), data, static_cast<std::uint16_t>(port + i),
+                                      withStore(server_config));
+      if (!other) {
+        std::cerr << "communesync-bench: cannot start server " << i + 1 << "\n";
+        rc = 1;
+        break;
+      }
+      servers.push_back(*other);
+    }
+    if (rc == 0 && !tools::benchReplay(servers, work, records, connections, out)) rc = 1;
+    for (std::size_t i = 1; i < servers.size(); ++i) tools::stopServer(servers[i]);
   } else if (scenario == "central") {
     if (!tools::benchCentral(*server, fs::canonical("/proc/self/exe"), work, port, records, out)) rc = 1;
   } else if (scenario == "phone") {

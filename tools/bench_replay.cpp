@@ -107,7 +107,12 @@ std::optional<ReplayLoad> prepareLoad(const ServerChild& server, const std::stri
   return p;
 }
 
-bool replayLoads(const ServerChild& server, std::vector<ReplayLoad>& load, nlohmann::json& out) {
+bool replayLoads(const std::vector<ServerChild>& servers, std::vector<ReplayLoad>& load, nlohmann::json& out) {
+  const auto serverCpu = [&] {
+    double sum = 0;
+    for (const auto& server : servers) sum += cpuMicros(server.pid);
+    return sum;
+  };
   std::size_t total = 0;
   std::size_t frames = 0;
   for (const auto& p : load) {
@@ -133,13 +138,13 @@ bool replayLoads(const ServerChild& server, std::vector<ReplayLoad>& load, nlohm
       accepted += *done;
     });
   }
-  const double server_before = cpuMicros(server.pid);
+  const double server_before = serverCpu();
   const double load_before = selfCpuMicros();
   const auto begin = Clock::now();
   start.arrive_and_wait();
   for (auto& t : threads) t.join();
   const double seconds = std::chrono::duration<double>(Clock::now() - begin).count();
-  const double server_cpu = cpuMicros(server.pid) - server_before;
+  const double server_cpu = serverCpu() - server_before;
   const double load_cpu = selfCpuMicros() - load_before;
   for (auto& p : load) p.transport->close();
   if (accepted != total) {
@@ -148,6 +153,7 @@ bool replayLoads(const ServerChild& server, std::vector<ReplayLoad>& load, nlohm
   }
   const auto n = static_cast<double>(total);
   out["connections"] = load.size();
+  out["servers"] = servers.size();
   out["records"] = total;
   out["push_frames"] = frames;
   out["records_per_s"] = n / seconds;
@@ -159,7 +165,11 @@ bool replayLoads(const ServerChild& server, std::vector<ReplayLoad>& load, nlohm
 
 namespace {
 
-std::optional<Prepared> prepare(const ServerChild& server, const fs::path& dir, std::size_t index, std::size_t n) {
+// The user is added through the first server (the directory is one for all), the load connects to
+// its own.
+std::optional<Prepared> prepare(const std::vector<ServerChild>& servers, const fs::path& dir, std::size_t index,
+                                std::size_t n) {
+  const auto& server = servers.front();
   auto fail = [](const std::string& what) {
     std::cerr << "communesync-bench: replay: " << what << "\n";
     return std::nullopt;
@@ -182,21 +192,21 @@ std::optional<Prepared> prepare(const ServerChild& server, const fs::path& dir, 
   std::vector<sync::Change> changes;
   changes.reserve(pending->size());
   for (auto& c : *pending) changes.push_back(std::move(c.change));
-  return prepareLoad(server, token, (*store)->deviceId(), std::move(changes));
+  return prepareLoad(servers[index % servers.size()], token, (*store)->deviceId(), std::move(changes));
 }
 
 }  // namespace
 
-bool benchReplay(const ServerChild& server, const fs::path& work, std::size_t records, std::size_t connections,
-                 nlohmann::json& out) {
+bool benchReplay(const std::vector<ServerChild>& servers, const fs::path& work, std::size_t records,
+                 std::size_t connections, nlohmann::json& out) {
   std::vector<Prepared> load;
   load.reserve(connections);
   for (std::size_t i = 0; i < connections; ++i) {
-    auto p = prepare(server, work, i, records / connections);
+    auto p = prepare(servers, work, i, records / connections);
     if (!p) return false;
     load.push_back(std::move(*p));
   }
-  return replayLoads(server, load, out);
+  return replayLoads(servers, load, out);
 }
 
 }  // namespace communesync::tools

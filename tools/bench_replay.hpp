@@ -12,6 +12,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <vector>
 
 #include "communesync/client/websocket_transport.hpp"
 #include "communesync/sync/change.hpp"
@@ -35,10 +36,16 @@ std::optional<ReplayLoad> prepareLoad(const ServerChild& server, const std::stri
 //! Sends every load from a thread of its own, all at once, and reads the results. Fills `out` with
 //! records, records_per_s, server_cpu_us_per_record, server_cores_used, load_cores_used; false
 //! (with a message on stderr) when a change was not accepted.
-bool replayLoads(const ServerChild& server, std::vector<ReplayLoad>& loads, nlohmann::json& out);
+//! With several servers (on one PostgreSQL store), the loads connect to them in turn and the server
+//! CPU is theirs together (the database's own is not counted: docs/benchmarks.md measures it).
+bool replayLoads(const std::vector<ServerChild>& servers, std::vector<ReplayLoad>& loads, nlohmann::json& out);
+inline bool replayLoads(const ServerChild& server, std::vector<ReplayLoad>& loads, nlohmann::json& out) {
+  return replayLoads(std::vector<ServerChild>{server}, loads, out);
+}
 
 //! Fills `out`; false (with a message on stderr) on failure.
-bool benchReplay(const ServerChild& server, const std::filesystem::path& work, std::size_t records,
+//! Connection i pushes through servers[i % servers.size()].
+bool benchReplay(const std::vector<ServerChild>& servers, const std::filesystem::path& work, std::size_t records,
                  std::size_t connections, nlohmann::json& out);
 
 }  // namespace communesync::tools

@@ -1,8 +1,11 @@
 #include "bench_server.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmath>
@@ -19,6 +22,27 @@
 namespace communesync::tools {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// Whether something accepts connections on 127.0.0.1:`port` within a few seconds (a server whose
+// admin token was there before it started: a second one on a shared store).
+bool waitForPort(std::uint16_t port) {
+  for (int i = 0; i < 200; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool up = fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    if (fd >= 0) ::close(fd);
+    if (up) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+}  // namespace
 
 std::optional<ServerChild> startServer(const fs::path& self, const fs::path& data, std::uint16_t port,
                                        const std::string& config) {
@@ -47,7 +71,7 @@ std::optional<ServerChild> startServer(const fs::path& self, const fs::path& dat
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   std::ifstream(data / "admin.token") >> child.admin_token;
-  if (child.admin_token.empty()) {
+  if (child.admin_token.empty() || !waitForPort(port)) {
     stopServer(child);
     return std::nullopt;
   }

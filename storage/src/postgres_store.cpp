@@ -332,6 +332,9 @@ Result<std::unique_ptr<Conn>> PostgresStore::connect() const {
   auto conn = std::make_unique<Conn>();
   conn->pg = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
   if (conn->pg == nullptr) return Status::error(ErrorCode::kInternal, "libpq could not allocate a connection");
+  // The server's (NOTICE: "relation ... already exists, skipping" at every start): not for its log.
+  PQsetNoticeProcessor(
+      conn->pg, [](void* /*arg*/, const char* /*message*/) {}, nullptr);
   if (PQstatus(conn->pg) != CONNECTION_OK) {
     std::string message = PQerrorMessage(conn->pg);
     while (!message.empty() && message.back() == '\n') message.pop_back();

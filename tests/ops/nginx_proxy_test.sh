@@ -7,6 +7,7 @@
 #
 # Everything listens on 127.0.0.1 on free ports; both processes are ended by their pid on exit.
 set -euo pipefail
+source "$(dirname "$0")/nginx_lib.sh"
 
 server_bin=$1 cli_bin=$2 operations_md=$3 work=$4
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
@@ -24,7 +25,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 fail() {
   echo "FAIL: $*"
   echo "--- server log"; tail -20 "$work/server.log" || true
@@ -52,21 +52,7 @@ site=$(printf '%s\n' "$site" | sed \
   -e "s|/etc/ssl/tinh/fullchain.pem|$work/cert.pem|" \
   -e "s|/etc/ssl/tinh/privkey.pem|$work/key.pem|" \
   -e "s|proxy_pass http://127.0.0.1:8080;|proxy_pass http://127.0.0.1:$backend;|")
-cat > "$work/nginx/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/logs/error.log warn;
-events { worker_connections 256; }
-http {
-  access_log $work/nginx/logs/access.log;
-  client_body_temp_path $work/nginx/tmp/body;
-  proxy_temp_path $work/nginx/tmp/proxy;
-  fastcgi_temp_path $work/nginx/tmp/fastcgi;
-  uwsgi_temp_path $work/nginx/tmp/uwsgi;
-  scgi_temp_path $work/nginx/tmp/scgi;
-$site
-}
-CONF
+write_nginx_conf "$work" "$site"
 "$nginx_bin" -t -q -p "$work/nginx" -c "$work/nginx/nginx.conf" || fail "nginx refuses the documented configuration"
 "$nginx_bin" -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' &
 pids+=($!)

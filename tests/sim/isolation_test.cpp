@@ -212,9 +212,10 @@ TEST_P(IsolationTest, NoUserEverSeesOrChangesARecordOutsideItsGrants) {
 
 INSTANTIATE_TEST_SUITE_P(Seeds, IsolationTest,
                          ::testing::Combine(testing::kBothBackends, ::testing::Range<std::uint64_t>(1, 9)),
-                         [](const ::testing::TestParamInfo<IsolationTest::ParamType>& info) {
-                           return (std::get<0>(info.param) == testing::Backend::kRocksDb ? "RocksDb" : "Postgres") +
-                                  std::to_string(std::get<1>(info.param));
+                         [](const ::testing::TestParamInfo<IsolationTest::ParamType>& param_info) {
+                           return (std::get<0>(param_info.param) == testing::Backend::kRocksDb ? "RocksDb"
+                                                                                               : "Postgres") +
+                                  std::to_string(std::get<1>(param_info.param));
                          });
 
 }  // namespace
