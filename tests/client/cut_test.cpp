@@ -82,7 +82,7 @@ TEST_P(Cuts, SyncResumesAfterACutAtAnyByteWithNothingLostOrDoubled) {
   EXPECT_EQ(log.size(), static_cast<std::size_t>(kRecords));
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, Cuts, testing::kBothBackends, testing::backendName);
+INSTANTIATE_TEST_SUITE_P(Stores, Cuts, testing::kEveryServerSetup, testing::backendName);
 
 }  // namespace
 }  // namespace communesync

@@ -248,7 +248,7 @@ TEST_P(Reconcile, ANeedsEditsReviewReachesTheAuthorAndTheAuthorsEditReopensIt) {
   EXPECT_EQ(apiGet(server(), lan_, "/api/reviews")["reviews"][0]["state"], "received");
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, Reconcile, testing::kBothBackends, testing::backendName);
+INSTANTIATE_TEST_SUITE_P(Stores, Reconcile, testing::kEveryServerSetup, testing::backendName);
 
 }  // namespace
 }  // namespace communesync

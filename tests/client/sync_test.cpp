@@ -380,7 +380,7 @@ TEST_P(Sync, AConnectionTheServerClosedWhileIdleIsReopenedByTheNextSync) {
   replicator.close();
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, Sync, testing::kBothBackends, testing::backendName);
+INSTANTIATE_TEST_SUITE_P(Stores, Sync, testing::kEveryServerSetup, testing::backendName);
 
 TEST(Protocol, ReplayedChangeGetsItsFirstResultAndIsAppliedOnce) {
   testing::TempDir dir;

@@ -3,13 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <fstream>
 #include <functional>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "app/server.hpp"
@@ -72,7 +73,8 @@ class ServerHarness {
                          ScratchStores* stores = nullptr)
       : data_(std::move(data)),
         tune_(std::move(tune)),
-        stores_(stores != nullptr && stores->backend() == Backend::kPostgres ? stores : nullptr) {
+        stores_(stores != nullptr && onPostgres(stores->backend()) ? stores : nullptr),
+        two_servers_(stores_ != nullptr && stores_->backend() == Backend::kPostgresTwoServers) {
     if (stores_ != nullptr) store_url_ = stores_->location("server");
     start(port);
   }
@@ -81,26 +83,16 @@ class ServerHarness {
   ~ServerHarness() { stop(); }
 
   void start(std::uint16_t port = 0) {
-    server::Config config;
-    if (tune_) tune_(config);
-    config.data_dir = data_;
-    config.store = store_url_;
-    config.listen_port = port != 0 ? port : port_;
-    config.threads = 2;
-    auto s = server::Server::create(config);
-    ASSERT_OK(s);
-    server_ = std::move(s).value();
-    port_ = server_->port();
+    startOne(first_, data_, port != 0 ? port : first_.port);
     std::ifstream in(data_ / "admin.token");
     in >> admin_token_;
-    thread_ = std::thread([this] { (void)server_->run(); });
+    // The second server on the same database: its own folder (no admin token: the store has one).
+    if (two_servers_) startOne(second_, data_.string() + "-second", second_.port);
   }
 
   void stop() {
-    if (!server_) return;
-    server_->stop();
-    thread_.join();
-    server_.reset();
+    stopOne(second_);
+    stopOne(first_);
   }
 
   //! Stops the server, deletes its store, starts a new one on the same port.
@@ -108,7 +100,7 @@ class ServerHarness {
     stop();
     std::filesystem::remove_all(data_);
     if (stores_ != nullptr) stores_->wipe("server");
-    start(port_);
+    start(first_.port);
   }
 
   //! Stops the server, copies its store to `to` (a backup: a folder, or a database named after
@@ -117,7 +109,7 @@ class ServerHarness {
     stop();
     std::filesystem::copy(data_, to, std::filesystem::copy_options::recursive);
     if (stores_ != nullptr) stores_->copy("server", to.filename().string());
-    start(port_);
+    start(first_.port);
   }
 
   //! Stops the server, replaces its store with the backup at `from`, starts it again.
@@ -126,7 +118,7 @@ class ServerHarness {
     std::filesystem::remove_all(data_);
     std::filesystem::copy(from, data_, std::filesystem::copy_options::recursive);
     if (stores_ != nullptr) stores_->copy(from.filename().string(), "server");
-    start(port_);
+    start(first_.port);
   }
 
   std::string addUser(const std::string& name, const std::vector<std::string>& scopes) {
@@ -134,19 +126,24 @@ class ServerHarness {
   }
   //! Creates a user from the admin API's JSON ({"name", "grants", "scopes", "password"}); returns its token.
   std::string addUser(const nlohmann::json& user) {
-    auto [status, body] = adminPost(port_, admin_token_, "/admin/users", user.dump());
+    auto [status, body] = adminPost(first_.port, admin_token_, "/admin/users", user.dump());
     EXPECT_EQ(status, 201u) << body;
     return status == 201u ? nlohmann::json::parse(body).value("token", "") : "";
   }
   //! POSTs to the admin API with the admin token; expects 200 and returns the JSON answer.
   nlohmann::json admin(const std::string& path, const std::string& body) {
-    auto [status, text] = adminPost(port_, admin_token_, path, body);
+    auto [status, text] = adminPost(first_.port, admin_token_, path, body);
     EXPECT_EQ(status, 200u) << path << ": " << text;
     return nlohmann::json::parse(text, nullptr, false);
   }
 
-  std::uint16_t port() const { return port_; }
-  std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_); }
+  //! The (first) server's port: the admin API's.
+  std::uint16_t port() const { return first_.port; }
+  //! Where devices sync. With two servers, each call names the next one.
+  std::string url() const {
+    const bool second = two_servers_ && (turn_++ % 2 == 1);
+    return "ws://127.0.0.1:" + std::to_string(second ? second_.port : first_.port);
+  }
   const std::filesystem::path& data() const { return data_; }
   const std::string& adminToken() const { return admin_token_; }
 
@@ -195,17 +192,43 @@ class ServerHarness {
       EXPECT_OK(store);
       if (store) read(**store);
     }
-    start(port_);
+    start(first_.port);
+  }
+
+  struct Running {
+    std::unique_ptr<server::Server> server;
+    std::thread thread;
+    std::uint16_t port = 0;
+  };
+  void startOne(Running& one, const std::filesystem::path& data, std::uint16_t port) {
+    server::Config config;
+    if (tune_) tune_(config);
+    config.data_dir = data;
+    config.store = store_url_;
+    config.listen_port = port;
+    config.threads = 2;
+    auto s = server::Server::create(config);
+    ASSERT_OK(s);
+    one.server = std::move(s).value();
+    one.port = one.server->port();
+    one.thread = std::thread([&one] { (void)one.server->run(); });
+  }
+  static void stopOne(Running& one) {
+    if (!one.server) return;
+    one.server->stop();
+    one.thread.join();
+    one.server.reset();
   }
 
   std::filesystem::path data_;
   Tune tune_;
   ScratchStores* stores_ = nullptr;  // on PostgreSQL
+  bool two_servers_ = false;         // a second server on the same PostgreSQL database
   std::string store_url_;
-  std::uint16_t port_ = 0;
   std::string admin_token_;
-  std::unique_ptr<server::Server> server_;
-  std::thread thread_;
+  Running first_;
+  Running second_;
+  mutable std::atomic<unsigned> turn_{0};
 };
 
 class TestDevice {

@@ -22,13 +22,30 @@
 
 namespace communesync::testing {
 
-enum class Backend { kRocksDb, kPostgres };
+//! kPostgresTwoServers: PostgreSQL, and the test's server is two servers on the one database
+//! (ServerHarness: each url() names the next, so a device's syncs go to one, then the other).
+enum class Backend { kRocksDb, kPostgres, kPostgresTwoServers };
 
 inline std::string backendName(const ::testing::TestParamInfo<Backend>& info) {
-  return info.param == Backend::kRocksDb ? "RocksDb" : "Postgres";
+  switch (info.param) {
+    case Backend::kRocksDb:
+      return "RocksDb";
+    case Backend::kPostgres:
+      return "Postgres";
+    case Backend::kPostgresTwoServers:
+      return "PostgresTwoServers";
+  }
+  return "?";
+}
+
+inline bool onPostgres(Backend backend) {
+  return backend != Backend::kRocksDb;
 }
 
 inline const auto kBothBackends = ::testing::Values(Backend::kRocksDb, Backend::kPostgres);
+//! The end-to-end suites that go through ServerHarness run on two servers as well.
+inline const auto kEveryServerSetup =
+    ::testing::Values(Backend::kRocksDb, Backend::kPostgres, Backend::kPostgresTwoServers);
 
 //! The scratch cluster's URL (to its "postgres" database), or "" when the run has none.
 inline std::string postgresAdminUrl() {
@@ -72,7 +89,7 @@ class ScratchStores {
   //! Whether the backend is there; call from a test's SetUp and GTEST_SKIP when not (a PostgreSQL
   //! case without a scratch cluster, outside CI).
   static bool available(Backend backend) {
-    if (backend == Backend::kRocksDb) return true;
+    if (!onPostgres(backend)) return true;
     const auto error = postgresAdminUrl().empty() ? std::string("no cluster configured") : postgresAdmin("SELECT 1");
     if (error.empty()) return true;
     const char* ci = std::getenv("CI");
@@ -85,7 +102,7 @@ class ScratchStores {
 
   //! Where store `name` is: a folder, or a database URL (the database made now if new).
   std::string location(const std::string& name) {
-    if (backend_ == Backend::kRocksDb) return (dir_ / name).string();
+    if (!onPostgres(backend_)) return (dir_ / name).string();
     static std::atomic<unsigned> counter{0};
     const std::string db = "cs_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" + name;
     for (std::size_t i = 0; i < names_.size(); ++i) {
