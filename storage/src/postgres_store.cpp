@@ -273,6 +273,7 @@ struct PgLock final : StoreLock::Impl {
   Lease lease;  // the session, when this lock is the thread's first of the store
   std::int64_t key = 0;
   ~PgLock() override {
+    if (store == nullptr) return;
     Pin* pin = pinOf(store);
     if (pin == nullptr) return;
     store->unlock(*pin->conn, key);
@@ -664,7 +665,10 @@ Result<StoreLock> PostgresStore::lock(LockName name, std::chrono::milliseconds w
   Status status;
   run(conn->pg, sql.c_str(), {}, status, doing("waiting for the lock of"), {}, true);
   (void)exec(conn->pg, "RESET lock_timeout", doing("locking"));
-  if (!status) return status;
+  if (!status) {
+    impl->store = nullptr;  // not held: its end must not release another lock of the thread's
+    return status;
+  }
   if (pin != nullptr) {
     ++pin->depth;
   } else {
