@@ -33,7 +33,7 @@ Result<std::unique_ptr<ServerStore>> ServerStore::open(storage::Store& store) {
     out->last_seq_.store(*seq);
     out->synced_seq_ = *seq;
   }
-  CS_RETURN_IF_ERROR(out->loadScopeSeqs());
+  if (auto loaded = out->loadScopeSeqs(); !loaded) return loaded.status();
   CS_RETURN_IF_ERROR(out->loadPurgeHorizons());
   auto views = store.get(Column::kMeta, kViewsVersionKey);
   if (!views) return views.status();
@@ -55,7 +55,7 @@ Result<std::uint64_t> ServerStore::lastSeqIn(const storage::Store& store) {
   return *seq;
 }
 
-Status ServerStore::loadScopeSeqs() {
+Result<bool> ServerStore::loadScopeSeqs() {
   sync::proto::Checkpoints seqs;
   auto cursor = store_.scanPrefix(Column::kMeta, "q");
   for (; cursor.valid(); cursor.next()) {
@@ -77,10 +77,19 @@ Status ServerStore::loadScopeSeqs() {
     }
     CS_RETURN_IF_ERROR(index.status());
   }
+  return raiseScopeSeqs(seqs);
+}
+
+// Raised, never lowered: a notice of another server's commit may have been taken meanwhile.
+bool ServerStore::raiseScopeSeqs(const sync::proto::Checkpoints& seqs) const {
+  bool forms_moved = false;
   std::lock_guard lock(scope_mutex_);
-  // Raised, never lowered: a notice of another server's commit may have been taken meanwhile.
-  for (const auto& [scope, seq] : seqs) scope_seq_[scope] = std::max(scope_seq_[scope], seq);
-  return Status::ok();
+  for (const auto& [scope, seq] : seqs) {
+    auto& known = scope_seq_[scope];
+    if (seq > known && scope == kFormsScope) forms_moved = true;
+    known = std::max(known, seq);
+  }
+  return forms_moved;
 }
 
 void ServerStore::raiseLastSeq(std::uint64_t seq) {
@@ -106,27 +115,24 @@ Status ServerStore::catchUpWithOthers() {
   auto stored = lastSeqIn(store_);
   if (!stored) return stored.status();
   if (*stored == synced_seq_) return Status::ok();
-  const auto forms_before = committedScopeSeq(std::string(kFormsScope));
-  CS_RETURN_IF_ERROR(loadScopeSeqs());
-  raiseLastSeq(*stored);
-  counts_.markStale();
-  if (forms_ != nullptr && committedScopeSeq(std::string(kFormsScope)) != forms_before)
-    CS_RETURN_IF_ERROR(forms_->reload(store_));
+  CS_RETURN_IF_ERROR(rereadSequences(*stored));
   synced_seq_ = *stored;
+  return Status::ok();
+}
+
+// What another server's commits (through `log_seq`) may have moved in this one's memory.
+Status ServerStore::rereadSequences(std::uint64_t log_seq) {
+  auto forms_moved = loadScopeSeqs();
+  if (!forms_moved) return forms_moved.status();
+  raiseLastSeq(log_seq);
+  counts_.markStale();
+  if (*forms_moved && forms_ != nullptr) CS_RETURN_IF_ERROR(forms_->reload(store_));
   return Status::ok();
 }
 
 void ServerStore::othersCommitted(const CommitNotice& notice) {
   raiseLastSeq(notice.log_seq);
-  bool forms_moved = false;
-  {
-    std::lock_guard lock(scope_mutex_);
-    for (const auto& [scope, seq] : notice.scopes) {
-      auto& known = scope_seq_[scope];
-      if (seq > known && scope == kFormsScope) forms_moved = true;
-      known = std::max(known, seq);
-    }
-  }
+  const bool forms_moved = raiseScopeSeqs(notice.scopes);
   counts_.markStale();
   // A form another server published: this one checks changes against it from now on (its writer
   // reads the forms again under the lock too, should this reload fail).
@@ -136,10 +142,7 @@ void ServerStore::othersCommitted(const CommitNotice& notice) {
 Result<sync::proto::Checkpoints> ServerStore::othersMayHaveCommitted() {
   auto stored = lastSeqIn(store_);
   if (!stored) return stored.status();
-  raiseLastSeq(*stored);
-  CS_RETURN_IF_ERROR(loadScopeSeqs());
-  counts_.markStale();
-  if (forms_ != nullptr) CS_RETURN_IF_ERROR(forms_->reload(store_));
+  CS_RETURN_IF_ERROR(rereadSequences(*stored));
   std::lock_guard lock(scope_mutex_);
   return scope_seq_;
 }
@@ -161,12 +164,11 @@ Result<sync::proto::Checkpoints> ServerStore::latest(const std::vector<Scope>& s
     for (const auto& scope : scopes) keys.push_back(scopeSeqKey(scope));
     auto values = store_.multiGet(Column::kMeta, keys);
     if (!values) return values.status();
-    std::lock_guard lock(scope_mutex_);
+    sync::proto::Checkpoints stored;
     for (std::size_t i = 0; i < scopes.size(); ++i) {
-      if (!(*values)[i]) continue;
-      auto& known = scope_seq_[scopes[i]];
-      known = std::max(known, storage::readUint64(*(*values)[i]).value_or(0));
+      if ((*values)[i]) stored[scopes[i]] = storage::readUint64(*(*values)[i]).value_or(0);
     }
+    (void)raiseScopeSeqs(stored);
   }
   sync::proto::Checkpoints out;
   std::lock_guard lock(scope_mutex_);

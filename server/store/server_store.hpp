@@ -338,13 +338,19 @@ class ServerStore {
  private:
   friend class GroupCommit;  // the steps of apply() (store/group_commit.hpp)
   explicit ServerStore(storage::Store& store) : store_(store), search_index_(store) {}
-  Status loadScopeSeqs();
+  // Reads every unit's latest seq from the store; true when `_forms` moved.
+  Result<bool> loadScopeSeqs();
+  // Raises the units' seqs held to `seqs`; true when `_forms` moved.
+  bool raiseScopeSeqs(const sync::proto::Checkpoints& seqs) const;
   Status loadPurgeHorizons();
   // The writer lock (the store's, across servers), then catchUpWithOthers(): every write of the
   // store goes under it.
   Result<storage::StoreLock> lockWriter();
   // Under the writer lock, on a store other servers write: reads again what they may have moved.
   Status catchUpWithOthers();
+  // Reads again what other servers' commits through `log_seq` may have moved (sequences,
+  // counters, forms).
+  Status rereadSequences(std::uint64_t log_seq);
   // Raises last_seq_ to `seq` if it is below.
   void raiseLastSeq(std::uint64_t seq);
   // Each unit's purge horizon as `snapshot` holds it (a store other servers purge).

@@ -658,13 +658,20 @@ Result<StoreLock> PostgresStore::lock(LockName name, std::chrono::milliseconds w
     conn = impl->lease.get();
   }
   // A session lock, not a transaction's: it stays across the holder's commits, and it ends with
-  // the session, so a holder that died or lost the database holds nothing.
-  const std::string timeout = "SET lock_timeout = " + std::to_string(std::max<std::int64_t>(1, wait.count()));
-  CS_RETURN_IF_ERROR(exec(conn->pg, timeout.c_str(), doing("locking")));
-  const std::string sql = "SELECT pg_advisory_lock(" + std::to_string(impl->key) + ")";
+  // the session, so a holder that died or lost the database holds nothing. Free (the usual case:
+  // a group commit) it takes one statement; held elsewhere, it is waited for up to `wait`.
+  const std::string key = std::to_string(impl->key);
   Status status;
-  run(conn->pg, sql.c_str(), {}, status, doing("waiting for the lock of"), {}, true);
-  (void)exec(conn->pg, "RESET lock_timeout", doing("locking"));
+  auto tried =
+      run(conn->pg, ("SELECT pg_try_advisory_lock(" + key + ")").c_str(), {}, status, doing("locking"), {}, true);
+  if (status && std::string_view(PQgetvalue(tried.get(), 0, 0)) != "t") {
+    const std::string timeout = "SET lock_timeout = " + std::to_string(std::max<std::int64_t>(1, wait.count()));
+    status = exec(conn->pg, timeout.c_str(), doing("locking"));
+    if (status)
+      run(conn->pg, ("SELECT pg_advisory_lock(" + key + ")").c_str(), {}, status, doing("waiting for the lock of"), {},
+          true);
+    (void)exec(conn->pg, "RESET lock_timeout", doing("locking"));
+  }
   if (!status) {
     impl->store = nullptr;  // not held: its end must not release another lock of the thread's
     return status;
