@@ -16,6 +16,9 @@ pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 if(NOT COMMUNESYNC_CLIENT_ONLY)
   pkg_check_modules(XLSXWRITER REQUIRED IMPORTED_TARGET xlsxwriter)  # libxlsxwriter-dev: spreadsheets
   pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)            # libpq-dev: the PostgreSQL store
+  if(COMMUNESYNC_JEMALLOC)
+    pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)    # libjemalloc-dev: the server's allocator
+  endif()
 endif()
 
 if(TARGET zstd::libzstd_shared)

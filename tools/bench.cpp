@@ -294,11 +294,13 @@ int main(int argc, char** argv) {
     std::sort(put_ms.begin(), put_ms.end());
     const auto token = addUser(*server, "writer");
     const double cpu_before = cpuMicros(server->pid);
+    const double client_cpu_before = cpuMicros(::getpid());
     const auto start = Clock::now();
     client::WebSocketTransport transport(url, token);
     auto report = client::syncOnce(**writer, transport);
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     const double cpu = cpuMicros(server->pid) - cpu_before;
+    const double client_cpu = cpuMicros(::getpid()) - client_cpu_before;
     if (!report.status) {
       std::cerr << "push failed: " << report.status.toString() << "\n";
       rc = 1;
@@ -307,6 +309,9 @@ int main(int argc, char** argv) {
       out["records_per_s"] = static_cast<double>(records) / seconds;
       out["server_cpu_us_per_record"] = cpu / static_cast<double>(records);
       out["wire_bytes_per_record"] = static_cast<double>(report.bytes_sent) / static_cast<double>(records);
+      // The device's share of the same 2 cores (its outbox read, encoding, results applied).
+      out["client_cpu_us_per_record"] = client_cpu / static_cast<double>(records);
+      out["pulled_back"] = report.pulled;
       out["local_put_p50_ms"] = put_ms[put_ms.size() / 2];
       out["local_put_p99_ms"] = put_ms[put_ms.size() * 99 / 100];
     }
@@ -315,6 +320,7 @@ int main(int argc, char** argv) {
     auto reader = client::LocalStore::open(work / "reader");
     const auto token = addUser(*server, "reader");
     const double cpu_before = cpuMicros(server->pid);
+    const double client_cpu_before = cpuMicros(::getpid());
     const auto start = Clock::now();
     client::WebSocketTransport transport(url, token);
     auto report = client::syncOnce(**reader, transport);
@@ -325,6 +331,7 @@ int main(int argc, char** argv) {
     }
     out["records_per_s"] = static_cast<double>(records) / seconds;
     out["server_cpu_us_per_record"] = (cpuMicros(server->pid) - cpu_before) / static_cast<double>(records);
+    out["client_cpu_us_per_record"] = (cpuMicros(::getpid()) - client_cpu_before) / static_cast<double>(records);
     out["wire_bytes_per_record"] = static_cast<double>(report.bytes_received) / static_cast<double>(records);
   }
   out[scenario == "phone" ? "server_peak_rss_mb" : "peak_rss_mb"] = peakRssMb(server->pid);

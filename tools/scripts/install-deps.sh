@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git curl clang-format clang-tidy python3
   libboost1.81-dev          # Beast, Asio (header-only parts)
   librocksdb-dev            # the embedded store
+  libjemalloc-dev           # the server program's allocator
   libcereal-dev             # portable binary serialisation
   libgtest-dev libgmock-dev # tests
   libbenchmark-dev          # micro benchmarks
