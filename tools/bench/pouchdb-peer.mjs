@@ -4,10 +4,16 @@
 //         bytes on the wire per doc (both directions counted by a proxy in this process)
 //   pull: a fresh local PouchDB replicates them down: docs/s, wire bytes per doc
 //   tiny: T times one document up, then a replication down: p50/p99 ms, bytes and server CPU per sync
+//   replay: the server's capacity alone, as `communesync-bench replay` measures it: the documents
+//         as a replicator sends them (_bulk_docs with new_edits false, 1,000 a request), encoded
+//         before the clock starts, sent over C keep-alive connections at once into a fresh
+//         database: docs/s, server CPU µs per doc, the load side's CPU
 // Usage: node pouchdb-peer.mjs --remote http://127.0.0.1:PORT --server-pid PID --dataset FILE
-//        --work DIR [--tiny T]
+//        --work DIR [--tiny T] [--connections C]
 // Prints one JSON object.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -18,6 +24,7 @@ const args = Object.fromEntries(
 const remote = new URL(args.remote);
 const serverPid = Number(args['server-pid']);
 const tinyRounds = Number(args.tiny ?? 100);
+const connections = Number(args.connections ?? 4);
 
 // CPU time (user + system) of the server process so far, in µs.
 function serverCpuMicros() {
@@ -108,6 +115,46 @@ await reader.replicate.from(via);
 out.noop_sync_bytes = wire.up - before.up + wire.down - before.down;
 out.noop_round_trips = wire.requests - before.requests;
 out.peak_rss_mb = serverPeakRssMb();
+
+// replay: pre-encoded _bulk_docs requests from `connections` connections at once
+function request(agent, method, target, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: remote.hostname, port: remote.port, method, path: target, agent,
+      headers: { 'Content-Type': 'application/json', ...(body ? { 'Content-Length': body.length } : {}) } },
+    (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => (res.statusCode < 300 ? resolve(Buffer.concat(chunks)) :
+        reject(new Error(`${method} ${target}: ${res.statusCode} ${Buffer.concat(chunks)}`))));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+await request(agent, 'PUT', '/replay');
+const bodies = [];
+for (let i = 0; i < n; i += 1000) {
+  const slice = docs.slice(i, i + 1000).map((d) => ({
+    ...d, _id: `replay:${d._id}`, _rev: `1-${crypto.createHash('md5').update(d._id).digest('hex')}`,
+    _revisions: { start: 1, ids: [crypto.createHash('md5').update(d._id).digest('hex')] } }));
+  bodies.push(Buffer.from(JSON.stringify({ docs: slice, new_edits: false })));
+}
+cpu = serverCpuMicros();
+const loadCpu = process.cpuUsage();
+start = process.hrtime.bigint();
+let next = 0;
+await Promise.all(Array.from({ length: connections }, async () => {
+  while (next < bodies.length) await request(agent, 'POST', '/replay/_bulk_docs', bodies[next++]);
+}));
+seconds = Number(process.hrtime.bigint() - start) / 1e9;
+const load = process.cpuUsage(loadCpu);
+out.replay_records_per_s = n / seconds;
+out.replay_server_cpu_us_per_record = (serverCpuMicros() - cpu) / n;
+out.replay_load_cores_used = (load.user + load.system) / 1e6 / seconds;
+const info = JSON.parse(await request(agent, 'GET', '/replay'));
+if (info.doc_count !== n) throw new Error(`replay: ${info.doc_count} of ${n} documents stored`);
+agent.destroy();
 
 await writer.close();
 await reader.close();

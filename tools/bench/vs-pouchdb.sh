@@ -6,7 +6,9 @@
 # Installs pouchdb-server and pouchdb from the npm registry into a scratch folder (not the project),
 # starts pouchdb-server on 127.0.0.1 with its LevelDB store in that folder, pushes and pulls the
 # records communesync-bench generates (`communesync-bench dataset`) through it, then runs
-# communesync-bench push, pull and tiny with the same count, and prints both and their ratios.
+# communesync-bench push, pull, tiny and replay (each server's capacity alone: pre-encoded requests
+# from 4 connections, no device store in the loop) with the same count, and prints both and their
+# ratios.
 # Needs node and npm, and a release build (cmake --preset release && cmake --build --preset release).
 # Not part of the test suite. Stops the peer it started (by its pid) whatever happens.
 set -euo pipefail
@@ -60,17 +62,19 @@ echo "== $records records: the dataset"
 "$bench" dataset --records "$records" > "$run/dataset.jsonl"
 echo "== the peer: PouchDB to pouchdb-server (LevelDB)"
 node pouchdb-peer.mjs --remote "http://127.0.0.1:$port" --server-pid "$peer" --dataset "$run/dataset.jsonl" \
-  --work "$run/local" --tiny "$tiny" > "$run/peer.json"
+  --work "$run/local" --tiny "$tiny" --connections 4 > "$run/peer.json"
 echo "== communesync"
 "$bench" push --records "$records" --json > "$run/push.json"
 "$bench" pull --records "$records" --json > "$run/pull.json"
 "$bench" tiny --records "$tiny" --json > "$run/tiny.json"
+"$bench" replay --records "$records" --connections 4 --json > "$run/replay.json"
 
 node - "$run" << 'EOF'
 const fs = require('fs');
 const run = process.argv[2];
 const read = (f) => JSON.parse(fs.readFileSync(`${run}/${f}`, 'utf8'));
 const peer = read('peer.json'), push = read('push.json'), pull = read('pull.json'), tiny = read('tiny.json');
+const replay = read('replay.json');
 const rows = [
   ['push records/s', push.records_per_s, peer.push_records_per_s, 'higher'],
   ['push server CPU µs/record', push.server_cpu_us_per_record, peer.push_server_cpu_us_per_record, 'lower'],
@@ -84,6 +88,8 @@ const rows = [
   ['tiny sync server CPU µs', tiny.server_cpu_us_per_sync, peer.tiny_server_cpu_us_per_sync, 'lower'],
   ['no-op sync bytes', tiny.noop_sync_bytes, peer.noop_sync_bytes, 'lower'],
   ['no-op sync round trips', tiny.noop_round_trips, peer.noop_round_trips, 'lower'],
+  ['replay (server alone) records/s', replay.records_per_s, peer.replay_records_per_s, 'higher'],
+  ['replay server CPU µs/record', replay.server_cpu_us_per_record, peer.replay_server_cpu_us_per_record, 'lower'],
   ['server peak RSS MB (push+pull)', Math.max(push.peak_rss_mb, pull.peak_rss_mb), peer.peak_rss_mb, 'lower'],
 ];
 const fmt = (x) => (x >= 100 ? Math.round(x).toLocaleString('en') : x.toFixed(2));
@@ -94,6 +100,6 @@ for (const [what, cs, pd, better] of rows) {
   const shown = Number.isFinite(ratio) ? `${ratio.toFixed(1)}x` : 'nothing sent';
   console.log(`| ${what} | ${fmt(cs)} | ${fmt(pd)} | ${shown} |`);
 }
-console.log('\n' + JSON.stringify({ communesync: { push, pull, tiny }, pouchdb: peer }));
+console.log('\n' + JSON.stringify({ communesync: { push, pull, tiny, replay }, pouchdb: peer }));
 EOF
 rm -rf "$run"
