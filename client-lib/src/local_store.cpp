@@ -9,6 +9,7 @@
 #include "communesync/storage/key_codec.hpp"
 #include "communesync/sync/codec.hpp"
 #include "communesync/sync/file_ref.hpp"
+#include "communesync/sync/merge.hpp"
 #include "communesync/sync/restore.hpp"
 #include "communesync/sync/stored.hpp"
 #include "communesync/sync/text.hpp"
@@ -116,6 +117,92 @@ Status rebuildView(const storage::Store& store, LocalRecord& local, const Record
   }
   return Status::ok();
 }
+
+// What the device holds of `keys` (empty keys skipped), by key; a record it has none of is empty.
+Result<std::map<std::string, LocalRecord>> readRecords(const storage::Store& store, std::vector<std::string> keys) {
+  std::erase(keys, std::string());
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  auto raw = store.multiGet(Column::kRecords, keys);
+  if (!raw) return raw.status();
+  std::map<std::string, LocalRecord> out;
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    auto local = sync::decodeStored<LocalRecord>(Column::kRecords, (*raw)[k]);
+    if (!local) return local.status();
+    out.emplace(std::move(keys[k]), std::move(*local).value_or(LocalRecord{}));
+  }
+  return out;
+}
+
+// The server's copies the device holds of `keys`, by key (nullopt: none).
+Result<std::map<std::string, std::optional<Record>>> readBases(const storage::Store& store,
+                                                               const std::vector<std::string>& keys) {
+  std::map<std::string, std::optional<Record>> out;
+  if (keys.empty()) return out;
+  auto raw = store.multiGet(Column::kBase, keys);
+  if (!raw) return raw.status();
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    auto base = sync::decodeStored<Record>(Column::kBase, (*raw)[k]);
+    if (!base) return base.status();
+    out.insert_or_assign(keys[k], std::move(base).value());
+  }
+  return out;
+}
+
+// Moves a unit's checkpoint past the device's own exact records when nothing else came between
+// (each got the sequence right after the checkpoint): the device holds every record of the unit up
+// to its checkpoint, and it holds these. Not while the unit is pulled afresh, nor for a unit the
+// device may not read (the server ignores its checkpoint, and the device keeps none of its records).
+class CheckpointAdvance {
+ public:
+  explicit CheckpointAdvance(const storage::Store& store) : store_(store) {}
+
+  //! An exact result of this unit got `seq`.
+  Status passed(const Scope& scope, std::uint64_t seq) {
+    auto it = at_.find(scope);
+    if (it == at_.end()) {
+      auto start = startOf(scope);
+      if (!start) return start.status();
+      it = at_.emplace(scope, *start).first;
+    }
+    if (it->second && seq == *it->second + 1) {
+      it->second = seq;
+      moved_.insert(scope);
+    }
+    return Status::ok();
+  }
+
+  void writeTo(storage::WriteBatch& batch) const {
+    for (const auto& scope : moved_)
+      batch.put(Column::kDevices, checkpointKey(scope), sync::seqStorageKey(*at_.at(scope)));
+  }
+
+ private:
+  // The unit's checkpoint (0 if none yet), or nullopt if it may not move.
+  Result<std::optional<std::uint64_t>> startOf(const Scope& scope) {
+    if (!readable_) {
+      auto raw = store_.get(Column::kMeta, kReadableKey);
+      if (!raw) return raw.status();
+      readable_.emplace();
+      const std::string parts = raw->value_or(std::string());
+      std::size_t pos = 0;
+      while (auto part = storage::readPart(parts, pos)) readable_->emplace(*part);
+    }
+    if (readable_->count(scope) == 0) return std::optional<std::uint64_t>();
+    auto resync = store_.get(Column::kMeta, std::string(1, kResyncPrefix) + scope);
+    if (!resync) return resync.status();
+    if (resync->has_value()) return std::optional<std::uint64_t>();
+    auto checkpoint = store_.get(Column::kDevices, checkpointKey(scope));
+    if (!checkpoint) return checkpoint.status();
+    const std::uint64_t at = checkpoint->has_value() ? storage::readUint64(**checkpoint).value_or(0) : 0;
+    return std::optional<std::uint64_t>(at);
+  }
+
+  const storage::Store& store_;
+  std::optional<std::set<Scope, std::less<>>> readable_;
+  std::map<Scope, std::optional<std::uint64_t>> at_;
+  std::set<Scope> moved_;
+};
 
 bool isLive(const LocalRecord& r) {
   return !r.pending_delete && !r.view.deleted() && !r.view.fields.empty();
@@ -466,9 +553,10 @@ Result<std::vector<PendingChange>> LocalStore::pending(std::uint64_t after_seq, 
 }
 
 Status LocalStore::applyResults(const std::vector<sync::proto::ChangeResult>& results, std::chrono::milliseconds now,
-                                const std::vector<sync::Change>* pushed) {
+                                const std::vector<sync::Change>* pushed, ResultsApplied* applied) {
   std::lock_guard lock(mutex_);
   storage::WriteBatch batch;
+  ResultsApplied done;
   std::map<std::string, LocalRecord> touched;  // records whose pending list changes, by key
   // Refusals the user has not fixed yet: most devices have none, and then an acceptance has none
   // to settle (one seek for the whole push instead of one per change).
@@ -493,39 +581,35 @@ Status LocalStore::applyResults(const std::vector<sync::proto::ChangeResult>& re
   // (then its entry is not decoded); otherwise the outbox's. Null: acknowledged before (a replay).
   std::vector<std::optional<PendingChange>> read(mine.size());
   std::vector<const sync::Change*> changes(mine.size(), nullptr);
-  std::vector<std::string> rkeys;
+  std::vector<std::string> rkeys(mine.size());  // each change's record key
+  std::vector<std::string> exact_keys;          // the records exact results lay
   for (std::size_t m = 0; m < mine.size(); ++m) {
     const auto i = mine[m];
     if (!(*entries)[m].has_value()) continue;
     if (pushed != nullptr && i < pushed->size() && (*pushed)[i].id == results[i].id) {
       changes[m] = &(*pushed)[i];
     } else {
-      auto entry = sync::decode<PendingChange>(*(*entries)[m]);
-      if (!entry) return Status::error(ErrorCode::kCorruption, "outbox: " + entry.status().message());
+      auto entry = sync::decodeStored<PendingChange>(Column::kOutbox, (*entries)[m]);
+      if (!entry) return entry.status();
       read[m] = std::move(entry).value();
       changes[m] = &read[m]->change;
     }
-    rkeys.push_back(sync::recordStorageKey(changes[m]->key));
+    rkeys[m] = sync::recordStorageKey(changes[m]->key);
+    if (results[i].exact) exact_keys.push_back(rkeys[m]);
   }
-  std::sort(rkeys.begin(), rkeys.end());
-  rkeys.erase(std::unique(rkeys.begin(), rkeys.end()), rkeys.end());
-  auto records = store_->multiGet(Column::kRecords, rkeys);
+  auto records = readRecords(*store_, std::vector<std::string>(rkeys));
   if (!records) return records.status();
-  for (std::size_t k = 0; k < rkeys.size(); ++k) {
-    LocalRecord local;
-    if ((*records)[k].has_value()) {
-      auto decoded = sync::decode<LocalRecord>(*(*records)[k]);
-      if (!decoded) return Status::error(ErrorCode::kCorruption, "records: " + decoded.status().message());
-      local = std::move(decoded).value();
-    }
-    touched.emplace(rkeys[k], std::move(local));
-  }
+  touched = std::move(records).value();
+  // The server's copies of the records exact results lay, and any laid in this call.
+  auto bases = readBases(*store_, exact_keys);
+  if (!bases) return bases.status();
+  CheckpointAdvance checkpoints(*store_);
   for (std::size_t m = 0; m < mine.size(); ++m) {
     if (changes[m] == nullptr) continue;  // acknowledged before (a replayed result)
     const auto& result = results[mine[m]];
     const auto& okey = okeys[m];
     const auto& change = *changes[m];
-    const auto rkey = sync::recordStorageKey(change.key);
+    const auto& rkey = rkeys[m];
     auto& local = touched[rkey];
     local.pending.erase(std::remove(local.pending.begin(), local.pending.end(), result.id.seq), local.pending.end());
     batch.erase(Column::kOutbox, okey);
@@ -535,34 +619,63 @@ Status LocalStore::applyResults(const std::vector<sync::proto::ChangeResult>& re
       // The refused edit leaves the view: it shows the server's state and the other pending edits.
       // (Entries acknowledged in this same call are still in the outbox until the batch commits;
       // they were erased from `pending` above, so they do not count.)
-      auto base = sync::readDecoded<Record>(*store_, Column::kBase, rkey);
-      if (!base) return base.status();
-      CS_RETURN_IF_ERROR(rebuildView(*store_, local, base->value_or(Record{})));
-    } else {
-      // A change of this record accepted after earlier ones were refused: the user fixed it, and
-      // those refusals are settled.
-      if (any_refused) {
-        for (auto r = store_->scan(Column::kIdempotency, "", okey); r.valid(); r.next()) {
-          auto earlier = sync::decode<RejectedChange>(r.value());
-          if (earlier && earlier->change.key == change.key) batch.erase(Column::kIdempotency, r.key());
-        }
+      std::optional<Record> base;
+      if (auto laid = bases->find(rkey); laid != bases->end()) {
+        base = laid->second;
+      } else {
+        auto stored = sync::readDecoded<Record>(*store_, Column::kBase, rkey);
+        if (!stored) return stored.status();
+        base = std::move(stored).value();
       }
-      // Accepted: the view keeps showing the edit until the pull brings the merged record
-      // (the server moves every accepted record to the head of its scope index).
-      local.pending_delete = false;
-      if (!local.pending.empty()) {
-        auto last =
-            sync::readDecoded<PendingChange>(*store_, Column::kOutbox, sync::seqStorageKey(local.pending.back()));
-        if (!last) return last.status();
-        local.pending_delete = last->has_value() && (*last)->change.deletion.has_value();
+      CS_RETURN_IF_ERROR(rebuildView(*store_, local, base.value_or(Record{})));
+      continue;
+    }
+    // A change of this record accepted after earlier ones were refused: the user fixed it, and
+    // those refusals are settled.
+    if (any_refused) {
+      for (auto r = store_->scan(Column::kIdempotency, "", okey); r.valid(); r.next()) {
+        auto earlier = sync::decode<RejectedChange>(r.value());
+        if (earlier && earlier->change.key == change.key) batch.erase(Column::kIdempotency, r.key());
       }
+    }
+    if (result.exact) {
+      // The server's record is the change as merged into nothing: the same pure function here
+      // gives the same record. A copy that already holds the change's writes came from a later
+      // pull (a replayed result after a cut) and stays.
+      auto& base = (*bases)[rkey];
+      if (!base || !sync::holdsWrites(*base, change)) {
+        base = sync::merge(std::nullopt, change, result.receive_time_ms).record;
+        batch.put(Column::kBase, rkey, sync::encode(*base));
+      }
+      CS_RETURN_IF_ERROR(rebuildView(*store_, local, *base));
+      CS_RETURN_IF_ERROR(checkpoints.passed(change.scope, result.server_seq));
+      ++done.laid;
+      continue;
+    }
+    // Accepted: the view keeps showing the edit until the pull brings the merged record
+    // (the server moves every accepted record to the head of its scope index).
+    ++done.awaiting;
+    local.pending_delete = false;
+    if (!local.pending.empty()) {
+      auto last = sync::readDecoded<PendingChange>(*store_, Column::kOutbox, sync::seqStorageKey(local.pending.back()));
+      if (!last) return last.status();
+      local.pending_delete = last->has_value() && (*last)->change.deletion.has_value();
     }
   }
   for (const auto& [rkey, local] : touched) batch.put(Column::kRecords, rkey, sync::encode(local));
+  checkpoints.writeTo(batch);
+  if (applied != nullptr) *applied = done;
   if (batch.empty()) return Status::ok();
   // Buffered is enough: if a power cut loses this batch, the entries are still in the outbox and
   // are pushed again; the server answers a replayed change with its first result.
   return store_->commit(batch, Durability::kBuffered);
+}
+
+Result<bool> LocalStore::resyncUnderWay() const {
+  auto c = store_->scanPrefix(Column::kMeta, std::string(1, kResyncPrefix));
+  const bool any = c.valid();
+  CS_RETURN_IF_ERROR(c.status());
+  return any;
 }
 
 Status LocalStore::applyPull(const sync::proto::PullBatch& pulled, PullApplied* applied) {
@@ -583,12 +696,9 @@ Status LocalStore::applyPull(const sync::proto::PullBatch& pulled, PullApplied* 
     forms_changed |= record.key.collection == kFormsCollection;
     for (const auto& [name, state] : record.fields) clock.observe(state.stamp);
     clock.observe(record.tombstone.stamp);
-    LocalRecord local;
-    if ((*held)[i].has_value()) {
-      auto decoded = sync::decode<LocalRecord>(*(*held)[i]);
-      if (!decoded) return Status::error(ErrorCode::kCorruption, "records: " + decoded.status().message());
-      local = std::move(decoded).value();
-    }
+    auto held_record = sync::decodeStored<LocalRecord>(Column::kRecords, (*held)[i]);
+    if (!held_record) return held_record.status();
+    LocalRecord local = std::move(*held_record).value_or(LocalRecord{});
     CS_RETURN_IF_ERROR(rebuildView(*store_, local, record));
     batch.put(Column::kBase, rkey, sync::encode(record));
     batch.put(Column::kRecords, rkey, sync::encode(local));

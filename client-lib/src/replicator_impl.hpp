@@ -96,6 +96,7 @@ struct Replicator::Impl {
   Status syncAttempt() {
     // The welcome's word on what is new holds only when this sync made the connection.
     latest_current_ = !connected_;
+    awaiting_pull_ = 0;
     if (!connected_) CS_RETURN_IF_ERROR(connect());
     auto status = [&]() -> Status {
       CS_RETURN_IF_ERROR(push());
@@ -330,7 +331,9 @@ struct Replicator::Impl {
       }
       auto result = proto::unwrap<proto::PushResult>(*reply);
       if (!result) return result.status();
-      CS_RETURN_IF_ERROR(store_.applyResults(result->results, clock_(), &in_flight[reply->request_id]));
+      LocalStore::ResultsApplied applied;
+      CS_RETURN_IF_ERROR(store_.applyResults(result->results, clock_(), &in_flight[reply->request_id], &applied));
+      awaiting_pull_ += applied.awaiting;
       in_flight.erase(reply->request_id);
       for (const auto& r : result->results) {
         if (r.outcome == proto::Outcome::kAccepted) {
@@ -346,18 +349,24 @@ struct Replicator::Impl {
 
   Status pull() {
     progress(SyncProgress::Phase::kPulling);
-    // Nothing to fetch (nothing accepted, so nothing of ours to pull back; no scope behind, as the
-    // welcome of this very sync said): the sync ends without a round trip. On a connection kept
-    // open since an earlier sync, what the device knows comes from notifications, and one may be
-    // on its way: it asks.
+    // Nothing to fetch (nothing of ours to pull back: every acceptance was exact and its record is
+    // here; no scope behind, as the welcome of this very sync said, or our own exact records moved
+    // the checkpoints as far as the scopes went): the sync ends without a round trip. On a
+    // connection kept open since an earlier sync, what the device knows comes from notifications,
+    // and one may be on its way: it asks.
     auto is_behind = behind();
     if (!is_behind) return is_behind.status();
-    if (report_->accepted == 0 && latest_current_ && !*is_behind) return Status::ok();
+    if (awaiting_pull_ == 0 && latest_current_ && !*is_behind) return Status::ok();
     for (;;) {
       CS_RETURN_IF_ERROR(cancelled());
       auto checkpoints = store_.checkpoints();
       if (!checkpoints) return checkpoints.status();
+      auto resyncing = store_.resyncUnderWay();
+      if (!resyncing) return resyncing.status();
       proto::Pull pull{*checkpoints, std::min<std::uint64_t>(tuning::kPullBatchBytes, limits_.max_pull_bytes)};
+      // Our own exact records are here already (not while a unit is pulled afresh: then the
+      // server's copies were set aside and every record must come again).
+      pull.steps_over_own = !*resyncing;
       CS_RETURN_IF_ERROR(send(pull, next_request_++));
       auto reply = receive();
       if (!reply) return reply.status();
@@ -396,6 +405,8 @@ struct Replicator::Impl {
   //! This sync made the connection, so `latest_` is the server's word from its welcome (not only
   //! what notifications said since an earlier sync).
   bool latest_current_ = false;
+  //! Accepted changes of this sync whose record the device waits to pull (not exact).
+  std::size_t awaiting_pull_ = 0;
   std::uint64_t link_estimate_ = tuning::kInitialLinkEstimateBytes;  // see LocalFiles::linkEstimate
   std::uint64_t stored_link_estimate_ = 0;  // what the store holds, so unchanged estimates are not written
   std::uint64_t carried_ = 0;               // file bytes this connection carried (acknowledged or received)

@@ -9,6 +9,8 @@
 //   cs_web_decode(frame, size)               -> {"type", "request_id", ...} or {"error"}
 //   cs_web_restore_changes(record_json)      -> {"changes": [...]} that carry the record whole (restore.hpp)
 //   cs_web_fold(text)                        -> {"folded"}: the search key (no accents, no case)
+//   cs_web_exact_record(args_json)           -> {"record": the record an exact result lays, or null}
+//                                               ({"change", "receive_time_ms", "held": record or null})
 //
 // Every result is malloc'd: the caller frees it (_free). No exception leaves this file.
 #include <emscripten.h>
@@ -136,6 +138,17 @@ EMSCRIPTEN_KEEPALIVE char* cs_web_restore_changes(const char* record_json) {
 //! The search key of `text`, as the dashboard's record search folds it (text.hpp).
 EMSCRIPTEN_KEEPALIVE char* cs_web_fold(const char* text) {
   return guarded([&]() -> char* { return copyOut(json{{"folded", sync::foldForSearch(text)}}.dump()); });
+}
+
+//! The record an exact push result lays on the phone (web_json.hpp exactRecord); null: keep `held`.
+EMSCRIPTEN_KEEPALIVE char* cs_web_exact_record(const char* args_json) {
+  return guarded([&]() -> char* {
+    const auto args = json::parse(args_json);
+    auto record = web::exactRecord(args.at("change"), args.at("receive_time_ms").get<std::int64_t>(),
+                                   args.value("held", json(nullptr)));
+    if (!record) return errorOut(record.status());
+    return copyOut(json{{"record", record->value_or(json(nullptr))}}.dump());
+  });
 }
 
 //! What encode last refused, for the page to show (encode returns null then).

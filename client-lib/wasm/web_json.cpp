@@ -3,6 +3,7 @@
 #include "communesync/sync/file_ref.hpp"
 #include "communesync/sync/frame.hpp"
 #include "communesync/sync/json.hpp"
+#include "communesync/sync/merge.hpp"
 
 namespace communesync::web {
 
@@ -259,7 +260,7 @@ Result<std::string> encodeMessage(const json& m) {
   }
   if (type == "pull") {
     proto::Pull pull{checkpointsFromJson(m.value("checkpoints", json::object())),
-                     m.value("max_bytes", std::uint64_t{256} * 1024)};
+                     m.value("max_bytes", std::uint64_t{256} * 1024), m.value("steps_over_own", false)};
     return proto::frameOf(pull, id, false);
   }
   if (type == "file_query") {
@@ -280,6 +281,17 @@ Result<std::string> encodeFilePut(const json& header, std::string_view data) {
   put.offset = header.value("offset", std::uint64_t{0});
   put.data.assign(data);
   return proto::frameOf(put, header.value("request_id", std::uint64_t{0}), false);
+}
+
+Result<std::optional<json>> exactRecord(const json& change, std::int64_t receive_time_ms, const json& held) {
+  auto c = changeFromJson(change);
+  if (!c) return c.status();
+  if (!held.is_null()) {
+    auto copy = deviceRecordFromJson(held);
+    if (!copy) return copy.status();
+    if (sync::holdsWrites(*copy, *c)) return std::optional<json>();
+  }
+  return std::optional<json>(deviceRecordToJson(sync::merge(std::nullopt, *c, receive_time_ms).record));
 }
 
 Result<json> decodeMessage(const proto::Envelope& envelope) {
@@ -311,7 +323,9 @@ Result<json> decodeMessage(const proto::Envelope& envelope) {
                            {"server_seq", c.server_seq},
                            {"code", errorCodeName(static_cast<ErrorCode>(c.code))},
                            {"reason", c.reason},
-                           {"clamped", c.clamped}});
+                           {"clamped", c.clamped},
+                           {"exact", c.exact},
+                           {"receive_time_ms", c.receive_time_ms}});
       }
       out["results"] = results;
       return out;

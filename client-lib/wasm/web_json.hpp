@@ -5,6 +5,7 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "communesync/storage/result.hpp"
@@ -32,6 +33,13 @@ Result<sync::Change> changeFromJson(const nlohmann::json& j);
 nlohmann::json deviceRecordToJson(const sync::Record& record);
 //! The record back from what deviceRecordToJson made (the field app keeps that JSON).
 Result<sync::Record> deviceRecordFromJson(const nlohmann::json& j);
+
+//! The record a phone holds after an exact result (sync::proto::ChangeResult::exact) of `change`:
+//! the change merged into nothing at the result's `receive_time_ms`, as deviceRecordToJson shows
+//! it; nullopt when `held` (the server's copy the phone keeps, or null) already holds the change's
+//! writes (a pull after a cut brought a later copy: it stays).
+Result<std::optional<nlohmann::json>> exactRecord(const nlohmann::json& change, std::int64_t receive_time_ms,
+                                                  const nlohmann::json& held);
 
 //! {name: value} of a form's fields, as the page holds them.
 Result<std::map<std::string, sync::Value>> fieldsFromJson(const nlohmann::json& j);

@@ -244,7 +244,8 @@ void SyncHandler::onPull(const proto::Envelope& envelope) {
   if (!pull) return sendError(envelope.request_id, pull.status());
   notify_pending_ = false;
   const auto max_bytes = std::clamp<std::uint64_t>(pull->max_bytes, 1024, tuning::kMaxPullBytes);
-  auto batch = store_.pullEncoded(access_->readable(), pull->checkpoints, max_bytes);
+  auto batch =
+      store_.pullEncoded(access_->readable(), pull->checkpoints, max_bytes, pull->steps_over_own ? &device_ : nullptr);
   if (!batch) return sendError(envelope.request_id, batch.status());
   if (!batch->more) {
     // Caught up: the device holds every change up to its checkpoints, old and new.

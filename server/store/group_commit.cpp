@@ -104,13 +104,7 @@ Status GroupCommit::prefetch(const std::vector<PushJob*>& jobs) {
 Result<std::optional<StoredRecord>> GroupCommit::record(const std::string& key) {
   if (auto it = records_.find(key); it != records_.end()) return std::optional<StoredRecord>(it->second);
   if (auto it = prefetched_.find(key); it != prefetched_.end()) {
-    if (!it->second) return std::optional<StoredRecord>();
-    auto stored = sync::decode<StoredRecord>(*it->second);
-    if (!stored) {
-      return Status::error(ErrorCode::kCorruption,
-                           "stored value in records does not decode: " + stored.status().message());
-    }
-    return std::optional<StoredRecord>(std::move(stored).value());
+    return sync::decodeStored<StoredRecord>(Column::kRecords, it->second);
   }
   return sync::readDecoded<StoredRecord>(db_, Column::kRecords, key);
 }
@@ -249,6 +243,7 @@ Status GroupCommit::applyChange(PushJob& job, sync::Change& change) {
     }
   }
   // 3. authorise, 4. pin the form
+  const auto form_version_sent = change.form_version;
   Status refusal;
   CS_RETURN_IF_ERROR(authorise(job, change, refusal));
   if (!refusal) {
@@ -306,8 +301,13 @@ Status GroupCommit::applyChange(PushJob& job, sync::Change& change) {
                            " bytes; the limit is " + std::to_string(sync::tuning::kMaxRecordBytes)));
     return Status::ok();
   }
-  // 8. log, index, record, history, file references
-  CS_RETURN_IF_ERROR(log(job, change, key, std::move(stored), encoded, old_seq, refs_before, scope_seq));
+  // 8. log, index, record, history, file references. The device can work out the record itself
+  // when this change made it as sent (exact): it is told so, and its pulls step over the entry.
+  result.exact =
+      numberedByDevice(job) && !job.restore && !before && !result.clamped && change.form_version == form_version_sent;
+  if (result.exact) result.receive_time_ms = now_ms_;
+  CS_RETURN_IF_ERROR(log(job, change, key, std::move(stored), encoded, old_seq, refs_before, scope_seq,
+                         result.exact ? &change.id.device : nullptr));
   if (store_.keep_views_)
     CS_RETURN_IF_ERROR(views_.recordChanged(batch_, key, before, records_.at(key).record, now_ms_));
   result.outcome = Outcome::kAccepted;
@@ -357,15 +357,16 @@ Status GroupCommit::authorise(const PushJob& job, sync::Change& change, Status& 
 
 Status GroupCommit::log(PushJob& job, const sync::Change& change, const std::string& key, StoredRecord stored,
                         const std::string& encoded, std::uint64_t old_seq, const std::set<std::string>& refs_before,
-                        std::uint64_t scope_seq) {
+                        std::uint64_t scope_seq, const sync::DeviceId* exact_for) {
   ++log_seq_;
   scope_seqs_[change.scope] = scope_seq;
   batch_.put(Column::kLog, sync::seqStorageKey(log_seq_), sync::encode(change));
   history_.accepted(batch_, log_seq_, job.user, change);
   // Every accepted change moves its record to the head of the scope index, even one whose writes
-  // all lost: the pushing device then pulls the record and drops its local overlay.
+  // all lost: the pushing device then pulls the record and drops its local overlay, unless the
+  // entry names it (it holds the record already: an exact result).
   if (old_seq != 0) batch_.erase(Column::kScopeIndex, scopeIndexKey(change.scope, old_seq));
-  batch_.put(Column::kScopeIndex, scopeIndexKey(change.scope, scope_seq), key);
+  batch_.put(Column::kScopeIndex, scopeIndexKey(change.scope, scope_seq), scopeIndexValue(key, exact_for));
   batch_.put(Column::kRecords, key, encoded);
   CS_RETURN_IF_ERROR(files_.updateRefs(batch_, change.scope, change.key, refs_before, sync::fileRefs(stored.record)));
   records_[key] = std::move(stored);

@@ -74,7 +74,7 @@ class GroupCommit {
   Status authorise(const PushJob& job, sync::Change& change, Status& refusal);
   Status log(PushJob& job, const sync::Change& change, const std::string& key, StoredRecord stored,
              const std::string& encoded, std::uint64_t old_seq, const std::set<std::string>& refs_before,
-             std::uint64_t scope_seq);
+             std::uint64_t scope_seq, const sync::DeviceId* exact_for);
   Status recordConflicts(const PushJob& job, const sync::Change& change, std::vector<sync::Conflict>& conflicts,
                          std::uint64_t scope_seq);
   Status reopenReview(const sync::Change& change);

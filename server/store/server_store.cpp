@@ -216,7 +216,8 @@ Result<std::optional<ChangeResult>> ServerStore::previousResult(const sync::Chan
 
 Result<sync::proto::EncodedPullBatch> ServerStore::pullEncoded(const std::vector<Scope>& readable,
                                                                const sync::proto::Checkpoints& checkpoints,
-                                                               std::uint64_t max_bytes) const {
+                                                               std::uint64_t max_bytes,
+                                                               const sync::DeviceId* steps_over) const {
   auto snapshot = store_.snapshot();
   // Read after the snapshot: a purge raises the horizon before its tombstones go. Another server's
   // purge raised only its own memory: on a shared store the horizons are the snapshot's.
@@ -249,6 +250,9 @@ Result<sync::proto::EncodedPullBatch> ServerStore::pullEncoded(const std::vector
     // so the checkpoint only ever names seqs of this scope: nothing about other scopes shows.
     std::uint64_t reached = from;
     bool full = false;
+    // A device pulling from 0 holds nothing of the scope (it is new to it, or pulls it afresh): it
+    // is sent everything, its own records too.
+    const std::string_view own = steps_over != nullptr && from > 0 ? steps_over->raw() : std::string_view();
     auto cursor =
         store_.scan(Column::kScopeIndex, scopeIndexKey(scope, from + 1), scopeIndexKey(scope, UINT64_MAX), &snapshot);
     for (; cursor.valid(); cursor.next()) {
@@ -258,7 +262,15 @@ Result<sync::proto::EncodedPullBatch> ServerStore::pullEncoded(const std::vector
         break;
       }
       const auto seq = storage::readUint64(cursor.key(), cursor.key().size() - 8).value_or(0);
-      auto stored = store_.get(Column::kRecords, cursor.value(), &snapshot);
+      const auto entry = readScopeIndexValue(cursor.value());
+      if (!entry) return Status::error(ErrorCode::kCorruption, "a scope index entry is malformed");
+      if (!own.empty() && entry->exact_for == own) {
+        // Stepped over, and counted, so that a long run of them still ends the batch.
+        bytes += cursor.key().size() + cursor.value().size();
+        reached = seq;
+        continue;
+      }
+      auto stored = store_.get(Column::kRecords, entry->record_key, &snapshot);
       if (!stored) return stored.status();
       if (!stored->has_value()) {
         return Status::error(ErrorCode::kCorruption, "the scope index points at a missing record");
@@ -291,9 +303,9 @@ Result<sync::proto::EncodedPullBatch> ServerStore::pullEncoded(const std::vector
 }
 
 Result<sync::proto::PullBatch> ServerStore::pull(const std::vector<Scope>& readable,
-                                                 const sync::proto::Checkpoints& checkpoints,
-                                                 std::uint64_t max_bytes) const {
-  auto encoded = pullEncoded(readable, checkpoints, max_bytes);
+                                                 const sync::proto::Checkpoints& checkpoints, std::uint64_t max_bytes,
+                                                 const sync::DeviceId* steps_over) const {
+  auto encoded = pullEncoded(readable, checkpoints, max_bytes, steps_over);
   if (!encoded) return encoded.status();
   auto batch = sync::decode<sync::proto::PullBatch>(sync::encode(*encoded));
   if (!batch)

@@ -202,13 +202,16 @@ class ServerStore {
   //! What changed in `readable` since `checkpoints`, up to about `max_bytes` of records, with the
   //! records as their stored bytes (a range read of the scope index, a point read per record, no
   //! decoding). Scopes of `checkpoints` outside `readable` are ignored; the batch's checkpoints name
-  //! only scopes that moved.
+  //! only scopes that moved. `steps_over`: the pulling device, when it holds the records of its own
+  //! exact results (Pull::steps_over_own); in scopes pulled from a checkpoint above 0 the records
+  //! whose latest change was such a change of it are not sent (the checkpoint moves past them).
   Result<sync::proto::EncodedPullBatch> pullEncoded(const std::vector<Scope>& readable,
                                                     const sync::proto::Checkpoints& checkpoints,
-                                                    std::uint64_t max_bytes) const;
+                                                    std::uint64_t max_bytes,
+                                                    const sync::DeviceId* steps_over = nullptr) const;
   //! The same, decoded (for tools and tests).
   Result<sync::proto::PullBatch> pull(const std::vector<Scope>& readable, const sync::proto::Checkpoints& checkpoints,
-                                      std::uint64_t max_bytes) const;
+                                      std::uint64_t max_bytes, const sync::DeviceId* steps_over = nullptr) const;
   //! Every scope that has any change, sorted.
   std::vector<Scope> scopes() const;
   //! The latest seq of each of `scopes` that has any change.

@@ -129,14 +129,17 @@ Result<std::size_t> ServerStore::purgeTombstones(std::int64_t before_ms) {
         }
         ++read;
         const auto seq = storage::readUint64(cursor.key(), cursor.key().size() - 8).value_or(0);
-        auto stored = sync::readDecoded<StoredRecord>(store_, Column::kRecords, cursor.value());
+        const auto entry = readScopeIndexValue(cursor.value());
+        if (!entry) return Status::error(ErrorCode::kCorruption, "a scope index entry is malformed");
+        const std::string record_key(entry->record_key);
+        auto stored = sync::readDecoded<StoredRecord>(store_, Column::kRecords, record_key);
         if (!stored) return stored.status();
         if (!stored->has_value())
           return Status::error(ErrorCode::kCorruption, "the scope index points at a missing record");
         const auto& record = (*stored)->record;
         if (record.receive_time_ms >= before_ms) break;
         if (record.deleted() && !serverCollection(record.key.collection)) {
-          batch.erase(Column::kRecords, cursor.value());
+          batch.erase(Column::kRecords, record_key);
           batch.erase(Column::kScopeIndex, cursor.key());
           mark.horizon = seq;
           ++in_batch;

@@ -2,9 +2,12 @@
 // server_store.hpp). Private to server/.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "communesync/storage/key_codec.hpp"
+#include "communesync/sync/device_id.hpp"
 #include "communesync/sync/record.hpp"
 #include "communesync/sync/stored.hpp"
 
@@ -47,6 +50,29 @@ inline std::string scopeIndexKey(const sync::Scope& scope, std::uint64_t seq) {
   storage::appendPart(out, scope);
   storage::appendUint64(out, seq);
   return out;
+}
+
+//! The value of a scope index entry: the record's key (collection \0 id \0), then, when the
+//! record's latest change was an exact one (ChangeResult::exact), the 16 bytes of the device that
+//! pushed it: that device holds the record already, and its pulls step over the entry.
+inline std::string scopeIndexValue(const std::string& record_key, const sync::DeviceId* exact_for) {
+  if (exact_for == nullptr) return record_key;
+  return record_key + std::string(exact_for->raw());
+}
+
+//! A scope index value read back: the record's key and the device it is exact for (empty if none).
+struct ScopeIndexEntry {
+  std::string_view record_key;
+  std::string_view exact_for;
+};
+
+//! Nullopt if the value is not a record key, optionally followed by a device.
+inline std::optional<ScopeIndexEntry> readScopeIndexValue(std::string_view value) {
+  std::size_t pos = 0;
+  if (!storage::readPart(value, pos) || !storage::readPart(value, pos)) return std::nullopt;
+  const auto rest = value.substr(pos);
+  if (!rest.empty() && rest.size() != sync::DeviceId{}.raw().size()) return std::nullopt;
+  return ScopeIndexEntry{value.substr(0, pos), rest};
 }
 
 //! 's' scope \0 seq conflict-id: a conflict where a pull of its scope finds it.

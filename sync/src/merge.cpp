@@ -118,4 +118,10 @@ MergeOutcome merge(const std::optional<Record>& current, const Change& change, s
   return out;
 }
 
+bool holdsWrites(const Record& record, const Change& change) {
+  if (change.deletion) return record.tombstone.stamp >= change.deletion->stamp;
+  return std::all_of(change.assignments.begin(), change.assignments.end(),
+                     [&](const FieldAssignment& a) { return record.fieldStamp(a.field) >= a.stamp; });
+}
+
 }  // namespace communesync::sync

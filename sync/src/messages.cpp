@@ -6,6 +6,8 @@ namespace communesync::sync::proto {
 namespace {
 
 constexpr std::size_t kDeviceBytes = 16;
+constexpr std::uint8_t kClampedBit = 1;
+constexpr std::uint8_t kExactBit = 2;
 
 void writeCheckpoints(CompactWriter& w, const Checkpoints& checkpoints) {
   w.varint(checkpoints.size());
@@ -97,7 +99,10 @@ void writeCompact(CompactWriter& w, const ChangeResult& result) {
   w.varint(result.server_seq);
   w.varint(result.code);
   w.str(result.reason);
-  w.flag(result.clamped);
+  // One byte of flags: bit 0 clamped, bit 1 exact (then the receive time follows). A result stored
+  // before `exact` existed wrote `clamped` alone here as 0 or 1, and still reads.
+  w.byte(static_cast<std::uint8_t>((result.clamped ? kClampedBit : 0) | (result.exact ? kExactBit : 0)));
+  if (result.exact) w.signedVarint(result.receive_time_ms);
 }
 
 void readCompact(CompactReader& r, ChangeResult& result) {
@@ -112,7 +117,11 @@ void readCompact(CompactReader& r, ChangeResult& result) {
   if (code > 0xffff) throw DecodeError("an error code is out of range");
   result.code = static_cast<std::uint16_t>(code);
   result.reason = r.str();
-  result.clamped = r.flag();
+  const auto flags = r.byte();
+  if ((flags & ~(kClampedBit | kExactBit)) != 0) throw DecodeError("unknown result flags");
+  result.clamped = (flags & kClampedBit) != 0;
+  result.exact = (flags & kExactBit) != 0;
+  result.receive_time_ms = result.exact ? r.signedVarint() : 0;
 }
 
 void writeCompact(CompactWriter& w, const PushResult& p) {
@@ -126,11 +135,16 @@ void readCompact(CompactReader& r, PushResult& p) {
 void writeCompact(CompactWriter& w, const Pull& p) {
   writeCheckpoints(w, p.checkpoints);
   w.varint(p.max_bytes);
+  if (p.steps_over_own) w.flag(true);
 }
 
 void readCompact(CompactReader& r, Pull& p) {
   readCheckpoints(r, p.checkpoints);
   p.max_bytes = r.varint();
+  p.steps_over_own = false;
+  if (r.remaining() == 0) return;
+  if (!r.flag()) throw DecodeError("steps_over_own is sent only when true");
+  p.steps_over_own = true;
 }
 
 void writeCompact(CompactWriter& w, const PullBatch& b) {

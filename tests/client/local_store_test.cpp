@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "assert_ok.hpp"
+#include "communesync/sync/merge.hpp"
 #include "temp_dir.hpp"
 
 namespace communesync::client {
@@ -150,6 +151,73 @@ TEST(LocalStore, AcceptedLeaveTheOutboxRejectedAreKeptWithReason) {
     EXPECT_EQ(store->status()->rejected.size(), 0u);
     EXPECT_EQ(store->status()->pending, 0u);
   }
+}
+
+// An exact result (the change made the record as sent) lays the record the server holds: the
+// change merged into nothing at the result's receive time. The unit's checkpoint moves past it when
+// it got the sequence right after the checkpoint, and only then (another device's record may sit
+// between). A result replayed after a pull that already brought a later copy leaves that copy; no
+// checkpoint moves while the unit is pulled afresh.
+TEST(LocalStore, AnExactResultLaysTheServersRecordAndMovesTheCheckpointOverItsOwn) {
+  testing::TempDir dir;
+  auto store = openStore(dir / "s");
+  ASSERT_OK(store->restrictTo({"xa-01"}));
+  const auto a = *store->put("household", "", "xa-01", {{"head", Value("Pá")}}, t(0));
+  const auto b = *store->put("household", "", "xa-01", {{"head", Value("Mai")}}, t(1));
+  const auto c = *store->put("household", "", "xa-01", {{"head", Value("Sùng")}}, t(2));
+  auto pending = *store->pending(0, 10, 1 << 20);
+  ASSERT_EQ(pending.size(), 3u);
+  auto exact = [](const sync::Change& change, std::uint64_t seq, std::int64_t received) {
+    sync::proto::ChangeResult r;
+    r.id = change.id;
+    r.server_seq = seq;
+    r.exact = true;
+    r.receive_time_ms = received;
+    return r;
+  };
+  // a and b get 1 and 2; c gets 4 (3 is another device's record, not pulled yet).
+  LocalStore::ResultsApplied applied;
+  ASSERT_OK(store->applyResults(
+      {exact(pending[0].change, 1, 7001), exact(pending[1].change, 2, 7002), exact(pending[2].change, 4, 7004)}, t(3),
+      nullptr, &applied));
+  EXPECT_EQ(applied.laid, 3u);
+  EXPECT_EQ(applied.awaiting, 0u);
+  EXPECT_EQ(store->status()->pending, 0u);
+  EXPECT_EQ(store->checkpoints()->at("xa-01"), 2u) << "past a and b, not past another device's 3";
+  auto held = **store->get({"household", a});
+  EXPECT_EQ(held, sync::merge(std::nullopt, pending[0].change, 7001).record);
+  EXPECT_EQ(held.receive_time_ms, 7001);
+
+  // d is pushed; the result is lost in a cut; a pull brings d as another device then edited it;
+  // the replayed result leaves that later copy.
+  const auto d = *store->put("household", "", "xa-01", {{"head", Value("Dìn")}}, t(4));
+  const auto pushed_d = store->pending(0, 10, 1 << 20)->front().change;
+  sync::Record later = sync::merge(std::nullopt, pushed_d, 7005).record;
+  sync::DeviceId other;
+  other.bytes[0] = 9;
+  later.fields["members"] = {Value(3), sync::Stamp{1'900'000'000'000, 0, other}, {}, {}};
+  sync::proto::PullBatch batch;
+  batch.records.push_back(later);
+  batch.checkpoints["xa-01"] = 6;
+  ASSERT_OK(store->applyPull(batch));
+  ASSERT_OK(store->applyResults({exact(pushed_d, 5, 7005)}, t(5), nullptr, &applied));
+  EXPECT_EQ(applied.laid, 1u);
+  EXPECT_EQ(**store->get({"household", d}), later) << "the later copy stays";
+  EXPECT_EQ(store->checkpoints()->at("xa-01"), 6u) << "a checkpoint never goes back";
+
+  // While the unit is pulled afresh, nothing moves its checkpoint.
+  sync::proto::PullBatch told;
+  told.resync = {"xa-01"};
+  told.more = true;
+  ASSERT_OK(store->applyPull(told));
+  EXPECT_TRUE(*store->resyncUnderWay());
+  ASSERT_OK(store->put("household", "", "xa-01", {{"head", Value("Giàng")}}, t(6)));
+  const auto pushed_e = store->pending(0, 10, 1 << 20)->front().change;
+  ASSERT_OK(store->applyResults({exact(pushed_e, 1, 7006)}, t(7), nullptr, &applied));
+  EXPECT_EQ(store->checkpoints()->count("xa-01"), 0u);
+  EXPECT_TRUE(store->get(pushed_e.key)->has_value());
+  EXPECT_TRUE(store->get({"household", b})->has_value());
+  EXPECT_TRUE(store->get({"household", c})->has_value());
 }
 
 TEST(LocalStore, PulledDataNeverHidesAPendingEdit) {

@@ -40,6 +40,56 @@ TEST_P(Sync, TwoDevicesRecordOfflineAndConverge) {
   EXPECT_EQ(a.pendingCount(), 0u);
 }
 
+// A device does not pull back the records it made (the server's result says the change made the
+// record as sent: protocol.md 5.2), yet holds each exactly as the server does, its receive time
+// included, as a device that pulled them does. What the server changed (an edit merged into a
+// record) and what others did still come down; a second sync has nothing to pull.
+TEST_P(Sync, ADevicesOwnNewRecordsAreNotPulledBackAndEqualTheServersCopy) {
+  ServerHarness server(dir / "server", stores);
+  TestDevice a(dir / "a", server.addUser("an", {"xa-01"}));
+  TestDevice b(dir / "b", server.addUser("binh", {"xa-01"}));
+  const auto theirs = b.put("household", "", {{"head", Value("Hà Thị Mai")}});
+  b.syncOk(server.url());
+  a.syncOk(server.url());
+  std::vector<std::string> mine;
+  for (int i = 0; i < 30; ++i) mine.push_back(a.put("household", "", {{"head", Value("Hộ " + std::to_string(i))}}));
+  auto pushed = a.sync(server.url());
+  ASSERT_OK(pushed.status);
+  EXPECT_EQ(pushed.accepted, 30u);
+  EXPECT_EQ(pushed.pulled, 0u) << "its own records are not sent back";
+  auto again = a.sync(server.url());
+  ASSERT_OK(again.status);
+  EXPECT_EQ(again.pulled, 0u);
+  auto fetched = b.sync(server.url());
+  ASSERT_OK(fetched.status);
+  EXPECT_EQ(fetched.pulled, 30u);
+  for (const auto& id : mine) {
+    auto held = a.store().get({"household", id});
+    auto pulled = b.store().get({"household", id});
+    ASSERT_TRUE(held.isOk() && held->has_value() && pulled.isOk() && pulled->has_value());
+    EXPECT_EQ(**held, **pulled) << id;
+    EXPECT_GT((*held)->receive_time_ms, 0) << "the server's receive time, from the result";
+  }
+  EXPECT_EQ(a.exportText(), b.exportText());
+
+  // An edit is merged into what the server holds: the device pulls what the record became.
+  a.put("household", mine[0], {{"members", Value(4)}});
+  auto edited = a.sync(server.url());
+  ASSERT_OK(edited.status);
+  EXPECT_EQ(edited.pulled, 1u);
+  // Another device's edit of a record this one made comes down as any record does.
+  b.syncOk(server.url());
+  b.put("household", mine[1], {{"members", Value(2)}});
+  b.put("household", theirs, {{"members", Value(5)}});
+  b.syncOk(server.url());
+  auto heard = a.sync(server.url());
+  ASSERT_OK(heard.status);
+  EXPECT_EQ(heard.pulled, 2u);
+  b.syncOk(server.url());
+  EXPECT_EQ(a.exportText(), b.exportText());
+  EXPECT_EQ(a.pendingCount(), 0u);
+}
+
 // Retention: each push says which of the device's changes it has every result of (the oldest still
 // waiting), and the server forgets the results below; what the device holds is unchanged.
 TEST_P(Sync, TheServerForgetsTheResultsADeviceHasAcknowledged) {

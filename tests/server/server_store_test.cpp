@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "assert_ok.hpp"
+#include "communesync/sync/merge.hpp"
 #include "communesync/sync/tuning.hpp"
 #include "protocol/writer.hpp"
 #include "sync_builders.hpp"
@@ -330,6 +331,78 @@ TEST_F(ServerStoreTest, PullReturnsOnlyGrantedScopesInBoundedBatchesFromTheCheck
   auto ten = data_->pull({"xa-01"}, cp, 1 << 20);
   ASSERT_EQ(ten->records.size(), 1u);
   EXPECT_EQ(*ten->records[0].fields.at("head").value.get<std::string>(), "v10");
+}
+
+// A change that makes a record as it was sent is exact: its device can work the record out itself
+// (the same merge into nothing, at the receive time the result gives), so its pulls, when it says
+// it holds such records, step over it, and move the checkpoint past it. Anything else the server
+// did to the change (an existing record, a clamp) is not exact and comes back in the pull as before;
+// other devices, and the device pulling a unit from 0, get every record.
+TEST_F(ServerStoreTest, AChangeThatMakesARecordAsSentIsExactAndItsDeviceStepsOverIt) {
+  const auto a1 = change(1, 1, "a", "xa-01", 100);
+  auto made = push({a1});
+  ASSERT_EQ(made.size(), 1u);
+  EXPECT_TRUE(made[0].exact);
+  EXPECT_EQ(made[0].receive_time_ms, now_ms_);
+  ASSERT_TRUE(data_->record({"household", "a"})->has_value());
+  EXPECT_EQ(**data_->record({"household", "a"}), sync::merge(std::nullopt, a1, made[0].receive_time_ms).record)
+      << "the device's own merge gives the server's record";
+  EXPECT_TRUE(push({a1})[0].exact) << "a replay gets the first result, exactness and time included";
+  EXPECT_EQ(push({a1})[0].receive_time_ms, made[0].receive_time_ms);
+
+  auto second = change(1, 2, "a", "xa-01", 200);
+  second.assignments[0].seen = stampAt(100, 1);
+  auto edited = push({second});
+  EXPECT_FALSE(edited[0].exact) << "the record was there: the device pulls what it became";
+  EXPECT_EQ(edited[0].receive_time_ms, 0);
+  auto ahead = change(1, 3, "c", "xa-01", now_ms_ + 60 * 60 * 1000);
+  auto clamped = push({ahead});
+  EXPECT_TRUE(clamped[0].clamped);
+  EXPECT_FALSE(clamped[0].exact) << "the server changed its stamp";
+
+  // Device 1 makes b (seq 4 of the unit), device 2 makes x (5), device 1 makes d (6).
+  const auto device1 = a1.id.device;
+  push({change(1, 4, "b", "xa-01", 300)});
+  EXPECT_TRUE(push({change(2, 1, "x", "xa-01", 300)})[0].exact);
+  push({change(1, 5, "d", "xa-01", 301)});
+  auto ids = [](const sync::proto::PullBatch& b) {
+    std::set<std::string> out;
+    for (const auto& r : b.records) out.insert(r.key.id);
+    return out;
+  };
+  auto stepped = data_->pull({"xa-01"}, {{"xa-01", 1}}, 1 << 20, &device1);
+  ASSERT_OK(stepped);
+  EXPECT_EQ(ids(*stepped), (std::set<std::string>{"a", "c", "x"})) << "b and d are device 1's, as it holds them";
+  EXPECT_EQ(stepped->checkpoints.at("xa-01"), 6u) << "the checkpoint moves past what was stepped over";
+  EXPECT_FALSE(stepped->more);
+  auto all = data_->pull({"xa-01"}, {{"xa-01", 1}}, 1 << 20);
+  EXPECT_EQ(ids(*all), (std::set<std::string>{"a", "b", "c", "d", "x"})) << "a device that did not say so";
+  auto device2 = change(2, 1, "x", "xa-01", 300).id.device;
+  EXPECT_EQ(ids(*data_->pull({"xa-01"}, {{"xa-01", 1}}, 1 << 20, &device2)),
+            (std::set<std::string>{"a", "b", "c", "d"}));
+  EXPECT_EQ(ids(*data_->pull({"xa-01"}, {}, 1 << 20, &device1)), (std::set<std::string>{"a", "b", "c", "d", "x"}))
+      << "from 0 the device holds nothing of the unit";
+
+  // A long run of stepped-over entries still ends a small batch, and the pull goes on from there.
+  for (std::uint64_t seq = 6; seq < 206; ++seq) push({change(1, seq, "e" + std::to_string(seq), "xa-01", 400)});
+  sync::proto::Checkpoints cp{{"xa-01", 6}};
+  int batches = 0;
+  for (bool more = true; more; ++batches) {
+    auto b = data_->pull({"xa-01"}, cp, 1024, &device1);
+    ASSERT_OK(b);
+    EXPECT_TRUE(b->records.empty());
+    for (const auto& [scope, seq] : b->checkpoints) cp[scope] = seq;
+    more = b->more;
+    ASSERT_LT(batches, 100);
+  }
+  EXPECT_GT(batches, 1);
+  EXPECT_EQ(cp.at("xa-01"), 206u);
+
+  // Once another device edits b, its entry is that device's: device 1 pulls b again.
+  auto other = change(2, 2, "b", "xa-01", 500);
+  other.assignments[0].seen = stampAt(300, 1);
+  EXPECT_FALSE(push({other})[0].exact);
+  EXPECT_EQ(ids(*data_->pull({"xa-01"}, cp, 1 << 20, &device1)), (std::set<std::string>{"b"}));
 }
 
 TEST_F(ServerStoreTest, ConflictsTravelWithTheirScope) {

@@ -253,10 +253,12 @@ class TestDevice {
     EXPECT_OK(s);
   }
 
-  client::SyncReport sync(const std::string& url, const client::TlsOptions& tls = {}) {
+  client::SyncReport sync(const std::string& url, const client::TlsOptions& tls = {},
+                          std::function<void(const client::SyncProgress&)> on_progress = {}) {
     client::WebSocketTransport transport(url, token_, tls);
     client::SyncOptions options;
     options.reply_timeout = std::chrono::seconds(20);
+    options.on_progress = std::move(on_progress);
     return client::syncOnce(*store_, transport, options);
   }
 

@@ -229,6 +229,45 @@ TEST(Codec, APullBatchNamesTheScopesToResyncOnlyWhenThereAreAny) {
   EXPECT_FALSE(decode<proto::PullBatch>(encode(plain) + std::string(1, '\0')).isOk());
 }
 
+// A result's last byte holds its flags: clamped (1) and exact (2), the receive time following only
+// an exact one, so a result stored before `exact` existed (the clamped flag alone) still reads. A
+// pull says steps_over_own by one trailing byte, sent only when true.
+TEST(Codec, AResultSaysExactWithItsReceiveTimeAndAPullStepsOverOnlyWhenAsked) {
+  proto::ChangeResult plain;
+  plain.id.device.bytes[15] = 1;
+  plain.id.seq = 7;
+  plain.server_seq = 3;
+  const auto plain_bytes = encode(plain);
+  EXPECT_EQ(hexOf(plain_bytes.substr(16)), "07 00 03 00 00 00");
+  proto::ChangeResult exact = plain;
+  exact.exact = true;
+  exact.receive_time_ms = 1'760'000'000'000;
+  const auto exact_bytes = encode(exact);
+  EXPECT_EQ(hexOf(exact_bytes.substr(16, 6)), "07 00 03 00 00 02");
+  auto back = decode<proto::ChangeResult>(exact_bytes);
+  ASSERT_OK(back);
+  EXPECT_TRUE(back->exact);
+  EXPECT_FALSE(back->clamped);
+  EXPECT_EQ(back->receive_time_ms, exact.receive_time_ms);
+  auto stored_before = decode<proto::ChangeResult>(plain_bytes.substr(0, plain_bytes.size() - 1) + "\x01");
+  ASSERT_OK(stored_before);
+  EXPECT_TRUE(stored_before->clamped);
+  EXPECT_FALSE(stored_before->exact);
+  EXPECT_FALSE(decode<proto::ChangeResult>(plain_bytes.substr(0, plain_bytes.size() - 1) + "\x04").isOk())
+      << "an unknown flag";
+  EXPECT_FALSE(decode<proto::ChangeResult>(plain_bytes.substr(0, plain_bytes.size() - 1) + "\x02").isOk())
+      << "exact without its receive time";
+
+  proto::Pull pull{{{"xa-01", 7}}, 1024, false};
+  const auto pull_bytes = encode(pull);
+  EXPECT_EQ(hexOf(pull_bytes), "01 05 78 61 2d 30 31 07 80 08");
+  pull.steps_over_own = true;
+  EXPECT_EQ(encode(pull), pull_bytes + "\x01");
+  EXPECT_TRUE(decode<proto::Pull>(pull_bytes + "\x01")->steps_over_own);
+  EXPECT_FALSE(decode<proto::Pull>(pull_bytes)->steps_over_own);
+  EXPECT_FALSE(decode<proto::Pull>(pull_bytes + std::string(1, '\0')).isOk()) << "sent only when true";
+}
+
 // Each thread compresses and decompresses with one zstd context it keeps (frame_compression_zstd.cpp):
 // a large frame, then a small one, then one cut short must leave it as good as new, on every thread.
 TEST(Codec, CompressedFramesDecodeOneAfterAnotherAfterABrokenOneOnEveryThread) {

@@ -49,6 +49,11 @@ corpus.restore.forEach((c, i) => {
   assert.deepEqual(core.restoreChanges(c.record), c.expect, where('restore', i, c.record.id));
   ++checked;
 });
+corpus.exact.forEach((c, i) => {
+  assert.deepEqual(core.exactRecord(c.change, c.receive_time_ms, c.held), c.expect, where('exact', i, c.held ? 'held' : 'none'));
+  ++checked;
+});
+assert.equal(corpus.exact.length, 3, 'an exact result with nothing held, a later copy held and an older one');
 corpus.decode.forEach((c, i) => {
   assert.deepEqual(core.decode(unhex(c.frame)), c.expect, where('decode', i, c.expect.type));
   ++checked;

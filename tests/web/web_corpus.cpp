@@ -139,6 +139,11 @@ json encodeCases() {
        {"request_id", 2},
        {"changes", json::array({sampleChange(1, "Lò Văn Pá"), sampleChange(2, "Hồ Thị Mỹ"), sampleDeletion(3)})}},
       {{"type", "pull"}, {"request_id", 3}, {"checkpoints", {{"MAU-X01", 7}, {"MAU-X02", 0}}}, {"max_bytes", 65536}},
+      {{"type", "pull"},
+       {"request_id", 5},
+       {"checkpoints", {{"MAU-X01", 7}}},
+       {"max_bytes", 65536},
+       {"steps_over_own", true}},
       {{"type", "file_query"},
        {"request_id", 4},
        {"hashes", json::array({"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"})}}};
@@ -170,7 +175,8 @@ json decodeCases() {
   add(proto::frameOf(welcome, 1, false));
 
   proto::PushResult result;
-  result.results.push_back({{device, 1}, proto::Outcome::kAccepted, 13, 0, "", false});
+  result.results.push_back({{device, 1}, proto::Outcome::kAccepted, 13, 0, "", false, true, 1780000000500});
+  result.results.push_back({{device, 3}, proto::Outcome::kAccepted, 14, 0, "", true});
   result.results.push_back({{device, 2},
                             proto::Outcome::kRejected,
                             0,
@@ -259,6 +265,34 @@ json restoreCases() {
   return cases;
 }
 
+// What an exact push result lays on the phone: the change merged into nothing at the result's
+// receive time, unless the record held is a later copy (it holds the change's writes already).
+json exactCases() {
+  json cases = json::array();
+  const json change = sampleChange(1, "Lò Văn Pá");
+  auto made = web::exactRecord(change, 1780000000500, nullptr);
+  if (!made || !made->has_value()) throw std::runtime_error("an exact result lays no record");
+  json later = **made;
+  later["fields"]["so_nhan_khau"] = 4;
+  later["stamps"]["so_nhan_khau"] = {
+      {"wall_ms", 1780000000900}, {"counter", 0}, {"device", "fedcba9876543210fedcba9876543210"}};
+  json older = **made;
+  older["stamps"]["chu_ho"]["wall_ms"] = 1780000000000;
+  for (const json& held : {json(nullptr), later, older}) {
+    if (held.is_object() && !web::deviceRecordFromJson(held)) throw std::runtime_error("a held record does not read");
+    auto record = web::exactRecord(change, 1780000000500, held);
+    if (!record) throw std::runtime_error(record.status().message());
+    cases.push_back({{"change", change},
+                     {"receive_time_ms", 1780000000500},
+                     {"held", held},
+                     {"expect", {{"record", record->value_or(json(nullptr))}}}});
+  }
+  if (!cases[1]["expect"]["record"].is_null() || cases[2]["expect"]["record"].is_null()) {
+    throw std::runtime_error("a later copy stays, an older one is replaced");
+  }
+  return cases;
+}
+
 // Pieces of a photo: the one message whose bytes the page holds as bytes.
 json filePutCases() {
   json cases = json::array();
@@ -292,9 +326,14 @@ int main(int argc, char** argv) {
   }
   json corpus;
   try {
-    corpus = {{"fold", folds},           {"validate", validationCases(argv[1])}, {"check_change", changeCases()},
-              {"encode", encodeCases()}, {"file_put", filePutCases()},           {"restore", restoreCases()},
-              {"decode", decodeCases()}};
+    corpus = {{"fold", folds},
+              {"validate", validationCases(argv[1])},
+              {"check_change", changeCases()},
+              {"encode", encodeCases()},
+              {"file_put", filePutCases()},
+              {"restore", restoreCases()},
+              {"decode", decodeCases()},
+              {"exact", exactCases()}};
   } catch (const std::exception& e) {
     std::cerr << "web_corpus: " << e.what() << "\n";
     return 1;

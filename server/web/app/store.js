@@ -79,15 +79,36 @@ export async function openStore() {
     outboxEntries: () => tx(['outbox'], 'readonly', async (t) =>
       (await entries(t, 'outbox')).map(({ key, value }) => ({ seq: key, ...value }))),
     //! The server's answer to a push: accepted changes leave the outbox, refused ones stay with why.
-    settle: (results) => tx(['outbox'], 'readwrite', async (t) => {
+    //! An exact result (docs/protocol.md 5.2) lays the record the change made: `lay(change, result,
+    //! held)` gives it (null: the record held is later already); the unit's checkpoint moves past it
+    //! when it got the sequence right after the checkpoint, in a unit the phone reads and does not
+    //! resync.
+    settle: (results, lay) => tx(['outbox', 'records', 'meta'], 'readwrite', async (t) => {
       const box = t.objectStore('outbox');
+      const records = t.objectStore('records');
+      const meta = t.objectStore('meta');
+      const checkpoints = (await request(meta.get('checkpoints'))) || {};
+      const readable = new Set((await request(meta.get('scopes'))) || []);
+      const resyncing = new Set((await request(meta.get('resyncing'))) || []);
+      let moved = false;
       for (const r of results) {
-        if (r.outcome === 'accepted') box.delete(r.id.seq);
-        else {
-          const item = await request(box.get(r.id.seq));
+        const item = await request(box.get(r.id.seq));
+        if (r.outcome !== 'accepted') {
           if (item) box.put({ ...item, state: 'refused', reason: r.reason }, r.id.seq);
+          continue;
+        }
+        box.delete(r.id.seq);
+        if (!r.exact || !item || !lay) continue;
+        const key = `${item.change.collection}/${item.change.record}`;
+        const made = lay(item.change, r, (await request(records.get(key))) ?? null);
+        if (made) records.put(made, key);
+        const scope = item.change.scope;
+        if (readable.has(scope) && !resyncing.has(scope) && (checkpoints[scope] || 0) + 1 === r.server_seq) {
+          checkpoints[scope] = r.server_seq;
+          moved = true;
         }
       }
+      if (moved) meta.put(checkpoints, 'checkpoints');
     }),
     //! A pulled batch (records and conflicts) and its checkpoints land together. A unit the server
     //! says to resync (it purged deletions this phone had not seen: docs/protocol.md 5.4) is pulled

@@ -58,7 +58,12 @@ export async function syncOnce(core, store, { onProgress = () => {} } = {}) {
       let end = i;
       while (end < outbox.length && end - i < 100 && !!outbox[end].restore === restore) ++end;
       const result = expect(await ask({ type: 'push', restore, acknowledged_below: acknowledgedBelow, changes: outbox.slice(i, end).map((item) => item.change) }), 'push_result');
-      await store.settle(result.results);
+      // An exact result lays the record the server made, so the pull need not bring it back.
+      await store.settle(result.results, (change, r, held) => {
+        const made = core.exactRecord(change, r.receive_time_ms, held);
+        if (made.error) throw new Error(made.error.message);
+        return made.record;
+      });
       sent += result.results.length;
       i = end;
       onProgress({ sent, of: outbox.length });
@@ -68,7 +73,10 @@ export async function syncOnce(core, store, { onProgress = () => {} } = {}) {
     let removed = 0;
     for (;;) {
       const checkpoints = (await store.get('checkpoints')) || {};
-      const batch = expect(await ask({ type: 'pull', checkpoints, max_bytes: 256 * 1024 }), 'pull_batch');
+      // The records of our own exact results are here: the server steps over them (not while a unit
+      // is pulled afresh, when every record must come again).
+      const stepsOverOwn = !((await store.get('resyncing')) || []).length;
+      const batch = expect(await ask({ type: 'pull', checkpoints, max_bytes: 256 * 1024, steps_over_own: stepsOverOwn }), 'pull_batch');
       // A unit to resync comes again from 0; what the server no longer has leaves with the last batch.
       const applied = await store.applyBatch(batch, { ...checkpoints, ...batch.checkpoints });
       resynced += applied.resynced;

@@ -9,6 +9,8 @@
 //   core.decode(Uint8Array frame) -> {type, request_id, ...} or {error}
 //   core.restoreChanges(record) -> {changes} that carry a held record whole (the incarnation rule)
 //   core.fold(text) -> the search key: accents and case folded away (đ as d), as the server's search
+//   core.exactRecord(change, receiveTimeMs, held) -> {record}: what an exact push result lays (the
+//     change merged into nothing, as the server made it), or {record: null} if `held` already has it
 
 export async function openSyncCore(load) {
   const m = await load();
@@ -46,6 +48,8 @@ export async function openSyncCore(load) {
     validate: (formText, fields) => call(m._cs_web_validate, formText, JSON.stringify(fields)),
     fold: (text) => call(m._cs_web_fold, text).folded ?? '',
     restoreChanges: (record) => call(m._cs_web_restore_changes, JSON.stringify(record)),
+    exactRecord: (change, receiveTimeMs, held) =>
+      call(m._cs_web_exact_record, JSON.stringify({ change, receive_time_ms: receiveTimeMs, held: held ?? null })),
     checkChange: (change) => call(m._cs_web_check_change, JSON.stringify(change)),
     encode(message) {
       const json = JSON.stringify(message);

@@ -114,12 +114,22 @@ class LocalStore {
   //! entries of one batch are all restore or all not.
   Result<std::vector<PendingChange>> pending(std::uint64_t after_seq, std::size_t max_changes,
                                              std::size_t max_bytes) const;
+  //! What applying a push's results did.
+  struct ResultsApplied {
+    std::size_t laid = 0;      //!< exact results: the device now holds the server's record (no pull needed)
+    std::size_t awaiting = 0;  //!< other acceptances: the view keeps the edit until a pull brings the record
+  };
   //! Applies the server's results: accepted entries leave the outbox; rejected ones move to the
-  //! rejected list with their reason (and the view falls back to the server's state). `pushed`, if
-  //! given, is the push the results answer (its changes as `pending` gave them, in order): a result
-  //! for one of them is applied without decoding its outbox entry again.
+  //! rejected list with their reason (and the view falls back to the server's state). An exact
+  //! result lays the record the change made as the server's copy, and moves the unit's checkpoint
+  //! past it when nothing else came between (docs/protocol.md 5.2). `pushed`, if given, is the push
+  //! the results answer (its changes as `pending` gave them, in order): a result for one of them is
+  //! applied without decoding its outbox entry again.
   Status applyResults(const std::vector<sync::proto::ChangeResult>& results, std::chrono::milliseconds now,
-                      const std::vector<sync::Change>* pushed = nullptr);
+                      const std::vector<sync::Change>* pushed = nullptr, ResultsApplied* applied = nullptr);
+  //! A unit is being pulled afresh (a resync under way): the device may not ask the server to step
+  //! over its own records (Pull::steps_over_own), having set the server's copies aside.
+  Result<bool> resyncUnderWay() const;
   //! What applying a pull batch did besides storing its records.
   struct PullApplied {
     std::size_t resync_started = 0;  //!< units to pull afresh (the server purged old deletions)

@@ -42,4 +42,9 @@ struct MergeOutcome {
 //! `receive_time_ms` is the server's time of receipt, stored as the record's receive time.
 MergeOutcome merge(const std::optional<Record>& current, const Change& change, std::int64_t receive_time_ms);
 
+//! True if `record` already holds every write of `change`: each assigned field at the assignment's
+//! stamp or a later one, the tombstone at the deletion's stamp or later. A copy of the record taken
+//! after the change was merged holds it (stamps only ever grow).
+bool holdsWrites(const Record& record, const Change& change);
+
 }  // namespace communesync::sync

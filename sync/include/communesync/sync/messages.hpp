@@ -114,6 +114,12 @@ struct ChangeResult {
   std::uint16_t code = 0;        //!< rejected: an ErrorCode
   std::string reason;            //!< rejected: for a person to read
   bool clamped = false;          //!< accepted: a stamp was too far ahead and was clamped
+  //! accepted: the server's record after this change is exactly `merge(nothing, the change as
+  //! pushed, receive_time_ms)` (merge.hpp): the change made the record, nothing was clamped and the
+  //! form version is the one sent. The device lays that record as its copy of the server's, and a
+  //! pull that says `steps_over_own` does not send it back (docs/protocol.md 5.2, 5.4).
+  bool exact = false;
+  std::int64_t receive_time_ms = 0;  //!< exact: the server's time of receipt (the record's receive time)
 };
 
 struct PushResult {
@@ -124,6 +130,11 @@ struct Pull {
   Checkpoints checkpoints;      //!< per scope, the highest seq the device has applied; readable
                                 //!< scopes missing here start from 0, others are ignored
   std::uint64_t max_bytes = 0;  //!< the batch stops growing past this (at least one record is sent)
+  //! The device holds the record of every `exact` result it was given: the server steps over the
+  //! records whose latest change is such a change of this device, in scopes pulled from a
+  //! checkpoint above 0 (the checkpoint still moves past them). False while a resync is under way.
+  //! Sent only when true, so a pull without it is byte for byte what it was before it existed.
+  bool steps_over_own = false;
 };
 
 struct PullBatch {

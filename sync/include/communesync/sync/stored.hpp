@@ -27,6 +27,19 @@ inline std::string seqStorageKey(std::uint64_t seq) {
   return out;
 }
 
+//! A value read from `column` (a get or one of a multiGet's) decoded as a T; std::nullopt if
+//! absent. Error: kCorruption, naming the column, if the stored bytes do not decode.
+template <class T>
+Result<std::optional<T>> decodeStored(storage::Column column, const std::optional<std::string>& raw) {
+  if (!raw.has_value()) return std::optional<T>();
+  auto decoded = decode<T>(*raw);
+  if (!decoded) {
+    return Status::error(ErrorCode::kCorruption, "stored value in " + std::string(storage::columnName(column)) +
+                                                     " does not decode: " + decoded.status().message());
+  }
+  return std::optional<T>(std::move(decoded).value());
+}
+
 //! The value at `key` decoded as a T; std::nullopt if absent. Errors: the store's, or kCorruption
 //! (naming the column) if the stored bytes do not decode.
 template <class T>
@@ -34,13 +47,7 @@ Result<std::optional<T>> readDecoded(const storage::Store& store, storage::Colum
                                      const storage::Snapshot* snapshot = nullptr) {
   auto raw = store.get(column, key, snapshot);
   if (!raw) return raw.status();
-  if (!raw->has_value()) return std::optional<T>();
-  auto decoded = decode<T>(**raw);
-  if (!decoded) {
-    return Status::error(ErrorCode::kCorruption, "stored value in " + std::string(storage::columnName(column)) +
-                                                     " does not decode: " + decoded.status().message());
-  }
-  return std::optional<T>(std::move(decoded).value());
+  return decodeStored<T>(column, *raw);
 }
 
 }  // namespace communesync::sync
