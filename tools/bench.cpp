@@ -54,28 +54,6 @@ using tools::addUser;
 using tools::cpuMicros;
 using tools::peakRssMb;
 
-// Counts the frames a device sends: each is a request the server answers, so during a sync the
-// count is the number of round trips.
-class CountingTransport : public client::Transport {
- public:
-  explicit CountingTransport(client::Transport& inner) : inner_(inner) {}
-  Status connect() override { return inner_.connect(); }
-  Status send(std::string_view frame) override {
-    ++frames_sent_;
-    return inner_.send(frame);
-  }
-  Result<std::string> receive(std::chrono::milliseconds timeout) override { return inner_.receive(timeout); }
-  Result<std::optional<std::string>> poll(std::chrono::milliseconds timeout) override { return inner_.poll(timeout); }
-  void close() override { inner_.close(); }
-  std::uint64_t bytesSent() const override { return inner_.bytesSent(); }
-  std::uint64_t bytesReceived() const override { return inner_.bytesReceived(); }
-  std::uint64_t framesSent() const { return frames_sent_; }
-
- private:
-  client::Transport& inner_;
-  std::uint64_t frames_sent_ = 0;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -245,7 +223,7 @@ int main(int argc, char** argv) {
     auto device = client::LocalStore::open(work / "tiny");
     const auto token = addUser(*server, "tiny");
     client::WebSocketTransport socket(url, token);
-    CountingTransport transport(socket);
+    client::CountingTransport transport(socket);
     client::Replicator replicator(**device, transport);
     if (auto s = replicator.connect(); !s) {
       std::cerr << "connect failed: " << s.toString() << "\n";

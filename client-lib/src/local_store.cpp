@@ -72,7 +72,11 @@ constexpr std::string_view kClockKey = "hlc";
 constexpr std::string_view kOffsetKey = "clock_offset_ms";
 constexpr std::string_view kIncarnationKey = "server_incarnation";
 constexpr std::string_view kLastSyncKey = "last_sync_ms";
-constexpr std::string_view kReadableKey = "readable_scopes";
+// No other meta key may start with the resync markers' 'r': this one did ("readable_scopes"), and
+// every pull's end took it for a resync ending (one scan of every record, and the key erased, so
+// each hello scanned them again to purge). A store holding the old key drops it at the next hello.
+constexpr std::string_view kReadableKey = "scopes_readable";
+constexpr std::string_view kOldReadableKey = "readable_scopes";
 // meta: 'r' scope -> "": the unit is being pulled afresh (a resync); ends with the pull.
 constexpr char kResyncPrefix = 'r';
 // The collection the server publishes forms in (server/form_catalog.hpp); every device reads it.
@@ -821,6 +825,7 @@ Result<std::size_t> LocalStore::restrictTo(const std::vector<Scope>& readable) {
   CS_RETURN_IF_ERROR(files_->dropUnreferenced(batch, still_referred));
   // Remembered only once nothing outside is left, so the next sync finishes the purge.
   if (!kept_pending) batch.put(Column::kMeta, kReadableKey, encoded);
+  batch.erase(Column::kMeta, kOldReadableKey);
   CS_RETURN_IF_ERROR(store_->commit(batch, Durability::kSynced));
   return purged;
 }

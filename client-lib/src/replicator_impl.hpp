@@ -334,6 +334,11 @@ struct Replicator::Impl {
       LocalStore::ResultsApplied applied;
       CS_RETURN_IF_ERROR(store_.applyResults(result->results, clock_(), &in_flight[reply->request_id], &applied));
       awaiting_pull_ += applied.awaiting;
+      // The server's word on what is latest, read after this sync's commit: as good as a welcome's.
+      if (!result->latest.empty()) {
+        learnLatest(result->latest);
+        latest_current_ = true;
+      }
       in_flight.erase(reply->request_id);
       for (const auto& r : result->results) {
         if (r.outcome == proto::Outcome::kAccepted) {

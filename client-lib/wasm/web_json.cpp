@@ -328,6 +328,7 @@ Result<json> decodeMessage(const proto::Envelope& envelope) {
                            {"receive_time_ms", c.receive_time_ms}});
       }
       out["results"] = results;
+      out["latest"] = checkpointsToJson(r->latest);
       return out;
     }
     case proto::MessageType::kPullBatch: {

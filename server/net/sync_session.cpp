@@ -123,8 +123,9 @@ template <class Stream>
 bool SyncSession<Stream>::submit(std::shared_ptr<PushJob> job, std::function<void(const Status&)> done) {
   auto self = this->shared_from_this();
   return context_.writer.submit(std::move(job), [self, done = std::move(done)](const Status& status) {
-    // On the writer thread: hand over to the session's strand.
-    net::post(self->ws_.get_executor(), [done, status] { done(status); });
+    // On the writer thread: hand over to the session's strand (the session, and so its handler,
+    // kept alive until `done` has run: the reply touches the handler's state).
+    net::post(self->ws_.get_executor(), [self, done, status] { done(status); });
   });
 }
 

@@ -204,12 +204,24 @@ void SyncHandler::onPush(const proto::Envelope& envelope) {
     (void)directory_.recordPendingAge(device_, clock_().count() - oldest);  // informational only
   }
   const auto request_id = envelope.request_id;
-  if (job->changes.empty()) return send_(proto::frameOf(proto::PushResult{std::move(*results)}, request_id, zstd_));
-  auto send = send_;
-  submit(request_id, job, [results, positions, request_id, send, zstd = zstd_](PushJob& done) {
+  if (job->changes.empty()) return sendPushResult(request_id, std::move(*results));
+  // On this handler's thread once durable (PushSink), the session kept alive until then.
+  submit(request_id, job, [this, results, positions, request_id](PushJob& done) {
     for (std::size_t k = 0; k < positions->size(); ++k) (*results)[(*positions)[k]] = done.results[k];
-    send(proto::frameOf(proto::PushResult{std::move(*results)}, request_id, zstd));
+    sendPushResult(request_id, std::move(*results));
   });
+}
+
+// With the results goes what is latest in each unit the device reads, read after the commit: with
+// its own exact records the device may know it has nothing to pull (docs/protocol.md 5.4). Told
+// that, it needs no notify up to there, and the next commit beyond is notified again.
+void SyncHandler::sendPushResult(std::uint64_t request_id, std::vector<proto::ChangeResult> results) {
+  proto::PushResult reply{std::move(results), store_.latestIfAlone(access_->readable())};
+  if (!reply.latest.empty()) {
+    for (const auto& [scope, seq] : reply.latest) pulled_[scope] = std::max(pulled_[scope], seq);
+    notify_pending_ = false;
+  }
+  send_(proto::frameOf(reply, request_id, zstd_));
 }
 
 bool SyncHandler::submit(std::uint64_t request_id, const std::shared_ptr<PushJob>& job,

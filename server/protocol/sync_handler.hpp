@@ -79,6 +79,7 @@ class SyncHandler {
   // Queues a job for the sink, counting it against the pushes in flight; `reply` runs once it is
   // durable. False if it could not be queued (an error was sent).
   bool submit(std::uint64_t request_id, const std::shared_ptr<PushJob>& job, std::function<void(PushJob&)> reply);
+  void sendPushResult(std::uint64_t request_id, std::vector<sync::proto::ChangeResult> results);
   void sendError(std::uint64_t request_id, const Status& status);
 
   ServerStore& store_;
@@ -93,10 +94,12 @@ class SyncHandler {
   Joined joined_;
   sync::DeviceId device_;
   bool hello_done_ = false;
-  bool zstd_ = true;                 // the device reads compressed frames (the field app's WebAssembly does not)
-  bool pending_age_noted_ = false;   // the session's first push noted how old the oldest change was
-  bool notify_pending_ = false;      // a notify was sent and the device has not pulled since
-  sync::proto::Checkpoints pulled_;  // per scope, what the device's last complete pull reached
+  bool zstd_ = true;                // the device reads compressed frames (the field app's WebAssembly does not)
+  bool pending_age_noted_ = false;  // the session's first push noted how old the oldest change was
+  bool notify_pending_ = false;     // a notify was sent and the device has not pulled since
+  // Per scope, what the device knows of: what its last complete pull reached, or the latest a
+  // push's answer told it (as a notify would). A notify is sent only for what is beyond.
+  sync::proto::Checkpoints pulled_;
   std::shared_ptr<std::uint32_t> pushes_in_flight_ = std::make_shared<std::uint32_t>(0);
   double messages_per_second_ = 0;
   double bytes_per_second_ = 0;

@@ -170,6 +170,14 @@ Result<sync::proto::Checkpoints> ServerStore::latest(const std::vector<Scope>& s
     }
     (void)raiseScopeSeqs(stored);
   }
+  return latestInMemory(scopes);
+}
+
+sync::proto::Checkpoints ServerStore::latestIfAlone(const std::vector<Scope>& scopes) const {
+  return store_.local() ? latestInMemory(scopes) : sync::proto::Checkpoints();
+}
+
+sync::proto::Checkpoints ServerStore::latestInMemory(const std::vector<Scope>& scopes) const {
   sync::proto::Checkpoints out;
   std::lock_guard lock(scope_mutex_);
   for (const auto& scope : scopes) {

@@ -218,6 +218,9 @@ class ServerStore {
   //! On a store several servers write, read from the store (what a device pulled through another
   //! server a moment ago is in it). Errors: the store's.
   Result<sync::proto::Checkpoints> latest(const std::vector<Scope>& scopes) const;
+  //! The same from this server's memory, without a read, when it is the only server writing the
+  //! store (memory is then exact); empty on a store several servers write (PushResult::latest).
+  sync::proto::Checkpoints latestIfAlone(const std::vector<Scope>& scopes) const;
 
   // ---- files ----
 
@@ -343,6 +346,7 @@ class ServerStore {
   explicit ServerStore(storage::Store& store) : store_(store), search_index_(store) {}
   // Reads every unit's latest seq from the store; true when `_forms` moved.
   Result<bool> loadScopeSeqs();
+  sync::proto::Checkpoints latestInMemory(const std::vector<Scope>& scopes) const;
   // Raises the units' seqs held to `seqs`; true when `_forms` moved.
   bool raiseScopeSeqs(const sync::proto::Checkpoints& seqs) const;
   Status loadPurgeHorizons();

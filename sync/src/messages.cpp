@@ -126,10 +126,15 @@ void readCompact(CompactReader& r, ChangeResult& result) {
 
 void writeCompact(CompactWriter& w, const PushResult& p) {
   writeList(w, p.results);
+  if (!p.latest.empty()) writeCheckpoints(w, p.latest);
 }
 
 void readCompact(CompactReader& r, PushResult& p) {
   readList(r, p.results, kDeviceBytes + 6);
+  p.latest.clear();
+  if (r.remaining() == 0) return;
+  readCheckpoints(r, p.latest);
+  if (p.latest.empty()) throw DecodeError("an empty latest is sent as none");
 }
 
 void writeCompact(CompactWriter& w, const Pull& p) {

@@ -33,4 +33,26 @@ class Transport {
   virtual std::uint64_t bytesReceived() const = 0;
 };
 
+//! Another transport, with the frames sent through it counted: each is a request the server
+//! answers, so during a sync the count is its number of round trips (for benchmarks and tests).
+class CountingTransport : public Transport {
+ public:
+  explicit CountingTransport(Transport& inner) : inner_(inner) {}
+  Status connect() override { return inner_.connect(); }
+  Status send(std::string_view frame) override {
+    ++frames_sent_;
+    return inner_.send(frame);
+  }
+  Result<std::string> receive(std::chrono::milliseconds timeout) override { return inner_.receive(timeout); }
+  Result<std::optional<std::string>> poll(std::chrono::milliseconds timeout) override { return inner_.poll(timeout); }
+  void close() override { inner_.close(); }
+  std::uint64_t bytesSent() const override { return inner_.bytesSent(); }
+  std::uint64_t bytesReceived() const override { return inner_.bytesReceived(); }
+  std::uint64_t framesSent() const { return frames_sent_; }
+
+ private:
+  Transport& inner_;
+  std::uint64_t frames_sent_ = 0;
+};
+
 }  // namespace communesync::client

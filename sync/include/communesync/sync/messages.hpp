@@ -124,6 +124,11 @@ struct ChangeResult {
 
 struct PushResult {
   std::vector<ChangeResult> results;  //!< one per change, in the order of the push
+  //! Each readable scope's latest seq as the results were sent (scopes with none left out), as in
+  //! Welcome: a device whose checkpoints reach it (its own exact records moved them there) has
+  //! nothing to pull, even on a connection kept open since an earlier sync (docs/protocol.md 5.4).
+  //! Sent only when not empty, so a result without it is byte for byte what it was before.
+  Checkpoints latest;
 };
 
 struct Pull {
