@@ -94,6 +94,18 @@ double cpuMicros(pid_t pid) {
   return static_cast<double>(utime + stime) * 1e6 / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
+void waitUntilQuiet(pid_t pid, std::chrono::milliseconds limit) {
+  const auto tick = 1e6 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  const auto until = std::chrono::steady_clock::now() + limit;
+  double last = cpuMicros(pid);
+  while (std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const double now = cpuMicros(pid);
+    if (now - last <= tick) return;
+    last = now;
+  }
+}
+
 namespace {
 double statusMb(pid_t pid, const std::string& key) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -30,6 +31,10 @@ void stopServer(const ServerChild& server);
 
 //! CPU time (user + system) of a process so far, in microseconds.
 double cpuMicros(pid_t pid);
+//! Waits until the process uses no more than a clock tick of CPU in 200 ms (the work a load left
+//! behind it, as the server's search index catching up and RocksDB's flushes, is done), at most
+//! `limit`, so that what is measured next is not charged with it.
+void waitUntilQuiet(pid_t pid, std::chrono::milliseconds limit = std::chrono::seconds(20));
 //! Resident memory now, and at its peak, in MiB.
 double rssMb(pid_t pid);
 double peakRssMb(pid_t pid);
