@@ -116,14 +116,21 @@ await t.run(async () => {
   await context.close();
   context = await openPhone();
   page = context.pages()[0] || await context.newPage();
+  // The pulls the phone asks for: plain frames (codec byte 0), message type 5.
+  let pulls = 0;
+  page.on('websocket', (ws) => ws.on('framesent', ({ payload }) => {
+    const bytes = Buffer.from(payload);
+    if (bytes[0] === 0 && bytes[1] === 5) ++pulls;
+  }));
   await page.goto(`${base}/app/`);
   await page.waitForSelector('li[data-form=household_survey]');
   await syncApp(page);
   assert.match(await page.textContent('#status'), /Chờ gửi \/ Waiting: 0/);
   // Its own new household does not come back down the 2G link: the phone made the server's record
-  // from the push's answer (an exact result, docs/protocol.md 5.2); the lines compared below show
-  // it is the same record, byte for byte.
+  // from the push's answer (an exact result, docs/protocol.md 5.2), and with nothing else new the
+  // sync asks for no pull at all; the lines compared below show it is the same record, byte for byte.
   assert.match(await page.textContent('#status'), /gửi 1, nhận 0/);
+  assert.equal(pulls, 0, 'nothing new but its own household: no pull');
   const token = (await api(base, admin, 'POST', '/admin/users', { name: 'binh', grants: ['field:MAU-X01'] })).body;
   const home = path.join(work, 'cli');
   cli(home, 'login', '--server', `ws://127.0.0.1:${port}`, '--token', token.token);
