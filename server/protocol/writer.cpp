@@ -90,6 +90,7 @@ void Writer::count(const std::vector<PushJob*>& jobs, std::chrono::steady_clock:
 }
 
 void Writer::loop() {
+  pthread_setname_np(pthread_self(), "writer");  // so a profile tells it from the sessions' threads
   auto next_sweep = std::chrono::steady_clock::now() + sweep_every_;
   for (;;) {
     if (std::chrono::steady_clock::now() >= next_sweep) {

@@ -50,10 +50,10 @@ std::optional<Indexed> decodeIndexed(std::string_view bytes) {
 }
 
 // Moves one record's postings from what it was indexed under to its words now, and keeps those.
-// `record` is the record as it is (nullopt: not in the store), `indexed` what the index holds.
-Status reindex(const storage::Store& store, const std::string& record_key, const std::optional<sync::Record>& record,
-               const std::optional<Indexed>& indexed, const storage::Snapshot* snapshot, WordGroup& words,
-               storage::WriteBatch& batch) {
+// `record` is the record as it is (nullopt: not in the store), `indexed` what the index holds;
+// `history` a cursor over the history column, for when the record was first accepted.
+Status reindex(storage::Cursor& history, const std::string& record_key, const std::optional<sync::Record>& record,
+               const std::optional<Indexed>& indexed, WordGroup& words, storage::WriteBatch& batch) {
   std::vector<std::string> now;
   if (record && !record->deleted()) now = searchWords(*record);
   const std::vector<std::string> none;
@@ -63,7 +63,7 @@ Status reindex(const storage::Store& store, const std::string& record_key, const
   if (indexed) {
     created_ms = indexed->created_ms;
   } else {
-    auto first = firstAcceptedMs(store, record_key, record->receive_time_ms, snapshot);
+    auto first = firstAcceptedMs(history, record_key, record->receive_time_ms);
     if (!first) return first.status();
     created_ms = *first;
   }
@@ -133,10 +133,10 @@ Result<bool> SearchIndex::catchUp(std::uint64_t last_seq, std::size_t max_change
   auto log = store_.scan(Column::kLog, sync::seqStorageKey(*from + 1), sync::seqStorageKey(last_seq + 1));
   for (std::size_t n = 0; log.valid() && n < max_changes; log.next(), ++n) {
     auto seq = storage::readUint64(log.key());
-    auto change = sync::decode<sync::Change>(log.value());
-    if (!seq || !change) return Status::error(ErrorCode::kCorruption, "a change in the log does not decode");
+    auto key = sync::decodeChangeKey(log.value());
+    if (!seq || !key) return Status::error(ErrorCode::kCorruption, "a change in the log does not decode");
     upto = *seq;
-    if (!serverCollection(change->key.collection)) touched.insert(sync::recordStorageKey(change->key));
+    if (!serverCollection(key->collection)) touched.insert(sync::recordStorageKey(*key));
   }
   CS_RETURN_IF_ERROR(log.status());
   if (!log.valid()) upto = last_seq;  // the rest of the range holds no change
@@ -152,6 +152,7 @@ Result<bool> SearchIndex::catchUp(std::uint64_t last_seq, std::size_t max_change
   if (!records) return records.status();
   auto entries = store_.multiGet(Column::kSearch, indexed_keys);
   if (!entries) return entries.status();
+  auto history = store_.scan(Column::kHistory, "", "");
   for (std::size_t i = 0; i < keys.size(); ++i) {
     std::optional<sync::Record> record;
     if (const auto& raw = (*records)[i]) {
@@ -161,7 +162,7 @@ Result<bool> SearchIndex::catchUp(std::uint64_t last_seq, std::size_t max_change
     }
     auto indexed = indexedOf((*entries)[i]);
     if (!indexed) return indexed.status();
-    CS_RETURN_IF_ERROR(reindex(store_, keys[i], record, *indexed, nullptr, words, batch));
+    CS_RETURN_IF_ERROR(reindex(history, keys[i], record, *indexed, words, batch));
   }
   CS_RETURN_IF_ERROR(finish(words, batch, upto));
   return upto >= last_seq;
@@ -186,12 +187,12 @@ Status SearchIndex::rebuild(const storage::Snapshot& snapshot, std::uint64_t las
   WordGroup words;
   std::size_t in_batch = 0;
   auto records = store_.scan(Column::kRecords, "", "", &snapshot);
+  auto history = store_.scan(Column::kHistory, "", "", &snapshot);
   for (; records.valid(); records.next()) {
     auto stored = sync::decode<StoredRecord>(records.value());
     if (!stored) return Status::error(ErrorCode::kCorruption, "a stored record does not decode");
     if (serverCollection(stored->record.key.collection)) continue;
-    CS_RETURN_IF_ERROR(
-        reindex(store_, std::string(records.key()), stored->record, std::nullopt, &snapshot, words, batch));
+    CS_RETURN_IF_ERROR(reindex(history, std::string(records.key()), stored->record, std::nullopt, words, batch));
     if (++in_batch < tuning::kViewsRebuildBatch) continue;
     CS_RETURN_IF_ERROR(words.writeTo(store_, batch));
     CS_RETURN_IF_ERROR(store_.commit(batch, storage::Durability::kBuffered));

@@ -227,7 +227,12 @@ Result<std::int64_t> ViewGroup::createdMs(const std::string& record_key, std::in
 Result<std::int64_t> firstAcceptedMs(const storage::Store& store, const std::string& record_key, std::int64_t otherwise,
                                      const storage::Snapshot* snapshot) {
   auto history = store.scanPrefix(Column::kHistory, record_key, snapshot);
-  if (history.valid()) {
+  return firstAcceptedMs(history, record_key, otherwise);
+}
+
+Result<std::int64_t> firstAcceptedMs(storage::Cursor& history, const std::string& record_key, std::int64_t otherwise) {
+  history.seek(record_key);
+  if (history.valid() && history.key().starts_with(record_key)) {
     auto meta = sync::decode<HistoryMeta>(history.value());
     if (!meta) return Status::error(ErrorCode::kCorruption, "a history entry does not decode");
     return meta->receive_ms;

@@ -66,6 +66,9 @@ inline bool serverCollection(std::string_view collection) {
 //! `otherwise` (a store from before the history). Errors: the store's, kCorruption.
 Result<std::int64_t> firstAcceptedMs(const storage::Store& store, const std::string& record_key, std::int64_t otherwise,
                                      const storage::Snapshot* snapshot = nullptr);
+//! The same through a cursor over the history column, moved by a seek: for many records in key
+//! order, one cursor instead of one opened per record.
+Result<std::int64_t> firstAcceptedMs(storage::Cursor& history, const std::string& record_key, std::int64_t otherwise);
 
 //! Erases every key of a derived column (the views, the search index) in batches of
 //! tuning::kViewsRebuildBatch, committed (buffered) with what `batch` held before; `batch` is

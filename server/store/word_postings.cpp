@@ -53,15 +53,22 @@ void WordGroup::remove(const std::string& word_prefix, std::int64_t created_ms, 
 }
 
 Status WordGroup::writeTo(const storage::Store& store, storage::WriteBatch& batch) {
+  if (segments_.empty()) return Status::ok();
+  // One cursor over every segment of the group, moved by seeks: a group touches a few segments per
+  // record, and opening a RocksDB iterator for each was a third of the indexer's time
+  // (docs/benchmarks.md, "The indexer's reads").
+  auto cursor = store.scan(Column::kSearch, segments_.begin()->first.first,
+                           storage::prefixSuccessor(segments_.rbegin()->first.first));
   for (auto& [where, changes] : segments_) {
     std::string segment = where.first;
     storage::appendUint64(segment, where.second);
+    const auto in_segment = [&] { return cursor.valid() && cursor.key().starts_with(segment); };
     // The chunks that hold (or would hold) a changed record, and after a chunk whose last record
     // goes, the next one too (the two become one): read, erased, and cut again with the changes.
     // Usually there are none (the records a group creates are of its own time).
     std::map<std::string, std::optional<std::string>> entries;
     std::string loaded_last;  // the key of the last chunk read
-    auto cursor = store.scan(Column::kSearch, segment, storage::prefixSuccessor(segment));
+    cursor.seek(segment);
     auto take = [&](std::string_view key, std::string_view value) -> Status {
       if (key <= loaded_last) return Status::ok();  // read already
       CS_RETURN_IF_ERROR(decodeChunk(value, entries));
@@ -69,17 +76,17 @@ Status WordGroup::writeTo(const storage::Store& store, storage::WriteBatch& batc
       loaded_last = std::string(key);
       return Status::ok();
     };
-    if (cursor.valid()) {
+    if (in_segment()) {
       std::optional<std::string> final_key;  // the segment's last chunk, read when needed
       for (const auto& [id, scope] : changes) {
         std::string at = segment;
         storage::appendPart(at, id);
         if (!cursor.valid() || cursor.key() < at) cursor.seek(at);
-        if (cursor.valid()) {
+        if (in_segment()) {
           CS_RETURN_IF_ERROR(take(cursor.key(), cursor.value()));
           if (!scope && cursor.key() == at) {  // its chunk's last record goes: the next chunk joins
             cursor.next();
-            if (cursor.valid()) CS_RETURN_IF_ERROR(take(cursor.key(), cursor.value()));
+            if (in_segment()) CS_RETURN_IF_ERROR(take(cursor.key(), cursor.value()));
           }
           continue;
         }

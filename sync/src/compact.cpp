@@ -380,6 +380,14 @@ void writeCompact(CompactWriter& w, const Change& change) {
   t.writeRef(w, change.seen_tombstone);
 }
 
+void readChangeKey(CompactReader& r, RecordKey& key) {
+  StampTable t;
+  t.read(r);
+  (void)t.readDevice(r);
+  (void)r.varint();
+  readKey(r, key);
+}
+
 void readCompact(CompactReader& r, Change& change) {
   StampTable t;
   t.read(r);

