@@ -36,7 +36,7 @@ const std::vector<std::string_view>& configKeys() {
   static const std::vector<std::string_view> keys = {
       "data",      "listen",     "threads",   "admin_remote",       "allowed_origins", "tls_cert",     "tls_key",
       "limits",    "forms_dir",  "web_dir",   "device_silent_days", "require_forms",   "report_rules", "log_level",
-      "field_app", "keep_views", "retention", "trusted_proxies",    "metrics_from",    "store"};
+      "field_app", "keep_views", "retention", "trusted_proxies",    "metrics_from",    "store",        "cache_mb"};
   return keys;
 }
 
@@ -235,6 +235,14 @@ Status parseConfig(std::string_view text, const std::string& name, Config& confi
         return Status::error(ErrorCode::kInvalidArgument, where + " must be a whole number of days from 1 to 3650");
       }
       config.device_silent_days = value.get<int>();
+    } else if (key == "cache_mb") {
+      if (!value.is_number_integer() || value.get<std::int64_t>() < tuning::kMinCacheMiB ||
+          value.get<std::int64_t>() > tuning::kMaxCacheMiB) {
+        return Status::error(ErrorCode::kInvalidArgument, where + " must be a whole number of MiB from " +
+                                                              std::to_string(tuning::kMinCacheMiB) + " to " +
+                                                              std::to_string(tuning::kMaxCacheMiB));
+      }
+      config.cache_mb = value.get<int>();
     } else if (key == "allowed_origins") {
       auto list = stringList(value, where);
       if (!list) return list.status();

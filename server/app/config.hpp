@@ -72,6 +72,9 @@ struct Config {
   std::filesystem::path web_dir;
   //! A device silent for more days than this stands out on the dashboard. Default: 7.
   int device_silent_days = tuning::kDeviceSilentDays;
+  //! The RocksDB store's block cache in MiB (4-65536): more keeps more of a large province's records
+  //! and indexes in memory for the dashboard; less lowers the server's peak memory. Default: 32.
+  int cache_mb = tuning::kCacheMiB;
   //! Refuse records of collections that have no published form. Default: false (free-form).
   bool require_forms = false;
   //! For measuring only (communesync-bench central): false leaves the views (store/views.hpp) out

@@ -244,7 +244,10 @@ Server::~Server() {
 
 Result<std::unique_ptr<Server>> Server::create(const Config& config) {
   auto impl = std::make_unique<Impl>(config);
-  auto store = config.store.empty() ? storage::Store::open(config.data_dir) : storage::openPostgresStore(config.store);
+  storage::StoreOptions options;
+  options.block_cache_bytes = static_cast<std::size_t>(config.cache_mb) * storage::tuning::kMiB;
+  auto store =
+      config.store.empty() ? storage::Store::open(config.data_dir, options) : storage::openPostgresStore(config.store);
   if (!store) return store.status();
   impl->store = std::move(store).value();
   if (impl->store->local()) {

@@ -146,6 +146,11 @@ inline constexpr int kPhotoMaxPixels = 1600;
 inline constexpr double kPhotoQuality = 0.75;
 //! A device silent for longer than this many days stands out on the dashboard (config may change it).
 inline constexpr int kDeviceSilentDays = 7;
+//! The RocksDB store's block cache, in MiB (config "cache_mb" may change it, within these bounds):
+//! the dashboard's reads at a province's size are what it is for (docs/operations.md, "Memory").
+inline constexpr int kCacheMiB = 32;
+inline constexpr int kMinCacheMiB = 4;
+inline constexpr int kMaxCacheMiB = 65536;
 
 }  // namespace communesync::server::tuning
 

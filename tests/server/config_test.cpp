@@ -72,6 +72,21 @@ TEST(Config, TheFieldAppsPhotoSettingsAreCheckedAndNamedWhenWrong) {
   EXPECT_EQ(c.photo_max_px, 1024) << "a refused file changes nothing that was read before";
 }
 
+TEST(Config, TheCacheIsWholeMebibytesWithinBoundsAndABadOneIsNamed) {
+  Config c;
+  EXPECT_EQ(c.cache_mb, 32);
+  ASSERT_OK(parseConfig(R"({"cache_mb": 16})", "test.json", c));
+  EXPECT_EQ(c.cache_mb, 16);
+  for (const char* bad : {R"({"cache_mb": 3})", R"({"cache_mb": 65537})", R"({"cache_mb": 1.5})",
+                          R"({"cache_mb": "16"})", R"({"cache_mb": -8})"}) {
+    auto s = parseConfig(bad, "test.json", c);
+    EXPECT_FALSE(s.isOk()) << bad;
+    EXPECT_NE(s.message().find("\"cache_mb\" must be a whole number of MiB from 4 to 65536"), std::string::npos)
+        << s.message();
+  }
+  EXPECT_EQ(c.cache_mb, 16) << "a refused file changes nothing that was read before";
+}
+
 TEST(Config, RetentionIsInWholeYearsZeroForeverAndABadOneChangesNothing) {
   Config c;
   EXPECT_EQ(c.retention.history_years, 0) << "history: forever by default";

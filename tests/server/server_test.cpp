@@ -5,6 +5,8 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "assert_ok.hpp"
@@ -76,6 +78,24 @@ TEST(Server, SecondServerOnTheSameStoreFailsClearly) {
   auto second = Server::create(config);
   ASSERT_FALSE(second.isOk());
   EXPECT_EQ(second.status().code(), ErrorCode::kLocked);
+}
+
+// What RocksDB itself reports of the block cache it was given (its LOG dumps the table options at
+// open): the setting reaches the store, not only the config.
+TEST(Server, TheCacheSettingSizesTheStoresBlockCache) {
+  testing::TempDir dir;
+  Config config;
+  config.data_dir = dir / "data";
+  config.listen_port = 0;
+  config.cache_mb = 16;
+  {
+    auto s = Server::create(config);
+    ASSERT_OK(s);
+  }
+  std::ifstream log(dir / "data" / "LOG");
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("capacity : 16777216"), std::string::npos) << "no 16 MiB block cache in RocksDB's LOG";
+  EXPECT_EQ(text.find("capacity : 33554432"), std::string::npos) << "the default cache, not the setting";
 }
 
 TEST(Server, IncarnationSurvivesRestart) {
