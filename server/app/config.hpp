@@ -13,6 +13,7 @@
 #include "base/log.hpp"
 #include "base/tuning.hpp"
 #include "communesync/storage/result.hpp"
+#include "communesync/storage/tuning.hpp"
 
 namespace communesync::server {
 
@@ -74,7 +75,7 @@ struct Config {
   int device_silent_days = tuning::kDeviceSilentDays;
   //! The RocksDB store's block cache in MiB (4-65536): more keeps more of a large province's records
   //! and indexes in memory for the dashboard; less lowers the server's peak memory. Default: 32.
-  int cache_mb = tuning::kCacheMiB;
+  int cache_mb = static_cast<int>(storage::tuning::kServerBlockCacheBytes / storage::tuning::kMiB);
   //! Refuse records of collections that have no published form. Default: false (free-form).
   bool require_forms = false;
   //! For measuring only (communesync-bench central): false leaves the views (store/views.hpp) out

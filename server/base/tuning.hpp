@@ -148,7 +148,7 @@ inline constexpr double kPhotoQuality = 0.75;
 inline constexpr int kDeviceSilentDays = 7;
 //! The RocksDB store's block cache, in MiB (config "cache_mb" may change it, within these bounds):
 //! the dashboard's reads at a province's size are what it is for (docs/operations.md, "Memory").
-inline constexpr int kCacheMiB = 32;
+//! Its default is storage's for a server store (storage::tuning::kServerBlockCacheBytes; Config).
 inline constexpr int kMinCacheMiB = 4;
 inline constexpr int kMaxCacheMiB = 65536;
 

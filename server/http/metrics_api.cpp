@@ -131,6 +131,11 @@ HttpResponse metricsText(const ApiCall& call) {
           static_cast<double>(store.wal_bytes));
   out.one("communesync_rocksdb_memtable_bytes", "gauge", "Bytes of RocksDB's memtables.",
           static_cast<double>(store.memtable_bytes));
+  out.one("communesync_rocksdb_block_cache_capacity_bytes", "gauge",
+          "Bytes RocksDB's block cache may hold (config cache_mb).",
+          static_cast<double>(store.block_cache_capacity_bytes));
+  out.one("communesync_rocksdb_block_cache_usage_bytes", "gauge", "Bytes RocksDB's block cache holds now.",
+          static_cast<double>(store.block_cache_usage_bytes));
   out.one("communesync_rocksdb_pending_compaction_bytes", "gauge", "RocksDB's estimate of bytes compaction owes.",
           static_cast<double>(store.pending_compaction_bytes));
   out.one("communesync_rocksdb_write_slowdowns_total", "counter", "Writes RocksDB delayed since the server started.",

@@ -224,14 +224,10 @@ Result<std::int64_t> ViewGroup::createdMs(const std::string& record_key, std::in
   return firstAcceptedMs(store_, record_key, otherwise);
 }
 
-Result<std::int64_t> firstAcceptedMs(const storage::Store& store, const std::string& record_key, std::int64_t otherwise,
-                                     const storage::Snapshot* snapshot) {
-  auto history = store.scanPrefix(Column::kHistory, record_key, snapshot);
-  return firstAcceptedMs(history, record_key, otherwise);
-}
+namespace {
 
-Result<std::int64_t> firstAcceptedMs(storage::Cursor& history, const std::string& record_key, std::int64_t otherwise) {
-  history.seek(record_key);
+// The first history entry of `record_key`, where `history` stands (at or after the record's first).
+Result<std::int64_t> firstAcceptedAt(storage::Cursor& history, const std::string& record_key, std::int64_t otherwise) {
   if (history.valid() && history.key().starts_with(record_key)) {
     auto meta = sync::decode<HistoryMeta>(history.value());
     if (!meta) return Status::error(ErrorCode::kCorruption, "a history entry does not decode");
@@ -239,6 +235,19 @@ Result<std::int64_t> firstAcceptedMs(storage::Cursor& history, const std::string
   }
   CS_RETURN_IF_ERROR(history.status());
   return otherwise;  // a store from before the history
+}
+
+}  // namespace
+
+Result<std::int64_t> firstAcceptedMs(const storage::Store& store, const std::string& record_key, std::int64_t otherwise,
+                                     const storage::Snapshot* snapshot) {
+  auto history = store.scanPrefix(Column::kHistory, record_key, snapshot);  // stands on the first entry
+  return firstAcceptedAt(history, record_key, otherwise);
+}
+
+Result<std::int64_t> firstAcceptedMs(storage::Cursor& history, const std::string& record_key, std::int64_t otherwise) {
+  history.seek(record_key);
+  return firstAcceptedAt(history, record_key, otherwise);
 }
 
 Status ViewGroup::recordChanged(storage::WriteBatch& batch, const std::string& record_key,

@@ -438,6 +438,15 @@ Store::Stats RocksStore::stats() const {
       out.write_stops += number("io_stalls.total_stop");
     }
   }
+  // Every column shares one block cache: read through any of them, once.
+  if (!handles.empty()) {
+    std::uint64_t v = 0;
+    if (db->GetIntProperty(handles.front(), rocksdb::DB::Properties::kBlockCacheCapacity, &v)) {
+      out.block_cache_capacity_bytes = v;
+    }
+    if (db->GetIntProperty(handles.front(), rocksdb::DB::Properties::kBlockCacheUsage, &v))
+      out.block_cache_usage_bytes = v;
+  }
   std::uint64_t stopped = 0;
   if (db->GetIntProperty(rocksdb::DB::Properties::kIsWriteStopped, &stopped)) out.writes_stopped = stopped != 0;
   rocksdb::VectorLogPtr wal;

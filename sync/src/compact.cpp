@@ -380,20 +380,28 @@ void writeCompact(CompactWriter& w, const Change& change) {
   t.writeRef(w, change.seen_tombstone);
 }
 
-void readChangeKey(CompactReader& r, RecordKey& key) {
+namespace {
+
+// A change's head: its stamp table, id and record key, the part every reader of a change reads.
+// One function for both readers below, so the key read alone cannot disagree with the whole decode.
+StampTable readChangeHead(CompactReader& r, ChangeId& id, RecordKey& key) {
   StampTable t;
   t.read(r);
-  (void)t.readDevice(r);
-  (void)r.varint();
+  id.device = t.readDevice(r);
+  id.seq = r.varint();
   readKey(r, key);
+  return t;
+}
+
+}  // namespace
+
+void readChangeKey(CompactReader& r, RecordKey& key) {
+  ChangeId id;
+  (void)readChangeHead(r, id, key);
 }
 
 void readCompact(CompactReader& r, Change& change) {
-  StampTable t;
-  t.read(r);
-  change.id.device = t.readDevice(r);
-  change.id.seq = r.varint();
-  readKey(r, change.key);
+  const StampTable t = readChangeHead(r, change.id, change.key);
   change.scope = r.str();
   change.form_version = readU32(r, "a form version");
   change.capture_time_ms = r.signedVarint();

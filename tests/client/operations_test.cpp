@@ -87,6 +87,9 @@ TEST(Metrics, CountersMoveByWhatDevicesPushAndPullWhileScraped) {
   EXPECT_GT(sample(after_push, "process_resident_memory_bytes"), 1e6);
   EXPECT_GE(sample(after_push, "communesync_rocksdb_wal_bytes"), 0);
   EXPECT_GE(sample(after_push, "communesync_rocksdb_pending_compaction_bytes"), 0);
+  EXPECT_EQ(sample(after_push, "communesync_rocksdb_block_cache_capacity_bytes"), 32.0 * 1024 * 1024)
+      << "the default cache_mb";
+  EXPECT_LE(sample(after_push, "communesync_rocksdb_block_cache_usage_bytes"), 32.0 * 1024 * 1024);
 
   b.syncOk(server.url());
   auto [status3, after_pull] = scrape(server.port(), server.adminToken());

@@ -2,6 +2,7 @@
 
 #include "communesync/storage/key_codec.hpp"
 #include "communesync/storage/postgres_store.hpp"
+#include "communesync/storage/tuning.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -274,6 +275,26 @@ TEST_P(StoreConformance, BytesRoundTripAndLongScansReadEveryKeyInOrder) {
   ASSERT_TRUE(cursor.valid());
   EXPECT_EQ(cursor.value(), "7002");
   ASSERT_OK(cursor.status());
+}
+
+TEST(Store, StatsShowTheBlockCachesSizeAndWhatItHolds) {
+  TempDir dir;
+  StoreOptions options;
+  options.block_cache_bytes = 8 * tuning::kMiB;
+  auto opened = Store::open(dir / "db", options);
+  ASSERT_OK(opened);
+  auto& store = **opened;
+  EXPECT_EQ(store.stats().block_cache_capacity_bytes, 8 * tuning::kMiB);
+  WriteBatch batch;
+  for (int k = 0; k < 2000; ++k) batch.put(Column::kRecords, "k" + std::to_string(k), std::string(100, 'v'));
+  ASSERT_OK(store.commit(batch, Durability::kBuffered));
+  ASSERT_OK(store.flush());  // in a file now: reading it goes through the cache
+  const auto before = store.stats().block_cache_usage_bytes;
+  for (int k = 0; k < 2000; k += 50)
+    EXPECT_EQ(read(store, Column::kRecords, "k" + std::to_string(k)), std::string(100, 'v'));
+  const auto after = store.stats().block_cache_usage_bytes;
+  EXPECT_GT(after, before) << "the blocks read are held";
+  EXPECT_LE(after, 8 * tuning::kMiB);
 }
 
 TEST(Store, OpeningMissingStoreWithoutCreateIsNotFound) {

@@ -285,10 +285,12 @@ class Store {
     std::uint64_t blob_bytes = 0;  //!< blob files (large file pieces)
     std::uint64_t wal_bytes = 0;   //!< write-ahead log files alive
     std::uint64_t memtable_bytes = 0;
-    std::uint64_t pending_compaction_bytes = 0;  //!< RocksDB's estimate of what compaction still owes
-    std::uint64_t write_slowdowns = 0;           //!< since open: writes delayed for compaction to catch up
-    std::uint64_t write_stops = 0;               //!< since open: writes stopped until it did
-    bool writes_stopped = false;                 //!< right now
+    std::uint64_t block_cache_capacity_bytes = 0;  //!< the block cache's size (config "cache_mb")
+    std::uint64_t block_cache_usage_bytes = 0;     //!< what it holds now (blocks read, index and filter blocks)
+    std::uint64_t pending_compaction_bytes = 0;    //!< RocksDB's estimate of what compaction still owes
+    std::uint64_t write_slowdowns = 0;             //!< since open: writes delayed for compaction to catch up
+    std::uint64_t write_stops = 0;                 //!< since open: writes stopped until it did
+    bool writes_stopped = false;                   //!< right now
   };
   virtual Stats stats() const = 0;
 
