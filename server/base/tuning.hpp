@@ -55,6 +55,9 @@ inline constexpr std::size_t kMaxWriterQueue = 4096;
 //! this server's other writer, or by another server on the same PostgreSQL database) before it
 //! fails with kBusy: far above a group's time, so only a stuck holder reaches it.
 inline constexpr std::chrono::milliseconds kStoreLockWait{30000};
+//! How long a starting server waits for that lock to build the views (store/views.hpp) when the store
+//! has none: another server on the same database may be building them, minutes for a province.
+inline constexpr std::chrono::minutes kViewsBuildLockWait{15};
 //! Push jobs the writer merges into one durable commit (group commit).
 inline constexpr std::size_t kMaxGroupJobs = 256;
 //! Changes the writer merges into one durable commit at most (a bulk restore of 100,000 records must

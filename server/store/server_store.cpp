@@ -35,15 +35,40 @@ Result<std::unique_ptr<ServerStore>> ServerStore::open(storage::Store& store) {
   }
   if (auto loaded = out->loadScopeSeqs(); !loaded) return loaded.status();
   CS_RETURN_IF_ERROR(out->loadPurgeHorizons());
-  auto views = store.get(Column::kMeta, kViewsVersionKey);
-  if (!views) return views.status();
-  // A store from before the views (or whose views were dropped) gets them built once, here.
-  if (!views->has_value() || storage::readUint64(**views).value_or(0) != kViewsVersion) {
-    CS_RETURN_IF_ERROR(out->rebuildViews());  // loads the counters it built
-  } else {
+  auto current = out->viewsCurrent();
+  if (!current) return current.status();
+  if (*current) {
     CS_RETURN_IF_ERROR(out->counts_.load(store));
+    return out;
   }
+  // A store from before the views (or whose views were dropped) gets them built once, here, under
+  // the writer lock: on a database several servers share, no commit lands between the build's
+  // snapshot and its last batch, and two servers starting together build them once (the second
+  // finds them built when the lock comes to it). The search index's lock too, so no indexer
+  // of another server writes postings while the index is rebuilt.
+  auto writer = store.lock(storage::LockName::kWriter, tuning::kViewsBuildLockWait);
+  if (!writer) return Status::error(writer.status().code(), "building the views: " + writer.status().message());
+  if (!store.local()) CS_RETURN_IF_ERROR(out->catchUpWithOthers());  // the build's last seq is the store's
+  current = out->viewsCurrent();
+  if (!current) return current.status();
+  if (*current) {
+    CS_RETURN_IF_ERROR(out->counts_.load(store));
+    return out;
+  }
+  std::optional<storage::StoreLock> indexer;
+  if (!store.local()) {
+    auto held = store.lock(storage::LockName::kSearchIndex, tuning::kViewsBuildLockWait);
+    if (!held) return Status::error(held.status().code(), "building the views: " + held.status().message());
+    indexer.emplace(std::move(held).value());
+  }
+  CS_RETURN_IF_ERROR(out->rebuildViews());  // loads the counters it built
   return out;
+}
+
+Result<bool> ServerStore::viewsCurrent() const {
+  auto views = store_.get(Column::kMeta, kViewsVersionKey);
+  if (!views) return views.status();
+  return views->has_value() && storage::readUint64(**views).value_or(0) == kViewsVersion;
 }
 
 Result<std::uint64_t> ServerStore::lastSeqIn(const storage::Store& store) {

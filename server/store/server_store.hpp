@@ -355,6 +355,8 @@ class ServerStore {
   Result<storage::StoreLock> lockWriter();
   // Under the writer lock, on a store other servers write: reads again what they may have moved.
   Status catchUpWithOthers();
+  // Whether the store's views are built, by this code's version of them.
+  Result<bool> viewsCurrent() const;
   // Reads again what other servers' commits through `log_seq` may have moved (sequences,
   // counters, forms).
   Status rereadSequences(std::uint64_t log_seq);

@@ -2,19 +2,27 @@
 // one store; a unit's numbers stay gapless and in commit order whichever server commits; a notify and
 // a revocation reach sessions on the other server; one server SIGKILLed during pushes loses nothing
 // acknowledged while the devices carry on through the other; a batch pushed half to one and retried
-// whole on the other is applied once. The servers are real processes on 127.0.0.1.
+// whole on the other is applied once. The servers are real processes on 127.0.0.1. And two servers
+// starting together on a store without views build them once, under the writer lock.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <atomic>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
+#include <thread>
 
+#include "access/access.hpp"
 #include "assert_ok.hpp"
 #include "communesync/client/replicator.hpp"
 #include "process.hpp"
 #include "server_harness.hpp"
 #include "server_process.hpp"
+#include "store/server_store.hpp"
 #include "store_backends.hpp"
+#include "sync_builders.hpp"
 #include "temp_dir.hpp"
 
 namespace communesync {
@@ -228,6 +236,87 @@ TEST_F(TwoServers, ABatchPushedHalfToOneAndWholeToTheOtherIsAppliedOnce) {
   other.syncOk(a_.url());
   EXPECT_TRUE(other.exportText() == device.exportText()) << "the two devices hold different stores";
   expectEachChangeOnceAndGaplessNumbers(2 * kHalf);
+}
+
+// A store whose views are missing (from before them, or dropped) gets them built by the first server
+// that opens it. On a shared database the build holds the writer lock: no other server's commit
+// lands between its snapshot and its last batch, and a second server starting at the same moment
+// waits, then finds them built instead of building them over the first's.
+TEST(SharedStoreViews, TwoServersStartingTogetherBuildTheViewsOnceUnderTheWriterLock) {
+  if (!testing::ScratchStores::available(testing::Backend::kPostgres)) GTEST_SKIP() << "no PostgreSQL cluster";
+  testing::ScratchStores stores(testing::Backend::kPostgres);
+  const auto url = stores.location("views");
+  std::vector<std::pair<std::string, std::string>> built;
+  {
+    auto store = storage::openStoreAt(url);
+    ASSERT_OK(store);
+    auto data = server::ServerStore::open(**store);
+    ASSERT_OK(data);
+    server::PushJob job;
+    job.access = std::make_shared<const server::Access>(std::vector<server::Grant>{{server::Role::kField, "xa-01"}},
+                                                        server::UnitTree{});
+    job.user = "field";
+    job.device = testing::deviceNo(1);
+    constexpr std::int64_t kNowMs = 1'767'200'400'000;
+    for (std::uint64_t i = 1; i <= 20; ++i) {
+      auto change = testing::edit(1, i, "chu_ho", Value("Hộ " + std::to_string(i)), testing::stampAt(kNowMs, 1));
+      change.key = {"household_survey", "h" + std::to_string(i)};
+      change.scope = "xa-01";
+      job.changes.push_back(std::move(change));
+    }
+    std::vector<server::PushJob*> group{&job};
+    sync::proto::Checkpoints touched;
+    ASSERT_OK((*data)->apply(group, kNowMs, touched));
+    for (const auto& r : job.results) ASSERT_EQ(r.outcome, sync::proto::Outcome::kAccepted) << r.reason;
+    auto views = (*data)->viewsForTesting();
+    ASSERT_OK(views);
+    built = std::move(views).value();
+    ASSERT_FALSE(built.empty());
+    ASSERT_OK((*data)->stopKeepingViews());  // the views' mark gone: the next open builds them
+  }
+
+  auto holder = storage::openStoreAt(url);
+  ASSERT_OK(holder);
+  auto writer_lock = (*holder)->lock(storage::LockName::kWriter, std::chrono::seconds(10));
+  ASSERT_OK(writer_lock);
+  std::optional<storage::StoreLock> held(std::move(writer_lock).value());
+
+  struct Opened {
+    std::unique_ptr<storage::Store> store;
+    std::unique_ptr<server::ServerStore> data;
+    Status status = Status::ok();
+  };
+  std::array<Opened, 2> servers;
+  std::atomic<int> done{0};
+  std::vector<std::thread> starting;
+  starting.reserve(servers.size());
+  for (auto& server : servers) {
+    starting.emplace_back([&server, &done, &url] {
+      auto store = storage::openStoreAt(url);
+      if (store) {
+        server.store = std::move(store).value();
+        auto data = server::ServerStore::open(*server.store);
+        if (data) {
+          server.data = std::move(data).value();
+        } else {
+          server.status = data.status();
+        }
+      } else {
+        server.status = store.status();
+      }
+      ++done;
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(done.load(), 0) << "a server built the views without the writer lock";
+  held.reset();
+  for (auto& t : starting) t.join();
+  for (auto& server : servers) {
+    ASSERT_OK(server.status);
+    auto views = server.data->viewsForTesting();
+    ASSERT_OK(views);
+    EXPECT_EQ(*views, built) << "the views built once, as the writer kept them";
+  }
 }
 
 }  // namespace
